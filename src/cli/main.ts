@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * The `sluice` command (SPEC 1.1): the REPL, `run`, `explain` and `bench`. Every error is
+ * printed as a rendered SluiceError on stderr, without a stack trace, with exit status 1.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { renderError, SluiceError, toSluiceError } from '../errors.js';
+import { runFiles, type OutputFormat } from './run-command.js';
+import { explainFile } from './explain-command.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(e: unknown, sql?: string): never {
+  process.stderr.write(renderError(toSluiceError(e), sql) + '\n');
+  process.exit(1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name('sluice')
+    .description('An embedded streaming SQL engine: windows, watermarks and incremental views over Arrow, state in DuckDB.')
+    .version(version(), '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run SQL files in batch: statements in order, bounded sources read to their end')
+    .argument('<files...>', 'SQL files')
+    .option('--db <file>', 'keep state in this DuckDB file')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
+    .option('--changelog', 'print the change stream of each SELECT (with an op column) instead of its final result')
+    .option('--output <file>', 'write results to this file instead of stdout')
+    .action(async (files: string[], opts: { db?: string; format: OutputFormat; changelog?: boolean; output?: string }) => {
+      await runFiles(files, { db: opts.db, format: opts.format, changelog: opts.changelog === true, output: opts.output });
+    });
+
+  program
+    .command('explain')
+    .description('print the logical plan of each query in a SQL file')
+    .argument('<file>', 'SQL file')
+    .action(async (file: string) => {
+      await explainFile(file);
+    });
+
+  program
+    .command('repl', { isDefault: true })
+    .description('the interactive shell (the default command)')
+    .option('--db <file>', 'keep state in this DuckDB file')
+    .action(async (opts: { db?: string }) => {
+      const { startRepl } = await import('../../repl/start.js');
+      await startRepl({ db: opts.db });
+    });
+
+  program
+    .command('bench')
+    .description('benchmarks')
+    .argument('<suite>', "the benchmark suite: 'nexmark'")
+    .option('--query <q>', 'run one query (q0 … q22, or an extra benchmark name)')
+    .option('--events <n>', 'events per run', (v) => Number(v))
+    .option('--json', 'print one JSON object per query')
+    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean }) => {
+      if (suite !== 'nexmark') throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark'`);
+      const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
+      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exit(e.exitCode);
+    }
+    throw e;
+  }
+}
+
+main(process.argv).catch((e) => fail(e));

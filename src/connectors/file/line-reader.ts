@@ -1,0 +1,134 @@
+/**
+ * The shared loop of the line-oriented formats (jsonl, csv): pull lines from a LineSource,
+ * hand each to the format's `processLine`, stop at `maxRows` events, and in follow mode poll
+ * the growing file. Offsets are byte offsets of line starts; the position is the byte offset
+ * after the last consumed line.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SluiceError } from '../../errors.js';
+import type { Schema } from '../../types.js';
+import type { ReadBatch, SourceReader } from '../source-reader.js';
+import { BatchAssembler, clampMaxRows } from './batch-assembler.js';
+import { LineSource } from './line-source.js';
+import { RowStage, S_NULL } from './row-stage.js';
+
+/** Tuning knobs that are not WITH options (tests use small chunks and short polls). */
+export interface LineReaderTuning {
+  /** Bytes per read (default 1 MiB). */
+  readonly chunkSize?: number;
+  /** How long an unbounded reader waits for more data before returning an empty batch (default 100 ms). */
+  readonly pollMs?: number;
+}
+
+export interface LineReaderInit {
+  readonly source: string;
+  readonly path: string;
+  readonly schema: Schema;
+  readonly eventTimeColumn: number | null;
+  readonly handle: FileHandle;
+  readonly startOffset: number;
+  readonly follow: boolean;
+  readonly tuning?: LineReaderTuning | undefined;
+}
+
+const decoder = new TextDecoder();
+
+export abstract class LineReader implements SourceReader {
+  readonly bounded: boolean;
+  protected readonly asm: BatchAssembler;
+  protected readonly stage: RowStage;
+  protected readonly lines: LineSource;
+  protected readonly schema: Schema;
+  protected readonly path: string;
+  private readonly handle: FileHandle;
+  private readonly eventTime: number | null;
+  private readonly pollMs: number;
+  private closed = false;
+
+  constructor(init: LineReaderInit) {
+    this.bounded = !init.follow;
+    this.schema = init.schema;
+    this.path = init.path;
+    this.handle = init.handle;
+    this.eventTime = init.eventTimeColumn;
+    this.pollMs = init.tuning?.pollMs ?? 100;
+    this.asm = new BatchAssembler(init.source, init.schema);
+    this.stage = new RowStage(init.schema);
+    this.lines = new LineSource(init.handle, init.startOffset, init.tuning?.chunkSize);
+  }
+
+  /**
+   * Converts one line (bytes [s, e) of `b`, BOM and line end removed, never blank) into the
+   * stage; returns a dead-letter reason, null when the row is staged, or undefined when the
+   * line is not an event (a csv header).
+   */
+  protected abstract processLine(b: Uint8Array, s: number, e: number, offset: number): string | null | undefined;
+
+  async next(maxRows: number): Promise<ReadBatch | null> {
+    if (this.closed) throw new SluiceError('CONNECTOR', `reader of ${this.path} is closed`);
+    const max = clampMaxRows(maxRows);
+    const lines = this.lines;
+    let polled = false;
+    while (this.asm.events < max) {
+      if (lines.nextLine()) {
+        this.takeLine();
+        continue;
+      }
+      if ((await lines.fill()) > 0) continue;
+      if (this.bounded) {
+        if (lines.takeRest()) {
+          this.takeLine();
+          continue;
+        }
+        if (this.asm.events === 0) return null;
+        break;
+      }
+      if (this.asm.events > 0 || polled) break;
+      await this.checkNotTruncated();
+      polled = true;
+      await sleep(this.pollMs);
+    }
+    return this.asm.finish();
+  }
+
+  private takeLine(): void {
+    const { buf, lineOffset } = this.lines;
+    let s = this.lines.lineStart;
+    const e = this.lines.lineEnd;
+    if (lineOffset === 0 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+    let k = s;
+    while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
+    if (k === e) return;
+    this.stage.clear();
+    const reason = this.processLine(buf, s, e, lineOffset);
+    if (reason === undefined) return;
+    if (reason === null) {
+      const et = this.eventTime;
+      if (et === null || this.stage.kind[et] !== S_NULL) {
+        this.asm.addRow(this.stage, lineOffset);
+        return;
+      }
+      this.asm.addDeadLetter(lineOffset, decoder.decode(buf.subarray(s, e)), `missing event time column ${this.schema[et]!.name}`);
+      return;
+    }
+    this.asm.addDeadLetter(lineOffset, decoder.decode(buf.subarray(s, e)), reason);
+  }
+
+  private async checkNotTruncated(): Promise<void> {
+    const { size } = await this.handle.stat();
+    if (size < this.lines.position) {
+      throw new SluiceError('CONNECTOR', `${this.path} shrank below the read position ${this.lines.position} (truncated or replaced while followed)`);
+    }
+  }
+
+  position(): unknown {
+    return { offset: this.lines.position };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}

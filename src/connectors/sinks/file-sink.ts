@@ -1,0 +1,113 @@
+/**
+ * The file sink: jsonl (one JSON object per change) or csv (a header, then one line per
+ * change). Timestamps are written as ISO-8601 UTC with milliseconds. Output is buffered and
+ * written with appends; the file is created (truncated) when the sink is created.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SluiceError } from '../../errors.js';
+import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
+import { formatIsoTimestamp, formatDate } from '../../plan/functions.js';
+import type { Schema, SqlType, Value } from '../../types.js';
+import type { SinkInit, SinkWriter } from './sink-writer.js';
+
+function jsonValue(v: Value, t: SqlType): unknown {
+  if (v === null) return null;
+  if (t === 'TIMESTAMP') return formatIsoTimestamp(v as number);
+  if (t === 'DATE') return formatDate(v as number);
+  return v;
+}
+
+function csvField(v: Value, t: SqlType): string {
+  if (v === null) return '';
+  const s = t === 'TIMESTAMP' ? formatIsoTimestamp(v as number) : t === 'DATE' ? formatDate(v as number) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export class FileSink implements SinkWriter {
+  private fd: number;
+  private buffer: string[] = [];
+  private readonly format: 'jsonl' | 'csv';
+  private readonly schema: Schema;
+  readonly path: string;
+
+  constructor(private readonly init: SinkInit) {
+    const path = init.options['path'];
+    if (typeof path !== 'string' || path === '') {
+      throw new SluiceError('CONNECTOR', `sink '${init.name}' needs WITH (path = '…')`);
+    }
+    const format = init.options['format'] ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'csv') {
+      throw new SluiceError('CONNECTOR', `sink '${init.name}': format must be 'jsonl' or 'csv', got '${String(format)}'`);
+    }
+    for (const k of Object.keys(init.options)) {
+      if (!['connector', 'path', 'format'].includes(k)) {
+        throw new SluiceError('CONNECTOR', `sink '${init.name}': unknown option '${k}' (file sinks take path and format)`);
+      }
+    }
+    this.format = format;
+    this.schema = init.schema;
+    this.path = resolve(init.baseDir, path);
+    try {
+      this.fd = openSync(this.path, 'w');
+    } catch (e) {
+      throw new SluiceError('CONNECTOR', `sink '${init.name}': cannot write '${this.path}': ${(e as Error).message}`);
+    }
+    if (this.format === 'csv') {
+      const header = [...(init.appendOnly ? [] : ['op']), ...this.schema.map((c) => c.name)];
+      this.buffer.push(header.join(',') + '\n');
+    }
+  }
+
+  write(batch: ChangeBatch): void {
+    const withOp = !this.init.appendOnly;
+    const cols = columnsOf(batch);
+    for (let i = 0; i < batch.length; i++) {
+      const r = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
+      const op = OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!];
+      if (this.format === 'jsonl') {
+        const o: Record<string, unknown> = {};
+        if (withOp) o['op'] = op;
+        this.schema.forEach((c, j) => (o[c.name] = jsonValue(r[j]!, c.type)));
+        this.buffer.push(JSON.stringify(o) + '\n');
+      } else {
+        const fields = this.schema.map((c, j) => csvField(r[j]!, c.type));
+        if (withOp) fields.unshift(op!);
+        this.buffer.push(fields.join(',') + '\n');
+      }
+    }
+    if (this.buffer.length > 4096) this.flushSync();
+  }
+
+  private flushSync(): void {
+    if (this.buffer.length === 0) return;
+    const text = this.buffer.join('');
+    this.buffer = [];
+    writeSync(this.fd, text);
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
+  }
+
+  async close(): Promise<void> {
+    this.flushSync();
+    closeSync(this.fd);
+  }
+}
+
+export class BlackholeSink implements SinkWriter {
+  rows = 0;
+  write(batch: ChangeBatch): void {
+    this.rows += batch.length;
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Opens the sink connector named in WITH (connector = …). */
+export function openSink(connector: string, init: SinkInit): SinkWriter {
+  if (connector === 'file') return new FileSink(init);
+  if (connector === 'blackhole') return new BlackholeSink();
+  throw new SluiceError('CONNECTOR', `unknown sink connector '${connector}' (sinks: file, blackhole)`);
+}

@@ -1,0 +1,24 @@
+/**
+ * The contract of a sink connector: it takes a stream of changes and writes them somewhere.
+ * `file` writes one line per change (the row alone for an append-only input, the row with
+ * `op` otherwise); `blackhole` discards everything (benchmarks).
+ */
+import type { ChangeBatch } from '../../exec/batch.js';
+import type { Schema } from '../../types.js';
+
+export interface SinkWriter {
+  /** Writes a batch of changes (columns in the sink's schema). */
+  write(batch: ChangeBatch): void;
+  /** Pushes buffered output to its destination. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SinkInit {
+  readonly name: string;
+  readonly schema: Schema;
+  /** Whether the input has only inserts (then no `op` is written). */
+  readonly appendOnly: boolean;
+  readonly options: Readonly<Record<string, string | number | boolean>>;
+  readonly baseDir: string;
+}

@@ -1,0 +1,758 @@
+/**
+ * The Engine: sluice's programmatic API (SPEC 1.2) and the one place that ties the stages
+ * together: it parses and binds statements, keeps the catalog, runs sources, views and sinks
+ * as pipelines, and keeps their state in DuckDB.
+ *
+ * Every public method runs under one queue, so calls never interleave: an `insert` resolves
+ * after its events are reflected in every view that reads the source (read-your-writes).
+ */
+import { dirname } from 'node:path';
+import type { RecordBatch, Table } from 'apache-arrow';
+import { parse, parseStatement } from '../../grammar/index.js';
+import type { CreateView, Statement } from '../../grammar/ast.js';
+import { Catalog, describeKind } from '../catalog/catalog.js';
+import { sourceSchema, SYSTEM_TABLES, type SinkDef, type SourceDef, type ViewDef } from '../catalog/definitions.js';
+import { Settings } from '../catalog/settings.js';
+import { validateSourceOptions } from '../connectors/source-reader.js';
+import { openSink } from '../connectors/sinks/file-sink.js';
+import type { SinkWriter } from '../connectors/sinks/sink-writer.js';
+import { SluiceError, toSluiceError, type Span } from '../errors.js';
+import { OP_NAMES, columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
+import type { LateRecord, OperatorContext } from '../exec/operator.js';
+import { Pipeline, type SourceInput, type ViewInput } from '../exec/pipeline.js';
+import { bindStatement, planQuery } from '../plan/binder/bind-statement.js';
+import type { BoundStatement } from '../plan/bound-statement.js';
+import { explainPlan } from '../plan/explain.js';
+import type { LogicalPlan } from '../plan/logical-plan.js';
+import { scanNode, viewScanNode } from '../plan/node-builders.js';
+import { DuckDBTimestampValue } from '@duckdb/node-api';
+import { Database, type QueryResult } from '../state/database.js';
+import { SystemTables } from '../state/system-tables.js';
+import type { Schema, SqlType } from '../types.js';
+import { ResultCollector } from './result-collector.js';
+import { arrowToBatch, rowsToBatch, toApiRow, toApiValue, type Change, type Row } from './rows.js';
+import { SourceRuntime } from './source-runtime.js';
+import { ViewRuntime } from './view-runtime.js';
+
+export interface OpenOptions {
+  /** The DuckDB file to keep everything in; in memory when absent. */
+  readonly path?: string;
+}
+
+export interface ExecuteOptions {
+  /** Folder that relative paths in WITH options resolve against (default: the working directory). */
+  readonly baseDir?: string;
+  /** Return the change stream of streaming SELECTs (`changes`) besides their final result. */
+  readonly changelog?: boolean;
+  /** Called while bounded sources are read. */
+  readonly onProgress?: (p: Progress) => void;
+  /**
+   * Plan instead of run: queries and views return their plans (views are still created, so
+   * later statements can name them); INSERTs are skipped; nothing is read.
+   */
+  readonly explain?: boolean;
+}
+
+export interface Progress {
+  readonly source: string;
+  readonly events: number;
+  readonly done: boolean;
+}
+
+/** A result column: name and type (a sluice type, or DuckDB's name for other types). */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** What one statement did. */
+export interface StatementResult {
+  /** The kind of statement: 'CREATE SOURCE', 'SELECT', 'INSERT', … */
+  readonly statement: string;
+  /** A one-line summary for statements without rows. */
+  readonly message?: string;
+  readonly columns?: readonly ResultColumn[];
+  readonly rows?: readonly Row[];
+  /** The change stream of a streaming SELECT (with `changelog`) or SUBSCRIBE. */
+  readonly changes?: readonly Change[];
+}
+
+export interface InsertResult {
+  /** Events appended to the source. */
+  readonly inserted: number;
+  /** Events set aside in sluice_dead_letters (wrong type, not an object). */
+  readonly rejected: number;
+}
+
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+export interface SubscribeOptions {
+  /** Deliver the view's current contents first, as +I changes (default true). */
+  readonly snapshot?: boolean;
+}
+
+/** Live metrics, for status lines. */
+export interface Metrics {
+  readonly eventsIn: number;
+  readonly lateEvents: number;
+  readonly deadLetters: number;
+  readonly stateSize: number;
+}
+
+interface SinkRuntime {
+  readonly def: SinkDef;
+  readonly pipeline: Pipeline;
+  readonly writer: SinkWriter;
+}
+
+const STATEMENT_NAMES: Record<Statement['kind'], string> = {
+  CreateSource: 'CREATE SOURCE',
+  CreateView: 'CREATE VIEW',
+  CreateSink: 'CREATE SINK',
+  Insert: 'INSERT',
+  QueryStatement: 'SELECT',
+  Subscribe: 'SUBSCRIBE',
+  Drop: 'DROP',
+  AlterSource: 'ALTER SOURCE',
+  Show: 'SHOW',
+  Describe: 'DESCRIBE',
+  Explain: 'EXPLAIN',
+  Checkpoint: 'CHECKPOINT',
+  Set: 'SET',
+  Rebuild: 'REBUILD',
+  Update: 'UPDATE',
+  Delete: 'DELETE',
+};
+
+export class Engine {
+  private readonly catalog = new Catalog();
+  private readonly settings = new Settings();
+  private readonly sources = new Map<string, SourceRuntime>();
+  private readonly views = new Map<string, ViewRuntime>();
+  private readonly sinks = new Map<string, SinkRuntime>();
+  private readonly system: SystemTables;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly db: Database) {
+    this.system = new SystemTables(db);
+  }
+
+  /**
+   * Opens an engine: in memory, or kept in one DuckDB file.
+   *
+   * @example
+   * const engine = await Engine.open();
+   * await engine.execute(`CREATE SOURCE clicks (page VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)`);
+   */
+  static async open(options: OpenOptions = {}): Promise<Engine> {
+    if (options !== null && typeof options !== 'object') throw new SluiceError('ARGUMENT', 'Engine.open takes an options object');
+    const db = await Database.open(options.path);
+    const engine = new Engine(db);
+    await engine.system.create();
+    return engine;
+  }
+
+  /** Runs calls one after another; a failed call does not block the next. */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed) throw new SluiceError('STATE', 'the engine is closed');
+      try {
+        return await f();
+      } catch (e) {
+        throw toSluiceError(e);
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Public API
+  // -------------------------------------------------------------------------------------
+
+  /** Runs one or more statements; returns what each did. Errors carry the line and column. */
+  execute(sql: string, options: ExecuteOptions = {}): Promise<StatementResult[]> {
+    return this.serial(async () => {
+      if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'execute takes SQL text');
+      const script = (() => {
+        try {
+          return parse(sql);
+        } catch (e) {
+          throw toSluiceError(e).withSql(sql);
+        }
+      })();
+      const results: StatementResult[] = [];
+      for (let i = 0; i < script.statements.length; i++) {
+        const statement = script.statements[i]!;
+        try {
+          results.push(await this.runStatement(statement, script.texts[i]!, sql, options));
+        } catch (e) {
+          throw toSluiceError(e).withSql(sql);
+        }
+      }
+      return results;
+    });
+  }
+
+  /** Appends events to a source fed by the API: plain objects, or an Arrow Table/RecordBatch. */
+  insert(source: string, rows: readonly object[] | Table | RecordBatch): Promise<InsertResult> {
+    return this.serial(async () => {
+      const rt = this.sourceRuntime(source);
+      const def = rt.def;
+      const schema = sourceSchema(def);
+      const defaults = def.columns.map((c) => c.default);
+      let batches: RecordBatch[];
+      let rejected = 0;
+      if (Array.isArray(rows)) {
+        const r = rowsToBatch(rows, schema, defaults);
+        batches = [r.batch];
+        rejected = r.rejected.length;
+        const offset = rt.log?.next ?? 0;
+        this.system.recordDead(r.rejected.map((x) => ({ source: def.name, offset: offset + x.index, raw: x.raw, reason: x.reason })));
+      } else if (rows && typeof rows === 'object' && ('batches' in rows || 'schema' in rows)) {
+        batches = arrowToBatch(rows as Table | RecordBatch, schema, defaults);
+      } else {
+        throw new SluiceError('ARGUMENT', 'insert takes an array of objects or an Arrow Table/RecordBatch');
+      }
+      let inserted = 0;
+      for (const b of batches) {
+        if (b.numRows === 0) continue;
+        await rt.append(b);
+        inserted += b.numRows;
+      }
+      return { inserted, rejected };
+    });
+  }
+
+  /** Moves a source's watermark forward by hand (ms since the epoch, or a Date). */
+  advanceWatermark(source: string, t: number | Date): Promise<void> {
+    return this.serial(async () => {
+      const ms = t instanceof Date ? t.getTime() : t;
+      if (typeof ms !== 'number' || Number.isNaN(ms)) throw new SluiceError('ARGUMENT', 'advanceWatermark takes a Date or epoch milliseconds');
+      this.sourceRuntime(source, true).advanceWatermark(ms);
+    });
+  }
+
+  /** Declares a source finished: its watermark becomes +infinity and every window closes. */
+  endOfStream(source: string): Promise<void> {
+    return this.serial(async () => {
+      this.sourceRuntime(source, true).finish();
+    });
+  }
+
+  /**
+   * A pull query over materialized views and system tables, answered by DuckDB with any of
+   * its SQL; `?` parameters. Bounded sources are read to their end first.
+   */
+  query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return this.serial(async () => {
+      if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'query takes SQL text');
+      if (!Array.isArray(params)) throw new SluiceError('ARGUMENT', 'query parameters must be an array');
+      await this.drain();
+      const r = await this.pullQuery(sql, params);
+      return r.rows;
+    });
+  }
+
+  /** Calls `listener` with every change of a materialized view (its current contents first). */
+  subscribe(view: string, listener: (change: Change) => void, options: SubscribeOptions = {}): Subscription {
+    let active = true;
+    let registered: ((b: ChangeBatch) => void) | undefined;
+    let rt: ViewRuntime | undefined;
+    const ready = this.serial(async () => {
+      rt = this.viewRuntime(view);
+      const schema = rt.def.schema;
+      const deliver = (b: ChangeBatch) => {
+        if (!active) return;
+        for (const c of batchChanges(b, schema)) listener(c);
+      };
+      if (options.snapshot !== false) deliver(await rt.snapshot());
+      registered = deliver;
+      if (active) rt.listeners.add(deliver);
+    });
+    ready.catch(() => undefined);
+    return {
+      unsubscribe: () => {
+        active = false;
+        if (rt && registered) rt.listeners.delete(registered);
+      },
+    };
+  }
+
+  /** The changes of a materialized view as an async iterator (its current contents first). */
+  changes(view: string, options: SubscribeOptions = {}): AsyncIterableIterator<Change> {
+    const buffer: Change[] = [];
+    let wake: (() => void) | null = null;
+    let failure: unknown;
+    const sub = this.subscribe(
+      view,
+      (c) => {
+        buffer.push(c);
+        wake?.();
+      },
+      options,
+    );
+    // Surface a bad view name through the iterator.
+    this.serial(async () => void this.viewRuntime(view)).catch((e) => {
+      failure = e;
+      wake?.();
+    });
+    const it: AsyncIterableIterator<Change> = {
+      next: async () => {
+        for (;;) {
+          if (buffer.length > 0) return { value: buffer.shift()!, done: false };
+          if (failure) throw failure;
+          if (this.closed) return { value: undefined, done: true };
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
+        }
+      },
+      return: async () => {
+        sub.unsubscribe();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+
+  /** Writes view contents and system tables to DuckDB. */
+  checkpoint(): Promise<void> {
+    return this.serial(() => this.flushAll());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.serial(async () => {
+      await this.flushAll();
+      for (const s of this.sinks.values()) await s.writer.close();
+      for (const s of this.sources.values()) await s.close();
+    }).catch(() => undefined);
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Names and columns of sources, views and sinks (REPL completion and dot-commands). */
+  describeCatalog(): {
+    sources: { name: string; columns: { name: string; type: SqlType }[] }[];
+    views: { name: string; materialized: boolean; columns: { name: string; type: SqlType }[] }[];
+    sinks: { name: string; from: string }[];
+  } {
+    return {
+      sources: this.catalog.sources().map((s) => ({ name: s.name, columns: s.columns.map((c) => ({ name: c.name, type: c.type })) })),
+      views: this.catalog.views().map((v) => ({ name: v.name, materialized: v.materialized, columns: v.schema.map((c) => ({ name: c.name, type: c.type })) })),
+      sinks: this.catalog.sinks().map((s) => ({ name: s.name, from: s.from })),
+    };
+  }
+
+  metrics(): Metrics {
+    let eventsIn = 0;
+    for (const s of this.sources.values()) eventsIn += s.eventsRead;
+    let stateSize = 0;
+    for (const v of this.views.values()) stateSize += v.pipeline?.stateSize() ?? 0;
+    return { eventsIn, lateEvents: this.system.lateCount, deadLetters: this.system.deadCount, stateSize };
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals
+  // -------------------------------------------------------------------------------------
+
+  private sourceRuntime(name: string, anyConnector = false): SourceRuntime {
+    if (typeof name !== 'string') throw new SluiceError('ARGUMENT', 'a source name must be a string');
+    const rt = this.sources.get(name) ?? this.sources.get(name.toLowerCase());
+    if (!rt) {
+      const e = this.catalog.get(name.toLowerCase());
+      throw new SluiceError('CATALOG', e ? `'${name}' is a ${describeKind(e)}, not a source` : `source '${name}' does not exist`);
+    }
+    if (!anyConnector && rt.isConnector) {
+      throw new SluiceError('ARGUMENT', `source '${rt.name}' reads from its ${rt.def.connector} connector: it takes no inserts`);
+    }
+    return rt;
+  }
+
+  private viewRuntime(name: string): ViewRuntime {
+    if (typeof name !== 'string') throw new SluiceError('ARGUMENT', 'a view name must be a string');
+    const rt = this.views.get(name) ?? this.views.get(name.toLowerCase());
+    if (!rt) {
+      const e = this.catalog.get(name.toLowerCase());
+      throw new SluiceError('CATALOG', e ? `'${name}' is a ${describeKind(e)}, not a materialized view` : `materialized view '${name}' does not exist`);
+    }
+    return rt;
+  }
+
+  private operatorContext(owner: string): OperatorContext {
+    return { owner, recordLate: (records: readonly LateRecord[]) => this.system.recordLate(owner, records) };
+  }
+
+  private newPipeline(plan: LogicalPlan, out: ConstructorParameters<typeof Pipeline>[1], owner: string): Pipeline {
+    return new Pipeline(plan, out, {
+      ctx: this.operatorContext(owner),
+      idleTimeout: (s) => this.sources.get(s)?.idleTimeoutMs ?? null,
+    });
+  }
+
+  /** Connects a pipeline's inputs: each catches up on history, then follows live. */
+  private async attach(p: Pipeline): Promise<void> {
+    const batchSize = this.settings.number('batch_size');
+    for (const input of p.inputs) {
+      if (input.kind === 'source') {
+        const rt = this.sources.get(input.source)!;
+        await rt.catchUp([input], batchSize);
+        rt.inputs.add(input);
+      } else if (input.kind === 'view') {
+        await this.views.get(input.view)!.follow(input);
+      }
+    }
+    p.start();
+  }
+
+  private detach(p: Pipeline): void {
+    for (const input of p.inputs) {
+      if (input.kind === 'source') this.sources.get(input.source)?.inputs.delete(input as SourceInput);
+      else if (input.kind === 'view') this.views.get(input.view)?.downstream.delete(input as ViewInput);
+    }
+    p.close();
+  }
+
+  /** Reads every bounded connector source to its end, interleaving them by event time. */
+  private async drain(onProgress?: (p: Progress) => void): Promise<void> {
+    const batchSize = this.settings.number('batch_size');
+    for (;;) {
+      const open = [...this.sources.values()].filter((s) => s.isConnector && s.bounded && !s.ended);
+      if (open.length === 0) return;
+      const next = open.reduce((a, b) => (b.maxEventTime < a.maxEventTime ? b : a));
+      const more = await next.step(batchSize);
+      onProgress?.({ source: next.name, events: next.eventsRead, done: !more });
+    }
+  }
+
+  private async flushAll(): Promise<void> {
+    await this.db.transaction(async () => {
+      for (const v of this.views.values()) await v.table.flush();
+      await this.system.flush();
+    });
+    for (const s of this.sinks.values()) await s.writer.flush();
+  }
+
+  private async pullQuery(sql: string, params: readonly unknown[]): Promise<{ columns: ResultColumn[]; rows: Row[] }> {
+    for (const v of this.views.values()) await v.table.flush();
+    await this.system.flush();
+    const r = await this.db.queryReadOnly(sql, params.map(toDuckParamLoose) as never);
+    return toApiResult(r);
+  }
+
+  private async runStatement(s: Statement, text: string, sql: string, options: ExecuteOptions): Promise<StatementResult> {
+    const name = STATEMENT_NAMES[s.kind];
+    if (options.explain) {
+      if (s.kind === 'Insert') return { statement: name, message: 'skipped' };
+      if (s.kind === 'QueryStatement') s = { kind: 'Explain', statement: s, span: s.span };
+      else if (s.kind === 'CreateView') {
+        const plan = await this.runStatement({ kind: 'Explain', statement: s, span: s.span }, text, sql, {});
+        await this.runStatement(s, text, sql, {});
+        return { ...plan, statement: s.materialized ? 'CREATE MATERIALIZED VIEW' : 'CREATE VIEW' };
+      }
+    }
+    const bound: BoundStatement = bindStatement({ statement: s, text, sql, baseDir: options.baseDir ?? process.cwd() }, this.catalog);
+    switch (bound.kind) {
+      case 'CreateSource':
+        return { statement: name, message: await this.createSource(bound.def, bound.mode, bound.span) };
+      case 'CreateView': {
+        // Keep the query with spans of its own text, so it can be re-bound from the catalog.
+        const local = parseStatement(text) as CreateView;
+        const def: ViewDef = { ...bound.def, query: local.query };
+        return { statement: def.materialized ? 'CREATE MATERIALIZED VIEW' : 'CREATE VIEW', message: await this.createView(def, bound.plan, bound.mode, bound.span) };
+      }
+      case 'CreateSink':
+        return { statement: name, message: await this.createSink(bound.def, bound.mode, bound.span) };
+      case 'Insert': {
+        const rt = this.sourceRuntime(bound.source);
+        const { batch } = rowsToBatch(
+          bound.rows.map((r) => Object.fromEntries(rt.def.columns.map((c, i) => [c.name, toApiValue(r[i] ?? null, c.type)]))),
+          sourceSchema(rt.def),
+          rt.def.columns.map((c) => c.default),
+        );
+        await rt.append(batch);
+        return { statement: name, message: `inserted ${bound.rows.length} event${bound.rows.length === 1 ? '' : 's'} into ${rt.name}` };
+      }
+      case 'StreamQuery':
+        return { statement: name, ...(await this.runStreamQuery(bound.plan, options)) };
+      case 'PullQuery':
+        await this.drain(options.onProgress);
+        return { statement: name, ...(await this.pullQuery(bound.sql, [])) };
+      case 'Subscribe': {
+        await this.drain(options.onProgress);
+        const rt = this.viewRuntime(bound.view);
+        const snap = await rt.snapshot();
+        return { statement: name, columns: columnsOfSchema(rt.def.schema), changes: batchChanges(snap, rt.def.schema) };
+      }
+      case 'Drop':
+        return { statement: name, message: await this.drop(bound.name) };
+      case 'AlterSource': {
+        const rt = this.sources.get(bound.source)!;
+        const def: SourceDef = { ...rt.def, columns: [...rt.def.columns, bound.column], version: bound.column.sinceVersion };
+        await rt.log?.addColumn(bound.column);
+        rt.def = def;
+        this.catalog.put(def);
+        return { statement: name, message: `added column ${bound.column.name} to ${def.name} (schema version ${def.version})` };
+      }
+      case 'Show':
+        return { statement: name, ...this.show(bound.what, bound.setting, bound.span) };
+      case 'Describe':
+        return { statement: name, ...this.describe(bound.name) };
+      case 'Explain': {
+        if (bound.plan) return { statement: name, columns: [{ name: 'plan', type: 'VARCHAR' }], rows: explainPlan(bound.plan).split('\n').map((l) => ({ plan: l })) };
+        const r = await this.db.query(`EXPLAIN ${bound.pullSql}`, [], 'BIND');
+        const text = r.rows.map((row) => String(row[1] ?? row[0])).join('\n');
+        return { statement: name, columns: [{ name: 'plan', type: 'VARCHAR' }], rows: [`PullQuery (DuckDB):`, ...text.split('\n')].map((l) => ({ plan: l })) };
+      }
+      case 'Checkpoint':
+        await this.flushAll();
+        return { statement: name, message: 'checkpoint written' };
+      case 'Set':
+        this.settings.set(bound.name, bound.value, bound.span);
+        return { statement: name, message: `${bound.name} = ${this.settings.text(bound.name)}` };
+      case 'Rebuild':
+        return { statement: name, message: await this.rebuild(bound.view) };
+    }
+  }
+
+  private async createSource(def: SourceDef, mode: { orReplace: boolean; ifNotExists: boolean }, span: Span): Promise<string> {
+    const action = this.catalog.checkCreate(def, mode, span);
+    if (action === 'skip') return `source ${def.name} already exists`;
+    if (def.connector !== 'none') {
+      try {
+        validateSourceOptions(def.connector, def.options, sourceSchema(def));
+      } catch (e) {
+        throw toSluiceError(e);
+      }
+    }
+    if (action === 'replace') {
+      const deps = this.catalog.dependents(def.name);
+      if (deps.length > 0) {
+        throw new SluiceError('CATALOG', `cannot replace source '${def.name}': ${deps.map((d) => `'${d}'`).join(', ')} depend on it`, { span });
+      }
+      await this.dropSourceRuntime(def.name);
+    }
+    const rt = new SourceRuntime(def, this.db, this.system);
+    await rt.check();
+    await rt.log?.create(def.columns);
+    this.sources.set(def.name, rt);
+    this.catalog.put(def);
+    return `${action === 'replace' ? 'replaced' : 'created'} source ${def.name}`;
+  }
+
+  private async createView(def: ViewDef, plan: LogicalPlan, mode: { orReplace: boolean; ifNotExists: boolean }, span: Span): Promise<string> {
+    const action = this.catalog.checkCreate(def, mode, span);
+    const kind = def.materialized ? 'materialized view' : 'view';
+    if (action === 'skip') return `${kind} ${def.name} already exists`;
+    if (action === 'replace') {
+      const deps = this.catalog.dependents(def.name);
+      if (deps.length > 0) {
+        throw new SluiceError('CATALOG', `cannot replace view '${def.name}': ${deps.map((d) => `'${d}'`).join(', ')} depend on it`, { span });
+      }
+      await this.dropViewRuntime(def.name);
+    }
+    if (def.materialized) await this.startView(def, plan);
+    this.catalog.put(def);
+    return `${action === 'replace' ? 'replaced' : 'created'} ${kind} ${def.name}`;
+  }
+
+  /** Builds a view's pipeline and table, and replays its inputs from the start. */
+  private async startView(def: ViewDef, plan: LogicalPlan): Promise<void> {
+    const rt = new ViewRuntime(def, this.db);
+    const pipeline = this.newPipeline(plan, rt, def.name);
+    rt.pipeline = pipeline;
+    await rt.table.create();
+    this.views.set(def.name, rt);
+    try {
+      await this.attach(pipeline);
+    } catch (e) {
+      this.detach(pipeline);
+      this.views.delete(def.name);
+      await rt.table.drop();
+      throw e;
+    }
+  }
+
+  private async createSink(def: SinkDef, mode: { orReplace: boolean; ifNotExists: boolean }, span: Span): Promise<string> {
+    const action = this.catalog.checkCreate(def, mode, span);
+    if (action === 'skip') return `sink ${def.name} already exists`;
+    if (action === 'replace') await this.dropSinkRuntime(def.name);
+    const from = this.catalog.get(def.from)!;
+    let plan: LogicalPlan;
+    if (from.kind === 'source') {
+      const schema = sourceSchema(from);
+      plan = scanNode(from.name, schema, schema.map((_, i) => i), null);
+    } else if (from.kind === 'view' && from.materialized) {
+      plan = viewScanNode(from.name, from, from.schema.map((_, i) => i));
+    } else if (from.kind === 'view') {
+      plan = planQuery(from.query, from.sql, this.catalog);
+    } else {
+      throw new SluiceError('BIND', `a sink reads a source or a view`, { span });
+    }
+    const writer = openSink(def.connector, { name: def.name, schema: plan.schema, appendOnly: plan.appendOnly, options: def.options, baseDir: def.baseDir });
+    const pipeline = this.newPipeline(plan, { push: (b) => writer.write(b), watermark: () => undefined }, def.name);
+    this.sinks.set(def.name, { def, pipeline, writer });
+    await this.attach(pipeline);
+    this.catalog.put(def);
+    return `${action === 'replace' ? 'replaced' : 'created'} sink ${def.name}`;
+  }
+
+  private async runStreamQuery(plan: LogicalPlan, options: ExecuteOptions): Promise<Omit<StatementResult, 'statement'>> {
+    const collector = new ResultCollector(plan.schema, options.changelog === true);
+    const pipeline = this.newPipeline(plan, collector, 'query');
+    try {
+      await this.attach(pipeline);
+      await this.drain(options.onProgress);
+    } finally {
+      this.detach(pipeline);
+    }
+    const orderBy = plan.kind === 'TopN' ? plan.orderBy : undefined;
+    const rows = collector.result(orderBy).map((r) => toApiRow(r, plan.schema));
+    const result: Omit<StatementResult, 'statement'> = { columns: columnsOfSchema(plan.schema), rows };
+    if (options.changelog) {
+      return { ...result, changes: collector.changes.map((c) => ({ op: c.op, row: toApiRow(c.values, plan.schema) })) };
+    }
+    return result;
+  }
+
+  private async drop(name: string): Promise<string> {
+    const e = this.catalog.get(name);
+    if (!e) return `${name} does not exist`;
+    this.catalog.drop(name);
+    if (e.kind === 'source') await this.dropSourceRuntime(name);
+    else if (e.kind === 'view') await this.dropViewRuntime(name);
+    else await this.dropSinkRuntime(name);
+    return `dropped ${describeKind(e)} ${name}`;
+  }
+
+  private async dropSourceRuntime(name: string): Promise<void> {
+    const rt = this.sources.get(name);
+    if (!rt) return;
+    await rt.close();
+    await rt.log?.drop();
+    this.sources.delete(name);
+  }
+
+  private async dropViewRuntime(name: string): Promise<void> {
+    const rt = this.views.get(name);
+    if (!rt) return;
+    if (rt.pipeline) this.detach(rt.pipeline);
+    await rt.table.drop();
+    this.views.delete(name);
+  }
+
+  private async dropSinkRuntime(name: string): Promise<void> {
+    const s = this.sinks.get(name);
+    if (!s) return;
+    this.detach(s.pipeline);
+    await s.writer.close();
+    this.sinks.delete(name);
+  }
+
+  private async rebuild(view: string): Promise<string> {
+    const rt = this.views.get(view)!;
+    if (rt.downstream.size > 0 || this.catalog.dependents(view).length > 0) {
+      throw new SluiceError('CATALOG', `cannot rebuild '${view}' while ${this.catalog.dependents(view).join(', ')} read it`);
+    }
+    const plan = rt.pipeline!.plan;
+    const listeners = [...rt.listeners];
+    await this.dropViewRuntime(view);
+    await this.startView(rt.def, plan);
+    for (const l of listeners) this.views.get(view)!.listeners.add(l);
+    return `rebuilt materialized view ${view} from its sources`;
+  }
+
+  private show(what: string, setting: string | undefined, span: Span): Omit<StatementResult, 'statement'> {
+    const text = (name: string) => ({ name, type: 'VARCHAR' });
+    switch (what) {
+      case 'SOURCES':
+        return {
+          columns: [text('name'), text('connector'), text('columns'), text('watermark')],
+          rows: this.catalog.sources().map((s) => ({
+            name: s.name,
+            connector: s.connector,
+            columns: s.columns.map((c) => `${c.name} ${c.type}`).join(', '),
+            watermark: s.watermark ? `${s.watermark.column} - ${s.watermark.delayMs} ms` : null,
+          })),
+        };
+      case 'VIEWS':
+      case 'MATERIALIZED_VIEWS':
+        return {
+          columns: [text('name'), text('kind'), text('columns')],
+          rows: this.catalog
+            .views()
+            .filter((v) => what === 'VIEWS' || v.materialized)
+            .map((v) => ({ name: v.name, kind: v.materialized ? 'materialized' : 'view', columns: v.schema.map((c) => c.name).join(', ') })),
+        };
+      case 'SINKS':
+        return {
+          columns: [text('name'), text('from'), text('connector')],
+          rows: this.catalog.sinks().map((s) => ({ name: s.name, from: s.from, connector: s.connector })),
+        };
+      default:
+        return { columns: [text('name'), text('value')], rows: [{ name: setting!, value: this.settings.text(setting!, span) }] };
+    }
+  }
+
+  private describe(name: string): Omit<StatementResult, 'statement'> {
+    const e = this.catalog.get(name);
+    const schema: Schema = e
+      ? e.kind === 'source'
+        ? sourceSchema(e)
+        : e.kind === 'view'
+          ? e.schema
+          : []
+      : SYSTEM_TABLES[name]!;
+    const wm = e?.kind === 'source' ? e.watermark : null;
+    return {
+      columns: [
+        { name: 'column', type: 'VARCHAR' },
+        { name: 'type', type: 'VARCHAR' },
+        { name: 'event_time', type: 'VARCHAR' },
+      ],
+      rows: schema.map((c) => ({
+        column: c.name,
+        type: c.type,
+        event_time: wm && wm.column === c.name ? `watermark ${c.name} - ${wm.delayMs} ms` : c.timeAttr ? 'yes' : '',
+      })),
+    };
+  }
+}
+
+function columnsOfSchema(schema: Schema): ResultColumn[] {
+  return schema.map((c) => ({ name: c.name, type: c.type }));
+}
+
+function batchChanges(b: ChangeBatch, schema: Schema): Change[] {
+  const cols = columnsOf(b);
+  const out: Change[] = [];
+  for (let i = 0; i < b.length; i++) {
+    const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
+    out.push({ op: OP_NAMES[b.ops === null ? 0 : b.ops[i]!]!, row: toApiRow(values, schema) });
+  }
+  return out;
+}
+
+function toApiResult(r: QueryResult): { columns: ResultColumn[]; rows: Row[] } {
+  const columns = r.columns.map((c) => ({ name: c.name, type: c.sqlType ?? c.type }));
+  const rows = r.rows.map((values) => {
+    const row: Row = {};
+    r.columns.forEach((c, j) => (row[c.name] = c.sqlType ? toApiValue(values[j]!, c.sqlType) : values[j]));
+    return row;
+  });
+  return { columns, rows };
+}
+
+/** An API parameter as a DuckDB value (Dates become timestamps). */
+function toDuckParamLoose(v: unknown): unknown {
+  if (v instanceof Date) return new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n);
+  if (v === undefined) return null;
+  return v;
+}

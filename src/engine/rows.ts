@@ -1,0 +1,174 @@
+/**
+ * Rows as the API hands them out and takes them in: plain objects, TIMESTAMP and DATE as
+ * `Date`, BIGINT as `number` (sluice keeps BIGINT within ±2^53). Inserted rows may give a
+ * TIMESTAMP as a Date, epoch milliseconds or an ISO-8601 string.
+ */
+import {
+  Bool,
+  DataType,
+  Float64,
+  Int32,
+  Utf8,
+  type Data,
+  type RecordBatch,
+  type Table,
+} from 'apache-arrow';
+import { batchFromRows, ColumnBuilder, makeRecordBatch, arrowSchema, type OpName } from '../exec/batch.js';
+import { MS_PER_DAY, type Schema, type SqlType, type Value } from '../types.js';
+import { castValue, parseDate, parseTimestamp } from '../plan/functions.js';
+
+/** A row: column name → value. */
+export type Row = Record<string, unknown>;
+
+/** One change of a view: `+I` insert, `-U`/`+U` update before/after, `-D` delete. */
+export interface Change {
+  readonly op: OpName;
+  readonly row: Row;
+}
+
+/** A sluice value as the API shows it. */
+export function toApiValue(v: Value, type: SqlType): unknown {
+  if (v === null) return null;
+  if (type === 'TIMESTAMP') return new Date(v as number);
+  if (type === 'DATE') return new Date((v as number) * MS_PER_DAY);
+  return v;
+}
+
+export function toApiRow(values: readonly Value[], schema: Schema): Row {
+  const row: Row = {};
+  schema.forEach((c, i) => (row[c.name] = toApiValue(values[i] ?? null, c.type)));
+  return row;
+}
+
+/** Why an API value cannot be a value of `type`, or the value. */
+export function fromApiValue(v: unknown, type: SqlType): { value: Value } | { error: string } {
+  if (v === null || v === undefined) return { value: null };
+  const bad = { error: `expected ${type}, got ${typeof v === 'string' ? `'${v}'` : String(v)}` };
+  switch (type) {
+    case 'TIMESTAMP':
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? bad : { value: v.getTime() };
+      if (typeof v === 'number') return Number.isFinite(v) ? { value: v } : bad;
+      if (typeof v === 'string') {
+        const t = parseTimestamp(v);
+        return t === null ? bad : { value: t };
+      }
+      return bad;
+    case 'DATE':
+      if (v instanceof Date) return { value: Math.floor(v.getTime() / MS_PER_DAY) };
+      if (typeof v === 'string') {
+        const d = parseDate(v);
+        return d === null ? bad : { value: d };
+      }
+      return bad;
+    case 'BIGINT':
+    case 'INT': {
+      const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      if (!Number.isInteger(n)) return bad;
+      if (type === 'INT' && (n < -(2 ** 31) || n >= 2 ** 31)) return { error: `${n} is out of the INT range` };
+      if (!Number.isSafeInteger(n)) return { error: `${String(v)} is outside the BIGINT range sluice supports (±2^53)` };
+      return { value: n };
+    }
+    case 'DOUBLE':
+    case 'INTERVAL': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      return Number.isNaN(n) && typeof v !== 'number' ? bad : { value: n };
+    }
+    case 'BOOLEAN':
+      if (typeof v === 'boolean') return { value: v };
+      if (typeof v === 'string') {
+        const b = castValue(v, 'VARCHAR', 'BOOLEAN');
+        return b === null ? bad : { value: b };
+      }
+      return bad;
+    case 'VARCHAR':
+      return typeof v === 'object' ? { value: JSON.stringify(v) } : { value: String(v) };
+    case 'NULL':
+      return { value: null };
+  }
+}
+
+/** Rows given to `insert`, converted to a batch of the source schema; bad rows are set aside with a reason. */
+export function rowsToBatch(
+  rows: readonly unknown[],
+  schema: Schema,
+  defaults: readonly Value[],
+): { batch: RecordBatch; rejected: { index: number; raw: string; reason: string }[] } {
+  const good: Value[][] = [];
+  const rejected: { index: number; raw: string; reason: string }[] = [];
+  const byName = new Map(schema.map((c, i) => [c.name.toLowerCase(), i]));
+  rows.forEach((r, index) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) {
+      rejected.push({ index, raw: safeJson(r), reason: 'an event must be a plain object' });
+      return;
+    }
+    const values = [...defaults];
+    for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
+      const i = byName.get(k.toLowerCase());
+      if (i === undefined) continue;
+      const c = fromApiValue(v, schema[i]!.type);
+      if ('error' in c) {
+        rejected.push({ index, raw: safeJson(r), reason: `column ${schema[i]!.name}: ${c.error}` });
+        return;
+      }
+      values[i] = c.value;
+    }
+    good.push(values);
+  });
+  return { batch: batchFromRows(schema, good), rejected };
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/**
+ * An Arrow table or batch given to `insert`, converted to the source schema: columns matched
+ * by name (case-insensitive), Int64 and timestamps to numbers, dictionaries decoded.
+ */
+export function arrowToBatch(input: Table | RecordBatch, schema: Schema, defaults: readonly Value[]): RecordBatch[] {
+  const batches = 'batches' in input ? input.batches : [input];
+  const out: RecordBatch[] = [];
+  for (const b of batches) {
+    const n = b.numRows;
+    const fields = b.schema.fields;
+    const cols: Data[] = schema.map((c, j) => {
+      const at = fields.findIndex((f) => f.name.toLowerCase() === c.name.toLowerCase());
+      const builder = new ColumnBuilder(c.type, n);
+      if (at < 0) {
+        for (let i = 0; i < n; i++) builder.append(defaults[j] ?? null);
+        return builder.finish();
+      }
+      const vec = b.getChildAt(at)!;
+      const ftype: DataType = fields[at]!.type;
+      if (sameLayout(ftype, c.type) && vec.data.length === 1 && vec.data[0]!.offset === 0) return vec.data[0]!;
+      for (let i = 0; i < n; i++) {
+        const raw = vec.get(i);
+        const conv = fromApiValue(typeof raw === 'bigint' ? Number(raw) : raw, c.type);
+        builder.append('value' in conv ? conv.value : null);
+      }
+      return builder.finish();
+    });
+    out.push(makeRecordBatch(arrowSchema(schema), cols, n));
+  }
+  return out;
+}
+
+function sameLayout(t: DataType, sql: SqlType): boolean {
+  switch (sql) {
+    case 'BOOLEAN':
+      return t instanceof Bool;
+    case 'INT':
+      return t instanceof Int32;
+    case 'VARCHAR':
+      return t instanceof Utf8;
+    case 'DOUBLE':
+    case 'BIGINT':
+      return t instanceof Float64;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * A source while the engine runs: where its events come from (the event log, or a
+ * connector's shared reader), the pipeline inputs that read it live, and how a new pipeline
+ * catches up on everything that came before it joined (views are derived by replay).
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { isBounded, sourceSchema, type SourceDef } from '../catalog/definitions.js';
+import { openSourceReader, type SourceReader } from '../connectors/source-reader.js';
+import { columnsOf } from '../exec/batch.js';
+import { headRows } from '../exec/batch-ops.js';
+import type { SourceInput } from '../exec/pipeline.js';
+import { EventLog } from '../state/event-log.js';
+import type { Database } from '../state/database.js';
+import type { SystemTables } from '../state/system-tables.js';
+import { parseIntervalText } from '../catalog/interval-text.js';
+import { SluiceError } from '../errors.js';
+
+export class SourceRuntime {
+  readonly inputs = new Set<SourceInput>();
+  readonly log: EventLog | null;
+  private reader: SourceReader | null = null;
+  /** Offset of the last row the shared reader delivered (-1: none yet). */
+  private lastOffset = -1;
+  /** The source has ended: every input's watermark is +infinity. */
+  ended = false;
+  /** The largest event time read so far (to interleave sources by time). */
+  maxEventTime = -Infinity;
+  /** The last manual watermark (advanceWatermark), replayed for inputs that join later. */
+  private manualWatermark = -Infinity;
+  /** Events read so far, for progress reports. */
+  eventsRead = 0;
+
+  constructor(
+    public def: SourceDef,
+    private readonly db: Database,
+    private readonly system: SystemTables,
+  ) {
+    this.log = def.connector === 'none' ? new EventLog(db, def.name) : null;
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get bounded(): boolean {
+    return isBounded(this.def);
+  }
+
+  get isConnector(): boolean {
+    return this.log === null;
+  }
+
+  /** The idle timeout from WITH (idle_timeout = '…'), in ms. */
+  get idleTimeoutMs(): number | null {
+    const v = this.def.options['idle_timeout'];
+    if (v === undefined) return null;
+    const ms = typeof v === 'number' ? v : parseIntervalText(String(v));
+    return ms === undefined ? null : ms;
+  }
+
+  private wmColumn(): number | null {
+    const wm = this.def.watermark;
+    return wm ? this.def.columns.findIndex((c) => c.name === wm.column) : null;
+  }
+
+  private openReader(): Promise<SourceReader> {
+    return openSourceReader(this.def.connector, {
+      source: this.def.name,
+      schema: sourceSchema(this.def),
+      eventTimeColumn: this.wmColumn(),
+      options: this.def.options,
+      baseDir: this.def.baseDir,
+    });
+  }
+
+  /** Validates the connector by opening (and closing) a reader, so a bad path fails at CREATE. */
+  async check(): Promise<void> {
+    if (this.log) return;
+    const r = await this.openReader();
+    await r.close();
+  }
+
+  deliver(inputs: Iterable<SourceInput>, batch: RecordBatch, offsets: Float64Array): void {
+    const now = Date.now();
+    for (const input of inputs) input.push(batch, offsets, now);
+  }
+
+  /**
+   * Gives `inputs` every event that came before they joined: the event log up to now, or the
+   * connector's rows up to where the shared reader stands.
+   */
+  async catchUp(inputs: readonly SourceInput[], batchSize: number): Promise<void> {
+    if (inputs.length === 0) return;
+    if (this.log) {
+      for await (const { batch, offsets } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
+        this.deliver(inputs, batch, offsets);
+      }
+    } else if (this.lastOffset >= 0) {
+      const r = await this.openReader();
+      try {
+        for (let b = await r.next(batchSize); b !== null; b = await r.next(batchSize)) {
+          const offs = b.offsets;
+          let n = 0;
+          while (n < offs.length && offs[n]! <= this.lastOffset) n++;
+          if (n > 0) this.deliver(inputs, n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n));
+          if (n < offs.length || (offs.length > 0 && offs[offs.length - 1]! >= this.lastOffset)) break;
+        }
+      } finally {
+        await r.close();
+      }
+    }
+    for (const input of inputs) {
+      if (Number.isFinite(this.manualWatermark)) input.advance((t) => t.advance(this.manualWatermark));
+      if (this.ended) input.advance((t) => t.end());
+    }
+  }
+
+  /** Reads the next batch of the shared reader into the live inputs; false at the end. */
+  async step(batchSize: number): Promise<boolean> {
+    if (this.log || this.ended) return false;
+    this.reader ??= await this.openReader();
+    const b = await this.reader.next(batchSize);
+    if (b === null) {
+      this.finish();
+      return false;
+    }
+    if (b.deadLetters.length > 0) this.system.recordDead(b.deadLetters);
+    if (b.data.numRows > 0) {
+      this.lastOffset = b.offsets[b.offsets.length - 1]!;
+      this.eventsRead += b.data.numRows;
+      const wm = this.wmColumn();
+      if (wm !== null) {
+        const ts = columnsOf(b.data)[wm]!.values as Float64Array;
+        for (let i = 0; i < ts.length; i++) if (ts[i]! > this.maxEventTime) this.maxEventTime = ts[i]!;
+      }
+      this.deliver(this.inputs, b.data, b.offsets);
+    }
+    return true;
+  }
+
+  /** The source ended (end of a bounded connector, or endOfStream through the API). */
+  finish(): void {
+    this.ended = true;
+    for (const input of this.inputs) input.advance((t) => t.end());
+    void this.reader?.close();
+    this.reader = null;
+  }
+
+  advanceWatermark(t: number): void {
+    if (t > this.manualWatermark) this.manualWatermark = t;
+    for (const input of this.inputs) input.advance((tr) => tr.advance(t));
+  }
+
+  /** Applies idle timeouts at wall-clock time `now`. */
+  tick(now: number): void {
+    for (const input of this.inputs) input.advance((t) => t.tick(now));
+  }
+
+  async close(): Promise<void> {
+    await this.reader?.close();
+    this.reader = null;
+  }
+
+  /** Appends API events to the log and delivers them live. */
+  async append(batch: RecordBatch): Promise<void> {
+    if (!this.log) throw new SluiceError('BIND', `source '${this.name}' reads from its ${this.def.connector} connector: it takes no INSERT`);
+    if (this.ended) throw new SluiceError('STATE', `source '${this.name}' has ended (endOfStream): it takes no more events`);
+    const schema = sourceSchema(this.def);
+    const offsets = await this.log.append(batch, schema, this.def.version);
+    this.eventsRead += batch.numRows;
+    this.deliver(this.inputs, batch, offsets);
+  }
+}

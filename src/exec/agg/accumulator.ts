@@ -1,0 +1,41 @@
+/**
+ * Aggregate state, column-wise: one accumulator per aggregate call holds the state of every
+ * group in arrays indexed by group id. All of them take retractions (sign -1), so
+ * aggregates over changelogs stay exact.
+ */
+import type { Data } from 'apache-arrow';
+import type { SqlType, Value } from '../../types.js';
+import type { ColumnBuilder } from '../batch.js';
+
+export interface Accumulator {
+  readonly type: SqlType;
+  /** Makes room for group ids below `capacity`. */
+  grow(capacity: number): void;
+  /**
+   * Folds rows 0..n-1 of `arg` (null for COUNT(*)) into their groups: row i into group
+   * gids[i] (skipped when -1) with sign signs[i] (+1 when signs is null).
+   */
+  update(gids: Int32Array, n: number, arg: Data | null, signs: Int8Array | null): void;
+  /** The result of group g. */
+  value(g: number): Value;
+  /** Appends the result of group g to a column. */
+  emit(g: number, out: ColumnBuilder): void;
+  /** Folds group `src` into group `dst` (merging session windows). */
+  merge(dst: number, src: number): void;
+  /** Forgets group g, whose id will be reused. */
+  reset(g: number): void;
+  /** Group g's state as plain data, and back. */
+  save(g: number): unknown;
+  load(g: number, state: unknown): void;
+}
+
+/** Grows a typed array to at least `n` elements, keeping its contents. */
+export function grown<T extends Float64Array | Uint8Array | Int32Array>(a: T, n: number): T {
+  if (a.length >= n) return a;
+  const b = new (a.constructor as { new (n: number): T })(Math.max(n, a.length * 2, 16));
+  b.set(a);
+  return b;
+}
+
+/** Reads row i of a column as a value (slow path: distinct sets, multisets, strings). */
+export type ValueReader = (i: number) => Value;

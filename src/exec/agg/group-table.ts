@@ -1,0 +1,122 @@
+/**
+ * Groups and their aggregate state: a hash table from key to group id, one accumulator per
+ * aggregate call, and the net number of rows in each group (a group whose rows were all
+ * retracted has vanished).
+ */
+import type { Data } from 'apache-arrow';
+import type { AggCall } from '../../plan/logical-plan.js';
+import type { SqlType, Value } from '../../types.js';
+import type { ColumnBuilder } from '../batch.js';
+import { KeyTable } from '../vector/key-table.js';
+import { grown, type Accumulator } from './accumulator.js';
+import { makeAccumulator } from './make-accumulator.js';
+
+/** One group as plain data (snapshots). */
+export interface SavedGroup {
+  readonly key: Value[];
+  readonly rows: number;
+  readonly accs: unknown[];
+}
+
+export class GroupTable {
+  readonly keys: KeyTable;
+  readonly accs: Accumulator[];
+  private rows = new Float64Array(16);
+  private gids = new Int32Array(1024);
+
+  constructor(keyTypes: readonly SqlType[], aggs: readonly AggCall[], retractions: boolean) {
+    this.keys = new KeyTable(keyTypes);
+    this.accs = aggs.map((a) => makeAccumulator(a, retractions));
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  private grow(): void {
+    const cap = this.keys.capacity;
+    if (this.rows.length < cap) {
+      this.rows = grown(this.rows, cap);
+      for (const a of this.accs) a.grow(this.rows.length);
+    }
+  }
+
+  /** The group id of each of rows 0..n-1, creating groups as needed (the array is reused). */
+  lookup(keyCols: readonly Data[], n: number): Int32Array {
+    if (this.gids.length < n) this.gids = new Int32Array(Math.max(n, this.gids.length * 2));
+    this.keys.findOrInsert(keyCols, n, this.gids);
+    this.grow();
+    return this.gids;
+  }
+
+  /** The id of the group with this key, creating it if needed (slow path). */
+  insertKey(key: readonly Value[]): number {
+    const g = this.keys.findOrInsertValues(key);
+    this.grow();
+    return g;
+  }
+
+  /** Folds rows into their groups (gids from {@link lookup}; -1 skips a row). */
+  update(gids: Int32Array, n: number, args: readonly (Data | null)[], signs: Int8Array | null): void {
+    const rows = this.rows;
+    if (signs === null) {
+      for (let i = 0; i < n; i++) {
+        const g = gids[i]!;
+        if (g >= 0) rows[g]++;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const g = gids[i]!;
+        if (g >= 0) rows[g] += signs[i]!;
+      }
+    }
+    for (let j = 0; j < this.accs.length; j++) this.accs[j]!.update(gids, n, args[j]!, signs);
+  }
+
+  rowCount(g: number): number {
+    return this.rows[g]!;
+  }
+
+  /** The aggregate results of group g. */
+  values(g: number): Value[] {
+    return this.accs.map((a) => a.value(g));
+  }
+
+  /** Appends group g's key columns and aggregate results. */
+  appendGroup(g: number, keyBuilders: readonly ColumnBuilder[], aggBuilders: readonly ColumnBuilder[]): void {
+    this.keys.appendKey(g, keyBuilders);
+    for (let j = 0; j < this.accs.length; j++) this.accs[j]!.emit(g, aggBuilders[j]!);
+  }
+
+  /** Folds group src into dst and removes src. */
+  merge(dst: number, src: number): void {
+    this.rows[dst] += this.rows[src]!;
+    for (const a of this.accs) a.merge(dst, src);
+    this.remove(src);
+  }
+
+  remove(g: number): void {
+    this.keys.remove(g);
+    this.rows[g] = 0;
+    for (const a of this.accs) a.reset(g);
+  }
+
+  clear(): void {
+    this.keys.clear();
+    this.rows.fill(0);
+    for (let g = 0; g < this.rows.length; g++) for (const a of this.accs) a.reset(g);
+  }
+
+  save(g: number): SavedGroup {
+    return { key: this.keys.keyValues(g), rows: this.rows[g]!, accs: this.accs.map((a) => a.save(g)) };
+  }
+
+  /** Restores a saved group; returns its (new) id. */
+  load(s: SavedGroup): number {
+    const g = this.keys.findOrInsertValues(s.key);
+    this.grow();
+    this.rows[g] = s.rows;
+    this.accs.forEach((a, j) => a.load(g, s.accs[j]));
+    return g;
+  }
+}

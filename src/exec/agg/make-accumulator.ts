@@ -1,0 +1,24 @@
+/** Picks the accumulator for an aggregate call. */
+import type { AggCall } from '../../plan/logical-plan.js';
+import type { Accumulator } from './accumulator.js';
+import { CountAccumulator } from './count.js';
+import { DistinctAccumulator } from './distinct.js';
+import { MinMaxAccumulator } from './min-max.js';
+import { MultisetMinMaxAccumulator } from './multiset-min-max.js';
+import { SumAccumulator } from './sum.js';
+
+/** `retractions`: whether the input can retract rows (a changelog). */
+export function makeAccumulator(a: AggCall, retractions: boolean): Accumulator {
+  if (a.distinct && a.fn !== 'MIN' && a.fn !== 'MAX') return new DistinctAccumulator(a.type, a.fn, a.argType ?? 'NULL');
+  switch (a.fn) {
+    case 'COUNT':
+      return new CountAccumulator();
+    case 'SUM':
+      return new SumAccumulator(a.type, false);
+    case 'AVG':
+      return new SumAccumulator('DOUBLE', true);
+    case 'MIN':
+    case 'MAX':
+      return retractions ? new MultisetMinMaxAccumulator(a.type, a.fn === 'MAX') : new MinMaxAccumulator(a.type, a.fn === 'MAX');
+  }
+}

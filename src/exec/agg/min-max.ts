@@ -1,0 +1,101 @@
+/**
+ * MIN and MAX over an append-only input: the extreme so far per group. (Over a changelog,
+ * {@link MultisetMinMaxAccumulator} keeps every value so retractions stay exact.)
+ */
+import type { Data } from 'apache-arrow';
+import type { SqlType, Value } from '../../types.js';
+import { readValue, type ColumnBuilder } from '../batch.js';
+import { grown, type Accumulator } from './accumulator.js';
+
+export class MinMaxAccumulator implements Accumulator {
+  private nums = new Float64Array(16);
+  private has = new Uint8Array(16);
+  private strs: (string | undefined)[] = [];
+  private readonly numeric: boolean;
+
+  constructor(
+    readonly type: SqlType,
+    private readonly max: boolean,
+  ) {
+    this.numeric = type !== 'VARCHAR' && type !== 'BOOLEAN';
+  }
+
+  grow(capacity: number): void {
+    this.nums = grown(this.nums, capacity);
+    this.has = grown(this.has, capacity);
+  }
+
+  update(gids: Int32Array, n: number, arg: Data | null, signs: Int8Array | null): void {
+    if (arg === null || arg.typeId === 1) return;
+    if (signs !== null) throw new Error('MinMaxAccumulator takes no retractions');
+    const bm = arg.nullCount > 0 ? arg.nullBitmap! : null;
+    if (this.numeric) {
+      const v = arg.values as Float64Array | Int32Array;
+      const nums = this.nums;
+      const has = this.has;
+      const max = this.max;
+      for (let i = 0; i < n; i++) {
+        const g = gids[i]!;
+        if (g < 0) continue;
+        if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+        const x = v[i]!;
+        if (has[g] === 0 || (max ? x > nums[g]! : x < nums[g]!)) {
+          nums[g] = x;
+          has[g] = 1;
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const g = gids[i]!;
+      if (g < 0) continue;
+      const x = readValue(arg, i, this.type);
+      if (x === null) continue;
+      if (this.type === 'BOOLEAN') {
+        const b = x ? 1 : 0;
+        if (this.has[g] === 0 || (this.max ? b > this.nums[g]! : b < this.nums[g]!)) this.nums[g] = b;
+        this.has[g] = 1;
+      } else {
+        const cur = this.strs[g];
+        if (cur === undefined || (this.max ? (x as string) > cur : (x as string) < cur)) this.strs[g] = x as string;
+        this.has[g] = 1;
+      }
+    }
+  }
+
+  value(g: number): Value {
+    if (this.has[g] === 0) return null;
+    if (this.type === 'VARCHAR') return this.strs[g]!;
+    if (this.type === 'BOOLEAN') return this.nums[g] === 1;
+    return this.nums[g]!;
+  }
+
+  emit(g: number, out: ColumnBuilder): void {
+    if (this.numeric && this.has[g] === 1) out.appendNumber(this.nums[g]!);
+    else out.append(this.value(g));
+  }
+
+  merge(dst: number, src: number): void {
+    const v = this.value(src);
+    if (v === null) return;
+    const cur = this.value(dst);
+    if (cur === null || (this.max ? v > cur : v < cur)) this.load(dst, v);
+  }
+
+  reset(g: number): void {
+    this.has[g] = 0;
+    this.strs[g] = undefined;
+  }
+
+  save(g: number): unknown {
+    return this.value(g);
+  }
+
+  load(g: number, state: unknown): void {
+    const v = state as Value;
+    if (v === null) return this.reset(g);
+    this.has[g] = 1;
+    if (this.type === 'VARCHAR') this.strs[g] = v as string;
+    else this.nums[g] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Per-group multisets of values (value → how many times), for aggregates that must take
+ * retractions exactly: MIN/MAX over a changelog and the DISTINCT aggregates.
+ */
+import type { Data } from 'apache-arrow';
+import type { SqlType, Value } from '../../types.js';
+import { readValue } from '../batch.js';
+
+type Key = number | string | boolean;
+
+export class GroupMultisets {
+  private sets: (Map<Key, number> | undefined)[] = [];
+
+  constructor(private readonly argType: SqlType) {}
+
+  /** Adds rows with their signs; calls `changed(g)` for every group whose set changed. */
+  update(gids: Int32Array, n: number, arg: Data, signs: Int8Array | null, changed?: (g: number) => void): void {
+    for (let i = 0; i < n; i++) {
+      const g = gids[i]!;
+      if (g < 0) continue;
+      const v = readValue(arg, i, this.argType);
+      if (v === null) continue;
+      const s = signs === null ? 1 : signs[i]!;
+      let m = this.sets[g];
+      if (m === undefined) m = this.sets[g] = new Map();
+      const c = (m.get(v) ?? 0) + s;
+      if (c === 0) m.delete(v);
+      else m.set(v, c);
+      changed?.(g);
+    }
+  }
+
+  get(g: number): ReadonlyMap<Key, number> | undefined {
+    return this.sets[g];
+  }
+
+  merge(dst: number, src: number): void {
+    const from = this.sets[src];
+    if (!from) return;
+    let to = this.sets[dst];
+    if (!to) to = this.sets[dst] = new Map();
+    for (const [v, c] of from) {
+      const n = (to.get(v) ?? 0) + c;
+      if (n === 0) to.delete(v);
+      else to.set(v, n);
+    }
+  }
+
+  reset(g: number): void {
+    this.sets[g] = undefined;
+  }
+
+  save(g: number): [Value, number][] {
+    return [...(this.sets[g] ?? [])];
+  }
+
+  load(g: number, state: [Key, number][]): void {
+    this.sets[g] = state.length ? new Map(state) : undefined;
+  }
+}

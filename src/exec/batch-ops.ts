@@ -1,0 +1,54 @@
+/** Whole-batch operations that keep the per-row facts (ops, watermarks, origin) aligned with the rows. */
+import type { Data, RecordBatch, Schema as ArrowSchema } from 'apache-arrow';
+import { columnsOf, makeRecordBatch, type ChangeBatch } from './batch.js';
+import { gather } from './vector/gather.js';
+import { sliceColumn } from './vector/columns.js';
+
+/** The same rows with other columns. */
+export function withColumns(b: ChangeBatch, schema: ArrowSchema, columns: readonly Data[]): ChangeBatch {
+  return { ...b, data: makeRecordBatch(schema, columns, b.length) };
+}
+
+function pick<T extends Float64Array | Uint8Array>(a: T, sel: Int32Array, count: number): T {
+  const out = new (a.constructor as { new (n: number): T })(count);
+  for (let i = 0; i < count; i++) out[i] = a[sel[i]!]!;
+  return out;
+}
+
+/** The rows at sel[0..count), in that order. */
+export function selectRows(b: ChangeBatch, sel: Int32Array, count: number, schema: ArrowSchema = b.data.schema): ChangeBatch {
+  if (count === b.length) {
+    let identity = true;
+    for (let i = 0; i < count; i++) {
+      if (sel[i] !== i) {
+        identity = false;
+        break;
+      }
+    }
+    if (identity) return b;
+  }
+  return {
+    data: makeRecordBatch(schema, gather(columnsOf(b), sel, count), count),
+    length: count,
+    ops: b.ops ? pick(b.ops, sel, count) : null,
+    wm: b.wm ? pick(b.wm, sel, count) : null,
+    wmConst: b.wmConst,
+    origin: b.origin ? { source: b.origin.source, offsets: pick(b.origin.offsets, sel, count) } : null,
+  };
+}
+
+/** +1 for rows that add to the result, -1 for retractions; null when every row is an insert. */
+export function signsOf(b: ChangeBatch): Int8Array | null {
+  if (b.ops === null) return null;
+  const s = new Int8Array(b.length);
+  for (let i = 0; i < b.length; i++) {
+    const op = b.ops[i]!;
+    s[i] = op === 1 || op === 3 ? -1 : 1;
+  }
+  return s;
+}
+
+/** The first n rows of a record batch, with offset-0 columns. */
+export function headRows(rb: RecordBatch, n: number): RecordBatch {
+  return makeRecordBatch(rb.schema, columnsOf(rb).map((c) => sliceColumn(c, 0, n)), n);
+}

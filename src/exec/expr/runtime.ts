@@ -1,0 +1,103 @@
+/**
+ * The functions generated expression code calls per row for work too big to inline:
+ * byte-level string comparisons and LIKE, and the scalar implementations of functions.ts
+ * for the slow functions. Everything here is allocation-free except where a string result
+ * is produced.
+ */
+import { decodeUtf8 } from '../batch.js';
+import type { SqlType, Value } from '../../types.js';
+import {
+  castValue,
+  codePointLength,
+  compareStrings,
+  dateTruncFn,
+  extractFieldFn,
+  formatDate,
+  formatDouble,
+  formatInterval,
+  formatTimestamp,
+  likeString,
+  lowerString,
+  ltrimString,
+  roundDigits,
+  rtrimString,
+  substringOf,
+  trimString,
+  upperString,
+} from '../../plan/functions.js';
+import { containsBytes, endsWithBytes, likeBytes, startsWithBytes } from './like.js';
+
+const encoder = new TextEncoder();
+
+/** Three-way comparison of two UTF-8 byte ranges (byte order is code point order). */
+function cmpRef(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const la = ae - as;
+  const lb = be - bs;
+  const n = la < lb ? la : lb;
+  for (let k = 0; k < n; k++) {
+    const x = a[as + k]!;
+    const y = b[bs + k]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return la === lb ? 0 : la < lb ? -1 : 1;
+}
+
+function eqRef(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): boolean {
+  const n = ae - as;
+  if (n !== be - bs) return false;
+  for (let k = 0; k < n; k++) if (a[as + k] !== b[bs + k]) return false;
+  return true;
+}
+
+/** Counts the code points of a UTF-8 range: every byte that is not a continuation byte. */
+function utf8Length(s: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let k = start; k < end; k++) if ((s[k]! & 0xc0) !== 0x80) n++;
+  return n;
+}
+
+function cast(v: Value, from: SqlType, to: SqlType): Value {
+  return castValue(v, from, to);
+}
+
+function extract(field: string, x: number, argType: SqlType): number | null {
+  const f = extractFieldFn(field, argType);
+  return f === undefined ? null : f(x);
+}
+
+function dateTrunc(unit: string, x: number): number | null {
+  const f = dateTruncFn(unit);
+  return f === undefined ? null : f(x);
+}
+
+/** The helper table handed to generated code (as `H`). */
+export const RUNTIME = {
+  decode: decodeUtf8,
+  encode: (s: string): Uint8Array => encoder.encode(s),
+  cmpRef,
+  eqRef,
+  cmpStr: compareStrings,
+  utf8Length,
+  cpLength: codePointLength,
+  likeBytes,
+  likeStr: likeString,
+  startsWith: startsWithBytes,
+  endsWith: endsWithBytes,
+  contains: containsBytes,
+  lower: lowerString,
+  upper: upperString,
+  trim: trimString,
+  ltrim: ltrimString,
+  rtrim: rtrimString,
+  substr: substringOf,
+  formatDouble,
+  formatTimestamp,
+  formatDate,
+  formatInterval,
+  cast,
+  roundDigits,
+  extract,
+  dateTrunc,
+};
+
+export type RuntimeName = keyof typeof RUNTIME;

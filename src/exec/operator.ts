@@ -1,0 +1,80 @@
+/**
+ * The contract every physical operator keeps. An operator receives batches of changes and
+ * watermarks on its inputs, pushes its own batches and watermarks to one downstream
+ * {@link Emitter}, and can snapshot its state to plain data and restore from it.
+ */
+import type { ChangeBatch } from './batch.js';
+
+/** Where an operator sends its output. */
+export interface Emitter {
+  push(batch: ChangeBatch): void;
+  /** The watermark of the stream just pushed: no row below it will follow. */
+  watermark(wm: number): void;
+}
+
+/** What an operator may report besides its output. */
+export interface OperatorContext {
+  /** The view (or query) the operator belongs to, for late-event records. */
+  readonly owner: string;
+  /** Records rows dropped as late (SPEC 2.5); rows as JSON text. */
+  recordLate(records: readonly LateRecord[]): void;
+}
+
+export interface LateRecord {
+  readonly source: string | null;
+  readonly offset: number | null;
+  readonly eventTime: number;
+  readonly watermark: number;
+  readonly row: string;
+}
+
+/** Plain, JSON-serializable operator state. */
+export type OperatorSnapshot = unknown;
+
+export interface Operator {
+  /** Takes a batch on input `input` (0 for single-input operators). */
+  process(batch: ChangeBatch, input: number): void;
+  /** Takes a watermark on input `input`; called only when it advances. */
+  onWatermark(wm: number, input: number): void;
+  /** The state as plain data (null for stateless operators). */
+  snapshot(): OperatorSnapshot;
+  restore(state: OperatorSnapshot): void;
+  /** Entries held in state (groups, windows, rows), for status lines and tests. */
+  stateSize(): number;
+  close(): void;
+}
+
+/** Forwards watermarks only when they advance; operators with several inputs take the minimum. */
+export class WatermarkMerger {
+  private readonly inputs: Float64Array;
+  current = -Infinity;
+
+  constructor(n: number) {
+    this.inputs = new Float64Array(n).fill(-Infinity);
+  }
+
+  /** Returns the new combined watermark if it advanced, else undefined. */
+  update(input: number, wm: number): number | undefined {
+    if (wm <= this.inputs[input]!) return undefined;
+    this.inputs[input] = wm;
+    let min = Infinity;
+    for (let i = 0; i < this.inputs.length; i++) min = Math.min(min, this.inputs[i]!);
+    if (min > this.current) {
+      this.current = min;
+      return min;
+    }
+    return undefined;
+  }
+
+  /** The merger's state for snapshots (-Infinity as null, JSON has no infinities). */
+  save(): (number | null)[] {
+    return [...this.inputs].map((w) => (Number.isFinite(w) ? w : w > 0 ? 1e308 : null));
+  }
+
+  load(s: readonly (number | null)[]): void {
+    s.forEach((w, i) => (this.inputs[i] = w === null ? -Infinity : w >= 1e308 ? Infinity : w));
+    let min = Infinity;
+    for (let i = 0; i < this.inputs.length; i++) min = Math.min(min, this.inputs[i]!);
+    this.current = min;
+  }
+}

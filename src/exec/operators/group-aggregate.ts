@@ -1,0 +1,108 @@
+/**
+ * GROUP BY without windows: keeps every group's aggregates and emits a changelog keyed by
+ * the group (-U/+U on change, +I for a new group, -D when its last row is retracted). A
+ * global aggregate (no GROUP BY) always has its one row, as in SQL.
+ */
+import type { AggregateNode } from '../../plan/logical-plan.js';
+import { columnsOf, type ChangeBatch } from '../batch.js';
+import { signsOf } from '../batch-ops.js';
+import { ChangeTracker } from '../agg/change-tracker.js';
+import { GroupTable, type SavedGroup } from '../agg/group-table.js';
+import type { Emitter, Operator } from '../operator.js';
+import { OutputBuilder } from '../output-builder.js';
+import { OP_INSERT } from '../batch.js';
+
+export class GroupAggregateOperator implements Operator {
+  private readonly table: GroupTable;
+  private readonly tracker = new ChangeTracker();
+  private readonly output: OutputBuilder;
+  private readonly global: boolean;
+  private wm = -Infinity;
+  private globalGroup = -1;
+
+  constructor(
+    private readonly out: Emitter,
+    private readonly node: AggregateNode,
+  ) {
+    this.table = new GroupTable(
+      node.keys.map((k) => node.input.schema[k]!.type),
+      node.aggs,
+      !node.input.appendOnly,
+    );
+    this.output = new OutputBuilder(node.schema);
+    this.global = node.keys.length === 0;
+  }
+
+  private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
+    const o = this.output;
+    o.row(op);
+    this.table.keys.appendKey(g, o.columns);
+    o.values(this.node.keys.length, values as never);
+  };
+
+  /** The one group of a global aggregate, emitted (+I) as soon as the query runs. */
+  private ensureGlobal(): void {
+    if (!this.global || this.globalGroup >= 0) return;
+    this.globalGroup = this.table.insertKey([]);
+    this.tracker.markEmitted(this.globalGroup);
+    this.emitRow(this.globalGroup, OP_INSERT, this.table.values(this.globalGroup));
+    this.flush();
+  }
+
+  process(batch: ChangeBatch): void {
+    this.ensureGlobal();
+    const n = batch.length;
+    if (n === 0) return;
+    const cols = columnsOf(batch);
+    const gids = this.global ? this.globalIds(n) : this.table.lookup(this.node.keys.map((k) => cols[k]!), n);
+    const signs = signsOf(batch);
+    this.tracker.begin();
+    this.tracker.touch(gids, n, this.table);
+    this.table.update(gids, n, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signs);
+    this.tracker.finish(this.table, this.emitRow, this.global);
+    this.flush();
+  }
+
+  private ids = new Int32Array(0);
+  private globalIds(n: number): Int32Array {
+    if (this.ids.length < n) this.ids = new Int32Array(n);
+    this.ids.fill(this.globalGroup, 0, n);
+    return this.ids;
+  }
+
+  private flush(): void {
+    const b = this.output.finish(this.wm, false);
+    if (b) this.out.push(b);
+  }
+
+  onWatermark(wm: number): void {
+    this.ensureGlobal();
+    this.wm = wm;
+    this.out.watermark(wm);
+  }
+
+  snapshot(): unknown {
+    const groups: SavedGroup[] = [];
+    for (let g = 0; g < this.table.keys.capacity; g++) {
+      if (this.table.keys.has(g)) groups.push(this.table.save(g));
+    }
+    return { groups, wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0 };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { groups: SavedGroup[]; wm: number | null; globalEmitted: boolean };
+    this.table.clear();
+    for (const sg of s.groups) {
+      const g = this.table.load(sg);
+      this.tracker.markEmitted(g);
+      if (this.global) this.globalGroup = g;
+    }
+    this.wm = s.wm ?? -Infinity;
+  }
+
+  stateSize(): number {
+    return this.table.size;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,330 @@
+/**
+ * Aggregation over SESSION windows, per partition key. A row opens [ts, ts + gap) and merges
+ * with every session of its partition it comes closer than `gap` to (so one row can bridge
+ * two sessions); a session is [first ts, last ts + gap) and closes when the watermark
+ * reaches its end. A row is late when its own window has closed, or when it would merge
+ * with a session that has closed (that session's result is final): it is dropped and
+ * recorded. Groups are keyed by (session id, the group keys beyond the partition keys).
+ */
+import type { Data } from 'apache-arrow';
+import { SluiceError } from '../../errors.js';
+import type { WindowAggregateNode } from '../../plan/logical-plan.js';
+import type { Value } from '../../types.js';
+import { columnsOf, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { selectRows } from '../batch-ops.js';
+import { GroupTable, type SavedGroup } from '../agg/group-table.js';
+import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
+import { OutputBuilder } from '../output-builder.js';
+import { float64Column } from '../vector/columns.js';
+import { KeyTable } from '../vector/key-table.js';
+import { formatIsoTimestamp } from '../../plan/functions.js';
+import { MinHeap } from '../window/min-heap.js';
+
+interface Session {
+  id: number;
+  partition: number;
+  start: number;
+  last: number;
+  readonly groups: Set<number>;
+  /** Output rows of this session currently in the result (EMIT CHANGES). */
+  emitted: boolean;
+  alive: boolean;
+}
+
+/** A session's output rows as they stood before this batch changed them. */
+interface Before {
+  readonly start: number;
+  readonly end: number;
+  readonly rows: Map<string, { key: Value[]; values: Value[] }>;
+}
+
+export class SessionAggregateOperator implements Operator {
+  private readonly gap: number;
+  private readonly partitionCols: readonly number[];
+  private readonly extraKeys: readonly number[];
+  private readonly partitions: KeyTable | null;
+  private readonly open: (Session[] | undefined)[] = [];
+  private readonly closedUntil = new Map<number, number>();
+  private readonly table: GroupTable;
+  private readonly output: OutputBuilder;
+  private readonly changes: boolean;
+  private readonly byId = new Map<number, Session>();
+  private readonly closing = new MinHeap<Session>();
+  private readonly tombstones = new MinHeap<number>();
+  private nextId = 1;
+  private wm = -Infinity;
+  /** Sessions changed by the current batch, with their rows before it (EMIT CHANGES). */
+  private dirty = new Map<Session, Before | null>();
+
+  constructor(
+    private readonly out: Emitter,
+    private readonly node: WindowAggregateNode,
+    private readonly ctx: OperatorContext,
+  ) {
+    if (!node.input.appendOnly) {
+      throw new SluiceError('UNSUPPORTED', 'SESSION windows over a changelog input are not supported yet');
+    }
+    this.gap = node.window.gap;
+    this.partitionCols = node.window.partitionBy;
+    this.extraKeys = node.keys.filter((k) => !this.partitionCols.includes(k));
+    this.partitions = this.partitionCols.length ? new KeyTable(this.partitionCols.map((k) => node.input.schema[k]!.type)) : null;
+    this.table = new GroupTable(['BIGINT', ...this.extraKeys.map((k) => node.input.schema[k]!.type)], node.aggs, false);
+    this.output = new OutputBuilder(node.schema);
+    this.changes = node.emit === 'CHANGES';
+  }
+
+  private partitionIds(cols: readonly Data[], n: number): Int32Array {
+    const out = new Int32Array(n);
+    if (this.partitions) this.partitions.findOrInsert(this.partitionCols.map((k) => cols[k]!), n, out);
+    return out;
+  }
+
+  process(batch: ChangeBatch): void {
+    const n = batch.length;
+    if (n === 0) return;
+    const cols = columnsOf(batch);
+    const tsCol = cols[this.node.window.timeCol]!;
+    const ts = tsCol.values as Float64Array;
+    const tsValid = tsCol.nullCount > 0 ? tsCol.nullBitmap! : null;
+    const parts = this.partitionIds(cols, n);
+    const gap = this.gap;
+    const rowSession = new Array<Session | null>(n).fill(null);
+    const late: LateRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+      const t = ts[i]!;
+      const p = parts[i]!;
+      const wm = rowWatermark(batch, i);
+      if (t + gap <= wm || (this.closedUntil.get(p) ?? -Infinity) > t) {
+        late.push(this.lateRecord(batch, i, wm));
+        continue;
+      }
+      const list = (this.open[p] ??= []);
+      // Sessions this row comes closer than `gap` to.
+      const touching: Session[] = [];
+      for (const s of list) if (s.start - gap < t && t < s.last + gap) touching.push(s);
+      if (touching.some((s) => s.last + gap <= wm)) {
+        late.push(this.lateRecord(batch, i, wm));
+        continue;
+      }
+      let target: Session;
+      if (touching.length === 0) {
+        target = { id: this.nextId++, partition: p, start: t, last: t, groups: new Set(), emitted: false, alive: true };
+        this.byId.set(target.id, target);
+        list.push(target);
+        list.sort((a, b) => a.start - b.start);
+        this.markDirty(target);
+      } else {
+        target = touching[0]!;
+        this.markDirty(target);
+        for (const other of touching.slice(1)) this.mergeInto(target, other, list);
+        if (t < target.start) target.start = t;
+        if (t > target.last) target.last = t;
+      }
+      this.closing.push(target.last + gap, target);
+      rowSession[i] = target;
+    }
+    if (late.length > 0) this.ctx.recordLate(late);
+
+    // Fold the rows into (session, extra keys) groups.
+    const sel = new Int32Array(n);
+    const ids = new Float64Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      let s = rowSession[i];
+      if (!s) continue;
+      while (!s.alive) s = this.mergedInto.get(s.id)!;
+      sel[m] = i;
+      ids[m++] = s.id;
+    }
+    if (m > 0) {
+      const rows = m === n ? batch : selectRows(batch, sel, m);
+      const rc = columnsOf(rows);
+      const gids = this.table.lookup([float64Column(ids.slice(0, m)), ...this.extraKeys.map((k) => rc[k]!)], m);
+      for (let i = 0; i < m; i++) this.byId.get(ids[i]!)!.groups.add(gids[i]!);
+      this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : rc[a.arg]!)), null);
+    }
+    this.mergedInto.clear();
+    if (this.changes) this.emitChanges();
+  }
+
+  /** Where merged-away sessions went, for rows of this batch assigned before the merge. */
+  private readonly mergedInto = new Map<number, Session>();
+
+  private mergeInto(target: Session, other: Session, list: Session[]): void {
+    this.markDirty(other);
+    for (const g of other.groups) {
+      const saved = this.table.save(g);
+      const dst = this.table.insertKey([target.id, ...saved.key.slice(1)]);
+      this.table.merge(dst, g);
+      target.groups.add(dst);
+    }
+    other.groups.clear();
+    other.alive = false;
+    this.byId.delete(other.id);
+    this.mergedInto.set(other.id, target);
+    list.splice(list.indexOf(other), 1);
+    target.start = Math.min(target.start, other.start);
+    target.last = Math.max(target.last, other.last);
+  }
+
+  private markDirty(s: Session): void {
+    if (!this.changes || this.dirty.has(s)) return;
+    this.dirty.set(s, s.emitted ? this.rowsOf(s) : null);
+  }
+
+  private rowsOf(s: Session): Before {
+    const rows = new Map<string, { key: Value[]; values: Value[] }>();
+    for (const g of s.groups) {
+      const key = this.table.keys.keyValues(g).slice(1);
+      rows.set(JSON.stringify(key), { key, values: this.table.values(g) });
+    }
+    return { start: s.start, end: s.last + this.gap, rows };
+  }
+
+  private emitChanges(): void {
+    for (const [s, before] of this.dirty) {
+      const now = s.alive ? this.rowsOf(s) : null;
+      const sameBounds = before !== null && now !== null && before.start === now.start && before.end === now.end;
+      for (const [k, oldRow] of before?.rows ?? []) {
+        const newRow = sameBounds ? now!.rows.get(k) : undefined;
+        if (newRow && sameArray(newRow.values, oldRow.values)) {
+          now!.rows.delete(k);
+          continue;
+        }
+        this.appendRow(s.partition, before!.start, before!.end, oldRow.key, oldRow.values, newRow ? OP_UPDATE_BEFORE : OP_DELETE);
+        if (newRow) {
+          this.appendRow(s.partition, now!.start, now!.end, newRow.key, newRow.values, OP_UPDATE_AFTER);
+          now!.rows.delete(k);
+        }
+      }
+      for (const r of now?.rows.values() ?? []) this.appendRow(s.partition, now!.start, now!.end, r.key, r.values, OP_INSERT);
+      s.emitted = s.alive;
+    }
+    this.dirty.clear();
+    this.flush();
+  }
+
+  /** Appends one output row: window_start, window_end, window_time, keys…, aggregates…. */
+  private appendRow(partition: number, start: number, end: number, extra: readonly Value[], values: readonly Value[], op: number): void {
+    const o = this.output;
+    o.row(op);
+    o.columns[0]!.appendNumber(start);
+    o.columns[1]!.appendNumber(end);
+    o.columns[2]!.appendNumber(end - 1);
+    const pkey = this.partitions ? this.partitions.keyValues(partition) : [];
+    this.node.keys.forEach((k, j) => {
+      const pi = this.partitionCols.indexOf(k);
+      o.columns[3 + j]!.append(pi >= 0 ? pkey[pi]! : extra[this.extraKeys.indexOf(k)]!);
+    });
+    o.values(3 + this.node.keys.length, values);
+  }
+
+  private lateRecord(batch: ChangeBatch, i: number, wm: number): LateRecord {
+    const cols = columnsOf(batch);
+    const row: Record<string, unknown> = {};
+    this.node.input.schema.forEach((c, j) => {
+      const v = readValue(cols[j]!, i, c.type);
+      row[c.name] = c.type === 'TIMESTAMP' && typeof v === 'number' ? formatIsoTimestamp(v) : v;
+    });
+    return {
+      source: batch.origin?.source ?? null,
+      offset: batch.origin ? batch.origin.offsets[i]! : null,
+      eventTime: (cols[this.node.window.timeCol]!.values as Float64Array)[i]!,
+      watermark: wm,
+      row: JSON.stringify(row),
+    };
+  }
+
+  private flush(): void {
+    const b = this.output.finish(this.wm, !this.changes);
+    if (b) this.out.push(b);
+  }
+
+  onWatermark(wm: number): void {
+    const gap = this.gap;
+    while (this.closing.size > 0 && this.closing.peekKey()! <= wm) {
+      const [end, s] = this.closing.pop()!;
+      if (!s.alive || s.last + gap !== end) continue; // stale entry: merged or extended since
+      if (!this.changes) {
+        for (const g of s.groups) {
+          const key = this.table.keys.keyValues(g).slice(1);
+          this.appendRow(s.partition, s.start, end, key, this.table.values(g), OP_INSERT);
+        }
+      }
+      for (const g of s.groups) this.table.remove(g);
+      s.alive = false;
+      this.byId.delete(s.id);
+      const list = this.open[s.partition]!;
+      list.splice(list.indexOf(s), 1);
+      const until = Math.max(this.closedUntil.get(s.partition) ?? -Infinity, end);
+      this.closedUntil.set(s.partition, until);
+      this.tombstones.push(until + gap, s.partition);
+    }
+    // A closed session can no longer be reached once the watermark is a gap past its end.
+    while (this.tombstones.size > 0 && this.tombstones.peekKey()! <= wm) {
+      const [at, p] = this.tombstones.pop()!;
+      if ((this.closedUntil.get(p) ?? Infinity) + gap !== at) continue;
+      this.closedUntil.delete(p);
+      if (this.partitions && (this.open[p]?.length ?? 0) === 0) {
+        this.partitions.remove(p);
+        this.open[p] = undefined;
+      }
+    }
+    this.flush();
+    this.wm = wm;
+    this.out.watermark(wm);
+  }
+
+  snapshot(): unknown {
+    const sessions = [...this.byId.values()].map((s) => ({
+      id: s.id,
+      partition: this.partitions ? this.partitions.keyValues(s.partition) : [],
+      start: s.start,
+      last: s.last,
+      emitted: s.emitted,
+      groups: [...s.groups].map((g) => this.table.save(g)),
+    }));
+    const closed = [...this.closedUntil].map(([p, until]) => ({
+      partition: this.partitions ? this.partitions.keyValues(p) : [],
+      until,
+    }));
+    return { sessions, closed, nextId: this.nextId, wm: Number.isFinite(this.wm) ? this.wm : null };
+  }
+
+  restore(state: unknown): void {
+    const s = state as {
+      sessions: { id: number; partition: Value[]; start: number; last: number; emitted: boolean; groups: SavedGroup[] }[];
+      closed: { partition: Value[]; until: number }[];
+      nextId: number;
+      wm: number | null;
+    };
+    const pid = (key: Value[]) => (this.partitions ? this.partitions.findOrInsertValues(key) : 0);
+    for (const x of s.sessions) {
+      const p = pid(x.partition);
+      const sess: Session = { id: x.id, partition: p, start: x.start, last: x.last, groups: new Set(), emitted: x.emitted, alive: true };
+      for (const g of x.groups) sess.groups.add(this.table.load(g));
+      (this.open[p] ??= []).push(sess);
+      this.byId.set(sess.id, sess);
+      this.closing.push(sess.last + this.gap, sess);
+    }
+    for (const list of this.open) list?.sort((a, b) => a.start - b.start);
+    for (const c of s.closed) {
+      const p = pid(c.partition);
+      this.closedUntil.set(p, c.until);
+      this.tombstones.push(c.until + this.gap, p);
+    }
+    this.nextId = s.nextId;
+    this.wm = s.wm ?? -Infinity;
+  }
+
+  stateSize(): number {
+    return this.table.size + this.byId.size + this.closedUntil.size;
+  }
+
+  close(): void {}
+}
+
+function sameArray(a: readonly Value[], b: readonly Value[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

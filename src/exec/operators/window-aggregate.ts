@@ -1,0 +1,232 @@
+/**
+ * Aggregation over TUMBLE, HOP and CUMULATE windows. Groups are keyed by (window end, group
+ * keys…). A row counts in every window it belongs to that is still open (the watermark it
+ * arrived under is below the window's end); for the others it is late, dropped and recorded.
+ * When the watermark reaches a window's end the window closes: under EMIT ON WINDOW CLOSE its
+ * groups are emitted once (+I); in both modes its state is freed.
+ */
+import type { Data } from 'apache-arrow';
+import type { WindowAggregateNode } from '../../plan/logical-plan.js';
+import type { Value } from '../../types.js';
+import { columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { selectRows, signsOf } from '../batch-ops.js';
+import { ChangeTracker } from '../agg/change-tracker.js';
+import { GroupTable, type SavedGroup } from '../agg/group-table.js';
+import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
+import { OutputBuilder } from '../output-builder.js';
+import { float64Column } from '../vector/columns.js';
+import { assignWindows, cumulateStart, maxWindowsPerRow } from '../window/window-math.js';
+import { formatIsoTimestamp } from '../../plan/functions.js';
+
+interface OpenWindow {
+  readonly start: number;
+  readonly groups: Set<number>;
+}
+
+export class WindowAggregateOperator implements Operator {
+  private readonly table: GroupTable;
+  private readonly tracker = new ChangeTracker();
+  private readonly output: OutputBuilder;
+  private readonly windows = new Map<number, OpenWindow>();
+  private readonly kind: 'TUMBLE' | 'HOP' | 'CUMULATE';
+  private readonly perRow: number;
+  private readonly changes: boolean;
+  /** The window end of each live group (NaN for free ids). */
+  private groupEnd = new Float64Array(16).fill(NaN);
+  /** The last watermark forwarded downstream. */
+  private wm = -Infinity;
+
+  constructor(
+    private readonly out: Emitter,
+    private readonly node: WindowAggregateNode,
+    private readonly ctx: OperatorContext,
+  ) {
+    if (node.window.kind === 'SESSION') throw new Error('SESSION windows have their own operator');
+    this.kind = node.window.kind;
+    this.perRow = maxWindowsPerRow(this.kind, node.window.size, node.window.slide);
+    this.table = new GroupTable(
+      ['TIMESTAMP', ...node.keys.map((k) => node.input.schema[k]!.type)],
+      node.aggs,
+      !node.input.appendOnly,
+    );
+    this.output = new OutputBuilder(node.schema);
+    this.changes = node.emit === 'CHANGES';
+  }
+
+  private windowStart(end: number): number {
+    const w = this.node.window;
+    return this.kind === 'CUMULATE' ? cumulateStart(end, w.size, w.offset) : end - w.size;
+  }
+
+  process(batch: ChangeBatch): void {
+    const n = batch.length;
+    if (n === 0) return;
+    const { size, slide, offset, timeCol } = this.node.window;
+    const tsCol = columnsOf(batch)[timeCol]!;
+    const ts = tsCol.values as Float64Array;
+    const tsValid = tsCol.nullCount > 0 ? tsCol.nullBitmap! : null;
+    const per = this.perRow;
+    // Every row's windows, row-major with a stride of `per`.
+    const starts = new Float64Array(n * per);
+    const ends = new Float64Array(n * per);
+    const counts = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+      counts[i] = assignWindows(this.kind, ts[i]!, size, slide, offset, starts, ends, i * per);
+    }
+    if (this.changes) this.tracker.begin();
+    const late: LateRecord[] = [];
+    const sel = new Int32Array(n);
+    const endCol = new Float64Array(n);
+    for (let k = 0; k < per; k++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        if (counts[i]! <= k) continue;
+        const end = ends[i * per + k]!;
+        const wm = rowWatermark(batch, i);
+        if (wm >= end) {
+          late.push(this.lateRecord(batch, i, starts[i * per + k]!, end, wm));
+          continue;
+        }
+        sel[m] = i;
+        endCol[m] = end;
+        m++;
+      }
+      if (m === 0) continue;
+      const rows = m === n ? batch : selectRows(batch, sel, m);
+      this.apply(rows, m, float64Column(endCol.slice(0, m)));
+    }
+    if (late.length > 0) this.ctx.recordLate(late);
+    if (this.changes) {
+      this.tracker.finish(this.table, this.emitChange, false, this.forgetGroup);
+      this.flush();
+    }
+  }
+
+  private apply(rows: ChangeBatch, m: number, ends: Data): void {
+    const cols = columnsOf(rows);
+    const keyCols = [ends, ...this.node.keys.map((k) => cols[k]!)];
+    const gids = this.table.lookup(keyCols, m);
+    this.fitGroups(this.table.keys.capacity);
+    const endValues = ends.values as Float64Array;
+    const groupEnd = this.groupEnd;
+    for (let i = 0; i < m; i++) {
+      const g = gids[i]!;
+      if (groupEnd[g] === groupEnd[g]) continue; // not NaN: already registered
+      const end = endValues[i]!;
+      groupEnd[g] = end;
+      let w = this.windows.get(end);
+      if (!w) {
+        w = { start: this.windowStart(end), groups: new Set() };
+        this.windows.set(end, w);
+      }
+      w.groups.add(g);
+    }
+    if (this.changes) this.tracker.touch(gids, m, this.table);
+    this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
+  }
+
+  private fitGroups(cap: number): void {
+    if (this.groupEnd.length >= cap) return;
+    const a = new Float64Array(Math.max(cap, this.groupEnd.length * 2)).fill(NaN);
+    a.set(this.groupEnd);
+    this.groupEnd = a;
+  }
+
+  private lateRecord(batch: ChangeBatch, i: number, start: number, end: number, wm: number): LateRecord {
+    const cols = columnsOf(batch);
+    const row: Record<string, unknown> = {};
+    this.node.input.schema.forEach((c, j) => {
+      const v = readValue(cols[j]!, i, c.type);
+      row[c.name] = c.type === 'TIMESTAMP' && typeof v === 'number' ? formatIsoTimestamp(v) : v;
+    });
+    row['window_start'] = formatIsoTimestamp(start);
+    row['window_end'] = formatIsoTimestamp(end);
+    const ts = (cols[this.node.window.timeCol]!.values as Float64Array)[i]!;
+    return {
+      source: batch.origin?.source ?? null,
+      offset: batch.origin ? batch.origin.offsets[i]! : null,
+      eventTime: ts,
+      watermark: wm,
+      row: JSON.stringify(row),
+    };
+  }
+
+  /** Appends group g as an output row: window_start, window_end, window_time, keys…, aggregates…. */
+  private appendRow(g: number, op: number, values: readonly Value[] | null): void {
+    const o = this.output;
+    const k = this.node.keys.length;
+    o.row(op);
+    this.table.keys.appendKey(g, [o.columns[1]!, ...o.columns.slice(3, 3 + k)]);
+    const end = this.groupEnd[g]!;
+    o.columns[0]!.appendNumber(this.windowStart(end));
+    o.columns[2]!.appendNumber(end - 1);
+    if (values) o.values(3 + k, values);
+    else for (let j = 0; j < this.table.accs.length; j++) this.table.accs[j]!.emit(g, o.columns[3 + k + j]!);
+  }
+
+  /** A group whose rows were all retracted leaves its window. */
+  private forgetGroup = (g: number): void => {
+    this.windows.get(this.groupEnd[g]!)?.groups.delete(g);
+    this.groupEnd[g] = NaN;
+  };
+
+  private emitChange = (g: number, op: number, values: readonly Value[]): void => {
+    this.appendRow(g, op, values);
+  };
+
+  private flush(): void {
+    const b = this.output.finish(this.wm, !this.changes);
+    if (b) this.out.push(b);
+  }
+
+  onWatermark(wm: number): void {
+    const closing = [...this.windows.keys()].filter((end) => end <= wm).sort((a, b) => a - b);
+    for (const end of closing) {
+      const w = this.windows.get(end)!;
+      for (const g of w.groups) {
+        if (!this.changes && this.table.rowCount(g) > 0) this.appendRow(g, OP_INSERT, null);
+        this.table.remove(g);
+        this.tracker.forget(g);
+        this.groupEnd[g] = NaN;
+      }
+      this.windows.delete(end);
+    }
+    this.flush();
+    this.wm = wm;
+    this.out.watermark(wm);
+  }
+
+  snapshot(): unknown {
+    const windows = [...this.windows].map(([end, w]) => ({
+      end,
+      groups: [...w.groups].map((g) => ({ ...this.table.save(g), emitted: this.tracker.isEmitted(g) })),
+    }));
+    return { windows, wm: Number.isFinite(this.wm) ? this.wm : null };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { windows: { end: number; groups: (SavedGroup & { emitted: boolean })[] }[]; wm: number | null };
+    this.table.clear();
+    this.windows.clear();
+    this.groupEnd.fill(NaN);
+    for (const w of s.windows) {
+      const groups = new Set<number>();
+      for (const sg of w.groups) {
+        const g = this.table.load(sg);
+        this.fitGroups(g + 1);
+        this.groupEnd[g] = w.end;
+        if (sg.emitted) this.tracker.markEmitted(g);
+        groups.add(g);
+      }
+      this.windows.set(w.end, { start: this.windowStart(w.end), groups });
+    }
+    this.wm = s.wm ?? -Infinity;
+  }
+
+  stateSize(): number {
+    return this.table.size;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,218 @@
+/**
+ * The physical plan of one query: its operators wired into a tree and the entry points
+ * (sources, upstream views, constant rows) the engine feeds. Built from a logical plan node
+ * by node; every operator gets a stable id (its path in the tree) for snapshots.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { SluiceError } from '../errors.js';
+import type { LogicalPlan, ScanNode, ValuesNode, ViewScanNode } from '../plan/logical-plan.js';
+import type { Value } from '../types.js';
+import { arrowSchema, columnsOf, makeRecordBatch, type ChangeBatch } from './batch.js';
+import { compileExpr } from './expr/compile.js';
+import type { Emitter, Operator, OperatorContext } from './operator.js';
+import { FilterOperator } from './operators/filter.js';
+import { GroupAggregateOperator } from './operators/group-aggregate.js';
+import { PassThroughOperator } from './operators/pass-through.js';
+import { ProjectOperator } from './operators/project.js';
+import { SessionAggregateOperator } from './operators/session-aggregate.js';
+import { TopNOperator } from './operators/top-n.js';
+import { UnionOperator } from './operators/union.js';
+import { WindowAggregateOperator } from './operators/window-aggregate.js';
+import { WindowAssignOperator } from './operators/window-assign.js';
+import { WatermarkTracker } from './watermark-tracker.js';
+
+/** Where a source's events enter a pipeline. */
+export class SourceInput {
+  readonly kind = 'source';
+  readonly tracker: WatermarkTracker;
+  private readonly schema;
+  /** The column of the source batch the watermark follows, or -1. */
+  private readonly wmSourceColumn: number;
+
+  constructor(
+    readonly node: ScanNode,
+    private readonly out: Emitter,
+    idleTimeoutMs: number | null,
+  ) {
+    this.tracker = new WatermarkTracker(node.watermark ? node.watermark.delayMs : null, idleTimeoutMs);
+    this.schema = arrowSchema(node.schema);
+    this.wmSourceColumn = node.watermark ? node.columns[node.watermark.column]! : -1;
+  }
+
+  get source(): string {
+    return this.node.source;
+  }
+
+  /** Takes a batch of the source's events (all source columns) with their offsets. */
+  push(batch: RecordBatch, offsets: Float64Array, now: number): void {
+    const n = batch.numRows;
+    if (n === 0) return;
+    const all = columnsOf(batch);
+    const before = this.tracker.current;
+    const wm = this.tracker.observe(this.wmSourceColumn >= 0 ? all[this.wmSourceColumn]! : null, n, now);
+    const data = makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), n);
+    this.out.push({ data, length: n, ops: null, wm, wmConst: before, origin: { source: this.node.source, offsets } });
+    if (this.tracker.current > before) this.out.watermark(this.tracker.current);
+  }
+
+  /** Moves the watermark (manual advance, end of stream, idleness). */
+  advance(update: (t: WatermarkTracker) => boolean): void {
+    if (update(this.tracker)) this.out.watermark(this.tracker.current);
+  }
+}
+
+/** Where an upstream materialized view's changes enter a pipeline. */
+export class ViewInput {
+  readonly kind = 'view';
+  private readonly schema;
+
+  constructor(
+    readonly node: ViewScanNode,
+    private readonly out: Emitter,
+  ) {
+    this.schema = arrowSchema(node.schema);
+  }
+
+  get view(): string {
+    return this.node.view;
+  }
+
+  push(batch: ChangeBatch): void {
+    const all = columnsOf(batch);
+    this.out.push({ ...batch, data: makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), batch.length) });
+  }
+
+  watermark(wm: number): void {
+    this.out.watermark(wm);
+  }
+}
+
+/** Constant rows (SELECT without FROM): pushed once, then the input ends. */
+export class ValuesInput {
+  readonly kind = 'values';
+
+  constructor(
+    readonly node: ValuesNode,
+    private readonly out: Emitter,
+    private readonly params: readonly Value[],
+  ) {}
+
+  start(): void {
+    const n = this.node.rows.length;
+    const schema = arrowSchema(this.node.schema);
+    // Rows are few: each cell is evaluated on its own, one one-row batch per row.
+    const cols = this.node.schema.map((_, j) => this.node.rows.map((r) => compileExpr(r[j]!).evaluate([], 1, this.params)));
+    for (let i = 0; i < n; i++) {
+      const data = makeRecordBatch(schema, cols.map((c) => c[i]!), 1);
+      this.out.push({ data, length: 1, ops: null, wm: null, wmConst: -Infinity, origin: null });
+    }
+    this.out.watermark(Infinity);
+  }
+}
+
+export type PipelineInput = SourceInput | ViewInput | ValuesInput;
+
+export interface PipelineOptions {
+  readonly ctx: OperatorContext;
+  readonly params?: readonly Value[];
+  /** idle_timeout per source, in ms. */
+  readonly idleTimeout?: (source: string) => number | null;
+}
+
+export class Pipeline {
+  readonly inputs: PipelineInput[] = [];
+  readonly operators: { readonly id: string; readonly op: Operator }[] = [];
+
+  constructor(
+    readonly plan: LogicalPlan,
+    out: Emitter,
+    private readonly options: PipelineOptions,
+  ) {
+    this.build(plan, out, '0');
+  }
+
+  private build(p: LogicalPlan, out: Emitter, id: string): void {
+    const ctx = this.options.ctx;
+    const params = this.options.params ?? [];
+    const add = (op: Operator, inputs: readonly LogicalPlan[]) => {
+      this.operators.push({ id, op });
+      inputs.forEach((input, i) =>
+        this.build(input, { push: (b) => op.process(b, i), watermark: (w) => op.onWatermark(w, i) }, `${id}.${i}`),
+      );
+    };
+    switch (p.kind) {
+      case 'Scan':
+        this.inputs.push(new SourceInput(p, out, this.options.idleTimeout?.(p.source) ?? null));
+        return;
+      case 'ViewScan':
+        this.inputs.push(new ViewInput(p, out));
+        return;
+      case 'Values':
+        this.inputs.push(new ValuesInput(p, out, params));
+        return;
+      case 'Filter':
+        return add(new FilterOperator(out, p.predicate, params), [p.input]);
+      case 'Project':
+        return add(new ProjectOperator(out, p.exprs, p.schema, params), [p.input]);
+      case 'WindowTvf':
+        if (p.window.kind === 'SESSION') {
+          throw new SluiceError('UNSUPPORTED', 'SESSION windows must be aggregated (GROUP BY window_start, window_end)');
+        }
+        return add(new WindowAssignOperator(out, p.window, p.schema), [p.input]);
+      case 'Aggregate':
+        return add(new GroupAggregateOperator(out, p), [p.input]);
+      case 'WindowAggregate':
+        return add(
+          p.window.kind === 'SESSION' ? new SessionAggregateOperator(out, p, ctx) : new WindowAggregateOperator(out, p, ctx),
+          [p.input],
+        );
+      case 'UnionAll':
+        return add(new UnionOperator(out, p.inputs.length), p.inputs);
+      case 'TopN':
+        return add(p.limit === null ? new PassThroughOperator(out) : new TopNOperator(out, p), [p.input]);
+      case 'Join':
+        throw new SluiceError('UNSUPPORTED', `${p.joinType} JOIN is not supported by the executor yet`);
+      case 'Over':
+        throw new SluiceError('UNSUPPORTED', 'window functions (OVER) are not supported by the executor yet');
+    }
+  }
+
+  /** Pushes constant rows (SELECT without FROM). */
+  start(): void {
+    for (const i of this.inputs) if (i.kind === 'values') i.start();
+  }
+
+  sourceInputs(source: string): SourceInput[] {
+    return this.inputs.filter((i): i is SourceInput => i.kind === 'source' && i.source === source);
+  }
+
+  viewInputs(view: string): ViewInput[] {
+    return this.inputs.filter((i): i is ViewInput => i.kind === 'view' && i.view === view);
+  }
+
+  stateSize(): number {
+    return this.operators.reduce((n, o) => n + o.op.stateSize(), 0);
+  }
+
+  /** Every operator's state and every source input's watermark, by id. */
+  snapshot(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const { id, op } of this.operators) out[id] = op.snapshot();
+    this.inputs.forEach((input, i) => {
+      if (input.kind === 'source') out[`input.${i}`] = input.tracker.save();
+    });
+    return out;
+  }
+
+  restore(state: Record<string, unknown>): void {
+    for (const { id, op } of this.operators) if (state[id] !== undefined && state[id] !== null) op.restore(state[id]);
+    this.inputs.forEach((input, i) => {
+      const s = state[`input.${i}`];
+      if (input.kind === 'source' && s) input.tracker.load(s as never);
+    });
+  }
+
+  close(): void {
+    for (const { op } of this.operators) op.close();
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * Binds AST expressions to typed BoundExprs over a scope: resolves columns, types every
+ * call with the function catalog, inserts casts, and rejects what cannot be typed.
+ */
+import type { Expr, FuncCall, Span, TypeName } from '../../../grammar/ast.js';
+import { SluiceError } from '../../errors.js';
+import { isNumeric, type SqlType } from '../../types.js';
+import { call, lit, type BoundExpr, type ScalarFn } from '../expr.js';
+import { commonType, parseDate, parseTimestamp, resolveFunction } from '../functions.js';
+import type { Scope } from './scope.js';
+import { closest } from './suggest.js';
+
+export const AGGREGATE_FUNCTIONS = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
+export const RANKING_FUNCTIONS = new Set(['ROW_NUMBER', 'RANK', 'DENSE_RANK']);
+export const GROUP_WINDOW_FUNCTIONS = new Set(['TUMBLE', 'HOP', 'SESSION']);
+export const GROUP_WINDOW_PROPERTIES = new Set([
+  'TUMBLE_START',
+  'TUMBLE_END',
+  'TUMBLE_ROWTIME',
+  'HOP_START',
+  'HOP_END',
+  'HOP_ROWTIME',
+  'SESSION_START',
+  'SESSION_END',
+  'SESSION_ROWTIME',
+]);
+
+const SCALAR_NAMES = [
+  'LOWER',
+  'UPPER',
+  'LENGTH',
+  'SUBSTRING',
+  'SUBSTR',
+  'TRIM',
+  'LTRIM',
+  'RTRIM',
+  'CONCAT',
+  'ABS',
+  'ROUND',
+  'FLOOR',
+  'CEIL',
+  'CEILING',
+  'COALESCE',
+  'NULLIF',
+  'DATE_TRUNC',
+];
+
+export interface ExprBinder {
+  readonly scope: Scope;
+  readonly sql: string;
+  /** The clause being bound, for messages ("aggregate functions are not allowed in WHERE"). */
+  readonly clause: string;
+  /** Consulted first at every node; a result replaces normal binding (grouping, OVER). */
+  readonly override?: (e: Expr) => BoundExpr | undefined;
+}
+
+export function spanText(sql: string, span: Span): string {
+  return sql.slice(span.start, span.end);
+}
+
+export function mapTypeName(t: TypeName): SqlType {
+  return t.name === 'DECIMAL' ? 'DOUBLE' : t.name;
+}
+
+/** Casts `e` to `to` where needed; untyped NULLs and parameters simply take the type. */
+export function coerce(e: BoundExpr, to: SqlType): BoundExpr {
+  if (e.type === to || to === 'NULL') return e;
+  if (e.kind === 'Literal' && e.value === null) return lit(null, to);
+  if (e.kind === 'Param' && e.type === 'NULL') return { ...e, type: to };
+  return { kind: 'Cast', expr: e, type: to };
+}
+
+/** True when `e` contains an aggregate call (outside OVER). */
+export function containsAggregate(e: Expr): boolean {
+  let found = false;
+  visitExpr(e, (x) => {
+    if (x.kind === 'FuncCall' && x.over === undefined && AGGREGATE_FUNCTIONS.has(x.name)) found = true;
+  });
+  return found;
+}
+
+/** Visits every sub-expression, parents first (does not descend into OVER specs). */
+export function visitExpr(e: Expr, f: (x: Expr) => void): void {
+  f(e);
+  switch (e.kind) {
+    case 'Unary':
+      return visitExpr(e.operand, f);
+    case 'Binary':
+      visitExpr(e.left, f);
+      return visitExpr(e.right, f);
+    case 'IsNull':
+    case 'Cast':
+    case 'Extract':
+      return visitExpr(e.expr, f);
+    case 'Between':
+      visitExpr(e.expr, f);
+      visitExpr(e.low, f);
+      return visitExpr(e.high, f);
+    case 'InList':
+      visitExpr(e.expr, f);
+      return e.list.forEach((x) => visitExpr(x, f));
+    case 'Like':
+      visitExpr(e.expr, f);
+      return visitExpr(e.pattern, f);
+    case 'Case':
+      if (e.operand) visitExpr(e.operand, f);
+      for (const w of e.whens) {
+        visitExpr(w.when, f);
+        visitExpr(w.then, f);
+      }
+      if (e.else) visitExpr(e.else, f);
+      return;
+    case 'FuncCall':
+      return e.args.forEach((x) => visitExpr(x, f));
+    default:
+      return;
+  }
+}
+
+const BINARY_FNS: Record<string, ScalarFn> = {
+  OR: 'or',
+  AND: 'and',
+  '=': 'eq',
+  '<>': 'ne',
+  '<': 'lt',
+  '<=': 'le',
+  '>': 'gt',
+  '>=': 'ge',
+  '||': 'concat_op',
+  '+': 'add',
+  '-': 'sub',
+  '*': 'mul',
+  '/': 'div',
+  '%': 'mod',
+};
+
+const OP_WORDS: Partial<Record<ScalarFn, string>> = {
+  or: 'OR',
+  and: 'AND',
+  not: 'NOT',
+  eq: '=',
+  ne: '<>',
+  lt: '<',
+  le: '<=',
+  gt: '>',
+  ge: '>=',
+  concat_op: '||',
+  add: '+',
+  sub: '-',
+  mul: '*',
+  div: '/',
+  mod: '%',
+  neg: 'unary -',
+  like: 'LIKE',
+  in: 'IN',
+};
+
+/** Types a call with the function catalog and casts its arguments. */
+export function resolveCall(name: string, args: BoundExpr[], span: Span, nameSpan: Span = span): BoundExpr {
+  const r = resolveFunction(name, args.map((a) => a.type));
+  if (r === undefined) {
+    const hint = closest(name, [...SCALAR_NAMES, ...AGGREGATE_FUNCTIONS, 'EXTRACT', 'CAST']);
+    throw new SluiceError('BIND', `unknown function ${name}${hint ? `: did you mean ${hint}?` : ''}`, { span: nameSpan });
+  }
+  if (typeof r === 'string') throw new SluiceError('TYPE', r, { span });
+  return call(
+    r.fn,
+    args.map((a, i) => coerce(a, r.argTypes[i] ?? a.type)),
+    r.type,
+  );
+}
+
+function op(fn: ScalarFn, args: BoundExpr[], span: Span): BoundExpr {
+  return resolveCall(fn, args, span);
+}
+
+function typedLiteral(type: 'TIMESTAMP' | 'DATE', text: string, span: Span): BoundExpr {
+  const v = type === 'TIMESTAMP' ? parseTimestamp(text) : parseDate(text);
+  if (v === null) {
+    const example = type === 'TIMESTAMP' ? "'2024-01-01 00:00:00'" : "'2024-01-01'";
+    throw new SluiceError('TYPE', `invalid ${type} literal '${text}': expected a value like ${example}`, { span });
+  }
+  return lit(v, type);
+}
+
+/** Binds an expression; the error for an aggregate names `b.clause`. */
+export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
+  const o = b.override?.(e);
+  if (o !== undefined) return o;
+  switch (e.kind) {
+    case 'NumberLit':
+      if (e.isInteger && Number.isSafeInteger(e.value)) return lit(e.value, Math.abs(e.value) < 2 ** 31 ? 'INT' : 'BIGINT');
+      if (e.isInteger) throw new SluiceError('TYPE', `integer ${e.text} is outside the supported range (±2^53)`, { span: e.span });
+      return lit(e.value, 'DOUBLE');
+    case 'StringLit':
+      return lit(e.value, 'VARCHAR');
+    case 'BoolLit':
+      return lit(e.value, 'BOOLEAN');
+    case 'NullLit':
+      return lit(null, 'NULL');
+    case 'IntervalLit':
+      return lit(e.ms, 'INTERVAL');
+    case 'TypedLit':
+      return typedLiteral(e.type, e.value, e.span);
+    case 'ColumnRef': {
+      const c = b.scope.resolve(e);
+      return { kind: 'Column', index: c.index, name: c.name, type: c.type };
+    }
+    case 'Param':
+      return { kind: 'Param', index: e.index, type: 'NULL' };
+    case 'Unary': {
+      const x = bindExpr(e.operand, b);
+      if (e.op === 'NOT') return op('not', [x], e.span);
+      if (e.op === '+') {
+        if (!isNumeric(x.type) && x.type !== 'INTERVAL' && x.type !== 'NULL') {
+          throw new SluiceError('TYPE', `cannot apply unary + to ${x.type}`, { span: e.span });
+        }
+        return x;
+      }
+      return op('neg', [x], e.span);
+    }
+    case 'Binary':
+      return op(BINARY_FNS[e.op]!, [bindExpr(e.left, b), bindExpr(e.right, b)], e.span);
+    case 'IsNull':
+      return op(e.negated ? 'is_not_null' : 'is_null', [bindExpr(e.expr, b)], e.span);
+    case 'Between': {
+      const x = bindExpr(e.expr, b);
+      const r = op('and', [op('ge', [x, bindExpr(e.low, b)], e.span), op('le', [x, bindExpr(e.high, b)], e.span)], e.span);
+      return e.negated ? op('not', [r], e.span) : r;
+    }
+    case 'InList': {
+      const r = op('in', [bindExpr(e.expr, b), ...e.list.map((x) => bindExpr(x, b))], e.span);
+      return e.negated ? op('not', [r], e.span) : r;
+    }
+    case 'Like': {
+      const r = op('like', [bindExpr(e.expr, b), bindExpr(e.pattern, b)], e.span);
+      return e.negated ? op('not', [r], e.span) : r;
+    }
+    case 'Case':
+      return bindCase(e, b);
+    case 'Cast':
+      return coerceExplicit(bindExpr(e.expr, b), mapTypeName(e.type), e.span);
+    case 'Extract':
+      return resolveCall('EXTRACT', [lit(e.field, 'VARCHAR'), bindExpr(e.expr, b)], e.span);
+    case 'FuncCall':
+      return bindFuncCall(e, b);
+  }
+}
+
+function coerceExplicit(x: BoundExpr, to: SqlType, span: Span): BoundExpr {
+  if (x.type === to) return x;
+  if (x.type === 'NULL') return coerce(x, to);
+  const ok =
+    to === 'VARCHAR' ||
+    x.type === 'VARCHAR' ||
+    (isNumeric(x.type) && isNumeric(to)) ||
+    (x.type === 'BOOLEAN' && isNumeric(to)) ||
+    (isNumeric(x.type) && to === 'BOOLEAN') ||
+    (x.type === 'DATE' && to === 'TIMESTAMP') ||
+    (x.type === 'TIMESTAMP' && to === 'DATE');
+  if (!ok) throw new SluiceError('TYPE', `cannot cast ${x.type} to ${to}`, { span });
+  return { kind: 'Cast', expr: x, type: to };
+}
+
+function bindCase(e: Extract<Expr, { kind: 'Case' }>, b: ExprBinder): BoundExpr {
+  const operand = e.operand ? bindExpr(e.operand, b) : undefined;
+  const whens = e.whens.map((w) => {
+    const cond = operand ? op('eq', [operand, bindExpr(w.when, b)], w.when.span) : bindExpr(w.when, b);
+    if (cond.type !== 'BOOLEAN' && cond.type !== 'NULL') {
+      throw new SluiceError('TYPE', `CASE WHEN needs a BOOLEAN condition, got ${cond.type}`, { span: w.when.span });
+    }
+    return { when: coerce(cond, 'BOOLEAN'), then: bindExpr(w.then, b) };
+  });
+  const els = e.else ? bindExpr(e.else, b) : null;
+  let type: SqlType = 'NULL';
+  for (const x of [...whens.map((w) => w.then), ...(els ? [els] : [])]) {
+    const t = commonType(type, x.type);
+    if (t === undefined) {
+      throw new SluiceError('TYPE', `CASE branches have incompatible types ${type} and ${x.type}`, { span: e.span });
+    }
+    type = t;
+  }
+  return {
+    kind: 'Case',
+    whens: whens.map((w) => ({ when: w.when, then: coerce(w.then, type) })),
+    else: els ? coerce(els, type) : null,
+    type,
+  };
+}
+
+function bindFuncCall(e: FuncCall, b: ExprBinder): BoundExpr {
+  if (e.over !== undefined) {
+    throw new SluiceError('BIND', `window function ${e.name} … OVER is not allowed in ${b.clause}`, { span: e.span });
+  }
+  if (AGGREGATE_FUNCTIONS.has(e.name)) {
+    throw new SluiceError('BIND', `aggregate function ${e.name} is not allowed in ${b.clause}`, { span: e.span });
+  }
+  if (RANKING_FUNCTIONS.has(e.name)) {
+    throw new SluiceError('BIND', `${e.name}() needs an OVER clause`, { span: e.span });
+  }
+  if (GROUP_WINDOW_FUNCTIONS.has(e.name)) {
+    throw new SluiceError(
+      'BIND',
+      `${e.name}(…) as a function belongs in GROUP BY; in FROM it is a window table function: FROM ${e.name}(table, time_column, …)`,
+      { span: e.span },
+    );
+  }
+  if (GROUP_WINDOW_PROPERTIES.has(e.name)) {
+    throw new SluiceError('BIND', `${e.name} needs GROUP BY ${e.name.split('_')[0]}(…) with the same arguments`, { span: e.span });
+  }
+  if (e.distinct || e.star) {
+    throw new SluiceError('BIND', `${e.star ? '*' : 'DISTINCT'} is only allowed in aggregate functions, not in ${e.name}`, {
+      span: e.span,
+    });
+  }
+  const name = e.name === 'SUBSTR' ? 'SUBSTRING' : e.name === 'CEILING' ? 'CEIL' : e.name;
+  return resolveCall(name, e.args.map((a) => bindExpr(a, b)), e.span, e.nameSpan);
+}
+
+/** Describes an operator for messages. */
+export function opWord(fn: ScalarFn): string {
+  return OP_WORDS[fn] ?? fn.toUpperCase();
+}
+
+/** Requires a BOOLEAN expression (WHERE, HAVING, ON). */
+export function requireBoolean(x: BoundExpr, clause: string, span: Span): BoundExpr {
+  if (x.type === 'BOOLEAN') return x;
+  if (x.type === 'NULL') return coerce(x, 'BOOLEAN');
+  throw new SluiceError('TYPE', `${clause} needs a BOOLEAN condition, got ${x.type}`, { span });
+}

@@ -1,0 +1,172 @@
+/** Binds FROM items: sources, views, CTEs, subqueries, window table functions and joins. */
+import type { FromItem, Join, TableRef, WindowTvf } from '../../../grammar/ast.js';
+import { SluiceError } from '../../errors.js';
+import { sourceSchema } from '../../catalog/definitions.js';
+import { call, type BoundExpr } from '../expr.js';
+import { joinNode, scanNode, viewScanNode, windowTvfNode } from '../node-builders.js';
+import { bindExpr, requireBoolean, resolveCall } from './bind-expr.js';
+import { bindQuery } from './bind-query.js';
+import { checkTimeColumn, windowDef } from './bind-window.js';
+import type { BindContext, BoundRelation } from './context.js';
+import { Scope } from './scope.js';
+import { closest } from './suggest.js';
+
+export function bindFrom(item: FromItem, ctx: BindContext): BoundRelation {
+  switch (item.kind) {
+    case 'TableRef':
+      return bindTableRef(item, ctx);
+    case 'SubqueryRef': {
+      const r = bindQuery(item.query, { ...ctx, emit: ctx.emit });
+      return { plan: r.plan, scope: r.scope.withQualifier(item.alias?.name) };
+    }
+    case 'WindowTvf':
+      return bindWindowTvf(item, ctx);
+    case 'ChangesRef':
+      throw new SluiceError('UNSUPPORTED', `CHANGES(${item.name.name}) (a view's change history) is not supported yet`, {
+        span: item.span,
+      });
+    case 'Join':
+      return bindJoin(item, ctx);
+  }
+}
+
+function bindTableRef(ref: TableRef, ctx: BindContext): BoundRelation {
+  const name = ref.name.name;
+  const qualifier = ref.alias?.name ?? name;
+  if (ref.asOf) {
+    throw new SluiceError('UNSUPPORTED', `AS OF (reading '${name}' as of a past point) is not supported yet`, {
+      span: ref.asOf.span,
+    });
+  }
+  const cte = ctx.ctes.get(name);
+  if (cte) return { plan: cte.plan, scope: cte.scope.withQualifier(qualifier) };
+  const entry = ctx.catalog.get(name);
+  if (!entry) {
+    if (ctx.catalog.isSystemTable(name)) {
+      throw new SluiceError('BIND', `system table '${name}' can only be read by a pull query (a SELECT over materialized views and system tables)`, {
+        span: ref.name.span,
+      });
+    }
+    const names = [...ctx.catalog.all().filter((e) => e.kind !== 'sink').map((e) => e.name), ...ctx.ctes.keys()];
+    const hint = closest(name, names);
+    throw new SluiceError('BIND', `unknown source or view '${name}'${hint ? `: did you mean '${hint}'?` : ''}`, { span: ref.name.span });
+  }
+  switch (entry.kind) {
+    case 'source': {
+      const schema = sourceSchema(entry);
+      const cols = schema.map((_, i) => i);
+      const wmCol = entry.watermark ? schema.findIndex((c) => c.name === entry.watermark!.column) : -1;
+      const plan = scanNode(entry.name, schema, cols, wmCol >= 0 ? { column: wmCol, delayMs: entry.watermark!.delayMs } : null);
+      return { plan, scope: Scope.of(plan.schema, qualifier) };
+    }
+    case 'view': {
+      if (entry.materialized) {
+        const plan = viewScanNode(entry.name, entry, entry.schema.map((_, i) => i));
+        return { plan, scope: Scope.of(plan.schema, qualifier) };
+      }
+      if (ctx.expanding.has(name)) {
+        throw new SluiceError('BIND', `view '${name}' refers to itself`, { span: ref.name.span });
+      }
+      const r = bindQuery(entry.query, {
+        catalog: ctx.catalog,
+        sql: entry.sql,
+        ctes: new Map(),
+        emit: ctx.emit,
+        expanding: new Set([...ctx.expanding, name]),
+      });
+      return { plan: r.plan, scope: r.scope.withQualifier(qualifier) };
+    }
+    case 'sink':
+      throw new SluiceError('BIND', `'${name}' is a sink: it can be written to, not read`, { span: ref.name.span });
+  }
+}
+
+function bindWindowTvf(tvf: WindowTvf, ctx: BindContext): BoundRelation {
+  const input = bindFrom(tvf.input, ctx);
+  if (!input.plan.appendOnly) {
+    throw new SluiceError(
+      'UNSUPPORTED',
+      `${tvf.fn} over a changelog input (one with updates or deletes) is not supported: window an append-only source or an EMIT ON WINDOW CLOSE view`,
+      { span: tvf.fnSpan },
+    );
+  }
+  const time = input.scope.resolve(tvf.timeCol);
+  checkTimeColumn(tvf.fn, time, tvf.timeCol.span);
+  const partitionBy = tvf.partitionBy.map((p) => input.scope.resolve(p).index);
+  if (tvf.fn !== 'SESSION' && partitionBy.length > 0) {
+    throw new SluiceError('BIND', `PARTITION BY is only allowed in SESSION windows`, { span: tvf.partitionBy[0]!.span });
+  }
+  const def = windowDef(tvf.fn, time.index, partitionBy, tvf.args, ctx.sql, tvf.span, true);
+  const plan = windowTvfNode(input.plan, def);
+  const qualifier = tvf.alias?.name ?? (tvf.input.kind === 'TableRef' ? (tvf.input.alias?.name ?? tvf.input.name.name) : tvf.input.alias?.name);
+  const scope = new Scope([
+    ...input.scope.columns.map((c) => ({ ...c, qualifier })),
+    ...plan.schema.slice(input.plan.schema.length).map((c, i) => ({
+      qualifier,
+      name: c.name,
+      type: c.type,
+      index: input.plan.schema.length + i,
+      timeAttr: true,
+      hidden: false,
+    })),
+  ]);
+  return { plan, scope };
+}
+
+function bindJoin(j: Join, ctx: BindContext): BoundRelation {
+  const left = bindFrom(j.left, ctx);
+  const right = bindFrom(j.right, ctx);
+  const width = left.plan.schema.length;
+  let columns = Scope.concat(left.scope, right.scope, width).columns;
+  let condition: BoundExpr | null = null;
+  if (j.using.length > 0) {
+    const conds: BoundExpr[] = [];
+    for (const u of j.using) {
+      const ref = { kind: 'ColumnRef' as const, qualifier: undefined, name: u, span: u.span };
+      const l = left.scope.resolve(ref);
+      const r = right.scope.resolve(ref);
+      conds.push(
+        resolveCall('eq', [
+          { kind: 'Column', index: l.index, name: l.name, type: l.type },
+          { kind: 'Column', index: r.index + width, name: r.name, type: r.type },
+        ], u.span),
+      );
+      // The right copy is reachable qualified but not by the bare name or `*`.
+      columns = columns.map((c) => (c.index === r.index + width ? { ...c, hidden: true } : c));
+    }
+    condition = conds.reduce((a, b) => call('and', [a, b], 'BOOLEAN'));
+  }
+  const scope = new Scope(columns);
+  if (j.on) condition = requireBoolean(bindExpr(j.on, { scope, sql: ctx.sql, clause: 'a join condition' }), 'ON', j.on.span);
+  if (j.joinType !== 'CROSS' && condition === null) {
+    throw new SluiceError('BIND', `${j.joinType} JOIN needs ON or USING`, { span: j.span });
+  }
+  const { leftKeys, rightKeys, residual } = splitEquiKeys(condition, width);
+  return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual), scope };
+}
+
+/** Splits a join condition into column equalities across the two sides and what remains. */
+function splitEquiKeys(cond: BoundExpr | null, width: number): { leftKeys: number[]; rightKeys: number[]; residual: BoundExpr | null } {
+  const leftKeys: number[] = [];
+  const rightKeys: number[] = [];
+  const rest: BoundExpr[] = [];
+  const conjuncts = (e: BoundExpr): BoundExpr[] => (e.kind === 'Call' && e.fn === 'and' ? e.args.flatMap(conjuncts) : [e]);
+  for (const c of cond ? conjuncts(cond) : []) {
+    if (c.kind === 'Call' && c.fn === 'eq' && c.args[0]!.kind === 'Column' && c.args[1]!.kind === 'Column') {
+      const [a, b] = [c.args[0].index, c.args[1].index];
+      if (a < width && b >= width) {
+        leftKeys.push(a);
+        rightKeys.push(b - width);
+        continue;
+      }
+      if (b < width && a >= width) {
+        leftKeys.push(b);
+        rightKeys.push(a - width);
+        continue;
+      }
+    }
+    rest.push(c);
+  }
+  const residual = rest.length === 0 ? null : rest.reduce((a, b) => call('and', [a, b], 'BOOLEAN'));
+  return { leftKeys, rightKeys, residual };
+}

@@ -1,0 +1,165 @@
+/** Binds whole queries: CTEs, UNION [ALL], ORDER BY and LIMIT. */
+import type { Query, SetExpr } from '../../../grammar/ast.js';
+import { SluiceError } from '../../errors.js';
+import { isBounded } from '../../catalog/definitions.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { SqlType } from '../../types.js';
+import { commonType } from '../functions.js';
+import { walkPlan, type LogicalPlan, type SortKey } from '../logical-plan.js';
+import { aggregateNode, projectNode, topNNode, unionAllNode } from '../node-builders.js';
+import { evaluateConstant } from '../rules/constant-folding.js';
+import { bindExpr, coerce } from './bind-expr.js';
+import { bindSelect } from './bind-select.js';
+import type { BindContext, BoundRelation } from './context.js';
+import { Scope } from './scope.js';
+
+export function bindQuery(q: Query, ctx: BindContext): BoundRelation {
+  const ctes = new Map(ctx.ctes);
+  for (const cte of q.with) {
+    if (cte.query.emit) {
+      throw new SluiceError('BIND', 'EMIT belongs at the end of the outermost query', { span: cte.query.emit.span });
+    }
+    const r = bindQuery(cte.query, { ...ctx, ctes });
+    let scope = r.scope;
+    let plan = r.plan;
+    if (cte.columns.length > 0) {
+      if (cte.columns.length !== plan.schema.length) {
+        throw new SluiceError(
+          'BIND',
+          `WITH ${cte.name.name} names ${cte.columns.length} columns but its query has ${plan.schema.length}`,
+          { span: cte.span },
+        );
+      }
+      plan = projectNode(
+        plan,
+        plan.schema.map((c, i) => ({ kind: 'Column', index: i, name: c.name, type: c.type })),
+        cte.columns.map((c) => c.name),
+      );
+      scope = Scope.of(plan.schema, undefined);
+    }
+    ctes.set(cte.name.name, { plan, scope });
+  }
+  const inner: BindContext = { ...ctx, ctes };
+  let rel = bindSetExpr(q.body, inner);
+  if (q.orderBy.length > 0 || q.limit) {
+    const orderBy: SortKey[] = q.orderBy.map((o) => {
+      let column: number;
+      if (o.expr.kind === 'NumberLit' && o.expr.isInteger) {
+        column = o.expr.value - 1;
+        if (column < 0 || column >= rel.plan.schema.length) {
+          throw new SluiceError('BIND', `ORDER BY ${o.expr.value} is out of range: the query has ${rel.plan.schema.length} columns`, {
+            span: o.expr.span,
+          });
+        }
+      } else {
+        let b;
+        try {
+          b = bindExpr(o.expr, { scope: rel.scope, sql: ctx.sql, clause: 'ORDER BY' });
+        } catch (e) {
+          if (e instanceof SluiceError && e.code === 'BIND' && o.expr.kind !== 'ColumnRef') {
+            throw new SluiceError('UNSUPPORTED', 'ORDER BY must name an output column of the query (or its position)', { span: o.expr.span });
+          }
+          throw e;
+        }
+        if (b.kind !== 'Column') {
+          throw new SluiceError('UNSUPPORTED', 'ORDER BY must name an output column of the query (or its position)', { span: o.expr.span });
+        }
+        column = b.index;
+      }
+      return { column, desc: o.desc, nullsFirst: o.nulls === 'FIRST' };
+    });
+    let limit: number | null = null;
+    if (q.limit) {
+      const v = evaluateConstant(bindExpr(q.limit, { scope: new Scope([]), sql: ctx.sql, clause: 'LIMIT' }));
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+        throw new SluiceError('BIND', 'LIMIT needs a constant whole number', { span: q.limit.span });
+      }
+      limit = v;
+    }
+    if (limit === null && !isBoundedPlan(rel.plan, ctx.catalog)) {
+      throw new SluiceError(
+        'BIND',
+        'ORDER BY on an unbounded stream needs a LIMIT (a sorted result of an endless stream never completes)',
+        { span: q.orderBy[0]!.span },
+      );
+    }
+    const plan = topNNode(rel.plan, orderBy, limit);
+    rel = { plan, scope: rel.scope };
+  }
+  return rel;
+}
+
+function bindSetExpr(s: SetExpr, ctx: BindContext): BoundRelation {
+  if (s.kind === 'Select') return bindSelect(s, ctx);
+  const inputs: LogicalPlan[] = [];
+  const flatten = (x: SetExpr): void => {
+    if (x.kind === 'SetOp' && x.all === s.all) {
+      flatten(x.left);
+      flatten(x.right);
+    } else {
+      inputs.push(bindSetExpr(x, ctx).plan);
+    }
+  };
+  flatten(s.left);
+  flatten(s.right);
+  const width = inputs[0]!.schema.length;
+  for (const p of inputs) {
+    if (p.schema.length !== width) {
+      throw new SluiceError('BIND', `UNION inputs have different numbers of columns (${width} and ${p.schema.length})`, { span: s.span });
+    }
+  }
+  const types: SqlType[] = inputs[0]!.schema.map((c) => c.type);
+  for (const p of inputs.slice(1)) {
+    p.schema.forEach((c, i) => {
+      const t = commonType(types[i]!, c.type);
+      if (t === undefined) {
+        throw new SluiceError('TYPE', `UNION column ${i + 1} ('${inputs[0]!.schema[i]!.name}') mixes ${types[i]} and ${c.type}`, {
+          span: s.span,
+        });
+      }
+      types[i] = t;
+    });
+  }
+  const names = inputs[0]!.schema.map((c) => c.name);
+  const aligned = inputs.map((p) =>
+    p.schema.every((c, i) => c.type === types[i])
+      ? p
+      : projectNode(
+          p,
+          p.schema.map((c, i) => coerce({ kind: 'Column', index: i, name: c.name, type: c.type }, types[i]!)),
+          p.schema.map((c) => c.name),
+        ),
+  );
+  const schema = names.map((name, i) => ({
+    name,
+    type: types[i]!,
+    timeAttr: aligned.every((p) => p.schema[i]!.timeAttr === true),
+  }));
+  let plan: LogicalPlan = unionAllNode(aligned, schema);
+  if (!s.all) plan = aggregateNode(plan, schema.map((_, i) => i), []);
+  return { plan, scope: Scope.of(plan.schema, undefined) };
+}
+
+/** Whether every input of a plan ends (bounded file or generator sources, constant rows). */
+export function isBoundedPlan(plan: LogicalPlan, catalog: Catalog): boolean {
+  let bounded = true;
+  walkPlan(plan, (n) => {
+    if (n.kind === 'Scan') {
+      const def = catalog.source(n.source);
+      if (!def || !isBounded(def)) bounded = false;
+    } else if (n.kind === 'ViewScan') {
+      if (!isBoundedView(n.view, catalog, new Set())) bounded = false;
+    }
+  });
+  return bounded;
+}
+
+function isBoundedView(name: string, catalog: Catalog, seen: Set<string>): boolean {
+  if (seen.has(name)) return false;
+  seen.add(name);
+  const def = catalog.get(name);
+  if (!def) return false;
+  if (def.kind === 'source') return isBounded(def);
+  if (def.kind === 'view') return def.dependsOn.every((d) => isBoundedView(d, catalog, seen));
+  return false;
+}

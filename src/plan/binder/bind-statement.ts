@@ -1,0 +1,407 @@
+/** Binds statements: checks every name and type against the catalog and plans queries. */
+import type {
+  AlterSource,
+  CreateSink,
+  CreateSource,
+  CreateView,
+  Insert,
+  OptionItem,
+  Query,
+  Statement,
+  WatermarkDef,
+} from '../../../grammar/ast.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import { describeKind } from '../../catalog/catalog.js';
+import type { Options, SourceColumn, SourceDef } from '../../catalog/definitions.js';
+import { SluiceError, type Span } from '../../errors.js';
+import type { Schema, Value } from '../../types.js';
+import type { BoundStatement } from '../bound-statement.js';
+import { viewsOf, sourcesOf, walkPlan, type LogicalPlan } from '../logical-plan.js';
+import { optimize } from '../optimizer.js';
+import { evaluateConstant, foldExpr } from '../rules/constant-folding.js';
+import { bindExpr, coerce, mapTypeName, spanText } from './bind-expr.js';
+import { bindQuery } from './bind-query.js';
+import type { BindContext } from './context.js';
+import { Scope } from './scope.js';
+import { closest } from './suggest.js';
+
+export interface StatementInput {
+  readonly statement: Statement;
+  /** The statement's own text (kept in the catalog). */
+  readonly text: string;
+  /** The text the statement's spans point into (the whole script). */
+  readonly sql: string;
+  /** Folder that relative paths in options resolve against. */
+  readonly baseDir: string;
+}
+
+function optionsOf(items: readonly OptionItem[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const o of items) {
+    if (Object.hasOwn(out, o.key)) throw new SluiceError('BIND', `option '${o.key}' is given twice`, { span: o.span });
+    out[o.key] = o.value;
+  }
+  return out;
+}
+
+export function bindStatement(input: StatementInput, catalog: Catalog): BoundStatement {
+  const { statement: s, sql } = input;
+  switch (s.kind) {
+    case 'CreateSource':
+      return { kind: 'CreateSource', def: bindCreateSource(s, input), mode: s, span: s.span };
+    case 'CreateView': {
+      const { def, plan } = bindCreateView(s, input, catalog);
+      return { kind: 'CreateView', def, plan, mode: s, span: s.span };
+    }
+    case 'CreateSink':
+      return bindCreateSink(s, input, catalog);
+    case 'Insert':
+      return bindInsert(s, sql, catalog);
+    case 'QueryStatement':
+      if (isPullQuery(s.query, catalog)) return { kind: 'PullQuery', sql: input.text };
+      return { kind: 'StreamQuery', plan: planQuery(s.query, sql, catalog) };
+    case 'Subscribe': {
+      const v = catalog.get(s.name.name);
+      if (!v || v.kind !== 'view' || !v.materialized) {
+        throw new SluiceError('BIND', `SUBSCRIBE needs a materialized view, and '${s.name.name}' ${v ? `is a ${describeKind(v)}` : 'does not exist'}`, {
+          span: s.name.span,
+        });
+      }
+      return { kind: 'Subscribe', view: v.name };
+    }
+    case 'Drop': {
+      const e = catalog.get(s.name.name);
+      if (e) {
+        const kind = e.kind === 'view' ? (e.materialized ? 'MATERIALIZED_VIEW' : 'VIEW') : e.kind === 'source' ? 'SOURCE' : 'SINK';
+        if (kind !== s.objectKind) {
+          throw new SluiceError('CATALOG', `'${e.name}' is a ${describeKind(e)}: use DROP ${kind.replace('_', ' ')}`, { span: s.name.span });
+        }
+      } else if (!s.ifExists) {
+        throw new SluiceError('CATALOG', `${s.objectKind.replace('_', ' ').toLowerCase()} '${s.name.name}' does not exist`, { span: s.name.span });
+      }
+      return { kind: 'Drop', objectKind: s.objectKind, name: s.name.name, ifExists: s.ifExists, span: s.span };
+    }
+    case 'AlterSource':
+      return bindAlterSource(s, sql, catalog);
+    case 'Show':
+      return { kind: 'Show', what: s.what, setting: s.setting?.name, span: s.span };
+    case 'Describe': {
+      const name = s.name.name;
+      if (!catalog.get(name) && !catalog.isSystemTable(name)) throw unknownName(name, catalog, s.name.span);
+      return { kind: 'Describe', name };
+    }
+    case 'Explain': {
+      const inner = s.statement;
+      if (inner.kind === 'QueryStatement') {
+        if (isPullQuery(inner.query, catalog)) return { kind: 'Explain', pullSql: spanText(sql, inner.span) };
+        return { kind: 'Explain', plan: planQuery(inner.query, sql, catalog) };
+      }
+      if (inner.kind === 'CreateView') {
+        return { kind: 'Explain', plan: bindCreateView(inner, { ...input, statement: inner }, catalog, true).plan };
+      }
+      throw new SluiceError('UNSUPPORTED', 'EXPLAIN works on queries and CREATE [MATERIALIZED] VIEW', { span: inner.span });
+    }
+    case 'Checkpoint':
+      return { kind: 'Checkpoint' };
+    case 'Set':
+      return { kind: 'Set', name: s.name.name, value: s.value, span: s.span };
+    case 'Rebuild': {
+      const v = catalog.view(s.name.name);
+      if (!v || !v.materialized) {
+        throw new SluiceError('BIND', `REBUILD needs a materialized view, and '${s.name.name}' ${v ? 'is a plain view' : 'does not exist'}`, {
+          span: s.name.span,
+        });
+      }
+      return { kind: 'Rebuild', view: v.name };
+    }
+    case 'Update':
+    case 'Delete': {
+      const what = catalog.get(s.table.name);
+      const target = what ? `${describeKind(what)} '${what.name}'` : `'${s.table.name}'`;
+      throw new SluiceError(
+        'IMMUTABLE',
+        `${s.kind.toUpperCase()} is not allowed on ${target}: events are immutable; append a correcting event instead`,
+        { span: s.span },
+      );
+    }
+  }
+}
+
+function unknownName(name: string, catalog: Catalog, span: Span): SluiceError {
+  const hint = closest(name, catalog.all().map((e) => e.name));
+  return new SluiceError('CATALOG', `'${name}' does not exist${hint ? `: did you mean '${hint}'?` : ''}`, { span });
+}
+
+/** Binds and optimizes a streaming query, with the statement-level checks. */
+export function planQuery(q: Query, sql: string, catalog: Catalog): LogicalPlan {
+  const ctx: BindContext = {
+    catalog,
+    sql,
+    ctes: new Map(),
+    emit: q.emit?.mode ?? 'CHANGES',
+    expanding: new Set(),
+  };
+  const plan = bindQuery(q, ctx).plan;
+  if (q.emit?.mode === 'ON_WINDOW_CLOSE') {
+    let windowed = false;
+    walkPlan(plan, (n) => {
+      if (n.kind === 'WindowAggregate') windowed = true;
+    });
+    if (!windowed) {
+      throw new SluiceError(
+        'BIND',
+        'EMIT ON WINDOW CLOSE needs a window aggregation (GROUP BY window_start, window_end over TUMBLE, HOP, SESSION or CUMULATE)',
+        { span: q.emit.span },
+      );
+    }
+  }
+  return optimize(plan);
+}
+
+/** A pull query reads only materialized views and system tables (no windows, no EMIT). */
+export function isPullQuery(q: Query, catalog: Catalog): boolean {
+  const ctes = new Set<string>();
+  let pull = true;
+  let readsSomething = false;
+  const visitQuery = (x: Query): void => {
+    if (x.emit) pull = false;
+    for (const c of x.with) {
+      visitQuery(c.query);
+      ctes.add(c.name.name);
+    }
+    visitSet(x.body);
+  };
+  const visitSet = (b: Query['body']): void => {
+    if (b.kind === 'SetOp') {
+      visitSet(b.left);
+      visitSet(b.right);
+      return;
+    }
+    if (b.from) visitFrom(b.from);
+  };
+  const visitFrom = (f: NonNullable<Extract<Query['body'], { kind: 'Select' }>['from']>): void => {
+    switch (f.kind) {
+      case 'TableRef': {
+        if (f.asOf) pull = false;
+        const name = f.name.name;
+        if (ctes.has(name)) return;
+        readsSomething = true;
+        if (catalog.isSystemTable(name)) return;
+        const e = catalog.get(name);
+        if (!e || e.kind !== 'view') pull = false;
+        else if (!e.materialized) visitQuery(e.query);
+        return;
+      }
+      case 'SubqueryRef':
+        return visitQuery(f.query);
+      case 'Join':
+        visitFrom(f.left);
+        return visitFrom(f.right);
+      case 'WindowTvf':
+      case 'ChangesRef':
+        pull = false;
+        return;
+    }
+  };
+  visitQuery(q);
+  return pull && readsSomething;
+}
+
+function bindCreateSource(s: CreateSource, input: StatementInput): SourceDef {
+  const seen = new Set<string>();
+  const columns: SourceColumn[] = s.columns.map((c) => {
+    if (seen.has(c.name.name)) throw new SluiceError('BIND', `column '${c.name.name}' is declared twice`, { span: c.name.span });
+    seen.add(c.name.name);
+    return { name: c.name.name, type: mapTypeName(c.type), default: null, sinceVersion: 1 };
+  });
+  if (columns.length === 0) throw new SluiceError('BIND', `source '${s.name.name}' needs at least one column`, { span: s.name.span });
+  const options: Options = optionsOf(s.options);
+  const connector = options['connector'];
+  if (connector !== undefined && typeof connector !== 'string') {
+    throw new SluiceError('BIND', `connector must be a string such as 'file'`, { span: s.options.find((o) => o.key === 'connector')!.span });
+  }
+  return {
+    kind: 'source',
+    name: s.name.name,
+    columns,
+    watermark: s.watermark ? bindWatermark(s.watermark, columns, input.sql) : null,
+    connector: connector ?? 'none',
+    options,
+    version: 1,
+    sql: input.text,
+    baseDir: input.baseDir,
+  };
+}
+
+function bindWatermark(w: WatermarkDef, columns: readonly SourceColumn[], sql: string): { column: string; delayMs: number } {
+  const schema: Schema = columns.map((c) => ({ name: c.name, type: c.type, timeAttr: true }));
+  const scope = Scope.of(schema, undefined);
+  const col = scope.resolve({ kind: 'ColumnRef', qualifier: undefined, name: w.column, span: w.column.span });
+  if (col.type !== 'TIMESTAMP') {
+    throw new SluiceError('TYPE', `WATERMARK FOR needs a TIMESTAMP column, but '${col.name}' is ${col.type}`, { span: w.column.span });
+  }
+  const e = foldExpr(bindExpr(w.expr, { scope, sql, clause: 'a WATERMARK definition' }));
+  const bad = () =>
+    new SluiceError('UNSUPPORTED', `a watermark must be '${col.name}' or '${col.name} - INTERVAL …' (bounded out-of-orderness)`, {
+      span: w.expr.span,
+    });
+  if (e.kind === 'Column') {
+    if (e.index !== col.index) throw bad();
+    return { column: col.name, delayMs: 0 };
+  }
+  if (e.kind === 'Call' && e.fn === 'sub' && e.args[0]!.kind === 'Column' && e.args[0].index === col.index) {
+    const d = evaluateConstant(e.args[1]!);
+    if (e.args[1]!.type !== 'INTERVAL' || typeof d !== 'number') throw bad();
+    if (d < 0) throw new SluiceError('BIND', 'the watermark delay cannot be negative', { span: w.expr.span });
+    return { column: col.name, delayMs: d };
+  }
+  throw bad();
+}
+
+function bindCreateView(s: CreateView, input: StatementInput, catalog: Catalog, explainOnly = false) {
+  if (!explainOnly && !s.orReplace) {
+    // Report the clash before planning so the message is about the name.
+    const old = catalog.get(s.name.name);
+    if (old && !s.ifNotExists) throw new SluiceError('CATALOG', `${describeKind(old)} '${old.name}' already exists`, { span: s.name.span });
+  }
+  const plan = planQuery(s.query, input.sql, catalog);
+  if (s.materialized) {
+    const seen = new Set<string>();
+    for (const c of plan.schema) {
+      if (seen.has(c.name)) {
+        throw new SluiceError('BIND', `column name '${c.name}' appears twice in view '${s.name.name}': give one of them an alias`, {
+          span: s.query.span,
+        });
+      }
+      seen.add(c.name);
+    }
+  }
+  const dependsOn = [...new Set([...sourcesOf(plan), ...viewsOf(plan), ...plainViewsRead(s.query, catalog)])];
+  if (dependsOn.includes(s.name.name)) {
+    throw new SluiceError('BIND', `view '${s.name.name}' cannot read itself`, { span: s.name.span });
+  }
+  return {
+    plan,
+    def: {
+      kind: 'view' as const,
+      name: s.name.name,
+      materialized: s.materialized,
+      query: s.query,
+      schema: plan.schema,
+      appendOnly: plan.appendOnly,
+      uniqueKey: plan.uniqueKey,
+      dependsOn,
+      sql: input.text,
+      baseDir: input.baseDir,
+    },
+  };
+}
+
+/** Plain views a query names (they are inlined in the plan, but are still dependencies). */
+function plainViewsRead(q: Query, catalog: Catalog): string[] {
+  const out: string[] = [];
+  const text = JSON.stringify(q, (k, v) => (k === 'span' ? undefined : v));
+  for (const v of catalog.views()) {
+    if (!v.materialized && text.includes(`"name":"${v.name}"`)) out.push(v.name);
+  }
+  return out;
+}
+
+function bindCreateSink(s: CreateSink, input: StatementInput, catalog: Catalog): BoundStatement {
+  const from = catalog.get(s.from.name);
+  if (!from) throw unknownName(s.from.name, catalog, s.from.span);
+  if (from.kind === 'sink') throw new SluiceError('BIND', `a sink reads a source or a view, and '${from.name}' is a sink`, { span: s.from.span });
+  const options = optionsOf(s.options);
+  const connector = options['connector'];
+  if (typeof connector !== 'string') {
+    throw new SluiceError('BIND', `CREATE SINK needs WITH (connector = 'file' | 'blackhole', …)`, { span: s.span });
+  }
+  return {
+    kind: 'CreateSink',
+    def: { kind: 'sink', name: s.name.name, from: from.name, connector, options, sql: input.text, baseDir: input.baseDir },
+    mode: s,
+    span: s.span,
+  };
+}
+
+function bindInsert(s: Insert, sql: string, catalog: Catalog): BoundStatement {
+  const target = catalog.get(s.table.name);
+  if (!target) throw unknownName(s.table.name, catalog, s.table.span);
+  if (target.kind !== 'source') {
+    throw new SluiceError('BIND', `cannot INSERT into ${describeKind(target)} '${target.name}': only sources take events`, { span: s.table.span });
+  }
+  if (target.connector !== 'none') {
+    throw new SluiceError('BIND', `cannot INSERT into source '${target.name}': it reads from its ${target.connector} connector`, {
+      span: s.table.span,
+    });
+  }
+  const positions = s.columns.length
+    ? s.columns.map((c) => {
+        const i = target.columns.findIndex((x) => x.name === c.name);
+        if (i < 0) {
+          const hint = closest(c.name, target.columns.map((x) => x.name));
+          throw new SluiceError('BIND', `column '${c.name}' not found in ${target.name}${hint ? `: did you mean '${hint}'?` : ''}`, { span: c.span });
+        }
+        return i;
+      })
+    : target.columns.map((_, i) => i);
+  const empty = new Scope([]);
+  const rows = s.rows.map((r) => {
+    if (r.length !== positions.length) {
+      throw new SluiceError('BIND', `INSERT row has ${r.length} values but ${positions.length} columns are expected`, {
+        span: r[0]?.span ?? s.span,
+      });
+    }
+    const row: Value[] = target.columns.map((c) => c.default);
+    r.forEach((e, i) => {
+      const col = target.columns[positions[i]!]!;
+      const b = bindExpr(e, { scope: empty, sql, clause: 'VALUES' });
+      let v: Value | undefined;
+      try {
+        v = evaluateConstant(coerce(b, col.type));
+      } catch {
+        v = undefined;
+      }
+      if (v === undefined) throw new SluiceError('BIND', 'INSERT values must be constants', { span: e.span });
+      if (v === null && b.type !== 'NULL' && b.type !== col.type) {
+        throw new SluiceError('TYPE', `value for column '${col.name}' cannot be read as ${col.type}`, { span: e.span });
+      }
+      if (b.type !== 'NULL' && b.type !== col.type && !compatible(b.type, col.type)) {
+        throw new SluiceError('TYPE', `column '${col.name}' is ${col.type}, got ${b.type}`, { span: e.span });
+      }
+      row[positions[i]!] = v;
+    });
+    return row;
+  });
+  return { kind: 'Insert', source: target.name, rows };
+}
+
+function compatible(from: string, to: string): boolean {
+  const num = ['INT', 'BIGINT', 'DOUBLE'];
+  if (num.includes(from) && num.includes(to)) return true;
+  if (from === 'VARCHAR') return true; // parsed: '2024-01-01 00:00:00' for a TIMESTAMP
+  if (from === 'DATE' && to === 'TIMESTAMP') return true;
+  return false;
+}
+
+function bindAlterSource(s: AlterSource, sql: string, catalog: Catalog): BoundStatement {
+  const src = catalog.source(s.name.name);
+  if (!src) {
+    const e = catalog.get(s.name.name);
+    if (e) throw new SluiceError('BIND', `ALTER SOURCE needs a source, and '${e.name}' is a ${describeKind(e)}`, { span: s.name.span });
+    throw unknownName(s.name.name, catalog, s.name.span);
+  }
+  const name = s.column.name.name;
+  if (src.columns.some((c) => c.name === name)) {
+    throw new SluiceError('CATALOG', `source '${src.name}' already has a column '${name}'`, { span: s.column.name.span });
+  }
+  const type = mapTypeName(s.column.type);
+  let def: Value = null;
+  if (s.default) {
+    const b = bindExpr(s.default, { scope: new Scope([]), sql, clause: 'DEFAULT' });
+    const v = evaluateConstant(coerce(b, type));
+    if (v === undefined) throw new SluiceError('BIND', 'DEFAULT must be a constant', { span: s.default.span });
+    def = v;
+  }
+  return { kind: 'AlterSource', source: src.name, column: { name, type, default: def, sinceVersion: src.version + 1 } };
+}

@@ -1,0 +1,22 @@
+/** What binding a query needs to know beyond the AST. */
+import type { Catalog } from '../../catalog/catalog.js';
+import type { LogicalPlan, EmitMode } from '../logical-plan.js';
+import type { Scope } from './scope.js';
+
+/** A bound FROM item or query: its plan and the names it exposes. */
+export interface BoundRelation {
+  readonly plan: LogicalPlan;
+  readonly scope: Scope;
+}
+
+export interface BindContext {
+  readonly catalog: Catalog;
+  /** The text the AST's spans point into. */
+  readonly sql: string;
+  /** CTEs in scope, by name. */
+  readonly ctes: ReadonlyMap<string, BoundRelation>;
+  /** The statement's EMIT mode, applied to every window aggregate it contains. */
+  readonly emit: EmitMode;
+  /** Plain views being expanded (to report a cycle rather than recurse forever). */
+  readonly expanding: ReadonlySet<string>;
+}

@@ -1,0 +1,100 @@
+/**
+ * Prints a logical plan as an indented tree, one node a line: the node, its details, its
+ * output columns, and whether its output is append-only or a changelog. EXPLAIN and
+ * `sluice explain` print this text; the plan tests compare it.
+ */
+import { formatSchema, type Schema } from '../types.js';
+import { formatDuration, formatExpr } from './format-expr.js';
+import { inputsOf, type AggCall, type LogicalPlan, type SortKey, type WindowDef } from './logical-plan.js';
+
+function windowText(w: WindowDef, input: Schema): string {
+  const t = input[w.timeCol]?.name ?? `#${w.timeCol}`;
+  const off = w.offset ? `, offset=${formatDuration(w.offset)}` : '';
+  switch (w.kind) {
+    case 'TUMBLE':
+      return `TUMBLE(${t}, size=${formatDuration(w.size)}${off})`;
+    case 'HOP':
+      return `HOP(${t}, slide=${formatDuration(w.slide)}, size=${formatDuration(w.size)}${off})`;
+    case 'CUMULATE':
+      return `CUMULATE(${t}, step=${formatDuration(w.slide)}, size=${formatDuration(w.size)}${off})`;
+    case 'SESSION': {
+      const p = w.partitionBy.length ? ` PARTITION BY ${w.partitionBy.map((i) => input[i]?.name).join(', ')}` : '';
+      return `SESSION(${t}, gap=${formatDuration(w.gap)}${p})`;
+    }
+  }
+}
+
+function aggText(a: AggCall, input: Schema): string {
+  if (a.arg === null) return `${a.fn}(*)`;
+  return `${a.fn}(${a.distinct ? 'DISTINCT ' : ''}${input[a.arg]?.name ?? `#${a.arg}`})`;
+}
+
+function sortText(keys: readonly SortKey[], schema: Schema): string {
+  return keys.map((k) => `${schema[k.column]?.name}${k.desc ? ' DESC' : ''}${k.nullsFirst ? ' NULLS FIRST' : ''}`).join(', ');
+}
+
+function header(p: LogicalPlan): string {
+  switch (p.kind) {
+    case 'Scan': {
+      const wm = p.watermark
+        ? ` watermark=${p.schema[p.watermark.column]!.name}${p.watermark.delayMs ? ` - ${formatDuration(p.watermark.delayMs)}` : ''}`
+        : '';
+      return `Scan: ${p.source}${wm}`;
+    }
+    case 'ViewScan':
+      return `ViewScan: ${p.view}`;
+    case 'Values':
+      return `Values: ${p.rows.length} row${p.rows.length === 1 ? '' : 's'}`;
+    case 'Filter':
+      return `Filter: ${formatExpr(p.predicate, p.input.schema)}`;
+    case 'Project':
+      return `Project: ${p.exprs
+        .map((e, i) => {
+          const text = formatExpr(e, p.input.schema);
+          return text === p.schema[i]!.name ? text : `${text} AS ${p.schema[i]!.name}`;
+        })
+        .join(', ')}`;
+    case 'WindowTvf':
+      return `WindowTvf: ${windowText(p.window, p.input.schema)}`;
+    case 'Aggregate':
+      return `Aggregate: keys=[${p.keys.map((k) => p.input.schema[k]!.name).join(', ')}] aggs=[${p.aggs
+        .map((a) => aggText(a, p.input.schema))
+        .join(', ')}]`;
+    case 'WindowAggregate':
+      return `WindowAggregate: ${windowText(p.window, p.input.schema)} keys=[${p.keys
+        .map((k) => p.input.schema[k]!.name)
+        .join(', ')}] aggs=[${p.aggs.map((a) => aggText(a, p.input.schema)).join(', ')}] emit=${p.emit.replace(/_/g, ' ')}`;
+    case 'UnionAll':
+      return `UnionAll: ${p.inputs.length} inputs`;
+    case 'Join': {
+      const keys = p.leftKeys.map((l, i) => `${p.left.schema[l]!.name} = ${p.right.schema[p.rightKeys[i]!]!.name}`);
+      const cond = p.condition ? ` condition=${formatExpr(p.condition, [...p.left.schema, ...p.right.schema])}` : '';
+      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}`;
+    }
+    case 'Over': {
+      const f = p.frame;
+      const bound = (n: number | null, dir: string) =>
+        n === null ? `UNBOUNDED ${dir}` : n === 0 ? 'CURRENT ROW' : `${f.unit === 'RANGE' ? formatDuration(n) : n} ${dir}`;
+      return `Over: partition=[${p.partitionBy.map((i) => p.input.schema[i]!.name).join(', ')}] order=[${sortText(
+        p.orderBy,
+        p.input.schema,
+      )}] frame=${f.unit} ${bound(f.preceding, 'PRECEDING')}..${bound(f.following, 'FOLLOWING')} calls=[${p.calls
+        .map((c) => (c.arg === null ? `${c.fn}()` : `${c.fn}(${p.input.schema[c.arg]!.name})`))
+        .join(', ')}]`;
+    }
+    case 'TopN':
+      return `TopN: order=[${sortText(p.orderBy, p.input.schema)}]${p.limit !== null ? ` limit=${p.limit}` : ''}`;
+  }
+}
+
+/** The plan as indented text, children two spaces deeper than their parent. */
+export function explainPlan(plan: LogicalPlan): string {
+  const lines: string[] = [];
+  const visit = (p: LogicalPlan, depth: number): void => {
+    const mark = p.appendOnly ? 'append-only' : 'changelog';
+    lines.push(`${'  '.repeat(depth)}${header(p)}  → (${formatSchema(p.schema)}) ${mark}`);
+    for (const i of inputsOf(p)) visit(i, depth + 1);
+  };
+  visit(plan, 0);
+  return lines.join('\n');
+}

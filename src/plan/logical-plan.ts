@@ -1,0 +1,231 @@
+/**
+ * The logical plan: what a query computes, as a tree of plain nodes. The binder builds it
+ * from the AST, the rewrite rules (src/plan/rules) simplify it, EXPLAIN prints it and the
+ * executor (src/exec) turns each node into a physical operator.
+ *
+ * Every node knows its output `schema`, whether its output is `appendOnly` (only inserts)
+ * or a changelog with retractions, and `uniqueKey`: columns that identify one row of its
+ * current result (used to upsert view contents), or null when rows have no key.
+ */
+import type { BoundExpr } from './expr.js';
+import type { Schema, SqlType } from '../types.js';
+
+export type LogicalPlan =
+  | ScanNode
+  | ViewScanNode
+  | ValuesNode
+  | FilterNode
+  | ProjectNode
+  | WindowTvfNode
+  | AggregateNode
+  | WindowAggregateNode
+  | UnionAllNode
+  | JoinNode
+  | OverNode
+  | TopNNode;
+
+interface PlanBase {
+  readonly schema: Schema;
+  readonly appendOnly: boolean;
+  readonly uniqueKey: readonly number[] | null;
+}
+
+/** Reads a source's events; `columns` picks source columns by position. */
+export interface ScanNode extends PlanBase {
+  readonly kind: 'Scan';
+  readonly source: string;
+  readonly columns: readonly number[];
+  /** The source's watermark: which output column it follows and the allowed delay. */
+  readonly watermark: { readonly column: number; readonly delayMs: number } | null;
+}
+
+/** Reads a materialized view: its current contents as inserts, then its changes. */
+export interface ViewScanNode extends PlanBase {
+  readonly kind: 'ViewScan';
+  readonly view: string;
+  readonly columns: readonly number[];
+}
+
+/** Constant rows (a SELECT without FROM). */
+export interface ValuesNode extends PlanBase {
+  readonly kind: 'Values';
+  readonly rows: readonly (readonly BoundExpr[])[];
+}
+
+/** Keeps the rows for which `predicate` is TRUE. */
+export interface FilterNode extends PlanBase {
+  readonly kind: 'Filter';
+  readonly input: LogicalPlan;
+  readonly predicate: BoundExpr;
+}
+
+/** Computes one output column per expression. */
+export interface ProjectNode extends PlanBase {
+  readonly kind: 'Project';
+  readonly input: LogicalPlan;
+  readonly exprs: readonly BoundExpr[];
+}
+
+export type WindowKind = 'TUMBLE' | 'HOP' | 'CUMULATE' | 'SESSION';
+
+/**
+ * A window assignment. TUMBLE: `size`; HOP: `slide`, `size`; CUMULATE: `slide` (the step),
+ * `size` (the maximum); SESSION: `gap` per `partitionBy` key. All in ms; `offset` shifts the
+ * epoch-aligned grid. `timeCol` is an input column index.
+ */
+export interface WindowDef {
+  readonly kind: WindowKind;
+  readonly timeCol: number;
+  readonly size: number;
+  readonly slide: number;
+  readonly offset: number;
+  readonly gap: number;
+  readonly partitionBy: readonly number[];
+}
+
+/** Assigns each row to its windows (one output row per window) and adds window_start, window_end, window_time. */
+export interface WindowTvfNode extends PlanBase {
+  readonly kind: 'WindowTvf';
+  readonly input: LogicalPlan;
+  readonly window: WindowDef;
+}
+
+export type AggFn = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+
+/** One aggregate call; `arg` is an input column (null for COUNT(*)). */
+export interface AggCall {
+  readonly fn: AggFn;
+  readonly arg: number | null;
+  readonly argType: SqlType | null;
+  readonly distinct: boolean;
+  readonly type: SqlType;
+  readonly name: string;
+}
+
+/** GROUP BY without windows: output `keys…, aggs…`; always a changelog keyed by the group. */
+export interface AggregateNode extends PlanBase {
+  readonly kind: 'Aggregate';
+  readonly input: LogicalPlan;
+  readonly keys: readonly number[];
+  readonly aggs: readonly AggCall[];
+}
+
+export type EmitMode = 'CHANGES' | 'ON_WINDOW_CLOSE';
+
+/**
+ * Aggregation per window and group, with window state freed once the watermark passes the
+ * window's end. Output `window_start, window_end, window_time, keys…, aggs…`.
+ */
+export interface WindowAggregateNode extends PlanBase {
+  readonly kind: 'WindowAggregate';
+  readonly input: LogicalPlan;
+  readonly window: WindowDef;
+  readonly keys: readonly number[];
+  readonly aggs: readonly AggCall[];
+  readonly emit: EmitMode;
+}
+
+/** Concatenates inputs of one schema. */
+export interface UnionAllNode extends PlanBase {
+  readonly kind: 'UnionAll';
+  readonly inputs: readonly LogicalPlan[];
+}
+
+export type JoinType = 'INNER' | 'LEFT' | 'RIGHT' | 'FULL' | 'CROSS';
+
+/** Joins two inputs on equal keys plus a residual condition over the concatenated columns. */
+export interface JoinNode extends PlanBase {
+  readonly kind: 'Join';
+  readonly joinType: JoinType;
+  readonly left: LogicalPlan;
+  readonly right: LogicalPlan;
+  readonly leftKeys: readonly number[];
+  readonly rightKeys: readonly number[];
+  readonly condition: BoundExpr | null;
+}
+
+export interface SortKey {
+  readonly column: number;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
+
+export type OverFn = 'ROW_NUMBER' | 'RANK' | 'DENSE_RANK' | AggFn;
+
+/** ROWS/RANGE frame; offsets in rows or ms; null = UNBOUNDED. */
+export interface OverFrame {
+  readonly unit: 'ROWS' | 'RANGE';
+  readonly preceding: number | null;
+  readonly following: number | null;
+}
+
+export interface OverCall {
+  readonly fn: OverFn;
+  readonly arg: number | null;
+  readonly type: SqlType;
+  readonly name: string;
+}
+
+/** Window functions (OVER): adds one column per call to each input row. */
+export interface OverNode extends PlanBase {
+  readonly kind: 'Over';
+  readonly input: LogicalPlan;
+  readonly partitionBy: readonly number[];
+  readonly orderBy: readonly SortKey[];
+  readonly frame: OverFrame;
+  readonly calls: readonly OverCall[];
+}
+
+/** ORDER BY with an optional LIMIT: keeps the first `limit` rows in order (all when null). */
+export interface TopNNode extends PlanBase {
+  readonly kind: 'TopN';
+  readonly input: LogicalPlan;
+  readonly orderBy: readonly SortKey[];
+  readonly limit: number | null;
+}
+
+/** The direct inputs of a node. */
+export function inputsOf(p: LogicalPlan): readonly LogicalPlan[] {
+  switch (p.kind) {
+    case 'Scan':
+    case 'ViewScan':
+    case 'Values':
+      return [];
+    case 'Filter':
+    case 'Project':
+    case 'WindowTvf':
+    case 'Aggregate':
+    case 'WindowAggregate':
+    case 'Over':
+    case 'TopN':
+      return [p.input];
+    case 'UnionAll':
+      return p.inputs;
+    case 'Join':
+      return [p.left, p.right];
+  }
+}
+
+/** Visits every node of a plan, parents first. */
+export function walkPlan(p: LogicalPlan, f: (node: LogicalPlan) => void): void {
+  f(p);
+  for (const i of inputsOf(p)) walkPlan(i, f);
+}
+
+/** The sources a plan reads (directly). */
+export function sourcesOf(p: LogicalPlan): Set<string> {
+  const out = new Set<string>();
+  walkPlan(p, (n) => {
+    if (n.kind === 'Scan') out.add(n.source);
+  });
+  return out;
+}
+
+/** The materialized views a plan reads. */
+export function viewsOf(p: LogicalPlan): Set<string> {
+  const out = new Set<string>();
+  walkPlan(p, (n) => {
+    if (n.kind === 'ViewScan') out.add(n.view);
+  });
+  return out;
+}

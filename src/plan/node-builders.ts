@@ -1,0 +1,231 @@
+/**
+ * Constructors for plan nodes: each derives the node's schema, append-only mark and unique
+ * key from its inputs, so the binder and the rewrite rules build nodes the same way.
+ */
+import type { Column, Schema, SqlType } from '../types.js';
+import type { BoundExpr } from './expr.js';
+import type {
+  AggCall,
+  AggregateNode,
+  EmitMode,
+  FilterNode,
+  JoinNode,
+  JoinType,
+  LogicalPlan,
+  OverCall,
+  OverFrame,
+  OverNode,
+  ProjectNode,
+  ScanNode,
+  SortKey,
+  TopNNode,
+  UnionAllNode,
+  ValuesNode,
+  ViewScanNode,
+  WindowAggregateNode,
+  WindowDef,
+  WindowTvfNode,
+} from './logical-plan.js';
+
+export const WINDOW_COLUMNS = ['window_start', 'window_end', 'window_time'] as const;
+
+function windowColumns(): Column[] {
+  return [
+    { name: 'window_start', type: 'TIMESTAMP', timeAttr: true },
+    { name: 'window_end', type: 'TIMESTAMP', timeAttr: true },
+    { name: 'window_time', type: 'TIMESTAMP', timeAttr: true },
+  ];
+}
+
+export function scanNode(
+  source: string,
+  sourceSchema: Schema,
+  columns: readonly number[],
+  watermark: { column: number; delayMs: number } | null,
+): ScanNode {
+  return {
+    kind: 'Scan',
+    source,
+    columns,
+    watermark,
+    schema: columns.map((i) => sourceSchema[i]!),
+    appendOnly: true,
+    uniqueKey: null,
+  };
+}
+
+export function viewScanNode(view: string, viewPlan: { schema: Schema; appendOnly: boolean; uniqueKey: readonly number[] | null }, columns: readonly number[]): ViewScanNode {
+  return {
+    kind: 'ViewScan',
+    view,
+    columns,
+    schema: columns.map((i) => viewPlan.schema[i]!),
+    appendOnly: viewPlan.appendOnly,
+    uniqueKey: remapKey(viewPlan.uniqueKey, columns),
+  };
+}
+
+export function valuesNode(rows: readonly (readonly BoundExpr[])[], schema: Schema): ValuesNode {
+  return { kind: 'Values', rows, schema, appendOnly: true, uniqueKey: null };
+}
+
+export function filterNode(input: LogicalPlan, predicate: BoundExpr): FilterNode {
+  return { kind: 'Filter', input, predicate, schema: input.schema, appendOnly: input.appendOnly, uniqueKey: input.uniqueKey };
+}
+
+/** `names` gives the output column names; time attributes survive plain column references. */
+export function projectNode(input: LogicalPlan, exprs: readonly BoundExpr[], names: readonly string[]): ProjectNode {
+  const schema = exprs.map((e, i) => ({
+    name: names[i]!,
+    type: e.type,
+    timeAttr: e.kind === 'Column' && input.schema[e.index]!.timeAttr === true,
+  }));
+  const positions = exprs.map((e) => (e.kind === 'Column' ? e.index : -1));
+  return {
+    kind: 'Project',
+    input,
+    exprs,
+    schema,
+    appendOnly: input.appendOnly,
+    uniqueKey: remapKey(input.uniqueKey, positions),
+  };
+}
+
+/** Where each key column of the input ends up when the output picks `columns`, or null if one is lost. */
+function remapKey(key: readonly number[] | null, columns: readonly number[]): number[] | null {
+  if (key === null) return null;
+  const out: number[] = [];
+  for (const k of key) {
+    const at = columns.indexOf(k);
+    if (at < 0) return null;
+    out.push(at);
+  }
+  return out;
+}
+
+export function windowTvfNode(input: LogicalPlan, window: WindowDef): WindowTvfNode {
+  return {
+    kind: 'WindowTvf',
+    input,
+    window,
+    schema: [...input.schema, ...windowColumns()],
+    appendOnly: input.appendOnly,
+    uniqueKey: null,
+  };
+}
+
+function aggColumns(input: LogicalPlan, keys: readonly number[], aggs: readonly AggCall[]): Column[] {
+  return [
+    ...keys.map((k) => ({ name: input.schema[k]!.name, type: input.schema[k]!.type })),
+    ...aggs.map((a) => ({ name: a.name, type: a.type })),
+  ];
+}
+
+export function aggregateNode(input: LogicalPlan, keys: readonly number[], aggs: readonly AggCall[]): AggregateNode {
+  return {
+    kind: 'Aggregate',
+    input,
+    keys,
+    aggs,
+    schema: aggColumns(input, keys, aggs),
+    appendOnly: false,
+    uniqueKey: keys.map((_, i) => i),
+  };
+}
+
+export function windowAggregateNode(
+  input: LogicalPlan,
+  window: WindowDef,
+  keys: readonly number[],
+  aggs: readonly AggCall[],
+  emit: EmitMode,
+): WindowAggregateNode {
+  return {
+    kind: 'WindowAggregate',
+    input,
+    window,
+    keys,
+    aggs,
+    emit,
+    schema: [...windowColumns(), ...aggColumns(input, keys, aggs)],
+    appendOnly: emit === 'ON_WINDOW_CLOSE',
+    uniqueKey: [0, 1, ...keys.map((_, i) => 3 + i)],
+  };
+}
+
+export function unionAllNode(inputs: readonly LogicalPlan[], schema: Schema): UnionAllNode {
+  return { kind: 'UnionAll', inputs, schema, appendOnly: inputs.every((i) => i.appendOnly), uniqueKey: null };
+}
+
+export function joinNode(
+  joinType: JoinType,
+  left: LogicalPlan,
+  right: LogicalPlan,
+  leftKeys: readonly number[],
+  rightKeys: readonly number[],
+  condition: BoundExpr | null,
+): JoinNode {
+  const nullable = (s: Schema): Column[] => s.map((c) => ({ name: c.name, type: c.type }));
+  return {
+    kind: 'Join',
+    joinType,
+    left,
+    right,
+    leftKeys,
+    rightKeys,
+    condition,
+    schema: [
+      ...(joinType === 'RIGHT' || joinType === 'FULL' ? nullable(left.schema) : left.schema),
+      ...(joinType === 'LEFT' || joinType === 'FULL' ? nullable(right.schema) : right.schema),
+    ],
+    appendOnly: joinType === 'INNER' || joinType === 'CROSS' ? left.appendOnly && right.appendOnly : false,
+    uniqueKey: null,
+  };
+}
+
+export function overNode(
+  input: LogicalPlan,
+  partitionBy: readonly number[],
+  orderBy: readonly SortKey[],
+  frame: OverFrame,
+  calls: readonly OverCall[],
+): OverNode {
+  return {
+    kind: 'Over',
+    input,
+    partitionBy,
+    orderBy,
+    frame,
+    calls,
+    schema: [...input.schema, ...calls.map((c) => ({ name: c.name, type: c.type }))],
+    appendOnly: false,
+    uniqueKey: null,
+  };
+}
+
+export function topNNode(input: LogicalPlan, orderBy: readonly SortKey[], limit: number | null): TopNNode {
+  return {
+    kind: 'TopN',
+    input,
+    orderBy,
+    limit,
+    schema: input.schema,
+    appendOnly: limit === null ? input.appendOnly : false,
+    uniqueKey: input.uniqueKey,
+  };
+}
+
+/** The result type of an aggregate over an argument type (AVG is always DOUBLE; SUM of integers is BIGINT). */
+export function aggregateType(fn: AggCall['fn'], argType: SqlType | null): SqlType {
+  switch (fn) {
+    case 'COUNT':
+      return 'BIGINT';
+    case 'AVG':
+      return 'DOUBLE';
+    case 'SUM':
+      return argType === 'INT' || argType === 'BIGINT' ? 'BIGINT' : argType === 'INTERVAL' ? 'INTERVAL' : 'DOUBLE';
+    case 'MIN':
+    case 'MAX':
+      return argType ?? 'NULL';
+  }
+}

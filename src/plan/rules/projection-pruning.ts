@@ -1,0 +1,202 @@
+/**
+ * Projection pruning: every node keeps only the columns something above it reads, down to
+ * the scans (which still read the watermark column: the watermark needs it). Identity
+ * projections left behind are removed.
+ */
+import { columnsUsed, mapColumns, type BoundExpr } from '../expr.js';
+import type { LogicalPlan } from '../logical-plan.js';
+import {
+  aggregateNode,
+  filterNode,
+  joinNode,
+  overNode,
+  projectNode,
+  scanNode,
+  topNNode,
+  unionAllNode,
+  viewScanNode,
+  windowAggregateNode,
+  windowTvfNode,
+} from '../node-builders.js';
+import type { Rule } from './rule.js';
+
+interface Pruned {
+  readonly plan: LogicalPlan;
+  /** Old output column → new position (-1 when dropped). */
+  readonly map: readonly number[];
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+function remap(e: BoundExpr, map: readonly number[]): BoundExpr {
+  return mapColumns(e, (c) => ({ ...c, index: map[c.index]! }));
+}
+
+function keepMap(width: number, kept: readonly number[]): number[] {
+  const map = new Array<number>(width).fill(-1);
+  kept.forEach((k, i) => (map[k] = i));
+  return map;
+}
+
+function sorted(s: Set<number>): number[] {
+  return [...s].sort((a, b) => a - b);
+}
+
+function prune(plan: LogicalPlan, required: Set<number>): Pruned {
+  switch (plan.kind) {
+    case 'Scan': {
+      const keep = new Set(required);
+      if (plan.watermark) keep.add(plan.watermark.column);
+      const kept = sorted(keep);
+      if (kept.length === plan.columns.length) return { plan, map: range(kept.length) };
+      const map = keepMap(plan.schema.length, kept);
+      // scanNode wants the source schema indexed by source column: rebuild it from ours.
+      const sourceSchema: LogicalPlan['schema'][number][] = [];
+      plan.columns.forEach((c, i) => (sourceSchema[c] = plan.schema[i]!));
+      const wm = plan.watermark ? { column: map[plan.watermark.column]!, delayMs: plan.watermark.delayMs } : null;
+      return { plan: scanNode(plan.source, sourceSchema, kept.map((k) => plan.columns[k]!), wm), map };
+    }
+    case 'ViewScan': {
+      const kept = sorted(required);
+      if (kept.length === plan.columns.length) return { plan, map: range(kept.length) };
+      const viewSchema: LogicalPlan['schema'][number][] = [];
+      plan.columns.forEach((c, i) => (viewSchema[c] = plan.schema[i]!));
+      const full = { schema: viewSchema, appendOnly: plan.appendOnly, uniqueKey: null };
+      return { plan: viewScanNode(plan.view, full, kept.map((k) => plan.columns[k]!)), map: keepMap(plan.schema.length, kept) };
+    }
+    case 'Values':
+      return { plan, map: range(plan.schema.length) };
+    case 'Filter': {
+      const need = new Set([...required, ...columnsUsed(plan.predicate)]);
+      const child = prune(plan.input, need);
+      return { plan: filterNode(child.plan, remap(plan.predicate, child.map)), map: child.map };
+    }
+    case 'Project': {
+      const kept = sorted(required);
+      const need = new Set<number>();
+      for (const k of kept) columnsUsed(plan.exprs[k]!, need);
+      const child = prune(plan.input, need);
+      const exprs = kept.map((k) => remap(plan.exprs[k]!, child.map));
+      const names = kept.map((k) => plan.schema[k]!.name);
+      return { plan: dropIdentity(projectNode(child.plan, exprs, names)), map: keepMap(plan.schema.length, kept) };
+    }
+    case 'WindowTvf': {
+      const n = plan.input.schema.length;
+      const need = new Set([...required].filter((i) => i < n));
+      need.add(plan.window.timeCol);
+      plan.window.partitionBy.forEach((p) => need.add(p));
+      const child = prune(plan.input, need);
+      const w = child.plan.schema.length;
+      const window = {
+        ...plan.window,
+        timeCol: child.map[plan.window.timeCol]!,
+        partitionBy: plan.window.partitionBy.map((p) => child.map[p]!),
+      };
+      const map = range(plan.schema.length).map((i) => (i < n ? child.map[i]! : w + (i - n)));
+      return { plan: windowTvfNode(child.plan, window), map };
+    }
+    case 'Aggregate':
+    case 'WindowAggregate': {
+      const need = new Set<number>(plan.keys);
+      for (const a of plan.aggs) if (a.arg !== null) need.add(a.arg);
+      if (plan.kind === 'WindowAggregate') {
+        need.add(plan.window.timeCol);
+        plan.window.partitionBy.forEach((p) => need.add(p));
+      }
+      const child = prune(plan.input, need);
+      const m = child.map;
+      const keys = plan.keys.map((k) => m[k]!);
+      const aggs = plan.aggs.map((a) => ({ ...a, arg: a.arg === null ? null : m[a.arg]! }));
+      const node =
+        plan.kind === 'Aggregate'
+          ? aggregateNode(child.plan, keys, aggs)
+          : windowAggregateNode(
+              child.plan,
+              { ...plan.window, timeCol: m[plan.window.timeCol]!, partitionBy: plan.window.partitionBy.map((p) => m[p]!) },
+              keys,
+              aggs,
+              plan.emit,
+            );
+      return { plan: { ...node, schema: plan.schema }, map: range(plan.schema.length) };
+    }
+    case 'UnionAll': {
+      const kept = sorted(required);
+      const inputs = plan.inputs.map((i) => {
+        const child = prune(i, required);
+        const exprs = kept.map((k) => ({ kind: 'Column' as const, index: child.map[k]!, name: i.schema[k]!.name, type: i.schema[k]!.type }));
+        return dropIdentity(projectNode(child.plan, exprs, kept.map((k) => i.schema[k]!.name)));
+      });
+      return { plan: unionAllNode(inputs, kept.map((k) => plan.schema[k]!)), map: keepMap(plan.schema.length, kept) };
+    }
+    case 'Join': {
+      const w = plan.left.schema.length;
+      const needL = new Set<number>(plan.leftKeys);
+      const needR = new Set<number>(plan.rightKeys);
+      const all = new Set([...required, ...(plan.condition ? columnsUsed(plan.condition) : [])]);
+      for (const i of all) (i < w ? needL.add(i) : needR.add(i - w));
+      const l = prune(plan.left, needL);
+      const r = prune(plan.right, needR);
+      const lw = l.plan.schema.length;
+      const map = range(plan.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
+      const node = joinNode(
+        plan.joinType,
+        l.plan,
+        r.plan,
+        plan.leftKeys.map((k) => l.map[k]!),
+        plan.rightKeys.map((k) => r.map[k]!),
+        plan.condition ? remap(plan.condition, map) : null,
+      );
+      return { plan: node, map };
+    }
+    case 'Over': {
+      const n = plan.input.schema.length;
+      const need = new Set([...required].filter((i) => i < n));
+      plan.partitionBy.forEach((p) => need.add(p));
+      plan.orderBy.forEach((o) => need.add(o.column));
+      plan.calls.forEach((c) => c.arg !== null && need.add(c.arg));
+      const child = prune(plan.input, need);
+      const m = child.map;
+      const w = child.plan.schema.length;
+      const node = overNode(
+        child.plan,
+        plan.partitionBy.map((p) => m[p]!),
+        plan.orderBy.map((o) => ({ ...o, column: m[o.column]! })),
+        plan.frame,
+        plan.calls.map((c) => ({ ...c, arg: c.arg === null ? null : m[c.arg]! })),
+      );
+      return { plan: node, map: range(plan.schema.length).map((i) => (i < n ? m[i]! : w + (i - n))) };
+    }
+    case 'TopN': {
+      const need = new Set([...required, ...plan.orderBy.map((o) => o.column)]);
+      const child = prune(plan.input, need);
+      return {
+        plan: topNNode(child.plan, plan.orderBy.map((o) => ({ ...o, column: child.map[o.column]! })), plan.limit),
+        map: child.map,
+      };
+    }
+  }
+}
+
+/** A projection that passes its input through unchanged (same columns, same names) is dropped. */
+function dropIdentity(p: LogicalPlan): LogicalPlan {
+  if (p.kind !== 'Project') return p;
+  const same =
+    p.exprs.length === p.input.schema.length &&
+    p.exprs.every((e, i) => e.kind === 'Column' && e.index === i && p.input.schema[i]!.name === p.schema[i]!.name);
+  return same ? p.input : p;
+}
+
+export const projectionPruning: Rule = {
+  name: 'projection pruning',
+  apply(plan) {
+    const all = new Set(range(plan.schema.length));
+    const r = prune(plan, all);
+    const identity = r.map.every((m, i) => m === i) && r.plan.schema.length === plan.schema.length;
+    if (identity) return r.plan;
+    return projectNode(
+      r.plan,
+      plan.schema.map((c, i) => ({ kind: 'Column', index: r.map[i]!, name: c.name, type: c.type })),
+      plan.schema.map((c) => c.name),
+    );
+  },
+};

@@ -1,0 +1,148 @@
+/**
+ * Appends sluice columns to a DuckDB table in data chunks of up to 2048 rows, the fast way
+ * into DuckDB. Numbers are written straight into the vectors' buffers (BIGINT and TIMESTAMP
+ * as 64-bit integers through a 32-bit view, so no BigInt is created per value); strings,
+ * dates and intervals go through the vectors' setters.
+ */
+import {
+  BIGINT,
+  BOOLEAN,
+  DATE,
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBDateValue,
+  DuckDBIntervalValue,
+  INTEGER,
+  INTERVAL,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBAppender,
+  type DuckDBType,
+  type DuckDBVector,
+} from '@duckdb/node-api';
+import type { Data } from 'apache-arrow';
+import type { SqlType } from '../types.js';
+import { decodeUtf8, isValid } from '../exec/batch.js';
+
+export const CHUNK_ROWS = 2048;
+
+export function duckType(t: SqlType): DuckDBType {
+  switch (t) {
+    case 'BOOLEAN':
+      return BOOLEAN;
+    case 'INT':
+      return INTEGER;
+    case 'BIGINT':
+      return BIGINT;
+    case 'DOUBLE':
+      return DOUBLE;
+    case 'VARCHAR':
+    case 'NULL':
+      return VARCHAR;
+    case 'TIMESTAMP':
+      return TIMESTAMP;
+    case 'DATE':
+      return DATE;
+    case 'INTERVAL':
+      return INTERVAL;
+  }
+}
+
+/** The DuckDB type name of a SQL type, for CREATE TABLE. */
+export function duckTypeName(t: SqlType): string {
+  return t === 'INT' ? 'INTEGER' : t === 'NULL' ? 'VARCHAR' : t;
+}
+
+interface VectorInternals {
+  items?: Float64Array | Int32Array | BigInt64Array;
+  validity: { setItemValid(i: number, valid: boolean): void };
+  setItem(i: number, v: unknown): void;
+  flush(): void;
+}
+
+/** A column to append: sluice column data of a SQL type, or plain numbers (offsets, times). */
+export type ChunkColumn = { readonly type: SqlType; readonly data: Data } | { readonly type: 'BIGINT' | 'TIMESTAMP' | 'DOUBLE'; readonly numbers: Float64Array };
+
+function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: number): void {
+  const v = vector as unknown as VectorInternals;
+  const numbers = 'numbers' in col ? col.numbers : null;
+  const data = 'data' in col ? col.data : null;
+  const type = col.type;
+  const valid = (i: number) => data === null || isValid(data, i);
+  switch (type) {
+    case 'DOUBLE':
+    case 'INT': {
+      const items = v.items as Float64Array | Int32Array;
+      const src = (numbers ?? (data!.values as Float64Array | Int32Array));
+      for (let i = 0; i < n; i++) {
+        if (valid(from + i)) items[i] = src[from + i]!;
+        else v.validity.setItemValid(i, false);
+      }
+      break;
+    }
+    case 'BIGINT':
+    case 'TIMESTAMP': {
+      const items = v.items as BigInt64Array;
+      const words = new Int32Array(items.buffer, items.byteOffset, n * 2);
+      const src = numbers ?? (data!.values as Float64Array);
+      const scale = type === 'TIMESTAMP' ? 1000 : 1;
+      for (let i = 0; i < n; i++) {
+        if (!valid(from + i)) {
+          v.validity.setItemValid(i, false);
+          continue;
+        }
+        const x = Math.trunc(src[from + i]! * scale);
+        const hi = Math.floor(x / 4294967296);
+        words[2 * i] = (x - hi * 4294967296) | 0;
+        words[2 * i + 1] = hi | 0;
+      }
+      break;
+    }
+    case 'VARCHAR':
+    case 'NULL': {
+      if (type === 'NULL' || data!.typeId === 1) {
+        for (let i = 0; i < n; i++) v.setItem(i, null);
+        break;
+      }
+      const off = data!.valueOffsets as Int32Array;
+      const bytes = data!.values as Uint8Array;
+      for (let i = 0; i < n; i++) {
+        const r = from + i;
+        v.setItem(i, valid(r) ? decodeUtf8(bytes, off[r]!, off[r + 1]!) : null);
+      }
+      break;
+    }
+    case 'BOOLEAN': {
+      const bits = data!.values as Uint8Array;
+      for (let i = 0; i < n; i++) {
+        const r = from + i;
+        v.setItem(i, valid(r) ? ((bits[r >> 3]! >> (r & 7)) & 1) === 1 : null);
+      }
+      break;
+    }
+    case 'DATE': {
+      const src = data!.values as Float64Array;
+      for (let i = 0; i < n; i++) v.setItem(i, valid(from + i) ? new DuckDBDateValue(src[from + i]!) : null);
+      break;
+    }
+    case 'INTERVAL': {
+      const src = data!.values as Float64Array;
+      for (let i = 0; i < n; i++) {
+        v.setItem(i, valid(from + i) ? new DuckDBIntervalValue(0, 0, BigInt(Math.round(src[from + i]! * 1000))) : null);
+      }
+      break;
+    }
+  }
+  v.flush();
+}
+
+/** Appends n rows given column-wise to an open appender, in chunks. */
+export function appendColumns(appender: DuckDBAppender, columns: readonly ChunkColumn[], n: number): void {
+  const types = columns.map((c) => duckType(c.type));
+  for (let from = 0; from < n; from += CHUNK_ROWS) {
+    const m = Math.min(CHUNK_ROWS, n - from);
+    const chunk = DuckDBDataChunk.create(types, m);
+    columns.forEach((c, j) => writeColumn(chunk.getColumnVector(j), c, from, m));
+    appender.appendDataChunk(chunk);
+  }
+}

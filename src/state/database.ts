@@ -1,0 +1,254 @@
+/**
+ * The DuckDB database behind an engine: one file (or memory) holding the catalog, event
+ * logs, view contents, snapshots and system tables. This wrapper runs SQL, converts results
+ * to sluice values, appends columns in bulk and turns DuckDB's errors into SluiceErrors.
+ */
+import {
+  DuckDBConnection,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBInstance,
+  DuckDBIntervalValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { SluiceError, type ErrorCode } from '../errors.js';
+import type { SqlType, Value } from '../types.js';
+import { appendColumns, type ChunkColumn } from './chunk-writer.js';
+
+/** Quotes an identifier for DuckDB. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function quoteString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** A result column: its name, DuckDB type, and the sluice type when there is one. */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly sqlType: SqlType | null;
+}
+
+export interface QueryResult {
+  readonly columns: ResultColumn[];
+  /** Values as sluice holds them (TIMESTAMP as epoch ms …); other DuckDB types as text. */
+  readonly rows: Value[][];
+}
+
+const SQL_TYPE_OF: Record<string, SqlType> = {
+  BOOLEAN: 'BOOLEAN',
+  TINYINT: 'INT',
+  SMALLINT: 'INT',
+  INTEGER: 'INT',
+  UTINYINT: 'INT',
+  USMALLINT: 'INT',
+  UINTEGER: 'BIGINT',
+  BIGINT: 'BIGINT',
+  UBIGINT: 'BIGINT',
+  HUGEINT: 'BIGINT',
+  UHUGEINT: 'BIGINT',
+  FLOAT: 'DOUBLE',
+  DOUBLE: 'DOUBLE',
+  VARCHAR: 'VARCHAR',
+  TIMESTAMP: 'TIMESTAMP',
+  TIMESTAMP_MS: 'TIMESTAMP',
+  TIMESTAMP_S: 'TIMESTAMP',
+  TIMESTAMP_NS: 'TIMESTAMP',
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMP',
+  DATE: 'DATE',
+  INTERVAL: 'INTERVAL',
+};
+
+function sqlTypeOf(duck: string): SqlType | null {
+  if (duck.startsWith('DECIMAL')) return 'DOUBLE';
+  return SQL_TYPE_OF[duck] ?? null;
+}
+
+/** A DuckDB value as a sluice value. */
+export function fromDuck(v: DuckDBValue): Value {
+  if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof DuckDBTimestampValue || v instanceof DuckDBTimestampTZValue) return Number(v.micros / 1000n);
+  if (v instanceof DuckDBTimestampMillisecondsValue) return Number(v.millis);
+  if (v instanceof DuckDBTimestampSecondsValue) return Number(v.seconds) * 1000;
+  if (v instanceof DuckDBTimestampNanosecondsValue) return Number(v.nanos / 1_000_000n);
+  if (v instanceof DuckDBDateValue) return v.days;
+  if (v instanceof DuckDBIntervalValue) return (v.months * 30 + v.days) * 86_400_000 + Number(v.micros / 1000n);
+  if (v instanceof DuckDBDecimalValue) return v.toDouble();
+  return String(v);
+}
+
+/** A sluice value as a DuckDB query parameter. */
+export function toDuckParam(v: Value, type: SqlType): DuckDBValue {
+  if (v === null) return null;
+  switch (type) {
+    case 'TIMESTAMP':
+      return new DuckDBTimestampValue(BigInt(Math.trunc(v as number)) * 1000n);
+    case 'DATE':
+      return new DuckDBDateValue(v as number);
+    case 'INTERVAL':
+      return new DuckDBIntervalValue(0, 0, BigInt(Math.round((v as number) * 1000)));
+    case 'BIGINT':
+      return BigInt(v as number);
+    default:
+      return v;
+  }
+}
+
+/** Maps a DuckDB error to a SluiceError with the given code, keeping DuckDB's words. */
+export function duckError(e: unknown, code: ErrorCode): SluiceError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SluiceError(code, msg.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+const STATEMENT_SELECT = 1;
+const STATEMENT_NAMES: Record<number, string> = {
+  2: 'INSERT',
+  3: 'UPDATE',
+  4: 'EXPLAIN',
+  5: 'DELETE',
+  7: 'CREATE',
+  9: 'ALTER',
+  10: 'transaction',
+  11: 'COPY',
+  13: 'SET',
+  15: 'DROP',
+  16: 'EXPORT',
+  17: 'PRAGMA',
+  19: 'CALL',
+  20: 'SET',
+  21: 'LOAD',
+  25: 'ATTACH',
+  26: 'DETACH',
+  28: 'COPY DATABASE',
+};
+
+export class Database {
+  private constructor(
+    readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly path: string | null,
+  ) {}
+
+  /** Opens (or creates) the database file, or an in-memory database without a path. */
+  static async open(path?: string): Promise<Database> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path ?? ':memory:', { threads: '1' });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/lock/i.test(msg)) {
+        throw new SluiceError('STATE', `database '${path}' is already open in another process`);
+      }
+      throw new SluiceError('STATE', `cannot open database '${path}': ${msg.split('\n')[0]}`);
+    }
+    const connection = await instance.connect();
+    return new Database(instance, connection, path ?? null);
+  }
+
+  async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+    try {
+      await this.connection.run(sql, params);
+    } catch (e) {
+      throw duckError(e, 'STATE');
+    }
+  }
+
+  /** Runs a query and reads every row. `code` is the error code for a failure (BIND for user SQL). */
+  async query(sql: string, params?: DuckDBValue[], code: ErrorCode = 'STATE'): Promise<QueryResult> {
+    let reader;
+    try {
+      reader = await this.connection.runAndReadAll(sql, params);
+    } catch (e) {
+      throw duckError(e, code);
+    }
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map((t) => String(t));
+    const columns = names.map((name, i) => ({ name, type: types[i]!, sqlType: sqlTypeOf(types[i]!) }));
+    const rows = reader.getRows().map((r) => r.map(fromDuck));
+    return { columns, rows };
+  }
+
+  /**
+   * Runs a user's pull query: exactly one SELECT (DuckDB decides what the statement is, so no
+   * write, DDL, ATTACH, COPY, SET or PRAGMA gets through), with `?` parameters.
+   */
+  async queryReadOnly(sql: string, params: readonly DuckDBValue[] = []): Promise<QueryResult> {
+    let prepared;
+    try {
+      const extracted = await this.connection.extractStatements(sql);
+      if (extracted.count !== 1) {
+        throw new SluiceError('IMMUTABLE', `a pull query must be exactly one SELECT statement, got ${extracted.count}`);
+      }
+      prepared = await extracted.prepare(0);
+    } catch (e) {
+      if (e instanceof SluiceError) throw e;
+      throw duckError(e, 'BIND');
+    }
+    if (prepared.statementType !== STATEMENT_SELECT) {
+      const kind = STATEMENT_NAMES[prepared.statementType] ?? 'non-SELECT';
+      throw new SluiceError(
+        'IMMUTABLE',
+        `pull queries can only read: this is a ${kind} statement; views change only through their sources' events`,
+      );
+    }
+    let reader;
+    try {
+      if (params.length > 0) prepared.bind(params as DuckDBValue[]);
+      reader = await prepared.runAndReadAll();
+    } catch (e) {
+      throw duckError(e, 'BIND');
+    }
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map((t) => String(t));
+    return {
+      columns: names.map((name, i) => ({ name, type: types[i]!, sqlType: sqlTypeOf(types[i]!) })),
+      rows: reader.getRows().map((r) => r.map(fromDuck)),
+    };
+  }
+
+  /** Appends rows given column-wise to a table whose columns match `columns` in order. */
+  async append(table: string, columns: readonly ChunkColumn[], n: number): Promise<void> {
+    if (n === 0) return;
+    const appender = await this.connection.createAppender(table);
+    try {
+      appendColumns(appender, columns, n);
+      appender.closeSync();
+    } catch (e) {
+      throw duckError(e, 'STATE');
+    }
+  }
+
+  /** Runs `f` in one transaction: all of it is written or none. */
+  async transaction<T>(f: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN TRANSACTION');
+    try {
+      const r = await f();
+      await this.run('COMMIT');
+      return r;
+    } catch (e) {
+      await this.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  close(): void {
+    try {
+      this.connection.closeSync();
+    } catch {
+      // closing twice is harmless
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      // idem
+    }
+  }
+}

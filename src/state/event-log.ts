@@ -1,0 +1,110 @@
+/**
+ * The event log of a source fed by INSERT or the API: an append-only DuckDB table
+ * `sluice_log_<source>` with each event's offset, ingest time and schema version beside its
+ * columns. It is never updated; views are derived by replaying it.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import type { SourceColumn } from '../catalog/definitions.js';
+import { batchFromRows, columnsOf } from '../exec/batch.js';
+import { int32Column } from '../exec/vector/columns.js';
+import type { Schema, Value } from '../types.js';
+import { duckTypeName } from './chunk-writer.js';
+import { quoteIdent, toDuckParam, type Database } from './database.js';
+
+export function logTableName(source: string): string {
+  return `sluice_log_${source}`;
+}
+
+export class EventLog {
+  /** The offset the next event gets (= events so far). */
+  next = 0;
+  private readonly table: string;
+
+  constructor(
+    private readonly db: Database,
+    readonly source: string,
+  ) {
+    this.table = quoteIdent(logTableName(source));
+  }
+
+  async create(columns: readonly SourceColumn[]): Promise<void> {
+    const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ');
+    await this.db.run(
+      `CREATE TABLE IF NOT EXISTS ${this.table} (sluice_offset BIGINT, sluice_ingest_time TIMESTAMP, sluice_version INTEGER, ${cols})`,
+    );
+    const r = await this.db.query(`SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}`);
+    this.next = r.rows[0]![0] as number;
+  }
+
+  async addColumn(c: SourceColumn): Promise<void> {
+    // Events stored before the column existed stay NULL here and read as its DEFAULT (see read).
+    await this.db.run(`ALTER TABLE ${this.table} ADD COLUMN ${quoteIdent(c.name)} ${duckTypeName(c.type)}`);
+  }
+
+  async drop(): Promise<void> {
+    await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
+  }
+
+  /** Appends a batch (all source columns) and returns the offsets it was given. */
+  async append(batch: RecordBatch, schema: Schema, version: number): Promise<Float64Array> {
+    const n = batch.numRows;
+    const offsets = new Float64Array(n);
+    for (let i = 0; i < n; i++) offsets[i] = this.next + i;
+    const now = new Float64Array(n).fill(Date.now());
+    const cols = columnsOf(batch);
+    await this.db.append(
+      logTableName(this.source),
+      [
+        { type: 'BIGINT', numbers: offsets },
+        { type: 'TIMESTAMP', numbers: now },
+        { type: 'INT', data: int32Column(new Int32Array(n).fill(version)) },
+        ...schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
+      ],
+      n,
+    );
+    this.next += n;
+    return offsets;
+  }
+
+  /** Reads events with offsets in [from, to) in batches, in the current schema. */
+  async *read(columns: readonly SourceColumn[], from: number, to: number, batchSize: number): AsyncGenerator<{ batch: RecordBatch; offsets: Float64Array }> {
+    const schema: Schema = columns.map((c) => ({ name: c.name, type: c.type }));
+    // Each added column reads as its DEFAULT for events logged before it existed.
+    const sel = columns
+      .map((c) =>
+        c.sinceVersion > 1
+          ? `CASE WHEN sluice_version < ${c.sinceVersion} THEN ${defaultLiteral(c)} ELSE ${quoteIdent(c.name)} END`
+          : quoteIdent(c.name),
+      )
+      .join(', ');
+    for (let lo = from; lo < to; lo += batchSize) {
+      const hi = Math.min(to, lo + batchSize);
+      const r = await this.db.query(
+        `SELECT sluice_offset, ${sel} FROM ${this.table} WHERE sluice_offset >= $1 AND sluice_offset < $2 ORDER BY sluice_offset`,
+        [toDuckParam(lo, 'BIGINT'), toDuckParam(hi, 'BIGINT')],
+      );
+      if (r.rows.length === 0) continue;
+      const offsets = Float64Array.from(r.rows.map((row) => row[0] as number));
+      const batch = batchFromRows(schema, r.rows.map((row) => row.slice(1) as Value[]));
+      yield { batch, offsets };
+    }
+  }
+}
+
+function defaultLiteral(c: SourceColumn): string {
+  const v = c.default;
+  if (v === null) return 'NULL';
+  const t = duckTypeName(c.type);
+  switch (c.type) {
+    case 'TIMESTAMP':
+      return `make_timestamp(${Math.trunc(v as number) * 1000}::BIGINT)`;
+    case 'DATE':
+      return `(DATE '1970-01-01' + ${v as number})`;
+    case 'INTERVAL':
+      return `to_milliseconds(${v as number})`;
+    case 'VARCHAR':
+      return `'${String(v).replace(/'/g, "''")}'`;
+    default:
+      return `CAST(${String(v)} AS ${t})`;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A materialized view's current contents, kept as a DuckDB table of the view's name so pull
+ * queries can use any DuckDB SQL on it. Changes are folded in memory and written lazily
+ * (before a pull query and at checkpoints), not on every batch: an append-only view only
+ * appends; a view with a unique key upserts the keys that changed; a keyless changelog view
+ * adds and deletes individual copies of rows.
+ */
+import { columnsOf, isRetraction, readValue, type ChangeBatch } from '../exec/batch.js';
+import { ColumnBuilder } from '../exec/batch.js';
+import type { Schema, Value } from '../types.js';
+import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
+import { quoteIdent, toDuckParam, type Database } from './database.js';
+
+export class ViewTable {
+  /** Append-only views: rows to append. */
+  private appended: Value[][] = [];
+  /** Keyed views: the latest row of each changed key (null: deleted). */
+  private upserts = new Map<string, { key: Value[]; row: Value[] | null }>();
+  /** Keyless changelog views: net change in copies of each row. */
+  private deltas = new Map<string, { row: Value[]; delta: number }>();
+  private readonly table: string;
+
+  constructor(
+    private readonly db: Database,
+    readonly name: string,
+    readonly schema: Schema,
+    private readonly appendOnly: boolean,
+    private readonly uniqueKey: readonly number[] | null,
+  ) {
+    this.table = quoteIdent(name);
+  }
+
+  async create(): Promise<void> {
+    const cols = this.schema.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ');
+    await this.db.run(`CREATE OR REPLACE TABLE ${this.table} (${cols})`);
+  }
+
+  async drop(): Promise<void> {
+    await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
+    this.clearPending();
+  }
+
+  clearPending(): void {
+    this.appended = [];
+    this.upserts.clear();
+    this.deltas.clear();
+  }
+
+  get pending(): boolean {
+    return this.appended.length > 0 || this.upserts.size > 0 || this.deltas.size > 0;
+  }
+
+  /** Folds a batch of the view's changes. */
+  apply(b: ChangeBatch): void {
+    const cols = columnsOf(b);
+    for (let i = 0; i < b.length; i++) {
+      const row = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
+      const retract = b.ops !== null && isRetraction(b.ops[i]!);
+      if (this.appendOnly && !retract) {
+        this.appended.push(row);
+      } else if (this.uniqueKey !== null) {
+        const key = this.uniqueKey.map((k) => row[k]!);
+        const ks = JSON.stringify(key);
+        if (retract) {
+          // A retraction followed by the new row in the same flush keeps only the new row.
+          const cur = this.upserts.get(ks);
+          if (!cur || cur.row === null || JSON.stringify(cur.row) === JSON.stringify(row)) this.upserts.set(ks, { key, row: null });
+        } else this.upserts.set(ks, { key, row });
+      } else {
+        const rs = JSON.stringify(row);
+        const cur = this.deltas.get(rs) ?? { row, delta: 0 };
+        cur.delta += retract ? -1 : 1;
+        this.deltas.set(rs, cur);
+      }
+    }
+  }
+
+  private columnsOfRows(rows: readonly Value[][]): ChunkColumn[] {
+    return this.schema.map((c, j) => {
+      const b = new ColumnBuilder(c.type, rows.length);
+      for (const r of rows) b.append(r[j]!);
+      return { type: c.type, data: b.finish() };
+    });
+  }
+
+  /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
+  async flush(): Promise<void> {
+    if (this.appended.length > 0) {
+      const rows = this.appended;
+      this.appended = [];
+      await this.db.append(this.name, this.columnsOfRows(rows), rows.length);
+    }
+    if (this.upserts.size > 0) {
+      const changed = [...this.upserts.values()];
+      this.upserts.clear();
+      const key = this.uniqueKey!;
+      const keyCols = key.map((k) => this.schema[k]!);
+      const tmp = quoteIdent(`sluice_keys_${this.name}`);
+      await this.db.run(
+        `CREATE OR REPLACE TEMP TABLE ${tmp} (${keyCols.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ')})`,
+      );
+      const keyRows = changed.map((c) => c.key);
+      const kb = keyCols.map((c, j) => {
+        const b = new ColumnBuilder(c.type, keyRows.length);
+        for (const r of keyRows) b.append(r[j]!);
+        return { type: c.type, data: b.finish() };
+      });
+      if (keyCols.length > 0) {
+        await this.db.append(`sluice_keys_${this.name}`, kb, keyRows.length);
+        const match = keyCols.map((c) => `${this.table}.${quoteIdent(c.name)} IS NOT DISTINCT FROM k.${quoteIdent(c.name)}`).join(' AND ');
+        await this.db.run(`DELETE FROM ${this.table} USING ${tmp} k WHERE ${match}`);
+      } else {
+        await this.db.run(`DELETE FROM ${this.table}`);
+      }
+      await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
+      const live = changed.filter((c) => c.row !== null).map((c) => c.row!);
+      await this.db.append(this.name, this.columnsOfRows(live), live.length);
+    }
+    if (this.deltas.size > 0) {
+      const changed = [...this.deltas.values()].filter((d) => d.delta !== 0);
+      this.deltas.clear();
+      const adds: Value[][] = [];
+      for (const d of changed) {
+        if (d.delta > 0) for (let k = 0; k < d.delta; k++) adds.push(d.row);
+        else {
+          const where = this.schema
+            .map((c, j) => `${quoteIdent(c.name)} IS NOT DISTINCT FROM $${j + 1}`)
+            .join(' AND ');
+          await this.db.run(
+            `DELETE FROM ${this.table} WHERE rowid IN (SELECT rowid FROM ${this.table} WHERE ${where} LIMIT ${-d.delta})`,
+            d.row.map((v, j) => toDuckParam(v, this.schema[j]!.type)) as never,
+          );
+        }
+      }
+      await this.db.append(this.name, this.columnsOfRows(adds), adds.length);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * SQL types and schemas shared by every stage after the parser.
+ *
+ * Values by type, as the executor holds them (see src/exec/batch.ts for the Arrow layout):
+ * BOOLEAN → boolean; INT → int32; BIGINT and DOUBLE → number (BIGINT is exact within
+ * ±2^53, the range sluice supports); VARCHAR → string; TIMESTAMP → epoch milliseconds (UTC);
+ * DATE → days since the epoch; INTERVAL → milliseconds. NULL is the type of an untyped NULL.
+ */
+export type SqlType = 'BOOLEAN' | 'INT' | 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'TIMESTAMP' | 'DATE' | 'INTERVAL' | 'NULL';
+
+export const SQL_TYPES: readonly SqlType[] = ['BOOLEAN', 'INT', 'BIGINT', 'DOUBLE', 'VARCHAR', 'TIMESTAMP', 'DATE', 'INTERVAL'];
+
+/** A scalar value of a SQL type, as plan literals and the slow paths hold it. */
+export type Value = number | string | boolean | null;
+
+/** One output column of a source, view or plan node. */
+export interface Column {
+  readonly name: string;
+  readonly type: SqlType;
+  /**
+   * True for an event-time column that the watermark follows (a source's `WATERMARK FOR`
+   * column, or every TIMESTAMP column of a source without one; window bounds after a window
+   * aggregate). Only such columns can drive windows.
+   */
+  readonly timeAttr?: boolean;
+}
+
+export type Schema = readonly Column[];
+
+export function isNumeric(t: SqlType): boolean {
+  return t === 'INT' || t === 'BIGINT' || t === 'DOUBLE';
+}
+
+export function isIntegral(t: SqlType): boolean {
+  return t === 'INT' || t === 'BIGINT';
+}
+
+/** Renders a schema as EXPLAIN prints it: `a BIGINT, ts TIMESTAMP*` (* marks event time). */
+export function formatSchema(schema: Schema): string {
+  return schema.map((c) => `${c.name} ${c.type}${c.timeAttr ? '*' : ''}`).join(', ');
+}
+
+export const MS_PER_DAY = 86_400_000;

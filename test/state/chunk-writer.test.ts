@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { Database } from '../../src/state/database.js';
+import { ColumnBuilder } from '../../src/exec/batch.js';
+import type { SqlType, Value } from '../../src/types.js';
+
+function column(type: SqlType, values: Value[]) {
+  const b = new ColumnBuilder(type);
+  for (const v of values) b.append(v);
+  return { type, data: b.finish() };
+}
+
+describe('appending columns to DuckDB', () => {
+  it('round-trips every type, NULLs, negative and large values, across chunk boundaries', async () => {
+    const db = await Database.open();
+    await db.run(
+      'CREATE TABLE t (o BIGINT, b BOOLEAN, i INTEGER, big BIGINT, d DOUBLE, s VARCHAR, ts TIMESTAMP, dt DATE, iv INTERVAL)',
+    );
+    const n = 5000;
+    const rows: Value[][] = [];
+    for (let k = 0; k < n; k++) {
+      const nul = k % 7 === 3;
+      rows.push([
+        nul ? null : k % 2 === 0,
+        nul ? null : k - 2500,
+        nul ? null : (k % 3 === 0 ? -1 : 1) * (2 ** 52 + k),
+        nul ? null : k / 3,
+        nul ? null : `s${k}é`,
+        nul ? null : Date.UTC(2024, 0, 1) + k * 1000 - 5_000_000 + (k % 5 === 0 ? -86_400_000 * 20000 : 0),
+        nul ? null : 19_000 + k,
+        nul ? null : k * 10,
+      ]);
+    }
+    const types: SqlType[] = ['BOOLEAN', 'INT', 'BIGINT', 'DOUBLE', 'VARCHAR', 'TIMESTAMP', 'DATE', 'INTERVAL'];
+    const offsets = Float64Array.from({ length: n }, (_, k) => k);
+    await db.append(
+      't',
+      [{ type: 'BIGINT', numbers: offsets }, ...types.map((t, j) => column(t, rows.map((r) => r[j]!)))],
+      n,
+    );
+    const back = await db.query('SELECT * FROM t ORDER BY o');
+    expect(back.rows.length).toBe(n);
+    for (let k = 0; k < n; k++) expect(back.rows[k]!.slice(1)).toEqual(rows[k]);
+    db.close();
+  });
+});

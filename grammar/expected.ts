@@ -12,7 +12,6 @@ import * as T from './lexer.js';
 /** At most this many alternatives are listed, then "…". */
 const MAX_LISTED = 6;
 
-
 export const NAME_TOKENS = new Set<TokenType>([T.Identifier, T.QuotedIdentifier, T.NonReserved, T.Reserved]);
 export const STATEMENT_STARTS = new Set<TokenType>([
   T.Select,
@@ -308,6 +307,7 @@ export function describeExpected(next: readonly Next[], afterAs = false): Item[]
     .filter((i) => (seen.has(i.text) ? false : (seen.add(i.text), true)));
 }
 
+/** `a`, `a or b`, `a, b or c`, and past six items `a, b, …`. */
 export function listText(items: readonly Item[]): string {
   const texts = items.map((i) => i.text);
   if (texts.length === 0) return 'something else';
@@ -316,6 +316,7 @@ export function listText(items: readonly Item[]): string {
   return `${texts.slice(0, -1).join(', ')} or ${texts.at(-1)}`;
 }
 
+/** The expected token types in words, without knowing the rules that read them. */
 export function describeTypes(types: Iterable<TokenType>): string {
   return listText(describeExpected([...new Set(types)].map((type) => ({ type, ruleStack: [] }))));
 }

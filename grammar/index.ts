@@ -59,13 +59,17 @@ function guarded<R>(sql: string, tokens: readonly IToken[], fn: () => R): R {
 
 function runParser<R>(sql: string, rule: StartRule, tokens: IToken[], build: (cst: CstNode) => R): R {
   return guarded(sql, tokens, () => {
-    parser.input = tokens;
-    const cst = parser[rule]();
-    const err: IRecognitionException | undefined = parser.errors[0];
-    if (err !== undefined) {
-      throw syntaxError(err, tokens, sql, (preceding) => parser.computeContentAssist(rule, preceding));
+    try {
+      parser.input = tokens;
+      const cst = parser[rule]();
+      const err: IRecognitionException | undefined = parser.errors[0];
+      if (err !== undefined) {
+        throw syntaxError(err, tokens, sql, (preceding) => parser.computeContentAssist(rule, preceding));
+      }
+      return build(cst);
+    } finally {
+      parser.input = []; // let go of the tokens (and reset after an overflow)
     }
-    return build(cst);
   });
 }
 

@@ -38,7 +38,7 @@ export type Suggest = (preceding: IToken[]) => ISyntacticContentAssistPath[];
  * Content assist walks the grammar over every token before the error (about 0.05 ms a
  * token, more with deep nesting); past these limits the parser's own expectation is used.
  */
-const MAX_ASSIST_TOKENS = 1500;
+const MAX_ASSIST_TOKENS = 1000;
 const MAX_ASSIST_DEPTH = 40;
 /** How many acceptable tokens past the parser's failure point to look for the real fault. */
 const MAX_ADVANCE = 4;

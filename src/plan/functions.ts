@@ -1054,10 +1054,12 @@ export function trimString(s: string, chars: string | null = null): string {
   return trimWith(s, chars, true, true);
 }
 
+/** LTRIM: leading spaces (or characters of `chars`) removed. */
 export function ltrimString(s: string, chars: string | null = null): string {
   return trimWith(s, chars, true, false);
 }
 
+/** RTRIM: trailing spaces (or characters of `chars`) removed. */
 export function rtrimString(s: string, chars: string | null = null): string {
   return trimWith(s, chars, false, true);
 }

@@ -95,24 +95,26 @@ export class ViewTable {
       this.upserts.clear();
       const key = this.uniqueKey!;
       const keyCols = key.map((k) => this.schema[k]!);
-      const tmp = quoteIdent(`sluice_keys_${this.name}`);
-      await this.db.run(
-        `CREATE OR REPLACE TEMP TABLE ${tmp} (${keyCols.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ')})`,
-      );
-      const keyRows = changed.map((c) => c.key);
-      const kb = keyCols.map((c, j) => {
-        const b = new ColumnBuilder(c.type, keyRows.length);
-        for (const r of keyRows) b.append(r[j]!);
-        return { type: c.type, data: b.finish() };
-      });
       if (keyCols.length > 0) {
-        await this.db.append(`sluice_keys_${this.name}`, kb, keyRows.length);
+        const tmpName = `sluice_keys_${this.name}`;
+        const tmp = quoteIdent(tmpName);
+        await this.db.run(
+          `CREATE OR REPLACE TEMP TABLE ${tmp} (${keyCols.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ')})`,
+        );
+        const keyRows = changed.map((c) => c.key);
+        const kb = keyCols.map((c, j) => {
+          const b = new ColumnBuilder(c.type, keyRows.length);
+          for (const r of keyRows) b.append(r[j]!);
+          return { type: c.type, data: b.finish() };
+        });
+        await this.db.append(tmpName, kb, keyRows.length);
         const match = keyCols.map((c) => `${this.table}.${quoteIdent(c.name)} IS NOT DISTINCT FROM k.${quoteIdent(c.name)}`).join(' AND ');
         await this.db.run(`DELETE FROM ${this.table} USING ${tmp} k WHERE ${match}`);
+        await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
       } else {
+        // A global aggregate: its one row is replaced.
         await this.db.run(`DELETE FROM ${this.table}`);
       }
-      await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
       const live = changed.filter((c) => c.row !== null).map((c) => c.row!);
       await this.db.append(this.name, this.columnsOfRows(live), live.length);
     }

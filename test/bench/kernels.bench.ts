@@ -1,6 +1,6 @@
 /**
  * Micro-benchmarks of the columnar kernels (not part of `npm test`):
- *   npx vitest bench test/bench/kernels.bench.ts
+ *   npx vitest bench --run test/bench/kernels.bench.ts
  * Every case processes 1M rows per iteration, so rows/s = hz × 1,000,000. The same data is
  * also run in 8192-row batches, the size operators see.
  */

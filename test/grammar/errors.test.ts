@@ -121,6 +121,13 @@ describe('syntax errors', () => {
     expect(errorOf(() => parseExpression('a b'))).toMatchObject({ code: 'PARSE', line: 1, column: 3 });
   });
 
+  it('refuses absurd nesting without a stack overflow, and parses normally afterwards', () => {
+    for (const sql of [`SELECT ${'NOT '.repeat(20_000)}a`, `SELECT ${'- '.repeat(20_000)}a`, `SELECT ${'CASE WHEN a THEN '.repeat(5_000)}1`]) {
+      expect(errorOf(() => parse(sql))).toMatchObject({ code: 'PARSE', line: 1, column: 1, message: 'the statement is nested too deeply to parse' });
+    }
+    expect(parse('SELECT 1 AS one').texts).toEqual(['SELECT 1 AS one']);
+  });
+
   it('never leaks Chevrotain wording, even for long statements beyond content assist', () => {
     const long = `SELECT ${Array.from({ length: 800 }, (_, i) => `c${i}`).join(', ')} FROM t WHERE`;
     const err = errorOf(() => parse(long));

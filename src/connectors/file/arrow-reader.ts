@@ -10,7 +10,8 @@ import { RecordBatchReader, Type, type Data, type DataType, type RecordBatch, ty
 import { SluiceError } from '../../errors.js';
 import { MS_PER_DAY, type Schema, type SqlType } from '../../types.js';
 import type { ReadBatch, SourceReader } from '../source-reader.js';
-import { BatchAssembler, clampMaxRows } from './batch-assembler.js';
+import { clampMaxRows } from '../batch-limits.js';
+import { BatchAssembler } from './batch-assembler.js';
 import { RowStage, S_NULL } from './row-stage.js';
 
 /** Stages row i of one column; returns a dead-letter reason or null. */

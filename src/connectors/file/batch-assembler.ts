@@ -60,9 +60,3 @@ export class BatchAssembler {
     return out;
   }
 }
-
-/** Caps a caller's `maxRows` to something a batch can hold. */
-export function clampMaxRows(maxRows: number): number {
-  if (!(maxRows >= 1)) return 1;
-  return Math.min(Math.floor(maxRows), 1 << 20);
-}

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors.js';
 import type { Schema } from '../../types.js';
 import type { ReadBatch, SourceReader } from '../source-reader.js';
-import { BatchAssembler, clampMaxRows } from './batch-assembler.js';
+import { clampMaxRows } from '../batch-limits.js';
+import { BatchAssembler } from './batch-assembler.js';
 import { LineSource } from './line-source.js';
 import { RowStage, S_NULL } from './row-stage.js';
 

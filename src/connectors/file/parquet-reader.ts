@@ -9,7 +9,8 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckD
 import { SluiceError } from '../../errors.js';
 import type { Schema, SqlType } from '../../types.js';
 import type { ReadBatch, SourceReader } from '../source-reader.js';
-import { BatchAssembler, clampMaxRows } from './batch-assembler.js';
+import { clampMaxRows } from '../batch-limits.js';
+import { BatchAssembler } from './batch-assembler.js';
 import { RowStage, S_NULL } from './row-stage.js';
 
 /** How a selected value enters the stage: a JS number checked against the declared type… */

@@ -18,10 +18,14 @@
  * - a bid's bidder is offset by the first person id once, not twice (the reference adds
  *   it twice, so its bidders never match a person id; here they do);
  * - `extra` lengths are drawn per row from a fixed range per table (see pools.ts), and the
- *   urls' random path parts are fixed per seed.
+ *   urls' random path parts are fixed per seed;
+ * - a bid's channel (and so its url) is drawn per bid row from a seeded sequence that
+ *   repeats every CHANNEL_PERIOD (131,072) bids, so that the channel, url and extra columns
+ *   of a batch are windows of precomputed bytes rather than copies (see RowStream).
  *
  * Column by column: each column is a tight loop over the batch's event numbers filling a
- * Float64Array, or copying pooled UTF-8 bytes; only the requested columns are generated.
+ * Float64Array, a window of a precomputed byte stream, or pooled UTF-8 bytes copied into
+ * one buffer; only the requested columns are generated, and no JS string is made per row.
  */
 import { Float64, makeData, Utf8, type Data, type RecordBatch, type Schema as ArrowSchema } from 'apache-arrow';
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
@@ -141,9 +145,13 @@ for (let a = 0; a < 1024; a++) PRICE_HI[a] = Math.pow(10, (6 * a) / 1024);
 for (let b = 0; b < 2048; b++) PRICE_MID[b] = Math.pow(10, (6 * b) / (1024 * 2048));
 for (let c = 0; c < 2048; c++) PRICE_LO[c] = Math.pow(10, (6 * c) / 4294967296) * 100;
 
-/** round(10^(6u)·100) for the bits h of a hash (u = (h >>> 0)/2^32): 100 to 10^8, as the reference's nextPrice. */
+/**
+ * round(10^(6u)·100) for the bits h of a hash (u = (h >>> 0)/2^32), as the reference's
+ * nextPrice: 100 to 10^8. floor(x + 0.5) is Math.round for these positive values and, in
+ * V8 on x64, several times faster.
+ */
 function price(h: number): number {
-  return Math.round(PRICE_HI[h >>> 22]! * PRICE_MID[(h >>> 11) & 2047]! * PRICE_LO[h & 2047]!);
+  return Math.floor(PRICE_HI[h >>> 22]! * PRICE_MID[(h >>> 11) & 2047]! * PRICE_LO[h & 2047]! + 0.5);
 }
 
 /** Everything a column filler needs. */

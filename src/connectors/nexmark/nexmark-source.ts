@@ -13,7 +13,7 @@ import type { Schema as ArrowSchema } from 'apache-arrow';
 import { SluiceError } from '../../errors.js';
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
 import type { Schema } from '../../types.js';
-import { clampMaxRows } from '../file/batch-assembler.js';
+import { clampMaxRows } from '../batch-limits.js';
 import { checkKnownOptions, numberOption, requiredString, timestampOption } from '../options.js';
 import type { ReaderOptions, ReadBatch, SourceOptions, SourceReader } from '../source-reader.js';
 import { NexmarkGenerator, type NexmarkConfig } from './generator.js';

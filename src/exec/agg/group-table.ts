@@ -8,6 +8,7 @@ import type { AggCall } from '../../plan/logical-plan.js';
 import type { SqlType, Value } from '../../types.js';
 import type { ColumnBuilder } from '../batch.js';
 import { KeyTable } from '../vector/key-table.js';
+import { int32Column } from '../vector/columns.js';
 import { grown, type Accumulator } from './accumulator.js';
 import { makeAccumulator } from './make-accumulator.js';
 
@@ -24,8 +25,13 @@ export class GroupTable {
   private rows = new Float64Array(16);
   private gids = new Int32Array(1024);
 
+  /** A table without key columns (a global aggregate) keys its one group by a constant. */
+  private readonly keyless: boolean;
+  private constKey: Data | null = null;
+
   constructor(keyTypes: readonly SqlType[], aggs: readonly AggCall[], retractions: boolean) {
-    this.keys = new KeyTable(keyTypes);
+    this.keyless = keyTypes.length === 0;
+    this.keys = new KeyTable(this.keyless ? ['INT'] : keyTypes);
     this.accs = aggs.map((a) => makeAccumulator(a, retractions));
   }
 
@@ -44,14 +50,17 @@ export class GroupTable {
   /** The group id of each of rows 0..n-1, creating groups as needed (the array is reused). */
   lookup(keyCols: readonly Data[], n: number): Int32Array {
     if (this.gids.length < n) this.gids = new Int32Array(Math.max(n, this.gids.length * 2));
-    this.keys.findOrInsert(keyCols, n, this.gids);
+    if (this.keyless) {
+      if (this.constKey === null || this.constKey.length < n) this.constKey = int32Column(new Int32Array(Math.max(n, 1024)));
+      this.keys.findOrInsert([this.constKey], n, this.gids);
+    } else this.keys.findOrInsert(keyCols, n, this.gids);
     this.grow();
     return this.gids;
   }
 
   /** The id of the group with this key, creating it if needed (slow path). */
   insertKey(key: readonly Value[]): number {
-    const g = this.keys.findOrInsertValues(key);
+    const g = this.keys.findOrInsertValues(this.keyless ? [0] : key);
     this.grow();
     return g;
   }
@@ -84,8 +93,18 @@ export class GroupTable {
 
   /** Appends group g's key columns and aggregate results. */
   appendGroup(g: number, keyBuilders: readonly ColumnBuilder[], aggBuilders: readonly ColumnBuilder[]): void {
-    this.keys.appendKey(g, keyBuilders);
+    this.appendKey(g, keyBuilders);
     for (let j = 0; j < this.accs.length; j++) this.accs[j]!.emit(g, aggBuilders[j]!);
+  }
+
+  /** Appends group g's key to one builder per key column. */
+  appendKey(g: number, builders: readonly ColumnBuilder[]): void {
+    if (!this.keyless) this.keys.appendKey(g, builders);
+  }
+
+  /** Group g's key values (slow path). */
+  keyValues(g: number): Value[] {
+    return this.keyless ? [] : this.keys.keyValues(g);
   }
 
   /** Folds group src into dst and removes src. */
@@ -108,13 +127,12 @@ export class GroupTable {
   }
 
   save(g: number): SavedGroup {
-    return { key: this.keys.keyValues(g), rows: this.rows[g]!, accs: this.accs.map((a) => a.save(g)) };
+    return { key: this.keyValues(g), rows: this.rows[g]!, accs: this.accs.map((a) => a.save(g)) };
   }
 
   /** Restores a saved group; returns its (new) id. */
   load(s: SavedGroup): number {
-    const g = this.keys.findOrInsertValues(s.key);
-    this.grow();
+    const g = this.insertKey(s.key);
     this.rows[g] = s.rows;
     this.accs.forEach((a, j) => a.load(g, s.accs[j]));
     return g;

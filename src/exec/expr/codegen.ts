@@ -22,7 +22,7 @@ import type { RuntimeName } from './runtime.js';
 type ValKind = 'num' | 'bool' | 'ref' | 'str';
 
 /** A generated value: JS expressions for the value and its null flag. */
-interface Val {
+export interface Val {
   readonly kind: ValKind;
   /** num, bool, str: the value. */
   readonly v: string;
@@ -252,7 +252,8 @@ export class ExprGen {
           this.pre.push(`const ${name}v = ${name} === true;`);
           break;
         case 'num':
-          this.pre.push(`const ${name}v = ${name}n ? 0 : +${name};`);
+          // Number(): a bigint or Date given for a BIGINT or TIMESTAMP parameter still works.
+          this.pre.push(`const ${name}v = ${name}n ? 0 : Number(${name});`);
           break;
         default:
           this.pre.push(`const ${name}s = ${name}n ? '' : String(${name}), ${name}b = H.encode(${name}s);`);
@@ -287,7 +288,9 @@ export class ExprGen {
         const a = this.simple(x.v);
         this.emit(`${t} = (${a} < 0 ? -Math.round(-${a}) : Math.round(${a})) + 0;`);
       } else this.emit(`${t} = ${x.v};`);
-      const range = to === 'INT' ? `!(${t} >= -2147483648 && ${t} <= 2147483647)` : `!(${t} - ${t} === 0)`;
+      // Same bounds as castValue: INT's range, and ±2^63 for BIGINT (which also drops NaN and ±inf).
+      const range =
+        to === 'INT' ? `!(${t} >= -2147483648 && ${t} <= 2147483647)` : `!(${t} > -9223372036854775808 && ${t} < 9223372036854775808)`;
       return val('num', t, this.anyNull(x.nul, range));
     }
     if (from === 'TIMESTAMP' && to === 'DATE') return val('num', `Math.floor(${x.v} / ${MS_PER_DAY})`, x.nul);
@@ -327,7 +330,11 @@ export class ExprGen {
 
   // ---- CASE and COALESCE ----------------------------------------------------------------
 
-  /** Result slots of a lazy construct; `assign` appends the copy of a branch value. */
+  /**
+   * The result variables of a lazy construct (CASE, COALESCE): `out` appends to a branch's
+   * lines the copy of its value into them. Strings stay byte ranges unless a branch computed a
+   * JS string, then every branch is decoded.
+   */
   private resultSlots(type: SqlType, branches: readonly Val[]): { out: (lines: string[], x: Val, nul: string) => void; result: (nul: string) => Val } {
     let kind = kindOfType(type);
     if (kind === 'ref' && branches.some((b) => b.kind === 'str' && b.nul !== 'true')) kind = 'str';
@@ -379,10 +386,7 @@ export class ExprGen {
       if (p.val.nul === 'false') break;
     }
     if (parts.length === 0) return nullVal(e.type);
-    const slots = this.resultSlots(
-      e.type,
-      parts.map((p) => p.val),
-    );
+    const slots = this.resultSlots(e.type, parts.map((p) => p.val));
     const rn = this.temp('false');
     const last = parts[parts.length - 1]!;
     slots.out(last.lines, last.val, `${rn} = ${last.val.nul};`);
@@ -774,4 +778,3 @@ export class ExprGen {
   }
 }
 
-export type { Val };

@@ -25,6 +25,7 @@ import { ExprGen, type Emitted, type Val } from './codegen.js';
 import { foldConstants } from './fold.js';
 import { RUNTIME } from './runtime.js';
 
+/** An expression compiled for one query, run once per batch. */
 export interface CompiledExpr {
   readonly type: SqlType;
   /** n rows of the input columns (Arrow Data, layout of batch.ts) → a new column of `type` with n rows. */

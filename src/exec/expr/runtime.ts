@@ -100,4 +100,5 @@ export const RUNTIME = {
   dateTrunc,
 };
 
+/** The name of a runtime helper, as generated code refers to it. */
 export type RuntimeName = keyof typeof RUNTIME;

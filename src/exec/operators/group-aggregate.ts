@@ -36,7 +36,7 @@ export class GroupAggregateOperator implements Operator {
   private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
     const o = this.output;
     o.row(op);
-    this.table.keys.appendKey(g, o.columns);
+    this.table.appendKey(g, o.columns);
     o.values(this.node.keys.length, values as never);
   };
 

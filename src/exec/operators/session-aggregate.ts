@@ -176,7 +176,7 @@ export class SessionAggregateOperator implements Operator {
   private rowsOf(s: Session): Before {
     const rows = new Map<string, { key: Value[]; values: Value[] }>();
     for (const g of s.groups) {
-      const key = this.table.keys.keyValues(g).slice(1);
+      const key = this.table.keyValues(g).slice(1);
       rows.set(JSON.stringify(key), { key, values: this.table.values(g) });
     }
     return { start: s.start, end: s.last + this.gap, rows };
@@ -248,7 +248,7 @@ export class SessionAggregateOperator implements Operator {
       if (!s.alive || s.last + gap !== end) continue; // stale entry: merged or extended since
       if (!this.changes) {
         for (const g of s.groups) {
-          const key = this.table.keys.keyValues(g).slice(1);
+          const key = this.table.keyValues(g).slice(1);
           this.appendRow(s.partition, s.start, end, key, this.table.values(g), OP_INSERT);
         }
       }

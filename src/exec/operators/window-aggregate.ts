@@ -157,7 +157,7 @@ export class WindowAggregateOperator implements Operator {
     const o = this.output;
     const k = this.node.keys.length;
     o.row(op);
-    this.table.keys.appendKey(g, [o.columns[1]!, ...o.columns.slice(3, 3 + k)]);
+    this.table.appendKey(g, [o.columns[1]!, ...o.columns.slice(3, 3 + k)]);
     const end = this.groupEnd[g]!;
     o.columns[0]!.appendNumber(this.windowStart(end));
     o.columns[2]!.appendNumber(end - 1);

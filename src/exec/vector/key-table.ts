@@ -3,10 +3,11 @@
  * straight from Arrow columns, to dense group ids that operators use to index their own
  * per-group typed arrays.
  *
- * Layout: open addressing with linear probing over an Int32Array of slots (id + 1, 0 =
- * empty), load factor at most 1/2, deletion by backward shifting (no tombstones). Keys are
- * stored struct-of-arrays by key column and id: numbers in Float64Array/Int32Array, a null
- * flag per column, strings as (start, length) into one growing byte arena, so lookups
+ * Layout: open addressing with linear probing over an Int32Array of slot pairs (id + 1 with
+ * 0 = empty, and the key's 32-bit hash, so a probe rejects most other keys without touching
+ * them), load factor at most 1/2, deletion by backward shifting (no tombstones). Keys are
+ * stored struct-of-arrays by key column and id: numbers in Float64Array/Int32Array, one
+ * null bit mask per id, strings as (start, length) into one growing byte arena, so lookups
  * compare bytes without decoding. The probe loop is generated once per key signature with
  * `new Function`, so a single Float64 key or a pair of numbers runs as one specialized
  * loop with no per-column dispatch.
@@ -37,20 +38,21 @@ const I32 = new Int32Array(F64.buffer);
 
 const probeCache = new Map<string, { insert: ProbeFn; find: ProbeFn }>();
 
+/** Multi-column keys → dense group ids (see the file comment for the layout). */
 export class KeyTable {
   readonly keyTypes: readonly SqlType[];
   /** @internal per-column physical kinds */
   readonly kinds: readonly PhysicalKind[];
-  /** @internal slot → id + 1 (0 = empty) */
-  slots: Int32Array = new Int32Array(INITIAL_SLOTS);
-  /** @internal */
+  /** @internal slot p → [2p] id + 1 (0 = empty), [2p + 1] hash of its key */
+  slots: Int32Array = new Int32Array(2 * INITIAL_SLOTS);
+  /** @internal slot count - 1 */
   mask = INITIAL_SLOTS - 1;
-  /** @internal id → full 32-bit hash of its key */
+  /** @internal id → hash of its key (to find its slot on removal) */
   hashes: Int32Array = new Int32Array(INITIAL_IDS);
   /** @internal id → 1 while the id is in use */
   alive: Uint8Array = new Uint8Array(INITIAL_IDS);
-  /** @internal per column: id → 1 when the key is NULL there */
-  nulls: Uint8Array[];
+  /** @internal id → bit j set when key column j is NULL */
+  nullMask: Uint8Array | Int32Array;
   /** @internal per column: id → number key (Float64 columns) */
   f64: Float64Array[];
   /** @internal per column: id → number key (INT) or 0/1 (BOOLEAN) */
@@ -81,7 +83,8 @@ export class KeyTable {
     this.keyTypes = [...keyTypes];
     this.kinds = keyTypes.map(physicalKindOf);
     const k = keyTypes.length;
-    this.nulls = Array.from({ length: k }, () => new Uint8Array(INITIAL_IDS));
+    if (k > 31) throw new SluiceError('UNSUPPORTED', `grouping or joining on ${k} columns (at most 31)`);
+    this.nullMask = k <= 8 ? new Uint8Array(INITIAL_IDS) : new Int32Array(INITIAL_IDS);
     this.f64 = this.kinds.map((x) => new Float64Array(x === 'f64' ? INITIAL_IDS : 0));
     this.i32 = this.kinds.map((x) => new Int32Array(x === 'i32' || x === 'bool' ? INITIAL_IDS : 0));
     this.strStart = this.kinds.map((x) => new Int32Array(x === 'utf8' ? INITIAL_IDS : 0));
@@ -144,7 +147,7 @@ export class KeyTable {
   keyValues(id: number): Value[] {
     const out: Value[] = [];
     for (let j = 0; j < this.kinds.length; j++) {
-      if (this.nulls[j]![id] === 1) {
+      if ((this.nullMask[id]! >> j) & 1) {
         out.push(null);
         continue;
       }
@@ -175,7 +178,7 @@ export class KeyTable {
   appendKey(id: number, builders: readonly ColumnBuilder[]): void {
     for (let j = 0; j < this.kinds.length; j++) {
       const b = builders[j]!;
-      if (this.nulls[j]![id] === 1) {
+      if ((this.nullMask[id]! >> j) & 1) {
         b.appendNull();
         continue;
       }
@@ -207,22 +210,23 @@ export class KeyTable {
     const slots = this.slots;
     const mask = this.mask;
     let pos = this.hashes[id]! & mask;
-    while (slots[pos] !== id + 1) pos = (pos + 1) & mask;
+    while (slots[pos << 1] !== id + 1) pos = (pos + 1) & mask;
     // Backward-shift deletion: pull later entries of the probe run into the hole when the
     // hole lies between their home slot and where they sit.
     let hole = pos;
     let j = pos;
     for (;;) {
       j = (j + 1) & mask;
-      const s = slots[j]!;
+      const s = slots[j << 1]!;
       if (s === 0) break;
-      const home = this.hashes[s - 1]! & mask;
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
-        slots[hole] = s;
+      const h = slots[(j << 1) + 1]!;
+      if (((j - (h & mask)) & mask) >= ((j - hole) & mask)) {
+        slots[hole << 1] = s;
+        slots[(hole << 1) + 1] = h;
         hole = j;
       }
     }
-    slots[hole] = 0;
+    slots[hole << 1] = 0;
     this.alive[id] = 0;
     for (let c = 0; c < this.kinds.length; c++) if (this.kinds[c] === 'utf8') this.arenaWaste += this.strLen[c]![id]!;
     if (this.freeCount === this.free.length) {
@@ -237,11 +241,10 @@ export class KeyTable {
   /** Forgets every group; ids restart at 0. */
   clear(): void {
     if (this.slots.length > 1 << 16) {
-      this.slots = new Int32Array(INITIAL_SLOTS);
+      this.slots = new Int32Array(2 * INITIAL_SLOTS);
       this.mask = INITIAL_SLOTS - 1;
     } else this.slots.fill(0);
     this.alive.fill(0);
-    for (const a of this.nulls) a.fill(0);
     this.live = 0;
     this.highWater = 0;
     this.freeCount = 0;
@@ -257,16 +260,20 @@ export class KeyTable {
     const id = this.allocId();
     // Before the id is marked alive, so that a compaction does not look at its old key.
     if (this.hasStrings) this.ensureArena(cols, row);
-    this.slots[pos] = id + 1;
+    this.slots[pos << 1] = id + 1;
+    this.slots[(pos << 1) + 1] = h;
     this.hashes[id] = h;
     this.alive[id] = 1;
     this.live++;
+    let nullMask = 0;
     for (let j = 0; j < this.kinds.length; j++) {
       const d = cols[j]!;
       const kind = this.kinds[j]!;
       const isNull = kind === 'null' || (d.nullCount > 0 && ((d.nullBitmap![row >> 3]! >> (row & 7)) & 1) === 0);
-      this.nulls[j]![id] = isNull ? 1 : 0;
-      if (isNull) continue;
+      if (isNull) {
+        nullMask |= 1 << j;
+        continue;
+      }
       switch (kind) {
         case 'f64': {
           const x = (d.values as Float64Array)[row]! + 0;
@@ -286,7 +293,8 @@ export class KeyTable {
         }
       }
     }
-    if (this.live * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    this.nullMask[id] = nullMask;
+    if (this.live * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2);
     return id;
   }
 
@@ -306,7 +314,7 @@ export class KeyTable {
     };
     this.hashes = grow(this.hashes, (n) => new Int32Array(n));
     this.alive = grow(this.alive, (n) => new Uint8Array(n));
-    this.nulls = this.nulls.map((a) => grow(a, (n) => new Uint8Array(n)));
+    this.nullMask = this.nullMask instanceof Uint8Array ? grow(this.nullMask, (n) => new Uint8Array(n)) : grow(this.nullMask, (n) => new Int32Array(n));
     this.f64 = this.f64.map((a) => grow(a, (n) => new Float64Array(n)));
     this.i32 = this.i32.map((a) => grow(a, (n) => new Int32Array(n)));
     this.strStart = this.strStart.map((a) => grow(a, (n) => new Int32Array(n)));
@@ -316,14 +324,16 @@ export class KeyTable {
 
   private rehash(size: number): void {
     const old = this.slots;
-    const slots = new Int32Array(size);
+    const slots = new Int32Array(2 * size);
     const mask = size - 1;
-    for (let p = 0; p < old.length; p++) {
+    for (let p = 0; p < old.length; p += 2) {
       const s = old[p]!;
       if (s === 0) continue;
-      let pos = this.hashes[s - 1]! & mask;
-      while (slots[pos] !== 0) pos = (pos + 1) & mask;
-      slots[pos] = s;
+      const h = old[p + 1]!;
+      let pos = h & mask;
+      while (slots[pos << 1] !== 0) pos = (pos + 1) & mask;
+      slots[pos << 1] = s;
+      slots[(pos << 1) + 1] = h;
     }
     this.slots = slots;
     this.mask = mask;
@@ -361,7 +371,7 @@ export class KeyTable {
     for (let id = 0; id < this.highWater; id++) {
       if (this.alive[id] !== 1) continue;
       for (let c = 0; c < this.kinds.length; c++) {
-        if (this.kinds[c] !== 'utf8' || this.nulls[c]![id] === 1) continue;
+        if (this.kinds[c] !== 'utf8' || (this.nullMask[id]! >> c) & 1) continue;
         const s = this.strStart[c]![id]!;
         const len = this.strLen[c]![id]!;
         a.set(this.arena.subarray(s, s + len), p);
@@ -410,81 +420,72 @@ export class KeyTable {
 
 /**
  * Generates the probe loop for one key signature. Per row: read each key column (null flag
- * and value), fold it into a 32-bit hash, finish with murmur3's fmix32, then probe linearly
- * comparing the stored hash (multi-column and string keys) and the keys column by column.
+ * and value), fold it into a 32-bit hash, finish with murmur3's fmix32, then probe linearly:
+ * a slot whose stored hash matches is checked against the null mask and the keys.
  */
 function generateProbe(kinds: readonly PhysicalKind[], insert: boolean): ProbeFn {
   const pre: string[] = ['const F = T.scratchF64, I = T.scratchI32;'];
-  const reload: string[] = ['slots = T.slots; mask = T.mask; hashes = T.hashes;'];
-  const row: string[] = ['let h = 0x2545f491;'];
-  const eq: string[] = [];
-  const single = kinds.length === 1 && (kinds[0] === 'f64' || kinds[0] === 'i32' || kinds[0] === 'bool');
-  if (!single) eq.push('hashes[id] === h');
+  const reload: string[] = ['slots = T.slots; mask = T.mask; NM = T.nullMask;'];
+  const row: string[] = ['let h = 0x2545f491, nm = 0;'];
+  const eq: string[] = ['NM[id] === nm'];
   const mix = (x: string): string => `h = Math.imul(h ^ (${x}), 0x9e3779b1); h ^= h >>> 15;`;
+  const decls: string[] = [];
   let anyString = false;
   kinds.forEach((kind, j) => {
     pre.push(`const c${j} = cols[${j}], v${j} = c${j}.values, bm${j} = c${j}.nullCount > 0 ? c${j}.nullBitmap : null;`);
-    reload.push(`N${j} = T.nulls[${j}];`);
     if (kind === 'null') {
-      row.push(mix('0x7f4a7c15'));
-      eq.push(`N${j}[id] === 1`);
+      row.push(`nm |= ${1 << j};`, mix('0x7f4a7c15'));
       return;
     }
     row.push(`const n${j} = bm${j} !== null && ((bm${j}[i >> 3] >> (i & 7)) & 1) === 0;`);
-    const nulEq = `N${j}[id] === (n${j} ? 1 : 0)`;
     switch (kind) {
       case 'f64':
+        decls.push(`K${j}`);
         reload.push(`K${j} = T.f64[${j}];`);
         row.push(
           `let x${j} = 0;`,
-          `if (n${j}) { ${mix('0x7f4a7c15')} }`,
+          `if (n${j}) { nm |= ${1 << j}; ${mix('0x7f4a7c15')} }`,
           `else { x${j} = v${j}[i]; if ((x${j} | 0) === x${j}) { ${mix(`x${j} | 0`)} }`,
           `  else if (x${j} !== x${j}) { ${mix('0x3c6ef372')} }`,
           `  else { F[0] = x${j}; ${mix('I[0]')} ${mix('I[1]')} } }`,
         );
-        eq.push(`${nulEq} && (n${j} || K${j}[id] === x${j} || (x${j} !== x${j} && K${j}[id] !== K${j}[id]))`);
+        eq.push(`(n${j} || K${j}[id] === x${j} || (x${j} !== x${j} && K${j}[id] !== K${j}[id]))`);
         break;
       case 'i32':
+        decls.push(`K${j}`);
         reload.push(`K${j} = T.i32[${j}];`);
-        row.push(`const x${j} = n${j} ? 0 : v${j}[i];`, `if (n${j}) { ${mix('0x7f4a7c15')} } else { ${mix(`x${j}`)} }`);
-        eq.push(`${nulEq} && (n${j} || K${j}[id] === x${j})`);
+        row.push(`const x${j} = n${j} ? 0 : v${j}[i];`, `if (n${j}) { nm |= ${1 << j}; ${mix('0x7f4a7c15')} } else { ${mix(`x${j}`)} }`);
+        eq.push(`(n${j} || K${j}[id] === x${j})`);
         break;
       case 'bool':
+        decls.push(`K${j}`);
         reload.push(`K${j} = T.i32[${j}];`);
-        row.push(`const x${j} = n${j} ? 0 : (v${j}[i >> 3] >> (i & 7)) & 1;`, mix(`n${j} ? 0x7f4a7c15 : x${j} + 1`));
-        eq.push(`${nulEq} && (n${j} || K${j}[id] === x${j})`);
+        row.push(`const x${j} = n${j} ? 0 : (v${j}[i >> 3] >> (i & 7)) & 1;`, `if (n${j}) nm |= ${1 << j};`, mix(`n${j} ? 0x7f4a7c15 : x${j} + 1`));
+        eq.push(`(n${j} || K${j}[id] === x${j})`);
         break;
       case 'utf8':
         anyString = true;
+        decls.push(`S${j}`, `L${j}`);
         pre.push(`const o${j} = c${j}.valueOffsets;`);
         reload.push(`S${j} = T.strStart[${j}]; L${j} = T.strLen[${j}];`);
         row.push(
           `const s${j} = o${j}[i], e${j} = o${j}[i + 1];`,
-          `if (n${j}) { ${mix('0x7f4a7c15')} } else {`,
+          `if (n${j}) { nm |= ${1 << j}; ${mix('0x7f4a7c15')} } else {`,
           `  let g = 0x811c9dc5; for (let p = s${j}; p < e${j}; p++) g = Math.imul(g ^ v${j}[p], 0x01000193);`,
           `  ${mix(`g ^ (e${j} - s${j})`)} }`,
         );
-        eq.push(`${nulEq} && (n${j} || (L${j}[id] === e${j} - s${j} && eqBytes(A, S${j}[id], v${j}, s${j}, e${j} - s${j})))`);
+        eq.push(`(n${j} || (L${j}[id] === e${j} - s${j} && eqBytes(A, S${j}[id], v${j}, s${j}, e${j} - s${j})))`);
         break;
     }
   });
   if (anyString) reload.push('A = T.arena;');
-  const decls = kinds
-    .map((kind, j) => {
-      const parts = [`N${j}`];
-      if (kind === 'f64' || kind === 'i32' || kind === 'bool') parts.push(`K${j}`);
-      if (kind === 'utf8') parts.push(`S${j}`, `L${j}`);
-      return `let ${parts.join(', ')};`;
-    })
-    .join('\n');
   const onEmpty = insert
     ? `out[i] = T.insertAt(pos, h, cols, i); created++; ${reload.join(' ')} break;`
     : 'out[i] = -1; break;';
   const src = `
 return function probe(T, cols, n, out) {
   ${pre.join('\n  ')}
-  let slots, mask, hashes, A;
-  ${decls}
+  let slots, mask, NM, A${decls.map((d) => `, ${d}`).join('')};
   ${reload.join('\n  ')}
   let created = 0;
   for (let i = 0; i < n; i++) {
@@ -492,10 +493,12 @@ return function probe(T, cols, n, out) {
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
     let pos = h & mask;
     for (;;) {
-      const s = slots[pos];
+      const s = slots[pos << 1];
       if (s === 0) { ${onEmpty} }
-      const id = s - 1;
-      if (${eq.join(' && ')}) { out[i] = id; break; }
+      if (slots[(pos << 1) + 1] === h) {
+        const id = s - 1;
+        if (${eq.join(' && ')}) { out[i] = id; break; }
+      }
       pos = (pos + 1) & mask;
     }
   }

@@ -8,6 +8,7 @@ import { utf8Column } from './columns.js';
 
 const encoder = new TextEncoder();
 
+/** Builds one VARCHAR column from byte ranges and strings. */
 export class Utf8Builder {
   length = 0;
   nullCount = 0;

@@ -285,7 +285,7 @@ function bindAggregate(
   });
   const aggCalls: AggCall[] = aggs.map((a) => ({
     fn: a.fn,
-    arg: a.arg ? addPre(a.arg, `${a.fn.toLowerCase()}_arg`) : null,
+    arg: a.arg ? addPre(a.arg, defaultName(a.ast.args[0]!, sql)) : null,
     argType: a.arg?.type ?? null,
     distinct: a.distinct,
     type: aggregateType(a.fn, a.arg?.type ?? null),

@@ -159,6 +159,19 @@ describe('parameters, constants and input shapes', () => {
     expect(picked([null, 'x'])).toEqual([]);
   });
 
+  it('takes parameters where constants usually stand (LIKE pattern, IN list, field and unit names)', () => {
+    const at = Date.UTC(2024, 4, 17, 13, 30);
+    const rows = [[2, null, null, 'abc', null, at], [5, null, null, 'xbz', null, null]];
+    expect(evalRows(fn('like', s, param(0, 'VARCHAR')), rows, ['_b%'])).toEqual([true, true]);
+    expect(evalRows(fn('like', s, param(0, 'VARCHAR')), rows, [null])).toEqual([null, null]);
+    expect(evalRows(fn('in', i, param(0, 'INT'), L(5)), rows, [2])).toEqual([true, true]);
+    expect(evalRows(fn('EXTRACT', param(0, 'VARCHAR'), t), rows, ['month'])).toEqual([5, null]);
+    expect(evalRows(fn('EXTRACT', param(0, 'VARCHAR'), t), rows, ['fortnight'])).toEqual([null, null]);
+    expect(evalRows(fn('DATE_TRUNC', param(0, 'VARCHAR'), t), rows, ['hour'])).toEqual([Date.UTC(2024, 4, 17, 13), null]);
+    expect(evalRows(fn('ROUND', cast(i, 'DOUBLE'), param(0, 'INT')), rows, [-1])).toEqual([0, 10]);
+    expect(evalRows(caseWhen([[fn('gt', i, L(3)), fn('UPPER', s)]], param(0, 'VARCHAR')), rows, ['p'])).toEqual(['p', 'XBZ']);
+  });
+
   it('fails with ARGUMENT when a parameter is missing', () => {
     const e = compileExpr(fn('add', d, param(0, 'DOUBLE')));
     expect(() => e.evaluate(cols(SCHEMA, only(2, [1])), 1)).toThrow(SluiceError);

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { bind, planText } from './helpers.js';
+
+describe('logical plans (EXPLAIN text)', () => {
+  it('stateless filter and projection, with the filter pushed below the projection and columns pruned', () => {
+    expect(planText(`SELECT auction, price * 0.908 AS euros FROM bids WHERE auction % 123 = 0 AND 1 = 1`)).toMatchInlineSnapshot(`
+      "Project: auction, (price * 0.908) AS euros  → (auction BIGINT, euros DOUBLE) append-only
+        Filter: ((auction % 123) = 0)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+          Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('HOP window aggregate emitted on window close is append-only', () => {
+    expect(
+      planText(
+        `SELECT auction, window_start, COUNT(*) AS n FROM HOP(bids, date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND)
+         GROUP BY auction, window_start, window_end EMIT ON WINDOW CLOSE`,
+      ),
+    ).toMatchInlineSnapshot(`
+      "Project: auction, window_start, COUNT(*) AS n  → (auction BIGINT, window_start TIMESTAMP*, n BIGINT) append-only
+        WindowAggregate: HOP(date_time, slide=2s, size=10s) keys=[auction] aggs=[COUNT(*)] emit=ON WINDOW CLOSE  → (window_start TIMESTAMP*, window_end TIMESTAMP*, window_time TIMESTAMP*, auction BIGINT, COUNT(*) BIGINT) append-only
+          Scan: bids watermark=date_time - 4s  → (auction BIGINT, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('SESSION windows per partition key; the default emission is a changelog', () => {
+    expect(
+      planText(
+        `SELECT bidder, window_start, window_end, COUNT(*) AS n
+         FROM SESSION(bids PARTITION BY bidder, date_time, INTERVAL '10' SECOND) GROUP BY bidder, window_start, window_end`,
+      ),
+    ).toMatchInlineSnapshot(`
+      "Project: bidder, window_start, window_end, COUNT(*) AS n  → (bidder BIGINT, window_start TIMESTAMP*, window_end TIMESTAMP*, n BIGINT) changelog
+        WindowAggregate: SESSION(date_time, gap=10s PARTITION BY bidder) keys=[bidder] aggs=[COUNT(*)] emit=CHANGES  → (window_start TIMESTAMP*, window_end TIMESTAMP*, window_time TIMESTAMP*, bidder BIGINT, COUNT(*) BIGINT) changelog
+          Scan: bids watermark=date_time - 4s  → (bidder BIGINT, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('group-window form with TUMBLE_START, DISTINCT aggregate and HAVING', () => {
+    expect(
+      planText(
+        `SELECT TUMBLE_START(date_time, INTERVAL '1' MINUTE) AS ws, channel, COUNT(DISTINCT bidder) AS bidders, AVG(price) AS avg_price
+         FROM bids GROUP BY TUMBLE(date_time, INTERVAL '1' MINUTE), channel HAVING COUNT(*) > 2`,
+      ),
+    ).toMatchInlineSnapshot(`
+      "Project: window_start AS ws, channel, COUNT(DISTINCT bidder) AS bidders, AVG(price) AS avg_price  → (ws TIMESTAMP*, channel VARCHAR, bidders BIGINT, avg_price DOUBLE) changelog
+        Filter: (COUNT(*) > 2)  → (window_start TIMESTAMP*, window_end TIMESTAMP*, window_time TIMESTAMP*, channel VARCHAR, COUNT(DISTINCT bidder) BIGINT, AVG(price) DOUBLE, COUNT(*) BIGINT) changelog
+          WindowAggregate: TUMBLE(date_time, size=1m) keys=[channel] aggs=[COUNT(DISTINCT bidder), AVG(price), COUNT(*)] emit=CHANGES  → (window_start TIMESTAMP*, window_end TIMESTAMP*, window_time TIMESTAMP*, channel VARCHAR, COUNT(DISTINCT bidder) BIGINT, AVG(price) DOUBLE, COUNT(*) BIGINT) changelog
+            Project: channel, bidder, price, date_time  → (channel VARCHAR, bidder BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+              Scan: bids watermark=date_time - 4s  → (bidder BIGINT, price DOUBLE, channel VARCHAR, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('a filter on a group key goes below the aggregate; a filter on an aggregate stays above', () => {
+    expect(
+      planText(`SELECT * FROM (SELECT auction, COUNT(*) AS c FROM bids GROUP BY auction) WHERE c > 10 AND auction > 5`),
+    ).toMatchInlineSnapshot(`
+      "Project: auction, COUNT(*) AS c  → (auction BIGINT, c BIGINT) changelog
+        Filter: (COUNT(*) > 10)  → (auction BIGINT, COUNT(*) BIGINT) changelog
+          Aggregate: keys=[auction] aggs=[COUNT(*)]  → (auction BIGINT, COUNT(*) BIGINT) changelog
+            Project: auction  → (auction BIGINT) append-only
+              Filter: (auction > 5)  → (auction BIGINT, date_time TIMESTAMP*) append-only
+                Scan: bids watermark=date_time - 4s  → (auction BIGINT, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('CTE over CUMULATE with an offset', () => {
+    expect(
+      planText(
+        `WITH t AS (SELECT window_start AS ws, auction, MAX(price) AS m
+           FROM CUMULATE(bids, date_time, INTERVAL '10' SECOND, INTERVAL '1' MINUTE, INTERVAL '5' SECOND)
+           GROUP BY window_start, window_end, auction)
+         SELECT ws, m FROM t WHERE m > 100`,
+      ),
+    ).toMatchInlineSnapshot(`
+      "Project: window_start AS ws, MAX(price) AS m  → (ws TIMESTAMP*, m DOUBLE) changelog
+        Filter: (MAX(price) > 100)  → (window_start TIMESTAMP*, window_end TIMESTAMP*, window_time TIMESTAMP*, auction BIGINT, MAX(price) DOUBLE) changelog
+          WindowAggregate: CUMULATE(date_time, step=10s, size=1m, offset=5s) keys=[auction] aggs=[MAX(price)] emit=CHANGES  → (window_start TIMESTAMP*, window_end TIMESTAMP*, window_time TIMESTAMP*, auction BIGINT, MAX(price) DOUBLE) changelog
+            Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('UNION ALL, and an inner join whose filters go to each side', () => {
+    expect(planText(`SELECT id, amount FROM orders UNION ALL SELECT CAST(auction AS INT), price FROM bids`)).toMatchInlineSnapshot(`
+      "UnionAll: 2 inputs  → (id INT, amount DOUBLE) append-only
+        Scan: orders  → (id INT, amount DOUBLE) append-only
+        Project: CAST(auction AS INT), price  → (CAST(auction AS INT) INT, price DOUBLE) append-only
+          Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only"
+    `);
+    expect(
+      planText(`SELECT b.auction, a.seller FROM bids b JOIN auction a ON b.auction = a.id WHERE a.category = 10 AND b.price > 5`),
+    ).toMatchInlineSnapshot(`
+      "Project: auction, seller  → (auction BIGINT, seller BIGINT) append-only
+        Join: INNER keys=[auction = id]  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*, id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
+          Filter: (price > 5)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+            Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+          Filter: (category = 10)  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
+            Scan: auction watermark=date_time - 4s  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only"
+    `);
+  });
+
+  it('both spellings of every window function give the same plan', () => {
+    const pairs: [string, string][] = [
+      [`TUMBLE(bids, date_time, INTERVAL '10' SECOND)`, `TABLE(TUMBLE(TABLE bids, DESCRIPTOR(date_time), INTERVAL '10' SECONDS))`],
+      [
+        `HOP(bids, date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND, INTERVAL '1' SECOND)`,
+        `TABLE(HOP(TABLE bids, DESCRIPTOR(date_time), INTERVAL '2 seconds', INTERVAL '10000' MILLISECONDS, INTERVAL '1' SECOND))`,
+      ],
+      [
+        `CUMULATE(bids, date_time, INTERVAL '1' MINUTE, INTERVAL '1' HOUR)`,
+        `TABLE(CUMULATE(TABLE bids, DESCRIPTOR(date_time), INTERVAL '60' SECONDS, INTERVAL '60 minutes'))`,
+      ],
+      [
+        `SESSION(bids PARTITION BY bidder, date_time, INTERVAL '30' SECOND)`,
+        `TABLE(SESSION(TABLE bids PARTITION BY bidder, DESCRIPTOR(date_time), INTERVAL '30' SECOND))`,
+      ],
+    ];
+    for (const [a, b] of pairs) {
+      const q = (from: string) =>
+        `SELECT bidder, window_start, window_end, COUNT(*) AS n FROM ${from} GROUP BY bidder, window_start, window_end`;
+      expect(planText(q(a))).toBe(planText(q(b)));
+      expect(planText(q(a))).toContain('WindowAggregate');
+    }
+  });
+
+  it('a query over materialized views only is a pull query for DuckDB', () => {
+    expect(bind(`SELECT auction, n FROM totals WHERE n > 1 ORDER BY n DESC`)).toEqual({
+      kind: 'PullQuery',
+      sql: 'SELECT auction, n FROM totals WHERE n > 1 ORDER BY n DESC',
+    });
+    expect(bind(`SELECT count(*) FROM sluice_late_events`).kind).toBe('PullQuery');
+    expect(bind(`SELECT * FROM totals t JOIN bids b ON t.auction = b.auction`).kind).toBe('StreamQuery');
+  });
+
+  it('marks changelogs, keys and time attributes', () => {
+    const agg = bind(`SELECT auction, COUNT(*) AS n FROM bids GROUP BY auction`);
+    expect(agg.kind === 'StreamQuery' && [agg.plan.appendOnly, agg.plan.uniqueKey]).toEqual([false, [0]]);
+    const w = bind(
+      `SELECT window_start, auction, COUNT(*) AS n FROM TUMBLE(bids, date_time, INTERVAL '1' SECOND) GROUP BY window_start, window_end, auction EMIT ON WINDOW CLOSE`,
+    );
+    expect(w.kind === 'StreamQuery' && [w.plan.appendOnly, w.plan.schema[0]!.timeAttr]).toEqual([true, true]);
+    const f = bind(`SELECT auction FROM bids WHERE price > 1`);
+    expect(f.kind === 'StreamQuery' && f.plan.appendOnly).toBe(true);
+  });
+});

@@ -15,6 +15,7 @@ export {
   type ResultColumn,
   type InsertResult,
   type Subscription,
+  type LiveQuery,
   type SubscribeOptions,
   type Metrics,
   type Progress,

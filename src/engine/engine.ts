@@ -88,6 +88,12 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
+/** A running continuous query (see Engine.live). */
+export interface LiveQuery {
+  readonly columns: readonly ResultColumn[];
+  stop(): Promise<void>;
+}
+
 export interface SubscribeOptions {
   /** Deliver the view's current contents first, as +I changes (default true). */
   readonly snapshot?: boolean;
@@ -135,6 +141,8 @@ export class Engine {
   private readonly system: SystemTables;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly liveQueries = new Set<Pipeline>();
+  private pumping = false;
 
   private constructor(private readonly db: Database) {
     this.system = new SystemTables(db);
@@ -258,6 +266,80 @@ export class Engine {
     });
   }
 
+  /**
+   * A continuous query: a streaming SELECT over sources, or `SUBSCRIBE view`. The listener
+   * gets the changes of its result as they happen (everything so far first); meanwhile the
+   * engine reads connector sources in the background (unbounded ones without end) until
+   * every live query has stopped.
+   */
+  live(sql: string, listener: (changes: Change[]) => void): Promise<LiveQuery> {
+    return this.serial(async () => {
+      if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'live takes SQL text');
+      let statement: Statement;
+      try {
+        statement = parseStatement(sql);
+      } catch (e) {
+        throw toSluiceError(e).withSql(sql);
+      }
+      let plan: LogicalPlan;
+      let unsubscribe: () => void = () => undefined;
+      try {
+        const bound = bindStatement({ statement, text: sql, sql, baseDir: process.cwd() }, this.catalog);
+        if (bound.kind === 'Subscribe') {
+          const rt = this.viewRuntime(bound.view);
+          plan = viewScanNode(rt.def.name, rt.def, rt.def.schema.map((_, i) => i));
+        } else if (bound.kind === 'StreamQuery') {
+          plan = bound.plan;
+        } else {
+          throw new SluiceError('BIND', 'a live query is a SELECT over sources or SUBSCRIBE view (a query over views only is a pull query)');
+        }
+      } catch (e) {
+        throw toSluiceError(e).withSql(sql);
+      }
+      const schema = plan.schema;
+      const pipeline = this.newPipeline(
+        plan,
+        { push: (b) => listener(batchChanges(b, schema)), watermark: () => undefined },
+        'live',
+      );
+      await this.attach(pipeline);
+      this.liveQueries.add(pipeline);
+      unsubscribe = () => {
+        this.liveQueries.delete(pipeline);
+        this.detach(pipeline);
+      };
+      this.startPump();
+      return {
+        columns: columnsOfSchema(schema),
+        stop: () => this.serial(async () => unsubscribe()),
+      };
+    });
+  }
+
+  /** Reads connector sources and applies idle timeouts in the background while live queries run. */
+  private startPump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    const batchSize = () => this.settings.number('batch_size');
+    const loop = async (): Promise<void> => {
+      while (!this.closed && this.liveQueries.size > 0) {
+        const worked = await this.serial(async () => {
+          const now = Date.now();
+          let any = false;
+          for (const s of this.sources.values()) {
+            s.tick(now);
+            if (s.isConnector && !s.ended && s.inputs.size > 0) any = (await s.step(batchSize())) || any;
+          }
+          return any;
+        }).catch(() => false);
+        // Yield to other calls; idle a little when there was nothing to read.
+        await new Promise((r) => setTimeout(r, worked ? 0 : 50));
+      }
+      this.pumping = false;
+    };
+    void loop();
+  }
+
   /** Calls `listener` with every change of a materialized view (its current contents first). */
   subscribe(view: string, listener: (change: Change) => void, options: SubscribeOptions = {}): Subscription {
     let active = true;
@@ -330,6 +412,8 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.serial(async () => {
+      for (const p of this.liveQueries) this.detach(p);
+      this.liveQueries.clear();
       await this.flushAll();
       for (const s of this.sinks.values()) await s.writer.close();
       for (const s of this.sources.values()) await s.close();

@@ -107,4 +107,32 @@ describe('Engine API (SPEC 1.2)', () => {
     // The engine is still usable after errors.
     expect(await engine.execute('SELECT 1 + 1 AS two')).toMatchObject([{ rows: [{ two: 2 }] }]);
   });
+
+  it('live queries deliver every change as it happens until stopped', async () => {
+    engine = await Engine.open();
+    await engine.execute(SOURCE);
+    await engine.execute(`CREATE MATERIALIZED VIEW totals AS SELECT auction, COUNT(*) AS n FROM bids GROUP BY auction`);
+    await engine.insert('bids', [{ auction: 1, price: 5, ts: t(1) }]);
+    const rows: Change[] = [];
+    const seen: Change[] = [];
+    const q = await engine.live('SELECT auction, price FROM bids WHERE price > 4', (cs) => rows.push(...cs));
+    const sub = await engine.live('SUBSCRIBE totals', (cs) => seen.push(...cs));
+    expect(q.columns.map((c) => c.name)).toEqual(['auction', 'price']);
+    await engine.insert('bids', [{ auction: 1, price: 9, ts: t(2) }, { auction: 2, price: 1, ts: t(2) }]);
+    await q.stop();
+    await engine.insert('bids', [{ auction: 3, price: 9, ts: t(3) }]);
+    await sub.stop();
+    expect(rows).toEqual([
+      { op: '+I', row: { auction: 1, price: 5 } },
+      { op: '+I', row: { auction: 1, price: 9 } },
+    ]);
+    expect(seen).toEqual([
+      { op: '+I', row: { auction: 1, n: 1 } },
+      { op: '-U', row: { auction: 1, n: 1 } },
+      { op: '+U', row: { auction: 1, n: 2 } },
+      { op: '+I', row: { auction: 2, n: 1 } },
+      { op: '+I', row: { auction: 3, n: 1 } },
+    ]);
+    await expect(engine.live('SELECT * FROM totals', () => undefined)).rejects.toMatchObject({ code: 'BIND' });
+  });
 });

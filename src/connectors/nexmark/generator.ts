@@ -20,8 +20,9 @@
  * - `extra` lengths are drawn per row from a fixed range per table (see pools.ts), and the
  *   urls' random path parts are fixed per seed;
  * - a bid's channel (and so its url) is drawn per bid row from a seeded sequence that
- *   repeats every CHANNEL_PERIOD (131,072) bids, so that the channel, url and extra columns
- *   of a batch are windows of precomputed bytes rather than copies (see RowStream).
+ *   repeats every CHANNEL_PERIOD (131,072) bids, and an auction's item name and description
+ *   from one that repeats every 8,192 auctions, so that these columns (and `extra`) of a
+ *   batch are windows of precomputed bytes rather than copies (see RowStream in pools.ts).
  *
  * Column by column: each column is a tight loop over the batch's event numbers filling a
  * Float64Array, a window of a precomputed byte stream, or pooled UTF-8 bytes copied into
@@ -122,8 +123,6 @@ const K_PERSON_CARD = 13;
 const K_PERSON_CARD2 = 14;
 const K_PERSON_CITY = 15;
 const K_PERSON_STATE = 16;
-const K_AUCTION_NAME = 20;
-const K_AUCTION_DESC = 21;
 const K_AUCTION_INITIAL = 22;
 const K_AUCTION_RESERVE = 23;
 const K_AUCTION_EXPIRES = 24;
@@ -230,24 +229,6 @@ function trimmedWindow(out: Uint8Array, p: number, words: Uint8Array, s: number,
   while (e > s && words[e - 1] === 32) e--;
   while (s < e) out[p++] = words[s++]!;
   return p;
-}
-
-/** A column of random words: length 3 + uniform[0, spread), trimmed, as the reference's nextString. */
-function randomText(c: Ctx, k: number, spread: number): Data {
-  const key = streamKey(c.seed, k);
-  const words = c.pools.words;
-  const room = words.length - (3 + spread);
-  const n = c.length;
-  const offsets = new Int32Array(n + 1);
-  const out = new Uint8Array(n * (2 + spread));
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    const h = hash32(c.events[i]!, key);
-    const len = 3 + Math.floor((h & 0xffff) * (spread / 65536));
-    p = trimmedWindow(out, p, words, (h >>> 16) % room, len);
-    offsets[i + 1] = p;
-  }
-  return utf8Data(offsets, out.subarray(0, p), n);
 }
 
 type Filler = (c: Ctx) => Data;
@@ -403,10 +384,12 @@ const AUCTION: Readonly<Record<string, Filler>> = {
     return f64Data(out);
   },
   item_name(c) {
-    return randomText(c, K_AUCTION_NAME, 17);
+    const w = streamWindow(c.pools.itemNames, c.row0, c.length);
+    return utf8Data(w.offsets, w.bytes, c.length);
   },
   description(c) {
-    return randomText(c, K_AUCTION_DESC, 97);
+    const w = streamWindow(c.pools.descriptions, c.row0, c.length);
+    return utf8Data(w.offsets, w.bytes, c.length);
   },
   initial_bid(c) {
     const key = streamKey(c.seed, K_AUCTION_INITIAL);

@@ -62,6 +62,8 @@ const STREAM_MARGIN = 2 << 20;
 export const EXTRA_PERIOD = 4096;
 /** Bids repeat their channel choice with this period (in bid rows). */
 export const CHANNEL_PERIOD = 1 << 17;
+/** Auctions repeat their item names and descriptions with this period (in auction rows). */
+export const AUCTION_TEXT_PERIOD = 1 << 13;
 
 /**
  * A string column laid out in advance: row j's value is `bytes[start(j), start(j) + len[j %
@@ -100,6 +102,9 @@ export interface NexmarkPools {
   readonly channelChoice: Int32Array;
   readonly channelStream: RowStream;
   readonly urlStream: RowStream;
+  /** Auction item names (reference nextString(20)) and descriptions (nextString(100)). */
+  readonly itemNames: RowStream;
+  readonly descriptions: RowStream;
 }
 
 const K_POOL = 1000;
@@ -163,6 +168,24 @@ function choiceStream(pool: StringPool, choice: Int32Array): RowStream {
   return { bytes, bytePeriod: periodSum, len, prefix, periodSum, shift: 0 };
 }
 
+/**
+ * `period` random strings as the reference's nextString(maxLength): 3 + uniform[0,
+ * maxLength - 3) characters of `words` (letters, one space in 13), trimmed.
+ */
+function textStream(words: Uint8Array, seed: number, k: number, maxLength: number, period: number): RowStream {
+  const key = streamKey(seed, k);
+  const parts: string[] = [];
+  const room = words.length - maxLength;
+  for (let i = 0; i < period; i++) {
+    const h = hash32(i, key);
+    const len = 3 + Math.floor((h & 0xffff) * ((maxLength - 3) / 65536));
+    const s = (h >>> 16) % room;
+    parts.push(String.fromCharCode(...words.subarray(s, s + len)).trim());
+  }
+  const pool = makePool(parts);
+  return choiceStream(pool, Int32Array.from(parts.keys()));
+}
+
 function buildPools(seed: number): NexmarkPools {
   const names: string[] = [];
   for (const f of FIRST_NAMES) for (const l of LAST_NAMES) names.push(`${f} ${l}`);
@@ -205,6 +228,8 @@ function buildPools(seed: number): NexmarkPools {
     channelChoice,
     channelStream: choiceStream(channelPool, channelChoice),
     urlStream: choiceStream(urlPool, channelChoice),
+    itemNames: textStream(words, seed, K_POOL + 8, 20, AUCTION_TEXT_PERIOD),
+    descriptions: textStream(words, seed, K_POOL + 9, 100, AUCTION_TEXT_PERIOD),
   };
 }
 

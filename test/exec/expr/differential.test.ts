@@ -313,7 +313,7 @@ describe('compiled expressions vs DuckDB', () => {
           }
         },
       ),
-      { numRuns: 80 },
+      { numRuns: 12 },
     );
   });
 });

@@ -92,6 +92,8 @@ export interface Subscription {
 export interface LiveQuery {
   readonly columns: readonly ResultColumn[];
   stop(): Promise<void>;
+  /** The query's output watermark (null before the first; 'end of input' when every input ended) and state size. */
+  status(): { watermark: Date | 'end of input' | null; stateSize: number };
 }
 
 export interface SubscribeOptions {
@@ -297,9 +299,10 @@ export class Engine {
         throw toSluiceError(e).withSql(sql);
       }
       const schema = plan.schema;
+      let watermark = -Infinity;
       const pipeline = this.newPipeline(
         plan,
-        { push: (b) => listener(batchChanges(b, schema)), watermark: () => undefined },
+        { push: (b) => listener(batchChanges(b, schema)), watermark: (w) => (watermark = w) },
         'live',
       );
       await this.attach(pipeline);
@@ -312,6 +315,10 @@ export class Engine {
       return {
         columns: columnsOfSchema(schema),
         stop: () => this.serial(async () => unsubscribe()),
+        status: () => ({
+          watermark: Number.isFinite(watermark) ? new Date(watermark) : watermark > 0 ? 'end of input' : null,
+          stateSize: pipeline.stateSize(),
+        }),
       };
     });
   }

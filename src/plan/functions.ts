@@ -74,7 +74,7 @@ export function canCast(from: SqlType, to: SqlType): boolean {
 export function extractResultType(field: string): SqlType | undefined {
   const f = field.toLowerCase();
   if (!(f in EXTRACT_FIELDS)) return undefined;
-  return f === 'epoch' || f === 'second' ? 'DOUBLE' : 'BIGINT';
+  return f === 'epoch' ? 'DOUBLE' : 'BIGINT';
 }
 
 const OP_SYMBOL: Partial<Record<ScalarFn, string>> = {
@@ -718,7 +718,7 @@ const EXTRACT_FIELDS: Record<string, FieldFn> = {
   },
   hour: (ms) => Math.floor(floorMod(ms, MS_PER_DAY) / MS_PER_HOUR),
   minute: (ms) => Math.floor(floorMod(ms, MS_PER_HOUR) / MS_PER_MINUTE),
-  second: (ms) => floorMod(ms, MS_PER_MINUTE) / 1000,
+  second: (ms) => Math.floor(floorMod(ms, MS_PER_MINUTE) / 1000),
   millisecond: (ms) => floorMod(ms, MS_PER_MINUTE),
   epoch: (ms) => ms / 1000,
 };
@@ -879,15 +879,24 @@ function parseDoubleText(text: string): number | null {
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
-/** A number as an INT value (rounded half away from zero), or null when out of range or not finite. */
+/** Rounds half to even (banker's rounding), as DuckDB's casts from DOUBLE to integers do. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** A number as an INT value (rounded half to even, as DuckDB casts), or null when out of range or not finite. */
 export function toInt32(x: number): number | null {
-  const r = roundHalfAway(x) + 0;
+  const r = roundHalfEven(x) + 0;
   return r >= INT32_MIN && r <= INT32_MAX ? r : null;
 }
 
-/** A number as a BIGINT value (rounded half away from zero), or null when not finite or beyond ±2^63. */
+/** A number as a BIGINT value (rounded half to even), or null when not finite or beyond ±2^63. */
 export function toBigint(x: number): number | null {
-  const r = roundHalfAway(x) + 0;
+  const r = roundHalfEven(x) + 0;
   return Number.isFinite(r) && Math.abs(r) < 9.223372036854776e18 ? r : null;
 }
 

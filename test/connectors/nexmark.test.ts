@@ -105,6 +105,12 @@ describe('nexmark generator', () => {
     }
   });
 
+  it('gives the same rows when a batch is too large for the precomputed string windows', () => {
+    expect(generate('bid', { events: EVENTS }, 60_000)).toEqual(full.bid);
+    const auctions = generate('auction', { events: 400_000 }, 1000, ['id', 'description', 'extra']);
+    expect(generate('auction', { events: 400_000 }, 30_000, ['id', 'description', 'extra'])).toEqual(auctions);
+  });
+
   it('generates a column subset equal to projecting the full rows', () => {
     const sub = generate('bid', { events: 5000 }, 8192, ['price', 'date_time', 'auction']);
     const all = objects('bid', generate('bid', { events: 5000 }));

@@ -57,7 +57,7 @@ export const EXTRA_RANGE = {
 export const LETTERS_PERIOD = 1 << 20;
 /** Room past one period of a stream, so a batch's window of up to this many bytes is contiguous. */
 const LETTERS_MARGIN = 4 << 20;
-const STREAM_MARGIN = 2 << 20;
+const STREAM_MARGIN = 1 << 20;
 /** Length of the table of `extra` lengths (they repeat with this period). */
 export const EXTRA_PERIOD = 4096;
 /** Bids repeat their channel choice with this period (in bid rows). */

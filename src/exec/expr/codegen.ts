@@ -286,7 +286,8 @@ export class ExprGen {
       const t = this.temp('0');
       if (from === 'DOUBLE') {
         const a = this.simple(x.v);
-        this.emit(`${t} = (${a} < 0 ? -Math.round(-${a}) : Math.round(${a})) + 0;`);
+        // Half to even, as DuckDB casts (2.5 -> 2, 3.5 -> 4).
+        this.emit(`${t} = ${a} - Math.floor(${a}) === 0.5 ? 2 * Math.round(${a} / 2) + 0 : Math.round(${a}) + 0;`);
       } else this.emit(`${t} = ${x.v};`);
       // Same bounds as castValue: INT's range, and ±2^63 for BIGINT (which also drops NaN and ±inf).
       const range =

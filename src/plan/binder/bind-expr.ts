@@ -6,7 +6,7 @@ import type { Expr, FuncCall, Span, TypeName } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import { isNumeric, type SqlType } from '../../types.js';
 import { call, lit, type BoundExpr, type ScalarFn } from '../expr.js';
-import { commonType, parseDate, parseTimestamp, resolveFunction } from '../functions.js';
+import { commonType, extractResultType, parseDate, parseTimestamp, resolveFunction } from '../functions.js';
 import type { Scope } from './scope.js';
 import { closest } from './suggest.js';
 
@@ -240,8 +240,11 @@ export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
       return bindCase(e, b);
     case 'Cast':
       return coerceExplicit(bindExpr(e.expr, b), mapTypeName(e.type), e.span);
-    case 'Extract':
-      return resolveCall('EXTRACT', [lit(e.field, 'VARCHAR'), bindExpr(e.expr, b)], e.span);
+    case 'Extract': {
+      const c = resolveCall('EXTRACT', [lit(e.field, 'VARCHAR'), bindExpr(e.expr, b)], e.span);
+      const t = extractResultType(e.field);
+      return t && c.kind === 'Call' ? { ...c, type: t } : c;
+    }
     case 'FuncCall':
       return bindFuncCall(e, b);
   }

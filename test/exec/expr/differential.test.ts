@@ -3,7 +3,7 @@
  * expressions written once as DuckDB SQL and once as a BoundExpr; the compiled result must
  * equal DuckDB's, the row-at-a-time interpreter (evalScalar/castValue), and itself when the
  * batch is cut into random slices. Where sluice differs from DuckDB by design (x / 0, DOUBLE
- * to integer rounding, SECOND's fraction, casts of bad text) the SQL spells out sluice's
+ * casts of bad text) the SQL spells out sluice's
  * semantics (NULLIF, round, TRY_CAST) and compile.test.ts checks the difference directly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,8 +108,8 @@ const CASES: readonly (readonly [string, BoundExpr])[] = [
   // casts
   ['CAST(i AS VARCHAR)', cast(i, 'VARCHAR')],
   ['CAST(b AS DOUBLE)', cast(b, 'DOUBLE')],
-  ['CAST(round(d) AS BIGINT)', cast(d, 'BIGINT')],
-  ['TRY_CAST(round(d) AS INT)', cast(d, 'INT')],
+  ['CAST(d AS BIGINT)', cast(d, 'BIGINT')],
+  ['TRY_CAST(d AS INT)', cast(d, 'INT')],
   ['TRY_CAST(b AS INT)', cast(b, 'INT')],
   ['CAST(f AS INT)', cast(f, 'INT')],
   ['CAST(i AS BOOLEAN)', cast(i, 'BOOLEAN')],
@@ -149,7 +149,7 @@ const CASES: readonly (readonly [string, BoundExpr])[] = [
   ...['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'millisecond', 'epoch', 'isodow'].map(
     (field) => [`extract(${field} FROM t)`, fn('EXTRACT', L(field), t)] as const,
   ),
-  ['extract(millisecond FROM t) / 1000', fn('EXTRACT', L('second'), t)],
+  ['extract(second FROM t)', fn('EXTRACT', L('second'), t)],
   ['extract(year FROM CAST(t AS DATE))', fn('EXTRACT', L('year'), cast(t, 'DATE'))],
   ...['millisecond', 'second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'].map(
     (unit) => [`date_trunc('${unit}', t)`, fn('DATE_TRUNC', L(unit), t)] as const,

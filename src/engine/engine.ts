@@ -6,7 +6,8 @@
  * Every public method runs under one queue, so calls never interleave: an `insert` resolves
  * after its events are reflected in every view that reads the source (read-your-writes).
  */
-import { dirname } from 'node:path';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { RecordBatch, Table } from 'apache-arrow';
 import { parse, parseStatement } from '../../grammar/index.js';
 import type { CreateView, Statement } from '../../grammar/ast.js';
@@ -28,6 +29,9 @@ import { scanNode, viewScanNode } from '../plan/node-builders.js';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import { Database, type QueryResult } from '../state/database.js';
 import { SystemTables } from '../state/system-tables.js';
+import { CatalogStore } from '../state/catalog-store.js';
+import { CheckpointStore } from '../state/checkpoint-store.js';
+import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { Schema, SqlType } from '../types.js';
 import { ResultCollector } from './result-collector.js';
 import { arrowToBatch, rowsToBatch, toApiRow, toApiValue, type Change, type Row } from './rows.js';
@@ -146,8 +150,20 @@ export class Engine {
   private readonly liveQueries = new Set<Pipeline>();
   private pumping = false;
 
-  private constructor(private readonly db: Database) {
+  private readonly catalogStore: CatalogStore;
+  private readonly checkpoints: CheckpointStore;
+  private lastCheckpoint = Date.now();
+  private checkpointCount = 0;
+  /** Open database files in this process: DuckDB's file lock only guards other processes. */
+  private static readonly openPaths = new Set<string>();
+
+  private constructor(
+    private readonly db: Database,
+    private readonly path: string | null,
+  ) {
     this.system = new SystemTables(db);
+    this.catalogStore = new CatalogStore(db);
+    this.checkpoints = new CheckpointStore(db);
   }
 
   /**
@@ -158,10 +174,28 @@ export class Engine {
    * await engine.execute(`CREATE SOURCE clicks (page VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)`);
    */
   static async open(options: OpenOptions = {}): Promise<Engine> {
-    if (options !== null && typeof options !== 'object') throw new SluiceError('ARGUMENT', 'Engine.open takes an options object');
-    const db = await Database.open(options.path);
-    const engine = new Engine(db);
-    await engine.system.create();
+    if (options === null || typeof options !== 'object') throw new SluiceError('ARGUMENT', 'Engine.open takes an options object');
+    if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
+      throw new SluiceError('ARGUMENT', 'path must be a file name');
+    }
+    const path = options.path === undefined ? null : resolve(options.path);
+    if (path !== null) {
+      if (Engine.openPaths.has(path)) throw new SluiceError('STATE', `database '${path}' is already open in this process`);
+      await probeDatabaseFile(path);
+    }
+    const db = await Database.open(path ?? undefined);
+    const engine = new Engine(db, path);
+    try {
+      await initMetadata(db);
+      await engine.catalogStore.create();
+      await engine.checkpoints.create();
+      await engine.system.create();
+      if (path !== null) await engine.recover();
+    } catch (e) {
+      db.close();
+      throw toSluiceError(e);
+    }
+    if (path !== null) Engine.openPaths.add(path);
     return engine;
   }
 
@@ -222,7 +256,11 @@ export class Engine {
         batches = [r.batch];
         rejected = r.rejected.length;
         const offset = rt.log?.next ?? 0;
-        this.system.recordDead(r.rejected.map((x) => ({ source: def.name, offset: offset + x.index, raw: x.raw, reason: x.reason })));
+        this.system.recordDead(
+          r.rejected.map((x) => ({ source: def.name, offset: offset + x.index, raw: x.raw, reason: x.reason })),
+          true,
+        );
+        await this.system.flushInput();
       } else if (rows && typeof rows === 'object' && ('batches' in rows || 'schema' in rows)) {
         batches = arrowToBatch(rows as Table | RecordBatch, schema, defaults);
       } else {
@@ -234,6 +272,7 @@ export class Engine {
         await rt.append(b);
         inserted += b.numRows;
       }
+      await this.maybeCheckpoint();
       return { inserted, rejected };
     });
   }
@@ -337,6 +376,7 @@ export class Engine {
             s.tick(now);
             if (s.isConnector && !s.ended && s.inputs.size > 0) any = (await s.step(batchSize())) || any;
           }
+          await this.maybeCheckpoint();
           return any;
         }).catch(() => false);
         // Yield to other calls; idle a little when there was nothing to read.
@@ -411,9 +451,12 @@ export class Engine {
     return it;
   }
 
-  /** Writes view contents and system tables to DuckDB. */
+  /**
+   * Writes a checkpoint: operator state, source positions, view contents, sink positions and
+   * system tables, in one DuckDB transaction.
+   */
   checkpoint(): Promise<void> {
-    return this.serial(() => this.flushAll());
+    return this.serial(() => this.checkpointNow());
   }
 
   async close(): Promise<void> {
@@ -421,12 +464,13 @@ export class Engine {
     await this.serial(async () => {
       for (const p of this.liveQueries) this.detach(p);
       this.liveQueries.clear();
-      await this.flushAll();
+      await this.checkpointNow();
       for (const s of this.sinks.values()) await s.writer.close();
       for (const s of this.sources.values()) await s.close();
     }).catch(() => undefined);
     this.closed = true;
     this.db.close();
+    if (this.path !== null) Engine.openPaths.delete(this.path);
   }
 
   /** Names and columns of sources, views and sinks (REPL completion and dot-commands). */
@@ -520,20 +564,76 @@ export class Engine {
       const next = open.reduce((a, b) => (b.maxEventTime < a.maxEventTime ? b : a));
       const more = await next.step(batchSize);
       onProgress?.({ source: next.name, events: next.eventsRead, done: !more });
+      await this.maybeCheckpoint();
     }
   }
 
-  private async flushAll(): Promise<void> {
+  /**
+   * The checkpoint: sink output is made durable first (its position recorded), then every
+   * owner's changed state, source positions, view contents and system tables are written in
+   * one transaction; `extra` adds catalog changes to the same transaction.
+   */
+  private async checkpointNow(extra?: () => Promise<void>): Promise<void> {
+    const t0 = performance.now();
+    const sinkBytes = new Map<string, number>();
+    for (const s of this.sinks.values()) sinkBytes.set(s.def.name, await s.writer.flush());
     await this.db.transaction(async () => {
-      for (const v of this.views.values()) await v.table.flush();
+      for (const v of this.views.values()) {
+        await v.table.flush();
+        await this.checkpoints.writeState(v.def.name, v.pipeline!.checkpointDelta());
+      }
+      for (const s of this.sinks.values()) {
+        await this.checkpoints.writeState(s.def.name, s.pipeline.checkpointDelta());
+        await this.checkpoints.writeSinkPosition(s.def.name, sinkBytes.get(s.def.name)!);
+      }
       await this.system.flush();
+      await this.checkpoints.writePositions([...this.sources.values()].map((s) => s.position()));
+      if (extra) await extra();
+      await this.checkpoints.recordCheckpoint(++this.checkpointCount, performance.now() - t0);
     });
-    for (const s of this.sinks.values()) await s.writer.flush();
+    this.lastCheckpoint = Date.now();
+  }
+
+  /** Checkpoints when checkpoint_interval has passed since the last one. */
+  private async maybeCheckpoint(): Promise<void> {
+    if (Date.now() - this.lastCheckpoint >= this.settings.number('checkpoint_interval')) await this.checkpointNow();
+  }
+
+  /** Reopening: the catalog, each owner's state and each source's position as of the last checkpoint. */
+  private async recover(): Promise<void> {
+    for (const [name, value] of await this.catalogStore.settings()) this.settings.set(name, value);
+    const positions = await this.checkpoints.readPositions();
+    const sinkBytes = await this.checkpoints.readSinkPositions();
+    for (const e of await this.catalogStore.load()) {
+      if (e.kind === 'source') {
+        const def = e.source!;
+        const rt = new SourceRuntime(def, this.db, this.system);
+        await rt.log?.create(def.columns);
+        const p = positions.get(def.name);
+        if (p) rt.restorePosition(p);
+        this.sources.set(def.name, rt);
+        this.catalog.put(def);
+        continue;
+      }
+      const statement = parseStatement(e.sql);
+      const bound = bindStatement({ statement, text: e.sql, sql: e.sql, baseDir: e.baseDir }, this.catalog);
+      if (bound.kind === 'CreateView') {
+        const def: ViewDef = { ...bound.def, query: (statement as CreateView).query };
+        if (def.materialized) await this.startView(def, bound.plan, true);
+        this.catalog.put(def);
+      } else if (bound.kind === 'CreateSink') {
+        await this.startSink(bound.def, sinkBytes.get(bound.def.name));
+        this.catalog.put(bound.def);
+      }
+    }
+    // Events logged after the checkpoint reach the restored pipelines again.
+    const batchSize = this.settings.number('batch_size');
+    for (const rt of this.sources.values()) await rt.replayLog(batchSize);
   }
 
   private async pullQuery(sql: string, params: readonly unknown[]): Promise<{ columns: ResultColumn[]; rows: Row[] }> {
-    for (const v of this.views.values()) await v.table.flush();
-    await this.system.flush();
+    // View tables change only inside checkpoints, so what a pull query reads is durable.
+    await this.checkpointNow();
     const r = await this.db.queryReadOnly(sql, params.map(toDuckParamLoose) as never);
     return toApiResult(r);
   }
@@ -587,7 +687,10 @@ export class Engine {
       case 'AlterSource': {
         const rt = this.sources.get(bound.source)!;
         const def: SourceDef = { ...rt.def, columns: [...rt.def.columns, bound.column], version: bound.column.sinceVersion };
-        await rt.log?.addColumn(bound.column);
+        await this.db.transaction(async () => {
+          await rt.log?.addColumn(bound.column);
+          await this.catalogStore.updateSource(def);
+        });
         rt.def = def;
         this.catalog.put(def);
         return { statement: name, message: `added column ${bound.column.name} to ${def.name} (schema version ${def.version})` };
@@ -603,10 +706,11 @@ export class Engine {
         return { statement: name, columns: [{ name: 'plan', type: 'VARCHAR' }], rows: [`PullQuery (DuckDB):`, ...text.split('\n')].map((l) => ({ plan: l })) };
       }
       case 'Checkpoint':
-        await this.flushAll();
+        await this.checkpointNow();
         return { statement: name, message: 'checkpoint written' };
       case 'Set':
         this.settings.set(bound.name, bound.value, bound.span);
+        await this.catalogStore.putSetting(bound.name, this.settings.text(bound.name));
         return { statement: name, message: `${bound.name} = ${this.settings.text(bound.name)}` };
       case 'Rebuild':
         return { statement: name, message: await this.rebuild(bound.view) };
@@ -635,6 +739,7 @@ export class Engine {
     await rt.log?.create(def.columns);
     this.sources.set(def.name, rt);
     this.catalog.put(def);
+    await this.checkpointNow(() => this.catalogStore.put(def));
     return `${action === 'replace' ? 'replaced' : 'created'} source ${def.name}`;
   }
 
@@ -649,50 +754,90 @@ export class Engine {
       }
       await this.dropViewRuntime(def.name);
     }
-    if (def.materialized) await this.startView(def, plan);
+    if (def.materialized) await this.startView(def, plan, false);
     this.catalog.put(def);
+    // The view exists (durably) only once its state after the replay is checkpointed.
+    await this.checkpointNow(() => this.catalogStore.put(def));
     return `${action === 'replace' ? 'replaced' : 'created'} ${kind} ${def.name}`;
   }
 
-  /** Builds a view's pipeline and table, and replays its inputs from the start. */
-  private async startView(def: ViewDef, plan: LogicalPlan): Promise<void> {
+  /**
+   * Builds a view's pipeline and table. A new view replays its inputs from the start; a
+   * restored one takes its checkpointed state and follows its inputs from where they stood.
+   */
+  private async startView(def: ViewDef, plan: LogicalPlan, restore: boolean): Promise<void> {
     const rt = new ViewRuntime(def, this.db);
     const pipeline = this.newPipeline(plan, rt, def.name);
     rt.pipeline = pipeline;
-    await rt.table.create();
     this.views.set(def.name, rt);
     try {
+      if (restore && (await this.restorePipeline(def.name, pipeline))) {
+        await rt.table.ensure();
+        return;
+      }
+      await rt.table.create();
+      await this.checkpoints.dropOwner(def.name);
       await this.attach(pipeline);
     } catch (e) {
       this.detach(pipeline);
       this.views.delete(def.name);
-      await rt.table.drop();
       throw e;
     }
+  }
+
+  /** Restores a pipeline from the last checkpoint and connects its inputs without replay; false when no state was stored. */
+  private async restorePipeline(owner: string, pipeline: Pipeline): Promise<boolean> {
+    const state = await this.checkpoints.readState(owner);
+    if (state.size === 0) return false;
+    pipeline.restoreEntries(state);
+    for (const input of pipeline.inputs) {
+      if (input.kind === 'source') this.sources.get(input.source)!.inputs.add(input);
+      else if (input.kind === 'view') this.views.get(input.view)!.downstream.add(input);
+    }
+    return true;
   }
 
   private async createSink(def: SinkDef, mode: { orReplace: boolean; ifNotExists: boolean }, span: Span): Promise<string> {
     const action = this.catalog.checkCreate(def, mode, span);
     if (action === 'skip') return `sink ${def.name} already exists`;
     if (action === 'replace') await this.dropSinkRuntime(def.name);
-    const from = this.catalog.get(def.from)!;
-    let plan: LogicalPlan;
-    if (from.kind === 'source') {
+    await this.startSink(def, undefined);
+    this.catalog.put(def);
+    await this.checkpointNow(() => this.catalogStore.put(def));
+    return `${action === 'replace' ? 'replaced' : 'created'} sink ${def.name}`;
+  }
+
+  /** The plan a sink runs: its source's events, or its view's changes. */
+  private sinkPlan(def: SinkDef): LogicalPlan {
+    const from = this.catalog.get(def.from);
+    if (from?.kind === 'source') {
       const schema = sourceSchema(from);
-      plan = scanNode(from.name, schema, schema.map((_, i) => i), null);
-    } else if (from.kind === 'view' && from.materialized) {
-      plan = viewScanNode(from.name, from, from.schema.map((_, i) => i));
-    } else if (from.kind === 'view') {
-      plan = planQuery(from.query, from.sql, this.catalog);
-    } else {
-      throw new SluiceError('BIND', `a sink reads a source or a view`, { span });
+      return scanNode(from.name, schema, schema.map((_, i) => i), null);
     }
-    const writer = openSink(def.connector, { name: def.name, schema: plan.schema, appendOnly: plan.appendOnly, options: def.options, baseDir: def.baseDir });
+    if (from?.kind === 'view' && from.materialized) return viewScanNode(from.name, from, from.schema.map((_, i) => i));
+    if (from?.kind === 'view') return planQuery(from.query, from.sql, this.catalog);
+    throw new SluiceError('BIND', `sink '${def.name}' reads '${def.from}', which is not a source or a view`);
+  }
+
+  /**
+   * Starts a sink. `resumeAt` (recovery): the file position of the last checkpoint; output
+   * after it is cut away and the restored pipeline writes it again.
+   */
+  private async startSink(def: SinkDef, resumeAt: number | undefined): Promise<void> {
+    const plan = this.sinkPlan(def);
+    const writer = openSink(def.connector, {
+      name: def.name,
+      schema: plan.schema,
+      appendOnly: plan.appendOnly,
+      options: def.options,
+      baseDir: def.baseDir,
+      ...(resumeAt === undefined ? {} : { resumeAt }),
+    });
     const pipeline = this.newPipeline(plan, { push: (b) => writer.write(b), watermark: () => undefined }, def.name);
     this.sinks.set(def.name, { def, pipeline, writer });
+    if (resumeAt !== undefined && (await this.restorePipeline(def.name, pipeline))) return;
+    await this.checkpoints.dropOwner(def.name);
     await this.attach(pipeline);
-    this.catalog.put(def);
-    return `${action === 'replace' ? 'replaced' : 'created'} sink ${def.name}`;
   }
 
   private async runStreamQuery(plan: LogicalPlan, options: ExecuteOptions): Promise<Omit<StatementResult, 'statement'>> {
@@ -717,9 +862,12 @@ export class Engine {
     const e = this.catalog.get(name);
     if (!e) return `${name} does not exist`;
     this.catalog.drop(name);
-    if (e.kind === 'source') await this.dropSourceRuntime(name);
-    else if (e.kind === 'view') await this.dropViewRuntime(name);
-    else await this.dropSinkRuntime(name);
+    await this.db.transaction(async () => {
+      if (e.kind === 'source') await this.dropSourceRuntime(name);
+      else if (e.kind === 'view') await this.dropViewRuntime(name);
+      else await this.dropSinkRuntime(name);
+      await this.catalogStore.remove(name);
+    });
     return `dropped ${describeKind(e)} ${name}`;
   }
 
@@ -728,6 +876,7 @@ export class Engine {
     if (!rt) return;
     await rt.close();
     await rt.log?.drop();
+    await this.checkpoints.removePosition(name);
     this.sources.delete(name);
   }
 
@@ -736,6 +885,7 @@ export class Engine {
     if (!rt) return;
     if (rt.pipeline) this.detach(rt.pipeline);
     await rt.table.drop();
+    await this.checkpoints.dropOwner(name);
     this.views.delete(name);
   }
 
@@ -744,6 +894,7 @@ export class Engine {
     if (!s) return;
     this.detach(s.pipeline);
     await s.writer.close();
+    await this.checkpoints.dropOwner(name);
     this.sinks.delete(name);
   }
 
@@ -755,8 +906,9 @@ export class Engine {
     const plan = rt.pipeline!.plan;
     const listeners = [...rt.listeners];
     await this.dropViewRuntime(view);
-    await this.startView(rt.def, plan);
+    await this.startView(rt.def, plan, false);
     for (const l of listeners) this.views.get(view)!.listeners.add(l);
+    await this.checkpointNow();
     return `rebuilt materialized view ${view} from its sources`;
   }
 

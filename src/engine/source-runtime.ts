@@ -12,6 +12,7 @@ import type { SourceInput } from '../exec/pipeline.js';
 import { EventLog } from '../state/event-log.js';
 import type { Database } from '../state/database.js';
 import type { SystemTables } from '../state/system-tables.js';
+import type { SourcePosition } from '../state/checkpoint-store.js';
 import { parseIntervalText } from '../catalog/interval-text.js';
 import { SluiceError } from '../errors.js';
 
@@ -63,14 +64,55 @@ export class SourceRuntime {
     return wm ? this.def.columns.findIndex((c) => c.name === wm.column) : null;
   }
 
-  private openReader(): Promise<SourceReader> {
+  /** Where the shared reader resumes after a recovery (null: from the start). */
+  private resumeFrom: unknown = null;
+
+  private openReader(resumeFrom: unknown = null): Promise<SourceReader> {
     return openSourceReader(this.def.connector, {
       source: this.def.name,
       schema: sourceSchema(this.def),
       eventTimeColumn: this.wmColumn(),
       options: this.def.options,
       baseDir: this.def.baseDir,
+      ...(resumeFrom === null ? {} : { resumeFrom }),
     });
+  }
+
+  /** The source's progress for a checkpoint: every live input has seen exactly this much. */
+  position(): SourcePosition {
+    const num = (x: number) => (Number.isFinite(x) ? x : null);
+    return {
+      source: this.name,
+      position: this.log ? this.log.next : (this.reader?.position() ?? this.resumeFrom),
+      lastOffset: this.lastOffset,
+      ended: this.ended,
+      manualWatermark: num(this.manualWatermark),
+      maxEventTime: num(this.maxEventTime),
+      eventsRead: this.eventsRead,
+    };
+  }
+
+  /** Takes back the progress of a checkpoint (before any input is attached). */
+  restorePosition(p: SourcePosition): void {
+    this.lastOffset = p.lastOffset;
+    this.ended = p.ended;
+    this.manualWatermark = p.manualWatermark ?? -Infinity;
+    this.maxEventTime = p.maxEventTime ?? -Infinity;
+    this.eventsRead = p.eventsRead;
+    if (this.log) this.replayFrom = p.position as number;
+    else this.resumeFrom = p.position;
+  }
+
+  /** Event log offset from which the live inputs still need events after a recovery. */
+  private replayFrom = 0;
+
+  /** After a recovery: delivers the logged events the checkpoint had not covered. */
+  async replayLog(batchSize: number): Promise<void> {
+    if (!this.log || this.replayFrom >= this.log.next) return;
+    for await (const { batch, offsets } of this.log.read(this.def.columns, this.replayFrom, this.log.next, batchSize)) {
+      this.deliver(this.inputs, batch, offsets);
+    }
+    this.replayFrom = this.log.next;
   }
 
   /** Validates the connector by opening (and closing) a reader, so a bad path fails at CREATE. */
@@ -96,7 +138,7 @@ export class SourceRuntime {
         this.deliver(inputs, batch, offsets);
       }
     } else if (this.lastOffset >= 0) {
-      const r = await this.openReader();
+      const r = await this.openReader(null);
       try {
         for (let b = await r.next(batchSize); b !== null; b = await r.next(batchSize)) {
           const offs = b.offsets;
@@ -118,7 +160,7 @@ export class SourceRuntime {
   /** Reads the next batch of the shared reader into the live inputs; false at the end. */
   async step(batchSize: number): Promise<boolean> {
     if (this.log || this.ended) return false;
-    this.reader ??= await this.openReader();
+    this.reader ??= await this.openReader(this.resumeFrom);
     const b = await this.reader.next(batchSize);
     if (b === null) {
       this.finish();

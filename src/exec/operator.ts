@@ -31,6 +31,16 @@ export interface LateRecord {
 /** Plain, JSON-serializable operator state. */
 export type OperatorSnapshot = unknown;
 
+/**
+ * The state an operator changed since its last checkpoint, as keyed entries, so a
+ * checkpoint writes only what changed. `full`: the entries replace every stored entry.
+ */
+export interface StateDelta {
+  readonly full: boolean;
+  readonly puts: readonly (readonly [key: string, value: unknown])[];
+  readonly deletes: readonly string[];
+}
+
 export interface Operator {
   /** Takes a batch on input `input` (0 for single-input operators). */
   process(batch: ChangeBatch, input: number): void;
@@ -39,6 +49,13 @@ export interface Operator {
   /** The state as plain data (null for stateless operators). */
   snapshot(): OperatorSnapshot;
   restore(state: OperatorSnapshot): void;
+  /**
+   * Optional incremental form of snapshot(): entries changed since the last call. Without
+   * it a checkpoint stores the whole snapshot as one entry.
+   */
+  checkpointDelta?(): StateDelta;
+  /** Restores from the entries checkpointDelta wrote (required with checkpointDelta). */
+  restoreEntries?(entries: ReadonlyMap<string, unknown>): void;
   /** Entries held in state (groups, windows, rows), for status lines and tests. */
   stateSize(): number;
   close(): void;

@@ -9,7 +9,7 @@ import type { LogicalPlan, ScanNode, ValuesNode, ViewScanNode } from '../plan/lo
 import type { Value } from '../types.js';
 import { arrowSchema, columnsOf, makeRecordBatch, type ChangeBatch } from './batch.js';
 import { compileExpr } from './expr/compile.js';
-import type { Emitter, Operator, OperatorContext } from './operator.js';
+import type { Emitter, Operator, OperatorContext, StateDelta } from './operator.js';
 import { FilterOperator } from './operators/filter.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
@@ -202,6 +202,32 @@ export class Pipeline {
       if (input.kind === 'source') out[`input.${i}`] = input.tracker.save();
     });
     return out;
+  }
+
+  /** What changed since the last checkpoint, per operator id (inputs as `input.N`). */
+  checkpointDelta(): Map<string, StateDelta> {
+    const out = new Map<string, StateDelta>();
+    for (const { id, op } of this.operators) {
+      out.set(id, op.checkpointDelta ? op.checkpointDelta() : { full: true, puts: [['', op.snapshot()]], deletes: [] });
+    }
+    this.inputs.forEach((input, i) => {
+      if (input.kind === 'source') out.set(`input.${i}`, { full: true, puts: [['', input.tracker.save()]], deletes: [] });
+    });
+    return out;
+  }
+
+  /** Restores from stored entries: operator id → key → value. */
+  restoreEntries(state: ReadonlyMap<string, ReadonlyMap<string, unknown>>): void {
+    for (const { id, op } of this.operators) {
+      const entries = state.get(id);
+      if (!entries) continue;
+      if (op.restoreEntries) op.restoreEntries(entries);
+      else if (entries.get('') !== undefined && entries.get('') !== null) op.restore(entries.get(''));
+    }
+    this.inputs.forEach((input, i) => {
+      const s = state.get(`input.${i}`)?.get('');
+      if (input.kind === 'source' && s) input.tracker.load(s as never);
+    });
   }
 
   restore(state: Record<string, unknown>): void {

@@ -10,6 +10,8 @@ import type { Database } from './database.js';
 export class SystemTables {
   private late: (LateRecord & { view: string; at: number })[] = [];
   private dead: (DeadLetter & { at: number })[] = [];
+  /** Dead letters of API inserts: not in any log, so written at once (replay cannot recreate them). */
+  private inputDead: (DeadLetter & { at: number })[] = [];
   /** Totals since the engine opened (metrics). */
   lateCount = 0;
   deadCount = 0;
@@ -31,10 +33,21 @@ export class SystemTables {
     this.lateCount += records.length;
   }
 
-  recordDead(letters: readonly DeadLetter[]): void {
+  /**
+   * Records events that could not be read. `fromInput`: they came through the API and will
+   * not come again on replay, so {@link flushInput} writes them right away; dead letters of a
+   * connector are derived by reading and are written with checkpoints.
+   */
+  recordDead(letters: readonly DeadLetter[], fromInput = false): void {
     const at = Date.now();
-    for (const d of letters) this.dead.push({ ...d, at });
+    for (const d of letters) (fromInput ? this.inputDead : this.dead).push({ ...d, at });
     this.deadCount += letters.length;
+  }
+
+  async flushInput(): Promise<void> {
+    const rows = this.inputDead;
+    this.inputDead = [];
+    await this.writeDead(rows);
   }
 
   async flush(): Promise<void> {
@@ -66,9 +79,14 @@ export class SystemTables {
         rows.length,
       );
     }
-    if (this.dead.length > 0) {
-      const rows = this.dead;
-      this.dead = [];
+    await this.flushInput();
+    const rows = this.dead;
+    this.dead = [];
+    await this.writeDead(rows);
+  }
+
+  private async writeDead(rows: (DeadLetter & { at: number })[]): Promise<void> {
+    if (rows.length > 0) {
       const b = (t: ConstructorParameters<typeof ColumnBuilder>[0]) => new ColumnBuilder(t, rows.length);
       const [src, off, raw, reason, at] = [b('VARCHAR'), b('BIGINT'), b('VARCHAR'), b('VARCHAR'), b('TIMESTAMP')];
       for (const r of rows) {

@@ -30,9 +30,18 @@ export class ViewTable {
     this.table = quoteIdent(name);
   }
 
+  /** Creates the table empty (a new view, or a rebuild). */
   async create(): Promise<void> {
-    const cols = this.schema.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ');
-    await this.db.run(`CREATE OR REPLACE TABLE ${this.table} (${cols})`);
+    await this.db.run(`CREATE OR REPLACE TABLE ${this.table} (${this.columnsDdl()})`);
+  }
+
+  /** Keeps the table as a checkpoint left it (recovery), creating it if missing. */
+  async ensure(): Promise<void> {
+    await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.table} (${this.columnsDdl()})`);
+  }
+
+  private columnsDdl(): string {
+    return this.schema.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ');
   }
 
   async drop(): Promise<void> {

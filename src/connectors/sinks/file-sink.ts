@@ -3,7 +3,7 @@
  * change). Timestamps are written as ISO-8601 UTC with milliseconds. Output is buffered and
  * written with appends; the file is created (truncated) when the sink is created.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
@@ -27,6 +27,8 @@ function csvField(v: Value, t: SqlType): string {
 export class FileSink implements SinkWriter {
   private fd: number;
   private buffer: string[] = [];
+  /** Bytes in the file so far (flushed). */
+  private bytes = 0;
   private readonly format: 'jsonl' | 'csv';
   private readonly schema: Schema;
   readonly path: string;
@@ -48,12 +50,16 @@ export class FileSink implements SinkWriter {
     this.format = format;
     this.schema = init.schema;
     this.path = resolve(init.baseDir, path);
+    const resume = init.resumeAt;
     try {
-      this.fd = openSync(this.path, 'w');
+      // On recovery, output after the last checkpoint is cut away: it is written again by replay.
+      this.fd = openSync(this.path, resume !== undefined && existsSync(this.path) ? 'r+' : 'w');
+      if (resume !== undefined) ftruncateSync(this.fd, resume);
     } catch (e) {
       throw new SluiceError('CONNECTOR', `sink '${init.name}': cannot write '${this.path}': ${(e as Error).message}`);
     }
-    if (this.format === 'csv') {
+    this.bytes = resume ?? 0;
+    if (this.format === 'csv' && this.bytes === 0) {
       const header = [...(init.appendOnly ? [] : ['op']), ...this.schema.map((c) => c.name)];
       this.buffer.push(header.join(',') + '\n');
     }
@@ -83,11 +89,15 @@ export class FileSink implements SinkWriter {
     if (this.buffer.length === 0) return;
     const text = this.buffer.join('');
     this.buffer = [];
-    writeSync(this.fd, text);
+    const data = Buffer.from(text, 'utf8');
+    writeSync(this.fd, data, 0, data.length, this.bytes);
+    this.bytes += data.length;
   }
 
-  async flush(): Promise<void> {
+  async flush(): Promise<number> {
     this.flushSync();
+    fsyncSync(this.fd);
+    return this.bytes;
   }
 
   async close(): Promise<void> {
@@ -101,7 +111,9 @@ export class BlackholeSink implements SinkWriter {
   write(batch: ChangeBatch): void {
     this.rows += batch.length;
   }
-  async flush(): Promise<void> {}
+  async flush(): Promise<number> {
+    return this.rows;
+  }
   async close(): Promise<void> {}
 }
 

@@ -9,8 +9,11 @@ import type { Schema } from '../../types.js';
 export interface SinkWriter {
   /** Writes a batch of changes (columns in the sink's schema). */
   write(batch: ChangeBatch): void;
-  /** Pushes buffered output to its destination. */
-  flush(): Promise<void>;
+  /**
+   * Pushes buffered output to its destination; returns the durable position reached (bytes
+   * of a file), which a checkpoint records so a recovery can cut later output away.
+   */
+  flush(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -21,4 +24,6 @@ export interface SinkInit {
   readonly appendOnly: boolean;
   readonly options: Readonly<Record<string, string | number | boolean>>;
   readonly baseDir: string;
+  /** Recovery: continue the output at this position, discarding anything written after it. */
+  readonly resumeAt?: number;
 }

@@ -155,9 +155,18 @@ const OP_WORDS: Partial<Record<ScalarFn, string>> = {
   in: 'IN',
 };
 
+/**
+ * Functions users of Flink, RisingWave or DuckDB expect (the Nexmark suite uses them) that
+ * sluice lacks so far: naming one is UNSUPPORTED, a to-do, rather than an unknown function.
+ */
+const NOT_YET_FUNCTIONS: ReadonlySet<string> = new Set(['SPLIT_PART', 'REGEXP_EXTRACT', 'REGEXP_MATCH', 'DATE_FORMAT', 'TO_CHAR', 'PROCTIME']);
+
 /** Types a call with the function catalog and casts its arguments. */
 export function resolveCall(name: string, args: BoundExpr[], span: Span, nameSpan: Span = span): BoundExpr {
   const r = resolveFunction(name, args.map((a) => a.type));
+  if (r === undefined && NOT_YET_FUNCTIONS.has(name.toUpperCase())) {
+    throw new SluiceError('UNSUPPORTED', `function ${name.toUpperCase()} is not supported yet`, { span: nameSpan });
+  }
   if (r === undefined) {
     const hint = closest(name, [...SCALAR_NAMES, ...AGGREGATE_FUNCTIONS, 'EXTRACT', 'CAST']);
     throw new SluiceError('BIND', `unknown function ${name}${hint ? `: did you mean ${hint}?` : ''}`, { span: nameSpan });

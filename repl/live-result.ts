@@ -1,0 +1,193 @@
+/**
+ * The rows of a live result, folded from its change stream: `+I`/`+U` add a row, `-U`/`-D`
+ * remove one equal row. An update (`-U` then `+U` in one delivery) replaces the row where
+ * it stands, so a grouped view's table keeps its order while its numbers change. Rows
+ * changed recently carry a mark for the display, and deleted rows linger briefly as ghosts
+ * so a deletion is seen rather than just missed.
+ */
+import type { Change, Row } from '../src/engine/rows.js';
+
+/** How a row was last changed: inserted, updated, or (a ghost) deleted. */
+export type RowMark = '+I' | '+U' | '-D';
+
+export interface LiveRow {
+  readonly row: Row;
+  /** Set while the change is recent (within `flashMs`); null afterwards. */
+  readonly mark: RowMark | null;
+  /** A deleted row still shown for a moment. */
+  readonly deleted: boolean;
+}
+
+export interface LiveResultOptions {
+  /** How long a change stays marked, and a deleted row stays visible, in ms (default 1500). */
+  readonly flashMs?: number;
+  /**
+   * Most rows kept (default 10,000): an endless append-only stream must not grow the
+   * REPL's memory without bound, so the oldest rows are dropped beyond it.
+   */
+  readonly maxRows?: number;
+  /** Orders the rows (the query's ORDER BY); arrival order when absent. */
+  readonly compare?: (a: Row, b: Row) => number;
+}
+
+interface Entry {
+  row: Row;
+  key: string;
+  mark: RowMark;
+  at: number;
+  deleted: boolean;
+}
+
+/** Counts of the changes folded so far. */
+export interface ChangeCounts {
+  readonly inserts: number;
+  readonly updates: number;
+  readonly deletes: number;
+}
+
+/** Identity of a row's values: equal rows get equal keys (bigint spelled apart from number). */
+export function rowKey(row: Row): string {
+  return JSON.stringify(Object.values(row), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+export class LiveResult {
+  private readonly flashMs: number;
+  private readonly maxRows: number;
+  private readonly compare: ((a: Row, b: Row) => number) | undefined;
+  /** Rows and ghosts by id; a Map keeps insertion order, and `set` on an existing id keeps its place. */
+  private readonly entries = new Map<number, Entry>();
+  /** Ids of the live (not deleted) rows with each key, oldest first. */
+  private readonly byKey = new Map<string, number[]>();
+  private nextId = 0;
+  private live = 0;
+  private counts = { inserts: 0, updates: 0, deletes: 0 };
+  /** Rows dropped because `maxRows` was exceeded. */
+  evicted = 0;
+  /** Retractions that matched no row (should not happen; counted so it would be noticed). */
+  unmatched = 0;
+
+  constructor(options: LiveResultOptions = {}) {
+    this.flashMs = options.flashMs ?? 1500;
+    this.maxRows = Math.max(1, options.maxRows ?? 10_000);
+    this.compare = options.compare;
+  }
+
+  /** Rows currently in the result (ghosts not counted). */
+  get size(): number {
+    return this.live;
+  }
+
+  get changeCounts(): ChangeCounts {
+    return { ...this.counts };
+  }
+
+  /** Folds one delivery of changes, received at time `now` (ms). */
+  apply(changes: readonly Change[], now: number): void {
+    // Ids retracted by -U in this delivery, waiting for their +U to take their place.
+    const slots: number[] = [];
+    for (const c of changes) {
+      switch (c.op) {
+        case '+I':
+          this.counts.inserts++;
+          this.add(c.row, '+I', now);
+          break;
+        case '+U': {
+          this.counts.updates++;
+          const id = slots.shift();
+          if (id !== undefined && this.entries.has(id)) {
+            const key = rowKey(c.row);
+            this.entries.set(id, { row: c.row, key, mark: '+U', at: now, deleted: false });
+            this.index(key, id);
+            this.live++;
+          } else {
+            this.add(c.row, '+U', now);
+          }
+          break;
+        }
+        case '-U':
+        case '-D': {
+          if (c.op === '-D') this.counts.deletes++;
+          const id = this.take(rowKey(c.row));
+          if (id === undefined) {
+            this.unmatched++;
+            break;
+          }
+          const e = this.entries.get(id)!;
+          e.deleted = true;
+          e.mark = '-D';
+          e.at = now;
+          this.live--;
+          if (c.op === '-U') slots.push(id);
+          break;
+        }
+      }
+    }
+    this.evict();
+  }
+
+  /**
+   * The rows to show at time `now`: current rows and recent ghosts, in the query's order
+   * (or arrival order), with marks on recent changes. Ghosts older than `flashMs` are dropped.
+   */
+  view(now: number): LiveRow[] {
+    const cutoff = now - this.flashMs;
+    const out: LiveRow[] = [];
+    for (const [id, e] of this.entries) {
+      if (e.deleted && e.at <= cutoff) {
+        this.entries.delete(id);
+        continue;
+      }
+      out.push({ row: e.row, mark: e.at > cutoff ? e.mark : null, deleted: e.deleted });
+    }
+    if (this.compare) {
+      const cmp = this.compare;
+      out.sort((a, b) => cmp(a.row, b.row));
+    }
+    return out;
+  }
+
+  /** The current rows without marks or ghosts, in display order (the final result). */
+  rows(): Row[] {
+    const out = [...this.entries.values()].filter((e) => !e.deleted).map((e) => e.row);
+    return this.compare ? out.sort(this.compare) : out;
+  }
+
+  private add(row: Row, mark: RowMark, now: number): void {
+    const id = this.nextId++;
+    const key = rowKey(row);
+    this.entries.set(id, { row, key, mark, at: now, deleted: false });
+    this.index(key, id);
+    this.live++;
+  }
+
+  private index(key: string, id: number): void {
+    const ids = this.byKey.get(key);
+    if (ids) ids.push(id);
+    else this.byKey.set(key, [id]);
+  }
+
+  private take(key: string): number | undefined {
+    const ids = this.byKey.get(key);
+    if (!ids) return undefined;
+    const id = ids.shift();
+    if (ids.length === 0) this.byKey.delete(key);
+    return id;
+  }
+
+  private evict(): void {
+    if (this.entries.size <= this.maxRows) return;
+    for (const [id, e] of this.entries) {
+      if (this.entries.size <= this.maxRows) break;
+      this.entries.delete(id);
+      if (e.deleted) continue;
+      const ids = this.byKey.get(e.key);
+      if (ids) {
+        const i = ids.indexOf(id);
+        if (i >= 0) ids.splice(i, 1);
+        if (ids.length === 0) this.byKey.delete(e.key);
+      }
+      this.live--;
+      this.evicted++;
+    }
+  }
+}

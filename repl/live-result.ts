@@ -53,7 +53,7 @@ export function rowKey(row: Row): string {
 export class LiveResult {
   private readonly flashMs: number;
   private readonly maxRows: number;
-  private readonly compare: ((a: Row, b: Row) => number) | undefined;
+  private compare: ((a: Row, b: Row) => number) | undefined;
   /** Rows and ghosts by id; a Map keeps insertion order, and `set` on an existing id keeps its place. */
   private readonly entries = new Map<number, Entry>();
   /** Ids of the live (not deleted) rows with each key, oldest first. */
@@ -70,6 +70,11 @@ export class LiveResult {
     this.flashMs = options.flashMs ?? 1500;
     this.maxRows = Math.max(1, options.maxRows ?? 10_000);
     this.compare = options.compare;
+  }
+
+  /** Sets the order rows are shown in (known only once the query's columns are). */
+  setCompare(compare: ((a: Row, b: Row) => number) | undefined): void {
+    this.compare = compare;
   }
 
   /** Rows currently in the result (ghosts not counted). */

@@ -59,7 +59,8 @@ function watermarkText(w: LiveStatus['watermark']): string {
 export function statusLine(s: LiveStatus): string {
   const { inserts, updates, deletes } = s.counts;
   const parts = [
-    `events/s ${groupThousands(Math.round(s.eventsPerSecond))}`,
+    // A rate means nothing in the summary left after the query stopped.
+    ...(s.stopped ? [] : [`events/s ${groupThousands(Math.round(s.eventsPerSecond))}`]),
     `watermark ${watermarkText(s.watermark)}`,
     `late ${groupThousands(s.lateEvents)}`,
     `state ${groupThousands(s.stateSize)}`,

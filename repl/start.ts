@@ -1,10 +1,12 @@
 /**
- * Entry of `sluice` / `sluice repl`: the interactive shell on a terminal; with piped stdin,
- * the statements run as `sluice run` would and results print in the same format.
+ * Entry of `sluice` / `sluice repl`: the interactive shell on a terminal. With piped stdin
+ * (`sluice < script.sql`) the statements run one by one without the UI, each result printed
+ * as `sluice run` prints it; the first error is printed on stderr and ends the run with
+ * status 1, as `duckdb < script.sql` does. Dot-commands work there too.
  */
 import { Engine } from '../src/engine/engine.js';
-import { renderResult } from '../src/cli/run-command.js';
 import { renderError, toSluiceError } from '../src/errors.js';
+import { Shell, type ShellOutput } from './shell.js';
 
 export interface ReplOptions {
   readonly db?: string;
@@ -16,22 +18,34 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Prints results and notes on stdout and errors on stderr; statement messages stay quiet, as in `sluice run`. */
+const pipedOutput: ShellOutput = {
+  print(text, tone) {
+    if (tone === 'error') process.stderr.write(text + '\n');
+    else if (tone !== 'message') process.stdout.write(text + '\n');
+  },
+};
+
+/** Runs a whole script without the UI; resolves to the exit status. */
+export async function runPiped(sql: string, options: ReplOptions): Promise<number> {
+  const engine = await Engine.open({ path: options.db });
+  try {
+    const shell = new Shell({ engine, output: pipedOutput, table: () => ({ maxRows: Infinity }) });
+    if (!(await shell.runScript(sql, process.cwd()))) return 1;
+    // Sinks and views see every bounded source to its end, as after `sluice run`.
+    await engine.query('SELECT 1');
+    return 0;
+  } catch (e) {
+    process.stderr.write(renderError(toSluiceError(e), sql) + '\n');
+    return 1;
+  } finally {
+    await engine.close();
+  }
+}
+
 export async function startRepl(options: ReplOptions): Promise<void> {
   if (!process.stdin.isTTY) {
-    const sql = await readStdin();
-    const engine = await Engine.open({ path: options.db });
-    try {
-      const results = await engine.execute(sql);
-      for (const r of results) {
-        const text = renderResult(r, 'table', false);
-        if (text !== '') process.stdout.write(text + '\n');
-      }
-    } catch (e) {
-      process.stderr.write(renderError(toSluiceError(e), sql) + '\n');
-      process.exitCode = 1;
-    } finally {
-      await engine.close();
-    }
+    process.exitCode = await runPiped(await readStdin(), options);
     return;
   }
   const { runInteractive } = await import('./app/run-interactive.js');

@@ -80,4 +80,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// A closed pipe (`sluice run q.sql | head`) ends the output quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv).catch((e) => fail(e));

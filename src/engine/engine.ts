@@ -9,7 +9,8 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RecordBatch, Table } from 'apache-arrow';
-import { parse, parseStatement } from '../../grammar/index.js';
+import { parseStatement } from '../../grammar/index.js';
+import { splitScript } from './script.js';
 import type { CreateView, Statement } from '../../grammar/ast.js';
 import { Catalog, describeKind } from '../catalog/catalog.js';
 import { sourceSchema, SYSTEM_TABLES, type SinkDef, type SourceDef, type ViewDef } from '../catalog/definitions.js';
@@ -222,24 +223,31 @@ export class Engine {
   execute(sql: string, options: ExecuteOptions = {}): Promise<StatementResult[]> {
     return this.serial(async () => {
       if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'execute takes SQL text');
-      const script = (() => {
-        try {
-          return parse(sql);
-        } catch (e) {
-          throw toSluiceError(e).withSql(sql);
-        }
-      })();
       const results: StatementResult[] = [];
-      for (let i = 0; i < script.statements.length; i++) {
-        const statement = script.statements[i]!;
+      for (const item of splitScript(sql)) {
         try {
-          results.push(await this.runStatement(statement, script.texts[i]!, sql, options));
+          if (item.kind === 'statement') results.push(await this.runStatement(item.statement, item.text, sql, options));
+          else results.push(await this.runDuckdbQuery(item.text, item.parseError, options));
         } catch (e) {
           throw toSluiceError(e).withSql(sql);
         }
       }
       return results;
     });
+  }
+
+  /**
+   * A statement sluice's parser does not know, tried as a DuckDB pull query; when DuckDB
+   * refuses it too, the parse error stands.
+   */
+  private async runDuckdbQuery(text: string, parseError: SluiceError, options: ExecuteOptions): Promise<StatementResult> {
+    await this.drain(options.onProgress);
+    try {
+      return { statement: 'SELECT', ...(await this.pullQuery(text, [])) };
+    } catch (e) {
+      if (e instanceof SluiceError && e.code === 'IMMUTABLE') throw e;
+      throw parseError;
+    }
   }
 
   /** Appends events to a source fed by the API: plain objects, or an Arrow Table/RecordBatch. */

@@ -207,6 +207,8 @@ export class Pipeline {
   /** What changed since the last checkpoint, per operator id (inputs as `input.N`). */
   checkpointDelta(): Map<string, StateDelta> {
     const out = new Map<string, StateDelta>();
+    // Marks the pipeline as checkpointed even when no operator holds state (a sink of a view).
+    out.set('pipeline', { full: true, puts: [['', { operators: this.operators.length }]], deletes: [] });
     for (const { id, op } of this.operators) {
       out.set(id, op.checkpointDelta ? op.checkpointDelta() : { full: true, puts: [['', op.snapshot()]], deletes: [] });
     }

@@ -172,13 +172,13 @@ export function oracleWindowed(w: WindowSpec, table = 't'): string {
   const slide = w.slide!;
   if (w.kind === 'HOP') {
     const back = (Math.floor(w.size / slide) + 1) * slide;
-    return `(SELECT * EXCLUDE (ws), ws AS window_start, ws + ${w.size} AS window_end FROM (
-      SELECT *, unnest(generate_series(${start(slide)} - ${back}, ${start(slide)}, ${slide})) AS ws FROM ${table})
-      WHERE ws <= ts AND ts < ws + ${w.size})`;
+    return `(SELECT * EXCLUDE (o_ws), o_ws AS window_start, o_ws + ${w.size} AS window_end FROM (
+      SELECT *, unnest(generate_series(${start(slide)} - ${back}, ${start(slide)}, ${slide})) AS o_ws FROM ${table})
+      WHERE o_ws <= ts AND ts < o_ws + ${w.size})`;
   }
-  return `(SELECT * EXCLUDE (p, we), p AS window_start, we AS window_end FROM (
-    SELECT *, unnest(generate_series(p + ${slide}, p + ${w.size}, ${slide})) AS we FROM (SELECT *, ${start(w.size)} AS p FROM ${table}))
-    WHERE we > ts)`;
+  return `(SELECT * EXCLUDE (o_p, o_we), o_p AS window_start, o_we AS window_end FROM (
+    SELECT *, unnest(generate_series(o_p + ${slide}, o_p + ${w.size}, ${slide})) AS o_we FROM (SELECT *, ${start(w.size)} AS o_p FROM ${table}))
+    WHERE o_we > ts)`;
 }
 
 /**
@@ -249,6 +249,12 @@ export class Oracle {
       (e, i) => `(${lit(e.k, 'VARCHAR')}, ${lit(e.x, 'INTEGER')}, ${lit(e.b, 'BIGINT')}, ${lit(e.d, 'DOUBLE')}, ${lit(e.v, 'VARCHAR')}, ${e.ts}, ${i})`,
     );
     await this.conn.run(`INSERT INTO ${name} VALUES ${values.join(', ')}`);
+  }
+
+  /** (Re)creates table `name` (off BIGINT, window_start BIGINT, window_end BIGINT): which row counts in which window. */
+  async loadPairs(pairs: readonly (readonly [number, number, number])[], name: string): Promise<void> {
+    await this.conn.run(`CREATE OR REPLACE TABLE ${name} (off BIGINT, window_start BIGINT, window_end BIGINT)`);
+    if (pairs.length > 0) await this.conn.run(`INSERT INTO ${name} VALUES ${pairs.map((p) => `(${p.join(', ')})`).join(', ')}`);
   }
 
   async run(sql: string): Promise<void> {

@@ -1,18 +1,29 @@
 import { it } from 'vitest';
+import fc from 'fast-check';
 import { Engine } from '../../src/index.js';
+import { Database } from '../../src/state/database.js';
+import { streamArb, sourceSql, cut } from './oracle.js';
 it('scratch', async () => {
-const e = await Engine.open();
-await e.execute(`CREATE SOURCE s (k VARCHAR, x INT, b BIGINT, d DOUBLE, v VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5' SECOND)`);
-const qs = [
- `WITH i AS (SELECT window_time AS wt, k, COUNT(*) AS n FROM TUMBLE(s, ts, INTERVAL '5' SECOND) GROUP BY window_start, window_end, window_time, k EMIT ON WINDOW CLOSE) SELECT window_start, window_end, SUM(n) AS total FROM TUMBLE(i, wt, INTERVAL '20' SECOND) GROUP BY window_start, window_end`,
- `SELECT window_start, window_end, k, SUM(n) AS total FROM SESSION((SELECT window_time AS wt, k, COUNT(*) AS n FROM TUMBLE(s, ts, INTERVAL '5' SECOND) GROUP BY window_start, window_end, window_time, k EMIT ON WINDOW CLOSE) PARTITION BY k, wt, INTERVAL '7' SECOND) GROUP BY window_start, window_end, k`,
- `SELECT window_start, window_end, COUNT(*) AS n FROM TUMBLE(s, ts, INTERVAL '10' MILLISECOND) GROUP BY window_start, window_end`,
- `SELECT k, x * 2 AS y, UPPER(v) AS u, COALESCE(d, 0) AS dd, ts FROM s WHERE x > 0 OR d IS NULL`,
- `SELECT k, x AS val FROM s WHERE x > 10 UNION ALL SELECT v, b FROM s WHERE b > 0`,
-];
-for (const q of qs) {
-  try { const r = await e.execute('EXPLAIN ' + q); console.log(r[0]!.rows!.map(r => r.plan).join('\n')); } catch (err) { console.log('ERR', q, (err as Error).message); }
-  console.log('---');
-}
-await e.close();
+  const stats = new Map<string, { n: number; ms: number }>();
+  for (const m of ['run', 'query', 'append', 'queryReadOnly'] as const) {
+    const orig = (Database.prototype as any)[m];
+    (Database.prototype as any)[m] = async function (this: unknown, ...args: unknown[]) {
+      const t = performance.now();
+      try { return await orig.apply(this, args); } finally {
+        const key = m + ' ' + String(args[0]).slice(0, 60).replace(/\s+/g, ' ');
+        const s = stats.get(key) ?? { n: 0, ms: 0 }; s.n++; s.ms += performance.now() - t; stats.set(key, s);
+      }
+    };
+  }
+  const events = fc.sample(streamArb({ delayMs: 3000, spanMs: 90_000 }), { numRuns: 1, seed: 5 })[0]!;
+  let t = Date.now();
+  const e = await Engine.open();
+  await e.execute(sourceSql(3000));
+  for (let i = 0; i < 20; i++) await e.execute(`CREATE MATERIALIZED VIEW v${i} AS SELECT window_start, window_end, k, COUNT(*) AS n, SUM(x) AS sx FROM TUMBLE(s, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end, k`);
+  for (const b of cut(events, [5])) await e.insert('s', b);
+  await e.endOfStream('s');
+  for (let i = 0; i < 20; i++) await e.query(`SELECT * FROM v${i}`);
+  console.log('total', Date.now() - t);
+  console.log([...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15).map(([k, s]) => `${s.ms.toFixed(0)}ms ${s.n}x ${k}`).join('\n'));
+  await e.close();
 });

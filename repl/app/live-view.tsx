@@ -1,0 +1,22 @@
+/** A live result: the table as it stands, changed rows coloured, and the status line under it. */
+import { Box, Text } from 'ink';
+import type { LiveView } from '../session.js';
+import { MARK_STYLE } from './colors.js';
+
+export function LiveTable({ live }: { readonly live: LiveView }) {
+  return (
+    <Box flexDirection="column">
+      {live.lines.map((line, i) => (
+        <Text key={i} wrap="truncate" {...(line.mark ? MARK_STYLE[line.mark] : {})}>
+          {line.text}
+        </Text>
+      ))}
+      <Text wrap="truncate-end">
+        <Text color="cyan" bold>
+          ● live{' '}
+        </Text>
+        <Text dimColor>{live.status}</Text>
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,626 @@
+/**
+ * The interactive session: everything the REPL does between a key press and the screen,
+ * without ink. It owns the line editor, the statement splitter, history and completion,
+ * runs what the user enters (SQL through the shell, streaming queries as live results),
+ * and publishes an immutable snapshot for the ink components to draw. Tests drive it with
+ * key events and read its snapshots.
+ *
+ * Phases: `prompt` (editing), `busy` (a statement runs; keys typed meanwhile are kept and
+ * replayed, as a terminal's type-ahead), `live` (a live result is shown; Ctrl-C, Esc or `q`
+ * stops it), `closed` (after `.quit` or Ctrl-D).
+ */
+import { KEYWORDS, parseStatement } from '../grammar/index.js';
+import type { Statement } from '../grammar/ast.js';
+import type { LiveQuery, ResultColumn } from '../src/engine/engine.js';
+import { toSluiceError } from '../src/errors.js';
+import { complete, type CatalogSnapshot } from './completion.js';
+import { formatResult, formatTable } from './format.js';
+import type { HighlightSegment } from './highlight.js';
+import type { History } from './history.js';
+import { layoutInput, type InputLayout, type InputRow } from './input-layout.js';
+import type { KeyEvent } from './keys.js';
+import { EMPTY_EDITOR, editLine, editorWith, splice, type EditorState } from './line-editor.js';
+import { LiveResult, type RowMark } from './live-result.js';
+import { RateMeter, statusLine } from './live-status.js';
+import { rowComparator, sortColumns } from './result-order.js';
+import { Shell, type ReplEngine, type Tone } from './shell.js';
+import { StatementSplitter, type SplitItem } from './statement-splitter.js';
+
+/** One finished piece of output; it never changes once shown (ink's `<Static>` draws it once). */
+export type OutputEntry =
+  | { readonly id: number; readonly kind: 'text'; readonly tone: Tone; readonly text: string }
+  /** The input as it was entered, with its prompt and highlighting. */
+  | { readonly id: number; readonly kind: 'echo'; readonly rows: readonly InputRow[] };
+
+/** One line of a live table; `mark` colours rows changed a moment ago. */
+export interface LiveLine {
+  readonly text: string;
+  readonly mark: RowMark | null;
+}
+
+export interface LiveView {
+  readonly lines: readonly LiveLine[];
+  readonly status: string;
+}
+
+export type Phase = 'prompt' | 'busy' | 'live' | 'closed';
+
+/** What the screen shows, besides the finished output. */
+export interface SessionSnapshot {
+  readonly output: readonly OutputEntry[];
+  readonly phase: Phase;
+  /** The prompt and input (null unless at the prompt). */
+  readonly input: InputLayout | null;
+  /** Completion candidates, laid out in lines under the prompt. */
+  readonly completions: readonly string[];
+  readonly live: LiveView | null;
+  /** A statement has been running for a while: show that it runs. */
+  readonly running: boolean;
+}
+
+export interface SessionOptions {
+  readonly engine: ReplEngine;
+  readonly history: History;
+  /** Terminal size in cells. */
+  readonly width?: number;
+  readonly height?: number;
+  /** Called once when the session ends (`.quit`, Ctrl-D). */
+  readonly onExit?: () => void;
+  /** Printed first (the welcome line). */
+  readonly banner?: string;
+  /** Clock in ms (tests may pass their own). */
+  readonly now?: () => number;
+  /** Shortest time between two renders of a live result, in ms (default 100). */
+  readonly liveRenderMs?: number;
+  /** How often the live status line is refreshed, in ms (default 250). */
+  readonly liveTickMs?: number;
+  /** How long a changed row of a live result stays marked, in ms (default 1500). */
+  readonly flashMs?: number;
+}
+
+/** Most result rows printed before the middle is left out. */
+export const MAX_RESULT_ROWS = 40;
+/** Most lines of completion candidates shown under the prompt. */
+const MAX_COMPLETION_LINES = 4;
+/** How long a statement runs before "running…" is shown, in ms. */
+const RUNNING_NOTE_MS = 300;
+
+export const EXIT_HINT = '(To exit, press Ctrl-D or type .quit)';
+
+/** The engine's rejection of a live query that is a pull query (answered by execute instead). */
+function isPullQuery(e: unknown): boolean {
+  const err = toSluiceError(e);
+  return err.code === 'BIND' && err.message.startsWith('a live query is a SELECT over sources');
+}
+
+/** The catalog as completion wants it. */
+export function catalogSnapshot(engine: ReplEngine): CatalogSnapshot {
+  const c = engine.describeCatalog();
+  return {
+    sources: c.sources.map((s) => ({ name: s.name, columns: s.columns.map((x) => x.name) })),
+    views: c.views.map((v) => ({ name: v.name, columns: v.columns.map((x) => x.name) })),
+    sinks: c.sinks.map((s) => s.name),
+  };
+}
+
+/** Candidates in columns of equal width, at most `maxLines` lines (then a count of the rest). */
+export function candidateLines(candidates: readonly string[], width: number, maxLines = MAX_COMPLETION_LINES): string[] {
+  if (candidates.length === 0) return [];
+  const cell = Math.max(...candidates.map((c) => c.length)) + 2;
+  const perLine = Math.max(1, Math.floor(width / cell));
+  const lines: string[] = [];
+  for (let i = 0; i < candidates.length; i += perLine) {
+    lines.push(candidates.slice(i, i + perLine).map((c) => c.padEnd(cell)).join('').trimEnd());
+  }
+  if (lines.length <= maxLines) return lines;
+  const shown = lines.slice(0, maxLines - 1);
+  const rest = candidates.length - shown.length * perLine;
+  return [...shown, `… and ${rest} more`];
+}
+
+interface LiveRun {
+  readonly text: string;
+  readonly subscribe: boolean;
+  readonly result: LiveResult;
+  query: LiveQuery | undefined;
+  columns: readonly ResultColumn[];
+  readonly rate: RateMeter;
+  tick: ReturnType<typeof setInterval> | undefined;
+  renderTimer: ReturnType<typeof setTimeout> | undefined;
+  lastRender: number;
+  stopping: boolean;
+  done: () => void;
+}
+
+export class Session {
+  readonly shell: Shell;
+  private readonly engine: ReplEngine;
+  private readonly history: History;
+  private readonly splitter = new StatementSplitter();
+  private readonly now: () => number;
+  private readonly liveRenderMs: number;
+  private readonly liveTickMs: number;
+  private readonly flashMs: number;
+  private width: number;
+  private height: number;
+
+  private phase: Phase = 'prompt';
+  private editor: EditorState = EMPTY_EDITOR;
+  /** Lines entered for the statement being typed, for its history entry. */
+  private entryLines: string[] = [];
+  private completions: string[] = [];
+  /** Keys typed while a statement runs, replayed at the next prompt. */
+  private queue: KeyEvent[] = [];
+  private output: OutputEntry[] = [];
+  private nextId = 0;
+  private live: LiveRun | undefined;
+  private liveView: LiveView | null = null;
+  private running = false;
+  private runningTimer: ReturnType<typeof setTimeout> | undefined;
+  private interruptNoted = false;
+
+  private snapshot: SessionSnapshot | undefined;
+  private readonly listeners = new Set<() => void>();
+  private idleWaiters: (() => void)[] = [];
+  private onExit: (() => void) | undefined;
+
+  constructor(options: SessionOptions) {
+    this.engine = options.engine;
+    this.history = options.history;
+    this.width = options.width ?? 80;
+    this.height = options.height ?? 24;
+    this.now = options.now ?? (() => Date.now());
+    this.liveRenderMs = options.liveRenderMs ?? 100;
+    this.liveTickMs = options.liveTickMs ?? 250;
+    this.flashMs = options.flashMs ?? 1500;
+    this.onExit = options.onExit;
+    this.shell = new Shell({
+      engine: options.engine,
+      output: { print: (text, tone) => this.print(text, tone) },
+      table: () => ({ maxRows: MAX_RESULT_ROWS, maxWidth: this.width }),
+    });
+    if (options.banner !== undefined) this.print(options.banner, 'info');
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The view's side: snapshots and subscription (shaped for React's useSyncExternalStore)
+  // ---------------------------------------------------------------------------------------
+
+  /** Registers a listener called after every change; returns the unsubscribe function. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** The current snapshot; the same object until something changes. */
+  getSnapshot = (): SessionSnapshot => {
+    this.snapshot ??= {
+      output: this.output,
+      phase: this.phase,
+      input: this.phase === 'prompt' ? layoutInput({ state: this.editor, pending: this.splitter.pending, width: this.width, keywords: KEYWORDS }) : null,
+      completions: this.phase === 'prompt' ? candidateLines(this.completions, this.width) : [],
+      live: this.phase === 'live' ? this.liveView : null,
+      running: this.phase === 'busy' && this.running,
+    };
+    return this.snapshot;
+  };
+
+  /** Sets the function called when the session ends (the app unmounts ink there). */
+  setOnExit(f: () => void): void {
+    this.onExit = f;
+  }
+
+  /** The terminal was resized. */
+  resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    if (this.live) this.renderLive();
+    this.changed();
+  }
+
+  /** Resolves when no statement is running (at the prompt, in a live result, or closed). */
+  idle(): Promise<void> {
+    if (this.phase !== 'busy') return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  get currentPhase(): Phase {
+    return this.phase;
+  }
+
+  private changed(): void {
+    this.snapshot = undefined;
+    if (this.phase !== 'busy') {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+    for (const l of this.listeners) l();
+  }
+
+  private print(text: string, tone: Tone): void {
+    // A new array each time: ink's <Static> renders the items it has not seen yet.
+    this.output = [...this.output, { id: this.nextId++, kind: 'text', tone, text }];
+    this.changed();
+  }
+
+  private echo(text: string, pending: string, suffix = ''): void {
+    const rows = [...layoutInput({ state: editorWith(text), pending, width: this.width, keywords: KEYWORDS }).rows];
+    if (suffix !== '') {
+      const last = rows[rows.length - 1]!;
+      const segments: HighlightSegment[] = [...last.segments, { text: suffix, kind: 'plain' }];
+      rows[rows.length - 1] = { prompt: last.prompt, segments };
+    }
+    this.output = [...this.output, { id: this.nextId++, kind: 'echo', rows }];
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Keys
+  // ---------------------------------------------------------------------------------------
+
+  /** Handles one key event in whatever phase the session is in. */
+  handleKey(key: KeyEvent): void {
+    switch (this.phase) {
+      case 'closed':
+        return;
+      case 'live':
+        return this.liveKey(key);
+      case 'busy':
+        if (key.kind === 'interrupt') {
+          // Nothing the engine runs can be cancelled midway; drop the type-ahead so Ctrl-C at least stops what follows.
+          this.queue = [];
+          if (!this.interruptNoted) this.print('(the running statement cannot be interrupted; it will finish first)', 'info');
+          this.interruptNoted = true;
+        } else {
+          this.queue.push(key);
+        }
+        return;
+      case 'prompt':
+        this.promptKey(key);
+        return;
+    }
+  }
+
+  /** Handles several key events in order. */
+  handleKeys(keys: readonly KeyEvent[]): void {
+    for (const k of keys) this.handleKey(k);
+  }
+
+  private promptKey(key: KeyEvent): void {
+    if (key.kind !== 'tab') this.completions = [];
+    switch (key.kind) {
+      case 'enter':
+        this.submit();
+        return;
+      case 'tab':
+        this.complete();
+        break;
+      case 'up':
+        this.editor = editorWith(this.history.up(this.editor.text));
+        break;
+      case 'down':
+        this.editor = editorWith(this.history.down(this.editor.text));
+        break;
+      case 'interrupt':
+        this.interrupt();
+        break;
+      case 'eof':
+        if (this.editor.text === '' && this.splitter.isEmpty) {
+          void this.quit();
+          return;
+        }
+        this.editor = editLine(this.editor, { kind: 'delete' });
+        break;
+      case 'escape':
+        break;
+      default:
+        this.editor = editLine(this.editor, key);
+    }
+    this.changed();
+  }
+
+  private interrupt(): void {
+    if (this.editor.text === '' && this.splitter.isEmpty) {
+      this.echo('', '');
+      this.print(EXIT_HINT, 'info');
+      return;
+    }
+    this.echo(this.editor.text, this.splitter.pending, '^C');
+    this.splitter.reset();
+    this.entryLines = [];
+    this.editor = EMPTY_EDITOR;
+    this.history.resetNavigation();
+  }
+
+  private complete(): void {
+    const { text, cursor } = this.editor;
+    const pending = this.splitter.pending;
+    const prefix = pending === '' ? '' : pending + '\n';
+    let snapshot: CatalogSnapshot;
+    try {
+      snapshot = catalogSnapshot(this.engine);
+    } catch {
+      snapshot = { sources: [], views: [], sinks: [] };
+    }
+    const c = complete(prefix + text.slice(0, cursor), snapshot, { keywords: KEYWORDS, textAfterCursor: text.slice(cursor) });
+    const start = c.start - prefix.length;
+    if (c.candidates.length === 0 || start < 0) return;
+    if (c.replacement !== c.word) this.editor = splice(this.editor, start, cursor, c.replacement);
+    this.completions = c.candidates.length > 1 ? c.candidates : [];
+  }
+
+  private submit(): void {
+    const line = this.editor.text;
+    const pending = this.splitter.pending;
+    this.echo(line, pending);
+    this.editor = EMPTY_EDITOR;
+    const fed = this.splitter.feed(line);
+    this.entryLines.push(line);
+    if (fed.complete) {
+      this.history.add(this.entryLines.join('\n'));
+      this.entryLines = [];
+    } else {
+      this.history.resetNavigation();
+    }
+    if (fed.statements.length === 0) {
+      this.changed();
+      return;
+    }
+    this.run(fed.statements);
+  }
+
+  private drainQueue(): void {
+    while (this.phase === 'prompt' && this.queue.length > 0) this.promptKey(this.queue.shift()!);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Running statements
+  // ---------------------------------------------------------------------------------------
+
+  private setBusy(): void {
+    this.phase = 'busy';
+    this.interruptNoted = false;
+    this.running = false;
+    clearTimeout(this.runningTimer);
+    this.runningTimer = setTimeout(() => {
+      this.running = true;
+      if (this.phase === 'busy') this.changed();
+    }, RUNNING_NOTE_MS);
+  }
+
+  private clearBusy(next: Phase): void {
+    clearTimeout(this.runningTimer);
+    this.running = false;
+    this.phase = next;
+  }
+
+  private run(items: readonly SplitItem[]): void {
+    this.setBusy();
+    this.changed();
+    void (async () => {
+      for (const item of items) {
+        if (this.shell.quitRequested || this.currentPhase === 'closed') break;
+        try {
+          await this.runItem(item);
+        } catch (e) {
+          this.shell.printError(e);
+        }
+      }
+      if (this.shell.quitRequested) {
+        await this.quit();
+        return;
+      }
+      if (this.currentPhase === 'closed') return;
+      this.clearBusy('prompt');
+      this.changed();
+      this.drainQueue();
+    })();
+  }
+
+  private async runItem(item: SplitItem): Promise<void> {
+    if (item.kind === 'dot') {
+      await this.shell.runDot(item.text);
+      return;
+    }
+    let statement: Statement;
+    try {
+      statement = parseStatement(item.text);
+    } catch (e) {
+      this.shell.printError(e, item.text);
+      return;
+    }
+    if (statement.kind === 'QueryStatement' || statement.kind === 'Subscribe') {
+      if (await this.runLive(item.text, statement)) return;
+    }
+    await this.shell.runSql(item.text);
+  }
+
+  /**
+   * Shows a continuous query as a live table until the user stops it. A SELECT whose inputs
+   * all end (files, a SELECT without FROM) finishes by itself at end of input, leaving its
+   * final table; SUBSCRIBE always waits for Ctrl-C. Returns false for a pull query, which
+   * the caller runs with execute.
+   */
+  private async runLive(text: string, statement: Statement): Promise<boolean> {
+    const result = new LiveResult({ flashMs: this.flashMs });
+    let run: LiveRun | undefined;
+    let query: LiveQuery;
+    try {
+      // The listener is called with everything so far before live() resolves, so the fold exists first.
+      query = await this.engine.live(text, (changes) => {
+        result.apply(changes, this.now());
+        if (run) this.scheduleLiveRender(run);
+      });
+    } catch (e) {
+      if (isPullQuery(e)) return false;
+      this.shell.printError(e, text);
+      return true;
+    }
+    const keys = sortColumns(statement, query.columns);
+    const finished = new Promise<void>((resolve) => {
+      run = {
+        text,
+        subscribe: statement.kind === 'Subscribe',
+        result,
+        query,
+        columns: query.columns,
+        rate: new RateMeter(),
+        tick: undefined,
+        renderTimer: undefined,
+        lastRender: 0,
+        stopping: false,
+        done: resolve,
+      };
+    });
+    const r = run!;
+    if (keys) result.setCompare(rowComparator(keys));
+    this.live = r;
+    r.rate.sample(this.now(), this.safeMetrics().eventsIn);
+    if (this.endedInput(r)) {
+      // Nothing was shown live (a SELECT without FROM, inputs already read): print it as a plain result.
+      await this.finishLive(r, 'end of input', false);
+    } else {
+      this.clearBusy('live');
+      r.tick = setInterval(() => this.liveTick(r), this.liveTickMs);
+      this.renderLive();
+      this.changed();
+    }
+    await finished;
+    return true;
+  }
+
+  private safeMetrics(): { eventsIn: number; lateEvents: number; stateSize: number } {
+    try {
+      return this.engine.metrics();
+    } catch {
+      return { eventsIn: 0, lateEvents: 0, stateSize: 0 };
+    }
+  }
+
+  /** A SELECT (not SUBSCRIBE) whose every input has ended: its result is final. */
+  private endedInput(r: LiveRun): boolean {
+    return !r.subscribe && r.query !== undefined && r.query.status().watermark === 'end of input';
+  }
+
+  private liveTick(r: LiveRun): void {
+    if (r.stopping) return;
+    r.rate.sample(this.now(), this.safeMetrics().eventsIn);
+    if (this.endedInput(r)) {
+      void this.finishLive(r, 'end of input');
+      return;
+    }
+    this.renderLive();
+    this.changed();
+  }
+
+  private scheduleLiveRender(r: LiveRun): void {
+    if (r.stopping || r.renderTimer !== undefined || this.live !== r) return;
+    const wait = Math.max(0, r.lastRender + this.liveRenderMs - this.now());
+    r.renderTimer = setTimeout(() => {
+      r.renderTimer = undefined;
+      if (r.stopping || this.live !== r) return;
+      this.renderLive();
+      this.changed();
+    }, wait);
+  }
+
+  private status(r: LiveRun, stopped: boolean): string {
+    const m = this.safeMetrics();
+    const s = r.query?.status() ?? { watermark: null, stateSize: 0 };
+    return statusLine({
+      eventsPerSecond: r.rate.rate(),
+      watermark: s.watermark,
+      lateEvents: m.lateEvents,
+      // A subscription's own pipeline only reads the view; the state worth watching is the views'.
+      stateSize: r.subscribe ? m.stateSize : s.stateSize,
+      rows: r.result.size,
+      counts: r.result.changeCounts,
+      evicted: r.result.evicted,
+      stopped,
+    });
+  }
+
+  /** Rebuilds the live table from the folded rows; it must fit the screen, or ink would clear the scrollback. */
+  private renderLive(): void {
+    const r = this.live;
+    if (!r) return;
+    r.lastRender = this.now();
+    const rows = r.result.view(r.lastRender);
+    const columns = [{ name: 'op', type: '' }, ...r.columns];
+    const data = rows.map((x) => [x.mark ?? '', ...r.columns.map((c) => x.row[c.name])]);
+    const maxRows = Math.max(2, this.height - 12);
+    const table = formatTable(columns, data, { maxRows, maxWidth: this.width });
+    const lines = table.split('\n').map((text) => {
+      const m = /^│ (\+I|\+U|-D) /.exec(text);
+      return { text, mark: m ? (m[1] as RowMark) : null };
+    });
+    this.liveView = { lines, status: this.status(r, false) };
+  }
+
+  private liveKey(key: KeyEvent): void {
+    const r = this.live;
+    if (!r) return;
+    const stop = key.kind === 'interrupt' || key.kind === 'escape' || key.kind === 'eof' || (key.kind === 'text' && key.text.toLowerCase() === 'q');
+    if (stop) void this.finishLive(r, 'stopped');
+  }
+
+  /** Stops a live result and leaves its last table and status in the output. */
+  private async finishLive(r: LiveRun, why: 'stopped' | 'end of input', summary = true): Promise<void> {
+    if (r.stopping) return;
+    r.stopping = true;
+    clearInterval(r.tick);
+    clearTimeout(r.renderTimer);
+    if (this.phase === 'live') {
+      this.setBusy();
+      this.changed();
+    }
+    try {
+      await r.query?.stop();
+    } catch (e) {
+      this.shell.printError(e);
+    }
+    const rows = r.result.rows().map((row) => r.columns.map((c) => row[c.name]));
+    const text = formatResult(this.shell.state.mode, r.columns, rows, { maxRows: MAX_RESULT_ROWS, maxWidth: this.width });
+    if (text !== '') this.print(text, 'result');
+    if (summary) this.print(`(${why}) ${this.status(r, true)}`, 'message');
+    if (this.live === r) {
+      this.live = undefined;
+      this.liveView = null;
+    }
+    r.done();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Ending
+  // ---------------------------------------------------------------------------------------
+
+  /** Ends the session: stops a live result, then calls onExit (the caller closes the engine). */
+  async quit(): Promise<void> {
+    if (this.phase === 'closed') return;
+    const r = this.live;
+    this.clearBusy('closed');
+    this.queue = [];
+    if (r && !r.stopping) {
+      r.stopping = true;
+      clearInterval(r.tick);
+      clearTimeout(r.renderTimer);
+      await r.query?.stop().catch(() => undefined);
+      r.done();
+    }
+    this.live = undefined;
+    this.liveView = null;
+    this.changed();
+    this.onExit?.();
+  }
+
+  /** Releases timers without ending the session formally (ink unmounted). */
+  dispose(): void {
+    clearTimeout(this.runningTimer);
+    const r = this.live;
+    if (r) {
+      clearInterval(r.tick);
+      clearTimeout(r.renderTimer);
+      if (!r.stopping) void r.query?.stop().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * DuckDB as the benchmark's reference: the generated events preloaded into tables person,
+ * auction and bid of an in-memory database with one thread, each query run as batch SQL
+ * into a temporary table (the analogue of maintaining a view), and results compared with
+ * sluice's as multisets of rows.
+ */
+import { performance } from 'node:perf_hooks';
+import { NexmarkGenerator } from '../connectors/nexmark/generator.js';
+import { NEXMARK_SCHEMAS, type NexmarkTable } from '../connectors/nexmark/schemas.js';
+import { duckTypeName } from '../state/chunk-writer.js';
+import { Database } from '../state/database.js';
+
+const LOAD_BATCH = 1 << 16;
+
+/** The columns of each table a set of DuckDB queries mentions (all of them when `sql` is null). */
+export function columnsNeeded(sqls: readonly string[] | null): Map<NexmarkTable, string[]> {
+  const out = new Map<NexmarkTable, string[]>();
+  for (const table of ['person', 'auction', 'bid'] as const) {
+    const mentioned = (c: string) => sqls === null || sqls.some((s) => new RegExp(`\\b${c}\\b`, 'i').test(s));
+    if (sqls !== null && !sqls.some((s) => new RegExp(`\\b${table}\\b`, 'i').test(s))) continue;
+    out.set(table, NEXMARK_SCHEMAS[table].map((c) => c.name).filter(mentioned));
+  }
+  return out;
+}
+
+export class DuckTables {
+  private constructor(private readonly db: Database) {}
+
+  /** Generates `events` events of the sequence into one table per entry of `columns`. */
+  static async load(events: number, columns: ReadonlyMap<NexmarkTable, readonly string[]>): Promise<DuckTables> {
+    const db = await Database.open();
+    await db.run('SET threads = 1');
+    for (const [table, names] of columns) {
+      const schema = NEXMARK_SCHEMAS[table].filter((c) => names.includes(c.name));
+      await db.run(`CREATE TABLE ${table} (${schema.map((c) => `${c.name} ${duckTypeName(c.type)}`).join(', ')})`);
+      const gen = new NexmarkGenerator(table, { events }, { columns: schema.map((c) => c.name) });
+      for (let b = gen.nextColumns(LOAD_BATCH); b !== null; b = gen.nextColumns(LOAD_BATCH)) {
+        await db.append(table, schema.map((c, j) => ({ type: c.type, data: b.columns[j]! })), b.length);
+      }
+    }
+    return new DuckTables(db);
+  }
+
+  /** Seconds DuckDB takes to compute `sql` into a table. */
+  async time(sql: string): Promise<number> {
+    const t0 = performance.now();
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE bench_result AS ${sql}`);
+    const seconds = (performance.now() - t0) / 1000;
+    await this.db.run('DROP TABLE bench_result');
+    return seconds;
+  }
+
+  async rows(sql: string): Promise<unknown[][]> {
+    return (await this.db.query(sql)).rows;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** A value in a form both sides agree on: times as epoch ms, numbers to 12 significant digits. */
+function canonical(v: unknown): unknown {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' && !Number.isInteger(v)) return Number(v.toPrecision(12));
+  return v;
+}
+
+/** Whether two results hold the same rows (in any order); a reason when they do not. */
+export function sameRows(a: readonly unknown[][], b: readonly unknown[][]): { same: boolean; reason?: string } {
+  if (a.length !== b.length) return { same: false, reason: `${a.length} rows against ${b.length}` };
+  const key = (r: readonly unknown[]) => JSON.stringify(r.map(canonical));
+  const ka = a.map(key).sort();
+  const kb = b.map(key).sort();
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i]) return { same: false, reason: `first difference: ${ka[i]} against ${kb[i]}` };
+  }
+  return { same: true };
+}

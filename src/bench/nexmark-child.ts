@@ -1,0 +1,37 @@
+/**
+ * The bench's measuring process: runs one query `runs` times over `events` events, each
+ * time in a fresh Engine, and prints one JSON line with the time of each run and the
+ * process's peak RSS. The parent starts one such process per query because the peak RSS
+ * the OS reports (getrusage's maxrss) is per process and never goes down: only a process
+ * that did nothing but this query's runs gives that query's peak. (Worker threads would
+ * share the parent's RSS, and the parent also holds DuckDB's preloaded tables.)
+ *
+ * Usage: node dist/src/bench/nexmark-child.js QUERY EVENTS RUNS
+ */
+import { toSluiceError } from '../errors.js';
+import { runSluice } from './sluice-runner.js';
+
+export interface ChildResult {
+  readonly seconds: number[];
+  readonly peak_rss_mb: number;
+}
+
+async function main(): Promise<void> {
+  const [query, eventsText, runsText] = process.argv.slice(2);
+  const events = Number(eventsText);
+  const runs = Number(runsText ?? 3);
+  if (!query || !Number.isSafeInteger(events) || !Number.isSafeInteger(runs)) {
+    throw new Error('usage: nexmark-child.js QUERY EVENTS RUNS');
+  }
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i++) seconds.push((await runSluice(query, events)).seconds);
+  // maxRSS is in kilobytes.
+  const result: ChildResult = { seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((e) => {
+  const err = toSluiceError(e);
+  process.stderr.write(`${err.code}: ${err.message}\n`);
+  process.exit(1);
+});

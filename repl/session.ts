@@ -218,9 +218,9 @@ export class Session {
     this.changed();
   }
 
-  /** Resolves when no statement is running (at the prompt, in a live result, or closed). */
+  /** Resolves when no statement is running and no typed key waits (at the prompt, in a live result, or closed). */
   idle(): Promise<void> {
-    if (this.phase !== 'busy') return Promise.resolve();
+    if (this.phase !== 'busy' && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -230,7 +230,7 @@ export class Session {
 
   private changed(): void {
     this.snapshot = undefined;
-    if (this.phase !== 'busy') {
+    if (this.phase !== 'busy' && this.queue.length === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -412,8 +412,8 @@ export class Session {
       }
       if (this.currentPhase === 'closed') return;
       this.clearBusy('prompt');
-      this.changed();
       this.drainQueue();
+      this.changed();
     })();
   }
 

@@ -1,0 +1,238 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/index.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'sluice-state-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const t = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, 0) + s * 1000);
+const SOURCE = `CREATE SOURCE IF NOT EXISTS bids (auction BIGINT, bidder BIGINT, price DOUBLE, ts TIMESTAMP,
+  WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)`;
+
+function events(n: number, seed = 1): { auction: number; bidder: number; price: number; ts: Date }[] {
+  let s = seed;
+  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return Array.from({ length: n }, (_, i) => ({
+    auction: Math.floor(r() * 7),
+    bidder: Math.floor(r() * 5),
+    price: Math.round(r() * 1000) / 10,
+    ts: t(i * 0.7 - Math.floor(r() * 2)),
+  }));
+}
+
+describe('reopening an engine file', () => {
+  it('keeps the catalog, the event log and every view; inserts continue where they stopped', async () => {
+    const path = join(tmp(), 'app.duckdb');
+    let e = await Engine.open({ path });
+    await e.execute(SOURCE);
+    await e.execute(`CREATE MATERIALIZED VIEW totals AS SELECT auction, COUNT(*) AS n, MAX(price) AS top FROM bids GROUP BY auction`);
+    await e.execute(`CREATE VIEW cheap AS SELECT * FROM bids WHERE price < 50`);
+    await e.execute(`SET checkpoint_interval = '1 hour'`);
+    await e.insert('bids', events(100));
+    await e.close();
+
+    e = await Engine.open({ path });
+    expect(e.describeCatalog().views.map((v) => v.name).sort()).toEqual(['cheap', 'totals']);
+    expect(await e.execute(`SHOW checkpoint_interval`)).toMatchObject([{ rows: [{ value: '1 hour' }] }]);
+    const before = await e.query('SELECT * FROM totals ORDER BY auction');
+    expect(before.reduce((a, r) => a + (r['n'] as number), 0)).toBe(100);
+    await e.insert('bids', events(50, 2));
+    const after = await e.query('SELECT sum(n)::INT AS n FROM totals');
+    expect(after).toEqual([{ n: 150 }]);
+    // The event log holds every event once, with its offset.
+    expect(await e.query('SELECT count(*)::INT AS c, max(sluice_offset)::INT AS last FROM sluice_log_bids')).toEqual([{ c: 150, last: 149 }]);
+    await e.close();
+  });
+
+  it('recovers events inserted after the last checkpoint from the event log (no close)', async () => {
+    const dir = tmp();
+    const path = join(dir, 'app.duckdb');
+    // A child process inserts, checkpoints, inserts more, and is killed without closing.
+    const script = `
+      import { Engine } from ${JSON.stringify(resolve('dist/src/index.js'))};
+      const e = await Engine.open({ path: ${JSON.stringify(path)} });
+      await e.execute(${JSON.stringify(SOURCE)});
+      await e.execute("SET checkpoint_interval = '1 hour'");
+      await e.execute("CREATE MATERIALIZED VIEW c AS SELECT bidder, COUNT(*) AS n FROM bids GROUP BY bidder");
+      await e.insert('bids', ${JSON.stringify(events(30))});
+      await e.checkpoint();
+      await e.insert('bids', ${JSON.stringify(events(20, 3))});
+      process.stdout.write('ready');
+      setInterval(() => {}, 1000);
+    `;
+    writeFileSync(join(dir, 'child.mjs'), script);
+    await new Promise<void>((done, fail) => {
+      const child = spawn(process.execPath, [join(dir, 'child.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child.stdout.on('data', () => child.kill('SIGKILL'));
+      child.on('exit', () => done());
+      child.on('error', fail);
+    });
+    const e = await Engine.open({ path });
+    expect(await e.query('SELECT sum(n)::INT AS n FROM c')).toEqual([{ n: 50 }]);
+    await e.close();
+  });
+
+  it('REBUILD MATERIALIZED VIEW replays the log and gives the same contents', async () => {
+    const e = await Engine.open({ path: join(tmp(), 'r.duckdb') });
+    await e.execute(SOURCE);
+    const views = {
+      w: `SELECT window_start, auction, COUNT(*) AS n, AVG(price) AS avg_price FROM TUMBLE(bids, ts, INTERVAL '5' SECOND) GROUP BY window_start, window_end, auction EMIT ON WINDOW CLOSE`,
+      s: `SELECT bidder, window_start, window_end, COUNT(*) AS n FROM SESSION(bids PARTITION BY bidder, ts, INTERVAL '3' SECOND) GROUP BY bidder, window_start, window_end`,
+      g: `SELECT bidder, MIN(price) AS lo, MAX(price) AS hi, COUNT(DISTINCT auction) AS auctions FROM bids GROUP BY bidder`,
+    };
+    for (const [name, q] of Object.entries(views)) await e.execute(`CREATE MATERIALIZED VIEW ${name} AS ${q}`);
+    await e.insert('bids', events(300));
+    for (const name of Object.keys(views)) {
+      const live = await e.query(`SELECT * FROM ${name} ORDER BY ALL`);
+      expect(live.length).toBeGreaterThan(0);
+      await e.execute(`REBUILD MATERIALIZED VIEW ${name}`);
+      expect(await e.query(`SELECT * FROM ${name} ORDER BY ALL`)).toEqual(live);
+    }
+    await e.close();
+  });
+});
+
+describe('snapshot and restore give the same output as an uninterrupted run, for every stateful operator', () => {
+  const QUERIES: Record<string, string> = {
+    tumble_close: `SELECT window_start, auction, COUNT(*) AS n, SUM(price) AS total FROM TUMBLE(bids, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end, auction EMIT ON WINDOW CLOSE`,
+    hop_changes: `SELECT window_start, window_end, auction, MAX(price) AS top FROM HOP(bids, ts, INTERVAL '2' SECOND, INTERVAL '6' SECOND) GROUP BY window_start, window_end, auction`,
+    cumulate: `SELECT window_start, window_end, COUNT(DISTINCT bidder) AS bidders FROM CUMULATE(bids, ts, INTERVAL '4' SECOND, INTERVAL '20' SECOND) GROUP BY window_start, window_end EMIT ON WINDOW CLOSE`,
+    session_changes: `SELECT bidder, window_start, window_end, COUNT(*) AS n, AVG(price) AS a FROM SESSION(bids PARTITION BY bidder, ts, INTERVAL '2' SECOND) GROUP BY bidder, window_start, window_end`,
+    session_close: `SELECT bidder, window_start, window_end, MIN(price) AS lo FROM SESSION(bids PARTITION BY bidder, ts, INTERVAL '2' SECOND) GROUP BY bidder, window_start, window_end EMIT ON WINDOW CLOSE`,
+    group_retract: `SELECT n, COUNT(*) AS auctions, MIN(auction) AS first FROM (SELECT auction, COUNT(*) AS n FROM bids GROUP BY auction) GROUP BY n`,
+    dist: `SELECT DISTINCT bidder, auction FROM bids`,
+    top3: `SELECT auction, price FROM bids ORDER BY price DESC LIMIT 3`,
+    union_global: `SELECT COUNT(*) AS n FROM (SELECT auction FROM bids WHERE price > 50 UNION ALL SELECT bidder FROM bids)`,
+  };
+  const all = events(400);
+  const first = all.slice(0, 230);
+  const second = all.slice(230);
+
+  async function runInto(e: Engine, name: string, dir: string, part: 'all' | 'first' | 'second'): Promise<void> {
+    if (part !== 'second') {
+      await e.execute(SOURCE);
+      await e.execute(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${name} AS ${QUERIES[name]}`);
+      await e.execute(`CREATE SINK IF NOT EXISTS out FROM ${name} WITH (connector = 'file', path = '${join(dir, name + '.jsonl')}', format = 'jsonl')`);
+    }
+    if (part !== 'second') await e.insert('bids', first);
+    if (part !== 'first') {
+      await e.insert('bids', second);
+      await e.endOfStream('bids');
+    }
+  }
+
+  for (const name of Object.keys(QUERIES)) {
+    it(name, async () => {
+      const a = tmp();
+      const ref = await Engine.open({ path: join(a, 'ref.duckdb') });
+      await runInto(ref, name, a, 'all');
+      const expected = await ref.query(`SELECT * FROM ${name} ORDER BY ALL`);
+      await ref.close();
+
+      const b = tmp();
+      const path = join(b, 'split.duckdb');
+      let e = await Engine.open({ path });
+      await runInto(e, name, b, 'first');
+      await e.checkpoint();
+      await e.close();
+      e = await Engine.open({ path });
+      await runInto(e, name, b, 'second');
+      expect(await e.query(`SELECT * FROM ${name} ORDER BY ALL`)).toEqual(expected);
+      await e.close();
+      expect(readFileSync(join(b, name + '.jsonl'), 'utf8')).toBe(readFileSync(join(a, name + '.jsonl'), 'utf8'));
+    });
+  }
+});
+
+describe('bad database files are refused with a STATE error and left untouched', () => {
+  const unchanged = async (path: string, open: () => Promise<unknown>, words: string) => {
+    const before = readFileSync(path);
+    const mtime = statSync(path).mtimeMs;
+    await expect(open()).rejects.toMatchObject({ code: 'STATE', message: expect.stringContaining(words) });
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(statSync(path).mtimeMs).toBe(mtime);
+  };
+
+  it('a file that is not a DuckDB database', async () => {
+    const path = join(tmp(), 'notes.txt');
+    writeFileSync(path, 'my shopping list\n');
+    await unchanged(path, () => Engine.open({ path }), 'not a sluice database');
+  });
+
+  it('a DuckDB database sluice did not create', async () => {
+    const path = join(tmp(), 'other.duckdb');
+    const inst = await DuckDBInstance.create(path);
+    const con = await inst.connect();
+    await con.run('CREATE TABLE customers (id INT)');
+    con.closeSync();
+    inst.closeSync();
+    await unchanged(path, () => Engine.open({ path }), 'not a sluice database');
+  });
+
+  it('a database written by a newer format version', async () => {
+    const path = join(tmp(), 'future.duckdb');
+    const e = await Engine.open({ path });
+    await e.close();
+    const inst = await DuckDBInstance.create(path);
+    const con = await inst.connect();
+    await con.run(`UPDATE sluice_meta SET value = '99' WHERE key = 'format_version'`);
+    con.closeSync();
+    inst.closeSync();
+    await unchanged(path, () => Engine.open({ path }), 'newer sluice');
+  });
+
+  it('a database already opened by another process (and by this one)', async () => {
+    const dir = tmp();
+    const path = join(dir, 'busy.duckdb');
+    const first = await Engine.open({ path });
+    await expect(Engine.open({ path })).rejects.toMatchObject({ code: 'STATE', message: expect.stringContaining('already open') });
+    await first.close();
+    writeFileSync(
+      join(dir, 'hold.mjs'),
+      `import { Engine } from ${JSON.stringify(resolve('dist/src/index.js'))};
+       await Engine.open({ path: ${JSON.stringify(path)} }); process.stdout.write('open'); setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, [join(dir, 'hold.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((r) => child.stdout.once('data', r));
+    try {
+      await unchanged(path, () => Engine.open({ path }), 'already open in another process');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('pull queries can only read', () => {
+  it.each([
+    ['INSERT INTO sluice_dead_letters VALUES (1, 2, 3, 4, now())', 'INSERT'],
+    ['DELETE FROM v', 'DELETE'],
+    ['UPDATE v SET n = 0', 'UPDATE'],
+    ['DROP TABLE v', 'DROP'],
+    ["ATTACH 'other.duckdb' AS o", 'ATTACH'],
+    ["COPY v TO '/tmp/x.csv'", 'COPY'],
+    ["SET threads = 4", 'SET'],
+    ['CREATE TABLE t AS SELECT 1', 'CREATE'],
+    ['PRAGMA threads = 4', 'statement'],
+    ['CHECKPOINT', 'statement'],
+    ['INSTALL httpfs', 'statement'],
+    ['SELECT 1; SELECT 2', 'exactly one'],
+  ])('refuses %s', async (sql, words) => {
+    const e = await Engine.open();
+    await e.execute(SOURCE);
+    await e.execute(`CREATE MATERIALIZED VIEW v AS SELECT auction, COUNT(*) AS n FROM bids GROUP BY auction`);
+    const err = await e.query(sql).catch((x) => x);
+    expect(err).toMatchObject({ code: 'IMMUTABLE' });
+    expect(err.message).toContain(words);
+    expect(await e.query('SELECT count(*)::INT AS c FROM v')).toEqual([{ c: 0 }]);
+    await e.close();
+  });
+});

@@ -129,5 +129,8 @@ export function keysFromInk(input: string, k: InkKeyLike): KeyEvent[] {
     return [];
   }
   if (k.escape) return [key('escape')];
+  // An escape sequence ink does not know (bracketed-paste markers, F-keys of odd terminals)
+  // reaches here without its ESC; typing it as text would put `[200~` into the statement.
+  if (/^\[[\d;:]+[~A-Za-z]$/.test(input)) return [];
   return textKeys(input);
 }

@@ -238,6 +238,11 @@ export class Session {
     for (const l of this.listeners) l();
   }
 
+  /** Prints a note from outside the session (the app's warnings). */
+  note(text: string, tone: Tone = 'info'): void {
+    this.print(text, tone);
+  }
+
   private print(text: string, tone: Tone): void {
     // A new array each time: ink's <Static> renders the items it has not seen yet.
     this.output = [...this.output, { id: this.nextId++, kind: 'text', tone, text }];

@@ -40,7 +40,7 @@ function createSession(props: AppProps, width: number, height: number): Session 
       // History is a convenience: say once that it is not being saved, and carry on.
       if (warned || !session) return;
       warned = true;
-      session.shell.printError(new Error(`history is not saved: ${e instanceof Error ? e.message : String(e)}`));
+      session.note(`history is not saved: ${e instanceof Error ? e.message : String(e)}`);
     },
   });
   session = new Session({ engine: props.engine, history, width, height, banner: props.banner });

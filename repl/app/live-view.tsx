@@ -11,7 +11,7 @@ export function LiveTable({ live }: { readonly live: LiveView }) {
           {line.text}
         </Text>
       ))}
-      <Text wrap="truncate-end">
+      <Text>
         <Text color="cyan" bold>
           ● live{' '}
         </Text>

@@ -26,14 +26,14 @@ export function columnsNeeded(sqls: readonly string[] | null): Map<NexmarkTable,
 export class DuckTables {
   private constructor(private readonly db: Database) {}
 
-  /** Generates `events` events of the sequence into one table per entry of `columns`. */
-  static async load(events: number, columns: ReadonlyMap<NexmarkTable, readonly string[]>): Promise<DuckTables> {
+  /** Generates `events` events of the sequence (at `rate` per second of event time) into one table per entry of `columns`. */
+  static async load(events: number, columns: ReadonlyMap<NexmarkTable, readonly string[]>, rate?: number): Promise<DuckTables> {
     const db = await Database.open();
     await db.run('SET threads = 1');
     for (const [table, names] of columns) {
       const schema = NEXMARK_SCHEMAS[table].filter((c) => names.includes(c.name));
       await db.run(`CREATE TABLE ${table} (${schema.map((c) => `${c.name} ${duckTypeName(c.type)}`).join(', ')})`);
-      const gen = new NexmarkGenerator(table, { events }, { columns: schema.map((c) => c.name) });
+      const gen = new NexmarkGenerator(table, { events, ...(rate !== undefined && { rate }) }, { columns: schema.map((c) => c.name) });
       for (let b = gen.nextColumns(LOAD_BATCH); b !== null; b = gen.nextColumns(LOAD_BATCH)) {
         await db.append(table, schema.map((c, j) => ({ type: c.type, data: b.columns[j]! })), b.length);
       }

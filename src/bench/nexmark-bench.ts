@@ -2,8 +2,8 @@
  * `sluice bench nexmark [--query qN] [--events N] [--json]` (SPEC 7).
  *
  * For each query of queries/nexmark/ (q0–q22, then hop_count, tumble_max, q11_sessions):
- * 1. a check on a small run (50,000 events): sluice's final result against DuckDB's over
- *    the same events; a query the engine cannot run stops here, reported as unsupported
+ * 1. a check on a small run (50,000 events at 1,000 per second of event time, so many
+ *    windows close): sluice's final result against DuckDB's over the same events; a query the engine cannot run stops here, reported as unsupported
  *    with the engine's reason;
  * 2. generator-only speed: the query's tables generated alone, as the source would;
  * 3. sluice: a child process (see nexmark-child.ts) runs the query 3 times over N events,
@@ -36,6 +36,8 @@ export interface BenchOptions {
 export const DEFAULT_EVENTS = 10_000_000;
 /** Events of the correctness check run before timing. */
 export const CHECK_EVENTS = 50_000;
+/** Its events per second of event time: 50 s of it, so that many windows and sessions close. */
+export const CHECK_RATE = 1000;
 const RUNS = 3;
 /** The engine's default batch_size: the generator-only measure reads as the source does. */
 const GENERATOR_BATCH = 8192;
@@ -51,6 +53,8 @@ export type QueryReport =
       readonly result_matches_duckdb: boolean | null;
       readonly generator_events_per_s: number;
       readonly sluice_seconds: number;
+      /** CPU seconds of the median run's timed span (below sluice_seconds when other processes competed for the core). */
+      readonly sluice_cpu_seconds: number;
       readonly duckdb_seconds: number | null;
       readonly mismatch?: string;
     }
@@ -89,9 +93,10 @@ class LazyTables {
   constructor(
     private readonly events: number,
     private readonly sqls: readonly string[] | null,
+    private readonly rate?: number,
   ) {}
   get(): Promise<DuckTables> {
-    this.tables ??= DuckTables.load(this.events, columnsNeeded(this.sqls));
+    this.tables ??= DuckTables.load(this.events, columnsNeeded(this.sqls), this.rate);
     return this.tables;
   }
   async close(): Promise<void> {
@@ -103,7 +108,7 @@ async function benchQuery(q: BenchQuery, events: number, check: LazyTables, timi
   const checkEvents = Math.min(events, CHECK_EVENTS);
   let checkRows: unknown[][];
   try {
-    checkRows = (await runSluice(q.name, checkEvents, true)).rows!;
+    checkRows = (await runSluice(q.name, checkEvents, true, CHECK_RATE)).rows!;
   } catch (e) {
     const err = toSluiceError(e);
     if (err.code === 'UNSUPPORTED') return { query: q.name, events, unsupported: err.message };
@@ -126,6 +131,7 @@ async function benchQuery(q: BenchQuery, events: number, check: LazyTables, timi
     return { query: q.name, events, error: (e as Error).message };
   }
   const sluiceSeconds = median(child.seconds);
+  const medianRun = child.seconds.indexOf(sluiceSeconds);
   let duckSeconds: number | null = null;
   if (q.duckdb !== null) {
     const duck = await timing.get();
@@ -143,6 +149,7 @@ async function benchQuery(q: BenchQuery, events: number, check: LazyTables, timi
     result_matches_duckdb: matches,
     generator_events_per_s: Math.round(events / generator.get(key)!),
     sluice_seconds: round(sluiceSeconds, 3),
+    sluice_cpu_seconds: round(child.cpu_seconds[medianRun]!, 3),
     duckdb_seconds: duckSeconds === null ? null : round(duckSeconds, 3),
     ...(mismatch !== undefined && { mismatch }),
   };
@@ -237,7 +244,7 @@ export async function runNexmarkBench(options: BenchOptions): Promise<void> {
   const queries = wanted === undefined ? BENCH_QUERIES : BENCH_QUERIES.filter((q) => q.name === wanted);
   const report = new Reporter(options.json);
   report.start(events);
-  const check = new LazyTables(Math.min(events, CHECK_EVENTS), null);
+  const check = new LazyTables(Math.min(events, CHECK_EVENTS), null, CHECK_RATE);
   const timing = new LazyTables(events, queries.map((q) => q.duckdb).filter((s): s is string => s !== null));
   const generator = new Map<string, number>();
   try {

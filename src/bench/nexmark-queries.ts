@@ -141,11 +141,13 @@ export interface QueryScript {
 }
 
 /**
- * Reads a query file with every nexmark source's `events` set to `events`. The trailing
- * SELECTs of the file (samples for `sluice run`) are left out.
+ * Reads a query file with every nexmark source's `events` set to `events` (and its `rate`
+ * of events per second of event time, when given). The trailing SELECTs of the file
+ * (samples for `sluice run`) are left out.
  */
-export function loadQueryScript(name: string, events: number): QueryScript {
-  const text = readFileSync(join(queriesDir(), `${name}.sql`), 'utf8').replace(/\bevents\s*=\s*\d+/gi, `events = ${events}`);
+export function loadQueryScript(name: string, events: number, rate?: number): QueryScript {
+  const setting = rate === undefined ? `events = ${events}` : `events = ${events}, rate = ${rate}`;
+  const text = readFileSync(join(queriesDir(), `${name}.sql`), 'utf8').replace(/\bevents\s*=\s*\d+/gi, setting);
   const script = parse(text);
   const keep: string[] = [];
   let materialized = false;

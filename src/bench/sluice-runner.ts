@@ -11,24 +11,30 @@ import { loadQueryScript, queriesDir } from './nexmark-queries.js';
 
 export interface SluiceRun {
   readonly seconds: number;
+  /** CPU time (user + system, all threads) of the same span. */
+  readonly cpuSeconds: number;
   /** The final result, as value arrays in column order (when asked for). */
   readonly rows?: unknown[][];
 }
 
-export async function runSluice(name: string, events: number, collect = false): Promise<SluiceRun> {
-  const script = loadQueryScript(name, events);
+/** Runs query `name` over `events` events (at `rate` events per second of event time when given). */
+export async function runSluice(name: string, events: number, collect = false, rate?: number): Promise<SluiceRun> {
+  const script = loadQueryScript(name, events, rate);
   const engine = await Engine.open();
   try {
     await engine.execute(script.setup, { baseDir: queriesDir() });
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     // A pull query first reads every bounded source to its end and flushes the views.
     await engine.query('SELECT 1');
     const seconds = (performance.now() - t0) / 1000;
-    if (!collect) return { seconds };
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    if (!collect) return { seconds, cpuSeconds };
     const rows = script.materialized
       ? await engine.query(`SELECT * FROM ${name}`)
       : ((await engine.execute(`SELECT * FROM ${name}`))[0]!.rows ?? []);
-    return { seconds, rows: rows.map((r) => Object.values(r)) };
+    return { seconds, cpuSeconds, rows: rows.map((r) => Object.values(r)) };
   } finally {
     await engine.close();
   }

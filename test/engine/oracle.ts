@@ -84,7 +84,7 @@ export function streamArb(o: StreamOptions): fc.Arbitrary<Ev[]> {
         )
       : fc.integer({ min: 0, max: o.delayMs });
   return fc
-    .array(fc.tuple(eventArb(span, o.nullKeys), uArb), { minLength: o.minLength ?? 1, maxLength: o.maxLength ?? 80 })
+    .array(fc.tuple(eventArb(span, o.nullKeys), uArb), { minLength: o.minLength ?? 1, maxLength: o.maxLength ?? 80, size: 'max' })
     .map((rows) =>
       rows
         .map(([e, u], i) => ({ e, key: e.ts + u, i }))

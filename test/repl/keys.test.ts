@@ -35,6 +35,8 @@ describe('keysFromInk', () => {
     ['Tab', '', { tab: true }, ['tab']],
     ['Shift-Tab does nothing', '', { tab: true, shift: true }, []],
     ['Escape', '', { escape: true, meta: true }, ['escape']],
+    ['an unknown escape sequence (its ESC stripped by ink) is not typed', '[200~', {}, []],
+    ['text that merely looks like one is typed', 'Ok', {}, ['text:Ok']],
     ['pasted lines are entered one by one', 'SELECT 1;\rSELECT 2;\r', {}, ['text:SELECT 1;', 'enter', 'text:SELECT 2;', 'enter']],
   ])('%s', (_name, input, key, expected) => {
     const got = keysFromInk(input, { ...none, ...key }).map((k) => (k.kind === 'text' ? `text:${k.text}` : k.kind));

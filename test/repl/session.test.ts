@@ -16,7 +16,7 @@ beforeEach(async () => {
   engine = await Engine.open();
   history = new History({ path: null });
   exited = 0;
-  session = new Session({ engine, history, width: 100, height: 30, liveRenderMs: 10, liveTickMs: 20, onExit: () => exited++ });
+  session = new Session({ engine, history, width: 100, height: 30, liveRenderMs: 10, liveTickMs: 20, flashMs: 500, onExit: () => exited++ });
 });
 
 afterEach(async () => {
@@ -38,10 +38,10 @@ describe('Session: input', () => {
 
   it('runs several statements of one line in order, and keys typed meanwhile afterwards', async () => {
     session.handleKeys([{ kind: 'text', text: 'SELECT 1 AS a; SELECT 2 AS b;' }, { kind: 'enter' }, { kind: 'text', text: 'SELECT 3 AS c;' }, { kind: 'enter' }]);
-    await waitFor(() => outputText(session).includes('│ c │'), 'the third result');
+    await waitFor(() => outputText(session).includes('│  c  │'), 'the third result');
     const out = outputText(session);
-    expect(out.indexOf('│ a │')).toBeLessThan(out.indexOf('│ b │'));
-    expect(out.indexOf('│ b │')).toBeLessThan(out.indexOf('sluice> SELECT 3'));
+    expect(out.indexOf('│  a  │')).toBeLessThan(out.indexOf('│  b  │'));
+    expect(out.indexOf('│  b  │')).toBeLessThan(out.indexOf('sluice> SELECT 3'));
   });
 
   it('Ctrl-C on an empty prompt tells how to leave; with text it discards the input', async () => {
@@ -81,7 +81,7 @@ describe('Session: input', () => {
 
   it('completes names from the catalog and lists several candidates', async () => {
     await type(session, 'CREATE SOURCE bids (auction BIGINT, price DOUBLE);\nCREATE SOURCE bidders (id INT);\n');
-    await type(session, 'SELECT pr');
+    await type(session, 'SELECT pri');
     session.handleKey({ kind: 'tab' });
     expect(inputText(session)).toBe('sluice> SELECT price');
     await type(session, ' FROM bi');
@@ -91,6 +91,16 @@ describe('Session: input', () => {
     // Any other key closes the list.
     await type(session, 's');
     expect(session.getSnapshot().completions).toEqual([]);
+  });
+
+  it('cuts long results with a note, and .timer on prints the run time', async () => {
+    await engine.execute('CREATE SOURCE s (k INT)');
+    await engine.insert('s', Array.from({ length: 100 }, (_, k) => ({ k })));
+    await engine.execute('CREATE MATERIALIZED VIEW m AS SELECT k FROM s');
+    await type(session, '.timer on\nSELECT * FROM m ORDER BY k;\n');
+    const out = outputText(session);
+    expect(out).toMatch(/│ +19 │\n├─+┤\n│ … 60 rows left out … │\n├─+┤\n│ +80 │/);
+    expect(out).toMatch(/└─+┘\n100 rows\nRun Time: \d+\.\d{3} s$/);
   });
 
   it('prints engine errors with the caret and stays usable', async () => {
@@ -129,6 +139,20 @@ describe('Session: live results', () => {
     const out = outputText(session);
     expect(out).toMatch(/│ +1 │ +15 │\n│ +2 │ +1 │\n└/);
     expect(out).toMatch(/\(stopped\) watermark none yet · late 0 · state \d+ · 2 rows \(\+2 ~1 -0\)$/);
+  });
+
+  it('shows a deleted row for a moment, marked -D', async () => {
+    await engine.execute('CREATE MATERIALIZED VIEW singles AS SELECT k, COUNT(*) AS c FROM orders GROUP BY k HAVING COUNT(*) < 2');
+    await type(session, 'SUBSCRIBE singles;\n');
+    await waitFor(() => /│ \+I │ +1 │ +1 │/.test(liveText()), 'the single');
+    await engine.insert('orders', [{ k: 1, n: 1 }]);
+    await waitFor(() => /│ -D │ +1 │ +1 │/.test(liveText()), 'the deleted row');
+    expect(session.getSnapshot().live!.lines.find((l) => l.text.includes('-D'))!.mark).toBe('-D');
+    expect(session.getSnapshot().live!.status).toContain('0 rows (+1 ~0 -1)');
+    // After the flash the ghost is gone.
+    await waitFor(() => !liveText().includes('-D'), 'the ghost to go', 4000);
+    session.handleKey({ kind: 'interrupt' });
+    await waitFor(() => session.currentPhase === 'prompt', 'the prompt');
   });
 
   it('a streaming SELECT over sources is live too; a pull query over views runs once', async () => {

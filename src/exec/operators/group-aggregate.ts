@@ -8,13 +8,16 @@ import { columnsOf, type ChangeBatch } from '../batch.js';
 import { signsOf } from '../batch-ops.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
-import type { Emitter, Operator } from '../operator.js';
+import type { Emitter, Operator, StateDelta } from '../operator.js';
+import { StateChanges } from '../agg/state-changes.js';
+import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
 import { OP_INSERT } from '../batch.js';
 
 export class GroupAggregateOperator implements Operator {
   private readonly table: GroupTable;
   private readonly tracker = new ChangeTracker();
+  private readonly stateChanges = new StateChanges();
   private readonly output: OutputBuilder;
   private readonly global: boolean;
   private wm = -Infinity;
@@ -58,8 +61,9 @@ export class GroupAggregateOperator implements Operator {
     const signs = signsOf(batch);
     this.tracker.begin();
     this.tracker.touch(gids, n, this.table);
+    this.stateChanges.touchAll(gids, n);
     this.table.update(gids, n, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signs);
-    this.tracker.finish(this.table, this.emitRow, this.global);
+    this.tracker.finish(this.table, this.emitRow, this.global, (g) => this.stateChanges.remove(g, () => JSON.stringify(this.table.keyValues(g))));
     this.flush();
   }
 
@@ -79,6 +83,39 @@ export class GroupAggregateOperator implements Operator {
     this.ensureGlobal();
     this.wm = wm;
     this.out.watermark(wm);
+  }
+
+  checkpointDelta(): StateDelta {
+    const live = () => {
+      const ids: number[] = [];
+      for (let g = 0; g < this.table.keys.capacity; g++) if (this.table.keys.has(g)) ids.push(g);
+      return ids;
+    };
+    return this.stateChanges.take(
+      live,
+      (g) => {
+        const { key, rows, accs } = this.table.save(g);
+        return [JSON.stringify(key), { rows, accs }];
+      },
+      [['#meta', { wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0 }]],
+    );
+  }
+
+  restoreEntries(entries: ReadonlyMap<string, unknown>): void {
+    this.table.clear();
+    const ids: number[] = [];
+    for (const [k, v] of entries) {
+      if (k === '#meta') {
+        this.wm = (v as { wm: number | null }).wm ?? -Infinity;
+        continue;
+      }
+      const { rows, accs } = v as { rows: number; accs: unknown[] };
+      const g = this.table.load({ key: JSON.parse(k) as Value[], rows, accs });
+      this.tracker.markEmitted(g);
+      if (this.global) this.globalGroup = g;
+      ids.push(g);
+    }
+    this.stateChanges.restored(ids);
   }
 
   snapshot(): unknown {

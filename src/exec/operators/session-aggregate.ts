@@ -13,7 +13,8 @@ import type { Value } from '../../types.js';
 import { columnsOf, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import { selectRows } from '../batch-ops.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
-import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
+import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from '../operator.js';
+import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
@@ -55,6 +56,9 @@ export class SessionAggregateOperator implements Operator {
   private wm = -Infinity;
   /** Sessions changed by the current batch, with their rows before it (EMIT CHANGES). */
   private dirty = new Map<Session, Before | null>();
+  /** What changed since the last checkpoint: sessions by id, closed-session marks by partition. */
+  private readonly sessionChanges = new StateChanges();
+  private readonly tombChanges = new StateChanges();
 
   constructor(
     private readonly out: Emitter,
@@ -108,6 +112,7 @@ export class SessionAggregateOperator implements Operator {
         continue;
       }
       let target: Session;
+      let endBefore = NaN;
       if (touching.length === 0) {
         target = { id: this.nextId++, partition: p, start: t, last: t, groups: new Set(), emitted: false, alive: true };
         this.byId.set(target.id, target);
@@ -116,12 +121,13 @@ export class SessionAggregateOperator implements Operator {
         this.markDirty(target);
       } else {
         target = touching[0]!;
+        endBefore = target.last + gap;
         this.markDirty(target);
         for (const other of touching.slice(1)) this.mergeInto(target, other, list);
         if (t < target.start) target.start = t;
         if (t > target.last) target.last = t;
       }
-      this.closing.push(target.last + gap, target);
+      if (target.last + gap !== endBefore) this.closing.push(target.last + gap, target);
       rowSession[i] = target;
     }
     if (late.length > 0) this.ctx.recordLate(late);
@@ -161,6 +167,7 @@ export class SessionAggregateOperator implements Operator {
     }
     other.groups.clear();
     other.alive = false;
+    this.sessionChanges.remove(other.id, () => `s:${other.id}`);
     this.byId.delete(other.id);
     this.mergedInto.set(other.id, target);
     list.splice(list.indexOf(other), 1);
@@ -169,6 +176,7 @@ export class SessionAggregateOperator implements Operator {
   }
 
   private markDirty(s: Session): void {
+    this.sessionChanges.touch(s.id);
     if (!this.changes || this.dirty.has(s)) return;
     this.dirty.set(s, s.emitted ? this.rowsOf(s) : null);
   }
@@ -243,9 +251,16 @@ export class SessionAggregateOperator implements Operator {
 
   onWatermark(wm: number): void {
     const gap = this.gap;
+    // Sessions closing together are emitted by end, then by creation: the same order after a restore.
+    const dueSet = new Set<Session>();
     while (this.closing.size > 0 && this.closing.peekKey()! <= wm) {
       const [end, s] = this.closing.pop()!;
-      if (!s.alive || s.last + gap !== end) continue; // stale entry: merged or extended since
+      if (s.alive && s.last + gap === end) dueSet.add(s); // else stale: merged or extended since
+    }
+    const due = [...dueSet];
+    due.sort((a, b) => a.last - b.last || a.id - b.id);
+    for (const s of due) {
+      const end = s.last + gap;
       if (!this.changes) {
         for (const g of s.groups) {
           const key = this.table.keyValues(g).slice(1);
@@ -254,11 +269,13 @@ export class SessionAggregateOperator implements Operator {
       }
       for (const g of s.groups) this.table.remove(g);
       s.alive = false;
+      this.sessionChanges.remove(s.id, () => `s:${s.id}`);
       this.byId.delete(s.id);
       const list = this.open[s.partition]!;
       list.splice(list.indexOf(s), 1);
       const until = Math.max(this.closedUntil.get(s.partition) ?? -Infinity, end);
       this.closedUntil.set(s.partition, until);
+      this.tombChanges.touch(s.partition);
       this.tombstones.push(until + gap, s.partition);
     }
     // A closed session can no longer be reached once the watermark is a gap past its end.
@@ -266,6 +283,7 @@ export class SessionAggregateOperator implements Operator {
       const [at, p] = this.tombstones.pop()!;
       if ((this.closedUntil.get(p) ?? Infinity) + gap !== at) continue;
       this.closedUntil.delete(p);
+      this.tombChanges.remove(p, () => this.tombKey(p));
       if (this.partitions && (this.open[p]?.length ?? 0) === 0) {
         this.partitions.remove(p);
         this.open[p] = undefined;
@@ -274,6 +292,53 @@ export class SessionAggregateOperator implements Operator {
     this.flush();
     this.wm = wm;
     this.out.watermark(wm);
+  }
+
+  private partitionKey(p: number): Value[] {
+    return this.partitions ? this.partitions.keyValues(p) : [];
+  }
+
+  private tombKey(p: number): string {
+    return `c:${JSON.stringify(this.partitionKey(p))}`;
+  }
+
+  /** Sessions under `s:<id>`, closed-session marks under `c:<partition key>`, and `#meta`. */
+  checkpointDelta(): StateDelta {
+    const sessions = this.sessionChanges.take(
+      () => this.byId.keys(),
+      (id) => {
+        const x = this.byId.get(id)!;
+        const value = {
+          partition: this.partitionKey(x.partition),
+          start: x.start,
+          last: x.last,
+          emitted: x.emitted,
+          groups: [...x.groups].map((g) => this.table.save(g)),
+        };
+        return [`s:${id}`, value];
+      },
+      [['#meta', { nextId: this.nextId, wm: Number.isFinite(this.wm) ? this.wm : null }]],
+    );
+    const tombs = this.tombChanges.take(
+      () => this.closedUntil.keys(),
+      (p) => [this.tombKey(p), this.closedUntil.get(p)!],
+      [],
+    );
+    return { full: sessions.full, puts: [...sessions.puts, ...tombs.puts], deletes: [...sessions.deletes, ...tombs.deletes] };
+  }
+
+  restoreEntries(entries: ReadonlyMap<string, unknown>): void {
+    const sessions: { id: number; partition: Value[]; start: number; last: number; emitted: boolean; groups: SavedGroup[] }[] = [];
+    const closed: { partition: Value[]; until: number }[] = [];
+    let meta = { nextId: 1, wm: null as number | null };
+    for (const [k, v] of entries) {
+      if (k === '#meta') meta = v as typeof meta;
+      else if (k.startsWith('s:')) sessions.push({ id: Number(k.slice(2)), ...(v as Omit<(typeof sessions)[number], 'id'>) });
+      else if (k.startsWith('c:')) closed.push({ partition: JSON.parse(k.slice(2)) as Value[], until: v as number });
+    }
+    this.restore({ sessions, closed, nextId: meta.nextId, wm: meta.wm });
+    this.sessionChanges.restored(this.byId.keys());
+    this.tombChanges.restored(this.closedUntil.keys());
   }
 
   snapshot(): unknown {

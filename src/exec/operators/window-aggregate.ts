@@ -12,7 +12,8 @@ import { columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from 
 import { selectRows, signsOf } from '../batch-ops.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
-import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
+import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from '../operator.js';
+import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { assignWindows, cumulateStart, maxWindowsPerRow } from '../window/window-math.js';
@@ -31,8 +32,13 @@ export class WindowAggregateOperator implements Operator {
   private readonly kind: 'TUMBLE' | 'HOP' | 'CUMULATE';
   private readonly perRow: number;
   private readonly changes: boolean;
+  /** What changed since the last checkpoint. */
+  private readonly stateChanges = new StateChanges();
   /** The window end of each live group (NaN for free ids). */
   private groupEnd = new Float64Array(16).fill(NaN);
+  /** Creation order of each group: a window's groups are emitted in it, also after a restore. */
+  private groupSeq = new Float64Array(16);
+  private nextSeq = 0;
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
 
@@ -115,6 +121,7 @@ export class WindowAggregateOperator implements Operator {
       if (groupEnd[g] === groupEnd[g]) continue; // not NaN: already registered
       const end = endValues[i]!;
       groupEnd[g] = end;
+      this.groupSeq[g] = this.nextSeq++;
       let w = this.windows.get(end);
       if (!w) {
         w = { start: this.windowStart(end), groups: new Set() };
@@ -123,14 +130,19 @@ export class WindowAggregateOperator implements Operator {
       w.groups.add(g);
     }
     if (this.changes) this.tracker.touch(gids, m, this.table);
+    this.stateChanges.touchAll(gids, m);
     this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
   }
 
   private fitGroups(cap: number): void {
     if (this.groupEnd.length >= cap) return;
-    const a = new Float64Array(Math.max(cap, this.groupEnd.length * 2)).fill(NaN);
+    const n = Math.max(cap, this.groupEnd.length * 2);
+    const a = new Float64Array(n).fill(NaN);
     a.set(this.groupEnd);
     this.groupEnd = a;
+    const q = new Float64Array(n);
+    q.set(this.groupSeq);
+    this.groupSeq = q;
   }
 
   private lateRecord(batch: ChangeBatch, i: number, start: number, end: number, wm: number): LateRecord {
@@ -167,6 +179,7 @@ export class WindowAggregateOperator implements Operator {
 
   /** A group whose rows were all retracted leaves its window. */
   private forgetGroup = (g: number): void => {
+    this.stateChanges.remove(g, () => this.entryKey(g));
     this.windows.get(this.groupEnd[g]!)?.groups.delete(g);
     this.groupEnd[g] = NaN;
   };
@@ -186,6 +199,7 @@ export class WindowAggregateOperator implements Operator {
       const w = this.windows.get(end)!;
       for (const g of w.groups) {
         if (!this.changes && this.table.rowCount(g) > 0) this.appendRow(g, OP_INSERT, null);
+        this.stateChanges.remove(g, () => this.entryKey(g));
         this.table.remove(g);
         this.tracker.forget(g);
         this.groupEnd[g] = NaN;
@@ -195,6 +209,53 @@ export class WindowAggregateOperator implements Operator {
     this.flush();
     this.wm = wm;
     this.out.watermark(wm);
+  }
+
+  /** A group's storage key: its window end and group key. */
+  private entryKey(g: number): string {
+    return JSON.stringify(this.table.keyValues(g));
+  }
+
+  checkpointDelta(): StateDelta {
+    return this.stateChanges.take(
+      () => [...this.windows.values()].flatMap((w) => [...w.groups]),
+      (g) => {
+        const { rows, accs } = this.table.save(g);
+        return [this.entryKey(g), { rows, accs, emitted: this.tracker.isEmitted(g), seq: this.groupSeq[g] }];
+      },
+      [['#meta', { wm: Number.isFinite(this.wm) ? this.wm : null, nextSeq: this.nextSeq }]],
+    );
+  }
+
+  restoreEntries(entries: ReadonlyMap<string, unknown>): void {
+    this.table.clear();
+    this.windows.clear();
+    this.groupEnd.fill(NaN);
+    const ids: number[] = [];
+    type Entry = { rows: number; accs: unknown[]; emitted: boolean; seq: number };
+    const groups: [string, Entry][] = [];
+    for (const [k, v] of entries) {
+      if (k === '#meta') {
+        const meta = v as { wm: number | null; nextSeq: number };
+        this.wm = meta.wm ?? -Infinity;
+        this.nextSeq = meta.nextSeq;
+      } else groups.push([k, v as Entry]);
+    }
+    groups.sort((a, b) => a[1].seq - b[1].seq);
+    for (const [k, { rows, accs, emitted, seq }] of groups) {
+      const key = JSON.parse(k) as Value[];
+      const g = this.table.load({ key, rows, accs });
+      const end = key[0] as number;
+      this.fitGroups(g + 1);
+      this.groupEnd[g] = end;
+      this.groupSeq[g] = seq;
+      if (emitted) this.tracker.markEmitted(g);
+      let w = this.windows.get(end);
+      if (!w) this.windows.set(end, (w = { start: this.windowStart(end), groups: new Set() }));
+      w.groups.add(g);
+      ids.push(g);
+    }
+    this.stateChanges.restored(ids);
   }
 
   snapshot(): unknown {

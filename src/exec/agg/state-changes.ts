@@ -1,0 +1,64 @@
+/**
+ * What a keyed operator changed since its last checkpoint: the ids of entries touched, and
+ * the keys of stored entries that went away. A checkpoint then writes only those, so its cost
+ * follows the state that changed, not the whole state. Entries created and dropped between two
+ * checkpoints (a window that opened and closed) are never written at all.
+ */
+import type { StateDelta } from '../operator.js';
+
+export class StateChanges {
+  private dirty = new Set<number>();
+  private deleted: string[] = [];
+  /** Ids whose entry has been written by a checkpoint (bounded by the live state). */
+  private readonly persisted = new Set<number>();
+  /** The first checkpoint after creation (or a restore) rewrites everything. */
+  private full = true;
+
+  /** Marks ids of rows 0..n-1 (skipping -1) as changed. */
+  touchAll(ids: Int32Array, n: number): void {
+    if (this.full) return;
+    const d = this.dirty;
+    for (let i = 0; i < n; i++) {
+      const g = ids[i]!;
+      if (g >= 0) d.add(g);
+    }
+  }
+
+  touch(id: number): void {
+    if (!this.full) this.dirty.add(id);
+  }
+
+  /** The entry under `id` is gone; `key` names it in storage (only asked when it was stored). */
+  remove(id: number, key: () => string): void {
+    this.dirty.delete(id);
+    if (this.persisted.delete(id) && !this.full) this.deleted.push(key());
+  }
+
+  /** After a restore: every restored id is stored; later checkpoints are incremental. */
+  restored(ids: Iterable<number>): void {
+    this.persisted.clear();
+    for (const id of ids) this.persisted.add(id);
+    this.full = false;
+    this.dirty.clear();
+    this.deleted = [];
+  }
+
+  /**
+   * The delta to write: `all` lists every live id (used for a full snapshot), `entry` gives an
+   * id's storage key and value, `meta` entries (small, operator-wide) are always written.
+   */
+  take(all: () => Iterable<number>, entry: (id: number) => [string, unknown], meta: readonly (readonly [string, unknown])[]): StateDelta {
+    const ids = this.full ? [...all()] : [...this.dirty];
+    if (this.full) this.persisted.clear();
+    const puts: (readonly [string, unknown])[] = [...meta];
+    for (const id of ids) {
+      puts.push(entry(id));
+      this.persisted.add(id);
+    }
+    const delta: StateDelta = { full: this.full, puts, deletes: this.full ? [] : this.deleted };
+    this.full = false;
+    this.dirty = new Set();
+    this.deleted = [];
+    return delta;
+  }
+}

@@ -145,6 +145,8 @@ export class LiveResult {
         }
       }
     }
+    // A -U without its +U (a HAVING that drops the updated group) removed the row for good.
+    this.counts.deletes += slots.length;
     this.evict();
   }
 

@@ -11,18 +11,14 @@
  */
 import { KEYWORDS, parseStatement } from '../grammar/index.js';
 import type { Statement } from '../grammar/ast.js';
-import type { LiveQuery, ResultColumn } from '../src/engine/engine.js';
-import { toSluiceError } from '../src/errors.js';
 import { complete, type CatalogSnapshot } from './completion.js';
-import { formatResult, formatTable } from './format.js';
+import { candidateLines, catalogSnapshot } from './completion-list.js';
 import type { HighlightSegment } from './highlight.js';
 import type { History } from './history.js';
 import { layoutInput, type InputLayout, type InputRow } from './input-layout.js';
 import type { KeyEvent } from './keys.js';
 import { EMPTY_EDITOR, editLine, editorWith, splice, type EditorState } from './line-editor.js';
-import { LiveResult, type RowMark } from './live-result.js';
-import { RateMeter, statusLine } from './live-status.js';
-import { rowComparator, sortColumns } from './result-order.js';
+import { LiveRun, type LiveView } from './live-run.js';
 import { Shell, type ReplEngine, type Tone } from './shell.js';
 import { StatementSplitter, type SplitItem } from './statement-splitter.js';
 
@@ -32,16 +28,7 @@ export type OutputEntry =
   /** The input as it was entered, with its prompt and highlighting. */
   | { readonly id: number; readonly kind: 'echo'; readonly rows: readonly InputRow[] };
 
-/** One line of a live table; `mark` colours rows changed a moment ago. */
-export interface LiveLine {
-  readonly text: string;
-  readonly mark: RowMark | null;
-}
-
-export interface LiveView {
-  readonly lines: readonly LiveLine[];
-  readonly status: string;
-}
+export type { LiveLine, LiveView } from './live-run.js';
 
 export type Phase = 'prompt' | 'busy' | 'live' | 'closed';
 
@@ -80,57 +67,10 @@ export interface SessionOptions {
 
 /** Most result rows printed before the middle is left out. */
 export const MAX_RESULT_ROWS = 40;
-/** Most lines of completion candidates shown under the prompt. */
-const MAX_COMPLETION_LINES = 4;
 /** How long a statement runs before "running…" is shown, in ms. */
 const RUNNING_NOTE_MS = 300;
 
 export const EXIT_HINT = '(To exit, press Ctrl-D or type .quit)';
-
-/** The engine's rejection of a live query that is a pull query (answered by execute instead). */
-function isPullQuery(e: unknown): boolean {
-  const err = toSluiceError(e);
-  return err.code === 'BIND' && err.message.startsWith('a live query is a SELECT over sources');
-}
-
-/** The catalog as completion wants it. */
-export function catalogSnapshot(engine: ReplEngine): CatalogSnapshot {
-  const c = engine.describeCatalog();
-  return {
-    sources: c.sources.map((s) => ({ name: s.name, columns: s.columns.map((x) => x.name) })),
-    views: c.views.map((v) => ({ name: v.name, columns: v.columns.map((x) => x.name) })),
-    sinks: c.sinks.map((s) => s.name),
-  };
-}
-
-/** Candidates in columns of equal width, at most `maxLines` lines (then a count of the rest). */
-export function candidateLines(candidates: readonly string[], width: number, maxLines = MAX_COMPLETION_LINES): string[] {
-  if (candidates.length === 0) return [];
-  const cell = Math.max(...candidates.map((c) => c.length)) + 2;
-  const perLine = Math.max(1, Math.floor(width / cell));
-  const lines: string[] = [];
-  for (let i = 0; i < candidates.length; i += perLine) {
-    lines.push(candidates.slice(i, i + perLine).map((c) => c.padEnd(cell)).join('').trimEnd());
-  }
-  if (lines.length <= maxLines) return lines;
-  const shown = lines.slice(0, maxLines - 1);
-  const rest = candidates.length - shown.length * perLine;
-  return [...shown, `… and ${rest} more`];
-}
-
-interface LiveRun {
-  readonly text: string;
-  readonly subscribe: boolean;
-  readonly result: LiveResult;
-  query: LiveQuery | undefined;
-  columns: readonly ResultColumn[];
-  readonly rate: RateMeter;
-  tick: ReturnType<typeof setInterval> | undefined;
-  renderTimer: ReturnType<typeof setTimeout> | undefined;
-  lastRender: number;
-  stopping: boolean;
-  done: () => void;
-}
 
 export class Session {
   readonly shell: Shell;
@@ -153,8 +93,10 @@ export class Session {
   private queue: KeyEvent[] = [];
   private output: OutputEntry[] = [];
   private nextId = 0;
-  private live: LiveRun | undefined;
-  private liveView: LiveView | null = null;
+  /** The live result on screen, and how to tell its statement that it has ended. */
+  private live: { readonly run: LiveRun; readonly done: () => void } | undefined;
+  /** Live runs being finished (Ctrl-C and the end of input can race). */
+  private readonly finishing = new WeakSet<LiveRun>();
   private running = false;
   private runningTimer: ReturnType<typeof setTimeout> | undefined;
   private interruptNoted = false;
@@ -199,7 +141,7 @@ export class Session {
       phase: this.phase,
       input: this.phase === 'prompt' ? layoutInput({ state: this.editor, pending: this.splitter.pending, width: this.width, keywords: KEYWORDS }) : null,
       completions: this.phase === 'prompt' ? candidateLines(this.completions, this.width) : [],
-      live: this.phase === 'live' ? this.liveView : null,
+      live: this.phase === 'live' ? (this.live?.run.view ?? null) : null,
       running: this.phase === 'busy' && this.running,
     };
     return this.snapshot;
@@ -214,7 +156,7 @@ export class Session {
   resize(width: number, height: number): void {
     this.width = width;
     this.height = height;
-    if (this.live) this.renderLive();
+    this.live?.run.refresh();
     this.changed();
   }
 
@@ -447,152 +389,65 @@ export class Session {
    * the caller runs with execute.
    */
   private async runLive(text: string, statement: Statement): Promise<boolean> {
-    const result = new LiveResult({ flashMs: this.flashMs });
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
     let run: LiveRun | undefined;
-    let query: LiveQuery;
     try {
-      // The listener is called with everything so far before live() resolves, so the fold exists first.
-      query = await this.engine.live(text, (changes) => {
-        result.apply(changes, this.now());
-        if (run) this.scheduleLiveRender(run);
+      run = await LiveRun.start({
+        engine: this.engine,
+        text,
+        statement,
+        now: this.now,
+        renderMs: this.liveRenderMs,
+        tickMs: this.liveTickMs,
+        flashMs: this.flashMs,
+        size: () => ({ width: this.width, height: this.height }),
+        onChange: () => this.changed(),
+        onEndOfInput: () => void this.finishLive(run!, 'end of input', done),
       });
     } catch (e) {
-      if (isPullQuery(e)) return false;
       this.shell.printError(e, text);
       return true;
     }
-    const keys = sortColumns(statement, query.columns);
-    const finished = new Promise<void>((resolve) => {
-      run = {
-        text,
-        subscribe: statement.kind === 'Subscribe',
-        result,
-        query,
-        columns: query.columns,
-        rate: new RateMeter(),
-        tick: undefined,
-        renderTimer: undefined,
-        lastRender: 0,
-        stopping: false,
-        done: resolve,
-      };
-    });
-    const r = run!;
-    if (keys) result.setCompare(rowComparator(keys));
-    this.live = r;
-    r.rate.sample(this.now(), this.safeMetrics().eventsIn);
-    if (this.endedInput(r)) {
-      // Nothing was shown live (a SELECT without FROM, inputs already read): print it as a plain result.
-      await this.finishLive(r, 'end of input', false);
+    if (!run) return false;
+    if (run.endedInput) {
+      // Nothing to watch (a SELECT without FROM, inputs already read): print it as a plain result.
+      await this.finishLive(run, 'end of input', done, false);
     } else {
+      this.live = { run, done };
       this.clearBusy('live');
-      r.tick = setInterval(() => this.liveTick(r), this.liveTickMs);
-      this.renderLive();
+      run.show();
       this.changed();
     }
     await finished;
     return true;
   }
 
-  private safeMetrics(): { eventsIn: number; lateEvents: number; stateSize: number } {
-    try {
-      return this.engine.metrics();
-    } catch {
-      return { eventsIn: 0, lateEvents: 0, stateSize: 0 };
-    }
-  }
-
-  /** A SELECT (not SUBSCRIBE) whose every input has ended: its result is final. */
-  private endedInput(r: LiveRun): boolean {
-    return !r.subscribe && r.query !== undefined && r.query.status().watermark === 'end of input';
-  }
-
-  private liveTick(r: LiveRun): void {
-    if (r.stopping) return;
-    r.rate.sample(this.now(), this.safeMetrics().eventsIn);
-    if (this.endedInput(r)) {
-      void this.finishLive(r, 'end of input');
-      return;
-    }
-    this.renderLive();
-    this.changed();
-  }
-
-  private scheduleLiveRender(r: LiveRun): void {
-    if (r.stopping || r.renderTimer !== undefined || this.live !== r) return;
-    const wait = Math.max(0, r.lastRender + this.liveRenderMs - this.now());
-    r.renderTimer = setTimeout(() => {
-      r.renderTimer = undefined;
-      if (r.stopping || this.live !== r) return;
-      this.renderLive();
-      this.changed();
-    }, wait);
-  }
-
-  private status(r: LiveRun, stopped: boolean): string {
-    const m = this.safeMetrics();
-    const s = r.query?.status() ?? { watermark: null, stateSize: 0 };
-    return statusLine({
-      eventsPerSecond: r.rate.rate(),
-      watermark: s.watermark,
-      lateEvents: m.lateEvents,
-      // A subscription's own pipeline only reads the view; the state worth watching is the views'.
-      stateSize: r.subscribe ? m.stateSize : s.stateSize,
-      rows: r.result.size,
-      counts: r.result.changeCounts,
-      evicted: r.result.evicted,
-      stopped,
-    });
-  }
-
-  /** Rebuilds the live table from the folded rows; it must fit the screen, or ink would clear the scrollback. */
-  private renderLive(): void {
-    const r = this.live;
-    if (!r) return;
-    r.lastRender = this.now();
-    const rows = r.result.view(r.lastRender);
-    const columns = [{ name: 'op', type: '' }, ...r.columns];
-    const data = rows.map((x) => [x.mark ?? '', ...r.columns.map((c) => x.row[c.name])]);
-    const maxRows = Math.max(2, this.height - 12);
-    const table = formatTable(columns, data, { maxRows, maxWidth: this.width });
-    const lines = table.split('\n').map((text) => {
-      const m = /^│ (\+I|\+U|-D) /.exec(text);
-      return { text, mark: m ? (m[1] as RowMark) : null };
-    });
-    this.liveView = { lines, status: this.status(r, false) };
-  }
-
   private liveKey(key: KeyEvent): void {
-    const r = this.live;
-    if (!r) return;
+    const live = this.live;
+    if (!live) return;
     const stop = key.kind === 'interrupt' || key.kind === 'escape' || key.kind === 'eof' || (key.kind === 'text' && key.text.toLowerCase() === 'q');
-    if (stop) void this.finishLive(r, 'stopped');
+    if (stop) void this.finishLive(live.run, 'stopped', live.done);
   }
 
-  /** Stops a live result and leaves its last table and status in the output. */
-  private async finishLive(r: LiveRun, why: 'stopped' | 'end of input', summary = true): Promise<void> {
-    if (r.stopping) return;
-    r.stopping = true;
-    clearInterval(r.tick);
-    clearTimeout(r.renderTimer);
+  /** Stops a live result and leaves its last table (and a summary, when it was shown live) in the output. */
+  private async finishLive(run: LiveRun, why: 'stopped' | 'end of input', done: () => void, summary = true): Promise<void> {
+    if (this.finishing.has(run)) return;
+    this.finishing.add(run);
     if (this.phase === 'live') {
       this.setBusy();
       this.changed();
     }
     try {
-      await r.query?.stop();
+      await run.stop();
     } catch (e) {
       this.shell.printError(e);
     }
-    const rows = r.result.rows().map((row) => r.columns.map((c) => row[c.name]));
-    const text = formatResult(this.shell.state.mode, r.columns, rows, { maxRows: MAX_RESULT_ROWS, maxWidth: this.width });
+    const text = run.finalText(this.shell.state.mode, MAX_RESULT_ROWS, this.width);
     if (text !== '') this.print(text, 'result');
-    if (summary) this.print(`(${why}) ${this.status(r, true)}`, 'message');
-    if (this.live === r) {
-      this.live = undefined;
-      this.liveView = null;
-    }
-    r.done();
+    if (summary) this.print(`(${why}) ${run.status(true)}`, 'message');
+    if (this.live?.run === run) this.live = undefined;
+    done();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -602,30 +457,21 @@ export class Session {
   /** Ends the session: stops a live result, then calls onExit (the caller closes the engine). */
   async quit(): Promise<void> {
     if (this.phase === 'closed') return;
-    const r = this.live;
+    const live = this.live;
+    this.live = undefined;
     this.clearBusy('closed');
     this.queue = [];
-    if (r && !r.stopping) {
-      r.stopping = true;
-      clearInterval(r.tick);
-      clearTimeout(r.renderTimer);
-      await r.query?.stop().catch(() => undefined);
-      r.done();
+    if (live) {
+      await live.run.stop().catch(() => undefined);
+      live.done();
     }
-    this.live = undefined;
-    this.liveView = null;
     this.changed();
     this.onExit?.();
   }
 
-  /** Releases timers without ending the session formally (ink unmounted). */
+  /** Releases timers and stops a live query without ending the session formally (ink unmounted). */
   dispose(): void {
     clearTimeout(this.runningTimer);
-    const r = this.live;
-    if (r) {
-      clearInterval(r.tick);
-      clearTimeout(r.renderTimer);
-      if (!r.stopping) void r.query?.stop().catch(() => undefined);
-    }
+    void this.live?.run.stop().catch(() => undefined);
   }
 }

@@ -60,12 +60,17 @@ async function main(argv: string[]): Promise<void> {
   program
     .command('bench')
     .description('benchmarks')
-    .argument('<suite>', "the benchmark suite: 'nexmark'")
+    .argument('<suite>', "the benchmark suite: 'nexmark', or 'state' (durability costs)")
     .option('--query <q>', 'run one query (q0 … q22, or an extra benchmark name)')
     .option('--events <n>', 'events per run', (v) => Number(v))
     .option('--json', 'print one JSON object per query')
     .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean }) => {
-      if (suite !== 'nexmark') throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark'`);
+      if (suite === 'state') {
+        const { runStateBench } = await import('../bench/state-bench.js');
+        await runStateBench({ json: opts.json === true, events: opts.events });
+        return;
+      }
+      if (suite !== 'nexmark') throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark' or 'sluice bench state'`);
       const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
       await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true });
     });

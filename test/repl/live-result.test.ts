@@ -33,6 +33,15 @@ describe('LiveResult', () => {
     expect(r.changeCounts).toEqual({ inserts: 2, updates: 1, deletes: 1 });
   });
 
+  it('counts a -U without its +U (a group a HAVING drops) as a delete and shows its ghost', () => {
+    const r = new LiveResult({ flashMs: 1000 });
+    r.apply([ins({ k: 1, c: 1 })], 0);
+    r.apply([{ op: '-U', row: { k: 1, c: 1 } }], 100);
+    expect(r.view(200).map((x) => [x.mark, x.deleted])).toEqual([['-D', true]]);
+    expect(r.changeCounts).toEqual({ inserts: 1, updates: 0, deletes: 1 });
+    expect(r.size).toBe(0);
+  });
+
   it('removes one row per retraction when rows are equal', () => {
     const r = new LiveResult();
     r.apply([ins({ a: 1 }), ins({ a: 1 }), del({ a: 1 })], 0);

@@ -75,33 +75,35 @@ export class WindowAggregateOperator implements Operator {
     // Every row's windows, row-major with a stride of `per`.
     const starts = new Float64Array(n * per);
     const ends = new Float64Array(n * per);
-    const counts = new Uint8Array(n);
+    // A window count per row: a HOP or CUMULATE row can be in more than 255 windows.
+    const counts = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
       counts[i] = assignWindows(this.kind, ts[i]!, size, slide, offset, starts, ends, i * per);
     }
     if (this.changes) this.tracker.begin();
     const late: LateRecord[] = [];
-    const sel = new Int32Array(n);
-    const endCol = new Float64Array(n);
-    for (let k = 0; k < per; k++) {
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        if (counts[i]! <= k) continue;
-        const end = ends[i * per + k]!;
-        const wm = rowWatermark(batch, i);
+    // (row, window) pairs in arrival order, so every group folds its rows in the order they
+    // came whatever the batch size (DOUBLE sums round alike).
+    const sel = new Int32Array(n * per);
+    const endCol = new Float64Array(n * per);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      const wm = rowWatermark(batch, i);
+      for (let k = i * per; k < i * per + c; k++) {
+        const end = ends[k]!;
         if (wm >= end) {
-          late.push(this.lateRecord(batch, i, starts[i * per + k]!, end, wm));
+          late.push(this.lateRecord(batch, i, starts[k]!, end, wm));
           continue;
         }
         sel[m] = i;
         endCol[m] = end;
         m++;
       }
-      if (m === 0) continue;
-      const rows = m === n ? batch : selectRows(batch, sel, m);
-      this.apply(rows, m, float64Column(endCol.slice(0, m)));
     }
+    if (m > 0) this.apply(selectRows(batch, sel, m), m, float64Column(endCol.slice(0, m)));
     if (late.length > 0) this.ctx.recordLate(late);
     if (this.changes) {
       this.tracker.finish(this.table, this.emitChange, false, this.forgetGroup);

@@ -1,0 +1,147 @@
+/**
+ * `sluice bench state`: what durability costs. Event-log append throughput; checkpoint time
+ * and database size for a view with many groups (first checkpoint: everything; next one:
+ * after 1% of the groups changed); recovery time of a process killed after events it never
+ * checkpointed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tableFromArrays } from 'apache-arrow';
+import { Engine } from '../engine/engine.js';
+
+export interface StateBenchOptions {
+  readonly json: boolean;
+  /** Group counts to measure checkpoints at. */
+  readonly groups?: readonly number[];
+  /** Events for the append and recovery measurements. */
+  readonly events?: number;
+}
+
+interface Row {
+  readonly measure: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
+const SOURCE = `CREATE SOURCE s (k BIGINT, v DOUBLE, ts TIMESTAMP)`;
+const BATCH = 100_000;
+
+function table(from: number, n: number, keys: number) {
+  const k = new Float64Array(n);
+  const v = new Float64Array(n);
+  const ts = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    k[j] = (from + j) % keys;
+    v[j] = j % 97;
+    ts[j] = 1.7e12 + from + j;
+  }
+  return tableFromArrays({ k, v, ts });
+}
+
+async function insertMany(e: Engine, from: number, n: number, keys: number): Promise<void> {
+  for (let i = 0; i < n; i += BATCH) await e.insert('s', table(from + i, Math.min(BATCH, n - i), keys));
+}
+
+function fileSize(path: string): number {
+  let size = 0;
+  for (const p of [path, `${path}.wal`]) {
+    try {
+      size += statSync(p).size;
+    } catch {
+      // no WAL
+    }
+  }
+  return size;
+}
+
+async function appendThroughput(dir: string, n: number): Promise<Row> {
+  const e = await Engine.open({ path: join(dir, 'append.duckdb') });
+  await e.execute(SOURCE);
+  await e.execute(`SET checkpoint_interval = '1 hour'`);
+  const t0 = performance.now();
+  await insertMany(e, 0, n, 1000);
+  const ms = performance.now() - t0;
+  await e.close();
+  return { measure: `event log append (${n.toLocaleString('en')} events, 3 columns)`, value: Math.round(n / (ms / 1000)), unit: 'events/s' };
+}
+
+async function checkpointCost(dir: string, groups: number): Promise<Row[]> {
+  const path = join(dir, `groups-${groups}.duckdb`);
+  const e = await Engine.open({ path });
+  await e.execute(SOURCE);
+  await e.execute(`SET checkpoint_interval = '1 hour'`);
+  await e.execute(`CREATE MATERIALIZED VIEW per_key AS SELECT k, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY k`);
+  await insertMany(e, 0, groups, groups);
+  let t0 = performance.now();
+  await e.checkpoint();
+  const first = performance.now() - t0;
+  const size = fileSize(path);
+  // Touch 1% of the groups, then checkpoint again: only those are written.
+  await insertMany(e, 0, Math.ceil(groups / 100), groups);
+  t0 = performance.now();
+  await e.checkpoint();
+  const next = performance.now() - t0;
+  await e.close();
+  const g = groups.toLocaleString('en');
+  return [
+    { measure: `first checkpoint, view with ${g} groups`, value: Math.round(first), unit: 'ms' },
+    { measure: `next checkpoint after 1% of ${g} groups changed`, value: Math.round(next), unit: 'ms' },
+    { measure: `database file with ${g} groups (log + view + state)`, value: Math.round(size / 1e6), unit: 'MB' },
+  ];
+}
+
+async function recoveryTime(dir: string, n: number): Promise<Row> {
+  const path = join(dir, 'recover.duckdb');
+  const index = fileURLToPath(new URL('../index.js', import.meta.url));
+  // A child process checkpoints its views, logs n more events, and is killed before the next checkpoint.
+  writeFileSync(
+    join(dir, 'child.mjs'),
+    `import { Engine } from ${JSON.stringify(index)};
+     import { tableFromArrays } from ${JSON.stringify(import.meta.resolve('apache-arrow'))};
+     const e = await Engine.open({ path: ${JSON.stringify(path)} });
+     await e.execute(${JSON.stringify(SOURCE)});
+     await e.execute("SET checkpoint_interval = '1 hour'");
+     await e.execute("CREATE MATERIALIZED VIEW per_key AS SELECT k, COUNT(*) AS n FROM s GROUP BY k");
+     for (let i = 0; i < ${n}; i += ${BATCH}) {
+       const m = Math.min(${BATCH}, ${n} - i);
+       const k = new Float64Array(m), v = new Float64Array(m), ts = new Float64Array(m);
+       for (let j = 0; j < m; j++) { k[j] = (i + j) % 10000; v[j] = j; ts[j] = 1.7e12 + i + j; }
+       await e.insert('s', tableFromArrays({ k, v, ts }));
+     }
+     process.stdout.write('ready');
+     setInterval(() => {}, 1000);`,
+  );
+  await new Promise<void>((done, fail) => {
+    const child = spawn(process.execPath, [join(dir, 'child.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+    child.stdout.on('data', () => child.kill('SIGKILL'));
+    child.on('exit', () => done());
+    child.on('error', fail);
+  });
+  const t0 = performance.now();
+  const e = await Engine.open({ path });
+  const rows = await e.query('SELECT sum(n) AS n FROM per_key');
+  const ms = performance.now() - t0;
+  await e.close();
+  if (rows[0]?.['n'] !== n) throw new Error(`recovery lost events: ${String(rows[0]?.['n'])} of ${n}`);
+  return { measure: `recovery after a kill with ${n.toLocaleString('en')} events not yet checkpointed (reopen + replay + query)`, value: Math.round(ms), unit: 'ms' };
+}
+
+export async function runStateBench(options: StateBenchOptions): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
+  const n = options.events ?? 1_000_000;
+  try {
+    const rows: Row[] = [await appendThroughput(dir, n)];
+    for (const g of options.groups ?? [100_000, 1_000_000]) rows.push(...(await checkpointCost(dir, g)));
+    rows.push(await recoveryTime(dir, n));
+    if (options.json) for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
+    else {
+      const w = Math.max(...rows.map((r) => r.measure.length));
+      for (const r of rows) process.stdout.write(`${r.measure.padEnd(w)}  ${r.value.toLocaleString('en').padStart(12)} ${r.unit}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

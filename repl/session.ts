@@ -166,6 +166,7 @@ export class Session {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
+  /** What the session is doing now. */
   get currentPhase(): Phase {
     return this.phase;
   }

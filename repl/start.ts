@@ -43,6 +43,7 @@ export async function runPiped(sql: string, options: ReplOptions): Promise<numbe
   }
 }
 
+/** `sluice` / `sluice repl`: the ink app on a terminal, the script runner with piped stdin. */
 export async function startRepl(options: ReplOptions): Promise<void> {
   if (!process.stdin.isTTY) {
     process.exitCode = await runPiped(await readStdin(), options);

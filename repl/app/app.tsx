@@ -7,7 +7,7 @@ import { Box, Static, Text, useApp, useCursor, useInput, useStdout, type Key } f
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { defaultHistoryPath, History } from '../history.js';
 import { keysFromInk } from '../keys.js';
-import { Session } from '../session.js';
+import { Session, type OutputEntry } from '../session.js';
 import type { ReplEngine } from '../shell.js';
 import { InputRows } from './input-rows.js';
 import { LiveTable } from './live-view.js';
@@ -47,6 +47,7 @@ function createSession(props: AppProps, width: number, height: number): Session 
   return session;
 }
 
+/** The REPL: give it an open engine; it ends (and calls `onExit`) on `.quit` or Ctrl-D, leaving the engine open. */
 export function App(props: AppProps) {
   const { stdout } = useStdout();
   const { exit } = useApp();
@@ -79,7 +80,7 @@ export function App(props: AppProps) {
 
   return (
     <>
-      <Static items={[...snap.output]}>{(entry) => <OutputEntryView key={entry.id} entry={entry} />}</Static>
+      <Static items={snap.output as OutputEntry[]}>{(entry) => <OutputEntryView key={entry.id} entry={entry} />}</Static>
       {snap.input && (
         <Box flexDirection="column">
           <InputRows rows={snap.input.rows} />

@@ -3,6 +3,7 @@ import { Text } from 'ink';
 import type { InputRow } from '../input-layout.js';
 import { HIGHLIGHT_STYLE } from './colors.js';
 
+/** The prompt rows, as laid out by `layoutInput`. */
 export function InputRows({ rows }: { readonly rows: readonly InputRow[] }) {
   return (
     <>

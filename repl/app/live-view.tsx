@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import type { LiveView } from '../session.js';
 import { MARK_STYLE } from './colors.js';
 
+/** The live table with its status line under it. */
 export function LiveTable({ live }: { readonly live: LiveView }) {
   return (
     <Box flexDirection="column">

@@ -4,6 +4,7 @@ import type { OutputEntry } from '../session.js';
 import { TONE_STYLE } from './colors.js';
 import { InputRows } from './input-rows.js';
 
+/** One entry of the scrollback, coloured by its tone. */
 export function OutputEntryView({ entry }: { readonly entry: OutputEntry }) {
   if (entry.kind === 'echo') {
     return (

@@ -21,6 +21,7 @@ export function bannerText(db: string | undefined): string {
   return `sluice ${version()} · ${where}\nEnter ".help" for usage hints.`;
 }
 
+/** Runs the REPL on the terminal until the user leaves; the engine is closed on the way out. */
 export async function runInteractive(options: ReplOptions): Promise<void> {
   const engine = await Engine.open({ path: options.db });
   try {

@@ -94,6 +94,8 @@ export class SessionAggregateOperator implements Operator {
     const gap = this.gap;
     const rowSession = new Array<Session | null>(n).fill(null);
     const late: LateRecord[] = [];
+    // Rows before `folded` are in the table already.
+    let folded = 0;
     for (let i = 0; i < n; i++) {
       if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
       const t = ts[i]!;
@@ -123,6 +125,12 @@ export class SessionAggregateOperator implements Operator {
         target = touching[0]!;
         endBefore = target.last + gap;
         this.markDirty(target);
+        if (touching.length > 1) {
+          // Fold the rows before this one first, so sessions merge with the same partial
+          // aggregates as when rows come one by one (DOUBLE sums round alike).
+          this.fold(batch, rowSession, folded, i);
+          folded = i;
+        }
         for (const other of touching.slice(1)) this.mergeInto(target, other, list);
         if (t < target.start) target.start = t;
         if (t > target.last) target.last = t;
@@ -132,26 +140,29 @@ export class SessionAggregateOperator implements Operator {
     }
     if (late.length > 0) this.ctx.recordLate(late);
 
-    // Fold the rows into (session, extra keys) groups.
-    const sel = new Int32Array(n);
-    const ids = new Float64Array(n);
+    this.fold(batch, rowSession, folded, n);
+    this.mergedInto.clear();
+    if (this.changes) this.emitChanges();
+  }
+
+  /** Folds rows [from, to) of the batch into their (session, extra keys) groups. */
+  private fold(batch: ChangeBatch, rowSession: readonly (Session | null)[], from: number, to: number): void {
+    const sel = new Int32Array(to - from);
+    const ids = new Float64Array(to - from);
     let m = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       let s = rowSession[i];
       if (!s) continue;
       while (!s.alive) s = this.mergedInto.get(s.id)!;
       sel[m] = i;
       ids[m++] = s.id;
     }
-    if (m > 0) {
-      const rows = m === n ? batch : selectRows(batch, sel, m);
-      const rc = columnsOf(rows);
-      const gids = this.table.lookup([float64Column(ids.slice(0, m)), ...this.extraKeys.map((k) => rc[k]!)], m);
-      for (let i = 0; i < m; i++) this.byId.get(ids[i]!)!.groups.add(gids[i]!);
-      this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : rc[a.arg]!)), null);
-    }
-    this.mergedInto.clear();
-    if (this.changes) this.emitChanges();
+    if (m === 0) return;
+    const rows = selectRows(batch, sel, m);
+    const rc = columnsOf(rows);
+    const gids = this.table.lookup([float64Column(ids.slice(0, m)), ...this.extraKeys.map((k) => rc[k]!)], m);
+    for (let i = 0; i < m; i++) this.byId.get(ids[i]!)!.groups.add(gids[i]!);
+    this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : rc[a.arg]!)), null);
   }
 
   /** Where merged-away sessions went, for rows of this batch assigned before the merge. */

@@ -397,6 +397,9 @@ export class Engine {
 
   /** Calls `listener` with every change of a materialized view (its current contents first). */
   subscribe(view: string, listener: (change: Change) => void, options: SubscribeOptions = {}): Subscription {
+    if (typeof listener !== 'function') throw new SluiceError('ARGUMENT', 'subscribe takes a view name and a listener function');
+    // A view that does not exist is an error now, not a silent subscription to nothing.
+    this.viewRuntime(view);
     let active = true;
     let registered: ((b: ChangeBatch) => void) | undefined;
     let rt: ViewRuntime | undefined;

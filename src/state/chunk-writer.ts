@@ -22,7 +22,7 @@ import {
 } from '@duckdb/node-api';
 import type { Data } from 'apache-arrow';
 import type { SqlType } from '../types.js';
-import { decodeUtf8, isValid } from '../exec/batch.js';
+import { decodeUtf8, isValid, type ColumnBuilder } from '../exec/batch.js';
 
 export const CHUNK_ROWS = 2048;
 
@@ -144,5 +144,57 @@ export function appendColumns(appender: DuckDBAppender, columns: readonly ChunkC
     const chunk = DuckDBDataChunk.create(types, m);
     columns.forEach((c, j) => writeColumn(chunk.getColumnVector(j), c, from, m));
     appender.appendDataChunk(chunk);
+  }
+}
+
+interface ReadableVector {
+  items?: Float64Array | Int32Array | BigInt64Array;
+  validity: { itemValid(i: number): boolean };
+  getItem(i: number): unknown;
+  readonly itemCount: number;
+}
+
+/**
+ * Reads one DuckDB vector into a sluice column of `type` (the reverse of writeColumn):
+ * numbers straight from the vector's buffer, BIGINT and TIMESTAMP through a 32-bit view.
+ */
+export function readVector(vector: DuckDBVector, type: SqlType, into: ColumnBuilder): void {
+  const v = vector as unknown as ReadableVector;
+  const n = v.itemCount;
+  switch (type) {
+    case 'DOUBLE':
+    case 'INT': {
+      const items = v.items as Float64Array | Int32Array;
+      for (let i = 0; i < n; i++) {
+        if (v.validity.itemValid(i)) into.appendNumber(items[i]!);
+        else into.appendNull();
+      }
+      return;
+    }
+    case 'BIGINT':
+    case 'TIMESTAMP': {
+      const items = v.items as BigInt64Array;
+      const words = new Int32Array(items.buffer, items.byteOffset, n * 2);
+      const scale = type === 'TIMESTAMP' ? 1000 : 1;
+      for (let i = 0; i < n; i++) {
+        if (!v.validity.itemValid(i)) {
+          into.appendNull();
+          continue;
+        }
+        const x = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
+        into.appendNumber(scale === 1 ? x : Math.floor(x / scale));
+      }
+      return;
+    }
+    default:
+      for (let i = 0; i < n; i++) {
+        const x = v.getItem(i);
+        if (x === null || x === undefined) into.appendNull();
+        else if (type === 'DATE') into.appendNumber((x as { days: number }).days);
+        else if (type === 'INTERVAL') {
+          const iv = x as { months: number; days: number; micros: bigint };
+          into.appendNumber((iv.months * 30 + iv.days) * 86_400_000 + Number(iv.micros / 1000n));
+        } else into.append(x as string | boolean);
+      }
   }
 }

@@ -18,7 +18,9 @@ import {
 } from '@duckdb/node-api';
 import { SluiceError, type ErrorCode } from '../errors.js';
 import type { SqlType, Value } from '../types.js';
-import { appendColumns, type ChunkColumn } from './chunk-writer.js';
+import { appendColumns, readVector, type ChunkColumn } from './chunk-writer.js';
+import { ColumnBuilder } from '../exec/batch.js';
+import type { Data } from 'apache-arrow';
 
 /** Quotes an identifier for DuckDB. */
 export function quoteIdent(name: string): string {
@@ -212,6 +214,29 @@ export class Database {
       columns: names.map((name, i) => ({ name, type: types[i]!, sqlType: sqlTypeOf(types[i]!) })),
       rows: reader.getRows().map((r) => r.map(fromDuck)),
     };
+  }
+
+  /**
+   * Streams a query's result as sluice columns of the given types, chunk by chunk (the fast
+   * path for replaying event logs and reading view contents).
+   */
+  async *readColumns(sql: string, types: readonly SqlType[], params?: DuckDBValue[]): AsyncGenerator<{ columns: Data[]; length: number }> {
+    let result;
+    try {
+      result = await this.connection.stream(sql, params);
+    } catch (e) {
+      throw duckError(e, 'STATE');
+    }
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      const columns = types.map((t, j) => {
+        const b = new ColumnBuilder(t, chunk.rowCount);
+        readVector(chunk.getColumnVector(j), t, b);
+        return b.finish();
+      });
+      yield { columns, length: chunk.rowCount };
+    }
   }
 
   /** Appends rows given column-wise to a table whose columns match `columns` in order. */

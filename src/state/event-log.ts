@@ -5,11 +5,13 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { SourceColumn } from '../catalog/definitions.js';
-import { batchFromRows, columnsOf } from '../exec/batch.js';
+import type { Data } from 'apache-arrow';
+import { arrowSchema, columnsOf, makeRecordBatch } from '../exec/batch.js';
+import { concatColumns } from '../exec/vector/concat.js';
 import { int32Column } from '../exec/vector/columns.js';
-import type { Schema, Value } from '../types.js';
+import type { Schema } from '../types.js';
 import { duckTypeName } from './chunk-writer.js';
-import { quoteIdent, toDuckParam, type Database } from './database.js';
+import { quoteIdent, type Database } from './database.js';
 
 export function logTableName(source: string): string {
   return `sluice_log_${source}`;
@@ -77,17 +79,23 @@ export class EventLog {
           : quoteIdent(c.name),
       )
       .join(', ');
-    for (let lo = from; lo < to; lo += batchSize) {
-      const hi = Math.min(to, lo + batchSize);
-      const r = await this.db.query(
-        `SELECT sluice_offset, ${sel} FROM ${this.table} WHERE sluice_offset >= $1 AND sluice_offset < $2 ORDER BY sluice_offset`,
-        [toDuckParam(lo, 'BIGINT'), toDuckParam(hi, 'BIGINT')],
-      );
-      if (r.rows.length === 0) continue;
-      const offsets = Float64Array.from(r.rows.map((row) => row[0] as number));
-      const batch = batchFromRows(schema, r.rows.map((row) => row.slice(1) as Value[]));
-      yield { batch, offsets };
+    const arrow = arrowSchema(schema);
+    let pending: { columns: Data[]; length: number }[] = [];
+    let rows = 0;
+    const emit = () => {
+      const offsets = concatColumns(pending.map((p) => p.columns[0]!));
+      const cols = schema.map((_, j) => concatColumns(pending.map((p) => p.columns[j + 1]!)));
+      pending = [];
+      rows = 0;
+      return { batch: makeRecordBatch(arrow, cols, offsets.length), offsets: offsets.values as Float64Array };
+    };
+    const sql = `SELECT sluice_offset, ${sel} FROM ${this.table} WHERE sluice_offset >= ${from} AND sluice_offset < ${to} ORDER BY sluice_offset`;
+    for await (const chunk of this.db.readColumns(sql, ['BIGINT', ...schema.map((c) => c.type)])) {
+      pending.push(chunk);
+      rows += chunk.length;
+      if (rows >= batchSize) yield emit();
     }
+    if (rows > 0) yield emit();
   }
 }
 

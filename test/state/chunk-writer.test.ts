@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../src/state/database.js';
-import { ColumnBuilder } from '../../src/exec/batch.js';
+import { ColumnBuilder, readValue } from '../../src/exec/batch.js';
 import type { SqlType, Value } from '../../src/types.js';
 
 function column(type: SqlType, values: Value[]) {
@@ -40,6 +40,14 @@ describe('appending columns to DuckDB', () => {
     const back = await db.query('SELECT * FROM t ORDER BY o');
     expect(back.rows.length).toBe(n);
     for (let k = 0; k < n; k++) expect(back.rows[k]!.slice(1)).toEqual(rows[k]);
+    // And back into columns, chunk by chunk.
+    let k = 0;
+    for await (const chunk of db.readColumns('SELECT * EXCLUDE (o) FROM t ORDER BY o', types)) {
+      for (let i = 0; i < chunk.length; i++, k++) {
+        expect(types.map((t, j) => readValue(chunk.columns[j]!, i, t))).toEqual(rows[k]);
+      }
+    }
+    expect(k).toBe(n);
     db.close();
   });
 });

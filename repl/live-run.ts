@@ -8,7 +8,7 @@ import type { Statement } from '../grammar/ast.js';
 import type { LiveQuery, ResultColumn } from '../src/engine/engine.js';
 import { toSluiceError } from '../src/errors.js';
 import type { OutputMode } from './dot-commands.js';
-import { formatResult, formatTable } from './format.js';
+import { formatResult, formatTable, groupThousands } from './format.js';
 import { LiveResult, type RowMark } from './live-result.js';
 import { RateMeter, statusLine } from './live-status.js';
 import { rowComparator, sortColumns } from './result-order.js';
@@ -179,7 +179,10 @@ export class LiveRun {
     const columns = [{ name: 'op', type: '' }, ...this.columns];
     const data = rows.map((x) => [x.mark ?? '', ...this.columns.map((c) => x.row[c.name])]);
     const table = formatTable(columns, data, { maxRows: Math.max(2, height - RESERVED_LINES), maxWidth: width });
-    const lines = table.split('\n').map((text) => {
+    const texts = table.split('\n');
+    // The footer counts the rows of the result; ghosts of deleted rows are only shown.
+    texts[texts.length - 1] = `${groupThousands(this.result.size)} ${this.result.size === 1 ? 'row' : 'rows'}`;
+    const lines = texts.map((text) => {
       const m = /^│ (\+I|\+U|-D) /.exec(text);
       return { text, mark: m ? (m[1] as RowMark) : null };
     });

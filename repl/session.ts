@@ -215,9 +215,10 @@ export class Session {
         return this.liveKey(key);
       case 'busy':
         if (key.kind === 'interrupt') {
-          // Nothing the engine runs can be cancelled midway; drop the type-ahead so Ctrl-C at least stops what follows.
+          // A statement cannot be cancelled midway in the engine; Ctrl-C skips everything after it instead.
           this.queue = [];
-          if (!this.interruptNoted) this.print('(the running statement cannot be interrupted; it will finish first)', 'info');
+          this.shell.interrupted = true;
+          if (!this.interruptNoted) this.print('(interrupted: the running statement finishes, the rest is skipped)', 'info');
           this.interruptNoted = true;
         } else {
           this.queue.push(key);
@@ -344,10 +345,11 @@ export class Session {
 
   private run(items: readonly SplitItem[]): void {
     this.setBusy();
+    this.shell.interrupted = false;
     this.changed();
     void (async () => {
       for (const item of items) {
-        if (this.shell.quitRequested || this.currentPhase === 'closed') break;
+        if (this.shell.quitRequested || this.shell.interrupted || this.currentPhase === 'closed') break;
         try {
           await this.runItem(item);
         } catch (e) {

@@ -71,6 +71,8 @@ export class Shell {
   state: ReplState = INITIAL_REPL_STATE;
   /** Set by `.quit`; scripts stop and the caller exits. */
   quitRequested = false;
+  /** Set by Ctrl-C while a script runs: the statement running finishes, the rest is skipped. */
+  interrupted = false;
   private readonly engine: ReplEngine;
   private readonly out: ShellOutput;
   private readonly clock: () => number;
@@ -148,6 +150,7 @@ export class Shell {
   async runScript(text: string, baseDir: string): Promise<boolean> {
     for (const item of splitStatements(text)) {
       if (this.quitRequested) break;
+      if (this.interrupted) return false;
       const ok =
         item.kind === 'dot'
           ? await this.runDot(item.text, baseDir)
@@ -216,7 +219,7 @@ export class Shell {
       this.readDepth++;
       try {
         if (!(await this.runScript(text, dirname(file)))) {
-          this.out.print(`stopped reading ${path} at the error above`, 'info');
+          this.out.print(this.interrupted ? `stopped reading ${path}: interrupted` : `stopped reading ${path} at the error above`, 'info');
           throw new ScriptFailed();
         }
       } finally {

@@ -12,13 +12,14 @@ import { Database } from '../state/database.js';
 
 const LOAD_BATCH = 1 << 16;
 
-/** The columns of each table a set of DuckDB queries mentions (all of them when `sql` is null). */
+/** The columns of each table that a set of DuckDB queries reads (every column of every table when `sqls` is null). */
 export function columnsNeeded(sqls: readonly string[] | null): Map<NexmarkTable, string[]> {
   const out = new Map<NexmarkTable, string[]>();
   for (const table of ['person', 'auction', 'bid'] as const) {
-    const mentioned = (c: string) => sqls === null || sqls.some((s) => new RegExp(`\\b${c}\\b`, 'i').test(s));
-    if (sqls !== null && !sqls.some((s) => new RegExp(`\\b${table}\\b`, 'i').test(s))) continue;
-    out.set(table, NEXMARK_SCHEMAS[table].map((c) => c.name).filter(mentioned));
+    const read = (s: string) => new RegExp(`\\b(from|join)\\s+${table}\\b`, 'i').test(s);
+    const mentioned = (c: string) => sqls === null || sqls.some((s) => read(s) && new RegExp(`\\b${c}\\b`, 'i').test(s));
+    const names = NEXMARK_SCHEMAS[table].map((c) => c.name).filter(mentioned);
+    if (names.length > 0) out.set(table, names);
   }
   return out;
 }

@@ -6,7 +6,9 @@
  * that did nothing but this query's runs gives that query's peak. (Worker threads would
  * share the parent's RSS, and the parent also holds DuckDB's preloaded tables.)
  *
- * Usage: node dist/src/bench/nexmark-child.js QUERY EVENTS RUNS
+ * Usage: node dist/src/bench/nexmark-child.js QUERY EVENTS RUNS [blackhole]
+ * (`blackhole`: a windowed view feeds a blackhole sink instead of being materialized, so
+ * the peak RSS shows operator state alone; see runSluice.)
  */
 import { toSluiceError } from '../errors.js';
 import { runSluice } from './sluice-runner.js';
@@ -19,16 +21,16 @@ export interface ChildResult {
 }
 
 async function main(): Promise<void> {
-  const [query, eventsText, runsText] = process.argv.slice(2);
+  const [query, eventsText, runsText, mode] = process.argv.slice(2);
   const events = Number(eventsText);
   const runs = Number(runsText ?? 3);
   if (!query || !Number.isSafeInteger(events) || !Number.isSafeInteger(runs)) {
-    throw new Error('usage: nexmark-child.js QUERY EVENTS RUNS');
+    throw new Error('usage: nexmark-child.js QUERY EVENTS RUNS [blackhole]');
   }
   const seconds: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const run = await runSluice(query, events);
+    const run = await runSluice(query, events, false, undefined, mode === 'blackhole');
     seconds.push(run.seconds);
     cpu.push(run.cpuSeconds);
   }

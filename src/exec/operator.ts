@@ -44,6 +44,11 @@ export interface StateDelta {
 export interface Operator {
   /** Takes a batch on input `input` (0 for single-input operators). */
   process(batch: ChangeBatch, input: number): void;
+  /**
+   * Called once when the query starts running (after its inputs caught up on history, not
+   * after a restore): an operator may emit the rows it has over no input.
+   */
+  start?(): void;
   /** Takes a watermark on input `input`; called only when it advances. */
   onWatermark(wm: number, input: number): void;
   /** The state as plain data (null for stateless operators). */

@@ -177,8 +177,9 @@ export class Pipeline {
     }
   }
 
-  /** Pushes constant rows (SELECT without FROM). */
+  /** Starts the operators (a global aggregate emits its row), then pushes constant rows (SELECT without FROM). */
   start(): void {
+    for (const { op } of this.operators) op.start?.();
     for (const i of this.inputs) if (i.kind === 'values') i.start();
   }
 

@@ -14,9 +14,9 @@ import { BENCH_QUERIES, findQuery, loadQueryScript, queriesDir } from '../../src
 import { runSluice } from '../../src/bench/sluice-runner.js';
 import { runNexmarkBench } from '../../src/bench/nexmark-bench.js';
 
-const EVENTS = 20_000;
+const EVENTS = 10_000;
 /** Events per second of event time: 40 s of it, so several tumbling, hopping and session windows close. */
-const RATE = 500;
+const RATE = 250;
 
 const SUPPORTED = ['q0', 'q1', 'q2', 'q10', 'q11', 'q12', 'q14', 'q15', 'q16', 'q17', 'hop_count', 'tumble_max', 'q11_sessions'];
 

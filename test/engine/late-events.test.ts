@@ -15,6 +15,7 @@ import {
   lateEvents,
   oracleSessions,
   Oracle,
+  runs,
   runSluice,
   sessionLate,
   sortRows,
@@ -36,7 +37,7 @@ afterAll(() => oracle.close());
 
 const S = 1000;
 const DELAY = 2 * S;
-const RUNS = Number(process.env.RUNS ?? 12);
+const RUNS = runs(12);
 
 interface WindowView {
   readonly name: string;

@@ -29,6 +29,14 @@ export const sourceSql = (delayMs: number, name = 's'): string =>
   `CREATE SOURCE ${name} (k VARCHAR, x INT, b BIGINT, d DOUBLE, v VARCHAR, ts TIMESTAMP,
      WATERMARK FOR ts AS ts - INTERVAL '${delayMs}' MILLISECOND)`;
 
+/**
+ * How many runs a property gets: `n` scaled by SLUICE_PROPERTY_SCALE (default 1), e.g.
+ * `SLUICE_PROPERTY_SCALE=20 npx vitest run test/engine` for a long hunt.
+ */
+export function runs(n: number): number {
+  return Math.max(1, Math.round(n * Number(process.env['SLUICE_PROPERTY_SCALE'] ?? 1)));
+}
+
 // ---------------------------------------------------------------------------------------
 // Streams
 // ---------------------------------------------------------------------------------------
@@ -304,13 +312,31 @@ export async function runSluice(
     for (const v of views) await engine.execute(`CREATE MATERIALIZED VIEW ${v.name} AS ${v.sql}`);
     for (const batch of cut(events, o.batches)) await engine.insert('s', batch);
     if (o.end !== false) await engine.endOfStream('s');
-    const rows = new Map<string, unknown[][]>();
-    for (const v of views) rows.set(v.name, (await engine.query(`SELECT * FROM ${v.name}`)).map(rowValues));
-    return { engine, rows };
+    return { engine, rows: await readViews(engine, views.map((v) => v.name)) };
   } catch (e) {
     await engine.close();
     throw e;
   }
+}
+
+/**
+ * The contents of several views, read by one pull query (`SELECT * FROM v` for each view,
+ * glued with UNION ALL BY NAME, each view's columns renamed apart): every pull query writes
+ * a checkpoint of every view first, so one query instead of one per view keeps tests fast.
+ */
+export async function readViews(engine: Engine, names: readonly string[]): Promise<Map<string, unknown[][]>> {
+  const catalog = engine.describeCatalog().views;
+  const columns = names.map((name) => catalog.find((v) => v.name === name)!.columns.map((c) => c.name));
+  const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
+  const sql = names
+    .map((name, i) => `SELECT ${i} AS sluice_view, ${columns[i]!.map((c) => `${q(c)} AS ${q(`${name}.${c}`)}`).join(', ')} FROM ${q(name)}`)
+    .join(' UNION ALL BY NAME ');
+  const out = new Map<string, unknown[][]>(names.map((n) => [n, []]));
+  for (const r of await engine.query(sql)) {
+    const i = r['sluice_view'] as number;
+    out.get(names[i]!)!.push(columns[i]!.map((c) => normalize(r[`${names[i]}.${c}`])));
+  }
+  return out;
 }
 
 /** A row's values in column order, normalized. */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { History } from '../../repl/history.js';
 import { EXIT_HINT, Session } from '../../repl/session.js';
+import type { ReplEngine } from '../../repl/shell.js';
 import { inputText, outputText, type, waitFor } from './helpers.js';
 
 let engine: Engine;
@@ -113,6 +114,34 @@ describe('Session: input', () => {
   });
 });
 
+describe('Session: Ctrl-C while a statement runs', () => {
+  it('lets the running statement finish and skips the rest of the line and the keys typed meanwhile', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const executed: string[] = [];
+    const fake: ReplEngine = {
+      execute: async (sql: string) => {
+        executed.push(sql);
+        if (sql.includes('slow')) await gate;
+        return [{ statement: 'CREATE SOURCE', message: `done ${sql}` }];
+      },
+      live: () => Promise.reject(new Error('not used')),
+      describeCatalog: () => ({ sources: [], views: [], sinks: [] }),
+      metrics: () => ({ eventsIn: 0, lateEvents: 0, deadLetters: 0, stateSize: 0 }),
+      checkpoint: async () => undefined,
+    };
+    const s = new Session({ engine: fake, history: new History({ path: null }), width: 100, height: 30 });
+    s.handleKeys([{ kind: 'text', text: 'CREATE SOURCE slow (a INT); CREATE SOURCE next (a INT);' }, { kind: 'enter' }]);
+    s.handleKeys([{ kind: 'text', text: 'SELECT 1;' }, { kind: 'enter' }, { kind: 'interrupt' }]);
+    release();
+    await s.idle();
+    expect(executed).toEqual(['CREATE SOURCE slow (a INT)']);
+    expect(outputText(s)).toContain('(interrupted: the running statement finishes, the rest is skipped)\ndone CREATE SOURCE slow (a INT)');
+    expect(inputText(s)).toBe('sluice> ');
+    s.dispose();
+  });
+});
+
 describe('Session: live results', () => {
   beforeEach(async () => {
     await engine.execute('CREATE SOURCE orders (k INT, n INT)');
@@ -149,6 +178,7 @@ describe('Session: live results', () => {
     await waitFor(() => /│ -D │ +1 │ +1 │/.test(liveText()), 'the deleted row');
     expect(session.getSnapshot().live!.lines.find((l) => l.text.includes('-D'))!.mark).toBe('-D');
     expect(session.getSnapshot().live!.status).toContain('0 rows (+1 ~0 -1)');
+    expect(liveText()).toMatch(/┘\n0 rows$/);
     // After the flash the ghost is gone.
     await waitFor(() => !liveText().includes('-D'), 'the ghost to go', 4000);
     session.handleKey({ kind: 'interrupt' });

@@ -43,17 +43,27 @@ export class GroupAggregateOperator implements Operator {
     o.values(this.node.keys.length, values as never);
   };
 
-  /** The one group of a global aggregate, emitted (+I) as soon as the query runs. */
-  private ensureGlobal(): void {
+  /**
+   * The one group of a global aggregate, there from the start as in SQL. With `emit` its row
+   * is emitted (+I) now; else the batch about to be folded emits it (+I with its values).
+   */
+  private ensureGlobal(emit: boolean): void {
     if (!this.global || this.globalGroup >= 0) return;
     this.globalGroup = this.table.insertKey([]);
+    this.stateChanges.touch(this.globalGroup);
+    if (!emit) return;
     this.tracker.markEmitted(this.globalGroup);
     this.emitRow(this.globalGroup, OP_INSERT, this.table.values(this.globalGroup));
     this.flush();
   }
 
+  /** The query runs: a global aggregate over no rows yet has its row. */
+  start(): void {
+    this.ensureGlobal(true);
+  }
+
   process(batch: ChangeBatch): void {
-    this.ensureGlobal();
+    this.ensureGlobal(false);
     const n = batch.length;
     if (n === 0) return;
     const cols = columnsOf(batch);
@@ -80,7 +90,7 @@ export class GroupAggregateOperator implements Operator {
   }
 
   onWatermark(wm: number): void {
-    this.ensureGlobal();
+    this.ensureGlobal(true);
     this.wm = wm;
     this.out.watermark(wm);
   }

@@ -23,7 +23,7 @@ export function bannerText(db: string | undefined): string {
 
 /** Runs the REPL on the terminal until the user leaves; the engine is closed on the way out. */
 export async function runInteractive(options: ReplOptions): Promise<void> {
-  const engine = await Engine.open({ path: options.db });
+  const engine = await Engine.open({ path: options.db, background: true });
   try {
     const instance = render(createElement(App, { engine, banner: bannerText(options.db) }), { exitOnCtrlC: false });
     await instance.waitUntilExit();

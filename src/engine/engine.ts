@@ -36,12 +36,19 @@ import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { Schema, SqlType } from '../types.js';
 import { ResultCollector } from './result-collector.js';
 import { arrowToBatch, rowsToBatch, toApiRow, toApiValue, type Change, type Row } from './rows.js';
-import { SourceRuntime } from './source-runtime.js';
+import { SourceRuntime, yieldToEventLoop } from './source-runtime.js';
 import { ViewRuntime } from './view-runtime.js';
 
 export interface OpenOptions {
   /** The DuckDB file to keep everything in; in memory when absent. */
   readonly path?: string;
+  /**
+   * Keep reading sources without end (`follow = true` files, generators without `events`)
+   * in the background whenever a view or sink reads them, as a service does (the shell sets
+   * it). Without it they are read only while a live query runs; bounded sources are read to
+   * their end before every query either way.
+   */
+  readonly background?: boolean;
 }
 
 export interface ExecuteOptions {
@@ -150,6 +157,7 @@ export class Engine {
   private closed = false;
   private readonly liveQueries = new Set<Pipeline>();
   private pumping = false;
+  private background = false;
 
   private readonly catalogStore: CatalogStore;
   private readonly checkpoints: CheckpointStore;
@@ -186,6 +194,7 @@ export class Engine {
     }
     const db = await Database.open(path ?? undefined);
     const engine = new Engine(db, path);
+    engine.background = options.background === true;
     try {
       await initMetadata(db);
       await engine.catalogStore.create();
@@ -197,6 +206,7 @@ export class Engine {
       throw toSluiceError(e);
     }
     if (path !== null) Engine.openPaths.add(path);
+    if (engine.wantsPump()) engine.startPump();
     return engine;
   }
 
@@ -364,10 +374,21 @@ export class Engine {
         stop: () => this.serial(async () => unsubscribe()),
         status: () => ({
           watermark: Number.isFinite(watermark) ? new Date(watermark) : watermark > 0 ? 'end of input' : null,
-          stateSize: pipeline.stateSize(),
+          // A subscription holds no state itself: report the views it follows.
+          stateSize:
+            pipeline.stateSize() +
+            pipeline.inputs.reduce((n, i) => n + (i.kind === 'view' ? (this.views.get(i.view)?.pipeline?.stateSize() ?? 0) : 0), 0),
         }),
       };
     });
+  }
+
+  /** Whether anything needs sources read in the background. */
+  private wantsPump(): boolean {
+    if (this.liveQueries.size > 0) return true;
+    if (!this.background) return false;
+    for (const s of this.sources.values()) if (s.isConnector && !s.bounded && s.inputs.size > 0) return true;
+    return false;
   }
 
   /** Reads connector sources and applies idle timeouts in the background while live queries run. */
@@ -376,7 +397,7 @@ export class Engine {
     this.pumping = true;
     const batchSize = () => this.settings.number('batch_size');
     const loop = async (): Promise<void> => {
-      while (!this.closed && this.liveQueries.size > 0) {
+      while (!this.closed && this.wantsPump()) {
         const worked = await this.serial(async () => {
           const now = Date.now();
           let any = false;
@@ -486,14 +507,19 @@ export class Engine {
 
   /** Names and columns of sources, views and sinks (REPL completion and dot-commands). */
   describeCatalog(): {
-    sources: { name: string; columns: { name: string; type: SqlType }[] }[];
-    views: { name: string; materialized: boolean; columns: { name: string; type: SqlType }[] }[];
-    sinks: { name: string; from: string }[];
+    sources: { name: string; sql: string; columns: { name: string; type: SqlType }[] }[];
+    views: { name: string; sql: string; materialized: boolean; columns: { name: string; type: SqlType }[] }[];
+    sinks: { name: string; sql: string; from: string }[];
   } {
     return {
-      sources: this.catalog.sources().map((s) => ({ name: s.name, columns: s.columns.map((c) => ({ name: c.name, type: c.type })) })),
-      views: this.catalog.views().map((v) => ({ name: v.name, materialized: v.materialized, columns: v.schema.map((c) => ({ name: c.name, type: c.type })) })),
-      sinks: this.catalog.sinks().map((s) => ({ name: s.name, from: s.from })),
+      sources: this.catalog.sources().map((s) => ({ name: s.name, sql: s.sql, columns: s.columns.map((c) => ({ name: c.name, type: c.type })) })),
+      views: this.catalog.views().map((v) => ({
+        name: v.name,
+        sql: v.sql,
+        materialized: v.materialized,
+        columns: v.schema.map((c) => ({ name: c.name, type: c.type })),
+      })),
+      sinks: this.catalog.sinks().map((s) => ({ name: s.name, sql: s.sql, from: s.from })),
     };
   }
 
@@ -576,6 +602,7 @@ export class Engine {
       const more = await next.step(batchSize);
       onProgress?.({ source: next.name, events: next.eventsRead, done: !more });
       await this.maybeCheckpoint();
+      await yieldToEventLoop();
     }
   }
 
@@ -769,6 +796,7 @@ export class Engine {
     this.catalog.put(def);
     // The view exists (durably) only once its state after the replay is checkpointed.
     await this.checkpointNow(() => this.catalogStore.put(def));
+    if (this.wantsPump()) this.startPump();
     return `${action === 'replace' ? 'replaced' : 'created'} ${kind} ${def.name}`;
   }
 
@@ -815,6 +843,7 @@ export class Engine {
     await this.startSink(def, undefined);
     this.catalog.put(def);
     await this.checkpointNow(() => this.catalogStore.put(def));
+    if (this.wantsPump()) this.startPump();
     return `${action === 'replace' ? 'replaced' : 'created'} sink ${def.name}`;
   }
 

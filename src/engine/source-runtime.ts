@@ -16,6 +16,16 @@ import type { SourcePosition } from '../state/checkpoint-store.js';
 import { parseIntervalText } from '../catalog/interval-text.js';
 import { SluiceError } from '../errors.js';
 
+let lastYield = Date.now();
+
+/** Lets timers and I/O run during long replays (a shell keeps drawing, Ctrl-C is seen). */
+export async function yieldToEventLoop(): Promise<void> {
+  const now = Date.now();
+  if (now - lastYield < 50) return;
+  lastYield = now;
+  await new Promise((r) => setImmediate(r));
+}
+
 export class SourceRuntime {
   readonly inputs = new Set<SourceInput>();
   readonly log: EventLog | null;
@@ -136,6 +146,7 @@ export class SourceRuntime {
     if (this.log) {
       for await (const { batch, offsets } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
         this.deliver(inputs, batch, offsets);
+        await yieldToEventLoop();
       }
     } else if (this.lastOffset >= 0) {
       const r = await this.openReader(null);
@@ -145,6 +156,7 @@ export class SourceRuntime {
           let n = 0;
           while (n < offs.length && offs[n]! <= this.lastOffset) n++;
           if (n > 0) this.deliver(inputs, n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n));
+          await yieldToEventLoop();
           if (n < offs.length || (offs.length > 0 && offs[offs.length - 1]! >= this.lastOffset)) break;
         }
       } finally {

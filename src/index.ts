@@ -14,6 +14,7 @@ export {
   type StatementResult,
   type ResultColumn,
   type InsertResult,
+  type InsertOptions,
   type Subscription,
   type LiveQuery,
   type SubscribeOptions,

@@ -89,6 +89,11 @@ export interface StatementResult {
   readonly changes?: readonly Change[];
 }
 
+export interface InsertOptions {
+  /** The partition (producer) of these events; one unnamed partition by default. */
+  readonly partition?: string;
+}
+
 export interface InsertResult {
   /** Events appended to the source. */
   readonly inserted: number;
@@ -260,8 +265,12 @@ export class Engine {
     }
   }
 
-  /** Appends events to a source fed by the API: plain objects, or an Arrow Table/RecordBatch. */
-  insert(source: string, rows: readonly object[] | Table | RecordBatch): Promise<InsertResult> {
+  /**
+   * Appends events to a source fed by the API: plain objects, or an Arrow Table/RecordBatch.
+   * `partition` names the producer the events come from: the source's watermark is the
+   * minimum over its partitions (SPEC 2.5), so one slow producer holds windows open.
+   */
+  insert(source: string, rows: readonly object[] | Table | RecordBatch, options: InsertOptions = {}): Promise<InsertResult> {
     return this.serial(async () => {
       const rt = this.sourceRuntime(source);
       const def = rt.def;
@@ -285,9 +294,11 @@ export class Engine {
         throw new SluiceError('ARGUMENT', 'insert takes an array of objects or an Arrow Table/RecordBatch');
       }
       let inserted = 0;
+      const partition = options.partition ?? '';
+      if (typeof partition !== 'string') throw new SluiceError('ARGUMENT', 'partition must be a string');
       for (const b of batches) {
         if (b.numRows === 0) continue;
-        await rt.append(b);
+        await rt.append(b, partition);
         inserted += b.numRows;
       }
       await this.maybeCheckpoint();

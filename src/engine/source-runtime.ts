@@ -119,8 +119,8 @@ export class SourceRuntime {
   /** After a recovery: delivers the logged events the checkpoint had not covered. */
   async replayLog(batchSize: number): Promise<void> {
     if (!this.log || this.replayFrom >= this.log.next) return;
-    for await (const { batch, offsets } of this.log.read(this.def.columns, this.replayFrom, this.log.next, batchSize)) {
-      this.deliver(this.inputs, batch, offsets);
+    for await (const { batch, offsets, partition } of this.log.read(this.def.columns, this.replayFrom, this.log.next, batchSize)) {
+      this.deliver(this.inputs, batch, offsets, partition);
     }
     this.replayFrom = this.log.next;
   }
@@ -132,9 +132,9 @@ export class SourceRuntime {
     await r.close();
   }
 
-  deliver(inputs: Iterable<SourceInput>, batch: RecordBatch, offsets: Float64Array): void {
+  deliver(inputs: Iterable<SourceInput>, batch: RecordBatch, offsets: Float64Array, partition = ''): void {
     const now = Date.now();
-    for (const input of inputs) input.push(batch, offsets, now);
+    for (const input of inputs) input.push(batch, offsets, now, partition);
   }
 
   /**
@@ -144,8 +144,8 @@ export class SourceRuntime {
   async catchUp(inputs: readonly SourceInput[], batchSize: number): Promise<void> {
     if (inputs.length === 0) return;
     if (this.log) {
-      for await (const { batch, offsets } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
-        this.deliver(inputs, batch, offsets);
+      for await (const { batch, offsets, partition } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
+        this.deliver(inputs, batch, offsets, partition);
         await yieldToEventLoop();
       }
     } else if (this.lastOffset >= 0) {
@@ -215,13 +215,13 @@ export class SourceRuntime {
     this.reader = null;
   }
 
-  /** Appends API events to the log and delivers them live. */
-  async append(batch: RecordBatch): Promise<void> {
+  /** Appends API events (of one partition) to the log and delivers them live. */
+  async append(batch: RecordBatch, partition = ''): Promise<void> {
     if (!this.log) throw new SluiceError('BIND', `source '${this.name}' reads from its ${this.def.connector} connector: it takes no INSERT`);
     if (this.ended) throw new SluiceError('STATE', `source '${this.name}' has ended (endOfStream): it takes no more events`);
     const schema = sourceSchema(this.def);
-    const offsets = await this.log.append(batch, schema, this.def.version);
+    const offsets = await this.log.append(batch, schema, this.def.version, partition);
     this.eventsRead += batch.numRows;
-    this.deliver(this.inputs, batch, offsets);
+    this.deliver(this.inputs, batch, offsets, partition);
   }
 }

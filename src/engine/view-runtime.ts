@@ -53,7 +53,10 @@ export class ViewRuntime implements Emitter {
   /** Starts following the view: its contents so far as inserts, then every change. */
   async follow(input: ViewInput): Promise<void> {
     const snap = await this.snapshot();
-    if (snap.length > 0) input.push(snap);
+    // The rows so far count as on time (stamped below every watermark), as they were when
+    // this view emitted them: an EMIT ON WINDOW CLOSE row is never late for the windows
+    // downstream of it, so a follower that joins now computes what it would have from the start.
+    if (snap.length > 0) input.push({ ...snap, wmConst: -Infinity });
     this.downstream.add(input);
     if (this.watermarkOut > -Infinity) input.watermark(this.watermarkOut);
   }

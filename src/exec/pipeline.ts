@@ -43,13 +43,13 @@ export class SourceInput {
     return this.node.source;
   }
 
-  /** Takes a batch of the source's events (all source columns) with their offsets. */
-  push(batch: RecordBatch, offsets: Float64Array, now: number): void {
+  /** Takes a batch of the source's events (all source columns) with their offsets, from one partition. */
+  push(batch: RecordBatch, offsets: Float64Array, now: number, partition = ''): void {
     const n = batch.numRows;
     if (n === 0) return;
     const all = columnsOf(batch);
     const before = this.tracker.current;
-    const wm = this.tracker.observe(this.wmSourceColumn >= 0 ? all[this.wmSourceColumn]! : null, n, now);
+    const wm = this.tracker.observe(this.wmSourceColumn >= 0 ? all[this.wmSourceColumn]! : null, n, now, partition);
     const data = makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), n);
     this.out.push({ data, length: n, ops: null, wm, wmConst: before, origin: { source: this.node.source, offsets } });
     if (this.tracker.current > before) this.out.watermark(this.tracker.current);

@@ -1,19 +1,25 @@
 /**
- * A source's watermark as one pipeline input sees it (SPEC 2.5): the largest event time so
- * far minus the allowed delay, advancing row by row in arrival order and never going back.
- * Each row is stamped with the watermark set by the rows before it, so results do not
- * depend on how input is cut into batches.
+ * A source's watermark as one pipeline input sees it (SPEC 2.5): per partition, the largest
+ * event time so far minus the allowed delay; the source's watermark is the minimum over its
+ * partitions, advancing row by row in arrival order and never going back. Each row is
+ * stamped with the watermark set by the rows before it, so results do not depend on how
+ * input is cut into batches.
  *
- * Idleness: with an idle timeout, once no event has arrived for that long the watermark
- * moves on as if event time kept pace with the wall clock since the last event, so windows
- * close when traffic stops.
+ * Idleness: with an idle timeout, a partition with no event for that long stops holding the
+ * minimum back; when every partition is idle, the watermark moves on as if event time kept
+ * pace with the wall clock since the last event, so windows close when traffic stops.
  */
 import type { Data } from 'apache-arrow';
 
+interface Partition {
+  max: number;
+  lastArrival: number;
+  idle: boolean;
+}
+
 export class WatermarkTracker {
-  private maxTs = -Infinity;
+  private readonly partitions = new Map<string, Partition>();
   current = -Infinity;
-  private lastArrival = 0;
 
   /**
    * @param delayMs allowed out-of-orderness, or null when the source declares no event time
@@ -24,26 +30,53 @@ export class WatermarkTracker {
     private readonly idleTimeoutMs: number | null = null,
   ) {}
 
-  /** Per-row watermarks for a batch (null when all rows share `current`), then advances. */
-  observe(ts: Data | null, n: number, now: number): Float64Array | null {
-    if (n > 0) this.lastArrival = now;
-    if (ts === null || this.delayMs === null || n === 0) return null;
+  private partition(key: string, now: number): Partition {
+    let p = this.partitions.get(key);
+    if (!p) this.partitions.set(key, (p = { max: -Infinity, lastArrival: now, idle: false }));
+    return p;
+  }
+
+  /** The minimum of (max − delay) over the partitions that are not idle (−∞ if any is empty). */
+  private combined(): number {
+    let min = Infinity;
+    let any = false;
+    for (const p of this.partitions.values()) {
+      if (p.idle) continue;
+      any = true;
+      if (p.max < min) min = p.max;
+    }
+    return any ? min - this.delayMs! : -Infinity;
+  }
+
+  /**
+   * Per-row watermarks for a batch of one partition (null when all rows share `current`),
+   * then advances.
+   */
+  observe(ts: Data | null, n: number, now: number, partitionKey = ''): Float64Array | null {
+    if (n === 0) return null;
+    const part = this.partition(partitionKey, now);
+    part.lastArrival = now;
+    part.idle = false;
+    if (ts === null || this.delayMs === null) return null;
     const values = ts.values as Float64Array;
     const bm = ts.nullCount > 0 ? ts.nullBitmap! : null;
     const delay = this.delayMs;
+    const single = this.partitions.size === 1;
     const out = new Float64Array(n);
     let wm = this.current;
-    let max = this.maxTs;
+    // A partition that wakes up from idleness holds the minimum again (the watermark itself never goes back).
+    let max = part.max;
     for (let i = 0; i < n; i++) {
       out[i] = wm;
       if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
       const t = values[i]!;
       if (t > max) {
         max = t;
-        if (t - delay > wm) wm = t - delay;
+        part.max = t;
+        const next = single ? t - delay : this.combined();
+        if (next > wm) wm = next;
       }
     }
-    this.maxTs = max;
     this.current = wm;
     return out;
   }
@@ -62,20 +95,39 @@ export class WatermarkTracker {
 
   /** Applies idleness at wall-clock time `now`; true when the watermark advanced. */
   tick(now: number): boolean {
-    if (this.idleTimeoutMs === null || this.delayMs === null || !Number.isFinite(this.maxTs)) return false;
-    const idle = now - this.lastArrival;
-    if (idle < this.idleTimeoutMs) return false;
-    return this.advance(this.maxTs - this.delayMs + idle);
+    if (this.idleTimeoutMs === null || this.delayMs === null || this.partitions.size === 0) return false;
+    let changed = false;
+    let allIdle = true;
+    let latest: Partition | null = null;
+    for (const p of this.partitions.values()) {
+      if (!p.idle && now - p.lastArrival >= this.idleTimeoutMs) {
+        p.idle = true;
+        changed = true;
+      }
+      if (!p.idle) allIdle = false;
+      if (latest === null || p.lastArrival > latest.lastArrival) latest = p;
+    }
+    if (allIdle) {
+      let max = -Infinity;
+      for (const p of this.partitions.values()) max = Math.max(max, p.max);
+      if (!Number.isFinite(max)) return false;
+      return this.advance(max - this.delayMs + (now - latest!.lastArrival));
+    }
+    return changed ? this.advance(this.combined()) : false;
   }
 
-  save(): { maxTs: number | null; current: number | null } {
+  save(): { current: number | null; partitions: [string, number | null][] } {
     const f = (x: number) => (Number.isFinite(x) ? x : x > 0 ? 1e308 : null);
-    return { maxTs: f(this.maxTs), current: f(this.current) };
+    return { current: f(this.current), partitions: [...this.partitions].map(([k, p]) => [k, f(p.max)]) };
   }
 
-  load(s: { maxTs: number | null; current: number | null }): void {
-    const f = (x: number | null) => (x === null ? -Infinity : x >= 1e308 ? Infinity : x);
-    this.maxTs = f(s.maxTs);
+  load(s: { current: number | null; partitions?: [string, number | null][]; maxTs?: number | null }): void {
+    const f = (x: number | null | undefined) => (x === null || x === undefined ? -Infinity : x >= 1e308 ? Infinity : x);
     this.current = f(s.current);
+    this.partitions.clear();
+    const now = Date.now();
+    for (const [k, max] of s.partitions ?? [['', s.maxTs ?? null]]) {
+      this.partitions.set(k, { max: f(max), lastArrival: now, idle: false });
+    }
   }
 }

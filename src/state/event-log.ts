@@ -11,7 +11,7 @@ import { concatColumns } from '../exec/vector/concat.js';
 import { int32Column } from '../exec/vector/columns.js';
 import type { Schema } from '../types.js';
 import { duckTypeName } from './chunk-writer.js';
-import { quoteIdent, type Database } from './database.js';
+import { quoteIdent, quoteString, type Database } from './database.js';
 
 export function logTableName(source: string): string {
   return `sluice_log_${source}`;
@@ -34,6 +34,9 @@ export class EventLog {
     await this.db.run(
       `CREATE TABLE IF NOT EXISTS ${this.table} (sluice_offset BIGINT, sluice_ingest_time TIMESTAMP, sluice_version INTEGER, ${cols})`,
     );
+    await this.db.run(
+      `CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`,
+    );
     const r = await this.db.query(`SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}`);
     this.next = r.rows[0]![0] as number;
   }
@@ -45,10 +48,15 @@ export class EventLog {
 
   async drop(): Promise<void> {
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
+    await this.db.run(`DELETE FROM sluice_log_partitions WHERE source = ${quoteString(this.source)}`);
   }
 
-  /** Appends a batch (all source columns) and returns the offsets it was given. */
-  async append(batch: RecordBatch, schema: Schema, version: number): Promise<Float64Array> {
+  /**
+   * Appends a batch (all source columns) of one partition and returns the offsets it was
+   * given. Events of a named partition are noted as a run of offsets beside the log (most
+   * sources have one partition, and pay nothing for it).
+   */
+  async append(batch: RecordBatch, schema: Schema, version: number, partition = ''): Promise<Float64Array> {
     const n = batch.numRows;
     const offsets = new Float64Array(n);
     for (let i = 0; i < n; i++) offsets[i] = this.next + i;
@@ -64,12 +72,51 @@ export class EventLog {
       ],
       n,
     );
+    if (partition !== '') {
+      await this.db.run(
+        `INSERT INTO sluice_log_partitions VALUES (${quoteString(this.source)}, ${this.next}, ${this.next + n - 1}, ${quoteString(partition)})`,
+      );
+    }
     this.next += n;
     return offsets;
   }
 
+  /** Runs of offsets with a named partition that overlap [from, to), in order. */
+  private async partitionRuns(from: number, to: number): Promise<{ first: number; last: number; partition: string }[]> {
+    const r = await this.db.query(
+      `SELECT first_offset, last_offset, partition FROM sluice_log_partitions WHERE source = ${quoteString(this.source)} AND last_offset >= ${from} AND first_offset < ${to} ORDER BY first_offset`,
+    );
+    return r.rows.map(([first, last, partition]) => ({ first: first as number, last: last as number, partition: partition as string }));
+  }
+
   /** Reads events with offsets in [from, to) in batches, in the current schema. */
-  async *read(columns: readonly SourceColumn[], from: number, to: number, batchSize: number): AsyncGenerator<{ batch: RecordBatch; offsets: Float64Array }> {
+  async *read(
+    columns: readonly SourceColumn[],
+    from: number,
+    to: number,
+    batchSize: number,
+  ): AsyncGenerator<{ batch: RecordBatch; offsets: Float64Array; partition: string }> {
+    for (const part of await this.splitByPartition(from, to)) {
+      for await (const b of this.readRange(columns, part.from, part.to, batchSize)) yield { ...b, partition: part.partition };
+    }
+  }
+
+  /** [from, to) cut into stretches of one partition each. */
+  private async splitByPartition(from: number, to: number): Promise<{ from: number; to: number; partition: string }[]> {
+    const out: { from: number; to: number; partition: string }[] = [];
+    let at = from;
+    for (const run of await this.partitionRuns(from, to)) {
+      const lo = Math.max(run.first, from);
+      const hi = Math.min(run.last + 1, to);
+      if (lo > at) out.push({ from: at, to: lo, partition: '' });
+      out.push({ from: lo, to: hi, partition: run.partition });
+      at = hi;
+    }
+    if (at < to) out.push({ from: at, to, partition: '' });
+    return out;
+  }
+
+  private async *readRange(columns: readonly SourceColumn[], from: number, to: number, batchSize: number): AsyncGenerator<{ batch: RecordBatch; offsets: Float64Array }> {
     const schema: Schema = columns.map((c) => ({ name: c.name, type: c.type }));
     // Each added column reads as its DEFAULT for events logged before it existed.
     const sel = columns

@@ -11,6 +11,7 @@ import { arrowSchema, columnsOf, makeRecordBatch, type ChangeBatch } from './bat
 import { compileExpr } from './expr/compile.js';
 import type { Emitter, Operator, OperatorContext, StateDelta } from './operator.js';
 import { FilterOperator } from './operators/filter.js';
+import { JoinOperator } from './operators/join.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
 import { ProjectOperator } from './operators/project.js';
@@ -171,7 +172,7 @@ export class Pipeline {
       case 'TopN':
         return add(p.limit === null ? new PassThroughOperator(out) : new TopNOperator(out, p), [p.input]);
       case 'Join':
-        throw new SluiceError('UNSUPPORTED', `${p.joinType} JOIN is not supported by the executor yet`);
+        return add(new JoinOperator(out, p, params), [p.left, p.right]);
       case 'Over':
         throw new SluiceError('UNSUPPORTED', 'window functions (OVER) are not supported by the executor yet');
     }

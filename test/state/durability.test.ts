@@ -112,6 +112,7 @@ describe('snapshot and restore give the same output as an uninterrupted run, for
     dist: `SELECT DISTINCT bidder, auction FROM bids`,
     top3: `SELECT auction, price FROM bids ORDER BY price DESC LIMIT 3`,
     union_global: `SELECT COUNT(*) AS n FROM (SELECT auction FROM bids WHERE price > 50 UNION ALL SELECT bidder FROM bids)`,
+    join_left: `SELECT b.auction, b.price, c.n FROM bids b LEFT JOIN (SELECT auction, COUNT(*) AS n FROM bids WHERE price > 50 GROUP BY auction) c ON b.auction = c.auction AND b.bidder < 3`,
   };
   const all = events(400);
   const first = all.slice(0, 230);

@@ -1,0 +1,373 @@
+/**
+ * Joins of two streams (INNER, LEFT, RIGHT, FULL, CROSS) on equal keys plus a residual
+ * condition, over append-only inputs or changelogs. Each side keeps the rows it has seen, as
+ * the Arrow columns they arrived in (state is compact and rows are copied to the output
+ * without decoding), indexed by key. A row arriving on one side is matched against the other
+ * side's rows: +I for each new pair (-D for each pair a retraction removes). An outer side's
+ * row without a match is emitted padded with NULLs, and that padded row is retracted (-D)
+ * when its first match arrives (and emitted again when its last match goes).
+ *
+ * SQL semantics: NULL keys never match. State is not freed (a regular join keeps every row);
+ * its size is reported by stateSize().
+ */
+import type { Data } from 'apache-arrow';
+import type { JoinNode } from '../../plan/logical-plan.js';
+import type { Schema, Value } from '../../types.js';
+import { arrowSchema, columnsOf, isRetraction, makeRecordBatch, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
+import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
+import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
+import { OutputBuilder } from '../output-builder.js';
+import { ColumnBuilder } from '../batch.js';
+import { KeyTable } from '../vector/key-table.js';
+import { isValid } from '../batch.js';
+import { batchFromRows } from '../batch.js';
+
+/** Rows of one side: their columns by batch, and per key id the rows holding that key. */
+class SideStore {
+  readonly batches: (readonly Data[] | null)[] = [];
+  readonly live: Uint8Array[] = [];
+  readonly liveCount: number[] = [];
+  /** Match counts of each stored row (outer sides only). */
+  readonly matches: Int32Array[] = [];
+  /** Stable id of each stored row, for incremental checkpoints. */
+  readonly seqs: Float64Array[] = [];
+  /** key id → row refs (batch * 2^21 + row). */
+  readonly byKey = new Map<number, number[]>();
+  rows = 0;
+  nextSeq = 0;
+
+  constructor(readonly schema: Schema) {}
+
+  addBatch(cols: readonly Data[], n: number): number {
+    this.batches.push(cols);
+    this.live.push(new Uint8Array(n));
+    this.liveCount.push(0);
+    this.matches.push(new Int32Array(n));
+    this.seqs.push(new Float64Array(n));
+    return this.batches.length - 1;
+  }
+
+  add(keyId: number, b: number, row: number, seq?: number): number {
+    const ref = b * REF_SPLIT + row;
+    this.live[b]![row] = 1;
+    this.liveCount[b]!++;
+    this.seqs[b]![row] = seq ?? this.nextSeq++;
+    if (seq !== undefined && seq >= this.nextSeq) this.nextSeq = seq + 1;
+    let list = this.byKey.get(keyId);
+    if (!list) this.byKey.set(keyId, (list = []));
+    list.push(ref);
+    this.rows++;
+    return ref;
+  }
+
+  remove(keyId: number, ref: number): void {
+    const list = this.byKey.get(keyId)!;
+    list.splice(list.indexOf(ref), 1);
+    if (list.length === 0) this.byKey.delete(keyId);
+    const b = Math.floor(ref / REF_SPLIT);
+    const row = ref % REF_SPLIT;
+    this.live[b]![row] = 0;
+    this.rows--;
+    // A batch whose rows are all gone is let go.
+    if (--this.liveCount[b]! === 0) this.batches[b] = null;
+  }
+
+  value(ref: number, j: number): Value {
+    const cols = this.batches[Math.floor(ref / REF_SPLIT)]!;
+    return readValue(cols[j]!, ref % REF_SPLIT, this.schema[j]!.type);
+  }
+
+  values(ref: number): Value[] {
+    return this.schema.map((_, j) => this.value(ref, j));
+  }
+
+  appendRow(ref: number, builders: readonly ColumnBuilder[], from: number): void {
+    const cols = this.batches[Math.floor(ref / REF_SPLIT)]!;
+    const row = ref % REF_SPLIT;
+    for (let j = 0; j < this.schema.length; j++) builders[from + j]!.appendFrom(cols[j]!, row);
+  }
+
+  matchCount(ref: number): number {
+    return this.matches[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+  }
+
+  addMatches(ref: number, d: number): number {
+    const m = this.matches[Math.floor(ref / REF_SPLIT)]!;
+    return (m[ref % REF_SPLIT]! += d);
+  }
+
+  seq(ref: number): number {
+    return this.seqs[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+  }
+}
+
+const REF_SPLIT = 2 ** 21;
+
+export class JoinOperator implements Operator {
+  private readonly keys: KeyTable | null;
+  private readonly sides: [SideStore, SideStore];
+  private readonly outer: [boolean, boolean];
+  private readonly residual: CompiledPredicate | null;
+  private readonly output: OutputBuilder;
+  private readonly merger = new WatermarkMerger(2);
+  private readonly pairSchema;
+  /** Changes since the last checkpoint: stored rows added (by seq) or removed, per side. */
+  private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
+  private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
+  private full = true;
+
+  constructor(
+    private readonly out: Emitter,
+    private readonly node: JoinNode,
+    private readonly params: readonly Value[] = [],
+  ) {
+    this.keys = node.leftKeys.length > 0 ? new KeyTable(node.leftKeys.map((k) => node.left.schema[k]!.type)) : null;
+    this.sides = [new SideStore(node.left.schema), new SideStore(node.right.schema)];
+    this.outer = [node.joinType === 'LEFT' || node.joinType === 'FULL', node.joinType === 'RIGHT' || node.joinType === 'FULL'];
+    this.residual = node.condition ? compilePredicate(node.condition) : null;
+    this.output = new OutputBuilder(node.schema);
+    this.pairSchema = arrowSchema([...node.left.schema, ...node.right.schema]);
+  }
+
+  private keyIds(side: 0 | 1, cols: readonly Data[], n: number): { ids: Int32Array; nullKey: Uint8Array } {
+    const keyCols = (side === 0 ? this.node.leftKeys : this.node.rightKeys).map((k) => cols[k]!);
+    const ids = new Int32Array(n);
+    const nullKey = new Uint8Array(n);
+    if (this.keys) {
+      this.keys.findOrInsert(keyCols, n, ids);
+      for (const c of keyCols) {
+        if (c.nullCount === 0) continue;
+        for (let i = 0; i < n; i++) if (!isValid(c, i)) nullKey[i] = 1;
+      }
+    }
+    return { ids, nullKey };
+  }
+
+  process(batch: ChangeBatch, input: number): void {
+    const n = batch.length;
+    if (n === 0) return;
+    const side = input as 0 | 1;
+    const other = (1 - side) as 0 | 1;
+    const mine = this.sides[side];
+    const theirs = this.sides[other];
+    const cols = columnsOf(batch);
+    const { ids, nullKey } = this.keyIds(side, cols, n);
+
+    // Every candidate pair (row of this batch, stored row of the other side).
+    const pairRow: number[] = [];
+    const pairRef: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (nullKey[i]) continue;
+      const list = theirs.byKey.get(ids[i]!);
+      if (!list) continue;
+      for (const ref of list) {
+        pairRow.push(i);
+        pairRef.push(ref);
+      }
+    }
+    const matched = this.evaluate(side, cols, pairRow, pairRef);
+
+    const b = mine.addBatch(cols, n);
+    const o = this.output;
+    const leftWidth = this.sides[0].schema.length;
+    const emitPair = (op: number, i: number, ref: number) => {
+      o.row(op);
+      if (side === 0) {
+        for (let j = 0; j < leftWidth; j++) o.columns[j]!.appendFrom(cols[j]!, i);
+        theirs.appendRow(ref, o.columns, leftWidth);
+      } else {
+        theirs.appendRow(ref, o.columns, 0);
+        for (let j = 0; j < cols.length; j++) o.columns[leftWidth + j]!.appendFrom(cols[j]!, i);
+      }
+    };
+    const emitPadded = (op: number, s: 0 | 1, write: (builders: readonly ColumnBuilder[], from: number) => void) => {
+      o.row(op);
+      const w = this.sides[s].schema.length;
+      const from = s === 0 ? 0 : leftWidth;
+      for (let j = 0; j < o.columns.length; j++) if (j < from || j >= from + w) o.columns[j]!.appendNull();
+      write(o.columns, from);
+    };
+    const thisRowInto = (i: number) => (builders: readonly ColumnBuilder[], from: number) => {
+      for (let j = 0; j < cols.length; j++) builders[from + j]!.appendFrom(cols[j]!, i);
+    };
+
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const retract = batch.ops !== null && isRetraction(batch.ops[i]!);
+      const pairsStart = p;
+      while (p < pairRow.length && pairRow[p] === i) p++;
+      let count = 0;
+      for (let q = pairsStart; q < p; q++) if (matched[q]) count++;
+      if (!retract) {
+        const ref = mine.add(nullKey[i] ? -1 : ids[i]!, b, i);
+        if (!this.full) this.added[side].add(mine.seq(ref));
+        if (this.outer[side]) mine.addMatches(ref, count);
+        for (let q = pairsStart; q < p; q++) {
+          if (!matched[q]) continue;
+          const r = pairRef[q]!;
+          if (this.outer[other] && theirs.addMatches(r, 1) === 1) {
+            emitPadded(OP_DELETE, other, (bs, from) => theirs.appendRow(r, bs, from));
+            this.touch(other, r);
+          }
+          emitPair(OP_INSERT, i, r);
+        }
+        if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
+      } else {
+        const stored = this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
+        if (stored === -1) continue; // retracting a row never seen: nothing to take back
+        for (let q = pairsStart; q < p; q++) {
+          if (!matched[q]) continue;
+          const r = pairRef[q]!;
+          emitPair(OP_DELETE, i, r);
+          if (this.outer[other] && theirs.addMatches(r, -1) === 0) {
+            emitPadded(OP_INSERT, other, (bs, from) => theirs.appendRow(r, bs, from));
+            this.touch(other, r);
+          }
+        }
+        if (this.outer[side] && count === 0) emitPadded(OP_DELETE, side, thisRowInto(i));
+        this.forget(side, stored);
+        mine.remove(nullKey[i] ? -1 : ids[i]!, stored);
+      }
+    }
+    const out = o.finish(this.merger.current, this.node.appendOnly);
+    if (out) this.out.push(out);
+  }
+
+  /** Which candidate pairs satisfy the residual condition (all of them without one). */
+  private evaluate(side: 0 | 1, cols: readonly Data[], pairRow: number[], pairRef: number[]): Uint8Array {
+    const m = pairRow.length;
+    const ok = new Uint8Array(m);
+    if (!this.residual) return ok.fill(1);
+    if (m === 0) return ok;
+    const theirs = this.sides[1 - side]!;
+    const builders = [...this.node.left.schema, ...this.node.right.schema].map((c) => new ColumnBuilder(c.type, m));
+    const leftWidth = this.node.left.schema.length;
+    for (let q = 0; q < m; q++) {
+      const i = pairRow[q]!;
+      if (side === 0) {
+        for (let j = 0; j < cols.length; j++) builders[j]!.appendFrom(cols[j]!, i);
+        theirs.appendRow(pairRef[q]!, builders, leftWidth);
+      } else {
+        theirs.appendRow(pairRef[q]!, builders, 0);
+        for (let j = 0; j < cols.length; j++) builders[leftWidth + j]!.appendFrom(cols[j]!, i);
+      }
+    }
+    const pairs = makeRecordBatch(this.pairSchema, builders.map((b) => b.finish()), m);
+    const { sel, count } = this.residual.select(columnsOf(pairs), m, this.params);
+    for (let k = 0; k < count; k++) ok[sel[k]!] = 1;
+    return ok;
+  }
+
+  /** The stored row equal to row i of `cols` (first live one), or -1. */
+  private findStored(store: SideStore, keyId: number, cols: readonly Data[], i: number): number {
+    const list = store.byKey.get(keyId);
+    if (!list) return -1;
+    const schema = store.schema;
+    for (const ref of list) {
+      let same = true;
+      for (let j = 0; j < schema.length && same; j++) {
+        const a = store.value(ref, j);
+        const v = readValue(cols[j]!, i, schema[j]!.type);
+        same = a === v || (Number.isNaN(a) && Number.isNaN(v));
+      }
+      if (same) return ref;
+    }
+    return -1;
+  }
+
+  private touch(side: 0 | 1, ref: number): void {
+    if (!this.full) this.added[side].add(this.sides[side].seq(ref));
+  }
+
+  private forget(side: 0 | 1, ref: number): void {
+    if (this.full) return;
+    // Deleting an entry no checkpoint wrote is harmless, so no need to know which were written.
+    const seq = this.sides[side].seq(ref);
+    this.added[side].delete(seq);
+    this.removed[side].add(seq);
+  }
+
+  onWatermark(wm: number, input: number): void {
+    const next = this.merger.update(input, wm);
+    if (next !== undefined) this.out.watermark(next);
+  }
+
+  private entry(side: 0 | 1, ref: number): [string, unknown] {
+    const s = this.sides[side];
+    return [`${side}:${s.seq(ref)}`, { values: s.values(ref), matches: s.matchCount(ref) }];
+  }
+
+  private allRefs(side: 0 | 1): number[] {
+    const out: number[] = [];
+    for (const list of this.sides[side].byKey.values()) out.push(...list);
+    return out;
+  }
+
+  checkpointDelta(): StateDelta {
+    const puts: [string, unknown][] = [['#meta', { wm: this.merger.save() }]];
+    const deletes: string[] = [];
+    for (const side of [0, 1] as const) {
+      const refs = this.allRefs(side);
+      if (this.full) {
+        for (const r of refs) puts.push(this.entry(side, r));
+      } else {
+        const want = this.added[side];
+        for (const r of refs) if (want.has(this.sides[side].seq(r))) puts.push(this.entry(side, r));
+        for (const seq of this.removed[side]) deletes.push(`${side}:${seq}`);
+      }
+      this.added[side].clear();
+      this.removed[side].clear();
+    }
+    const full = this.full;
+    this.full = false;
+    return { full, puts, deletes };
+  }
+
+  restoreEntries(entries: ReadonlyMap<string, unknown>): void {
+    const rows: [[number, Value[], number][], [number, Value[], number][]] = [[], []];
+    for (const [k, v] of entries) {
+      if (k === '#meta') {
+        this.merger.load((v as { wm: (number | null)[] }).wm);
+        continue;
+      }
+      const [side, seq] = k.split(':').map(Number) as [0 | 1, number];
+      const { values, matches } = v as { values: Value[]; matches: number };
+      rows[side].push([seq, values, matches]);
+    }
+    for (const side of [0, 1] as const) {
+      const list = rows[side].sort((a, b) => a[0] - b[0]);
+      if (list.length === 0) continue;
+      const store = this.sides[side];
+      const data = batchFromRows(store.schema, list.map((r) => r[1]));
+      const cols = columnsOf(data);
+      const { ids, nullKey } = this.keyIds(side, cols, list.length);
+      const b = store.addBatch(cols, list.length);
+      list.forEach(([seq, , matches], i) => {
+        const ref = store.add(nullKey[i] ? -1 : ids[i]!, b, i, seq);
+        if (this.outer[side]) store.addMatches(ref, matches);
+      });
+    }
+    this.full = false;
+  }
+
+  snapshot(): unknown {
+    return Object.fromEntries(this.checkpointDeltaPeek());
+  }
+
+  /** Every entry, without marking anything written (for snapshot()). */
+  private checkpointDeltaPeek(): [string, unknown][] {
+    const out: [string, unknown][] = [['#meta', { wm: this.merger.save() }]];
+    for (const side of [0, 1] as const) for (const r of this.allRefs(side)) out.push(this.entry(side, r));
+    return out;
+  }
+
+  restore(state: unknown): void {
+    this.restoreEntries(new Map(Object.entries(state as Record<string, unknown>)));
+  }
+
+  stateSize(): number {
+    return this.sides[0].rows + this.sides[1].rows;
+  }
+
+  close(): void {}
+}

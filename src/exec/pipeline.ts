@@ -12,6 +12,7 @@ import { compileExpr } from './expr/compile.js';
 import type { Emitter, Operator, OperatorContext, StateDelta } from './operator.js';
 import { FilterOperator } from './operators/filter.js';
 import { JoinOperator } from './operators/join.js';
+import { OverAggregateOperator } from './operators/over-aggregate.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
 import { ProjectOperator } from './operators/project.js';
@@ -170,11 +171,14 @@ export class Pipeline {
       case 'UnionAll':
         return add(new UnionOperator(out, p.inputs.length), p.inputs);
       case 'TopN':
-        return add(p.limit === null ? new PassThroughOperator(out) : new TopNOperator(out, p), [p.input]);
+        return add(
+          p.limit === null && p.partitionBy.length === 0 && p.rowNumber === null ? new PassThroughOperator(out) : new TopNOperator(out, p),
+          [p.input],
+        );
       case 'Join':
         return add(new JoinOperator(out, p, params), [p.left, p.right]);
       case 'Over':
-        throw new SluiceError('UNSUPPORTED', 'window functions (OVER) are not supported by the executor yet');
+        return add(new OverAggregateOperator(out, p, ctx), [p.input]);
     }
   }
 

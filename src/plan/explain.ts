@@ -82,8 +82,11 @@ function header(p: LogicalPlan): string {
         .map((c) => (c.arg === null ? `${c.fn}()` : `${c.fn}(${p.input.schema[c.arg]!.name})`))
         .join(', ')}]`;
     }
-    case 'TopN':
-      return `TopN: order=[${sortText(p.orderBy, p.input.schema)}]${p.limit !== null ? ` limit=${p.limit}` : ''}`;
+    case 'TopN': {
+      const part = p.partitionBy.length ? ` partition=[${p.partitionBy.map((i) => p.input.schema[i]!.name).join(', ')}]` : '';
+      const rn = p.rowNumber ? ` row_number=${p.rowNumber}` : '';
+      return `TopN:${part} order=[${sortText(p.orderBy, p.input.schema)}]${p.limit !== null ? ` limit=${p.limit}` : ''}${rn}`;
+    }
   }
 }
 

@@ -176,12 +176,18 @@ export interface OverNode extends PlanBase {
   readonly calls: readonly OverCall[];
 }
 
-/** ORDER BY with an optional LIMIT: keeps the first `limit` rows in order (all when null). */
+/**
+ * ORDER BY with an optional LIMIT: keeps the first `limit` rows in order (all when null),
+ * per `partitionBy` group (ROW_NUMBER() … WHERE rn <= N); `rowNumber` names an added column
+ * with each row's position (1-based) when the query selects it.
+ */
 export interface TopNNode extends PlanBase {
   readonly kind: 'TopN';
   readonly input: LogicalPlan;
   readonly orderBy: readonly SortKey[];
   readonly limit: number | null;
+  readonly partitionBy: readonly number[];
+  readonly rowNumber: string | null;
 }
 
 /** The direct inputs of a node. */

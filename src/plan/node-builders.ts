@@ -198,20 +198,35 @@ export function overNode(
     frame,
     calls,
     schema: [...input.schema, ...calls.map((c) => ({ name: c.name, type: c.type }))],
-    appendOnly: false,
+    // Aggregates over rows ordered by event time are final once the watermark passes a row.
+    appendOnly:
+      input.appendOnly &&
+      orderBy.length === 1 &&
+      !orderBy[0]!.desc &&
+      input.schema[orderBy[0]!.column]!.timeAttr === true &&
+      calls.every((c) => c.fn !== 'ROW_NUMBER' && c.fn !== 'RANK' && c.fn !== 'DENSE_RANK'),
     uniqueKey: null,
   };
 }
 
-export function topNNode(input: LogicalPlan, orderBy: readonly SortKey[], limit: number | null): TopNNode {
+export function topNNode(
+  input: LogicalPlan,
+  orderBy: readonly SortKey[],
+  limit: number | null,
+  partitionBy: readonly number[] = [],
+  rowNumber: string | null = null,
+): TopNNode {
+  const width = input.schema.length;
   return {
     kind: 'TopN',
     input,
     orderBy,
     limit,
-    schema: input.schema,
-    appendOnly: limit === null ? input.appendOnly : false,
-    uniqueKey: input.uniqueKey,
+    partitionBy,
+    rowNumber,
+    schema: rowNumber === null ? input.schema : [...input.schema, { name: rowNumber, type: 'BIGINT' }],
+    appendOnly: limit === null && partitionBy.length === 0 ? input.appendOnly : false,
+    uniqueKey: rowNumber === null ? input.uniqueKey : [...partitionBy, width],
   };
 }
 

@@ -38,7 +38,7 @@ export function withInputs(p: LogicalPlan, inputs: readonly LogicalPlan[]): Logi
     case 'Over':
       return overNode(inputs[0]!, p.partitionBy, p.orderBy, p.frame, p.calls);
     case 'TopN':
-      return topNNode(inputs[0]!, p.orderBy, p.limit);
+      return topNNode(inputs[0]!, p.orderBy, p.limit, p.partitionBy, p.rowNumber);
   }
 }
 

@@ -1,9 +1,12 @@
 /**
- * ORDER BY … LIMIT n over a stream: keeps the rows in order and emits the changes of the
- * first n (+I for a row that enters, -D for one pushed out). Over an append-only input only
- * the first n rows are kept (no later row can bring back a row pushed out); over a changelog
- * every row is kept, so a retraction can pull the next one up.
+ * ORDER BY … LIMIT n over a stream, globally or per partition (ROW_NUMBER() … WHERE
+ * rn <= n): keeps each partition's rows in order and emits the changes of its first n.
+ * When the rows' positions are selected (`rowNumber`), a row whose position changes is
+ * retracted at its old position and inserted at its new one. Over an append-only input only
+ * the first n rows of a partition are kept (no later row can bring back a row pushed out);
+ * over a changelog every row is kept, so a retraction can pull the next one up.
  */
+import type { Data } from 'apache-arrow';
 import type { SortKey, TopNNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
@@ -25,10 +28,11 @@ export function compareValues(a: Value, b: Value, key: Pick<SortKey, 'desc' | 'n
 }
 
 export class TopNOperator implements Operator {
-  private rows: Entry[] = [];
+  private readonly partitions = new Map<string, Entry[]>();
   private seq = 0;
   private readonly limit: number;
   private readonly output: OutputBuilder;
+  private readonly width: number;
   private wm = -Infinity;
 
   constructor(
@@ -37,6 +41,7 @@ export class TopNOperator implements Operator {
   ) {
     this.limit = node.limit ?? Infinity;
     this.output = new OutputBuilder(node.schema);
+    this.width = node.input.schema.length;
   }
 
   private compare = (a: Entry, b: Entry): number => {
@@ -47,44 +52,55 @@ export class TopNOperator implements Operator {
     return a.seq - b.seq;
   };
 
-  private insertSorted(e: Entry): void {
+  private insertSorted(rows: Entry[], e: Entry): void {
     let lo = 0;
-    let hi = this.rows.length;
+    let hi = rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.compare(this.rows[mid]!, e) <= 0) lo = mid + 1;
+      if (this.compare(rows[mid]!, e) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    this.rows.splice(lo, 0, e);
+    rows.splice(lo, 0, e);
+  }
+
+  private emit(op: number, e: Entry, position: number): void {
+    this.output.row(op);
+    this.output.values(0, e.values);
+    if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(position + 1);
   }
 
   process(batch: ChangeBatch): void {
-    const before = new Set(this.rows.slice(0, this.limit));
-    const cols = columnsOf(batch);
-    const schema = this.node.schema;
+    const cols: readonly Data[] = columnsOf(batch);
+    const schema = this.node.input.schema;
+    const before = new Map<string, Entry[]>();
     for (let i = 0; i < batch.length; i++) {
       const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
+      const pk = this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((p) => values[p]));
+      let rows = this.partitions.get(pk);
+      if (!rows) this.partitions.set(pk, (rows = []));
+      if (!before.has(pk)) before.set(pk, rows.slice(0, this.limit));
       if (batch.ops !== null && isRetraction(batch.ops[i]!)) {
-        const at = this.rows.findIndex((r) => r.values.every((v, j) => v === values[j]));
-        if (at >= 0) this.rows.splice(at, 1);
+        const at = rows.findIndex((r) => r.values.every((v, j) => v === values[j]));
+        if (at >= 0) rows.splice(at, 1);
       } else {
-        this.insertSorted({ values, seq: this.seq++ });
+        this.insertSorted(rows, { values, seq: this.seq++ });
       }
+      if (this.node.input.appendOnly && rows.length > this.limit) rows.length = this.limit;
     }
-    if (this.node.input.appendOnly && this.rows.length > this.limit) this.rows.length = this.limit;
-    const after = this.rows.slice(0, this.limit);
-    const afterSet = new Set(after);
-    for (const r of before) {
-      if (!afterSet.has(r)) {
-        this.output.row(OP_DELETE);
-        this.output.values(0, r.values);
+    for (const [pk, old] of before) {
+      const rows = this.partitions.get(pk)!;
+      const now = rows.slice(0, this.limit);
+      if (this.node.rowNumber !== null) {
+        // Positions matter: a row that moved is taken back where it was and put where it is.
+        for (let k = 0; k < old.length; k++) if (now[k] !== old[k]) this.emit(OP_DELETE, old[k]!, k);
+        for (let k = 0; k < now.length; k++) if (now[k] !== old[k]) this.emit(OP_INSERT, now[k]!, k);
+      } else {
+        const nowSet = new Set(now);
+        const oldSet = new Set(old);
+        old.forEach((r, k) => nowSet.has(r) || this.emit(OP_DELETE, r, k));
+        now.forEach((r, k) => oldSet.has(r) || this.emit(OP_INSERT, r, k));
       }
-    }
-    for (const r of after) {
-      if (!before.has(r)) {
-        this.output.row(OP_INSERT);
-        this.output.values(0, r.values);
-      }
+      if (rows.length === 0) this.partitions.delete(pk);
     }
     const b = this.output.finish(this.wm, false);
     if (b) this.out.push(b);
@@ -96,17 +112,29 @@ export class TopNOperator implements Operator {
   }
 
   snapshot(): unknown {
-    return { rows: this.rows.map((r) => r.values), seq: this.seq };
+    const rows: Value[][] = [];
+    for (const list of this.partitions.values()) for (const r of list) rows.push([r.seq, ...r.values]);
+    return { rows, seq: this.seq };
   }
 
   restore(state: unknown): void {
     const s = state as { rows: Value[][]; seq: number };
-    this.rows = s.rows.map((values, i) => ({ values, seq: i }));
+    this.partitions.clear();
+    for (const r of s.rows) {
+      const e = { seq: r[0] as number, values: r.slice(1) };
+      const pk = this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((p) => e.values[p]));
+      let list = this.partitions.get(pk);
+      if (!list) this.partitions.set(pk, (list = []));
+      list.push(e);
+    }
+    for (const list of this.partitions.values()) list.sort(this.compare);
     this.seq = s.seq;
   }
 
   stateSize(): number {
-    return this.rows.length;
+    let n = 0;
+    for (const list of this.partitions.values()) n += list.length;
+    return n;
   }
 
   close(): void {}

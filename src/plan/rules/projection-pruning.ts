@@ -167,12 +167,18 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       return { plan: node, map: range(plan.schema.length).map((i) => (i < n ? m[i]! : w + (i - n))) };
     }
     case 'TopN': {
-      const need = new Set([...required, ...plan.orderBy.map((o) => o.column)]);
+      const n = plan.input.schema.length;
+      const need = new Set([...[...required].filter((i) => i < n), ...plan.orderBy.map((o) => o.column), ...plan.partitionBy]);
       const child = prune(plan.input, need);
-      return {
-        plan: topNNode(child.plan, plan.orderBy.map((o) => ({ ...o, column: child.map[o.column]! })), plan.limit),
-        map: child.map,
-      };
+      const m = child.map;
+      const node = topNNode(
+        child.plan,
+        plan.orderBy.map((o) => ({ ...o, column: m[o.column]! })),
+        plan.limit,
+        plan.partitionBy.map((p) => m[p]!),
+        plan.rowNumber,
+      );
+      return { plan: node, map: plan.rowNumber === null ? m : [...m.slice(0, n), child.plan.schema.length] };
     }
   }
 }

@@ -1,0 +1,249 @@
+/**
+ * Aggregates OVER (PARTITION BY … ORDER BY event_time ROWS|RANGE … PRECEDING) on a stream,
+ * as Flink computes them: a row is emitted once, when the watermark passes its event time
+ * (so every row before it in time has arrived), with the aggregates over its frame; the
+ * output is append-only. A row that arrives below the watermark is late: dropped and
+ * recorded, as for windows (SPEC 2.5). Frames slide forward only, so each aggregate is kept
+ * incrementally over a sliding range of the partition's history (a monotonic queue for MIN
+ * and MAX); only the rows a frame can still reach are kept.
+ */
+import { SluiceError } from '../../errors.js';
+import { formatIsoTimestamp } from '../../plan/functions.js';
+import type { OverCall, OverNode } from '../../plan/logical-plan.js';
+import type { Value } from '../../types.js';
+import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
+import { OutputBuilder } from '../output-builder.js';
+
+interface Row {
+  readonly ts: number;
+  readonly seq: number;
+  readonly values: Value[];
+}
+
+/** One call's running state over the frame [lo, hi) of a partition's history. */
+class SlidingAggregate {
+  count = 0;
+  sum = 0;
+  /** History indices, values monotonic (MIN: increasing, MAX: decreasing). */
+  queue: number[] = [];
+
+  constructor(
+    private readonly call: OverCall,
+    private readonly arg: ((r: Row) => Value) | null,
+  ) {}
+
+  add(history: Row[], i: number): void {
+    const v = this.arg ? this.arg(history[i]!) : 1;
+    if (v === null) return;
+    this.count++;
+    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum += v as number;
+    if (this.call.fn === 'MIN' || this.call.fn === 'MAX') {
+      const max = this.call.fn === 'MAX';
+      while (this.queue.length > 0) {
+        const last = this.arg!(history[this.queue[this.queue.length - 1]!]!)!;
+        if (max ? last <= v : last >= v) this.queue.pop();
+        else break;
+      }
+      this.queue.push(i);
+    }
+  }
+
+  remove(history: Row[], i: number): void {
+    const v = this.arg ? this.arg(history[i]!) : 1;
+    if (v === null) return;
+    this.count--;
+    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum -= v as number;
+    if (this.queue[0] === i) this.queue.shift();
+  }
+
+  value(history: Row[]): Value {
+    switch (this.call.fn) {
+      case 'COUNT':
+        return this.count;
+      case 'SUM':
+        return this.count === 0 ? null : this.sum;
+      case 'AVG':
+        return this.count === 0 ? null : this.sum / this.count;
+      default:
+        return this.queue.length === 0 ? null : this.arg!(history[this.queue[0]!]!);
+    }
+  }
+
+  /** History indices shift down by `n` after trimming. */
+  shift(n: number): void {
+    for (let k = 0; k < this.queue.length; k++) this.queue[k]! -= n;
+  }
+}
+
+interface Partition {
+  pending: Row[];
+  history: Row[];
+  /** The frame of the last emitted row is history[lo, hi). */
+  lo: number;
+  hi: number;
+  aggs: SlidingAggregate[];
+}
+
+export class OverAggregateOperator implements Operator {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly output: OutputBuilder;
+  private readonly timeCol: number;
+  private seq = 0;
+  private wm = -Infinity;
+
+  constructor(
+    private readonly out: Emitter,
+    private readonly node: OverNode,
+    private readonly ctx: OperatorContext,
+  ) {
+    const o = node.orderBy;
+    const bad = (why: string) => new SluiceError('UNSUPPORTED', `window functions (OVER) on a stream: ${why}`);
+    if (node.calls.some((c) => c.fn === 'ROW_NUMBER' || c.fn === 'RANK' || c.fn === 'DENSE_RANK')) {
+      throw bad('ROW_NUMBER, RANK and DENSE_RANK need a filter on their value (WHERE rn <= N), which makes a Top-N');
+    }
+    if (o.length !== 1 || o[0]!.desc || node.input.schema[o[0]!.column]!.timeAttr !== true) {
+      throw bad('ORDER BY must be the event-time column, ascending (rows are final once the watermark passes them)');
+    }
+    if (node.frame.following !== 0) throw bad('the frame must end at CURRENT ROW');
+    if (!node.input.appendOnly) throw bad('the input must be append-only');
+    this.timeCol = o[0]!.column;
+    this.output = new OutputBuilder(node.schema);
+  }
+
+  private partition(key: string): Partition {
+    let p = this.partitions.get(key);
+    if (!p) {
+      p = { pending: [], history: [], lo: 0, hi: 0, aggs: [] };
+      p.aggs = this.node.calls.map((c) => new SlidingAggregate(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!));
+      this.partitions.set(key, p);
+    }
+    return p;
+  }
+
+  private key(values: readonly Value[]): string {
+    return this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((i) => values[i]));
+  }
+
+  process(batch: ChangeBatch): void {
+    const cols = columnsOf(batch);
+    const schema = this.node.input.schema;
+    const late: LateRecord[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
+      const ts = values[this.timeCol];
+      if (ts === null || ts === undefined) continue;
+      const wm = rowWatermark(batch, i);
+      if ((ts as number) < wm) {
+        const row: Record<string, unknown> = {};
+        schema.forEach((c, j) => (row[c.name] = c.type === 'TIMESTAMP' && typeof values[j] === 'number' ? formatIsoTimestamp(values[j] as number) : values[j]));
+        late.push({
+          source: batch.origin?.source ?? null,
+          offset: batch.origin ? batch.origin.offsets[i]! : null,
+          eventTime: ts as number,
+          watermark: wm,
+          row: JSON.stringify(row),
+        });
+        continue;
+      }
+      this.partition(this.key(values)).pending.push({ ts: ts as number, seq: this.seq++, values });
+    }
+    if (late.length > 0) this.ctx.recordLate(late);
+  }
+
+  onWatermark(wm: number): void {
+    for (const [key, p] of this.partitions) {
+      const ready = p.pending.filter((r) => r.ts < wm).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      if (ready.length === 0) continue;
+      p.pending = p.pending.filter((r) => r.ts >= wm);
+      this.emitRows(p, ready);
+      this.trim(p);
+      if (p.pending.length === 0 && p.history.length === 0) this.partitions.delete(key);
+    }
+    const b = this.output.finish(this.wm, true);
+    if (b) this.out.push(b);
+    this.wm = wm;
+    this.out.watermark(wm);
+  }
+
+  private emitRows(p: Partition, ready: Row[]): void {
+    const f = this.node.frame;
+    const width = this.node.input.schema.length;
+    let k = 0;
+    while (k < ready.length) {
+      // RANGE frames take a row's peers (same time) too: add them all before computing.
+      let end = k + 1;
+      if (f.unit === 'RANGE') while (end < ready.length && ready[end]!.ts === ready[k]!.ts) end++;
+      for (let g = k; g < end; g++) {
+        const r = ready[g]!;
+        p.history.push(r);
+        const idx = p.history.length - 1;
+        // Grow the frame to this row, then cut its start.
+        for (; p.hi <= idx; p.hi++) for (const a of p.aggs) a.add(p.history, p.hi);
+        if (f.unit === 'ROWS') this.slide(p, f.preceding === null ? 0 : Math.max(0, idx - f.preceding));
+        if (f.unit === 'ROWS' || g === end - 1) {
+          if (f.unit === 'RANGE') {
+            const from = f.preceding === null ? -Infinity : r.ts - f.preceding;
+            let lo = p.lo;
+            while (lo < p.hi && p.history[lo]!.ts < from) lo++;
+            this.slide(p, lo);
+          }
+          const rows = f.unit === 'RANGE' ? ready.slice(k, end) : [r];
+          const results = p.aggs.map((a) => a.value(p.history));
+          for (const row of rows) {
+            this.output.row(0);
+            this.output.values(0, row.values);
+            this.output.values(width, results);
+          }
+        }
+      }
+      k = end;
+    }
+  }
+
+  private slide(p: Partition, lo: number): void {
+    for (; p.lo < lo; p.lo++) for (const a of p.aggs) a.remove(p.history, p.lo);
+  }
+
+  /** Drops history rows no later frame can reach (an UNBOUNDED frame keeps every row). */
+  private trim(p: Partition): void {
+    const drop = p.lo;
+    if (drop < 1024 && drop < p.history.length / 2) return;
+    p.history = p.history.slice(drop);
+    p.lo -= drop;
+    p.hi -= drop;
+    for (const a of p.aggs) a.shift(drop);
+  }
+
+  snapshot(): unknown {
+    const parts = [...this.partitions].map(([key, p]) => ({
+      key,
+      pending: p.pending.map((r) => [r.seq, r.ts, r.values]),
+      // The rows a frame can still reach, oldest first; the aggregates are rebuilt from them.
+      history: p.history.slice(p.lo).map((r) => [r.seq, r.ts, r.values]),
+      dropped: p.lo,
+    }));
+    return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null, unbounded: this.node.frame.preceding === null };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { parts: { key: string; pending: [number, number, Value[]][]; history: [number, number, Value[]][] }[]; seq: number; wm: number | null };
+    this.partitions.clear();
+    for (const x of s.parts) {
+      const p = this.partition(x.key);
+      p.pending = x.pending.map(([seq, ts, values]) => ({ seq, ts, values }));
+      p.history = x.history.map(([seq, ts, values]) => ({ seq, ts, values }));
+      for (; p.hi < p.history.length; p.hi++) for (const a of p.aggs) a.add(p.history, p.hi);
+    }
+    this.seq = s.seq;
+    this.wm = s.wm ?? -Infinity;
+  }
+
+  stateSize(): number {
+    let n = 0;
+    for (const p of this.partitions.values()) n += p.pending.length + p.history.length - p.lo;
+    return n;
+  }
+
+  close(): void {}
+}

@@ -4,6 +4,7 @@
  * per query into a loop over column vectors (src/exec/expr).
  */
 import type { SqlType, Value } from '../types.js';
+import type { MoreFn } from './more-functions.js';
 
 /**
  * Scalar functions and operators. Semantics follow DuckDB (the test oracle) unless noted:
@@ -64,7 +65,8 @@ export type ScalarFn =
   | 'extract'
   | 'date_trunc'
   | 'coalesce'
-  | 'nullif';
+  | 'nullif'
+  | MoreFn;
 
 export type BoundExpr = ColumnExpr | LiteralExpr | ParamExpr | CallExpr | CaseExpr | CastExpr;
 

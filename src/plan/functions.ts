@@ -16,6 +16,7 @@
  * TIMESTAMP), and an INTERVAL is one count of milliseconds, so it prints as days and a
  * time (`1 day 12:00:00` where DuckDB keeps `36:00:00`).
  */
+import { evalMoreFunction, isMoreFn, resolveMoreFunction } from './more-functions.js';
 import type { ScalarFn } from './expr.js';
 import { isIntegral, isNumeric, MS_PER_DAY, type SqlType, type Value } from '../types.js';
 
@@ -31,6 +32,11 @@ export interface ResolvedFunction {
 // ---------------------------------------------------------------------------------------
 
 const NUMERIC_RANK: Partial<Record<SqlType, number>> = { INT: 0, BIGINT: 1, DOUBLE: 2 };
+
+/** Whether an argument of type `from` may be passed where `to` is expected (implicit cast). */
+function implicitlyCastable(from: SqlType, to: SqlType): boolean {
+  return from === to || (isNumeric(from) && isNumeric(to)) || (from === 'DATE' && to === 'TIMESTAMP');
+}
 
 /** The common type two values can be compared or combined in (for =, IN, CASE, COALESCE, UNION), or undefined. */
 export function commonType(a: SqlType, b: SqlType): SqlType | undefined {
@@ -335,7 +341,7 @@ function resolveSqlFunction(name: string, args: readonly SqlType[]): Resolution 
       return ok('extract', 'DOUBLE', ['VARCHAR', x === 'INTERVAL' ? 'INTERVAL' : 'TIMESTAMP']);
     }
     default:
-      return undefined;
+      return resolveMoreFunction(name, args, implicitlyCastable, commonTypeOf);
   }
 }
 
@@ -1181,6 +1187,7 @@ export function evalScalar(fn: ScalarFn, args: readonly Value[], resultType: Sql
       return b !== null && compareValues(a, b) === 0 ? null : a;
     }
     default:
+      if (isMoreFn(fn)) return evalMoreFunction(fn, args);
       break;
   }
   for (const a of args) if (a === null) return null;

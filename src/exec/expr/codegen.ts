@@ -15,6 +15,7 @@ import type { BoundExpr, CallExpr, CaseExpr, ScalarFn } from '../../plan/expr.js
 import type { SqlType } from '../../types.js';
 import { isIntegral, isNumeric, MS_PER_DAY } from '../../types.js';
 import { dateTruncFn, extractFieldFn, truncUnitMs } from '../../plan/functions.js';
+import { isMoreFn, isStrict, type MoreFn } from '../../plan/more-functions.js';
 import { SluiceError } from '../../errors.js';
 import { likeShape } from './like.js';
 import type { RuntimeName } from './runtime.js';
@@ -325,7 +326,13 @@ export class ExprGen {
         throw new SluiceError('INTERNAL', `cannot compile CAST from ${from} to VARCHAR`);
     }
     const t = this.temp("''");
-    this.guard(x.nul, `${t} = ${code};`);
+    if (from === 'TIMESTAMP' || from === 'DATE') {
+      // Event times repeat from row to row (many events per millisecond, sorted streams):
+      // format a value once and reuse the text while it repeats. Not for DOUBLE, where -0
+      // and 0 compare equal but print differently.
+      const last = this.temp('NaN');
+      this.guard(x.nul, `if (${x.v} !== ${last}) { ${last} = ${x.v}; ${t} = ${code}; }`);
+    } else this.guard(x.nul, `${t} = ${code};`);
     return val('str', t, x.nul);
   }
 
@@ -514,6 +521,7 @@ export class ExprGen {
       case 'date_trunc':
         return this.dateTrunc(a, b);
       default:
+        if (isMoreFn(fn)) return this.rowFunction(fn, args, e.type);
         throw new SluiceError('INTERNAL', `cannot compile function ${fn}`);
     }
   }
@@ -718,12 +726,34 @@ export class ExprGen {
     return val('bool', t, nul);
   }
 
+  /** A function of the wider library, evaluated per row on JS values. */
+  private rowFunction(fn: MoreFn, args: readonly Val[], type: SqlType): Val {
+    const nul = isStrict(fn) ? this.anyNull(...args.map((x) => x.nul)) : 'false';
+    if (nul === 'true') return nullVal(type);
+    const parts = args.map((x) => {
+      const v = x.kind === 'ref' || x.kind === 'str' ? this.asStr(x) : x.v;
+      return x.nul === 'false' ? v : `((${x.nul}) ? null : ${v})`;
+    });
+    const r = this.temp('null');
+    this.guard(nul, `${r} = ${this.h('more')}('${fn}', [${parts.join(', ')}]);`);
+    const kind = kindOfType(type);
+    const t = this.temp(kind === 'bool' ? 'false' : kind === 'num' ? '0' : "''");
+    this.emit(`${t} = ${r} === null ? ${kind === 'bool' ? 'false' : kind === 'num' ? '0' : "''"} : ${r};`);
+    return val(kind === 'ref' ? 'str' : kind, t, this.anyNull(nul, `${r} === null`));
+  }
+
   private textCall(helper: 'lower' | 'upper' | 'trim' | 'ltrim' | 'rtrim' | 'substr', args: readonly Val[], type: SqlType): Val {
     const nul = this.anyNull(...args.map((x) => x.nul));
     if (nul === 'true') return nullVal(type);
     const t = this.temp("''");
     const parts = args.map((x, k) => (k === 0 || helper !== 'substr' ? this.asStr(x) : x.v));
-    this.guard(nul, `${t} = ${this.h(helper)}(${parts.join(', ')});`);
+    const call = `${t} = ${this.h(helper)}(${parts.join(', ')});`;
+    if (args.slice(1).every((x) => x.num !== undefined || x.bytes !== undefined)) {
+      // A pure function of its first argument alone: repeated inputs (a timestamp's text,
+      // a low-cardinality column) reuse the last result.
+      const last = this.temp('null');
+      this.guard(nul, `if (${parts[0]} !== ${last}) { ${last} = ${parts[0]}; ${call} }`);
+    } else this.guard(nul, call);
     return val('str', t, nul);
   }
 

@@ -26,6 +26,7 @@ import {
   upperString,
 } from '../../plan/functions.js';
 import { containsBytes, endsWithBytes, likeBytes, startsWithBytes } from './like.js';
+import { evalMoreFunction, type MoreFn } from '../../plan/more-functions.js';
 
 const encoder = new TextEncoder();
 
@@ -98,6 +99,7 @@ export const RUNTIME = {
   roundDigits,
   extract,
   dateTrunc,
+  more: (fn: MoreFn, args: Value[]) => evalMoreFunction(fn, args),
 };
 
 /** The name of a runtime helper, as generated code refers to it. */

@@ -22,7 +22,7 @@ import { SluiceError, toSluiceError, type Span } from '../errors.js';
 import { OP_NAMES, columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
 import type { LateRecord, OperatorContext } from '../exec/operator.js';
 import { Pipeline, type SourceInput, type ViewInput } from '../exec/pipeline.js';
-import { bindStatement, planQuery } from '../plan/binder/bind-statement.js';
+import { bindStatement, planQuery, pullQueryForDuckdb } from '../plan/binder/bind-statement.js';
 import type { BoundStatement } from '../plan/bound-statement.js';
 import { explainPlan } from '../plan/explain.js';
 import type { LogicalPlan } from '../plan/logical-plan.js';
@@ -331,7 +331,14 @@ export class Engine {
       if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'query takes SQL text');
       if (!Array.isArray(params)) throw new SluiceError('ARGUMENT', 'query parameters must be an array');
       await this.drain();
-      const r = await this.pullQuery(sql, params);
+      let statement: Statement | undefined;
+      try {
+        statement = parseStatement(sql);
+      } catch {
+        // Not sluice SQL: DuckDB's own syntax goes to DuckDB as written.
+      }
+      const text = statement ? pullQueryForDuckdb(statement, sql, this.catalog) : sql;
+      const r = await this.pullQuery(text, params);
       return r.rows;
     });
   }

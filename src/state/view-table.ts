@@ -4,12 +4,21 @@
  * (before a pull query and at checkpoints), not on every batch: an append-only view only
  * appends; a view with a unique key upserts the keys that changed; a keyless changelog view
  * adds and deletes individual copies of rows.
+ *
+ * Beside it, `sluice_audit_<view>` is the view's audit trail: every change it ever emitted,
+ * in order, with its kind and when it was made — what `SELECT … FROM CHANGES(v)` reads. It is
+ * written in the same checkpoints, so after a crash it holds each change exactly once.
  */
-import { columnsOf, isRetraction, readValue, type ChangeBatch } from '../exec/batch.js';
+import { columnsOf, isRetraction, OP_NAMES, readValue, type ChangeBatch } from '../exec/batch.js';
 import { ColumnBuilder } from '../exec/batch.js';
 import type { Schema, Value } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
 import { quoteIdent, toDuckParam, type Database } from './database.js';
+
+/** The audit trail of a view. */
+export function auditTableName(view: string): string {
+  return `sluice_audit_${view}`;
+}
 
 export class ViewTable {
   /** Append-only views: rows to append. */
@@ -19,6 +28,10 @@ export class ViewTable {
   /** Keyless changelog views: net change in copies of each row. */
   private deltas = new Map<string, { row: Value[]; delta: number }>();
   private readonly table: string;
+  private readonly audit: string;
+  /** Changes not yet in the audit trail, as they were emitted. */
+  private auditPending: { batch: ChangeBatch; at: number }[] = [];
+  private auditSeq = 0;
 
   constructor(
     private readonly db: Database,
@@ -28,16 +41,26 @@ export class ViewTable {
     private readonly uniqueKey: readonly number[] | null,
   ) {
     this.table = quoteIdent(name);
+    this.audit = quoteIdent(auditTableName(name));
   }
 
-  /** Creates the table empty (a new view, or a rebuild). */
+  private auditDdl(): string {
+    return `sluice_seq BIGINT, sluice_op VARCHAR, sluice_changed_at TIMESTAMP, ${this.columnsDdl()}`;
+  }
+
+  /** Creates the table and its audit trail empty (a new view, or a rebuild). */
   async create(): Promise<void> {
     await this.db.run(`CREATE OR REPLACE TABLE ${this.table} (${this.columnsDdl()})`);
+    await this.db.run(`CREATE OR REPLACE TABLE ${this.audit} (${this.auditDdl()})`);
+    this.auditSeq = 0;
   }
 
-  /** Keeps the table as a checkpoint left it (recovery), creating it if missing. */
+  /** Keeps the tables as a checkpoint left them (recovery), creating them if missing. */
   async ensure(): Promise<void> {
     await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.table} (${this.columnsDdl()})`);
+    await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.audit} (${this.auditDdl()})`);
+    const r = await this.db.query(`SELECT coalesce(max(sluice_seq) + 1, 0) FROM ${this.audit}`);
+    this.auditSeq = r.rows[0]![0] as number;
   }
 
   private columnsDdl(): string {
@@ -46,10 +69,12 @@ export class ViewTable {
 
   async drop(): Promise<void> {
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
+    await this.db.run(`DROP TABLE IF EXISTS ${this.audit}`);
     this.clearPending();
   }
 
   clearPending(): void {
+    this.auditPending = [];
     this.appended = [];
     this.upserts.clear();
     this.deltas.clear();
@@ -61,6 +86,7 @@ export class ViewTable {
 
   /** Folds a batch of the view's changes. */
   apply(b: ChangeBatch): void {
+    if (b.length > 0) this.auditPending.push({ batch: b, at: Date.now() });
     const cols = columnsOf(b);
     for (let i = 0; i < b.length; i++) {
       const row = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
@@ -92,8 +118,34 @@ export class ViewTable {
     });
   }
 
+  /** Appends the pending changes to the audit trail. */
+  private async flushAudit(): Promise<void> {
+    const pending = this.auditPending;
+    this.auditPending = [];
+    for (const { batch, at } of pending) {
+      const n = batch.length;
+      const seq = new Float64Array(n);
+      for (let i = 0; i < n; i++) seq[i] = this.auditSeq + i;
+      this.auditSeq += n;
+      const op = new ColumnBuilder('VARCHAR', n);
+      for (let i = 0; i < n; i++) op.appendString(OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!]!);
+      const cols = columnsOf(batch);
+      await this.db.append(
+        auditTableName(this.name),
+        [
+          { type: 'BIGINT', numbers: seq },
+          { type: 'VARCHAR', data: op.finish() },
+          { type: 'TIMESTAMP', numbers: new Float64Array(n).fill(at) },
+          ...this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
+        ],
+        n,
+      );
+    }
+  }
+
   /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
   async flush(): Promise<void> {
+    await this.flushAudit();
     if (this.appended.length > 0) {
       const rows = this.appended;
       this.appended = [];

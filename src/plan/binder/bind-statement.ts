@@ -1,6 +1,8 @@
 /** Binds statements: checks every name and type against the catalog and plans queries. */
 import type {
   AlterSource,
+  ChangesRef,
+  QueryStatement,
   CreateSink,
   CreateSource,
   CreateView,
@@ -57,9 +59,11 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
       return bindCreateSink(s, input, catalog);
     case 'Insert':
       return bindInsert(s, sql, catalog);
-    case 'QueryStatement':
-      if (isPullQuery(s.query, catalog)) return { kind: 'PullQuery', sql: input.text };
+    case 'QueryStatement': {
+      const changes = pullQueryParts(s.query, catalog);
+      if (changes !== null) return { kind: 'PullQuery', sql: changes.length > 0 ? pullQueryText(s, sql, changes) : input.text };
       return { kind: 'StreamQuery', plan: planQuery(s.query, sql, catalog) };
+    }
     case 'Subscribe': {
       const v = catalog.get(s.name.name);
       if (!v || v.kind !== 'view' || !v.materialized) {
@@ -93,7 +97,8 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
     case 'Explain': {
       const inner = s.statement;
       if (inner.kind === 'QueryStatement') {
-        if (isPullQuery(inner.query, catalog)) return { kind: 'Explain', pullSql: spanText(sql, inner.span) };
+        const changes = pullQueryParts(inner.query, catalog);
+        if (changes !== null) return { kind: 'Explain', pullSql: pullQueryText(inner, sql, changes) };
         return { kind: 'Explain', plan: planQuery(inner.query, sql, catalog) };
       }
       if (inner.kind === 'CreateView') {
@@ -160,6 +165,12 @@ export function planQuery(q: Query, sql: string, catalog: Catalog): LogicalPlan 
 
 /** A pull query reads only materialized views and system tables (no windows, no EMIT). */
 export function isPullQuery(q: Query, catalog: Catalog): boolean {
+  return pullQueryParts(q, catalog) !== null;
+}
+
+/** For a pull query, the CHANGES(v) references in it (rewritten to audit tables); null for a streaming query. */
+function pullQueryParts(q: Query, catalog: Catalog): ChangesRef[] | null {
+  const changes: ChangesRef[] = [];
   const ctes = new Set<string>();
   let pull = true;
   let readsSomething = false;
@@ -197,14 +208,52 @@ export function isPullQuery(q: Query, catalog: Catalog): boolean {
       case 'Join':
         visitFrom(f.left);
         return visitFrom(f.right);
+      case 'ChangesRef': {
+        readsSomething = true;
+        const e = catalog.get(f.name.name);
+        if (!e || e.kind !== 'view' || !e.materialized) {
+          throw new SluiceError('BIND', `CHANGES(${f.name.name}) needs a materialized view`, { span: f.name.span });
+        }
+        changes.push(f);
+        return;
+      }
       case 'WindowTvf':
-      case 'ChangesRef':
         pull = false;
         return;
     }
   };
   visitQuery(q);
-  return pull && readsSomething;
+  if (changes.length > 0 && !pull) {
+    throw new SluiceError('UNSUPPORTED', 'CHANGES(v) can only be read by a pull query (one over materialized views and system tables)', {
+      span: changes[0]!.span,
+    });
+  }
+  return pull && readsSomething ? changes : null;
+}
+
+/**
+ * The DuckDB text of a query given to Engine.query: CHANGES(v) rewritten to the audit trail;
+ * the text unchanged when it is not sluice SQL (DuckDB's own syntax).
+ */
+export function pullQueryForDuckdb(statement: Statement, sql: string, catalog: Catalog): string {
+  if (statement.kind !== 'QueryStatement') return sql;
+  const changes = pullQueryParts(statement.query, catalog);
+  return changes && changes.length > 0 ? pullQueryText(statement, sql, changes) : sql;
+}
+
+/**
+ * The text of a pull query for DuckDB: each `CHANGES(v)` becomes a subquery over the view's
+ * audit trail (seq, op, changed_at, then the view's columns).
+ */
+function pullQueryText(s: QueryStatement, sql: string, changes: readonly ChangesRef[]): string {
+  let text = sql.slice(s.span.start, s.span.end);
+  for (const c of [...changes].sort((a, b) => b.span.start - a.span.start)) {
+    const close = sql.indexOf(')', c.name.span.end);
+    const audit = `"sluice_audit_${c.name.name.replace(/"/g, '""')}"`;
+    const sub = `(SELECT sluice_seq AS seq, sluice_op AS op, sluice_changed_at AS changed_at, * EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit})`;
+    text = text.slice(0, c.span.start - s.span.start) + sub + text.slice(close + 1 - s.span.start);
+  }
+  return text;
 }
 
 function bindCreateSource(s: CreateSource, input: StatementInput): SourceDef {

@@ -85,6 +85,7 @@ CREATE SINK IF NOT EXISTS out_keys FROM per_key WITH (connector = 'file', path =
   views: `SELECT * FROM per_window ORDER BY ALL;
 SELECT * FROM per_key ORDER BY ALL;
 SELECT * FROM sessions ORDER BY ALL;
+SELECT seq, op, k, n, avg_v FROM CHANGES(per_key) ORDER BY seq;
 SELECT source, "offset", raw, reason FROM sluice_dead_letters ORDER BY ALL;
 SELECT source, "offset", event_time, watermark, "view", "row" FROM sluice_late_events ORDER BY ALL;`,
 };

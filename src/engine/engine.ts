@@ -25,7 +25,7 @@ import { Pipeline, type SourceInput, type ViewInput } from '../exec/pipeline.js'
 import { bindStatement, planQuery, pullQueryForDuckdb } from '../plan/binder/bind-statement.js';
 import type { BoundStatement } from '../plan/bound-statement.js';
 import { explainPlan } from '../plan/explain.js';
-import type { LogicalPlan } from '../plan/logical-plan.js';
+import { walkPlan, type LogicalPlan } from '../plan/logical-plan.js';
 import { scanNode, viewScanNode } from '../plan/node-builders.js';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import { Database, type QueryResult } from '../state/database.js';
@@ -367,6 +367,9 @@ export class Engine {
           plan = viewScanNode(rt.def.name, rt.def, rt.def.schema.map((_, i) => i));
         } else if (bound.kind === 'StreamQuery') {
           plan = bound.plan;
+          walkPlan(plan, (n) => {
+            if (n.kind === 'Scan' && n.until) throw new SluiceError('BIND', 'an AS OF query is answered once: run it with execute, not live');
+          });
         } else {
           throw new SluiceError('BIND', 'a live query is a SELECT over sources or SUBSCRIBE view (a query over views only is a pull query)');
         }
@@ -901,9 +904,21 @@ export class Engine {
   private async runStreamQuery(plan: LogicalPlan, options: ExecuteOptions): Promise<Omit<StatementResult, 'statement'>> {
     const collector = new ResultCollector(plan.schema, options.changelog === true);
     const pipeline = this.newPipeline(plan, collector, 'query');
+    let asOf = false;
+    walkPlan(plan, (n) => (asOf ||= n.kind === 'Scan' && n.until !== undefined));
     try {
-      await this.attach(pipeline);
-      await this.drain(options.onProgress);
+      if (asOf) {
+        // Time travel: replay each source up to the point and stop, with nothing live.
+        await this.drain(options.onProgress);
+        const batchSize = this.settings.number('batch_size');
+        for (const input of pipeline.inputs) {
+          if (input.kind === 'source') await this.sources.get(input.source)!.catchUp([input], batchSize, input.node.until);
+        }
+        pipeline.start();
+      } else {
+        await this.attach(pipeline);
+        await this.drain(options.onProgress);
+      }
     } finally {
       this.detach(pipeline);
     }

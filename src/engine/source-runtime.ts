@@ -6,7 +6,8 @@
 import type { RecordBatch } from 'apache-arrow';
 import { isBounded, sourceSchema, type SourceDef } from '../catalog/definitions.js';
 import { openSourceReader, type SourceReader } from '../connectors/source-reader.js';
-import { columnsOf } from '../exec/batch.js';
+import { columnsOf, isValid } from '../exec/batch.js';
+import type { ReplayLimit } from '../plan/logical-plan.js';
 import { headRows } from '../exec/batch-ops.js';
 import type { SourceInput } from '../exec/pipeline.js';
 import { EventLog } from '../state/event-log.js';
@@ -141,21 +142,41 @@ export class SourceRuntime {
    * Gives `inputs` every event that came before they joined: the event log up to now, or the
    * connector's rows up to where the shared reader stands.
    */
-  async catchUp(inputs: readonly SourceInput[], batchSize: number): Promise<void> {
+  async catchUp(inputs: readonly SourceInput[], batchSize: number, limit?: ReplayLimit): Promise<void> {
     if (inputs.length === 0) return;
+    // With a limit (AS OF), how many rows of a batch come before it; -1 once it is reached.
+    let reached = false;
+    const keep = (batch: RecordBatch, offsets: Float64Array): number => {
+      if (!limit) return offsets.length;
+      let n = 0;
+      if (limit.by === 'OFFSET') {
+        while (n < offsets.length && offsets[n]! <= limit.value) n++;
+      } else {
+        const ts = columnsOf(batch)[this.wmColumn()!]!;
+        const v = ts.values as Float64Array;
+        while (n < offsets.length && !(isValid(ts, n) && v[n]! > limit.value)) n++;
+      }
+      if (n < offsets.length) reached = true;
+      return n;
+    };
+    const give = (batch: RecordBatch, offsets: Float64Array, partition = '') => {
+      const n = keep(batch, offsets);
+      if (n > 0) this.deliver(inputs, n === offsets.length ? batch : headRows(batch, n), offsets.subarray(0, n), partition);
+    };
     if (this.log) {
       for await (const { batch, offsets, partition } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
-        this.deliver(inputs, batch, offsets, partition);
+        give(batch, offsets, partition);
         await yieldToEventLoop();
+        if (reached) break;
       }
     } else if (this.lastOffset >= 0) {
       const r = await this.openReader(null);
       try {
-        for (let b = await r.next(batchSize); b !== null; b = await r.next(batchSize)) {
+        for (let b = await r.next(batchSize); b !== null && !reached; b = await r.next(batchSize)) {
           const offs = b.offsets;
           let n = 0;
           while (n < offs.length && offs[n]! <= this.lastOffset) n++;
-          if (n > 0) this.deliver(inputs, n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n));
+          if (n > 0) give(n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n));
           await yieldToEventLoop();
           if (n < offs.length || (offs.length > 0 && offs[offs.length - 1]! >= this.lastOffset)) break;
         }
@@ -163,6 +184,8 @@ export class SourceRuntime {
         await r.close();
       }
     }
+    // A replay to a past point stops there: the watermark stays as the events left it.
+    if (limit) return;
     for (const input of inputs) {
       if (Number.isFinite(this.manualWatermark)) input.advance((t) => t.advance(this.manualWatermark));
       if (this.ended) input.advance((t) => t.end());

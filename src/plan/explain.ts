@@ -39,7 +39,8 @@ function header(p: LogicalPlan): string {
       const wm = p.watermark
         ? ` watermark=${p.schema[p.watermark.column]!.name}${p.watermark.delayMs ? ` - ${formatDuration(p.watermark.delayMs)}` : ''}`
         : '';
-      return `Scan: ${p.source}${wm}`;
+      const until = p.until ? ` as of ${p.until.by === 'OFFSET' ? `offset ${p.until.value}` : new Date(p.until.value).toISOString()}` : '';
+      return `Scan: ${p.source}${wm}${until}`;
     }
     case 'ViewScan':
       return `ViewScan: ${p.view}`;

@@ -37,6 +37,17 @@ export interface ScanNode extends PlanBase {
   readonly columns: readonly number[];
   /** The source's watermark: which output column it follows and the allowed delay. */
   readonly watermark: { readonly column: number; readonly delayMs: number } | null;
+  /** Time travel (AS OF): read only the events before this point, then stop. */
+  readonly until?: ReplayLimit;
+}
+
+/**
+ * Where a replay stops: before the first event whose event time passes `value` (TIMESTAMP),
+ * or after the event at offset `value` (OFFSET).
+ */
+export interface ReplayLimit {
+  readonly by: 'TIMESTAMP' | 'OFFSET';
+  readonly value: number;
 }
 
 /** Reads a materialized view: its current contents as inserts, then its changes. */

@@ -16,6 +16,7 @@ import type {
   OverFrame,
   OverNode,
   ProjectNode,
+  ReplayLimit,
   ScanNode,
   SortKey,
   TopNNode,
@@ -42,12 +43,14 @@ export function scanNode(
   sourceSchema: Schema,
   columns: readonly number[],
   watermark: { column: number; delayMs: number } | null,
+  until?: ReplayLimit,
 ): ScanNode {
   return {
     kind: 'Scan',
     source,
     columns,
     watermark,
+    ...(until ? { until } : {}),
     schema: columns.map((i) => sourceSchema[i]!),
     appendOnly: true,
     uniqueKey: null,

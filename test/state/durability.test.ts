@@ -266,3 +266,37 @@ describe('the audit trail: SELECT … FROM CHANGES(v)', () => {
     await e.close();
   });
 });
+
+describe('time travel: SELECT … FROM v AS OF', () => {
+  it('gives the view as it was when its input reached a time or an offset', async () => {
+    const e = await Engine.open();
+    await e.execute(SOURCE);
+    await e.execute(`CREATE MATERIALIZED VIEW w AS SELECT window_start, auction, COUNT(*) AS n FROM TUMBLE(bids, ts, INTERVAL '5' SECOND) GROUP BY window_start, window_end, auction EMIT ON WINDOW CLOSE`);
+    await e.execute(`CREATE MATERIALIZED VIEW g AS SELECT bidder, COUNT(*) AS n, MAX(price) AS top FROM bids GROUP BY bidder`);
+    const evs = events(120);
+    const cut = t(40).getTime();
+    const atTime: Record<string, unknown>[][] = [];
+    const atOffset = new Map<number, Record<string, unknown>[][]>();
+    let seenPast = false;
+    for (let i = 0; i < evs.length; i++) {
+      if (!seenPast && evs[i]!.ts.getTime() > cut) {
+        seenPast = true;
+        atTime.push(await e.query('SELECT * FROM w ORDER BY ALL'), await e.query('SELECT * FROM g ORDER BY ALL'));
+      }
+      await e.insert('bids', [evs[i]!]);
+      if (i === 30 || i === 77) atOffset.set(i, [await e.query('SELECT * FROM w ORDER BY ALL'), await e.query('SELECT * FROM g ORDER BY ALL')]);
+    }
+    const q = async (sql: string) => (await e.execute(sql))[0]!.rows!.map((r) => ({ ...r })).sort((a, b) => JSON.stringify(Object.values(a)).localeCompare(JSON.stringify(Object.values(b))));
+    const sorted = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => JSON.stringify(Object.values(a)).localeCompare(JSON.stringify(Object.values(b))));
+    expect(await q(`SELECT * FROM w AS OF TIMESTAMP '2024-01-01 00:00:40'`)).toEqual(sorted(atTime[0]!));
+    expect(await q(`SELECT * FROM g AS OF TIMESTAMP '2024-01-01 00:00:40'`)).toEqual(sorted(atTime[1]!));
+    for (const [i, [w, g]] of atOffset) {
+      expect(await q(`SELECT * FROM w AS OF OFFSET ${i}`)).toEqual(sorted(w!));
+      expect(await q(`SELECT * FROM g AS OF OFFSET ${i}`)).toEqual(sorted(g!));
+    }
+    // An AS OF query does not disturb the live views.
+    expect(await e.query('SELECT sum(n)::INT AS n FROM g')).toEqual([{ n: 120 }]);
+    await expect(e.execute(`CREATE MATERIALIZED VIEW x AS SELECT * FROM g AS OF OFFSET 3`)).rejects.toMatchObject({ code: 'BIND' });
+    await e.close();
+  });
+});

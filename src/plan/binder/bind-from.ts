@@ -4,7 +4,9 @@ import { SluiceError } from '../../errors.js';
 import { sourceSchema } from '../../catalog/definitions.js';
 import { call, type BoundExpr } from '../expr.js';
 import { joinNode, scanNode, viewScanNode, windowTvfNode } from '../node-builders.js';
-import { bindExpr, requireBoolean, resolveCall } from './bind-expr.js';
+import { bindExpr, coerce, requireBoolean, resolveCall } from './bind-expr.js';
+import { evaluateConstant } from '../rules/constant-folding.js';
+import type { ReplayLimit } from '../logical-plan.js';
 import { bindQuery } from './bind-query.js';
 import { checkTimeColumn, windowDef } from './bind-window.js';
 import type { BindContext, BoundRelation } from './context.js';
@@ -33,11 +35,7 @@ export function bindFrom(item: FromItem, ctx: BindContext): BoundRelation {
 function bindTableRef(ref: TableRef, ctx: BindContext): BoundRelation {
   const name = ref.name.name;
   const qualifier = ref.alias?.name ?? name;
-  if (ref.asOf) {
-    throw new SluiceError('UNSUPPORTED', `AS OF (reading '${name}' as of a past point) is not supported yet`, {
-      span: ref.asOf.span,
-    });
-  }
+  if (ref.asOf) ctx = { ...ctx, asOf: asOfLimit(ref, ctx) };
   const cte = ctx.ctes.get(name);
   if (cte) return { plan: cte.plan, scope: cte.scope.withQualifier(qualifier) };
   const entry = ctx.catalog.get(name);
@@ -56,11 +54,14 @@ function bindTableRef(ref: TableRef, ctx: BindContext): BoundRelation {
       const schema = sourceSchema(entry);
       const cols = schema.map((_, i) => i);
       const wmCol = entry.watermark ? schema.findIndex((c) => c.name === entry.watermark!.column) : -1;
-      const plan = scanNode(entry.name, schema, cols, wmCol >= 0 ? { column: wmCol, delayMs: entry.watermark!.delayMs } : null);
+      if (ctx.asOf?.by === 'TIMESTAMP' && !entry.watermark) {
+        throw new SluiceError('BIND', `AS OF TIMESTAMP needs an event-time column: source '${entry.name}' has no WATERMARK`, { span: ref.name.span });
+      }
+      const plan = scanNode(entry.name, schema, cols, wmCol >= 0 ? { column: wmCol, delayMs: entry.watermark!.delayMs } : null, ctx.asOf);
       return { plan, scope: Scope.of(plan.schema, qualifier) };
     }
     case 'view': {
-      if (entry.materialized) {
+      if (entry.materialized && !ctx.asOf) {
         const plan = viewScanNode(entry.name, entry, entry.schema.map((_, i) => i));
         return { plan, scope: Scope.of(plan.schema, qualifier) };
       }
@@ -71,14 +72,33 @@ function bindTableRef(ref: TableRef, ctx: BindContext): BoundRelation {
         catalog: ctx.catalog,
         sql: entry.sql,
         ctes: new Map(),
-        emit: ctx.emit,
+        emit: entry.query.emit?.mode ?? ctx.emit,
         expanding: new Set([...ctx.expanding, name]),
+        ...(ctx.asOf ? { asOf: ctx.asOf } : {}),
       });
       return { plan: r.plan, scope: r.scope.withQualifier(qualifier) };
     }
     case 'sink':
       throw new SluiceError('BIND', `'${name}' is a sink: it can be written to, not read`, { span: ref.name.span });
   }
+}
+
+/** The replay limit of `AS OF TIMESTAMP '…'` or `AS OF OFFSET n`. */
+function asOfLimit(ref: TableRef, ctx: BindContext): ReplayLimit {
+  const a = ref.asOf!;
+  if (ctx.asOf) throw new SluiceError('BIND', 'AS OF cannot be nested in another AS OF', { span: a.span });
+  if (ctx.catalog.get(ref.name.name)?.kind === 'sink') throw new SluiceError('BIND', 'AS OF reads a source or a view', { span: a.span });
+  const b = bindExpr(a.value, { scope: new Scope([]), sql: ctx.sql, clause: 'AS OF' });
+  if (a.by === 'TIMESTAMP') {
+    const v = evaluateConstant(coerce(b, 'TIMESTAMP'));
+    if (typeof v !== 'number') throw new SluiceError('TYPE', "AS OF TIMESTAMP needs a constant timestamp such as '2024-01-01 00:00:10'", { span: a.value.span });
+    return { by: 'TIMESTAMP', value: v };
+  }
+  const v = evaluateConstant(b);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new SluiceError('TYPE', 'AS OF OFFSET needs a constant whole number', { span: a.value.span });
+  }
+  return { by: 'OFFSET', value: v };
 }
 
 function bindWindowTvf(tvf: WindowTvf, ctx: BindContext): BoundRelation {

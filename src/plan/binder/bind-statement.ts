@@ -314,6 +314,11 @@ function bindCreateView(s: CreateView, input: StatementInput, catalog: Catalog, 
     if (old && !s.ifNotExists) throw new SluiceError('CATALOG', `${describeKind(old)} '${old.name}' already exists`, { span: s.name.span });
   }
   const plan = planQuery(s.query, input.sql, catalog);
+  walkPlan(plan, (n) => {
+    if (n.kind === 'Scan' && n.until) {
+      throw new SluiceError('BIND', 'a view cannot read AS OF a past point: query the view AS OF instead', { span: s.query.span });
+    }
+  });
   if (s.materialized) {
     const seen = new Set<string>();
     for (const c of plan.schema) {

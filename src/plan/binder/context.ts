@@ -1,6 +1,6 @@
 /** What binding a query needs to know beyond the AST. */
 import type { Catalog } from '../../catalog/catalog.js';
-import type { LogicalPlan, EmitMode } from '../logical-plan.js';
+import type { LogicalPlan, EmitMode, ReplayLimit } from '../logical-plan.js';
 import type { Scope } from './scope.js';
 
 /** A bound FROM item or query: its plan and the names it exposes. */
@@ -19,4 +19,6 @@ export interface BindContext {
   readonly emit: EmitMode;
   /** Plain views being expanded (to report a cycle rather than recurse forever). */
   readonly expanding: ReadonlySet<string>;
+  /** Time travel in force: sources are read only up to this point (AS OF). */
+  readonly asOf?: ReplayLimit;
 }

@@ -54,7 +54,7 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       const sourceSchema: LogicalPlan['schema'][number][] = [];
       plan.columns.forEach((c, i) => (sourceSchema[c] = plan.schema[i]!));
       const wm = plan.watermark ? { column: map[plan.watermark.column]!, delayMs: plan.watermark.delayMs } : null;
-      return { plan: scanNode(plan.source, sourceSchema, kept.map((k) => plan.columns[k]!), wm), map };
+      return { plan: scanNode(plan.source, sourceSchema, kept.map((k) => plan.columns[k]!), wm, plan.until), map };
     }
     case 'ViewScan': {
       const kept = sorted(required);

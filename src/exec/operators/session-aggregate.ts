@@ -2,9 +2,10 @@
  * Aggregation over SESSION windows, per partition key. A row opens [ts, ts + gap) and merges
  * with every session of its partition it comes closer than `gap` to (so one row can bridge
  * two sessions); a session is [first ts, last ts + gap) and closes when the watermark
- * reaches its end. A row is late when its own window has closed, or when it would merge
- * with a session that has closed (that session's result is final): it is dropped and
- * recorded. Groups are keyed by (session id, the group keys beyond the partition keys).
+ * reaches its end. A row first merges with the sessions it comes close to, and is late only
+ * when the merged session has closed (SPEC 2.5): when it would take in a session that has
+ * closed (that session's result is final), or when it touches no session and its own
+ * [ts, ts + gap) has closed. A late row is dropped and recorded. Groups are keyed by (session id, the group keys beyond the partition keys).
  */
 import type { Data } from 'apache-arrow';
 import { SluiceError } from '../../errors.js';
@@ -101,20 +102,21 @@ export class SessionAggregateOperator implements Operator {
       const t = ts[i]!;
       const p = parts[i]!;
       const wm = rowWatermark(batch, i);
-      if (t + gap <= wm || (this.closedUntil.get(p) ?? -Infinity) > t) {
+      if ((this.closedUntil.get(p) ?? -Infinity) > t) {
+        late.push(this.lateRecord(batch, i, wm));
+        continue;
+      }
+      // Sessions this row comes closer than `gap` to: it merges first (SPEC 2.5) and is late
+      // only when the merged session has closed — it takes in a closed session, or it is
+      // alone and its own [ts, ts + gap) has closed.
+      const touching: Session[] = [];
+      for (const s of this.open[p] ?? []) if (s.start - gap < t && t < s.last + gap) touching.push(s);
+      if (touching.length === 0 ? t + gap <= wm : touching.some((s) => s.last + gap <= wm)) {
         late.push(this.lateRecord(batch, i, wm));
         continue;
       }
       const list = (this.open[p] ??= []);
-      // Sessions this row comes closer than `gap` to.
-      const touching: Session[] = [];
-      for (const s of list) if (s.start - gap < t && t < s.last + gap) touching.push(s);
-      if (touching.some((s) => s.last + gap <= wm)) {
-        late.push(this.lateRecord(batch, i, wm));
-        continue;
-      }
       let target: Session;
-      let endBefore = NaN;
       if (touching.length === 0) {
         target = { id: this.nextId++, partition: p, start: t, last: t, groups: new Set(), emitted: false, alive: true };
         this.byId.set(target.id, target);
@@ -123,7 +125,6 @@ export class SessionAggregateOperator implements Operator {
         this.markDirty(target);
       } else {
         target = touching[0]!;
-        endBefore = target.last + gap;
         this.markDirty(target);
         if (touching.length > 1) {
           // Fold the rows before this one first, so sessions merge with the same partial
@@ -135,10 +136,23 @@ export class SessionAggregateOperator implements Operator {
         if (t < target.start) target.start = t;
         if (t > target.last) target.last = t;
       }
-      if (target.last + gap !== endBefore) this.closing.push(target.last + gap, target);
+      // Deadlines are lazy: a session that only grew keeps its old entry, which onWatermark
+      // moves to the session's current end when it comes due (one heap entry per session, not per row).
+      if (touching.length !== 1) this.closing.push(target.last + gap, target);
       rowSession[i] = target;
     }
     if (late.length > 0) this.ctx.recordLate(late);
+    // A partition named only by late rows (or rows without event time) holds nothing: forget it.
+    if (this.partitions) {
+      for (let i = 0; i < n; i++) {
+        const p = parts[i]!;
+        if (rowSession[i] !== null || !this.partitions.has(p)) continue;
+        if ((this.open[p]?.length ?? 0) === 0 && !this.closedUntil.has(p)) {
+          this.partitions.remove(p);
+          this.open[p] = undefined;
+        }
+      }
+    }
 
     this.fold(batch, rowSession, folded, n);
     this.mergedInto.clear();
@@ -266,7 +280,8 @@ export class SessionAggregateOperator implements Operator {
     const dueSet = new Set<Session>();
     while (this.closing.size > 0 && this.closing.peekKey()! <= wm) {
       const [end, s] = this.closing.pop()!;
-      if (s.alive && s.last + gap === end) dueSet.add(s); // else stale: merged or extended since
+      if (s.alive && s.last + gap > end) this.closing.push(s.last + gap, s); // grew since: due later
+      else if (s.alive && s.last + gap === end) dueSet.add(s); // else stale: merged away
     }
     const due = [...dueSet];
     due.sort((a, b) => a.last - b.last || a.id - b.id);
@@ -395,7 +410,7 @@ export class SessionAggregateOperator implements Operator {
   }
 
   stateSize(): number {
-    return this.table.size + this.byId.size + this.closedUntil.size;
+    return this.table.size + this.byId.size + this.closedUntil.size + (this.partitions?.size ?? 0);
   }
 
   close(): void {}

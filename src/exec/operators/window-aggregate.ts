@@ -8,7 +8,7 @@
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch, type ColumnBuilder } from '../batch.js';
 import { selectRows, signsOf } from '../batch-ops.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
@@ -28,6 +28,8 @@ export class WindowAggregateOperator implements Operator {
   private readonly table: GroupTable;
   private readonly tracker = new ChangeTracker();
   private readonly output: OutputBuilder;
+  /** The output builders of the group key (window_end, keys…), built once: appendRow runs per emitted group. */
+  private keyBuilders: ColumnBuilder[] | null = null;
   private readonly windows = new Map<number, OpenWindow>();
   private readonly kind: 'TUMBLE' | 'HOP' | 'CUMULATE';
   private readonly perRow: number;
@@ -171,7 +173,7 @@ export class WindowAggregateOperator implements Operator {
     const o = this.output;
     const k = this.node.keys.length;
     o.row(op);
-    this.table.appendKey(g, [o.columns[1]!, ...o.columns.slice(3, 3 + k)]);
+    this.table.appendKey(g, (this.keyBuilders ??= [o.columns[1]!, ...o.columns.slice(3, 3 + k)]));
     const end = this.groupEnd[g]!;
     o.columns[0]!.appendNumber(this.windowStart(end));
     o.columns[2]!.appendNumber(end - 1);

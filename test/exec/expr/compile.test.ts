@@ -142,6 +142,20 @@ describe('values', () => {
     expect(evalRows(fn('DATE_TRUNC', L('week'), t), rows)).toEqual([Date.UTC(2024, 0, 1)]);
     expect(evalRows(cast(fn('add', cast(t, 'DATE'), L(1)), 'VARCHAR'), rows)).toEqual(['2024-01-02']);
   });
+
+  it('formats repeated times and substrings of repeated text once, without mixing up rows or NULLs', () => {
+    const a = Date.UTC(2024, 0, 1, 9, 30);
+    const z = Date.UTC(2024, 0, 2, 23, 5);
+    const rows = only(5, [a, a, null, a, z, z, null, a]);
+    const A = '2024-01-01 09:30:00';
+    const Z = '2024-01-02 23:05:00';
+    expect(evalRows(cast(t, 'VARCHAR'), rows)).toEqual([A, A, null, A, Z, Z, null, A]);
+    expect(evalRows(fn('SUBSTRING', cast(t, 'VARCHAR'), L(12), L(5)), rows)).toEqual(['09:30', '09:30', null, '09:30', '23:05', '23:05', null, '09:30']);
+    // A position read from a column is not constant: no reuse across rows.
+    const texts = [['ab', 1], ['ab', 2], ['ab', 2]].map(([x, k]) => SCHEMA.map((c) => (c.name === 's' ? x! : c.name === 'i' ? k! : null)));
+    expect(evalRows(fn('SUBSTRING', s, i), texts)).toEqual(['ab', 'b', 'b']);
+    expect(evalRows(fn('UPPER', s), only(3, ['ab', 'ab', null, 'cd', 'ab']))).toEqual(['AB', 'AB', null, 'CD', 'AB']);
+  });
 });
 
 describe('parameters, constants and input shapes', () => {

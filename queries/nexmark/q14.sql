@@ -1,8 +1,8 @@
 -- Nexmark q14: calculation. Bids priced between 1,000,000 and 50,000,000 euros, converted
 -- to euros and labelled by the hour of their time (dayTime 8-18, nightTime up to 6 and
--- from 20, otherTime between). The reference also counts the letter 'c' in extra with a
--- user-defined function (count_char); sluice has no UDFs, so that column is left out, as
--- RisingWave's copy does. HOUR(t) is EXTRACT(HOUR FROM t).
+-- from 20, otherTime between), with the number of letters 'c' in extra. The reference
+-- counts them with a Java UDF (count_char); here with LENGTH and REPLACE. HOUR(t) is
+-- EXTRACT(HOUR FROM t).
 -- Stateless: a view with a blackhole sink; the last statement counts rows per label.
 
 CREATE SOURCE bid (
@@ -18,7 +18,8 @@ SELECT auction, bidder, 0.908 * price AS price,
     WHEN EXTRACT(HOUR FROM date_time) <= 6 OR EXTRACT(HOUR FROM date_time) >= 20 THEN 'nightTime'
     ELSE 'otherTime'
   END AS bid_time_type,
-  date_time, extra
+  date_time, extra,
+  LENGTH(extra) - LENGTH(REPLACE(extra, 'c', '')) AS c_counts
 FROM bid
 WHERE 0.908 * price > 1000000 AND 0.908 * price < 50000000;
 

@@ -1,6 +1,5 @@
 -- Nexmark q18: find last bid. The latest bid of every (bidder, auction) pair: a dedup
 -- with ROW_NUMBER.
--- Not supported yet: needs window functions (OVER: ROW_NUMBER … <= 1).
 
 CREATE SOURCE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,

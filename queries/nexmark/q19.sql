@@ -1,6 +1,5 @@
 -- Nexmark q19: auction top-10 price. The 10 highest bids of every auction: a top-N per
 -- key with ROW_NUMBER.
--- Not supported yet: needs window functions (OVER: ROW_NUMBER … <= 10).
 
 CREATE SOURCE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,

@@ -1,6 +1,5 @@
 -- Nexmark q20: expand bid with auction. Every bid on an auction of category 10, with that
 -- auction's columns.
--- Not supported yet: needs JOIN (bids joined to their auction).
 
 CREATE SOURCE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,

@@ -1,6 +1,6 @@
 -- Nexmark q22: get substring of url. Every bid with the first three directories of its
 -- url (from RisingWave's suite; the reference has no q22).
--- Not supported yet: needs the function SPLIT_PART.
+-- Stateless: a view with a blackhole sink; the last statement counts rows per first directory.
 
 CREATE SOURCE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,

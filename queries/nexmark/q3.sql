@@ -1,6 +1,5 @@
 -- Nexmark q3: local item suggestion. Who sells in category 10 from Oregon, Idaho or
 -- California, and which auctions: a join of auctions with their sellers.
--- Not supported yet: needs JOIN (an incremental two-sided join).
 
 CREATE SOURCE auction (
   id BIGINT, item_name VARCHAR, description VARCHAR, initial_bid BIGINT, reserve BIGINT,

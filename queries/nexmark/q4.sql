@@ -1,6 +1,6 @@
 -- Nexmark q4: average price per category. The winning (highest) bid of each auction made
 -- while it was open, averaged per category.
--- Not supported yet: needs JOIN (bids joined to their auction over its open interval).
+-- The join keeps both inputs in state (neither side ever expires), so memory grows with the stream.
 
 CREATE SOURCE auction (
   id BIGINT, item_name VARCHAR, description VARCHAR, initial_bid BIGINT, reserve BIGINT,

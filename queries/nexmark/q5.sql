@@ -1,6 +1,6 @@
 -- Nexmark q5: hot items. For every 10-second window sliding by 2 seconds, the auctions
 -- with the most bids (the inner aggregate alone is the hop_count benchmark).
--- Not supported yet: needs JOIN (each window's counts against the window's maximum).
+-- Both aggregates update as bids come (EMIT CHANGES), and the join follows their changes.
 
 CREATE SOURCE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,

@@ -1,7 +1,7 @@
 -- Nexmark q6: average selling price by seller. For each seller, the average winning
 -- price of their last 10 closed auctions.
--- Not supported yet: needs JOIN and window functions (OVER: ROW_NUMBER for the winning bid,
--- AVG over the last 10 rows).
+-- Not supported yet: the AVG … OVER (ROWS …) reads the output of a Top-N (ROW_NUMBER … <= 1),
+-- which retracts rows, and OVER takes only append-only input so far.
 
 CREATE SOURCE auction (
   id BIGINT, item_name VARCHAR, description VARCHAR, initial_bid BIGINT, reserve BIGINT,

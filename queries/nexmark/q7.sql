@@ -1,6 +1,5 @@
 -- Nexmark q7: highest bid. The bids that carry the highest price of their 10-second
 -- tumbling window.
--- Not supported yet: needs JOIN (bids against their window's maximum).
 
 CREATE SOURCE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,

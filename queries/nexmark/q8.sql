@@ -1,6 +1,5 @@
 -- Nexmark q8: monitor new users. The people who registered and opened an auction in the
 -- same 10-second tumbling window.
--- Not supported yet: needs JOIN (two windowed aggregates joined on id and window).
 
 CREATE SOURCE person (
   id BIGINT, name VARCHAR, email_address VARCHAR, credit_card VARCHAR, city VARCHAR, state VARCHAR,

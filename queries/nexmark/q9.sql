@@ -1,6 +1,6 @@
 -- Nexmark q9: winning bids. Every auction with its winning bid: the highest (then the
 -- earliest) bid made while it was open.
--- Not supported yet: needs JOIN and window functions (OVER: ROW_NUMBER per auction).
+-- A join, then a Top-N per auction (ROW_NUMBER … <= 1) that updates as higher bids come.
 
 CREATE SOURCE auction (
   id BIGINT, item_name VARCHAR, description VARCHAR, initial_bid BIGINT, reserve BIGINT,

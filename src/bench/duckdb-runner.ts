@@ -4,11 +4,13 @@
  * into a temporary table (the analogue of maintaining a view), and results compared with
  * sluice's as multisets of rows.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NexmarkGenerator } from '../connectors/nexmark/generator.js';
 import { NEXMARK_SCHEMAS, type NexmarkTable } from '../connectors/nexmark/schemas.js';
 import { duckTypeName } from '../state/chunk-writer.js';
 import { Database } from '../state/database.js';
+import { queriesDir } from './nexmark-queries.js';
 
 const LOAD_BATCH = 1 << 16;
 
@@ -31,6 +33,9 @@ export class DuckTables {
   static async load(events: number, columns: ReadonlyMap<NexmarkTable, readonly string[]>, rate?: number): Promise<DuckTables> {
     const db = await Database.open();
     await db.run('SET threads = 1');
+    // q13's static side table, the file its query reads.
+    const side = join(queriesDir(), 'side_input.csv').replace(/'/g, "''");
+    await db.run(`CREATE TABLE side_input AS SELECT * FROM read_csv('${side}', header = true, columns = {'key': 'BIGINT', 'value': 'VARCHAR'})`);
     for (const [table, names] of columns) {
       const schema = NEXMARK_SCHEMAS[table].filter((c) => names.includes(c.name));
       await db.run(`CREATE TABLE ${table} (${schema.map((c) => `${c.name} ${duckTypeName(c.type)}`).join(', ')})`);
@@ -68,10 +73,14 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-/** Whether two results hold the same rows (in any order); a reason when they do not. */
-export function sameRows(a: readonly unknown[][], b: readonly unknown[][]): { same: boolean; reason?: string } {
+/**
+ * Whether two results hold the same rows (in any order), looking at the columns `compare`
+ * (by position; all by default); a reason when they do not.
+ */
+export function sameRows(a: readonly unknown[][], b: readonly unknown[][], compare?: readonly number[]): { same: boolean; reason?: string } {
   if (a.length !== b.length) return { same: false, reason: `${a.length} rows against ${b.length}` };
-  const key = (r: readonly unknown[]) => JSON.stringify(r.map(canonical));
+  const pick = (r: readonly unknown[]) => (compare === undefined ? r : compare.map((j) => r[j]));
+  const key = (r: readonly unknown[]) => JSON.stringify(pick(r).map(canonical));
   const ka = a.map(key).sort();
   const kb = b.map(key).sort();
   for (let i = 0; i < ka.length; i++) {

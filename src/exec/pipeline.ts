@@ -124,6 +124,8 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly inputs: PipelineInput[] = [];
   readonly operators: { readonly id: string; readonly op: Operator }[] = [];
+  /** Whether any input reached the pipeline since its last checkpoint (nothing to write otherwise). */
+  dirty = true;
 
   constructor(
     readonly plan: LogicalPlan,
@@ -142,15 +144,25 @@ export class Pipeline {
         this.build(input, { push: (b) => op.process(b, i), watermark: (w) => op.onWatermark(w, i) }, `${id}.${i}`),
       );
     };
+    const touch: Emitter = {
+      push: (b) => {
+        this.dirty = true;
+        out.push(b);
+      },
+      watermark: (w) => {
+        this.dirty = true;
+        out.watermark(w);
+      },
+    };
     switch (p.kind) {
       case 'Scan':
-        this.inputs.push(new SourceInput(p, out, this.options.idleTimeout?.(p.source) ?? null));
+        this.inputs.push(new SourceInput(p, touch, this.options.idleTimeout?.(p.source) ?? null));
         return;
       case 'ViewScan':
-        this.inputs.push(new ViewInput(p, out));
+        this.inputs.push(new ViewInput(p, touch));
         return;
       case 'Values':
-        this.inputs.push(new ValuesInput(p, out, params));
+        this.inputs.push(new ValuesInput(p, touch, params));
         return;
       case 'Filter':
         return add(new FilterOperator(out, p.predicate, params), [p.input]);
@@ -212,6 +224,7 @@ export class Pipeline {
 
   /** What changed since the last checkpoint, per operator id (inputs as `input.N`). */
   checkpointDelta(): Map<string, StateDelta> {
+    this.dirty = false;
     const out = new Map<string, StateDelta>();
     // Marks the pipeline as checkpointed even when no operator holds state (a sink of a view).
     out.set('pipeline', { full: true, puts: [['', { operators: this.operators.length }]], deletes: [] });

@@ -18,7 +18,10 @@ export function bindFrom(item: FromItem, ctx: BindContext): BoundRelation {
     case 'TableRef':
       return bindTableRef(item, ctx);
     case 'SubqueryRef': {
-      const r = bindQuery(item.query, { ...ctx, emit: ctx.emit });
+      if (item.query.emit) {
+        throw new SluiceError('BIND', 'EMIT belongs at the end of the outermost query', { span: item.query.emit.span });
+      }
+      const r = bindQuery(item.query, ctx);
       return { plan: r.plan, scope: r.scope.withQualifier(item.alias?.name) };
     }
     case 'WindowTvf':
@@ -107,6 +110,14 @@ function bindWindowTvf(tvf: WindowTvf, ctx: BindContext): BoundRelation {
     throw new SluiceError(
       'UNSUPPORTED',
       `${tvf.fn} over a changelog input (one with updates or deletes) is not supported: window an append-only source or an EMIT ON WINDOW CLOSE view`,
+      { span: tvf.fnSpan },
+    );
+  }
+  const taken = input.plan.schema.find((c) => c.name === 'window_start' || c.name === 'window_end' || c.name === 'window_time');
+  if (taken) {
+    throw new SluiceError(
+      'BIND',
+      `the input of ${tvf.fn} already has a column named ${taken.name}: rename it (${taken.name} AS ws) before windowing again`,
       { span: tvf.fnSpan },
     );
   }

@@ -937,6 +937,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType): Value {
       else if (isNumeric(from)) x = v as number;
       else return null;
       if (to === 'DOUBLE') return x;
+      // Text rounds half away from zero ('2.5' → 3), a DOUBLE half to even (2.5 → 2), as in DuckDB.
+      if (from === 'VARCHAR' && Number.isFinite(x)) x = roundHalfAway(x);
       return to === 'INT' ? toInt32(x) : toBigint(x);
     }
     case 'TIMESTAMP':

@@ -230,7 +230,7 @@ describe('evalScalar', () => {
 describe('castValue', () => {
   it.each([
     ['1.5', 'INT', 2],
-    ['-2.5', 'INT', -2],
+    ['-2.5', 'INT', -3],
     [' 12 ', 'INT', 12],
     ['1e3', 'BIGINT', 1000],
     ['0x10', 'INT', 16],

@@ -304,10 +304,15 @@ export class SessionAggregateOperator implements Operator {
       this.tombChanges.touch(s.partition);
       this.tombstones.push(until + gap, s.partition);
     }
-    // A closed session can no longer be reached once the watermark is a gap past its end.
+    // A closed session can no longer be reached once the watermark is a gap past its end —
+    // unless an open session starts within a gap of it: a row merging into that session (on
+    // time by SPEC 2.5 even if its own window has closed) may reach the closed one too. That
+    // session's close then moves the mark on.
     while (this.tombstones.size > 0 && this.tombstones.peekKey()! <= wm) {
       const [at, p] = this.tombstones.pop()!;
-      if ((this.closedUntil.get(p) ?? Infinity) + gap !== at) continue;
+      const until = this.closedUntil.get(p);
+      if (until === undefined || until + gap !== at) continue;
+      if ((this.open[p] ?? []).some((s) => s.start < until + gap)) continue;
       this.closedUntil.delete(p);
       this.tombChanges.remove(p, () => this.tombKey(p));
       if (this.partitions && (this.open[p]?.length ?? 0) === 0) {

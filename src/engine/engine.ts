@@ -657,6 +657,8 @@ export class Engine {
 
   /** Checkpoints when checkpoint_interval has passed since the last one. */
   private async maybeCheckpoint(): Promise<void> {
+    // In memory there is nothing to make durable: view tables are brought up to date by pull queries.
+    if (this.path === null) return;
     if (Date.now() - this.lastCheckpoint >= this.settings.number('checkpoint_interval')) await this.checkpointNow();
   }
 

@@ -21,8 +21,8 @@ export function auditTableName(view: string): string {
 }
 
 export class ViewTable {
-  /** Append-only views: rows to append. */
-  private appended: Value[][] = [];
+  /** Append-only views: the batches to append, as they came (no decoding). */
+  private appended: ChangeBatch[] = [];
   /** Keyed views: the latest row of each changed key (null: deleted). */
   private upserts = new Map<string, { key: Value[]; row: Value[] | null }>();
   /** Keyless changelog views: net change in copies of each row. */
@@ -86,14 +86,17 @@ export class ViewTable {
 
   /** Folds a batch of the view's changes. */
   apply(b: ChangeBatch): void {
-    if (b.length > 0) this.auditPending.push({ batch: b, at: Date.now() });
+    if (b.length === 0) return;
+    this.auditPending.push({ batch: b, at: Date.now() });
+    if (this.appendOnly) {
+      this.appended.push(b);
+      return;
+    }
     const cols = columnsOf(b);
     for (let i = 0; i < b.length; i++) {
       const row = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
       const retract = b.ops !== null && isRetraction(b.ops[i]!);
-      if (this.appendOnly && !retract) {
-        this.appended.push(row);
-      } else if (this.uniqueKey !== null) {
+      if (this.uniqueKey !== null) {
         const key = this.uniqueKey.map((k) => row[k]!);
         const ks = JSON.stringify(key);
         if (retract) {
@@ -146,10 +149,11 @@ export class ViewTable {
   /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
   async flush(): Promise<void> {
     await this.flushAudit();
-    if (this.appended.length > 0) {
-      const rows = this.appended;
-      this.appended = [];
-      await this.db.append(this.name, this.columnsOfRows(rows), rows.length);
+    const appended = this.appended;
+    this.appended = [];
+    for (const b of appended) {
+      const cols = columnsOf(b);
+      await this.db.append(this.name, this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })), b.length);
     }
     if (this.upserts.size > 0) {
       const changed = [...this.upserts.values()];

@@ -14,13 +14,27 @@ export class StateChanges {
   /** The first checkpoint after creation (or a restore) rewrites everything. */
   private full = true;
 
+  /** Epoch stamps: an id whose stamp is the current epoch is already in `dirty`. */
+  private stamps = new Int32Array(64);
+  private epoch = 1;
+
   /** Marks ids of rows 0..n-1 (skipping -1) as changed. */
   touchAll(ids: Int32Array, n: number): void {
     if (this.full) return;
     const d = this.dirty;
+    let stamps = this.stamps;
+    const epoch = this.epoch;
     for (let i = 0; i < n; i++) {
       const g = ids[i]!;
-      if (g >= 0) d.add(g);
+      if (g < 0) continue;
+      if (g >= stamps.length) {
+        const grown = new Int32Array(Math.max(g + 1, stamps.length * 2));
+        grown.set(stamps);
+        stamps = this.stamps = grown;
+      }
+      if (stamps[g] === epoch) continue;
+      stamps[g] = epoch;
+      d.add(g);
     }
   }
 
@@ -28,9 +42,15 @@ export class StateChanges {
     if (!this.full) this.dirty.add(id);
   }
 
+  /** Forgets the stamps (a new round of changes begins). */
+  private nextEpoch(): void {
+    this.epoch++;
+  }
+
   /** The entry under `id` is gone; `key` names it in storage (only asked when it was stored). */
   remove(id: number, key: () => string): void {
     this.dirty.delete(id);
+    if (id < this.stamps.length) this.stamps[id] = 0;
     if (this.persisted.delete(id) && !this.full) this.deleted.push(key());
   }
 
@@ -41,6 +61,7 @@ export class StateChanges {
     this.full = false;
     this.dirty.clear();
     this.deleted = [];
+    this.nextEpoch();
   }
 
   /**
@@ -59,6 +80,7 @@ export class StateChanges {
     this.full = false;
     this.dirty = new Set();
     this.deleted = [];
+    this.nextEpoch();
     return delta;
   }
 }

@@ -637,18 +637,21 @@ export class Engine {
     const sinkBytes = new Map<string, number>();
     for (const s of this.sinks.values()) sinkBytes.set(s.def.name, await s.writer.flush());
     await this.db.transaction(async () => {
-      // An owner nothing reached since the last checkpoint has nothing to write.
-      for (const v of this.views.values()) {
-        await v.table.flush();
-        if (v.pipeline!.dirty) await this.checkpoints.writeState(v.def.name, v.pipeline!.checkpointDelta());
-      }
-      for (const s of this.sinks.values()) {
-        if (!s.pipeline.dirty) continue;
-        await this.checkpoints.writeState(s.def.name, s.pipeline.checkpointDelta());
-        await this.checkpoints.writeSinkPosition(s.def.name, sinkBytes.get(s.def.name)!);
-      }
+      for (const v of this.views.values()) await v.table.flush();
       await this.system.flush();
-      await this.checkpoints.writePositions([...this.sources.values()].map((s) => s.position()));
+      // In memory nothing could be recovered: operator state and positions are not written.
+      if (this.path !== null) {
+        // An owner nothing reached since the last checkpoint has nothing to write.
+        for (const v of this.views.values()) {
+          if (v.pipeline!.dirty) await this.checkpoints.writeState(v.def.name, v.pipeline!.checkpointDelta());
+        }
+        for (const s of this.sinks.values()) {
+          if (!s.pipeline.dirty) continue;
+          await this.checkpoints.writeState(s.def.name, s.pipeline.checkpointDelta());
+          await this.checkpoints.writeSinkPosition(s.def.name, sinkBytes.get(s.def.name)!);
+        }
+        await this.checkpoints.writePositions([...this.sources.values()].map((s) => s.position()));
+      }
       if (extra) await extra();
       await this.checkpoints.recordCheckpoint(++this.checkpointCount, performance.now() - t0);
     });

@@ -12,6 +12,7 @@ import { compileExpr } from './expr/compile.js';
 import type { Emitter, Operator, OperatorContext, StateDelta } from './operator.js';
 import { FilterOperator } from './operators/filter.js';
 import { JoinOperator } from './operators/join.js';
+import { canUsePanes, HopPaneAggregateOperator } from './operators/hop-pane-aggregate.js';
 import { OverAggregateOperator } from './operators/over-aggregate.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
@@ -177,7 +178,11 @@ export class Pipeline {
         return add(new GroupAggregateOperator(out, p), [p.input]);
       case 'WindowAggregate':
         return add(
-          p.window.kind === 'SESSION' ? new SessionAggregateOperator(out, p, ctx) : new WindowAggregateOperator(out, p, ctx),
+          p.window.kind === 'SESSION'
+            ? new SessionAggregateOperator(out, p, ctx)
+            : canUsePanes(p)
+              ? new HopPaneAggregateOperator(out, p, ctx)
+              : new WindowAggregateOperator(out, p, ctx),
           [p.input],
         );
       case 'UnionAll':

@@ -9,7 +9,8 @@
  * in order, with its kind and when it was made — what `SELECT … FROM CHANGES(v)` reads. It is
  * written in the same checkpoints, so after a crash it holds each change exactly once.
  */
-import { columnsOf, isRetraction, OP_NAMES, readValue, type ChangeBatch } from '../exec/batch.js';
+import { columnsOf, isRetraction, readValue, type ChangeBatch } from '../exec/batch.js';
+import { int32Column } from '../exec/vector/columns.js';
 import { ColumnBuilder } from '../exec/batch.js';
 import type { Schema, Value } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
@@ -45,7 +46,7 @@ export class ViewTable {
   }
 
   private auditDdl(): string {
-    return `sluice_seq BIGINT, sluice_op VARCHAR, sluice_changed_at TIMESTAMP, ${this.columnsDdl()}`;
+    return `sluice_seq BIGINT, sluice_op INTEGER, sluice_changed_at TIMESTAMP, ${this.columnsDdl()}`;
   }
 
   /** Creates the table and its audit trail empty (a new view, or a rebuild). */
@@ -130,14 +131,15 @@ export class ViewTable {
       const seq = new Float64Array(n);
       for (let i = 0; i < n; i++) seq[i] = this.auditSeq + i;
       this.auditSeq += n;
-      const op = new ColumnBuilder('VARCHAR', n);
-      for (let i = 0; i < n; i++) op.appendString(OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!]!);
+      // The kind as its code (0 +I, 1 -U, 2 +U, 3 -D): a number is written without a call per row.
+      const op = new Int32Array(n);
+      if (batch.ops !== null) op.set(batch.ops);
       const cols = columnsOf(batch);
       await this.db.append(
         auditTableName(this.name),
         [
           { type: 'BIGINT', numbers: seq },
-          { type: 'VARCHAR', data: op.finish() },
+          { type: 'INT', data: int32Column(op) },
           { type: 'TIMESTAMP', numbers: new Float64Array(n).fill(at) },
           ...this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
         ],

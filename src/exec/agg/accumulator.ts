@@ -20,8 +20,11 @@ export interface Accumulator {
   value(g: number): Value;
   /** Appends the result of group g to a column. */
   emit(g: number, out: ColumnBuilder): void;
-  /** Folds group `src` into group `dst` (merging session windows). */
-  merge(dst: number, src: number): void;
+  /**
+   * Folds group `src` of `from` (this accumulator by default; else one of the same kind and
+   * call) into group `dst` (merging sessions, or a window's panes).
+   */
+  merge(dst: number, src: number, from?: Accumulator): void;
   /** Forgets group g, whose id will be reused. */
   reset(g: number): void;
   /** Group g's state as plain data, and back. */

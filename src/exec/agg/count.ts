@@ -32,8 +32,8 @@ export class CountAccumulator implements Accumulator {
     out.appendNumber(this.counts[g]!);
   }
 
-  merge(dst: number, src: number): void {
-    this.counts[dst] += this.counts[src]!;
+  merge(dst: number, src: number, from: Accumulator = this): void {
+    this.counts[dst] += (from as CountAccumulator).counts[src]!;
   }
 
   reset(g: number): void {

@@ -37,8 +37,8 @@ export class DistinctAccumulator implements Accumulator {
     out.append(this.value(g));
   }
 
-  merge(dst: number, src: number): void {
-    this.sets.merge(dst, src);
+  merge(dst: number, src: number, from: Accumulator = this): void {
+    this.sets.merge(dst, src, (from as DistinctAccumulator).sets);
   }
 
   reset(g: number): void {

@@ -114,6 +114,12 @@ export class GroupTable {
     this.remove(src);
   }
 
+  /** Adds group `src` of another table with the same aggregates into group `dst` (both stay). */
+  mergeFrom(dst: number, other: GroupTable, src: number): void {
+    this.rows[dst] += other.rows[src]!;
+    for (let j = 0; j < this.accs.length; j++) this.accs[j]!.merge(dst, src, other.accs[j]!);
+  }
+
   remove(g: number): void {
     this.keys.remove(g);
     this.rows[g] = 0;

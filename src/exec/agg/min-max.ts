@@ -75,8 +75,8 @@ export class MinMaxAccumulator implements Accumulator {
     else out.append(this.value(g));
   }
 
-  merge(dst: number, src: number): void {
-    const v = this.value(src);
+  merge(dst: number, src: number, from: Accumulator = this): void {
+    const v = from.value(src);
     if (v === null) return;
     const cur = this.value(dst);
     if (cur === null || (this.max ? v > cur : v < cur)) this.load(dst, v);

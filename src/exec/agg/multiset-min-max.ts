@@ -39,8 +39,8 @@ export class MultisetMinMaxAccumulator implements Accumulator {
     out.append(this.value(g));
   }
 
-  merge(dst: number, src: number): void {
-    this.sets.merge(dst, src);
+  merge(dst: number, src: number, from: Accumulator = this): void {
+    this.sets.merge(dst, src, (from as MultisetMinMaxAccumulator).sets);
     this.cache[dst] = undefined;
   }
 

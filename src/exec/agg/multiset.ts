@@ -34,8 +34,8 @@ export class GroupMultisets {
     return this.sets[g];
   }
 
-  merge(dst: number, src: number): void {
-    const from = this.sets[src];
+  merge(dst: number, src: number, source: GroupMultisets = this): void {
+    const from = source.sets[src];
     if (!from) return;
     let to = this.sets[dst];
     if (!to) to = this.sets[dst] = new Map();

@@ -58,9 +58,10 @@ export class SumAccumulator implements Accumulator {
     else out.appendNumber(this.average ? this.sums[g]! / c : this.sums[g]!);
   }
 
-  merge(dst: number, src: number): void {
-    this.sums[dst] += this.sums[src]!;
-    this.counts[dst] += this.counts[src]!;
+  merge(dst: number, src: number, from: Accumulator = this): void {
+    const f = from as SumAccumulator;
+    this.sums[dst] += f.sums[src]!;
+    this.counts[dst] += f.counts[src]!;
   }
 
   reset(g: number): void {

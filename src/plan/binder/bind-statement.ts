@@ -250,7 +250,7 @@ function pullQueryText(s: QueryStatement, sql: string, changes: readonly Changes
   for (const c of [...changes].sort((a, b) => b.span.start - a.span.start)) {
     const close = sql.indexOf(')', c.name.span.end);
     const audit = `"sluice_audit_${c.name.name.replace(/"/g, '""')}"`;
-    const sub = `(SELECT sluice_seq AS seq, sluice_op AS op, sluice_changed_at AS changed_at, * EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit})`;
+    const sub = `(SELECT sluice_seq AS seq, ['+I', '-U', '+U', '-D'][sluice_op + 1] AS op, sluice_changed_at AS changed_at, * EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit})`;
     text = text.slice(0, c.span.start - s.span.start) + sub + text.slice(close + 1 - s.span.start);
   }
   return text;

@@ -7,9 +7,10 @@
  * arrived (recorded per window); it still counts in the open ones. Used when the size is a
  * whole multiple of the slide; results equal the row-by-row window aggregate.
  */
+import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { ColumnBuilder, columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import { selectRows, signsOf } from '../batch-ops.js';
 import { GroupTable } from '../agg/group-table.js';
 import { StateChanges } from '../agg/state-changes.js';
@@ -121,11 +122,16 @@ export class HopPaneAggregateOperator implements Operator {
     const cols = columnsOf(rows);
     const ends = paneEnds.subarray(from, to);
     const gids = this.panes.lookup([float64Column(ends.slice()), ...this.node.keys.map((k) => cols[k]!)], m);
+    let lastPe = NaN;
     for (let i = 0; i < m; i++) {
       const pe = ends[i]!;
       let set = this.paneGroups.get(pe);
       if (!set) this.paneGroups.set(pe, (set = new Set()));
       set.add(gids[i]!);
+      if (pe !== lastPe) {
+        this.paneKeyCache.delete(pe);
+        lastPe = pe;
+      }
     }
     this.stateChanges.touchAll(gids, m);
     this.panes.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
@@ -149,27 +155,45 @@ export class HopPaneAggregateOperator implements Operator {
     };
   }
 
+  /** Each pane's group ids and their keys as columns, built once for the size/slide windows that read the pane. */
+  private readonly paneKeyCache = new Map<number, { ids: Int32Array; keys: Data[] }>();
+
+  private paneKeys(pe: number): { ids: Int32Array; keys: Data[] } {
+    let c = this.paneKeyCache.get(pe);
+    if (!c) {
+      const groups = this.paneGroups.get(pe)!;
+      const ids = Int32Array.from(groups);
+      const builders = this.panes.keys.keyTypes.map((t) => new ColumnBuilder(t, ids.length));
+      for (const g of ids) this.panes.appendKey(g, builders);
+      c = { ids, keys: builders.slice(1).map((b) => b.finish()) };
+      this.paneKeyCache.set(pe, c);
+    }
+    return c;
+  }
+
   /** Emits the window ending at `end` from its panes. */
   private emitWindow(end: number): void {
     const merged = this.merged;
     const k = this.node.keys.length;
     const order: number[] = [];
     for (let pe = end - this.size + this.slide; pe <= end; pe += this.slide) {
-      const groups = this.paneGroups.get(pe);
-      if (!groups) continue;
-      for (const g of groups) {
-        const dst = merged.insertKey(this.panes.keyValues(g).slice(1));
-        if (merged.rowCount(dst) === 0) order.push(dst);
-        merged.mergeFrom(dst, this.panes, g);
+      if (!this.paneGroups.has(pe)) continue;
+      const { ids, keys } = this.paneKeys(pe);
+      const dst = merged.lookup(keys, ids.length);
+      for (let i = 0; i < ids.length; i++) {
+        const d = dst[i]!;
+        if (merged.rowCount(d) === 0) order.push(d);
+        merged.mergeFrom(d, this.panes, ids[i]!);
       }
     }
     const o = this.output;
+    const keyBuilders = o.columns.slice(3, 3 + k);
     for (const g of order) {
       o.row(OP_INSERT);
       o.columns[0]!.appendNumber(end - this.size);
       o.columns[1]!.appendNumber(end);
       o.columns[2]!.appendNumber(end - 1);
-      merged.appendKey(g, o.columns.slice(3, 3 + k));
+      merged.appendKey(g, keyBuilders);
       for (let j = 0; j < merged.accs.length; j++) merged.accs[j]!.emit(g, o.columns[3 + k + j]!);
     }
     merged.clear();
@@ -197,6 +221,7 @@ export class HopPaneAggregateOperator implements Operator {
           this.panes.remove(g);
         }
         this.paneGroups.delete(pe);
+        this.paneKeyCache.delete(pe);
       }
     }
     this.closedThrough = wm;
@@ -238,6 +263,7 @@ export class HopPaneAggregateOperator implements Operator {
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
     this.panes.clear();
     this.paneGroups.clear();
+    this.paneKeyCache.clear();
     const meta = entries.get('#meta') as { wm: number | null; closedThrough: number | null; order: string[] } | undefined;
     this.wm = meta?.wm ?? -Infinity;
     this.closedThrough = meta?.closedThrough ?? -Infinity;

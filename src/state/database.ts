@@ -241,10 +241,15 @@ export class Database {
 
   /** Appends rows given column-wise to a table whose columns match `columns` in order. */
   async append(table: string, columns: readonly ChunkColumn[], n: number): Promise<void> {
-    if (n === 0) return;
+    await this.appendMany(table, [{ columns, n }]);
+  }
+
+  /** Appends several column sets through one appender (one flush for all of them). */
+  async appendMany(table: string, parts: readonly { readonly columns: readonly ChunkColumn[]; readonly n: number }[]): Promise<void> {
+    if (parts.every((p) => p.n === 0)) return;
     const appender = await this.connection.createAppender(table);
     try {
-      appendColumns(appender, columns, n);
+      for (const p of parts) if (p.n > 0) appendColumns(appender, p.columns, p.n);
       appender.closeSync();
     } catch (e) {
       throw duckError(e, 'STATE');

@@ -126,7 +126,7 @@ export class ViewTable {
   private async flushAudit(): Promise<void> {
     const pending = this.auditPending;
     this.auditPending = [];
-    for (const { batch, at } of pending) {
+    const parts = pending.map(({ batch, at }) => {
       const n = batch.length;
       const seq = new Float64Array(n);
       for (let i = 0; i < n; i++) seq[i] = this.auditSeq + i;
@@ -135,17 +135,15 @@ export class ViewTable {
       const op = new Int32Array(n);
       if (batch.ops !== null) op.set(batch.ops);
       const cols = columnsOf(batch);
-      await this.db.append(
-        auditTableName(this.name),
-        [
-          { type: 'BIGINT', numbers: seq },
-          { type: 'INT', data: int32Column(op) },
-          { type: 'TIMESTAMP', numbers: new Float64Array(n).fill(at) },
-          ...this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
-        ],
-        n,
-      );
-    }
+      const columns: ChunkColumn[] = [
+        { type: 'BIGINT', numbers: seq },
+        { type: 'INT', data: int32Column(op) },
+        { type: 'TIMESTAMP', numbers: new Float64Array(n).fill(at) },
+        ...this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
+      ];
+      return { columns, n };
+    });
+    await this.db.appendMany(auditTableName(this.name), parts);
   }
 
   /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
@@ -153,10 +151,13 @@ export class ViewTable {
     await this.flushAudit();
     const appended = this.appended;
     this.appended = [];
-    for (const b of appended) {
-      const cols = columnsOf(b);
-      await this.db.append(this.name, this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })), b.length);
-    }
+    await this.db.appendMany(
+      this.name,
+      appended.map((b) => {
+        const cols = columnsOf(b);
+        return { columns: this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })), n: b.length };
+      }),
+    );
     if (this.upserts.size > 0) {
       const changed = [...this.upserts.values()];
       this.upserts.clear();

@@ -198,6 +198,24 @@ describe('late rows, by example', () => {
     expect(JSON.parse(late[0]!['row'] as string)).toEqual({ ts: '2024-01-01T00:00:07.000Z', window_start: '2024-01-01T00:00:00.000Z', window_end: '2024-01-01T00:00:10.000Z' });
   });
 
+  it('a HOP row late for a window no earlier row reached is kept out of it', async () => {
+    // Found by the property above: the first row opens no window ending at 10, so nothing
+    // closed there when the watermark passed 10; the row at 8 must still not count in [1, 10).
+    engine = await Engine.open();
+    await engine.execute(sourceSql(DELAY));
+    await engine.execute(`CREATE MATERIALIZED VIEW h AS SELECT window_start, COUNT(*) AS n FROM HOP(s, ts, INTERVAL '3' SECOND, INTERVAL '9' SECOND)
+      GROUP BY window_start, window_end EMIT ON WINDOW CLOSE`);
+    await engine.insert('s', [ev('a', 13), ev('a', 8)]);
+    await engine.endOfStream('s');
+    expect(await engine.query('SELECT epoch_ms(window_start) - ? AS ws, n FROM h ORDER BY ws', [T0])).toEqual([
+      { ws: 3000, n: 1 },
+      { ws: 6000, n: 2 },
+      { ws: 9000, n: 1 },
+      { ws: 12000, n: 1 },
+    ]);
+    expect((await lateEvents(engine, 'h')).map((r) => [r['offset'], r['watermark']])).toEqual([[1, at(11)]]);
+  });
+
   it('a row exactly at the watermark is on time; a row at window_end - 1 after the window closed is late', async () => {
     engine = await Engine.open();
     await engine.execute(sourceSql(DELAY));

@@ -86,7 +86,11 @@ export class HopPaneAggregateOperator implements Operator {
     for (let i = 0; i < n; i++) {
       if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
       const wm = rowWatermark(batch, i);
-      if (wm >= closeAt) {
+      const t = ts[i]!;
+      const pe = t - floorMod(t - offset, slide) + slide;
+      // A row late for its first window closes everything up to its watermark first, so that
+      // window (which no pane may have reached yet) is never emitted with it.
+      if (wm >= closeAt || (wm >= pe && wm > this.closedThrough)) {
         this.fold(batch, sel, paneEnds, from, m);
         from = m;
         this.closeThrough(wm);
@@ -94,8 +98,6 @@ export class HopPaneAggregateOperator implements Operator {
         for (const pe of this.paneGroups.keys()) if (pe < minPane) minPane = pe;
         closeAt = nextClose();
       }
-      const t = ts[i]!;
-      const pe = t - floorMod(t - offset, slide) + slide;
       // Its windows end at pe, pe + slide, …, pe + size - slide: those at or below wm had closed.
       if (wm >= pe) {
         for (let e = pe; e <= pe + size - slide && e <= wm; e += slide) late.push(this.lateRecord(batch, i, e, wm));

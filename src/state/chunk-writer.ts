@@ -63,7 +63,8 @@ interface VectorInternals {
 /** A column to append: sluice column data of a SQL type, or plain numbers (offsets, times). */
 export type ChunkColumn = { readonly type: SqlType; readonly data: Data } | { readonly type: 'BIGINT' | 'TIMESTAMP' | 'DOUBLE'; readonly numbers: Float64Array };
 
-function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: number): void {
+/** Writes rows [from, from + n) of `col` into vector rows [to, to + n); the caller flushes. */
+function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: number, to: number): void {
   const v = vector as unknown as VectorInternals;
   const numbers = 'numbers' in col ? col.numbers : null;
   const data = 'data' in col ? col.data : null;
@@ -75,20 +76,20 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
       const items = v.items as Float64Array | Int32Array;
       const src = (numbers ?? (data!.values as Float64Array | Int32Array));
       for (let i = 0; i < n; i++) {
-        if (valid(from + i)) items[i] = src[from + i]!;
-        else v.validity.setItemValid(i, false);
+        if (valid(from + i)) items[to + i] = src[from + i]!;
+        else v.validity.setItemValid(to + i, false);
       }
       break;
     }
     case 'BIGINT':
     case 'TIMESTAMP': {
       const items = v.items as BigInt64Array;
-      const words = new Int32Array(items.buffer, items.byteOffset, n * 2);
+      const words = new Int32Array(items.buffer, items.byteOffset + to * 8, n * 2);
       const src = numbers ?? (data!.values as Float64Array);
       const scale = type === 'TIMESTAMP' ? 1000 : 1;
       for (let i = 0; i < n; i++) {
         if (!valid(from + i)) {
-          v.validity.setItemValid(i, false);
+          v.validity.setItemValid(to + i, false);
           continue;
         }
         const x = Math.trunc(src[from + i]! * scale);
@@ -101,14 +102,14 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
     case 'VARCHAR':
     case 'NULL': {
       if (type === 'NULL' || data!.typeId === 1) {
-        for (let i = 0; i < n; i++) v.setItem(i, null);
+        for (let i = 0; i < n; i++) v.setItem(to + i, null);
         break;
       }
       const off = data!.valueOffsets as Int32Array;
       const bytes = data!.values as Uint8Array;
       for (let i = 0; i < n; i++) {
         const r = from + i;
-        v.setItem(i, valid(r) ? decodeUtf8(bytes, off[r]!, off[r + 1]!) : null);
+        v.setItem(to + i, valid(r) ? decodeUtf8(bytes, off[r]!, off[r + 1]!) : null);
       }
       break;
     }
@@ -116,34 +117,61 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
       const bits = data!.values as Uint8Array;
       for (let i = 0; i < n; i++) {
         const r = from + i;
-        v.setItem(i, valid(r) ? ((bits[r >> 3]! >> (r & 7)) & 1) === 1 : null);
+        v.setItem(to + i, valid(r) ? ((bits[r >> 3]! >> (r & 7)) & 1) === 1 : null);
       }
       break;
     }
     case 'DATE': {
       const src = data!.values as Float64Array;
-      for (let i = 0; i < n; i++) v.setItem(i, valid(from + i) ? new DuckDBDateValue(src[from + i]!) : null);
+      for (let i = 0; i < n; i++) v.setItem(to + i, valid(from + i) ? new DuckDBDateValue(src[from + i]!) : null);
       break;
     }
     case 'INTERVAL': {
       const src = data!.values as Float64Array;
       for (let i = 0; i < n; i++) {
-        v.setItem(i, valid(from + i) ? new DuckDBIntervalValue(0, 0, BigInt(Math.round(src[from + i]! * 1000))) : null);
+        v.setItem(to + i, valid(from + i) ? new DuckDBIntervalValue(0, 0, BigInt(Math.round(src[from + i]! * 1000))) : null);
       }
       break;
     }
   }
-  v.flush();
 }
 
-/** Appends n rows given column-wise to an open appender, in chunks. */
-export function appendColumns(appender: DuckDBAppender, columns: readonly ChunkColumn[], n: number): void {
-  const types = columns.map((c) => duckType(c.type));
-  for (let from = 0; from < n; from += CHUNK_ROWS) {
-    const m = Math.min(CHUNK_ROWS, n - from);
-    const chunk = DuckDBDataChunk.create(types, m);
-    columns.forEach((c, j) => writeColumn(chunk.getColumnVector(j), c, from, m));
-    appender.appendDataChunk(chunk);
+/** Rows given column-wise (every part has the table's columns in order). */
+export interface ChunkPart {
+  readonly columns: readonly ChunkColumn[];
+  readonly n: number;
+}
+
+/**
+ * Appends parts to an open appender in full chunks: small parts (a view's output batches)
+ * share a chunk, as each chunk costs a native call per column.
+ */
+export function appendColumns(appender: DuckDBAppender, parts: readonly ChunkPart[]): void {
+  const first = parts.find((p) => p.n > 0);
+  if (!first) return;
+  const types = first.columns.map((c) => duckType(c.type));
+  const total = parts.reduce((a, p) => a + p.n, 0);
+  let chunk: DuckDBDataChunk | null = null;
+  let filled = 0;
+  let left = total;
+  const ship = () => {
+    for (let j = 0; j < types.length; j++) (chunk!.getColumnVector(j) as unknown as VectorInternals).flush();
+    appender.appendDataChunk(chunk!);
+    chunk = null;
+  };
+  for (const p of parts) {
+    for (let from = 0; from < p.n; ) {
+      if (chunk === null) {
+        chunk = DuckDBDataChunk.create(types, Math.min(CHUNK_ROWS, left));
+        filled = 0;
+      }
+      const m = Math.min(CHUNK_ROWS - filled, p.n - from, left);
+      for (let j = 0; j < types.length; j++) writeColumn(chunk.getColumnVector(j), p.columns[j]!, from, m, filled);
+      from += m;
+      filled += m;
+      left -= m;
+      if (filled === chunk.rowCount) ship();
+    }
   }
 }
 

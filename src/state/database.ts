@@ -18,7 +18,7 @@ import {
 } from '@duckdb/node-api';
 import { SluiceError, type ErrorCode } from '../errors.js';
 import type { SqlType, Value } from '../types.js';
-import { appendColumns, readVector, type ChunkColumn } from './chunk-writer.js';
+import { appendColumns, readVector, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
 import { ColumnBuilder } from '../exec/batch.js';
 import type { Data } from 'apache-arrow';
 
@@ -245,11 +245,11 @@ export class Database {
   }
 
   /** Appends several column sets through one appender (one flush for all of them). */
-  async appendMany(table: string, parts: readonly { readonly columns: readonly ChunkColumn[]; readonly n: number }[]): Promise<void> {
+  async appendMany(table: string, parts: readonly ChunkPart[]): Promise<void> {
     if (parts.every((p) => p.n === 0)) return;
     const appender = await this.connection.createAppender(table);
     try {
-      for (const p of parts) if (p.n > 0) appendColumns(appender, p.columns, p.n);
+      appendColumns(appender, parts);
       appender.closeSync();
     } catch (e) {
       throw duckError(e, 'STATE');

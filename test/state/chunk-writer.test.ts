@@ -48,6 +48,24 @@ describe('appending columns to DuckDB', () => {
       }
     }
     expect(k).toBe(n);
+
+    // Parts of uneven sizes share chunks: every row lands once, in order, at its own place.
+    await db.run('DELETE FROM t');
+    const sizes = [1, 2046, 0, 3, 2048, 700, 202];
+    const parts = [];
+    let at = 0;
+    for (const m of sizes) {
+      const part = rows.slice(at, at + m);
+      parts.push({
+        columns: [{ type: 'BIGINT' as const, numbers: offsets.slice(at, at + m) }, ...types.map((t, j) => column(t, part.map((r) => r[j]!)))],
+        n: m,
+      });
+      at += m;
+    }
+    await db.appendMany('t', parts);
+    const again = await db.query('SELECT * FROM t ORDER BY o');
+    expect(again.rows.length).toBe(at);
+    for (let r = 0; r < at; r++) expect(again.rows[r]!.slice(1)).toEqual(rows[r]);
     db.close();
   });
 });

@@ -16,7 +16,7 @@ import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from 
 import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
-import { assignWindows, cumulateStart, maxWindowsPerRow } from '../window/window-math.js';
+import { assignWindows, cumulateStart, floorMod, maxWindowsPerRow } from '../window/window-math.js';
 import { formatIsoTimestamp } from '../../plan/functions.js';
 
 interface OpenWindow {
@@ -43,6 +43,9 @@ export class WindowAggregateOperator implements Operator {
   private nextSeq = 0;
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
+  /** Scratch arrays of process(), reused across batches. */
+  private sel = new Int32Array(0);
+  private endCol = new Float64Array(0);
 
   constructor(
     private readonly out: Emitter,
@@ -74,38 +77,62 @@ export class WindowAggregateOperator implements Operator {
     const ts = tsCol.values as Float64Array;
     const tsValid = tsCol.nullCount > 0 ? tsCol.nullBitmap! : null;
     const per = this.perRow;
-    // Every row's windows, row-major with a stride of `per`.
-    const starts = new Float64Array(n * per);
-    const ends = new Float64Array(n * per);
-    // A window count per row: a HOP or CUMULATE row can be in more than 255 windows.
-    const counts = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-      counts[i] = assignWindows(this.kind, ts[i]!, size, slide, offset, starts, ends, i * per);
-    }
     if (this.changes) this.tracker.begin();
     const late: LateRecord[] = [];
     // (row, window) pairs in arrival order, so every group folds its rows in the order they
     // came whatever the batch size (DOUBLE sums round alike).
-    const sel = new Int32Array(n * per);
-    const endCol = new Float64Array(n * per);
+    const sel = (this.sel = this.sel.length >= n * per ? this.sel : new Int32Array(n * per));
+    const endCol = (this.endCol = this.endCol.length >= n * per ? this.endCol : new Float64Array(n * per));
     let m = 0;
-    for (let i = 0; i < n; i++) {
-      const c = counts[i]!;
-      if (c === 0) continue;
-      const wm = rowWatermark(batch, i);
-      for (let k = i * per; k < i * per + c; k++) {
-        const end = ends[k]!;
+    if (this.kind === 'TUMBLE') {
+      // One window per row: assign and judge it in one pass.
+      // Rows mostly come in time order: the last row's window usually holds the next one.
+      const wmCol = batch.wm;
+      let start = NaN;
+      let end = NaN;
+      for (let i = 0; i < n; i++) {
+        if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+        const t = ts[i]!;
+        if (!(t >= start && t < end)) {
+          start = t - floorMod(t - offset, size);
+          end = start + size;
+        }
+        const wm = wmCol === null ? batch.wmConst : wmCol[i]!;
         if (wm >= end) {
-          late.push(this.lateRecord(batch, i, starts[k]!, end, wm));
+          late.push(this.lateRecord(batch, i, start, end, wm));
           continue;
         }
         sel[m] = i;
-        endCol[m] = end;
-        m++;
+        endCol[m++] = end;
+      }
+    } else {
+      // Every row's windows, row-major with a stride of `per`.
+      const starts = new Float64Array(n * per);
+      const ends = new Float64Array(n * per);
+      // A window count per row: a HOP or CUMULATE row can be in more than 255 windows.
+      const counts = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+        counts[i] = assignWindows(this.kind, ts[i]!, size, slide, offset, starts, ends, i * per);
+      }
+      for (let i = 0; i < n; i++) {
+        const c = counts[i]!;
+        if (c === 0) continue;
+        const wm = rowWatermark(batch, i);
+        for (let k = i * per; k < i * per + c; k++) {
+          const end = ends[k]!;
+          if (wm >= end) {
+            late.push(this.lateRecord(batch, i, starts[k]!, end, wm));
+            continue;
+          }
+          sel[m] = i;
+          endCol[m] = end;
+          m++;
+        }
       }
     }
-    if (m > 0) this.apply(selectRows(batch, sel, m), m, float64Column(endCol.slice(0, m)));
+    // The key table copies the window ends it keeps: a view of the scratch array will do.
+    if (m > 0) this.apply(selectRows(batch, sel, m), m, float64Column(endCol.subarray(0, m)));
     if (late.length > 0) this.ctx.recordLate(late);
     if (this.changes) {
       this.tracker.finish(this.table, this.emitChange, false, this.forgetGroup);
@@ -118,12 +145,10 @@ export class WindowAggregateOperator implements Operator {
     const keyCols = [ends, ...this.node.keys.map((k) => cols[k]!)];
     const gids = this.table.lookup(keyCols, m);
     this.fitGroups(this.table.keys.capacity);
-    const endValues = ends.values as Float64Array;
     const groupEnd = this.groupEnd;
-    for (let i = 0; i < m; i++) {
-      const g = gids[i]!;
-      if (groupEnd[g] === groupEnd[g]) continue; // not NaN: already registered
-      const end = endValues[i]!;
+    const keyEnds = this.table.keys.f64[0]!;
+    for (const g of this.table.keys.created) {
+      const end = keyEnds[g]!;
       groupEnd[g] = end;
       this.groupSeq[g] = this.nextSeq++;
       let w = this.windows.get(end);

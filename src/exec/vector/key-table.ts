@@ -45,6 +45,8 @@ export class KeyTable {
   readonly kinds: readonly PhysicalKind[];
   /** @internal slot p → [2p] id + 1 (0 = empty), [2p + 1] hash of its key */
   slots: Int32Array = new Int32Array(2 * INITIAL_SLOTS);
+  private createdIds = new Int32Array(64);
+  private createdCount = 0;
   /** @internal slot count - 1 */
   mask = INITIAL_SLOTS - 1;
   /** @internal id → hash of its key (to find its slot on removal) */
@@ -121,7 +123,13 @@ export class KeyTable {
    * get new ids (dense, reusing freed ids). Returns how many new groups were created.
    */
   findOrInsert(keyCols: readonly Data[], n: number, out: Int32Array): number {
+    this.createdCount = 0;
     return this.probeInsert(this, this.checkColumns(keyCols), n, out);
+  }
+
+  /** The ids the last findOrInsert created, in creation order (valid until the next call). */
+  get created(): Int32Array {
+    return this.createdIds.subarray(0, this.createdCount);
   }
 
   /** Like findOrInsert but never inserts: -1 for an unknown key. */
@@ -258,6 +266,12 @@ export class KeyTable {
    */
   insertAt(pos: number, h: number, cols: readonly Data[], row: number): number {
     const id = this.allocId();
+    if (this.createdCount === this.createdIds.length) {
+      const a = new Int32Array(this.createdIds.length * 2);
+      a.set(this.createdIds);
+      this.createdIds = a;
+    }
+    this.createdIds[this.createdCount++] = id;
     // Before the id is marked alive, so that a compaction does not look at its old key.
     if (this.hasStrings) this.ensureArena(cols, row);
     this.slots[pos << 1] = id + 1;
@@ -426,51 +440,61 @@ export class KeyTable {
 function generateProbe(kinds: readonly PhysicalKind[], insert: boolean): ProbeFn {
   const pre: string[] = ['const F = T.scratchF64, I = T.scratchI32;'];
   const reload: string[] = ['slots = T.slots; mask = T.mask; NM = T.nullMask;'];
-  const row: string[] = ['let h = 0x2545f491, nm = 0;'];
+  // Per row: read the key (read), then hash it (hash).
+  const read: string[] = ['let nm = 0;'];
+  const hash: string[] = ['let h = 0x2545f491;'];
   const eq: string[] = ['NM[id] === nm'];
   const mix = (x: string): string => `h = Math.imul(h ^ (${x}), 0x9e3779b1); h ^= h >>> 15;`;
   const decls: string[] = [];
-  let anyString = false;
+  // Number keys of the previous row: streams often repeat a key in runs (a window end, a
+  // session's partition), and a repeat skips hashing and probing.
+  const repeatable = kinds.every((k) => k !== 'utf8');
+  const prev: string[] = [];
   kinds.forEach((kind, j) => {
     pre.push(`const c${j} = cols[${j}], v${j} = c${j}.values, bm${j} = c${j}.nullCount > 0 ? c${j}.nullBitmap : null;`);
     if (kind === 'null') {
-      row.push(`nm |= ${1 << j};`, mix('0x7f4a7c15'));
+      read.push(`nm |= ${1 << j};`);
+      hash.push(mix('0x7f4a7c15'));
       return;
     }
-    row.push(`const n${j} = bm${j} !== null && ((bm${j}[i >> 3] >> (i & 7)) & 1) === 0;`);
+    read.push(`const n${j} = bm${j} !== null && ((bm${j}[i >> 3] >> (i & 7)) & 1) === 0;`);
     switch (kind) {
       case 'f64':
         decls.push(`K${j}`);
         reload.push(`K${j} = T.f64[${j}];`);
-        row.push(
-          `let x${j} = 0;`,
-          `if (n${j}) { nm |= ${1 << j}; ${mix('0x7f4a7c15')} }`,
-          `else { x${j} = v${j}[i]; if ((x${j} | 0) === x${j}) { ${mix(`x${j} | 0`)} }`,
-          `  else if (x${j} !== x${j}) { ${mix('0x3c6ef372')} }`,
-          `  else { F[0] = x${j}; ${mix('I[0]')} ${mix('I[1]')} } }`,
+        read.push(`const x${j} = n${j} ? 0 : v${j}[i];`, `if (n${j}) nm |= ${1 << j};`);
+        hash.push(
+          `if (n${j}) { ${mix('0x7f4a7c15')} }`,
+          `else if ((x${j} | 0) === x${j}) { ${mix(`x${j} | 0`)} }`,
+          `else if (x${j} !== x${j}) { ${mix('0x3c6ef372')} }`,
+          `else { F[0] = x${j}; ${mix('I[0]')} ${mix('I[1]')} }`,
         );
         eq.push(`(n${j} || K${j}[id] === x${j} || (x${j} !== x${j} && K${j}[id] !== K${j}[id]))`);
+        prev.push(`x${j}`);
         break;
       case 'i32':
         decls.push(`K${j}`);
         reload.push(`K${j} = T.i32[${j}];`);
-        row.push(`const x${j} = n${j} ? 0 : v${j}[i];`, `if (n${j}) { nm |= ${1 << j}; ${mix('0x7f4a7c15')} } else { ${mix(`x${j}`)} }`);
+        read.push(`const x${j} = n${j} ? 0 : v${j}[i];`, `if (n${j}) nm |= ${1 << j};`);
+        hash.push(`if (n${j}) { ${mix('0x7f4a7c15')} } else { ${mix(`x${j}`)} }`);
         eq.push(`(n${j} || K${j}[id] === x${j})`);
+        prev.push(`x${j}`);
         break;
       case 'bool':
         decls.push(`K${j}`);
         reload.push(`K${j} = T.i32[${j}];`);
-        row.push(`const x${j} = n${j} ? 0 : (v${j}[i >> 3] >> (i & 7)) & 1;`, `if (n${j}) nm |= ${1 << j};`, mix(`n${j} ? 0x7f4a7c15 : x${j} + 1`));
+        read.push(`const x${j} = n${j} ? 0 : (v${j}[i >> 3] >> (i & 7)) & 1;`, `if (n${j}) nm |= ${1 << j};`);
+        hash.push(mix(`n${j} ? 0x7f4a7c15 : x${j} + 1`));
         eq.push(`(n${j} || K${j}[id] === x${j})`);
+        prev.push(`x${j}`);
         break;
       case 'utf8':
-        anyString = true;
         decls.push(`S${j}`, `L${j}`);
         pre.push(`const o${j} = c${j}.valueOffsets;`);
         reload.push(`S${j} = T.strStart[${j}]; L${j} = T.strLen[${j}];`);
-        row.push(
-          `const s${j} = o${j}[i], e${j} = o${j}[i + 1];`,
-          `if (n${j}) { nm |= ${1 << j}; ${mix('0x7f4a7c15')} } else {`,
+        read.push(`const s${j} = o${j}[i], e${j} = o${j}[i + 1];`, `if (n${j}) nm |= ${1 << j};`);
+        hash.push(
+          `if (n${j}) { ${mix('0x7f4a7c15')} } else {`,
           `  let g = 0x811c9dc5; for (let p = s${j}; p < e${j}; p++) g = Math.imul(g ^ v${j}[p], 0x01000193);`,
           `  ${mix(`g ^ (e${j} - s${j})`)} }`,
         );
@@ -478,18 +502,25 @@ function generateProbe(kinds: readonly PhysicalKind[], insert: boolean): ProbeFn
         break;
     }
   });
-  if (anyString) reload.push('A = T.arena;');
+  if (!repeatable) reload.push('A = T.arena;');
+  const remember = repeatable ? `pid = out[i]; pnm = nm; ${prev.map((x, j) => `p${j} = ${x};`).join(' ')}` : '';
   const onEmpty = insert
     ? `out[i] = T.insertAt(pos, h, cols, i); created++; ${reload.join(' ')} break;`
     : 'out[i] = -1; break;';
+  const repeat = repeatable
+    ? `if (pid >= 0 && nm === pnm${prev.map((x, j) => ` && ${x} === p${j}`).join('')}) { out[i] = pid; continue; }`
+    : '';
   const src = `
 return function probe(T, cols, n, out) {
   ${pre.join('\n  ')}
   let slots, mask, NM, A${decls.map((d) => `, ${d}`).join('')};
   ${reload.join('\n  ')}
   let created = 0;
+  let pid = -1, pnm = 0${prev.map((_, j) => `, p${j} = 0`).join('')};
   for (let i = 0; i < n; i++) {
-    ${row.join('\n    ')}
+    ${read.join('\n    ')}
+    ${repeat}
+    ${hash.join('\n    ')}
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
     let pos = h & mask;
     for (;;) {
@@ -501,6 +532,7 @@ return function probe(T, cols, n, out) {
       }
       pos = (pos + 1) & mask;
     }
+    ${remember}
   }
   return created;
 };`;

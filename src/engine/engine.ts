@@ -833,7 +833,7 @@ export class Engine {
    * restored one takes its checkpointed state and follows its inputs from where they stood.
    */
   private async startView(def: ViewDef, plan: LogicalPlan, restore: boolean): Promise<void> {
-    const rt = new ViewRuntime(def, this.db);
+    const rt = new ViewRuntime(def, this.db, (v) => this.views.get(v));
     const pipeline = this.newPipeline(plan, rt, def.name);
     rt.pipeline = pipeline;
     this.views.set(def.name, rt);
@@ -858,8 +858,12 @@ export class Engine {
     if (state.size === 0) return false;
     pipeline.restoreEntries(state);
     for (const input of pipeline.inputs) {
-      if (input.kind === 'source') this.sources.get(input.source)!.inputs.add(input);
-      else if (input.kind === 'view') this.views.get(input.view)!.downstream.add(input);
+      if (input.kind === 'source') {
+        const src = this.sources.get(input.source)!;
+        src.inputs.add(input);
+        // It stands where the checkpoint left its source (the audit trail's source offsets).
+        input.lastOffset = src.restoredThrough;
+      } else if (input.kind === 'view') this.views.get(input.view)!.downstream.add(input);
     }
     return true;
   }

@@ -114,6 +114,11 @@ export class SourceRuntime {
     else this.resumeFrom = p.position;
   }
 
+  /** The offset of the last event the live inputs had taken at the checkpoint restored (-1: none). */
+  get restoredThrough(): number {
+    return this.log ? this.replayFrom - 1 : this.lastOffset;
+  }
+
   /** Event log offset from which the live inputs still need events after a recovery. */
   private replayFrom = 0;
 

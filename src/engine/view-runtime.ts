@@ -26,13 +26,28 @@ export class ViewRuntime implements Emitter {
   constructor(
     readonly def: ViewDef,
     private readonly db: Database,
+    /** The running view of a name (for the source offsets of a view over views). */
+    private readonly upstream: (view: string) => ViewRuntime | undefined,
   ) {
     this.table = new ViewTable(db, def.name, def.schema, def.appendOnly, def.uniqueKey);
   }
 
+  /**
+   * Where the view stands in each source it reads, directly or through other views: the
+   * offset of the last event it has taken. Its changes so far follow from those events.
+   */
+  sourceOffsets(into = new Map<string, number>()): Map<string, number> {
+    for (const input of this.pipeline?.inputs ?? []) {
+      if (input.kind === 'source') {
+        if (input.lastOffset >= 0 && !(into.get(input.source)! >= input.lastOffset)) into.set(input.source, input.lastOffset);
+      } else if (input.kind === 'view') this.upstream(input.view)?.sourceOffsets(into);
+    }
+    return into;
+  }
+
   push(batch: ChangeBatch): void {
     this.changes += batch.length;
-    this.table.apply(batch);
+    this.table.apply(batch, this.sourceOffsets());
     for (const d of this.downstream) d.push(batch);
     for (const l of this.listeners) l(batch);
   }

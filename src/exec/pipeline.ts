@@ -42,6 +42,9 @@ export class SourceInput {
     this.wmSourceColumn = node.watermark ? node.columns[node.watermark.column]! : -1;
   }
 
+  /** The offset of the last event taken (-1: none yet): where the pipeline stands in the source. */
+  lastOffset = -1;
+
   get source(): string {
     return this.node.source;
   }
@@ -54,6 +57,7 @@ export class SourceInput {
     const before = this.tracker.current;
     const wm = this.tracker.observe(this.wmSourceColumn >= 0 ? all[this.wmSourceColumn]! : null, n, now, partition);
     const data = makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), n);
+    if (offsets[n - 1]! > this.lastOffset) this.lastOffset = offsets[n - 1]!;
     this.out.push({ data, length: n, ops: null, wm, wmConst: before, origin: { source: this.node.source, offsets } });
     if (this.tracker.current > before) this.out.watermark(this.tracker.current);
   }

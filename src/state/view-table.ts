@@ -6,8 +6,9 @@
  * adds and deletes individual copies of rows.
  *
  * Beside it, `sluice_audit_<view>` is the view's audit trail: every change it ever emitted,
- * in order, with its kind and when it was made — what `SELECT … FROM CHANGES(v)` reads. It is
- * written in the same checkpoints, so after a crash it holds each change exactly once.
+ * in order, with its kind and when it was made, and `sluice_source_offsets_<view>` where the
+ * view stood in each source when it made them — what `SELECT … FROM CHANGES(v)` reads. They
+ * are written in the same checkpoints, so after a crash they hold each change exactly once.
  */
 import { columnsOf, isRetraction, readValue, type ChangeBatch } from '../exec/batch.js';
 import { int32Column } from '../exec/vector/columns.js';
@@ -21,6 +22,14 @@ export function auditTableName(view: string): string {
   return `sluice_audit_${view}`;
 }
 
+/**
+ * Where a view stood in its sources when it made its changes: (first_seq, source, offset)
+ * rows; a change with seq s reads the row group with the greatest first_seq <= s.
+ */
+export function sourceOffsetsTableName(view: string): string {
+  return `sluice_source_offsets_${view}`;
+}
+
 export class ViewTable {
   /** Append-only views: the batches to append, as they came (no decoding). */
   private appended: ChangeBatch[] = [];
@@ -30,9 +39,12 @@ export class ViewTable {
   private deltas = new Map<string, { row: Value[]; delta: number }>();
   private readonly table: string;
   private readonly audit: string;
-  /** Changes not yet in the audit trail, as they were emitted. */
-  private auditPending: { batch: ChangeBatch; at: number }[] = [];
+  /** Changes not yet in the audit trail, as they were emitted, with the source offsets behind them. */
+  private auditPending: { batch: ChangeBatch; at: number; offsets: ReadonlyMap<string, number> }[] = [];
   private auditSeq = 0;
+  private readonly offsetsTable: string;
+  /** The source offsets last written (a change whose offsets are the same adds no row). */
+  private lastOffsets = '';
 
   constructor(
     private readonly db: Database,
@@ -43,7 +55,10 @@ export class ViewTable {
   ) {
     this.table = quoteIdent(name);
     this.audit = quoteIdent(auditTableName(name));
+    this.offsetsTable = quoteIdent(sourceOffsetsTableName(name));
   }
+
+  private static readonly OFFSETS_DDL = 'first_seq BIGINT, source VARCHAR, "offset" BIGINT';
 
   private auditDdl(): string {
     return `sluice_seq BIGINT, sluice_op INTEGER, sluice_changed_at TIMESTAMP, ${this.columnsDdl()}`;
@@ -53,13 +68,17 @@ export class ViewTable {
   async create(): Promise<void> {
     await this.db.run(`CREATE OR REPLACE TABLE ${this.table} (${this.columnsDdl()})`);
     await this.db.run(`CREATE OR REPLACE TABLE ${this.audit} (${this.auditDdl()})`);
+    await this.db.run(`CREATE OR REPLACE TABLE ${this.offsetsTable} (${ViewTable.OFFSETS_DDL})`);
     this.auditSeq = 0;
+    this.lastOffsets = '';
   }
 
   /** Keeps the tables as a checkpoint left them (recovery), creating them if missing. */
   async ensure(): Promise<void> {
     await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.table} (${this.columnsDdl()})`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.audit} (${this.auditDdl()})`);
+    await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.offsetsTable} (${ViewTable.OFFSETS_DDL})`);
+    this.lastOffsets = '';
     const r = await this.db.query(`SELECT coalesce(max(sluice_seq) + 1, 0) FROM ${this.audit}`);
     this.auditSeq = r.rows[0]![0] as number;
   }
@@ -71,6 +90,7 @@ export class ViewTable {
   async drop(): Promise<void> {
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
     await this.db.run(`DROP TABLE IF EXISTS ${this.audit}`);
+    await this.db.run(`DROP TABLE IF EXISTS ${this.offsetsTable}`);
     this.clearPending();
   }
 
@@ -85,10 +105,10 @@ export class ViewTable {
     return this.appended.length > 0 || this.upserts.size > 0 || this.deltas.size > 0;
   }
 
-  /** Folds a batch of the view's changes. */
-  apply(b: ChangeBatch): void {
+  /** Folds a batch of the view's changes, made once the view had taken its sources up to `offsets`. */
+  apply(b: ChangeBatch, offsets: ReadonlyMap<string, number> = new Map()): void {
     if (b.length === 0) return;
-    this.auditPending.push({ batch: b, at: Date.now() });
+    this.auditPending.push({ batch: b, at: Date.now(), offsets });
     if (this.appendOnly) {
       this.appended.push(b);
       return;
@@ -126,8 +146,20 @@ export class ViewTable {
   private async flushAudit(): Promise<void> {
     const pending = this.auditPending;
     this.auditPending = [];
-    const parts = pending.map(({ batch, at }) => {
+    const firstSeq: number[] = [];
+    const sources: string[] = [];
+    const positions: number[] = [];
+    const parts = pending.map(({ batch, at, offsets }) => {
       const n = batch.length;
+      const text = JSON.stringify([...offsets].sort());
+      if (offsets.size > 0 && text !== this.lastOffsets) {
+        this.lastOffsets = text;
+        for (const [source, offset] of offsets) {
+          firstSeq.push(this.auditSeq);
+          sources.push(source);
+          positions.push(offset);
+        }
+      }
       const seq = new Float64Array(n);
       for (let i = 0; i < n; i++) seq[i] = this.auditSeq + i;
       this.auditSeq += n;
@@ -144,6 +176,19 @@ export class ViewTable {
       return { columns, n };
     });
     await this.db.appendMany(auditTableName(this.name), parts);
+    if (firstSeq.length > 0) {
+      const src = new ColumnBuilder('VARCHAR', sources.length);
+      for (const x of sources) src.append(x);
+      await this.db.append(
+        sourceOffsetsTableName(this.name),
+        [
+          { type: 'BIGINT', numbers: Float64Array.from(firstSeq) },
+          { type: 'VARCHAR', data: src.finish() },
+          { type: 'BIGINT', numbers: Float64Array.from(positions) },
+        ],
+        firstSeq.length,
+      );
+    }
   }
 
   /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */

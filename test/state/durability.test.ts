@@ -238,6 +238,19 @@ describe('pull queries can only read', () => {
   });
 });
 
+/** (auction, n) rows as sorted keys. */
+const rowKeys = (rows: readonly Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify([r['auction'], r['n']])).sort();
+
+/** The (auction, n) rows left after applying a change history in order. */
+function foldChanges(changes: readonly Record<string, unknown>[]): string[] {
+  const folded = new Map<string, number>();
+  for (const c of changes) {
+    const k = JSON.stringify([c['auction'], c['n']]);
+    folded.set(k, (folded.get(k) ?? 0) + (c['op'] === '+I' || c['op'] === '+U' ? 1 : -1));
+  }
+  return [...folded].filter(([, n]) => n > 0).map(([k]) => k).sort();
+}
+
 describe('the audit trail: SELECT … FROM CHANGES(v)', () => {
   it('holds every change of a view in order, with its kind; folding it gives the contents, also after a crash', async () => {
     const dir = tmp();
@@ -253,16 +266,56 @@ describe('the audit trail: SELECT … FROM CHANGES(v)', () => {
     expect(changes.map((c) => c['seq'])).toEqual(changes.map((_, i) => i));
     expect(new Set(changes.map((c) => c['op']))).toEqual(new Set(['+I', '-U', '+U']));
     // Folding the history gives the current contents.
-    const folded = new Map<string, number>();
-    for (const c of changes) {
-      const k = JSON.stringify([c['auction'], c['n']]);
-      folded.set(k, (folded.get(k) ?? 0) + (c['op'] === '+I' || c['op'] === '+U' ? 1 : -1));
-    }
-    const contents = (await e.query('SELECT auction, n FROM totals')).map((r) => JSON.stringify([r['auction'], r['n']])).sort();
-    expect([...folded].filter(([, c]) => c > 0).map(([k]) => k).sort()).toEqual(contents);
+    expect(foldChanges(changes)).toEqual(rowKeys(await e.query('SELECT auction, n FROM totals')));
     // Any DuckDB SQL works on it, with an alias and a filter.
     const [last] = await e.query(`SELECT c.changed_at FROM CHANGES(totals) AS c WHERE c.op = '+U' ORDER BY c.seq DESC LIMIT 1`);
     expect(last!['changed_at']).toBeInstanceOf(Date);
+    await e.close();
+  });
+});
+
+describe('the audit trail: source offsets', () => {
+  it('gives each change the offsets it followed from, through views and after a reopen; folding up to an offset gives AS OF OFFSET', async () => {
+    const dir = tmp();
+    const path = join(dir, 'offsets.duckdb');
+    let e = await Engine.open({ path });
+    await e.execute(SOURCE);
+    await e.execute(`CREATE SOURCE asks (auction BIGINT, ts TIMESTAMP)`);
+    await e.execute(`CREATE MATERIALIZED VIEW per_auction AS SELECT auction, COUNT(*) AS n FROM bids GROUP BY auction`);
+    await e.execute(`CREATE MATERIALIZED VIEW busy AS SELECT a.auction, a.n FROM per_auction a JOIN asks USING (auction) WHERE a.n >= 2`);
+    const evs = events(30);
+    // One event per insert: a change made after bid k says bids: k.
+    for (let i = 0; i < 20; i++) await e.insert('bids', [evs[i]!]);
+    await e.insert('asks', [{ auction: 1, ts: t(0) }, { auction: 3, ts: t(0) }]);
+    await e.close();
+    e = await Engine.open({ path });
+    for (let i = 20; i < 30; i++) await e.insert('bids', [evs[i]!]);
+    const changes = await e.query(
+      `SELECT seq, op, auction, n, map_extract_value(source_offsets, 'bids') AS bid FROM CHANGES(per_auction) ORDER BY seq`,
+    );
+    // Every bid changes one group: its +I, or its -U and +U, all stamped with that bid's offset.
+    const stamps = [...new Set(changes.map((c) => c['bid']))];
+    expect(stamps).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    for (const k of [4, 19, 23]) {
+      const asOf = (await e.execute(`SELECT auction, n FROM per_auction AS OF OFFSET ${k}`))[0]!.rows!;
+      expect(foldChanges(changes.filter((c) => (c['bid'] as number) <= k)), `AS OF OFFSET ${k}`).toEqual(rowKeys(asOf));
+    }
+    // A view over a view and a second source carries both sources' offsets.
+    const busy = await e.query(
+      `SELECT map_extract_value(source_offsets, 'bids') AS bid, map_extract_value(source_offsets, 'asks') AS ask FROM CHANGES(busy) ORDER BY seq`,
+    );
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]).toEqual({ bid: 19, ask: 1 });
+    for (const c of busy.slice(1)) expect([c['bid'] as number >= 19, c['ask']]).toEqual([true, 1]);
+    await e.close();
+  });
+
+  it('reserves names starting with sluice_ for its own tables', async () => {
+    const e = await Engine.open();
+    await e.execute(SOURCE);
+    await expect(e.execute(`CREATE MATERIALIZED VIEW sluice_state AS SELECT * FROM bids`)).rejects.toMatchObject({ code: 'CATALOG', line: 1, column: 26 });
+    await expect(e.execute(`CREATE SOURCE Sluice_Log_x (a INT)`)).rejects.toMatchObject({ code: 'CATALOG' });
+    await expect(e.execute(`CREATE SINK sluice_out FROM bids WITH (connector = 'blackhole')`)).rejects.toMatchObject({ code: 'CATALOG' });
     await e.close();
   });
 });

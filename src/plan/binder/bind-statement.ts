@@ -50,12 +50,15 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
   const { statement: s, sql } = input;
   switch (s.kind) {
     case 'CreateSource':
+      checkNotReserved(s.name);
       return { kind: 'CreateSource', def: bindCreateSource(s, input), mode: s, span: s.span };
     case 'CreateView': {
+      checkNotReserved(s.name);
       const { def, plan } = bindCreateView(s, input, catalog);
       return { kind: 'CreateView', def, plan, mode: s, span: s.span };
     }
     case 'CreateSink':
+      checkNotReserved(s.name);
       return bindCreateSink(s, input, catalog);
     case 'Insert':
       return bindInsert(s, sql, catalog);
@@ -243,17 +246,32 @@ export function pullQueryForDuckdb(statement: Statement, sql: string, catalog: C
 
 /**
  * The text of a pull query for DuckDB: each `CHANGES(v)` becomes a subquery over the view's
- * audit trail (seq, op, changed_at, then the view's columns).
+ * audit trail (seq, op, changed_at, source_offsets, then the view's columns).
  */
 function pullQueryText(s: QueryStatement, sql: string, changes: readonly ChangesRef[]): string {
   let text = sql.slice(s.span.start, s.span.end);
   for (const c of [...changes].sort((a, b) => b.span.start - a.span.start)) {
     const close = sql.indexOf(')', c.name.span.end);
-    const audit = `"sluice_audit_${c.name.name.replace(/"/g, '""')}"`;
-    const sub = `(SELECT sluice_seq AS seq, ['+I', '-U', '+U', '-D'][sluice_op + 1] AS op, sluice_changed_at AS changed_at, * EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit})`;
+    const name = c.name.name.replace(/"/g, '""');
+    const audit = `"sluice_audit_${name}"`;
+    // Each change takes the source offsets recorded at or before its seq (ASOF).
+    const offsets = `(SELECT first_seq, map(list(source ORDER BY source), list("offset" ORDER BY source)) AS source_offsets FROM "sluice_source_offsets_${name}" GROUP BY first_seq)`;
+    const sub =
+      `(SELECT a.sluice_seq AS seq, ['+I', '-U', '+U', '-D'][a.sluice_op + 1] AS op, a.sluice_changed_at AS changed_at, o.source_offsets, ` +
+      `a.* EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit} a ASOF LEFT JOIN ${offsets} o ON a.sluice_seq >= o.first_seq)`;
     text = text.slice(0, c.span.start - s.span.start) + sub + text.slice(close + 1 - s.span.start);
   }
   return text;
+}
+
+/**
+ * Names starting with sluice_ belong to the engine's own tables (state, logs, audit trails,
+ * system tables) in the same DuckDB database: a view of such a name would overwrite one.
+ */
+function checkNotReserved(name: { readonly name: string; readonly span: Span }): void {
+  if (name.name.toLowerCase().startsWith('sluice_')) {
+    throw new SluiceError('CATALOG', `the name '${name.name}' is reserved: names starting with sluice_ are sluice's own tables`, { span: name.span });
+  }
 }
 
 function bindCreateSource(s: CreateSource, input: StatementInput): SourceDef {

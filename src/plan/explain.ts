@@ -70,7 +70,12 @@ function header(p: LogicalPlan): string {
     case 'Join': {
       const keys = p.leftKeys.map((l, i) => `${p.left.schema[l]!.name} = ${p.right.schema[p.rightKeys[i]!]!.name}`);
       const cond = p.condition ? ` condition=${formatExpr(p.condition, [...p.left.schema, ...p.right.schema])}` : '';
-      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}`;
+      const held = p.retention.flatMap((bounds, side) => {
+        const own = side === 0 ? p.left.schema : p.right.schema;
+        return bounds.map((b) => `${side === 0 ? 'left' : 'right'} until ${own[b.column]!.name}${b.offsetMs ? ` + ${formatDuration(b.offsetMs)}` : ''}`);
+      });
+      const state = held.length ? ` state=[${held.join(', ')}]` : '';
+      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}`;
     }
     case 'Over': {
       const f = p.frame;

@@ -7,6 +7,7 @@
  * or a changelog with retractions, and `uniqueKey`: columns that identify one row of its
  * current result (used to upsert view contents), or null when rows have no key.
  */
+import type { RetentionBound } from './join-retention.js';
 import type { BoundExpr } from './expr.js';
 import type { Schema, SqlType } from '../types.js';
 
@@ -153,6 +154,8 @@ export interface JoinNode extends PlanBase {
   readonly leftKeys: readonly number[];
   readonly rightKeys: readonly number[];
   readonly condition: BoundExpr | null;
+  /** When each side's stored rows can be dropped (interval joins; see join-retention.ts). */
+  readonly retention: readonly [readonly RetentionBound[], readonly RetentionBound[]];
 }
 
 export interface SortKey {

@@ -2,6 +2,7 @@
  * Constructors for plan nodes: each derives the node's schema, append-only mark and unique
  * key from its inputs, so the binder and the rewrite rules build nodes the same way.
  */
+import { joinRetention } from './join-retention.js';
 import type { Column, Schema, SqlType } from '../types.js';
 import type { BoundExpr } from './expr.js';
 import type {
@@ -177,6 +178,7 @@ export function joinNode(
     leftKeys,
     rightKeys,
     condition,
+    retention: joinRetention(condition, left.schema, right.schema, left.appendOnly && right.appendOnly),
     schema: [
       ...(joinType === 'RIGHT' || joinType === 'FULL' ? nullable(left.schema) : left.schema),
       ...(joinType === 'LEFT' || joinType === 'FULL' ? nullable(right.schema) : right.schema),

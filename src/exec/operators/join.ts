@@ -7,8 +7,10 @@
  * row without a match is emitted padded with NULLs, and that padded row is retracted (-D)
  * when its first match arrives (and emitted again when its last match goes).
  *
- * SQL semantics: NULL keys never match. State is not freed (a regular join keeps every row);
- * its size is reported by stateSize().
+ * SQL semantics: NULL keys never match. A regular join keeps every row; an interval join
+ * (a condition bounding the other side's event time, see plan/join-retention.ts) drops a
+ * batch of rows once the other side's watermark has passed all their bounds. stateSize()
+ * reports the rows held.
  */
 import type { Data } from 'apache-arrow';
 import type { JoinNode } from '../../plan/logical-plan.js';
@@ -33,23 +35,55 @@ class SideStore {
   readonly seqs: Float64Array[] = [];
   /** key id → row refs (batch * 2^21 + row). */
   readonly byKey = new Map<number, number[]>();
+  /** Key id of each stored row, per batch (to drop a batch's rows). */
+  readonly keyIds: Int32Array[] = [];
+  /** Per batch: the other side's watermark past which none of its rows can match (interval joins). */
+  readonly until: number[] = [];
+  /** Batches that still hold rows and may be dropped by a watermark. */
+  openBatches: number[] = [];
   rows = 0;
   nextSeq = 0;
 
   constructor(readonly schema: Schema) {}
 
-  addBatch(cols: readonly Data[], n: number): number {
+  addBatch(cols: readonly Data[], n: number, until = Infinity): number {
     this.batches.push(cols);
     this.live.push(new Uint8Array(n));
     this.liveCount.push(0);
     this.matches.push(new Int32Array(n));
     this.seqs.push(new Float64Array(n));
-    return this.batches.length - 1;
+    this.keyIds.push(new Int32Array(n));
+    this.until.push(until);
+    const b = this.batches.length - 1;
+    if (until !== Infinity) this.openBatches.push(b);
+    return b;
+  }
+
+  /** Drops every live row of batch b; calls `gone` with each before it goes. */
+  dropBatch(b: number, gone: (ref: number) => void): void {
+    const live = this.live[b]!;
+    const ids = this.keyIds[b]!;
+    const keys = new Set<number>();
+    for (let row = 0; row < live.length; row++) {
+      if (live[row] === 0) continue;
+      gone(b * REF_SPLIT + row);
+      keys.add(ids[row]!);
+      live[row] = 0;
+      this.rows--;
+    }
+    for (const k of keys) {
+      const list = this.byKey.get(k)!.filter((ref) => Math.floor(ref / REF_SPLIT) !== b);
+      if (list.length === 0) this.byKey.delete(k);
+      else this.byKey.set(k, list);
+    }
+    this.liveCount[b] = 0;
+    this.batches[b] = null;
   }
 
   add(keyId: number, b: number, row: number, seq?: number): number {
     const ref = b * REF_SPLIT + row;
     this.live[b]![row] = 1;
+    this.keyIds[b]![row] = keyId;
     this.liveCount[b]!++;
     this.seqs[b]![row] = seq ?? this.nextSeq++;
     if (seq !== undefined && seq >= this.nextSeq) this.nextSeq = seq + 1;
@@ -115,6 +149,8 @@ export class JoinOperator implements Operator {
   private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
   private full = true;
+  /** The watermark of each input (interval joins drop rows by the other side's). */
+  private readonly wms: [number, number] = [-Infinity, -Infinity];
 
   constructor(
     private readonly out: Emitter,
@@ -167,7 +203,7 @@ export class JoinOperator implements Operator {
     }
     const matched = this.evaluate(side, cols, pairRow, pairRef);
 
-    const b = mine.addBatch(cols, n);
+    const b = mine.addBatch(cols, n, this.untilOf(side, cols, n));
     const o = this.output;
     const leftWidth = this.sides[0].schema.length;
     const emitPair = (op: number, i: number, ref: number) => {
@@ -287,9 +323,47 @@ export class JoinOperator implements Operator {
     this.removed[side].add(seq);
   }
 
+  /**
+   * The other side's watermark past which no row of this batch can match: the largest over
+   * its rows of the tightest bound (a NULL bound column bounds nothing).
+   */
+  private untilOf(side: 0 | 1, cols: readonly Data[], n: number): number {
+    const bounds = this.node.retention[side];
+    if (bounds.length === 0) return Infinity;
+    let until = -Infinity;
+    for (let i = 0; i < n; i++) {
+      let row = Infinity;
+      for (const { column, offsetMs } of bounds) {
+        const c = cols[column]!;
+        if (isValid(c, i)) row = Math.min(row, (c.values as Float64Array)[i]! + offsetMs);
+      }
+      if (row > until) until = row;
+      if (until === Infinity) break;
+    }
+    return until;
+  }
+
   onWatermark(wm: number, input: number): void {
+    if (wm > this.wms[input]!) {
+      this.wms[input] = wm;
+      this.dropExpired((1 - input) as 0 | 1, wm);
+    }
     const next = this.merger.update(input, wm);
     if (next !== undefined) this.out.watermark(next);
+  }
+
+  /** Drops the batches of `side` whose rows the other side's watermark `wm` has ruled out. */
+  private dropExpired(side: 0 | 1, wm: number): void {
+    const store = this.sides[side];
+    if (store.openBatches.length === 0) return;
+    const keep: number[] = [];
+    for (const b of store.openBatches) {
+      if (store.liveCount[b] === 0) continue;
+      // A row on time on the other side has t >= wm: it cannot meet a row bounded below wm.
+      if (store.until[b]! < wm) store.dropBatch(b, (ref) => this.forget(side, ref));
+      else keep.push(b);
+    }
+    store.openBatches = keep;
   }
 
   private entry(side: 0 | 1, ref: number): [string, unknown] {
@@ -341,7 +415,7 @@ export class JoinOperator implements Operator {
       const data = batchFromRows(store.schema, list.map((r) => r[1]));
       const cols = columnsOf(data);
       const { ids, nullKey } = this.keyIds(side, cols, list.length);
-      const b = store.addBatch(cols, list.length);
+      const b = store.addBatch(cols, list.length, this.untilOf(side, cols, list.length));
       list.forEach(([seq, , matches], i) => {
         const ref = store.add(nullKey[i] ? -1 : ids[i]!, b, i, seq);
         if (this.outer[side]) store.addMatches(ref, matches);

@@ -79,10 +79,13 @@ function pushInto(input: LogicalPlan, pred: BoundExpr): LogicalPlan {
         else if (cols.length > 0 && cols.every((i) => i >= w)) right.push(mapColumns(c, (x) => ({ ...x, index: x.index - w })));
         else rest.push(c);
       }
-      if (left.length === 0 && right.length === 0) break;
       const l = left.length ? pushInto(input.left, and(left)!) : input.left;
       const r = right.length ? pushInto(input.right, and(right)!) : input.right;
-      return filterIf(joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, input.condition), and(rest));
+      // What reads both sides becomes part of the join condition: for an inner join it is the
+      // same, pairs are dropped before they are built, and time bounds there let the join
+      // free its state (join-retention.ts).
+      const condition = and([...(input.condition ? [input.condition] : []), ...rest]);
+      return joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, condition);
     }
     default:
       break;

@@ -5,9 +5,9 @@
  * changelog must give the contents.
  */
 import fc from 'fast-check';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, type Row } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../../src/index.js';
+import { duckRows, normRows as norm, useDuck } from './duck.js';
 
 interface L {
   readonly id: number | null;
@@ -22,16 +22,7 @@ interface R {
 const lArb = fc.record({ id: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null, freq: 6 }), a: fc.integer({ min: 0, max: 9 }), s: fc.option(fc.constantFrom('x', 'y', 'z'), { nil: null }) });
 const rArb = fc.record({ id: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null, freq: 6 }), b: fc.integer({ min: 0, max: 9 }) });
 
-let duck: DuckDBConnection;
-let inst: DuckDBInstance;
-beforeAll(async () => {
-  inst = await DuckDBInstance.create(':memory:');
-  duck = await inst.connect();
-});
-afterAll(() => {
-  duck.closeSync();
-  inst.closeSync();
-});
+const duck = useDuck();
 
 const QUERIES: Record<string, string> = {
   inner: 'SELECT l.id, l.a, l.s, r.b FROM l JOIN r ON l.id = r.id',
@@ -47,19 +38,13 @@ const QUERIES: Record<string, string> = {
   agg_over_join: 'SELECT l.s, COUNT(*) AS n, SUM(r.b) AS total FROM l JOIN r ON l.id = r.id GROUP BY l.s',
 };
 
-function norm(rows: readonly Row[] | Record<string, unknown>[]): string[] {
-  return rows
-    .map((r) => JSON.stringify(Object.values(r).map((v) => (typeof v === 'bigint' ? Number(v) : v))))
-    .sort();
-}
-
 async function oracle(sql: string, ls: readonly L[], rs: readonly R[]): Promise<string[]> {
-  await duck.run('CREATE OR REPLACE TABLE l (id BIGINT, a BIGINT, s VARCHAR)');
-  await duck.run('CREATE OR REPLACE TABLE r (id BIGINT, b BIGINT)');
+  await duck().run('CREATE OR REPLACE TABLE l (id BIGINT, a BIGINT, s VARCHAR)');
+  await duck().run('CREATE OR REPLACE TABLE r (id BIGINT, b BIGINT)');
   const lit = (v: unknown) => (v === null ? 'NULL' : typeof v === 'string' ? `'${v}'` : String(v));
-  if (ls.length) await duck.run(`INSERT INTO l VALUES ${ls.map((x) => `(${lit(x.id)}, ${x.a}, ${lit(x.s)})`).join(', ')}`);
-  if (rs.length) await duck.run(`INSERT INTO r VALUES ${rs.map((x) => `(${lit(x.id)}, ${x.b})`).join(', ')}`);
-  return norm((await duck.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
+  if (ls.length) await duck().run(`INSERT INTO l VALUES ${ls.map((x) => `(${lit(x.id)}, ${x.a}, ${lit(x.s)})`).join(', ')}`);
+  if (rs.length) await duck().run(`INSERT INTO r VALUES ${rs.map((x) => `(${lit(x.id)}, ${x.b})`).join(', ')}`);
+  return duckRows(duck(), sql);
 }
 
 describe('joins equal DuckDB on random interleaved streams', () => {

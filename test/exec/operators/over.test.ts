@@ -5,9 +5,9 @@
  * defined.
  */
 import fc from 'fast-check';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, type Row } from '../../../src/index.js';
+import { duckRows, normRows, useDuck } from './duck.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 interface Ev {
@@ -27,25 +27,8 @@ const streamArb = fc
       .map(({ sortKey: _s, ...e }) => e as Ev),
   );
 
-let inst: DuckDBInstance;
-let duck: DuckDBConnection;
-beforeAll(async () => {
-  inst = await DuckDBInstance.create(':memory:');
-  duck = await inst.connect();
-});
-afterAll(() => {
-  duck.closeSync();
-  inst.closeSync();
-});
-
-const norm = (rows: readonly Record<string, unknown>[]) =>
-  rows
-    .map((r) =>
-      JSON.stringify(
-        Object.values(r).map((v) => (v instanceof Date ? v.getTime() : typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v)),
-      ),
-    )
-    .sort();
+const duck = useDuck();
+const norm = (rows: readonly object[]) => normRows(rows, true);
 
 async function check(sluiceSql: string, duckSql: string, events: readonly Ev[], cuts: readonly number[]): Promise<void> {
   const e = await Engine.open();
@@ -59,9 +42,9 @@ async function check(sluiceSql: string, duckSql: string, events: readonly Ev[], 
   await e.endOfStream('s');
   const got = norm((await e.query('SELECT * FROM v')) as Row[]);
   await e.close();
-  await duck.run('CREATE OR REPLACE TABLE s (id BIGINT, k BIGINT, x BIGINT, ts BIGINT)');
-  if (events.length) await duck.run(`INSERT INTO s VALUES ${events.map((x) => `(${x.id}, ${x.k}, ${x.x ?? 'NULL'}, ${x.ts})`).join(', ')}`);
-  const want = norm((await duck.runAndReadAll(duckSql)).getRowObjectsJS() as Record<string, unknown>[]);
+  await duck().run('CREATE OR REPLACE TABLE s (id BIGINT, k BIGINT, x BIGINT, ts BIGINT)');
+  if (events.length) await duck().run(`INSERT INTO s VALUES ${events.map((x) => `(${x.id}, ${x.k}, ${x.x ?? 'NULL'}, ${x.ts})`).join(', ')}`);
+  const want = await duckRows(duck(), duckSql, true);
   expect(got).toEqual(want);
 }
 

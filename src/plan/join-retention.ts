@@ -1,0 +1,72 @@
+/**
+ * How long a join must hold each side's rows (interval joins). A condition such as
+ * `b.ts BETWEEN a.ts AND a.expires` bounds the event time of the rows that can still match a
+ * stored row: an auction row can only meet bids with `ts <= expires`. Every bid still to
+ * come on time has `ts >= ` the bid side's watermark, so once that watermark passes
+ * `expires` the auction row can match nothing more and is dropped. Bounds are read from the
+ * condition's conjuncts of the form `other.t <= mine.c + k` (or `<`, `>=`, `>` mirrored),
+ * where `other.t` is the other input's event-time column and `k` a constant interval.
+ *
+ * Rows that arrive late (behind their side's watermark) may miss rows already dropped; on
+ * time they meet everything they would in batch SQL.
+ */
+import type { BoundExpr } from './expr.js';
+import type { Schema } from '../types.js';
+
+/** A row of this side can go once the other side's watermark is past row[column] + offsetMs. */
+export interface RetentionBound {
+  readonly column: number;
+  readonly offsetMs: number;
+}
+
+/** A column (by index into left ++ right) plus a constant number of ms, or null. */
+function shifted(e: BoundExpr): { column: number; offset: number } | null {
+  if (e.kind === 'Column') return { column: e.index, offset: 0 };
+  if (e.kind === 'Call' && (e.fn === 'add' || e.fn === 'sub') && e.args.length === 2) {
+    const [a, b] = e.args as [BoundExpr, BoundExpr];
+    const k = (x: BoundExpr) => (x.kind === 'Literal' && typeof x.value === 'number' && x.type === 'INTERVAL' ? x.value : null);
+    if (a.kind === 'Column' && k(b) !== null) return { column: a.index, offset: e.fn === 'add' ? k(b)! : -k(b)! };
+    if (e.fn === 'add' && b.kind === 'Column' && k(a) !== null) return { column: b.index, offset: k(a)! };
+  }
+  return null;
+}
+
+function conjuncts(e: BoundExpr): BoundExpr[] {
+  return e.kind === 'Call' && e.fn === 'and' ? e.args.flatMap(conjuncts) : [e];
+}
+
+/**
+ * The bounds of each side's rows (left, right) that a join condition implies; empty lists
+ * when the condition bounds nothing or an input is a changelog (a retraction must still find
+ * its row).
+ */
+export function joinRetention(
+  condition: BoundExpr | null,
+  left: Schema,
+  right: Schema,
+  appendOnly: boolean,
+): [RetentionBound[], RetentionBound[]] {
+  const out: [RetentionBound[], RetentionBound[]] = [[], []];
+  if (!condition || !appendOnly) return out;
+  const all = [...left, ...right];
+  const sideOf = (i: number): 0 | 1 => (i < left.length ? 0 : 1);
+  const local = (i: number) => (i < left.length ? i : i - left.length);
+  for (const c of conjuncts(condition)) {
+    if (c.kind !== 'Call' || c.args.length !== 2) continue;
+    // Read it as small <= big (or <).
+    let small: BoundExpr;
+    let big: BoundExpr;
+    if (c.fn === 'le' || c.fn === 'lt') [small, big] = c.args as [BoundExpr, BoundExpr];
+    else if (c.fn === 'ge' || c.fn === 'gt') [big, small] = c.args as [BoundExpr, BoundExpr];
+    else continue;
+    const s = shifted(small);
+    const b = shifted(big);
+    if (!s || !b) continue;
+    const other = sideOf(s.column);
+    const mine = sideOf(b.column);
+    if (other === mine || !all[s.column]!.timeAttr || all[s.column]!.type !== 'TIMESTAMP' || all[b.column]!.type !== 'TIMESTAMP') continue;
+    // other.t + s.offset <= mine.c + b.offset  ⇒  other.t <= mine.c + (b.offset - s.offset)
+    out[mine].push({ column: local(b.column), offsetMs: b.offset - s.offset });
+  }
+  return out;
+}

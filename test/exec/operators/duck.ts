@@ -1,0 +1,30 @@
+/** A DuckDB connection for a test file's oracle, and rows made comparable across both engines. */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll } from 'vitest';
+
+/** Opens an in-memory DuckDB for the file's tests; call at the top level, use inside tests. */
+export function useDuck(): () => DuckDBConnection {
+  let inst: DuckDBInstance;
+  let duck: DuckDBConnection;
+  beforeAll(async () => {
+    inst = await DuckDBInstance.create(':memory:');
+    duck = await inst.connect();
+  });
+  afterAll(() => {
+    duck.closeSync();
+    inst.closeSync();
+  });
+  return () => duck;
+}
+
+/** Rows as sorted JSON texts: times as epoch ms, BIGINT as numbers, doubles rounded to 1e-6 if asked. */
+export function normRows(rows: readonly object[], round = false): string[] {
+  const value = (v: unknown) =>
+    v instanceof Date ? v.getTime() : typeof v === 'bigint' ? Number(v) : round && typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v;
+  return rows.map((r) => JSON.stringify(Object.values(r).map(value))).sort();
+}
+
+/** Runs a query on the oracle and gives its rows normalized. */
+export async function duckRows(duck: DuckDBConnection, sql: string, round = false): Promise<string[]> {
+  return normRows((await duck.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[], round);
+}

@@ -75,6 +75,11 @@ export class WatermarkMerger {
     this.inputs = new Float64Array(n).fill(-Infinity);
   }
 
+  /** The last watermark of one input. */
+  of(input: number): number {
+    return this.inputs[input]!;
+  }
+
   /** Returns the new combined watermark if it advanced, else undefined. */
   update(input: number, wm: number): number | undefined {
     if (wm <= this.inputs[input]!) return undefined;

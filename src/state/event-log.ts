@@ -5,6 +5,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { SourceColumn } from '../catalog/definitions.js';
+import { logTableName } from '../catalog/table-names.js';
 import type { Data } from 'apache-arrow';
 import { arrowSchema, columnsOf, makeRecordBatch } from '../exec/batch.js';
 import { concatColumns } from '../exec/vector/concat.js';
@@ -12,10 +13,6 @@ import { int32Column } from '../exec/vector/columns.js';
 import type { Schema } from '../types.js';
 import { duckTypeName } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
-
-export function logTableName(source: string): string {
-  return `sluice_log_${source}`;
-}
 
 export class EventLog {
   /** The offset the next event gets (= events so far). */

@@ -16,19 +16,7 @@ import { ColumnBuilder } from '../exec/batch.js';
 import type { Schema, Value } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
 import { quoteIdent, toDuckParam, type Database } from './database.js';
-
-/** The audit trail of a view. */
-export function auditTableName(view: string): string {
-  return `sluice_audit_${view}`;
-}
-
-/**
- * Where a view stood in its sources when it made its changes: (first_seq, source, offset)
- * rows; a change with seq s reads the row group with the greatest first_seq <= s.
- */
-export function sourceOffsetsTableName(view: string): string {
-  return `sluice_source_offsets_${view}`;
-}
+import { auditTableName, sourceOffsetsTableName } from '../catalog/table-names.js';
 
 export class ViewTable {
   /** Append-only views: the batches to append, as they came (no decoding). */

@@ -10,7 +10,7 @@
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { ColumnBuilder, columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { ColumnBuilder, columnsOf, OP_INSERT, rowWatermark, type ChangeBatch } from '../batch.js';
 import { selectRows, signsOf } from '../batch-ops.js';
 import { GroupTable } from '../agg/group-table.js';
 import { StateChanges } from '../agg/state-changes.js';
@@ -18,7 +18,7 @@ import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from 
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { floorMod } from '../window/window-math.js';
-import { formatIsoTimestamp } from '../../plan/functions.js';
+import { lateRecord } from '../window/late-record.js';
 
 /** Whether a window aggregate can run on panes. */
 export function canUsePanes(node: WindowAggregateNode): boolean {
@@ -100,7 +100,7 @@ export class HopPaneAggregateOperator implements Operator {
       }
       // Its windows end at pe, pe + slide, …, pe + size - slide: those at or below wm had closed.
       if (wm >= pe) {
-        for (let e = pe; e <= pe + size - slide && e <= wm; e += slide) late.push(this.lateRecord(batch, i, e, wm));
+        for (let e = pe; e <= pe + size - slide && e <= wm; e += slide) late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm, { start: e - size, end: e }));
         if (wm >= pe + size - slide) continue;
       }
       sel[m] = i;
@@ -137,24 +137,6 @@ export class HopPaneAggregateOperator implements Operator {
     }
     this.stateChanges.touchAll(gids, m);
     this.panes.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
-  }
-
-  private lateRecord(batch: ChangeBatch, i: number, end: number, wm: number): LateRecord {
-    const cols = columnsOf(batch);
-    const row: Record<string, unknown> = {};
-    this.node.input.schema.forEach((c, j) => {
-      const v = readValue(cols[j]!, i, c.type);
-      row[c.name] = c.type === 'TIMESTAMP' && typeof v === 'number' ? formatIsoTimestamp(v) : v;
-    });
-    row['window_start'] = formatIsoTimestamp(end - this.size);
-    row['window_end'] = formatIsoTimestamp(end);
-    return {
-      source: batch.origin?.source ?? null,
-      offset: batch.origin ? batch.origin.offsets[i]! : null,
-      eventTime: (cols[this.node.window.timeCol]!.values as Float64Array)[i]!,
-      watermark: wm,
-      row: JSON.stringify(row),
-    };
   }
 
   /** Each pane's group ids and their keys as columns, built once for the size/slide windows that read the pane. */

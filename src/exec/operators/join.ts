@@ -149,8 +149,6 @@ export class JoinOperator implements Operator {
   private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
   private full = true;
-  /** The watermark of each input (interval joins drop rows by the other side's). */
-  private readonly wms: [number, number] = [-Infinity, -Infinity];
 
   constructor(
     private readonly out: Emitter,
@@ -344,10 +342,8 @@ export class JoinOperator implements Operator {
   }
 
   onWatermark(wm: number, input: number): void {
-    if (wm > this.wms[input]!) {
-      this.wms[input] = wm;
-      this.dropExpired((1 - input) as 0 | 1, wm);
-    }
+    // Interval joins drop the other side's rows this input's watermark rules out.
+    if (wm > this.merger.of(input)) this.dropExpired((1 - input) as 0 | 1, wm);
     const next = this.merger.update(input, wm);
     if (next !== undefined) this.out.watermark(next);
   }

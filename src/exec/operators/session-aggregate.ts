@@ -11,7 +11,7 @@ import type { Data } from 'apache-arrow';
 import { SluiceError } from '../../errors.js';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { columnsOf, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, rowWatermark, type ChangeBatch } from '../batch.js';
 import { selectRows } from '../batch-ops.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
 import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from '../operator.js';
@@ -19,7 +19,7 @@ import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
-import { formatIsoTimestamp } from '../../plan/functions.js';
+import { lateRecord } from '../window/late-record.js';
 import { MinHeap } from '../window/min-heap.js';
 
 interface Session {
@@ -103,7 +103,7 @@ export class SessionAggregateOperator implements Operator {
       const p = parts[i]!;
       const wm = rowWatermark(batch, i);
       if ((this.closedUntil.get(p) ?? -Infinity) > t) {
-        late.push(this.lateRecord(batch, i, wm));
+        late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm));
         continue;
       }
       // Sessions this row comes closer than `gap` to: it merges first (SPEC 2.5) and is late
@@ -112,7 +112,7 @@ export class SessionAggregateOperator implements Operator {
       const touching: Session[] = [];
       for (const s of this.open[p] ?? []) if (s.start - gap < t && t < s.last + gap) touching.push(s);
       if (touching.length === 0 ? t + gap <= wm : touching.some((s) => s.last + gap <= wm)) {
-        late.push(this.lateRecord(batch, i, wm));
+        late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm));
         continue;
       }
       const list = (this.open[p] ??= []);
@@ -251,22 +251,6 @@ export class SessionAggregateOperator implements Operator {
       o.columns[3 + j]!.append(pi >= 0 ? pkey[pi]! : extra[this.extraKeys.indexOf(k)]!);
     });
     o.values(3 + this.node.keys.length, values);
-  }
-
-  private lateRecord(batch: ChangeBatch, i: number, wm: number): LateRecord {
-    const cols = columnsOf(batch);
-    const row: Record<string, unknown> = {};
-    this.node.input.schema.forEach((c, j) => {
-      const v = readValue(cols[j]!, i, c.type);
-      row[c.name] = c.type === 'TIMESTAMP' && typeof v === 'number' ? formatIsoTimestamp(v) : v;
-    });
-    return {
-      source: batch.origin?.source ?? null,
-      offset: batch.origin ? batch.origin.offsets[i]! : null,
-      eventTime: (cols[this.node.window.timeCol]!.values as Float64Array)[i]!,
-      watermark: wm,
-      row: JSON.stringify(row),
-    };
   }
 
   private flush(): void {

@@ -8,7 +8,7 @@
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, OP_INSERT, readValue, rowWatermark, type ChangeBatch, type ColumnBuilder } from '../batch.js';
+import { columnsOf, OP_INSERT, rowWatermark, type ChangeBatch, type ColumnBuilder } from '../batch.js';
 import { selectRows, signsOf } from '../batch-ops.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
@@ -17,7 +17,7 @@ import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { assignWindows, cumulateStart, floorMod, maxWindowsPerRow } from '../window/window-math.js';
-import { formatIsoTimestamp } from '../../plan/functions.js';
+import { lateRecord } from '../window/late-record.js';
 
 interface OpenWindow {
   readonly start: number;
@@ -99,7 +99,7 @@ export class WindowAggregateOperator implements Operator {
         }
         const wm = wmCol === null ? batch.wmConst : wmCol[i]!;
         if (wm >= end) {
-          late.push(this.lateRecord(batch, i, start, end, wm));
+          late.push(lateRecord(batch, i, this.node.input.schema, timeCol, wm, { start, end }));
           continue;
         }
         sel[m] = i;
@@ -122,7 +122,7 @@ export class WindowAggregateOperator implements Operator {
         for (let k = i * per; k < i * per + c; k++) {
           const end = ends[k]!;
           if (wm >= end) {
-            late.push(this.lateRecord(batch, i, starts[k]!, end, wm));
+            late.push(lateRecord(batch, i, this.node.input.schema, timeCol, wm, { start: starts[k]!, end }));
             continue;
           }
           sel[m] = i;
@@ -172,25 +172,6 @@ export class WindowAggregateOperator implements Operator {
     const q = new Float64Array(n);
     q.set(this.groupSeq);
     this.groupSeq = q;
-  }
-
-  private lateRecord(batch: ChangeBatch, i: number, start: number, end: number, wm: number): LateRecord {
-    const cols = columnsOf(batch);
-    const row: Record<string, unknown> = {};
-    this.node.input.schema.forEach((c, j) => {
-      const v = readValue(cols[j]!, i, c.type);
-      row[c.name] = c.type === 'TIMESTAMP' && typeof v === 'number' ? formatIsoTimestamp(v) : v;
-    });
-    row['window_start'] = formatIsoTimestamp(start);
-    row['window_end'] = formatIsoTimestamp(end);
-    const ts = (cols[this.node.window.timeCol]!.values as Float64Array)[i]!;
-    return {
-      source: batch.origin?.source ?? null,
-      offset: batch.origin ? batch.origin.offsets[i]! : null,
-      eventTime: ts,
-      watermark: wm,
-      row: JSON.stringify(row),
-    };
   }
 
   /** Appends group g as an output row: window_start, window_end, window_time, keys…, aggregates…. */

@@ -16,6 +16,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import { describeKind } from '../../catalog/catalog.js';
 import type { Options, SourceColumn, SourceDef } from '../../catalog/definitions.js';
 import { SluiceError, type Span } from '../../errors.js';
+import { auditTableName, RESERVED_PREFIX, sourceOffsetsTableName } from '../../catalog/table-names.js';
 import type { Schema, Value } from '../../types.js';
 import type { BoundStatement } from '../bound-statement.js';
 import { viewsOf, sourcesOf, walkPlan, type LogicalPlan } from '../logical-plan.js';
@@ -252,10 +253,10 @@ function pullQueryText(s: QueryStatement, sql: string, changes: readonly Changes
   let text = sql.slice(s.span.start, s.span.end);
   for (const c of [...changes].sort((a, b) => b.span.start - a.span.start)) {
     const close = sql.indexOf(')', c.name.span.end);
-    const name = c.name.name.replace(/"/g, '""');
-    const audit = `"sluice_audit_${name}"`;
+    const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;
+    const audit = quoted(auditTableName(c.name.name));
     // Each change takes the source offsets recorded at or before its seq (ASOF).
-    const offsets = `(SELECT first_seq, map(list(source ORDER BY source), list("offset" ORDER BY source)) AS source_offsets FROM "sluice_source_offsets_${name}" GROUP BY first_seq)`;
+    const offsets = `(SELECT first_seq, map(list(source ORDER BY source), list("offset" ORDER BY source)) AS source_offsets FROM ${quoted(sourceOffsetsTableName(c.name.name))} GROUP BY first_seq)`;
     const sub =
       `(SELECT a.sluice_seq AS seq, ['+I', '-U', '+U', '-D'][a.sluice_op + 1] AS op, a.sluice_changed_at AS changed_at, o.source_offsets, ` +
       `a.* EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit} a ASOF LEFT JOIN ${offsets} o ON a.sluice_seq >= o.first_seq)`;
@@ -269,7 +270,7 @@ function pullQueryText(s: QueryStatement, sql: string, changes: readonly Changes
  * system tables) in the same DuckDB database: a view of such a name would overwrite one.
  */
 function checkNotReserved(name: { readonly name: string; readonly span: Span }): void {
-  if (name.name.toLowerCase().startsWith('sluice_')) {
+  if (name.name.toLowerCase().startsWith(RESERVED_PREFIX)) {
     throw new SluiceError('CATALOG', `the name '${name.name}' is reserved: names starting with sluice_ are sluice's own tables`, { span: name.span });
   }
 }

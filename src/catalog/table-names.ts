@@ -1,0 +1,25 @@
+/**
+ * Names of the engine's own tables in its DuckDB database, shared by storage (which writes
+ * them) and the binder (which reads them in pull queries). All start with `sluice_`, which is
+ * why user objects may not.
+ */
+
+export const RESERVED_PREFIX = 'sluice_';
+
+/** The append-only event log of a source fed by INSERT or the API. */
+export function logTableName(source: string): string {
+  return `sluice_log_${source}`;
+}
+
+/** The audit trail of a materialized view: every change, in order. */
+export function auditTableName(view: string): string {
+  return `sluice_audit_${view}`;
+}
+
+/**
+ * Where a view stood in its sources when it made its changes: (first_seq, source, offset)
+ * rows; a change with seq s reads the row group with the greatest first_seq <= s.
+ */
+export function sourceOffsetsTableName(view: string): string {
+  return `sluice_source_offsets_${view}`;
+}

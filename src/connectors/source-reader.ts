@@ -65,6 +65,12 @@ export interface ReaderOptions {
   readonly baseDir: string;
   /** A `position()` returned earlier. */
   readonly resumeFrom?: unknown;
+  /**
+   * The declared columns the engine reads (indices, ascending; absent: all). A reader may
+   * skip producing the others and hand out all-NULL columns in their place (projection
+   * pushdown); the event-time column is always among these.
+   */
+  readonly columns?: readonly number[];
 }
 
 /** The connectors that can be read from. */

@@ -78,7 +78,10 @@ export class SourceRuntime {
   /** Where the shared reader resumes after a recovery (null: from the start). */
   private resumeFrom: unknown = null;
 
-  private openReader(resumeFrom: unknown = null): Promise<SourceReader> {
+  /** Which declared columns the open shared reader produces (1: read); null while none is open. */
+  private readerColumns: Uint8Array | null = null;
+
+  private openReader(resumeFrom: unknown = null, columns?: readonly number[]): Promise<SourceReader> {
     return openSourceReader(this.def.connector, {
       source: this.def.name,
       schema: sourceSchema(this.def),
@@ -86,7 +89,25 @@ export class SourceRuntime {
       options: this.def.options,
       baseDir: this.def.baseDir,
       ...(resumeFrom === null ? {} : { resumeFrom }),
+      ...(columns === undefined ? {} : { columns }),
     });
+  }
+
+  /** The declared columns `inputs` read, plus the event-time column (ascending). */
+  private columnsRead(inputs: Iterable<SourceInput>): number[] {
+    const read = new Set<number>();
+    const wm = this.wmColumn();
+    if (wm !== null && wm >= 0) read.add(wm);
+    for (const input of inputs) for (const c of input.node.columns) read.add(c);
+    return [...read].sort((a, b) => a - b);
+  }
+
+  /** True when the open shared reader produces every column the live inputs read. */
+  private readerCovers(): boolean {
+    const has = this.readerColumns;
+    if (has === null) return false;
+    for (const input of this.inputs) for (const c of input.node.columns) if (has[c] !== 1) return false;
+    return true;
   }
 
   /** The source's progress for a checkpoint: every live input has seen exactly this much. */
@@ -175,7 +196,7 @@ export class SourceRuntime {
         if (reached) break;
       }
     } else if (this.lastOffset >= 0) {
-      const r = await this.openReader(null);
+      const r = await this.openReader(null, this.columnsRead(inputs));
       try {
         for (let b = await r.next(batchSize); b !== null && !reached; b = await r.next(batchSize)) {
           const offs = b.offsets;
@@ -200,7 +221,19 @@ export class SourceRuntime {
   /** Reads the next batch of the shared reader into the live inputs; false at the end. */
   async step(batchSize: number): Promise<boolean> {
     if (this.log || this.ended) return false;
-    this.reader ??= await this.openReader(this.resumeFrom);
+    // The shared reader makes only the columns its inputs read; an input that joined later
+    // and reads more makes it reopen where it stands.
+    if (this.reader !== null && !this.readerCovers()) {
+      this.resumeFrom = this.reader.position();
+      await this.reader.close();
+      this.reader = null;
+    }
+    if (this.reader === null) {
+      const columns = this.columnsRead(this.inputs);
+      this.reader = await this.openReader(this.resumeFrom, columns);
+      this.readerColumns = new Uint8Array(this.def.columns.length);
+      for (const c of columns) this.readerColumns[c] = 1;
+    }
     const b = await this.reader.next(batchSize);
     if (b === null) {
       this.finish();

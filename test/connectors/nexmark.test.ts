@@ -278,6 +278,16 @@ describe('nexmark source', () => {
     expect([...rowsOf(head!.data, schema), ...rest.rows]).toEqual(r.rows);
   });
 
+  it('leaves the columns the engine does not read NULL (projection pushdown), the others unchanged', async () => {
+    const options = { table: 'bid', events: 3000 };
+    const read = async (columns?: number[]) =>
+      readAll(await openSourceReader('nexmark', { source: 'bids', schema, eventTimeColumn: 0, options, baseDir: '.', ...(columns ? { columns } : {}) }), schema, 700);
+    const all = await read();
+    const some = await read([0, 2]);
+    expect(some.offsets).toEqual(all.offsets);
+    expect(some.rows).toEqual(all.rows.map(([t, , a]) => [t, null, a]));
+  });
+
   it('is endless without events, and honours base_time', async () => {
     const reader = await openSourceReader('nexmark', {
       source: 'p',

@@ -9,9 +9,10 @@
  * order, matched by name); a BIGINT column may be declared DOUBLE. Generation is not paced
  * by the wall clock: an endless source produces as fast as it is read.
  */
-import type { Schema as ArrowSchema } from 'apache-arrow';
+import type { Data, Schema as ArrowSchema } from 'apache-arrow';
 import { SluiceError } from '../../errors.js';
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
+import { allNullColumn } from '../../exec/vector/columns.js';
 import type { Schema } from '../../types.js';
 import { clampMaxRows } from '../batch-limits.js';
 import { checkKnownOptions, numberOption, requiredString, timestampOption } from '../options.js';
@@ -70,17 +71,30 @@ class NexmarkReader implements SourceReader {
   readonly bounded: boolean;
   private readonly gen: NexmarkGenerator;
   private readonly arrow: ArrowSchema;
+  /** For each declared column, its index among the generated ones, or -1 (not read: NULLs). */
+  private readonly generated: Int32Array;
+  /** The all-NULL stand-ins of the columns not read, by declared index (reused while batches keep their length). */
+  private readonly placeholders: (Data | null)[];
 
-  constructor(gen: NexmarkGenerator, schema: Schema, bounded: boolean) {
+  constructor(gen: NexmarkGenerator, private readonly schema: Schema, generated: Int32Array, bounded: boolean) {
     this.gen = gen;
     this.bounded = bounded;
     this.arrow = arrowSchema(schema);
+    this.generated = generated;
+    this.placeholders = schema.map(() => null);
   }
 
   async next(maxRows: number): Promise<ReadBatch | null> {
     const c = this.gen.nextColumns(clampMaxRows(maxRows));
     if (c === null) return null;
-    return { data: makeRecordBatch(this.arrow, c.columns, c.length), offsets: c.events, deadLetters: [] };
+    const columns = this.schema.map((col, j) => {
+      const g = this.generated[j]!;
+      if (g >= 0) return c.columns[g]!;
+      let p = this.placeholders[j];
+      if (p === null || p === undefined || p.length !== c.length) this.placeholders[j] = p = allNullColumn(col.type, c.length);
+      return p;
+    });
+    return { data: makeRecordBatch(this.arrow, columns, c.length), offsets: c.events, deadLetters: [] };
   }
 
   position(): unknown {
@@ -101,6 +115,16 @@ export async function openNexmarkReader(opts: ReaderOptions): Promise<SourceRead
     }
     startEvent = v;
   }
-  const gen = new NexmarkGenerator(o.table, o, { columns: opts.schema.map((c) => c.name), startEvent });
-  return new NexmarkReader(gen, opts.schema, o.events !== undefined);
+  // Only the columns the engine reads are generated (a bid query on bidder and time skips
+  // the strings); the generator's values do not depend on which columns it makes.
+  const read = new Set(opts.columns ?? opts.schema.map((_, j) => j));
+  const generated = new Int32Array(opts.schema.length).fill(-1);
+  const names: string[] = [];
+  opts.schema.forEach((c, j) => {
+    if (!read.has(j)) return;
+    generated[j] = names.length;
+    names.push(c.name);
+  });
+  const gen = new NexmarkGenerator(o.table, o, { columns: names, startEvent });
+  return new NexmarkReader(gen, opts.schema, generated, o.events !== undefined);
 }

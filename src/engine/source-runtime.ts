@@ -27,6 +27,17 @@ export async function yieldToEventLoop(): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
+/** The largest of `from` and the values (NULL slots hold 0, below any event time that matters). */
+function maxOf(values: Float64Array, from: number): number {
+  // A plain loop over a local: the same loop on a field, in the async step, ran at a fifth of this speed.
+  let max = from;
+  for (let i = 0; i < values.length; i++) {
+    const t = values[i]!;
+    if (t > max) max = t;
+  }
+  return max;
+}
+
 export class SourceRuntime {
   readonly inputs = new Set<SourceInput>();
   readonly log: EventLog | null;
@@ -245,8 +256,7 @@ export class SourceRuntime {
       this.eventsRead += b.data.numRows;
       const wm = this.wmColumn();
       if (wm !== null) {
-        const ts = columnsOf(b.data)[wm]!.values as Float64Array;
-        for (let i = 0; i < ts.length; i++) if (ts[i]! > this.maxEventTime) this.maxEventTime = ts[i]!;
+        this.maxEventTime = maxOf(columnsOf(b.data)[wm]!.values as Float64Array, this.maxEventTime);
       }
       this.deliver(this.inputs, b.data, b.offsets);
     }

@@ -22,7 +22,7 @@ import {
 } from '@duckdb/node-api';
 import type { Data } from 'apache-arrow';
 import type { SqlType } from '../types.js';
-import { decodeUtf8, isValid, type ColumnBuilder } from '../exec/batch.js';
+import { decodeUtf8, type ColumnBuilder } from '../exec/batch.js';
 
 export const CHUNK_ROWS = 2048;
 
@@ -63,18 +63,38 @@ interface VectorInternals {
 /** A column to append: sluice column data of a SQL type, or plain numbers (offsets, times). */
 export type ChunkColumn = { readonly type: SqlType; readonly data: Data } | { readonly type: 'BIGINT' | 'TIMESTAMP' | 'DOUBLE'; readonly numbers: Float64Array };
 
+/**
+ * The validity bits of a column to write: null when every row is valid, 'all-null' for a
+ * column of the NULL type (read once per column, not per value: Data.nullCount is a getter).
+ */
+function validityOf(data: Data | null): Uint8Array | null | 'all-null' {
+  if (data === null) return null;
+  if (data.typeId === 1 /* Null */) return 'all-null';
+  const bm = data.nullBitmap;
+  return data.nullCount > 0 && bm !== undefined && bm.length > 0 ? bm : null;
+}
+
 /** Writes rows [from, from + n) of `col` into vector rows [to, to + n); the caller flushes. */
 function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: number, to: number): void {
   const v = vector as unknown as VectorInternals;
   const numbers = 'numbers' in col ? col.numbers : null;
   const data = 'data' in col ? col.data : null;
   const type = col.type;
-  const valid = (i: number) => data === null || isValid(data, i);
+  const bits = validityOf(data);
+  const valid = (r: number) => bits === null || (bits !== 'all-null' && ((bits[r >> 3]! >> (r & 7)) & 1) === 1);
+  if (bits === 'all-null') {
+    for (let i = 0; i < n; i++) v.setItem(to + i, null);
+    return;
+  }
   switch (type) {
     case 'DOUBLE':
     case 'INT': {
       const items = v.items as Float64Array | Int32Array;
       const src = (numbers ?? (data!.values as Float64Array | Int32Array));
+      if (bits === null) {
+        items.set(src.subarray(from, from + n), to);
+        break;
+      }
       for (let i = 0; i < n; i++) {
         if (valid(from + i)) items[to + i] = src[from + i]!;
         else v.validity.setItemValid(to + i, false);
@@ -88,20 +108,27 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
       const src = numbers ?? (data!.values as Float64Array);
       const scale = type === 'TIMESTAMP' ? 1000 : 1;
       for (let i = 0; i < n; i++) {
-        if (!valid(from + i)) {
+        if (bits !== null && !valid(from + i)) {
           v.validity.setItemValid(to + i, false);
           continue;
         }
         const x = Math.trunc(src[from + i]! * scale);
-        const hi = Math.floor(x / 4294967296);
-        words[2 * i] = (x - hi * 4294967296) | 0;
-        words[2 * i + 1] = hi | 0;
+        if ((x | 0) === x) {
+          // Most counts and ids fit 32 bits: the high word is the sign.
+          words[2 * i] = x;
+          words[2 * i + 1] = x >> 31;
+        } else {
+          // Times 2^-32 is exact (a power of two), and cheaper than the division.
+          const hi = Math.floor(x * 2.3283064365386963e-10);
+          words[2 * i] = (x - hi * 4294967296) | 0;
+          words[2 * i + 1] = hi | 0;
+        }
       }
       break;
     }
     case 'VARCHAR':
     case 'NULL': {
-      if (type === 'NULL' || data!.typeId === 1) {
+      if (type === 'NULL') {
         for (let i = 0; i < n; i++) v.setItem(to + i, null);
         break;
       }
@@ -114,10 +141,10 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
       break;
     }
     case 'BOOLEAN': {
-      const bits = data!.values as Uint8Array;
+      const b = data!.values as Uint8Array;
       for (let i = 0; i < n; i++) {
         const r = from + i;
-        v.setItem(to + i, valid(r) ? ((bits[r >> 3]! >> (r & 7)) & 1) === 1 : null);
+        v.setItem(to + i, valid(r) ? ((b[r >> 3]! >> (r & 7)) & 1) === 1 : null);
       }
       break;
     }

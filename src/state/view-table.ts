@@ -181,16 +181,15 @@ export class ViewTable {
 
   /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
   async flush(): Promise<void> {
+    const firstSeq = this.auditSeq;
     await this.flushAudit();
-    const appended = this.appended;
-    this.appended = [];
-    await this.db.appendMany(
-      this.name,
-      appended.map((b) => {
-        const cols = columnsOf(b);
-        return { columns: this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })), n: b.length };
-      }),
-    );
+    // An append-only view's new rows are the audit rows just written: DuckDB copies them
+    // (in order, in the same transaction) instead of a second append from JS.
+    if (this.appended.length > 0) {
+      this.appended = [];
+      const cols = this.schema.map((c) => quoteIdent(c.name)).join(', ');
+      await this.db.run(`INSERT INTO ${this.table} SELECT ${cols} FROM ${this.audit} WHERE sluice_seq >= ${firstSeq}`);
+    }
     if (this.upserts.size > 0) {
       const changed = [...this.upserts.values()];
       this.upserts.clear();

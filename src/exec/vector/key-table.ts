@@ -442,7 +442,9 @@ function generateProbe(kinds: readonly PhysicalKind[], insert: boolean): ProbeFn
   const reload: string[] = ['slots = T.slots; mask = T.mask; NM = T.nullMask;'];
   // Per row: read the key (read), then hash it (hash).
   const read: string[] = ['let nm = 0;'];
-  const hash: string[] = ['let h = 0x2545f491;'];
+  const hash: string[] = [];
+  // How many lines of `hash` the first key column wrote.
+  let firstColumnHashEnd = 0;
   const eq: string[] = ['NM[id] === nm'];
   const mix = (x: string): string => `h = Math.imul(h ^ (${x}), 0x9e3779b1); h ^= h >>> 15;`;
   const decls: string[] = [];
@@ -451,6 +453,7 @@ function generateProbe(kinds: readonly PhysicalKind[], insert: boolean): ProbeFn
   const repeatable = kinds.every((k) => k !== 'utf8');
   const prev: string[] = [];
   kinds.forEach((kind, j) => {
+    if (j === 1) firstColumnHashEnd = hash.length;
     pre.push(`const c${j} = cols[${j}], v${j} = c${j}.values, bm${j} = c${j}.nullCount > 0 ? c${j}.nullBitmap : null;`);
     if (kind === 'null') {
       read.push(`nm |= ${1 << j};`);
@@ -510,17 +513,29 @@ function generateProbe(kinds: readonly PhysicalKind[], insert: boolean): ProbeFn
   const repeat = repeatable
     ? `if (pid >= 0 && nm === pnm${prev.map((x, j) => ` && ${x} === p${j}`).join('')}) { out[i] = pid; continue; }`
     : '';
+  // The first key column's share of the hash, kept while its value repeats: a window
+  // aggregate's first key is the window end, the same for long runs of rows.
+  const cacheFirst = kinds.length > 1 && (kinds[0] === 'f64' || kinds[0] === 'i32');
+  const hashCode = cacheFirst
+    ? [
+        'let h;',
+        `if (!n0 && x0 === hx0) h = hh0;`,
+        `else { h = 0x2545f491; ${hash.slice(0, firstColumnHashEnd).join(' ')} if (!n0) { hx0 = x0; hh0 = h; } }`,
+        ...hash.slice(firstColumnHashEnd),
+      ]
+    : ['let h = 0x2545f491;', ...hash];
   const src = `
 return function probe(T, cols, n, out) {
   ${pre.join('\n  ')}
   let slots, mask, NM, A${decls.map((d) => `, ${d}`).join('')};
   ${reload.join('\n  ')}
   let created = 0;
+  let hx0 = NaN, hh0 = 0;
   let pid = -1, pnm = 0${prev.map((_, j) => `, p${j} = 0`).join('')};
   for (let i = 0; i < n; i++) {
     ${read.join('\n    ')}
     ${repeat}
-    ${hash.join('\n    ')}
+    ${hashCode.join('\n    ')}
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
     let pos = h & mask;
     for (;;) {

@@ -166,7 +166,8 @@ export class SourceRuntime {
   /** Validates the connector by opening (and closing) a reader, so a bad path fails at CREATE. */
   async check(): Promise<void> {
     if (this.log) return;
-    const r = await this.openReader();
+    // Opening checks the options and the declared columns; it need not make any of them.
+    const r = await this.openReader(null, this.columnsRead([]));
     await r.close();
   }
 

@@ -508,7 +508,8 @@ export class NexmarkGenerator {
   private readonly seed: number;
   private readonly rate: number;
   private readonly baseTime: number;
-  private readonly pools: NexmarkPools;
+  /** The string pools, built only when a text column is generated (about 20 MB). */
+  private readonly pools: NexmarkPools | null;
   private readonly arrow: ArrowSchema;
   /** Row index (within the table) of the next row. */
   private row: number;
@@ -532,7 +533,7 @@ export class NexmarkGenerator {
     });
     this.fillers = this.schema.map((c) => FILLERS[table][c.name]!);
     this.arrow = arrowSchema(this.schema);
-    this.pools = poolsFor(this.seed);
+    this.pools = this.schema.some((c) => c.type === 'VARCHAR') ? poolsFor(this.seed) : null;
     const start = options.startEvent ?? 0;
     this.row = rowsBefore(table, start);
     this.nextEventNumber = start;
@@ -570,7 +571,8 @@ export class NexmarkGenerator {
       seed: this.seed,
       baseTime: this.baseTime,
       rate: this.rate,
-      pools: this.pools,
+      // Only text fillers read the pools, and they exist whenever a text column is generated.
+      pools: this.pools!,
       row0: this.row,
       events,
       length: n,

@@ -19,6 +19,7 @@ import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { floorMod } from '../window/window-math.js';
 import { lateRecord } from '../window/late-record.js';
+import { IdList, IdListPool } from '../vector/id-list.js';
 
 /** Whether a window aggregate can run on panes. */
 export function canUsePanes(node: WindowAggregateNode): boolean {
@@ -30,7 +31,8 @@ export class HopPaneAggregateOperator implements Operator {
   /** Pane groups keyed by (pane end, keys…). */
   private readonly panes: GroupTable;
   /** Group ids of each pane, in creation order. */
-  private readonly paneGroups = new Map<number, Set<number>>();
+  private readonly paneGroups = new Map<number, IdList>();
+  private readonly lists = new IdListPool();
   /** Merged groups of the window being emitted, keyed by keys… (cleared after each window). */
   private readonly merged: GroupTable;
   private readonly output: OutputBuilder;
@@ -42,6 +44,9 @@ export class HopPaneAggregateOperator implements Operator {
   private closedThrough = -Infinity;
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
+  /** Scratch arrays of process(), reused across batches. */
+  private sel = new Int32Array(0);
+  private paneEnds = new Float64Array(0);
 
   constructor(
     private readonly out: Emitter,
@@ -70,8 +75,8 @@ export class HopPaneAggregateOperator implements Operator {
     const ts = tsCol.values as Float64Array;
     const tsValid = tsCol.nullCount > 0 ? tsCol.nullBitmap! : null;
     const { slide, size, offset } = this;
-    const sel = new Int32Array(n);
-    const paneEnds = new Float64Array(n);
+    const sel = (this.sel = this.sel.length >= n ? this.sel : new Int32Array(n));
+    const paneEnds = (this.paneEnds = this.paneEnds.length >= n ? this.paneEnds : new Float64Array(n));
     const late: LateRecord[] = [];
     let m = 0;
     let from = 0;
@@ -123,17 +128,21 @@ export class HopPaneAggregateOperator implements Operator {
     const rows = all ? batch : selectRows(batch, sel.subarray(from, to), m);
     const cols = columnsOf(rows);
     const ends = paneEnds.subarray(from, to);
-    const gids = this.panes.lookup([float64Column(ends.slice()), ...this.node.keys.map((k) => cols[k]!)], m);
+    // The key table copies the pane ends it keeps: a view of the scratch array will do.
+    const gids = this.panes.lookup([float64Column(ends), ...this.node.keys.map((k) => cols[k]!)], m);
+    // A pane's group list (and its cached keys) change only when a probe creates a group.
+    const endOf = this.panes.keys.f64[0]!;
     let lastPe = NaN;
-    for (let i = 0; i < m; i++) {
-      const pe = ends[i]!;
-      let set = this.paneGroups.get(pe);
-      if (!set) this.paneGroups.set(pe, (set = new Set()));
-      set.add(gids[i]!);
+    let list: IdList | undefined;
+    for (const g of this.panes.keys.created) {
+      const pe = endOf[g]!;
       if (pe !== lastPe) {
+        list = this.paneGroups.get(pe);
+        if (!list) this.paneGroups.set(pe, (list = this.lists.take()));
         this.paneKeyCache.delete(pe);
         lastPe = pe;
       }
+      list!.push(g);
     }
     this.stateChanges.touchAll(gids, m);
     this.panes.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
@@ -145,8 +154,7 @@ export class HopPaneAggregateOperator implements Operator {
   private paneKeys(pe: number): { ids: Int32Array; keys: Data[] } {
     let c = this.paneKeyCache.get(pe);
     if (!c) {
-      const groups = this.paneGroups.get(pe)!;
-      const ids = Int32Array.from(groups);
+      const ids = this.paneGroups.get(pe)!.view().slice();
       const builders = this.panes.keys.keyTypes.map((t) => new ColumnBuilder(t, ids.length));
       for (const g of ids) this.panes.appendKey(g, builders);
       c = { ids, keys: builders.slice(1).map((b) => b.finish()) };
@@ -200,11 +208,12 @@ export class HopPaneAggregateOperator implements Operator {
       for (let end = Math.max(after, first); end <= wm && end <= last + this.size - this.slide; end += this.slide) this.emitWindow(end);
       for (const [pe, groups] of this.paneGroups) {
         if (pe + this.size - this.slide > wm) continue;
-        for (const g of groups) {
+        for (const g of groups.view()) {
           this.stateChanges.remove(g, () => JSON.stringify(this.panes.keyValues(g)));
           this.panes.remove(g);
         }
         this.paneGroups.delete(pe);
+        this.lists.give(groups);
         this.paneKeyCache.delete(pe);
       }
     }
@@ -259,9 +268,9 @@ export class HopPaneAggregateOperator implements Operator {
       const key = JSON.parse(k) as Value[];
       const g = this.panes.load({ key, rows: v.rows, accs: v.accs });
       const pe = key[0] as number;
-      let set = this.paneGroups.get(pe);
-      if (!set) this.paneGroups.set(pe, (set = new Set()));
-      set.add(g);
+      let list = this.paneGroups.get(pe);
+      if (!list) this.paneGroups.set(pe, (list = this.lists.take()));
+      list.push(g);
       ids.push(g);
     }
     this.stateChanges.restored(ids);

@@ -18,10 +18,17 @@ import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { assignWindows, cumulateStart, floorMod, maxWindowsPerRow } from '../window/window-math.js';
 import { lateRecord } from '../window/late-record.js';
+import { IdList, IdListPool } from '../vector/id-list.js';
 
 interface OpenWindow {
   readonly start: number;
-  readonly groups: Set<number>;
+  /**
+   * Its groups in creation order. A group that vanished (all rows retracted) stays listed
+   * and is skipped: only ids whose groupEnd is this window's end are live, and with
+   * `forgot` set an id may be listed twice (freed, then reused here).
+   */
+  readonly groups: IdList;
+  forgot: boolean;
 }
 
 export class WindowAggregateOperator implements Operator {
@@ -36,6 +43,7 @@ export class WindowAggregateOperator implements Operator {
   private readonly changes: boolean;
   /** What changed since the last checkpoint. */
   private readonly stateChanges = new StateChanges();
+  private readonly lists = new IdListPool();
   /** The window end of each live group (NaN for free ids). */
   private groupEnd = new Float64Array(16).fill(NaN);
   /** Creation order of each group: a window's groups are emitted in it, also after a restore. */
@@ -153,10 +161,10 @@ export class WindowAggregateOperator implements Operator {
       this.groupSeq[g] = this.nextSeq++;
       let w = this.windows.get(end);
       if (!w) {
-        w = { start: this.windowStart(end), groups: new Set() };
+        w = { start: this.windowStart(end), groups: this.lists.take(), forgot: false };
         this.windows.set(end, w);
       }
-      w.groups.add(g);
+      w.groups.push(g);
     }
     if (this.changes) this.tracker.touch(gids, m, this.table);
     this.stateChanges.touchAll(gids, m);
@@ -187,10 +195,20 @@ export class WindowAggregateOperator implements Operator {
     else for (let j = 0; j < this.table.accs.length; j++) this.table.accs[j]!.emit(g, o.columns[3 + k + j]!);
   }
 
+  /** The live groups of the window ending at `end`, in creation order, each once. */
+  private liveGroups(end: number, w: OpenWindow): Int32Array {
+    const all = w.groups.view();
+    if (!w.forgot) return all;
+    const live = all.filter((g) => this.groupEnd[g] === end);
+    live.sort((a, b) => this.groupSeq[a]! - this.groupSeq[b]!);
+    return live.filter((g, i) => i === 0 || g !== live[i - 1]);
+  }
+
   /** A group whose rows were all retracted leaves its window. */
   private forgetGroup = (g: number): void => {
     this.stateChanges.remove(g, () => this.entryKey(g));
-    this.windows.get(this.groupEnd[g]!)?.groups.delete(g);
+    const w = this.windows.get(this.groupEnd[g]!);
+    if (w) w.forgot = true;
     this.groupEnd[g] = NaN;
   };
 
@@ -207,7 +225,7 @@ export class WindowAggregateOperator implements Operator {
     const closing = [...this.windows.keys()].filter((end) => end <= wm).sort((a, b) => a - b);
     for (const end of closing) {
       const w = this.windows.get(end)!;
-      for (const g of w.groups) {
+      for (const g of this.liveGroups(end, w)) {
         if (!this.changes && this.table.rowCount(g) > 0) this.appendRow(g, OP_INSERT, null);
         this.stateChanges.remove(g, () => this.entryKey(g));
         this.table.remove(g);
@@ -215,6 +233,7 @@ export class WindowAggregateOperator implements Operator {
         this.groupEnd[g] = NaN;
       }
       this.windows.delete(end);
+      this.lists.give(w.groups);
     }
     this.flush();
     this.wm = wm;
@@ -228,7 +247,7 @@ export class WindowAggregateOperator implements Operator {
 
   checkpointDelta(): StateDelta {
     return this.stateChanges.take(
-      () => [...this.windows.values()].flatMap((w) => [...w.groups]),
+      () => [...this.windows].flatMap(([end, w]) => [...this.liveGroups(end, w)]),
       (g) => {
         const { rows, accs } = this.table.save(g);
         return [this.entryKey(g), { rows, accs, emitted: this.tracker.isEmitted(g), seq: this.groupSeq[g] }];
@@ -261,8 +280,8 @@ export class WindowAggregateOperator implements Operator {
       this.groupSeq[g] = seq;
       if (emitted) this.tracker.markEmitted(g);
       let w = this.windows.get(end);
-      if (!w) this.windows.set(end, (w = { start: this.windowStart(end), groups: new Set() }));
-      w.groups.add(g);
+      if (!w) this.windows.set(end, (w = { start: this.windowStart(end), groups: this.lists.take(), forgot: false }));
+      w.groups.push(g);
       ids.push(g);
     }
     this.stateChanges.restored(ids);
@@ -271,7 +290,7 @@ export class WindowAggregateOperator implements Operator {
   snapshot(): unknown {
     const windows = [...this.windows].map(([end, w]) => ({
       end,
-      groups: [...w.groups].map((g) => ({ ...this.table.save(g), emitted: this.tracker.isEmitted(g) })),
+      groups: [...this.liveGroups(end, w)].map((g) => ({ ...this.table.save(g), emitted: this.tracker.isEmitted(g) })),
     }));
     return { windows, wm: Number.isFinite(this.wm) ? this.wm : null };
   }
@@ -282,15 +301,15 @@ export class WindowAggregateOperator implements Operator {
     this.windows.clear();
     this.groupEnd.fill(NaN);
     for (const w of s.windows) {
-      const groups = new Set<number>();
+      const groups = this.lists.take();
       for (const sg of w.groups) {
         const g = this.table.load(sg);
         this.fitGroups(g + 1);
         this.groupEnd[g] = w.end;
         if (sg.emitted) this.tracker.markEmitted(g);
-        groups.add(g);
+        groups.push(g);
       }
-      this.windows.set(w.end, { start: this.windowStart(w.end), groups });
+      this.windows.set(w.end, { start: this.windowStart(w.end), groups, forgot: false });
     }
     this.wm = s.wm ?? -Infinity;
   }

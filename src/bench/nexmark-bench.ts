@@ -5,7 +5,8 @@
  * 1. a check on a small run (50,000 events at 1,000 per second of event time, so many
  *    windows close): sluice's final result against DuckDB's over the same events; a query the engine cannot run stops here, reported as unsupported
  *    with the engine's reason;
- * 2. generator-only speed: the query's tables generated alone, as the source would;
+ * 2. generator-only speed: every column of the query's tables generated alone (the source
+ *    itself makes only the columns the query reads);
  * 3. sluice: a child process (see nexmark-child.ts) runs the query 3 times over N events,
  *    each in a fresh Engine, and reports each time and its peak RSS; the median counts;
  * 4. DuckDB: the same events preloaded once into one-thread in-memory tables (load not
@@ -31,6 +32,11 @@ export interface BenchOptions {
   readonly query?: string;
   readonly events?: number;
   readonly json: boolean;
+  /**
+   * Materialized views feed a blackhole sink instead (the sluice runs only): peak RSS then
+   * shows the operator state alone, not the view's growing contents.
+   */
+  readonly stateOnly?: boolean;
 }
 
 /**
@@ -62,6 +68,8 @@ export type QueryReport =
       readonly sluice_cpu_seconds: number;
       readonly duckdb_seconds: number | null;
       readonly mismatch?: string;
+      /** Run with --state-only: views fed a blackhole sink. */
+      readonly state_only?: boolean;
     }
   | { readonly query: string; readonly events: number; readonly unsupported: string }
   | { readonly query: string; readonly events: number; readonly error: string };
@@ -71,11 +79,12 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function runChild(query: string, events: number): Promise<ChildResult> {
+function runChild(query: string, events: number, stateOnly: boolean): Promise<ChildResult> {
   const child = fileURLToPath(new URL('./nexmark-child.js', import.meta.url));
   return new Promise((resolve, reject) => {
     // The parent's node flags (--cpu-prof, --max-old-space-size…) apply to the child too.
-    execFile(process.execPath, [...process.execArgv, child, query, String(events), String(RUNS)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    const args = [...process.execArgv, child, query, String(events), String(RUNS), ...(stateOnly ? ['blackhole'] : [])];
+    execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(stderr.trim() || err.message));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
     });
@@ -109,7 +118,14 @@ class LazyTables {
   }
 }
 
-async function benchQuery(q: BenchQuery, events: number, check: LazyTables, timing: LazyTables, generator: Map<string, number>): Promise<QueryReport> {
+async function benchQuery(
+  q: BenchQuery,
+  events: number,
+  check: LazyTables,
+  timing: LazyTables,
+  generator: Map<string, number>,
+  stateOnly: boolean,
+): Promise<QueryReport> {
   const checkEvents = Math.min(events, CHECK_EVENTS);
   let checkRows: unknown[][];
   try {
@@ -131,7 +147,7 @@ async function benchQuery(q: BenchQuery, events: number, check: LazyTables, timi
   if (!generator.has(key)) generator.set(key, median(Array.from({ length: RUNS }, () => generatorSeconds(tables, events))));
   let child: ChildResult;
   try {
-    child = await runChild(q.name, events);
+    child = await runChild(q.name, events, stateOnly);
   } catch (e) {
     return { query: q.name, events, error: (e as Error).message };
   }
@@ -156,6 +172,7 @@ async function benchQuery(q: BenchQuery, events: number, check: LazyTables, timi
     sluice_seconds: round(sluiceSeconds, 3),
     sluice_cpu_seconds: round(child.cpu_seconds[medianRun]!, 3),
     duckdb_seconds: duckSeconds === null ? null : round(duckSeconds, 3),
+    ...(stateOnly && { state_only: true }),
     ...(mismatch !== undefined && { mismatch }),
   };
 }
@@ -179,12 +196,14 @@ class Reporter {
 
   constructor(private readonly json: boolean) {}
 
-  start(events: number): void {
+  start(events: number, stateOnly: boolean): void {
     if (this.json) return;
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
     process.stdout.write(`Nexmark, ${fmtCount(events)} events per run (median of ${RUNS}); ${cpu}, ${cpus().length} cores, load ${load}; node ${process.version}\n`);
-    process.stdout.write(`ratio = sluice events/s / DuckDB (1 thread, batch SQL over preloaded tables) events/s\n\n`);
+    process.stdout.write(`ratio = sluice events/s / DuckDB (1 thread, batch SQL over preloaded tables) events/s\n`);
+    if (stateOnly) process.stdout.write(`--state-only: sluice's views feed a blackhole sink, so peak RSS is the operators' state\n`);
+    process.stdout.write('\n');
     process.stdout.write(Reporter.COLUMNS.map(([h, w], i) => (i === 0 ? h.padEnd(w) : h.padStart(w))).join(' ') + '\n');
   }
 
@@ -248,12 +267,12 @@ export async function runNexmarkBench(options: BenchOptions): Promise<void> {
   }
   const queries = wanted === undefined ? BENCH_QUERIES : BENCH_QUERIES.filter((q) => q.name === wanted);
   const report = new Reporter(options.json);
-  report.start(events);
+  report.start(events, options.stateOnly === true);
   const check = new LazyTables(Math.min(events, CHECK_EVENTS), null, CHECK_RATE);
   const timing = new LazyTables(events, queries.map((q) => q.duckdb).filter((s): s is string => s !== null));
   const generator = new Map<string, number>();
   try {
-    for (const q of queries) report.query(await benchQuery(q, events, check, timing, generator));
+    for (const q of queries) report.query(await benchQuery(q, events, check, timing, generator, options.stateOnly === true));
   } finally {
     await check.close();
     await timing.close();

@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--query <q>', 'run one query (q0 … q22, or an extra benchmark name)')
     .option('--events <n>', 'events per run', (v) => Number(v))
     .option('--json', 'print one JSON object per query')
-    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean }) => {
+    .option('--state-only', "nexmark: views feed a blackhole sink, so peak RSS is the operators' state alone")
+    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean; stateOnly?: boolean }) => {
       if (suite === 'state') {
         const { runStateBench } = await import('../bench/state-bench.js');
         await runStateBench({ json: opts.json === true, events: opts.events });
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
       }
       if (suite !== 'nexmark') throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark' or 'sluice bench state'`);
       const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
-      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true });
+      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true });
     });
 
   try {

@@ -66,15 +66,29 @@ export class WatermarkTracker {
     let wm = this.current;
     // A partition that wakes up from idleness holds the minimum again (the watermark itself never goes back).
     let max = part.max;
-    for (let i = 0; i < n; i++) {
-      out[i] = wm;
-      if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-      const t = values[i]!;
-      if (t > max) {
-        max = t;
-        part.max = t;
-        const next = single ? t - delay : this.combined();
-        if (next > wm) wm = next;
+    if (single) {
+      // One partition: its max alone moves the watermark, kept in locals until the end.
+      for (let i = 0; i < n; i++) {
+        out[i] = wm;
+        if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+        const t = values[i]!;
+        if (t > max) {
+          max = t;
+          if (t - delay > wm) wm = t - delay;
+        }
+      }
+      part.max = max;
+    } else {
+      for (let i = 0; i < n; i++) {
+        out[i] = wm;
+        if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+        const t = values[i]!;
+        if (t > max) {
+          max = t;
+          part.max = t;
+          const next = this.combined();
+          if (next > wm) wm = next;
+        }
       }
     }
     this.current = wm;

@@ -87,6 +87,12 @@ describe('sluice bench nexmark --json', () => {
     }
   });
 
+  it.skipIf(!built)('--state-only runs the view into a blackhole sink and says so', async () => {
+    const r = JSON.parse((await bench(['--query', 'q12', '--events', '5000', '--json', '--state-only'])).trim()) as Record<string, unknown>;
+    expect(r).toMatchObject({ query: 'q12', state_only: true, result_matches_duckdb: true });
+    expect(r['peak_rss_mb'] as number).toBeGreaterThan(0);
+  });
+
   it('reports an unsupported query with the reason instead of numbers', async () => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));

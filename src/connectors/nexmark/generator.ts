@@ -557,14 +557,17 @@ export class NexmarkGenerator {
     const events = new Float64Array(n);
     const [lo, hi] = RESIDUES[this.table];
     const per = hi - lo;
-    let q = Math.floor(this.row / per);
+    const q = Math.floor(this.row / per);
+    // Runs of consecutive event numbers, one per epoch of 50 events.
     let r = this.row - q * per;
-    for (let i = 0; i < n; i++) {
-      events[i] = q * TOTAL_PROPORTION + lo + r;
-      if (++r === per) {
-        r = 0;
-        q++;
-      }
+    let epochBase = q * TOTAL_PROPORTION + lo;
+    for (let i = 0; i < n; ) {
+      const take = Math.min(per - r, n - i);
+      const first = epochBase + r;
+      for (let k = 0; k < take; k++) events[i + k] = first + k;
+      i += take;
+      r = 0;
+      epochBase += TOTAL_PROPORTION;
     }
     const ctx: Ctx = {
       table: this.table,

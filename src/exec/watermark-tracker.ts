@@ -66,31 +66,22 @@ export class WatermarkTracker {
     let wm = this.current;
     // A partition that wakes up from idleness holds the minimum again (the watermark itself never goes back).
     let max = part.max;
-    if (single) {
-      // One partition: its max alone moves the watermark, kept in locals until the end.
-      for (let i = 0; i < n; i++) {
-        out[i] = wm;
-        if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-        const t = values[i]!;
-        if (t > max) {
-          max = t;
-          if (t - delay > wm) wm = t - delay;
-        }
-      }
-      part.max = max;
-    } else {
-      for (let i = 0; i < n; i++) {
-        out[i] = wm;
-        if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-        const t = values[i]!;
-        if (t > max) {
-          max = t;
+    for (let i = 0; i < n; i++) {
+      out[i] = wm;
+      if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+      const t = values[i]!;
+      if (t > max) {
+        max = t;
+        // One partition: its max alone moves the watermark (kept in a local until the end).
+        let next = t - delay;
+        if (!single) {
           part.max = t;
-          const next = this.combined();
-          if (next > wm) wm = next;
+          next = this.combined();
         }
+        if (next > wm) wm = next;
       }
     }
+    part.max = max;
     this.current = wm;
     return out;
   }

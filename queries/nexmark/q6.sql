@@ -1,7 +1,8 @@
 -- Nexmark q6: average selling price by seller. For each seller, the average winning
 -- price of their last 10 closed auctions.
--- Not supported yet: the AVG … OVER (ROWS …) reads the output of a Top-N (ROW_NUMBER … <= 1),
--- which retracts rows, and OVER takes only append-only input so far.
+-- The AVG … OVER (ROWS …) reads the output of a Top-N (ROW_NUMBER … <= 1), which retracts a
+-- row whenever a higher bid wins an auction: the view is a changelog, each change recomputing
+-- the 10 rows after it in its seller's order.
 
 CREATE SOURCE auction (
   id BIGINT, item_name VARCHAR, description VARCHAR, initial_bid BIGINT, reserve BIGINT,

@@ -88,7 +88,16 @@ SELECT c.auction, c.num FROM counts c
 JOIN (SELECT max(num) AS maxn, window_start, window_end FROM counts GROUP BY window_start, window_end) m
   ON c.window_start = m.window_start AND c.window_end = m.window_end AND c.num >= m.maxn`,
   },
-  { name: 'q6', duckdb: null },
+  {
+    name: 'q6',
+    duckdb: `SELECT seller, avg(price) OVER (PARTITION BY seller ORDER BY date_time ROWS BETWEEN 10 PRECEDING AND CURRENT ROW) AS avg_price
+FROM (
+  SELECT A.id, A.seller, B.price, B.date_time,
+    row_number() OVER (PARTITION BY A.id, A.seller ORDER BY B.price DESC) AS rownum
+  FROM auction A JOIN bid B ON A.id = B.auction
+  WHERE B.date_time >= A.date_time AND B.date_time <= A.expires
+) WHERE rownum <= 1`,
+  },
   {
     name: 'q7',
     duckdb: `SELECT B.auction, B.bidder, B.price, B.date_time, B.extra FROM bid B

@@ -14,6 +14,7 @@ import { FilterOperator } from './operators/filter.js';
 import { JoinOperator } from './operators/join.js';
 import { canUsePanes, HopPaneAggregateOperator } from './operators/hop-pane-aggregate.js';
 import { OverAggregateOperator } from './operators/over-aggregate.js';
+import { OverChangelogOperator } from './operators/over-changelog.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
 import { ProjectOperator } from './operators/project.js';
@@ -199,7 +200,8 @@ export class Pipeline {
       case 'Join':
         return add(new JoinOperator(out, p, params), [p.left, p.right]);
       case 'Over':
-        return add(new OverAggregateOperator(out, p, ctx), [p.input]);
+        // Final once the watermark passes a row (event-time order, append-only input), or a changelog.
+        return add(p.appendOnly ? new OverAggregateOperator(out, p, ctx) : new OverChangelogOperator(out, p), [p.input]);
     }
   }
 

@@ -1,16 +1,13 @@
 /**
  * The Nexmark queries of queries/nexmark/: each one sluice runs gives DuckDB's result over
- * the same events; each one it cannot run fails with UNSUPPORTED naming what is missing;
- * and `sluice bench nexmark --json` prints SPEC 7's shape. No timing is asserted.
+ * the same events, and `sluice bench nexmark --json` prints SPEC 7's shape. No timing is asserted.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Engine } from '../../src/engine/engine.js';
-import { SluiceError } from '../../src/errors.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { columnsNeeded, DuckTables, sameRows } from '../../src/bench/duckdb-runner.js';
-import { BENCH_QUERIES, findQuery, loadQueryScript, queriesDir } from '../../src/bench/nexmark-queries.js';
+import { BENCH_QUERIES, findQuery, queriesDir } from '../../src/bench/nexmark-queries.js';
 import { runSluice } from '../../src/bench/sluice-runner.js';
 import { runNexmarkBench } from '../../src/bench/nexmark-bench.js';
 
@@ -18,17 +15,10 @@ const EVENTS = 10_000;
 /** Events per second of event time: 40 s of it, so several tumbling, hopping and session windows close. */
 const RATE = 250;
 
-/** The feature each query still waits for (the to-do list of queries/nexmark/README.md). */
-const MISSING: Record<string, RegExp> = {
-  q6: /OVER.*append-only/,
-};
-
-const SUPPORTED = BENCH_QUERIES.map((q) => q.name).filter((name) => !(name in MISSING));
-
-it('every benchmark query has a file, and a DuckDB twin unless it is listed as missing a feature', () => {
+it('every benchmark query has a file and a DuckDB twin', () => {
   for (const q of BENCH_QUERIES) {
     expect(existsSync(`${queriesDir()}/${q.name}.sql`), q.name).toBe(true);
-    expect(q.duckdb !== null, `${q.name} has a DuckDB twin exactly when it runs`).toBe(SUPPORTED.includes(q.name));
+    expect(q.duckdb, q.name).not.toBeNull();
   }
 });
 
@@ -39,31 +29,12 @@ describe(`supported queries equal DuckDB's batch result over ${EVENTS} events ($
   });
   afterAll(() => duck.close());
 
-  for (const name of SUPPORTED) {
+  for (const { name } of BENCH_QUERIES) {
     it(name, async () => {
       const { rows } = await runSluice(name, EVENTS, true, RATE);
       expect(rows!.length).toBeGreaterThan(0);
       const q = findQuery(name)!;
       expect(sameRows(rows!, await duck.rows(q.duckdb!), q.compare)).toEqual({ same: true });
-    });
-  }
-});
-
-describe('queries the engine cannot run yet fail with UNSUPPORTED naming the feature', () => {
-  for (const [name, feature] of Object.entries(MISSING)) {
-    it(name, async () => {
-      const engine = await Engine.open();
-      try {
-        const err = await engine.execute(loadQueryScript(name, 1000).setup, { baseDir: queriesDir() }).then(
-          () => null,
-          (e: unknown) => e,
-        );
-        expect(err).toBeInstanceOf(SluiceError);
-        expect((err as SluiceError).code).toBe('UNSUPPORTED');
-        expect((err as SluiceError).message).toMatch(feature);
-      } finally {
-        await engine.close();
-      }
     });
   }
 });
@@ -91,19 +62,6 @@ describe('sluice bench nexmark --json', () => {
     const r = JSON.parse((await bench(['--query', 'q12', '--events', '5000', '--json', '--state-only'])).trim()) as Record<string, unknown>;
     expect(r).toMatchObject({ query: 'q12', state_only: true, result_matches_duckdb: true });
     expect(r['peak_rss_mb'] as number).toBeGreaterThan(0);
-  });
-
-  it('reports an unsupported query with the reason instead of numbers', async () => {
-    const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-    try {
-      await runNexmarkBench({ query: 'q6', events: 1000, json: true });
-    } finally {
-      spy.mockRestore();
-    }
-    expect(out.join('').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
-      { query: 'q6', events: 1000, unsupported: expect.stringMatching(/OVER/) },
-    ]);
   });
 
   it('rejects an unknown query', async () => {

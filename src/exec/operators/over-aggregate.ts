@@ -14,66 +14,12 @@ import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
+import { SlidingAggregate } from '../agg/sliding-aggregate.js';
 
 interface Row {
   readonly ts: number;
   readonly seq: number;
   readonly values: Value[];
-}
-
-/** One call's running state over the frame [lo, hi) of a partition's history. */
-class SlidingAggregate {
-  count = 0;
-  sum = 0;
-  /** History indices, values monotonic (MIN: increasing, MAX: decreasing). */
-  queue: number[] = [];
-
-  constructor(
-    private readonly call: OverCall,
-    private readonly arg: ((r: Row) => Value) | null,
-  ) {}
-
-  add(history: Row[], i: number): void {
-    const v = this.arg ? this.arg(history[i]!) : 1;
-    if (v === null) return;
-    this.count++;
-    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum += v as number;
-    if (this.call.fn === 'MIN' || this.call.fn === 'MAX') {
-      const max = this.call.fn === 'MAX';
-      while (this.queue.length > 0) {
-        const last = this.arg!(history[this.queue[this.queue.length - 1]!]!)!;
-        if (max ? last <= v : last >= v) this.queue.pop();
-        else break;
-      }
-      this.queue.push(i);
-    }
-  }
-
-  remove(history: Row[], i: number): void {
-    const v = this.arg ? this.arg(history[i]!) : 1;
-    if (v === null) return;
-    this.count--;
-    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum -= v as number;
-    if (this.queue[0] === i) this.queue.shift();
-  }
-
-  value(history: Row[]): Value {
-    switch (this.call.fn) {
-      case 'COUNT':
-        return this.count;
-      case 'SUM':
-        return this.count === 0 ? null : this.sum;
-      case 'AVG':
-        return this.count === 0 ? null : this.sum / this.count;
-      default:
-        return this.queue.length === 0 ? null : this.arg!(history[this.queue[0]!]!);
-    }
-  }
-
-  /** History indices shift down by `n` after trimming. */
-  shift(n: number): void {
-    for (let k = 0; k < this.queue.length; k++) this.queue[k]! -= n;
-  }
 }
 
 interface Partition {
@@ -82,7 +28,7 @@ interface Partition {
   /** The frame of the last emitted row is history[lo, hi). */
   lo: number;
   hi: number;
-  aggs: SlidingAggregate[];
+  aggs: SlidingAggregate<Row>[];
 }
 
 export class OverAggregateOperator implements Operator {

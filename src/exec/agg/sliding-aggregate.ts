@@ -1,0 +1,62 @@
+/**
+ * One OVER aggregate's running state over a frame [lo, hi) of a partition's ordered rows,
+ * for frames that only move forward: rows join at hi and leave at lo, in order. COUNT, SUM
+ * and AVG keep a count and a sum; MIN and MAX a monotonic queue of row indices (MIN:
+ * increasing values, MAX: decreasing), so each row is pushed and popped at most once.
+ */
+import type { OverCall } from '../../plan/logical-plan.js';
+import type { Value } from '../../types.js';
+
+export class SlidingAggregate<R> {
+  count = 0;
+  sum = 0;
+  /** Row indices, values monotonic (MIN: increasing, MAX: decreasing). */
+  queue: number[] = [];
+
+  constructor(
+    private readonly call: OverCall,
+    private readonly arg: ((r: R) => Value) | null,
+  ) {}
+
+  add(rows: readonly R[], i: number): void {
+    const v = this.arg ? this.arg(rows[i]!) : 1;
+    if (v === null) return;
+    this.count++;
+    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum += v as number;
+    if (this.call.fn === 'MIN' || this.call.fn === 'MAX') {
+      const max = this.call.fn === 'MAX';
+      while (this.queue.length > 0) {
+        const last = this.arg!(rows[this.queue[this.queue.length - 1]!]!)!;
+        if (max ? last <= v : last >= v) this.queue.pop();
+        else break;
+      }
+      this.queue.push(i);
+    }
+  }
+
+  remove(rows: readonly R[], i: number): void {
+    const v = this.arg ? this.arg(rows[i]!) : 1;
+    if (v === null) return;
+    this.count--;
+    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum -= v as number;
+    if (this.queue[0] === i) this.queue.shift();
+  }
+
+  value(rows: readonly R[]): Value {
+    switch (this.call.fn) {
+      case 'COUNT':
+        return this.count;
+      case 'SUM':
+        return this.count === 0 ? null : this.sum;
+      case 'AVG':
+        return this.count === 0 ? null : this.sum / this.count;
+      default:
+        return this.queue.length === 0 ? null : this.arg!(rows[this.queue[0]!]!);
+    }
+  }
+
+  /** Row indices shift down by `n` after the rows before them were dropped. */
+  shift(n: number): void {
+    for (let k = 0; k < this.queue.length; k++) this.queue[k]! -= n;
+  }
+}

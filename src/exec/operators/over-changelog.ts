@@ -1,0 +1,233 @@
+/**
+ * Aggregates OVER (PARTITION BY … ORDER BY … ROWS|RANGE … PRECEDING) whose rows can change:
+ * over a changelog input (a Top-N, a GROUP BY, a join that retracts), or ordered by
+ * something other than event time, so that a new row can land before rows already
+ * computed. Each partition keeps its current rows in order with the aggregates last emitted
+ * for each. A batch of changes inserts and removes rows, then recomputes only the rows whose
+ * frame reached a changed position (for ROWS n PRECEDING the n rows after it; for RANGE and
+ * UNBOUNDED frames every row after it) and emits what changed: +I for a new row, -D for a
+ * removed one, -U/+U for a row whose aggregates moved. As in DuckDB, rows that tie on the
+ * ORDER BY keys have no defined order among themselves; here they keep their arrival order.
+ */
+import { SluiceError } from '../../errors.js';
+import type { OverNode } from '../../plan/logical-plan.js';
+import type { Value } from '../../types.js';
+import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, type ChangeBatch } from '../batch.js';
+import type { Emitter, Operator } from '../operator.js';
+import { OutputBuilder } from '../output-builder.js';
+import { SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { compareValues } from './top-n.js';
+
+interface Entry {
+  readonly values: Value[];
+  readonly seq: number;
+  /** The aggregates last emitted with this row; null before its first emission. */
+  out: Value[] | null;
+}
+
+export class OverChangelogOperator implements Operator {
+  private readonly partitions = new Map<string, Entry[]>();
+  private readonly output: OutputBuilder;
+  private seq = 0;
+  private wm = -Infinity;
+  /** RANGE frames order by one key: its column. */
+  private readonly rangeColumn: number;
+
+  constructor(
+    private readonly out: Emitter,
+    private readonly node: OverNode,
+  ) {
+    const bad = (why: string) => new SluiceError('UNSUPPORTED', `window functions (OVER) on a stream: ${why}`);
+    if (node.calls.some((c) => c.fn === 'ROW_NUMBER' || c.fn === 'RANK' || c.fn === 'DENSE_RANK')) {
+      throw bad('ROW_NUMBER, RANK and DENSE_RANK need a filter on their value (WHERE rn <= N), which makes a Top-N');
+    }
+    if (node.frame.following !== 0) throw bad('the frame must end at CURRENT ROW');
+    if (node.frame.unit === 'RANGE' && node.frame.preceding !== null && (node.orderBy.length !== 1 || node.orderBy[0]!.desc)) {
+      throw bad('a RANGE frame with an offset needs one ascending ORDER BY key');
+    }
+    this.rangeColumn = node.orderBy[0]?.column ?? -1;
+    this.output = new OutputBuilder(node.schema);
+  }
+
+  private compare = (a: Entry, b: Entry): number => {
+    for (const k of this.node.orderBy) {
+      const c = compareValues(a.values[k.column]!, b.values[k.column]!, k);
+      if (c !== 0) return c;
+    }
+    return a.seq - b.seq;
+  };
+
+  /** The first index whose row sorts at or after `e` (the ORDER BY keys, then arrival). */
+  private lowerBound(rows: readonly Entry[], e: Entry): number {
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compare(rows[mid]!, e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** True when a and b tie on every ORDER BY key (RANGE peers). */
+  private peers(a: Entry, b: Entry): boolean {
+    return this.node.orderBy.every((k) => compareValues(a.values[k.column]!, b.values[k.column]!, k) === 0);
+  }
+
+  private key(values: readonly Value[]): string {
+    return this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((i) => values[i]));
+  }
+
+  private emit(op: number, e: Entry, out: readonly Value[]): void {
+    this.output.row(op);
+    this.output.values(0, e.values);
+    this.output.values(e.values.length, out);
+  }
+
+  process(batch: ChangeBatch): void {
+    const cols = columnsOf(batch);
+    const schema = this.node.input.schema;
+    // Per partition touched: the rows that came or went (their sort positions mark where frames changed).
+    const changed = new Map<string, Entry[]>();
+    for (let i = 0; i < batch.length; i++) {
+      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
+      const pk = this.key(values);
+      let rows = this.partitions.get(pk);
+      if (!rows) this.partitions.set(pk, (rows = []));
+      let marks = changed.get(pk);
+      if (!marks) changed.set(pk, (marks = []));
+      if (batch.ops !== null && isRetraction(batch.ops[i]!)) {
+        // Any one row equal to the retracted one goes (rows are a multiset).
+        const probe: Entry = { values, seq: -1, out: null };
+        let at = this.lowerBound(rows, probe);
+        while (at < rows.length && !rows[at]!.values.every((v, j) => v === values[j])) {
+          if (!this.peers(rows[at]!, probe)) {
+            at = rows.length;
+            break;
+          }
+          at++;
+        }
+        if (at === rows.length) continue;
+        const [gone] = rows.splice(at, 1);
+        if (gone!.out !== null) this.emit(OP_DELETE, gone!, gone!.out);
+        marks.push(gone!);
+      } else {
+        const e: Entry = { values, seq: this.seq++, out: null };
+        rows.splice(this.lowerBound(rows, e), 0, e);
+        marks.push(e);
+      }
+    }
+    for (const [pk, marks] of changed) {
+      const rows = this.partitions.get(pk)!;
+      if (rows.length === 0) {
+        this.partitions.delete(pk);
+        continue;
+      }
+      this.recompute(rows, marks);
+    }
+    const b = this.output.finish(this.wm, false);
+    if (b) this.out.push(b);
+  }
+
+  /** Recomputes the rows whose frame reaches a changed position, and emits their changes. */
+  private recompute(rows: Entry[], marks: readonly Entry[]): void {
+    const f = this.node.frame;
+    const bounded = f.unit === 'ROWS' && f.preceding !== null;
+    // [from, to] ranges of rows to recompute, one per change, then merged.
+    const ranges = marks.map((m) => {
+      let from = this.lowerBound(rows, m);
+      // A RANGE frame holds the current row's peers: the peers before the change see it too.
+      if (f.unit === 'RANGE') while (from > 0 && this.peers(rows[from - 1]!, m)) from--;
+      const to = bounded ? from + f.preceding! : rows.length - 1;
+      return [from, Math.min(to, rows.length - 1)] as const;
+    });
+    ranges.sort((a, b) => a[0] - b[0]);
+    let k = 0;
+    while (k < ranges.length) {
+      const from = ranges[k]![0];
+      let to = ranges[k]![1];
+      while (k + 1 < ranges.length && ranges[k + 1]![0] <= to + 1) to = Math.max(to, ranges[++k]![1]);
+      k++;
+      if (from <= to) this.computeRange(rows, from, to);
+    }
+  }
+
+  /** Computes rows [from, to] with one forward-sliding frame and emits the rows that changed. */
+  private computeRange(rows: Entry[], from: number, to: number): void {
+    const f = this.node.frame;
+    const aggs = this.node.calls.map((c) => new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!));
+    let lo = 0;
+    let hi = 0;
+    // The frame of row r is [start(r), end(r)]; both only move forward as r does.
+    for (let r = from; r <= to; r++) {
+      let end = r;
+      if (f.unit === 'RANGE') while (end + 1 < rows.length && this.peers(rows[end + 1]!, rows[r]!)) end++;
+      let start = 0;
+      if (f.preceding !== null) {
+        if (f.unit === 'ROWS') start = Math.max(0, r - f.preceding);
+        else start = this.rangeStart(rows, r, lo);
+      }
+      if (r === from) lo = hi = start;
+      for (; hi <= end; hi++) for (const a of aggs) a.add(rows, hi);
+      for (; lo < start; lo++) for (const a of aggs) a.remove(rows, lo);
+      const e = rows[r]!;
+      const now = aggs.map((a) => a.value(rows));
+      if (e.out === null) this.emit(OP_INSERT, e, now);
+      else if (!now.every((v, j) => Object.is(v, e.out![j]))) {
+        this.emit(OP_UPDATE_BEFORE, e, e.out);
+        this.emit(OP_UPDATE_AFTER, e, now);
+      }
+      e.out = now;
+    }
+  }
+
+  /**
+   * The first row of row r's RANGE frame (values within `preceding` of its own), searched
+   * from `from`. A NULL key's frame is its NULL peers; NULL rows never join another frame.
+   */
+  private rangeStart(rows: readonly Entry[], r: number, from: number): number {
+    const c = this.rangeColumn;
+    const v = rows[r]!.values[c];
+    let s = from;
+    if (v === null) {
+      while (s < r && rows[s]!.values[c] !== null) s++;
+      return s;
+    }
+    const min = (v as number) - this.node.frame.preceding!;
+    while (s < r && (rows[s]!.values[c] === null || (rows[s]!.values[c] as number) < min)) s++;
+    return s;
+  }
+
+  onWatermark(wm: number): void {
+    this.wm = wm;
+    this.out.watermark(wm);
+  }
+
+  snapshot(): unknown {
+    const rows: [number, Value[], Value[] | null][] = [];
+    for (const list of this.partitions.values()) for (const e of list) rows.push([e.seq, e.values, e.out]);
+    return { rows, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { rows: [number, Value[], Value[] | null][]; seq: number; wm: number | null };
+    this.partitions.clear();
+    for (const [seq, values, out] of s.rows) {
+      const pk = this.key(values);
+      let list = this.partitions.get(pk);
+      if (!list) this.partitions.set(pk, (list = []));
+      list.push({ seq, values, out });
+    }
+    for (const list of this.partitions.values()) list.sort(this.compare);
+    this.seq = s.seq;
+    this.wm = s.wm ?? -Infinity;
+  }
+
+  stateSize(): number {
+    let n = 0;
+    for (const list of this.partitions.values()) n += list.length;
+    return n;
+  }
+
+  close(): void {}
+}

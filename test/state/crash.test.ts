@@ -66,7 +66,7 @@ function writeEvents(dir: string, n: number): void {
 }
 
 const FILE_SCENARIO: Scenario = {
-  name: 'file source with windows, sessions, a changelog view and two sinks',
+  name: 'file source with windows, sessions, changelog views (one an OVER over a GROUP BY) and two sinks',
   setup: (dir) => writeEvents(dir, 150_000),
   sql: `SET checkpoint_interval = '50 milliseconds';
 CREATE SOURCE IF NOT EXISTS events (k BIGINT, v DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
@@ -78,6 +78,9 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS per_key AS SELECT k, COUNT(*) AS n, AVG(v
 CREATE MATERIALIZED VIEW IF NOT EXISTS sessions AS
   SELECT k, window_start, window_end, COUNT(*) AS n
   FROM SESSION(events PARTITION BY k, ts, INTERVAL '5' SECOND) GROUP BY k, window_start, window_end;
+CREATE MATERIALIZED VIEW IF NOT EXISTS moving AS
+  SELECT k, n, AVG(n) OVER (ORDER BY n, k ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS near
+  FROM (SELECT k, COUNT(*) AS n FROM events GROUP BY k);
 CREATE SINK IF NOT EXISTS out_windows FROM per_window WITH (connector = 'file', path = 'windows.jsonl', format = 'jsonl');
 CREATE SINK IF NOT EXISTS out_keys FROM per_key WITH (connector = 'file', path = 'keys.csv', format = 'csv');
 `,
@@ -85,6 +88,7 @@ CREATE SINK IF NOT EXISTS out_keys FROM per_key WITH (connector = 'file', path =
   views: `SELECT * FROM per_window ORDER BY ALL;
 SELECT * FROM per_key ORDER BY ALL;
 SELECT * FROM sessions ORDER BY ALL;
+SELECT * FROM moving ORDER BY ALL;
 SELECT seq, op, k, n, avg_v FROM CHANGES(per_key) ORDER BY seq;
 SELECT source, "offset", raw, reason FROM sluice_dead_letters ORDER BY ALL;
 SELECT source, "offset", event_time, watermark, "view", "row" FROM sluice_late_events ORDER BY ALL;`,

@@ -67,7 +67,7 @@ function writeEvents(dir: string, n: number): void {
 
 const FILE_SCENARIO: Scenario = {
   name: 'file source with windows, sessions, changelog views (one an OVER over a GROUP BY) and two sinks',
-  setup: (dir) => writeEvents(dir, 150_000),
+  setup: (dir) => writeEvents(dir, 1_000_000),
   sql: `SET checkpoint_interval = '50 milliseconds';
 CREATE SOURCE IF NOT EXISTS events (k BIGINT, v DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
   WITH (connector = 'file', path = 'events.jsonl', format = 'jsonl');
@@ -98,7 +98,7 @@ const NEXMARK_SCENARIO: Scenario = {
   name: 'nexmark generator with a hopping window and a changelog sink',
   sql: `SET checkpoint_interval = '50 milliseconds';
 CREATE SOURCE IF NOT EXISTS bid (auction BIGINT, bidder BIGINT, price BIGINT, date_time TIMESTAMP,
-  WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND) WITH (connector = 'nexmark', table = 'bid', events = 200000);
+  WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND) WITH (connector = 'nexmark', table = 'bid', events = 800000);
 CREATE MATERIALIZED VIEW IF NOT EXISTS hot AS
   SELECT auction, window_start, COUNT(*) AS bids, MAX(price) AS top
   FROM HOP(bid, date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND) GROUP BY auction, window_start, window_end EMIT ON WINDOW CLOSE;
@@ -133,8 +133,9 @@ async function crashAndCompare(s: Scenario, kills: number, seed: number): Promis
   const random = rng(seed);
   let landed = 0;
   for (let i = 0; i < kills; i++) {
-    // Kill anywhere from process start-up (recovery) to the end of the work.
-    const ms = 60 + Math.floor(random() * Math.min(900, duration));
+    // Kill anywhere from process start-up (recovery) into the work: within the first half of
+    // an uninterrupted run, so that a resumed run (less left to do) is still killed mid-way.
+    const ms = 60 + Math.floor(random() * Math.min(2500, duration / 2));
     if (await runAndKill(crash, ['run', 'job.sql', '--db', 'state.duckdb'], ms)) landed++;
   }
   const final = run(crash, ['run', 'job.sql', '--db', 'state.duckdb']);
@@ -145,6 +146,7 @@ async function crashAndCompare(s: Scenario, kills: number, seed: number): Promis
   for (const f of s.sinks) {
     expect(readFileSync(join(crash, f), 'utf8'), `sink file ${f}`).toBe(readFileSync(join(ref, f), 'utf8'));
   }
+  if (process.env.CRASH_DEBUG) console.log(s.name, 'landed', landed, 'of', kills, 'duration', duration);
   return landed;
 }
 

@@ -1,30 +1,25 @@
 /**
  * A materialized view's current contents, kept as a DuckDB table of the view's name so pull
- * queries can use any DuckDB SQL on it. Changes are folded in memory and written lazily
- * (before a pull query and at checkpoints), not on every batch: an append-only view only
- * appends; a view with a unique key upserts the keys that changed; a keyless changelog view
- * adds and deletes individual copies of rows.
+ * queries can use any DuckDB SQL on it. Changes are written lazily (before a pull query and
+ * at checkpoints), not on every batch: first to the audit trail, columnar, through the
+ * appender; then DuckDB folds the new audit rows into the table — an append-only view copies
+ * them, a view with a unique key replaces the keys that changed by their last row, a keyless
+ * changelog view adds and deletes copies of rows by their net count. No row is decoded in JS.
  *
  * Beside it, `sluice_audit_<view>` is the view's audit trail: every change it ever emitted,
  * in order, with its kind and when it was made, and `sluice_source_offsets_<view>` where the
  * view stood in each source when it made them — what `SELECT … FROM CHANGES(v)` reads. They
  * are written in the same checkpoints, so after a crash they hold each change exactly once.
  */
-import { columnsOf, isRetraction, readValue, type ChangeBatch } from '../exec/batch.js';
+import { columnsOf, type ChangeBatch } from '../exec/batch.js';
 import { int32Column } from '../exec/vector/columns.js';
 import { ColumnBuilder } from '../exec/batch.js';
-import type { Schema, Value } from '../types.js';
+import type { Schema } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
-import { quoteIdent, toDuckParam, type Database } from './database.js';
+import { quoteIdent, type Database } from './database.js';
 import { auditTableName, sourceOffsetsTableName } from '../catalog/table-names.js';
 
 export class ViewTable {
-  /** Append-only views: the batches to append, as they came (no decoding). */
-  private appended: ChangeBatch[] = [];
-  /** Keyed views: the latest row of each changed key (null: deleted). */
-  private upserts = new Map<string, { key: Value[]; row: Value[] | null }>();
-  /** Keyless changelog views: net change in copies of each row. */
-  private deltas = new Map<string, { row: Value[]; delta: number }>();
   private readonly table: string;
   private readonly audit: string;
   /** Changes not yet in the audit trail, as they were emitted, with the source offsets behind them. */
@@ -84,50 +79,15 @@ export class ViewTable {
 
   clearPending(): void {
     this.auditPending = [];
-    this.appended = [];
-    this.upserts.clear();
-    this.deltas.clear();
   }
 
   get pending(): boolean {
-    return this.appended.length > 0 || this.upserts.size > 0 || this.deltas.size > 0;
+    return this.auditPending.length > 0;
   }
 
-  /** Folds a batch of the view's changes, made once the view had taken its sources up to `offsets`. */
+  /** Takes a batch of the view's changes, made once the view had taken its sources up to `offsets`. */
   apply(b: ChangeBatch, offsets: ReadonlyMap<string, number> = new Map()): void {
-    if (b.length === 0) return;
-    this.auditPending.push({ batch: b, at: Date.now(), offsets });
-    if (this.appendOnly) {
-      this.appended.push(b);
-      return;
-    }
-    const cols = columnsOf(b);
-    for (let i = 0; i < b.length; i++) {
-      const row = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
-      const retract = b.ops !== null && isRetraction(b.ops[i]!);
-      if (this.uniqueKey !== null) {
-        const key = this.uniqueKey.map((k) => row[k]!);
-        const ks = JSON.stringify(key);
-        if (retract) {
-          // A retraction followed by the new row in the same flush keeps only the new row.
-          const cur = this.upserts.get(ks);
-          if (!cur || cur.row === null || JSON.stringify(cur.row) === JSON.stringify(row)) this.upserts.set(ks, { key, row: null });
-        } else this.upserts.set(ks, { key, row });
-      } else {
-        const rs = JSON.stringify(row);
-        const cur = this.deltas.get(rs) ?? { row, delta: 0 };
-        cur.delta += retract ? -1 : 1;
-        this.deltas.set(rs, cur);
-      }
-    }
-  }
-
-  private columnsOfRows(rows: readonly Value[][]): ChunkColumn[] {
-    return this.schema.map((c, j) => {
-      const b = new ColumnBuilder(c.type, rows.length);
-      for (const r of rows) b.append(r[j]!);
-      return { type: c.type, data: b.finish() };
-    });
+    if (b.length > 0) this.auditPending.push({ batch: b, at: Date.now(), offsets });
   }
 
   /** Appends the pending changes to the audit trail. */
@@ -181,60 +141,65 @@ export class ViewTable {
 
   /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
   async flush(): Promise<void> {
-    const firstSeq = this.auditSeq;
+    if (this.auditPending.length === 0) return;
+    const first = this.auditSeq;
     await this.flushAudit();
-    // An append-only view's new rows are the audit rows just written: DuckDB copies them
-    // (in order, in the same transaction) instead of a second append from JS.
-    if (this.appended.length > 0) {
-      this.appended = [];
-      const cols = this.schema.map((c) => quoteIdent(c.name)).join(', ');
-      await this.db.run(`INSERT INTO ${this.table} SELECT ${cols} FROM ${this.audit} WHERE sluice_seq >= ${firstSeq}`);
+    const cols = this.schema.map((c) => quoteIdent(c.name));
+    const list = cols.join(', ');
+    const fresh = `(SELECT * FROM ${this.audit} WHERE sluice_seq >= ${first})`;
+    if (this.appendOnly) {
+      await this.db.run(`INSERT INTO ${this.table} SELECT ${list} FROM ${fresh}`);
+    } else if (this.uniqueKey !== null) {
+      await this.foldKeyed(fresh, cols);
+    } else {
+      await this.foldMultiset(fresh, cols);
     }
-    if (this.upserts.size > 0) {
-      const changed = [...this.upserts.values()];
-      this.upserts.clear();
-      const key = this.uniqueKey!;
-      const keyCols = key.map((k) => this.schema[k]!);
-      if (keyCols.length > 0) {
-        const tmpName = `sluice_keys_${this.name}`;
-        const tmp = quoteIdent(tmpName);
-        await this.db.run(
-          `CREATE OR REPLACE TEMP TABLE ${tmp} (${keyCols.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ')})`,
-        );
-        const keyRows = changed.map((c) => c.key);
-        const kb = keyCols.map((c, j) => {
-          const b = new ColumnBuilder(c.type, keyRows.length);
-          for (const r of keyRows) b.append(r[j]!);
-          return { type: c.type, data: b.finish() };
-        });
-        await this.db.append(tmpName, kb, keyRows.length);
-        const match = keyCols.map((c) => `${this.table}.${quoteIdent(c.name)} IS NOT DISTINCT FROM k.${quoteIdent(c.name)}`).join(' AND ');
-        await this.db.run(`DELETE FROM ${this.table} USING ${tmp} k WHERE ${match}`);
-        await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
-      } else {
-        // A global aggregate: its one row is replaced.
-        await this.db.run(`DELETE FROM ${this.table}`);
-      }
-      const live = changed.filter((c) => c.row !== null).map((c) => c.row!);
-      await this.db.append(this.name, this.columnsOfRows(live), live.length);
-    }
-    if (this.deltas.size > 0) {
-      const changed = [...this.deltas.values()].filter((d) => d.delta !== 0);
-      this.deltas.clear();
-      const adds: Value[][] = [];
-      for (const d of changed) {
-        if (d.delta > 0) for (let k = 0; k < d.delta; k++) adds.push(d.row);
-        else {
-          const where = this.schema
-            .map((c, j) => `${quoteIdent(c.name)} IS NOT DISTINCT FROM $${j + 1}`)
-            .join(' AND ');
-          await this.db.run(
-            `DELETE FROM ${this.table} WHERE rowid IN (SELECT rowid FROM ${this.table} WHERE ${where} LIMIT ${-d.delta})`,
-            d.row.map((v, j) => toDuckParam(v, this.schema[j]!.type)) as never,
-          );
-        }
-      }
-      await this.db.append(this.name, this.columnsOfRows(adds), adds.length);
-    }
+  }
+
+  /**
+   * A keyed view: every key the new changes touch is replaced by its last inserted row, unless
+   * a later change retracts that very row (the key then has no row). A retraction of another
+   * row (an older version) does not undo the newer one.
+   */
+  private async foldKeyed(fresh: string, cols: readonly string[]): Promise<void> {
+    const keys = this.uniqueKey!.map((k) => cols[k]!);
+    const same = (a: string, b: string, on: readonly string[]) => on.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+    const partition = keys.length > 0 ? `PARTITION BY ${keys.join(', ')}` : '';
+    const tmp = quoteIdent(`sluice_fold_${this.name}`);
+    await this.db.run(
+      `CREATE OR REPLACE TEMP TABLE ${tmp} AS SELECT * FROM ${fresh} c WHERE sluice_op IN (0, 2)
+       QUALIFY row_number() OVER (${partition} ORDER BY sluice_seq DESC) = 1`,
+    );
+    if (keys.length === 0) await this.db.run(`DELETE FROM ${this.table}`);
+    else await this.db.run(`DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${fresh}) k WHERE ${same(this.table, 'k', keys)}`);
+    await this.db.run(
+      `INSERT INTO ${this.table} SELECT ${cols.map((c) => `i.${c}`).join(', ')} FROM ${tmp} i
+       WHERE NOT EXISTS (SELECT 1 FROM ${fresh} r WHERE r.sluice_op IN (1, 3) AND r.sluice_seq > i.sluice_seq AND ${same('r', 'i', cols)})
+       ORDER BY i.sluice_seq`,
+    );
+    await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
+  }
+
+  /** A keyless changelog view: each distinct row gains or loses copies by its net count. */
+  private async foldMultiset(fresh: string, cols: readonly string[]): Promise<void> {
+    const list = cols.join(', ');
+    const tmp = quoteIdent(`sluice_fold_${this.name}`);
+    await this.db.run(
+      `CREATE OR REPLACE TEMP TABLE ${tmp} AS
+       SELECT ${list}, sum(CASE WHEN sluice_op IN (0, 2) THEN 1 ELSE -1 END)::BIGINT AS sluice_net, min(sluice_seq) AS sluice_first
+       FROM ${fresh} GROUP BY ${list} HAVING sluice_net <> 0`,
+    );
+    const same = cols.map((c) => `v.${c} IS NOT DISTINCT FROM n.${c}`).join(' AND ');
+    await this.db.run(
+      `DELETE FROM ${this.table} WHERE rowid IN (
+         SELECT id FROM (
+           SELECT v.rowid AS id, n.sluice_net AS net, row_number() OVER (PARTITION BY n.sluice_first ORDER BY v.rowid) AS copy
+           FROM ${this.table} v JOIN ${tmp} n ON ${same} WHERE n.sluice_net < 0)
+         WHERE copy <= -net)`,
+    );
+    await this.db.run(
+      `INSERT INTO ${this.table} SELECT ${list} FROM (SELECT *, unnest(range(sluice_net)) FROM ${tmp} WHERE sluice_net > 0) ORDER BY sluice_first`,
+    );
+    await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
   }
 }

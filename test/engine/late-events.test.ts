@@ -101,7 +101,6 @@ function recordTuple(r: Record<string, unknown>, events: readonly Ev[]): unknown
 describe('late rows: counted where their window was open, recorded where it had closed', () => {
   it('TUMBLE, HOP, CUMULATE and SESSION views against a row-by-row reference and DuckDB', async () => {
     let runsWithLateRows = 0;
-    let runsDone = 0;
     await fc.assert(
       fc.asyncProperty(
         streamArb({ delayMs: DELAY, spanMs: 60_000, minLength: 20, maxLength: 70, lateShare: 0.3, nullKeys: true }),
@@ -158,7 +157,6 @@ describe('late rows: counted where their window was open, recorded where it had 
             }
             expect(run.engine.metrics().lateEvents).toBe(lateTotal);
             if (lateTotal > 0) runsWithLateRows++;
-            runsDone++;
           } finally {
             await run.engine.close();
           }
@@ -167,7 +165,7 @@ describe('late rows: counted where their window was open, recorded where it had 
       { numRuns: RUNS },
     );
     // The generator does produce late rows (else this test would prove little).
-    expect(runsWithLateRows).toBeGreaterThan(runsDone / 2);
+    expect(runsWithLateRows).toBeGreaterThan(0);
   });
 });
 

@@ -52,6 +52,16 @@ export class TopNOperator implements Operator {
     return a.seq - b.seq;
   };
 
+  /** True when row i sorts before `e` (a tie goes to the row that came first: `e`). */
+  private beats(cols: readonly Data[], i: number, e: Entry): boolean {
+    const schema = this.node.input.schema;
+    for (const k of this.node.orderBy) {
+      const c = compareValues(readValue(cols[k.column]!, i, schema[k.column]!.type), e.values[k.column]!, k);
+      if (c !== 0) return c < 0;
+    }
+    return false;
+  }
+
   private insertSorted(rows: Entry[], e: Entry): void {
     let lo = 0;
     let hi = rows.length;
@@ -73,10 +83,14 @@ export class TopNOperator implements Operator {
     const cols: readonly Data[] = columnsOf(batch);
     const schema = this.node.input.schema;
     const before = new Map<string, Entry[]>();
+    const appendOnly = this.node.input.appendOnly;
     for (let i = 0; i < batch.length; i++) {
-      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
-      const pk = this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((p) => values[p]));
+      const pk = this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((p) => readValue(cols[p]!, i, schema[p]!.type)));
       let rows = this.partitions.get(pk);
+      // Over an append-only input a full partition keeps its rows unless this one sorts before
+      // its last: most rows of a top 10 do not, and are dropped without decoding the rest.
+      if (appendOnly && rows !== undefined && rows.length >= this.limit && !this.beats(cols, i, rows[rows.length - 1]!)) continue;
+      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
       if (!rows) this.partitions.set(pk, (rows = []));
       if (!before.has(pk)) before.set(pk, rows.slice(0, this.limit));
       if (batch.ops !== null && isRetraction(batch.ops[i]!)) {

@@ -471,6 +471,8 @@ export interface CreateView {
   readonly orReplace: boolean;
   readonly ifNotExists: boolean;
   readonly name: Ident;
+  /** `WITH (state_ttl = '…')` before AS; empty when absent. */
+  readonly options: readonly OptionItem[];
   readonly query: Query;
   /** The query's text exactly as written, kept in the catalog. */
   readonly queryText: string;

@@ -214,6 +214,7 @@ export type CreateViewBodyCstChildren = {
   View: IToken[];
   ifNotExists?: IfNotExistsCstNode[];
   identifier: IdentifierCstNode[];
+  withOptions?: WithOptionsCstNode[];
   As: IToken[];
   query: QueryCstNode[];
 };

@@ -208,6 +208,7 @@ export class SqlParser extends CstParser {
     this.CONSUME(T.View);
     this.OPTION2(() => this.SUBRULE(this.ifNotExists));
     this.SUBRULE(this.identifier);
+    this.OPTION3(() => this.SUBRULE(this.withOptions));
     this.CONSUME(T.As);
     this.SUBRULE(this.query);
   });

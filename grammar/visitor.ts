@@ -225,6 +225,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       materialized: ctx.Materialized !== undefined,
       ifNotExists: ctx.ifNotExists !== undefined,
       name: this.identifier(one(ctx.identifier).children),
+      options: ctx.withOptions ? this.withOptions(one(ctx.withOptions).children) : [],
       query,
       queryText: this.sql.slice(query.span.start, query.span.end),
     };

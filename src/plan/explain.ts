@@ -72,7 +72,9 @@ function header(p: LogicalPlan): string {
       const cond = p.condition ? ` condition=${formatExpr(p.condition, [...p.left.schema, ...p.right.schema])}` : '';
       const held = p.retention.flatMap((bounds, side) => {
         const own = side === 0 ? p.left.schema : p.right.schema;
-        return bounds.map((b) => `${side === 0 ? 'left' : 'right'} until ${own[b.column]!.name}${b.offsetMs ? ` + ${formatDuration(b.offsetMs)}` : ''}`);
+        return bounds.map(
+          (b) => `${side === 0 ? 'left' : 'right'} until ${own[b.column]!.name}${b.offsetMs ? ` + ${formatDuration(b.offsetMs)}` : ''}${b.ttl ? ' (state_ttl)' : ''}`,
+        );
       });
       const state = held.length ? ` state=[${held.join(', ')}]` : '';
       return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}`;

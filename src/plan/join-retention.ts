@@ -17,6 +17,8 @@ import type { Schema } from '../types.js';
 export interface RetentionBound {
   readonly column: number;
   readonly offsetMs: number;
+  /** Set by the view's `state_ttl`, not by the condition: matches further apart may be missed. */
+  readonly ttl?: true;
 }
 
 /** A column (by index into left ++ right) plus a constant number of ms, or null. */
@@ -45,9 +47,23 @@ export function joinRetention(
   left: Schema,
   right: Schema,
   appendOnly: boolean,
+  stateTtlMs: number | null = null,
 ): [RetentionBound[], RetentionBound[]] {
   const out: [RetentionBound[], RetentionBound[]] = [[], []];
-  if (!condition || !appendOnly) return out;
+  if (!appendOnly) return out;
+  if (condition) boundsOf(condition, left, right, out);
+  // A state TTL bounds what the condition leaves unbounded, by the side's own event time.
+  if (stateTtlMs !== null) {
+    [left, right].forEach((schema, side) => {
+      const t = schema.findIndex((c) => c.timeAttr === true && c.type === 'TIMESTAMP');
+      if (out[side]!.length === 0 && t >= 0) out[side]!.push({ column: t, offsetMs: stateTtlMs, ttl: true });
+    });
+  }
+  return out;
+}
+
+/** Adds the bounds the condition's conjuncts imply to `out`. */
+function boundsOf(condition: BoundExpr, left: Schema, right: Schema, out: [RetentionBound[], RetentionBound[]]): void {
   const all = [...left, ...right];
   const sideOf = (i: number): 0 | 1 => (i < left.length ? 0 : 1);
   const local = (i: number) => (i < left.length ? i : i - left.length);
@@ -68,5 +84,4 @@ export function joinRetention(
     // other.t + s.offset <= mine.c + b.offset  ⇒  other.t <= mine.c + (b.offset - s.offset)
     out[mine].push({ column: local(b.column), offsetMs: b.offset - s.offset });
   }
-  return out;
 }

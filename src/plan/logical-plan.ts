@@ -156,6 +156,8 @@ export interface JoinNode extends PlanBase {
   readonly condition: BoundExpr | null;
   /** When each side's stored rows can be dropped (interval joins; see join-retention.ts). */
   readonly retention: readonly [readonly RetentionBound[], readonly RetentionBound[]];
+  /** The view's `state_ttl` in ms (null: none): bounds a side the condition leaves unbounded. */
+  readonly stateTtlMs: number | null;
 }
 
 export interface SortKey {

@@ -168,6 +168,7 @@ export function joinNode(
   leftKeys: readonly number[],
   rightKeys: readonly number[],
   condition: BoundExpr | null,
+  stateTtlMs: number | null = null,
 ): JoinNode {
   const nullable = (s: Schema): Column[] => s.map((c) => ({ name: c.name, type: c.type }));
   return {
@@ -178,7 +179,8 @@ export function joinNode(
     leftKeys,
     rightKeys,
     condition,
-    retention: joinRetention(condition, left.schema, right.schema, left.appendOnly && right.appendOnly),
+    retention: joinRetention(condition, left.schema, right.schema, left.appendOnly && right.appendOnly, stateTtlMs),
+    stateTtlMs,
     schema: [
       ...(joinType === 'RIGHT' || joinType === 'FULL' ? nullable(left.schema) : left.schema),
       ...(joinType === 'LEFT' || joinType === 'FULL' ? nullable(right.schema) : right.schema),

@@ -130,7 +130,7 @@ describe('CREATE VIEW and CREATE SINK', () => {
       materialized: true,
       orReplace: false,
       ifNotExists: true,
-      name: id('v'),
+      name: id('v'), options: [],
       query: q(
         select({
           items: [item(col('a')), item(fn('COUNT', [], { star: true }), 'n')],
@@ -144,13 +144,18 @@ describe('CREATE VIEW and CREATE SINK', () => {
     });
   });
 
+  it('parses view options before AS', () => {
+    const s = stmt(`CREATE MATERIALIZED VIEW v WITH (state_ttl = '1 hour') AS SELECT a FROM bids`);
+    expect(s).toMatchObject({ kind: 'CreateView', name: id('v'), options: [{ key: 'state_ttl', value: '1 hour' }], queryText: 'SELECT a FROM bids' });
+  });
+
   it('parses a plain view with OR REPLACE', () => {
     expect(stmt('CREATE OR REPLACE VIEW w AS SELECT 1')).toEqual({
       kind: 'CreateView',
       materialized: false,
       orReplace: true,
       ifNotExists: false,
-      name: id('w'),
+      name: id('w'), options: [],
       query: q(select({ items: [item(num(1))] })),
       queryText: 'SELECT 1',
     });
@@ -250,7 +255,7 @@ describe('other statements', () => {
         materialized: true,
         orReplace: true,
         ifNotExists: false,
-        name: id('v'),
+        name: id('v'), options: [],
         query: q(select({ items: [item(col('a'))], from: table('t') })),
         queryText: 'SELECT a FROM t',
       },

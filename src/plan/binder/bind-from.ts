@@ -78,6 +78,7 @@ function bindTableRef(ref: TableRef, ctx: BindContext): BoundRelation {
         emit: entry.query.emit?.mode ?? ctx.emit,
         expanding: new Set([...ctx.expanding, name]),
         ...(ctx.asOf ? { asOf: ctx.asOf } : {}),
+        ...(ctx.stateTtlMs !== undefined ? { stateTtlMs: ctx.stateTtlMs } : {}),
       });
       return { plan: r.plan, scope: r.scope.withQualifier(qualifier) };
     }
@@ -173,7 +174,7 @@ function bindJoin(j: Join, ctx: BindContext): BoundRelation {
     throw new SluiceError('BIND', `${j.joinType} JOIN needs ON or USING`, { span: j.span });
   }
   const { leftKeys, rightKeys, residual } = splitEquiKeys(condition, width);
-  return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual), scope };
+  return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null), scope };
 }
 
 /** Splits a join condition into column equalities across the two sides and what remains. */

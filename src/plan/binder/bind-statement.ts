@@ -16,6 +16,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import { describeKind } from '../../catalog/catalog.js';
 import type { Options, SourceColumn, SourceDef } from '../../catalog/definitions.js';
 import { SluiceError, type Span } from '../../errors.js';
+import { parseIntervalText } from '../../catalog/interval-text.js';
 import { auditTableName, RESERVED_PREFIX, sourceOffsetsTableName } from '../../catalog/table-names.js';
 import type { Schema, Value } from '../../types.js';
 import type { BoundStatement } from '../bound-statement.js';
@@ -142,13 +143,14 @@ function unknownName(name: string, catalog: Catalog, span: Span): SluiceError {
 }
 
 /** Binds and optimizes a streaming query, with the statement-level checks. */
-export function planQuery(q: Query, sql: string, catalog: Catalog): LogicalPlan {
+export function planQuery(q: Query, sql: string, catalog: Catalog, stateTtlMs?: number): LogicalPlan {
   const ctx: BindContext = {
     catalog,
     sql,
     ctes: new Map(),
     emit: q.emit?.mode ?? 'CHANGES',
     expanding: new Set(),
+    ...(stateTtlMs !== undefined ? { stateTtlMs } : {}),
   };
   const plan = bindQuery(q, ctx).plan;
   if (q.emit?.mode === 'ON_WINDOW_CLOSE') {
@@ -326,13 +328,32 @@ function bindWatermark(w: WatermarkDef, columns: readonly SourceColumn[], sql: s
   throw bad();
 }
 
+/** The view's `WITH (state_ttl = '…')` in ms; the only view option so far. */
+function viewStateTtl(s: CreateView): number | undefined {
+  let ttl: number | undefined;
+  for (const o of s.options) {
+    if (!s.materialized) {
+      throw new SluiceError('BIND', `view options belong to materialized views: a plain view's query runs inside the query that reads it`, { span: o.span });
+    }
+    if (o.key !== 'state_ttl') {
+      throw new SluiceError('BIND', `unknown view option '${o.key}' (expected: state_ttl)`, { span: o.span });
+    }
+    const ms = typeof o.value === 'string' ? parseIntervalText(o.value) : undefined;
+    if (ms === undefined || !(ms > 0)) {
+      throw new SluiceError('TYPE', `state_ttl must be a positive interval such as '1 hour', got ${JSON.stringify(o.value)}`, { span: o.span });
+    }
+    ttl = ms;
+  }
+  return ttl;
+}
+
 function bindCreateView(s: CreateView, input: StatementInput, catalog: Catalog, explainOnly = false) {
   if (!explainOnly && !s.orReplace) {
     // Report the clash before planning so the message is about the name.
     const old = catalog.get(s.name.name);
     if (old && !s.ifNotExists) throw new SluiceError('CATALOG', `${describeKind(old)} '${old.name}' already exists`, { span: s.name.span });
   }
-  const plan = planQuery(s.query, input.sql, catalog);
+  const plan = planQuery(s.query, input.sql, catalog, viewStateTtl(s));
   walkPlan(plan, (n) => {
     if (n.kind === 'Scan' && n.until) {
       throw new SluiceError('BIND', 'a view cannot read AS OF a past point: query the view AS OF instead', { span: s.query.span });

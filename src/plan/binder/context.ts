@@ -21,4 +21,6 @@ export interface BindContext {
   readonly expanding: ReadonlySet<string>;
   /** Time travel in force: sources are read only up to this point (AS OF). */
   readonly asOf?: ReplayLimit;
+  /** The view's `state_ttl` (ms): joins drop stored rows that much older than the other side's watermark. */
+  readonly stateTtlMs?: number;
 }

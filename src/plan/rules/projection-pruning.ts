@@ -145,6 +145,7 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
         plan.leftKeys.map((k) => l.map[k]!),
         plan.rightKeys.map((k) => r.map[k]!),
         plan.condition ? remap(plan.condition, map) : null,
+        plan.stateTtlMs,
       );
       return { plan: node, map };
     }

@@ -60,6 +60,16 @@ async function oracle(sql: string, as: readonly Ev[], bs: readonly Ev[]): Promis
 const SOURCES = `CREATE SOURCE a (k BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '${DELAY}' MILLISECOND);
   CREATE SOURCE b (k BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '${DELAY}' MILLISECOND);`;
 
+/** An engine with view v (k, ats, bts) over the sources, times in seconds after T0, and v's (ats, bts) pairs in ms after T0. */
+async function example(createView: string) {
+  const e = await Engine.open();
+  await e.execute(SOURCES);
+  await e.execute(createView);
+  const at = (s: number) => T0 + s * 1000;
+  const pairs = async () => (await e.query('SELECT epoch_ms(ats) - ? AS a, epoch_ms(bts) - ? AS b FROM v ORDER BY a, b', [T0, T0])).map((r) => [r['a'], r['b']]);
+  return { e, at, pairs };
+}
+
 describe('interval joins drop rows the watermarks rule out', () => {
   for (const [name, sql] of Object.entries(QUERIES)) {
     it(`${name}: equals DuckDB, frees rows while running, holds nothing at the end, and survives a restore`, async () => {
@@ -105,11 +115,7 @@ describe('interval joins drop rows the watermarks rule out', () => {
   }
 
   it('holds a row exactly as long as an on-time row of the other side can still meet it', async () => {
-    const e = await Engine.open();
-    await e.execute(SOURCES);
-    await e.execute(`CREATE MATERIALIZED VIEW v AS ${QUERIES['inner']}`);
-    const at = (s: number) => T0 + s * 1000;
-    const pairs = async () => (await e.query('SELECT epoch_ms(ats) - ? AS a, epoch_ms(bts) - ? AS b FROM v ORDER BY a, b', [T0, T0])).map((r) => [r['a'], r['b']]);
+    const { e, at, pairs } = await example(`CREATE MATERIALIZED VIEW v AS ${QUERIES['inner']}`);
     await e.insert('a', [{ k: 1, ts: at(10) }]);
     // b's watermark 12.999, then exactly 13: a b row at 13 (= 10 + 3 s) is on time (a row at
     // the watermark is) and meets a, so a is still held.
@@ -152,6 +158,93 @@ describe('interval joins drop rows the watermarks rule out', () => {
     const plan = async (q: string) => ((await e.execute(`EXPLAIN ${q}`))[0]!.rows ?? []).map((r) => Object.values(r).join(' ')).join('\n');
     expect(await plan(QUERIES['inner']!)).toMatch(/state=\[left until ts \+ 3s, right until ts \+ 2s\]/);
     expect(await plan('SELECT * FROM a JOIN b ON a.k = b.k')).not.toMatch(/state=/);
+    await e.close();
+  });
+});
+
+describe('state_ttl: a join without time bounds drops rows that much older than the other side', () => {
+  const TTL = 3000;
+  const JOIN = `SELECT a.k, a.ts AS ats, b.ts AS bts FROM a JOIN b ON a.k = b.k`;
+  const WITHIN = `${JOIN} WHERE b.ts BETWEEN a.ts - INTERVAL '${TTL}' MILLISECOND AND a.ts + INTERVAL '${TTL}' MILLISECOND`;
+
+  it('finds every pair within the TTL, nothing the plain join would not, and frees rows while running', async () => {
+    let droppedWhileRunning = 0;
+    await fc.assert(
+      fc.asyncProperty(streamArb, streamArb, fc.integer({ min: 1, max: 8 }), async (as, bs, batch) => {
+        const e = await Engine.open();
+        try {
+          await e.execute(SOURCES);
+          await e.execute(`CREATE MATERIALIZED VIEW v WITH (state_ttl = '${TTL} milliseconds') AS ${JOIN}`);
+          let peak = 0;
+          for (let i = 0, ai = 0, bi = 0; ai < as.length || bi < bs.length; i++) {
+            if ((i % 2 === 0 && ai < as.length) || bi >= bs.length) await e.insert('a', as.slice(ai, (ai += batch)));
+            else await e.insert('b', bs.slice(bi, (bi += batch)));
+            peak = Math.max(peak, e.metrics().stateSize);
+          }
+          if (peak < as.length + bs.length) droppedWhileRunning++;
+          await e.endOfStream('a');
+          await e.endOfStream('b');
+          const got = norm(await e.query('SELECT * FROM v'));
+          // Multisets: every pair within the TTL is there; every pair there is a pair of the join.
+          const missing = (want: string[], have: string[]) => {
+            const left = [...have];
+            return want.filter((w) => {
+              const i = left.indexOf(w);
+              if (i < 0) return true;
+              left.splice(i, 1);
+              return false;
+            });
+          };
+          expect(missing(await oracle(WITHIN, as, bs), got)).toEqual([]);
+          expect(missing(got, await oracle(JOIN, as, bs))).toEqual([]);
+          expect(e.metrics().stateSize).toBe(0);
+        } finally {
+          await e.close();
+        }
+      }),
+      { numRuns: 25 },
+    );
+    expect(droppedWhileRunning).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('holds a row until the other side\'s watermark passes its time + the TTL', async () => {
+    const { e, at, pairs } = await example(`CREATE MATERIALIZED VIEW v WITH (state_ttl = '${TTL} milliseconds') AS ${JOIN}`);
+    await e.insert('a', [{ k: 1, ts: at(10) }]);
+    // b's watermark 12.999, then 13 = 10 + 3 s: a is still held, and meets the b at 13.
+    await e.insert('b', [{ k: 1, ts: at(14.999) }]);
+    await e.insert('b', [{ k: 1, ts: at(13) }]);
+    await e.insert('b', [{ k: 1, ts: at(15) }]);
+    await e.insert('b', [{ k: 1, ts: at(13) }]);
+    expect(await pairs()).toEqual([[10000, 13000], [10000, 13000], [10000, 14999], [10000, 15000]]);
+    // The b at 15.001 still meets a (it is judged under the watermark before it, 13), then moves
+    // b's watermark to 13.001: a goes, and a b row on time at 13.001 no longer meets it.
+    await e.insert('b', [{ k: 1, ts: at(15.001) }]);
+    await e.insert('b', [{ k: 1, ts: at(13.001) }]);
+    expect(await pairs()).toEqual([[10000, 13000], [10000, 13000], [10000, 14999], [10000, 15000], [10000, 15001]]);
+    await e.close();
+  });
+
+  it('EXPLAIN marks the bounds it sets; an unknown option or a bad interval is an error', async () => {
+    const e = await Engine.open();
+    await e.execute(SOURCES);
+    const [r] = await e.execute(`EXPLAIN CREATE MATERIALIZED VIEW v WITH (state_ttl = '1 hour') AS ${JOIN}`);
+    expect(r!.rows!.map((x) => x['plan']).join('\n')).toContain('state=[left until ts + 1h (state_ttl), right until ts + 1h (state_ttl)]');
+    // A bound the condition sets stays; the TTL bounds only the other side.
+    const [r2] = await e.execute(`EXPLAIN CREATE MATERIALIZED VIEW v WITH (state_ttl = '1 hour') AS ${JOIN} AND b.ts <= a.ts + INTERVAL '5' SECOND`);
+    expect(r2!.rows!.map((x) => x['plan']).join('\n')).toContain('state=[left until ts + 5s, right until ts + 1h (state_ttl)]');
+    await expect(e.execute(`CREATE MATERIALIZED VIEW w WITH (ttl = '1 hour') AS ${JOIN}`)).rejects.toMatchObject({
+      code: 'BIND',
+      message: expect.stringContaining("unknown view option 'ttl'"),
+      line: 1,
+    });
+    await expect(e.execute(`CREATE VIEW w WITH (state_ttl = '1 hour') AS ${JOIN}`)).rejects.toMatchObject({
+      code: 'BIND',
+      message: expect.stringContaining('materialized views'),
+    });
+    await expect(e.execute(`CREATE MATERIALIZED VIEW w WITH (state_ttl = 'soon') AS ${JOIN}`)).rejects.toMatchObject({
+      code: 'TYPE',
+      message: expect.stringContaining('state_ttl must be a positive interval'),
+    });
     await e.close();
   });
 });

@@ -81,10 +81,6 @@ export class ViewTable {
     this.auditPending = [];
   }
 
-  get pending(): boolean {
-    return this.auditPending.length > 0;
-  }
-
   /** Takes a batch of the view's changes, made once the view had taken its sources up to `offsets`. */
   apply(b: ChangeBatch, offsets: ReadonlyMap<string, number> = new Map()): void {
     if (b.length > 0) this.auditPending.push({ batch: b, at: Date.now(), offsets });

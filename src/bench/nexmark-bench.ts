@@ -7,10 +7,10 @@
  *    with the engine's reason;
  * 2. generator-only speed: every column of the query's tables generated alone (the source
  *    itself makes only the columns the query reads);
- * 3. sluice: a child process (see nexmark-child.ts) runs the query 3 times over N events,
+ * 3. sluice: a child process (see nexmark-child.ts) runs the query 3 times (--runs) over N events,
  *    each in a fresh Engine, and reports each time and its peak RSS; the median counts;
  * 4. DuckDB: the same events preloaded once into one-thread in-memory tables (load not
- *    timed), the query computed into a table 3 times; the median counts.
+ *    timed), the query computed into a table as many times; the median counts.
  * Events per second are N / seconds, N counting the whole Person/Auction/Bid sequence even
  * when a query reads one table (as Nexmark counts). Without --query, the run ends with the
  * incremental-versus-recompute measure over N bids (incremental.ts).
@@ -37,6 +37,8 @@ export interface BenchOptions {
    * shows the operator state alone, not the view's growing contents.
    */
   readonly stateOnly?: boolean;
+  /** Timed runs per query and engine, the median counts (default 3, at least 3). */
+  readonly runs?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export const DEFAULT_EVENTS = 1_000_000;
 export const CHECK_EVENTS = 50_000;
 /** Its events per second of event time: 50 s of it, so that many windows and sessions close. */
 export const CHECK_RATE = 1000;
-const RUNS = 3;
+const DEFAULT_RUNS = 3;
 /** The engine's default batch_size: the generator-only measure reads as the source does. */
 const GENERATOR_BATCH = 8192;
 
@@ -70,6 +72,8 @@ export type QueryReport =
       readonly mismatch?: string;
       /** Run with --state-only: views fed a blackhole sink. */
       readonly state_only?: boolean;
+      /** Timed runs per engine (the medians count). */
+      readonly runs: number;
     }
   | { readonly query: string; readonly events: number; readonly unsupported: string }
   | { readonly query: string; readonly events: number; readonly error: string };
@@ -79,11 +83,11 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function runChild(query: string, events: number, stateOnly: boolean): Promise<ChildResult> {
+function runChild(query: string, events: number, runs: number, stateOnly: boolean): Promise<ChildResult> {
   const child = fileURLToPath(new URL('./nexmark-child.js', import.meta.url));
   return new Promise((resolve, reject) => {
     // The parent's node flags (--cpu-prof, --max-old-space-size…) apply to the child too.
-    const args = [...process.execArgv, child, query, String(events), String(RUNS), ...(stateOnly ? ['blackhole'] : [])];
+    const args = [...process.execArgv, child, query, String(events), String(runs), ...(stateOnly ? ['blackhole'] : [])];
     execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(stderr.trim() || err.message));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
@@ -118,14 +122,20 @@ class LazyTables {
   }
 }
 
-async function benchQuery(
-  q: BenchQuery,
-  events: number,
-  check: LazyTables,
-  timing: LazyTables,
-  generator: Map<string, number>,
-  stateOnly: boolean,
-): Promise<QueryReport> {
+/** What every query of one bench run shares. */
+interface BenchRun {
+  readonly events: number;
+  readonly runs: number;
+  readonly stateOnly: boolean;
+  /** DuckDB tables for the correctness check and for timing (loaded on first use). */
+  readonly check: LazyTables;
+  readonly timing: LazyTables;
+  /** Generator-only seconds per set of tables. */
+  readonly generator: Map<string, number>;
+}
+
+async function benchQuery(q: BenchQuery, run: BenchRun): Promise<QueryReport> {
+  const { events, runs, stateOnly, check, timing, generator } = run;
   const checkEvents = Math.min(events, CHECK_EVENTS);
   let checkRows: unknown[][];
   try {
@@ -144,10 +154,10 @@ async function benchQuery(
   }
   const tables = loadQueryScript(q.name, events).tables;
   const key = [...tables].sort().join(',');
-  if (!generator.has(key)) generator.set(key, median(Array.from({ length: RUNS }, () => generatorSeconds(tables, events))));
+  if (!generator.has(key)) generator.set(key, median(Array.from({ length: runs }, () => generatorSeconds(tables, events))));
   let child: ChildResult;
   try {
-    child = await runChild(q.name, events, stateOnly);
+    child = await runChild(q.name, events, runs, stateOnly);
   } catch (e) {
     return { query: q.name, events, error: (e as Error).message };
   }
@@ -157,7 +167,7 @@ async function benchQuery(
   if (q.duckdb !== null) {
     const duck = await timing.get();
     const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) times.push(await duck.time(q.duckdb));
+    for (let i = 0; i < runs; i++) times.push(await duck.time(q.duckdb));
     duckSeconds = median(times);
   }
   return {
@@ -172,6 +182,7 @@ async function benchQuery(
     sluice_seconds: round(sluiceSeconds, 3),
     sluice_cpu_seconds: round(child.cpu_seconds[medianRun]!, 3),
     duckdb_seconds: duckSeconds === null ? null : round(duckSeconds, 3),
+    runs,
     ...(stateOnly && { state_only: true }),
     ...(mismatch !== undefined && { mismatch }),
   };
@@ -196,11 +207,11 @@ class Reporter {
 
   constructor(private readonly json: boolean) {}
 
-  start(events: number, stateOnly: boolean): void {
+  start(events: number, runs: number, stateOnly: boolean): void {
     if (this.json) return;
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
-    process.stdout.write(`Nexmark, ${fmtCount(events)} events per run (median of ${RUNS}); ${cpu}, ${cpus().length} cores, load ${load}; node ${process.version}\n`);
+    process.stdout.write(`Nexmark, ${fmtCount(events)} events per run (median of ${runs}); ${cpu}, ${cpus().length} cores, load ${load}; node ${process.version}\n`);
     process.stdout.write(`ratio = sluice events/s / DuckDB (1 thread, batch SQL over preloaded tables) events/s\n`);
     if (stateOnly) process.stdout.write(`--state-only: sluice's views feed a blackhole sink, so peak RSS is the operators' state\n`);
     process.stdout.write('\n');
@@ -265,17 +276,26 @@ export async function runNexmarkBench(options: BenchOptions): Promise<void> {
   if (wanted !== undefined && wanted !== 'incremental' && !findQuery(wanted)) {
     throw new SluiceError('ARGUMENT', `unknown query '${options.query}' (queries: ${names.join(', ')}, incremental)`);
   }
+  const runs = options.runs ?? DEFAULT_RUNS;
+  if (!Number.isSafeInteger(runs) || runs < 3) {
+    throw new SluiceError('ARGUMENT', `--runs must be a whole number of at least 3 (the median of 3 or more runs counts), got ${options.runs}`);
+  }
   const queries = wanted === undefined ? BENCH_QUERIES : BENCH_QUERIES.filter((q) => q.name === wanted);
   const report = new Reporter(options.json);
-  report.start(events, options.stateOnly === true);
-  const check = new LazyTables(Math.min(events, CHECK_EVENTS), null, CHECK_RATE);
-  const timing = new LazyTables(events, queries.map((q) => q.duckdb).filter((s): s is string => s !== null));
-  const generator = new Map<string, number>();
+  report.start(events, runs, options.stateOnly === true);
+  const run: BenchRun = {
+    events,
+    runs,
+    stateOnly: options.stateOnly === true,
+    check: new LazyTables(Math.min(events, CHECK_EVENTS), null, CHECK_RATE),
+    timing: new LazyTables(events, queries.map((q) => q.duckdb).filter((s): s is string => s !== null)),
+    generator: new Map(),
+  };
   try {
-    for (const q of queries) report.query(await benchQuery(q, events, check, timing, generator, options.stateOnly === true));
+    for (const q of queries) report.query(await benchQuery(q, run));
   } finally {
-    await check.close();
-    await timing.close();
+    await run.check.close();
+    await run.timing.close();
   }
   if (wanted === undefined || wanted === 'incremental') report.incremental(await runIncremental(events));
 }

@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--events <n>', 'events per run', (v) => Number(v))
     .option('--json', 'print one JSON object per query')
     .option('--state-only', "nexmark: views feed a blackhole sink, so peak RSS is the operators' state alone")
-    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean; stateOnly?: boolean }) => {
+    .option('--runs <n>', 'nexmark: timed runs per query and engine, the median counts (default 3)', (v) => Number(v))
+    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean; stateOnly?: boolean; runs?: number }) => {
       if (suite === 'state') {
         const { runStateBench } = await import('../bench/state-bench.js');
         await runStateBench({ json: opts.json === true, events: opts.events });
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
       }
       if (suite !== 'nexmark') throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark' or 'sluice bench state'`);
       const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
-      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true });
+      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true, runs: opts.runs });
     });
 
   try {

@@ -1,22 +1,27 @@
 /**
- * Aggregates OVER (PARTITION BY … ORDER BY … ROWS|RANGE … PRECEDING) whose rows can change:
+ * Aggregates and ranks (ROW_NUMBER, RANK, DENSE_RANK without a Top-N filter) OVER
+ * (PARTITION BY … ORDER BY … ROWS|RANGE … PRECEDING) whose rows can change:
  * over a changelog input (a Top-N, a GROUP BY, a join that retracts), or ordered by
  * something other than event time, so that a new row can land before rows already
  * computed. Each partition keeps its current rows in order with the aggregates last emitted
  * for each. A batch of changes inserts and removes rows, then recomputes only the rows whose
  * frame reached a changed position (for ROWS n PRECEDING the n rows after it; for RANGE and
- * UNBOUNDED frames every row after it) and emits what changed: +I for a new row, -D for a
+ * UNBOUNDED frames and ranks every row after it) and emits what changed: +I for a new row, -D for a
  * removed one, -U/+U for a row whose aggregates moved. As in DuckDB, rows that tie on the
  * ORDER BY keys have no defined order among themselves; here they keep their arrival order.
  */
 import { SluiceError } from '../../errors.js';
-import type { OverNode } from '../../plan/logical-plan.js';
+import type { OverCall, OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, type ChangeBatch } from '../batch.js';
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { SlidingAggregate } from '../agg/sliding-aggregate.js';
 import { compareValues } from './top-n.js';
+
+function isRanking(fn: OverCall['fn']): boolean {
+  return fn === 'ROW_NUMBER' || fn === 'RANK' || fn === 'DENSE_RANK';
+}
 
 interface Entry {
   readonly values: Value[];
@@ -32,16 +37,16 @@ export class OverChangelogOperator implements Operator {
   private wm = -Infinity;
   /** RANGE frames order by one key: its column. */
   private readonly rangeColumn: number;
+  /** Some call is ROW_NUMBER, RANK or DENSE_RANK: a change moves the numbers of every later row. */
+  private readonly ranked: boolean;
 
   constructor(
     private readonly out: Emitter,
     private readonly node: OverNode,
   ) {
     const bad = (why: string) => new SluiceError('UNSUPPORTED', `window functions (OVER) on a stream: ${why}`);
-    if (node.calls.some((c) => c.fn === 'ROW_NUMBER' || c.fn === 'RANK' || c.fn === 'DENSE_RANK')) {
-      throw bad('ROW_NUMBER, RANK and DENSE_RANK need a filter on their value (WHERE rn <= N), which makes a Top-N');
-    }
-    if (node.frame.following !== 0) throw bad('the frame must end at CURRENT ROW');
+    this.ranked = node.calls.some((c) => isRanking(c.fn));
+    if (node.frame.following !== 0 && !node.calls.every((c) => isRanking(c.fn))) throw bad('the frame must end at CURRENT ROW');
     if (node.frame.unit === 'RANGE' && node.frame.preceding !== null && (node.orderBy.length !== 1 || node.orderBy[0]!.desc)) {
       throw bad('a RANGE frame with an offset needs one ascending ORDER BY key');
     }
@@ -132,11 +137,12 @@ export class OverChangelogOperator implements Operator {
   /** Recomputes the rows whose frame reaches a changed position, and emits their changes. */
   private recompute(rows: Entry[], marks: readonly Entry[]): void {
     const f = this.node.frame;
-    const bounded = f.unit === 'ROWS' && f.preceding !== null;
+    const bounded = f.unit === 'ROWS' && f.preceding !== null && !this.ranked;
     // [from, to] ranges of rows to recompute, one per change, then merged.
     const ranges = marks.map((m) => {
       let from = this.lowerBound(rows, m);
       // A RANGE frame holds the current row's peers: the peers before the change see it too.
+      // (Ranks of earlier peers stay: a new row goes after its peers.)
       if (f.unit === 'RANGE') while (from > 0 && this.peers(rows[from - 1]!, m)) from--;
       const to = bounded ? from + f.preceding! : rows.length - 1;
       return [from, Math.min(to, rows.length - 1)] as const;
@@ -158,8 +164,19 @@ export class OverChangelogOperator implements Operator {
     const aggs = this.node.calls.map((c) => new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!));
     let lo = 0;
     let hi = 0;
+    // Ranks: the first row of r's peer group, and how many distinct key groups came before it.
+    let groupStart = from;
+    let groupsBefore = 0;
+    if (this.ranked) {
+      while (groupStart > 0 && this.peers(rows[groupStart - 1]!, rows[from]!)) groupStart--;
+      for (let i = 1; i <= groupStart; i++) if (!this.peers(rows[i - 1]!, rows[i]!)) groupsBefore++;
+    }
     // The frame of row r is [start(r), end(r)]; both only move forward as r does.
     for (let r = from; r <= to; r++) {
+      if (this.ranked && r > from && !this.peers(rows[r - 1]!, rows[r]!)) {
+        groupStart = r;
+        groupsBefore++;
+      }
       let end = r;
       if (f.unit === 'RANGE') while (end + 1 < rows.length && this.peers(rows[end + 1]!, rows[r]!)) end++;
       let start = 0;
@@ -171,7 +188,9 @@ export class OverChangelogOperator implements Operator {
       for (; hi <= end; hi++) for (const a of aggs) a.add(rows, hi);
       for (; lo < start; lo++) for (const a of aggs) a.remove(rows, lo);
       const e = rows[r]!;
-      const now = aggs.map((a) => a.value(rows));
+      const now = this.node.calls.map((c, j) =>
+        c.fn === 'ROW_NUMBER' ? r + 1 : c.fn === 'RANK' ? groupStart + 1 : c.fn === 'DENSE_RANK' ? groupsBefore + 1 : aggs[j]!.value(rows),
+      );
       if (e.out === null) this.emit(OP_INSERT, e, now);
       else if (!now.every((v, j) => Object.is(v, e.out![j]))) {
         this.emit(OP_UPDATE_BEFORE, e, e.out);

@@ -4,7 +4,7 @@
  */
 import { columnsOf, isRetraction, OP_NAMES, readValue, type ChangeBatch, type OpName } from '../exec/batch.js';
 import type { Emitter } from '../exec/operator.js';
-import { compareValues } from '../exec/operators/top-n.js';
+import { compareValues } from '../exec/operators/ordered-rows.js';
 import type { SortKey } from '../plan/logical-plan.js';
 import type { Schema, Value } from '../types.js';
 

@@ -17,15 +17,13 @@ import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDA
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { SlidingAggregate } from '../agg/sliding-aggregate.js';
-import { compareValues } from './top-n.js';
+import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 
 function isRanking(fn: OverCall['fn']): boolean {
   return fn === 'ROW_NUMBER' || fn === 'RANK' || fn === 'DENSE_RANK';
 }
 
-interface Entry {
-  readonly values: Value[];
-  readonly seq: number;
+interface Entry extends OrderedRow {
   /** The aggregates last emitted with this row; null before its first emission. */
   out: Value[] | null;
 }
@@ -51,27 +49,15 @@ export class OverChangelogOperator implements Operator {
       throw bad('a RANGE frame with an offset needs one ascending ORDER BY key');
     }
     this.rangeColumn = node.orderBy[0]?.column ?? -1;
+    this.compare = rowComparator(node.orderBy);
     this.output = new OutputBuilder(node.schema);
   }
 
-  private compare = (a: Entry, b: Entry): number => {
-    for (const k of this.node.orderBy) {
-      const c = compareValues(a.values[k.column]!, b.values[k.column]!, k);
-      if (c !== 0) return c;
-    }
-    return a.seq - b.seq;
-  };
+  private readonly compare: (a: Entry, b: Entry) => number;
 
   /** The first index whose row sorts at or after `e` (the ORDER BY keys, then arrival). */
   private lowerBound(rows: readonly Entry[], e: Entry): number {
-    let lo = 0;
-    let hi = rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.compare(rows[mid]!, e) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(rows, e, this.compare);
   }
 
   /** True when a and b tie on every ORDER BY key (RANGE peers). */
@@ -80,7 +66,7 @@ export class OverChangelogOperator implements Operator {
   }
 
   private key(values: readonly Value[]): string {
-    return this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((i) => values[i]));
+    return partitionKey(this.node.partitionBy.map((i) => values[i]!));
   }
 
   private emit(op: number, e: Entry, out: readonly Value[]): void {

@@ -7,25 +7,14 @@
  * over a changelog every row is kept, so a retraction can pull the next one up.
  */
 import type { Data } from 'apache-arrow';
-import type { SortKey, TopNNode } from '../../plan/logical-plan.js';
+import type { TopNNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
+import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 
-interface Entry {
-  readonly values: Value[];
-  readonly seq: number;
-}
-
-/** SQL ordering of two values under a sort key (NULLS LAST unless asked otherwise). */
-export function compareValues(a: Value, b: Value, key: Pick<SortKey, 'desc' | 'nullsFirst'>): number {
-  if (a === b) return 0;
-  if (a === null) return key.nullsFirst ? -1 : 1;
-  if (b === null) return key.nullsFirst ? 1 : -1;
-  const c = a < b ? -1 : a > b ? 1 : 0;
-  return key.desc ? -c : c;
-}
+type Entry = OrderedRow;
 
 export class TopNOperator implements Operator {
   private readonly partitions = new Map<string, Entry[]>();
@@ -42,15 +31,10 @@ export class TopNOperator implements Operator {
     this.limit = node.limit ?? Infinity;
     this.output = new OutputBuilder(node.schema);
     this.width = node.input.schema.length;
+    this.compare = rowComparator(node.orderBy);
   }
 
-  private compare = (a: Entry, b: Entry): number => {
-    for (const k of this.node.orderBy) {
-      const c = compareValues(a.values[k.column]!, b.values[k.column]!, k);
-      if (c !== 0) return c;
-    }
-    return a.seq - b.seq;
-  };
+  private readonly compare: (a: Entry, b: Entry) => number;
 
   /** True when row i sorts before `e` (a tie goes to the row that came first: `e`). */
   private beats(cols: readonly Data[], i: number, e: Entry): boolean {
@@ -60,17 +44,6 @@ export class TopNOperator implements Operator {
       if (c !== 0) return c < 0;
     }
     return false;
-  }
-
-  private insertSorted(rows: Entry[], e: Entry): void {
-    let lo = 0;
-    let hi = rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.compare(rows[mid]!, e) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    rows.splice(lo, 0, e);
   }
 
   private emit(op: number, e: Entry, position: number): void {
@@ -85,7 +58,7 @@ export class TopNOperator implements Operator {
     const before = new Map<string, Entry[]>();
     const appendOnly = this.node.input.appendOnly;
     for (let i = 0; i < batch.length; i++) {
-      const pk = this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((p) => readValue(cols[p]!, i, schema[p]!.type)));
+      const pk = partitionKey(this.node.partitionBy.map((p) => readValue(cols[p]!, i, schema[p]!.type)));
       let rows = this.partitions.get(pk);
       // Over an append-only input a full partition keeps its rows unless this one sorts before
       // its last: most rows of a top 10 do not, and are dropped without decoding the rest.
@@ -97,7 +70,8 @@ export class TopNOperator implements Operator {
         const at = rows.findIndex((r) => r.values.every((v, j) => v === values[j]));
         if (at >= 0) rows.splice(at, 1);
       } else {
-        this.insertSorted(rows, { values, seq: this.seq++ });
+        const e = { values, seq: this.seq++ };
+        rows.splice(lowerBound(rows, e, this.compare), 0, e);
       }
       if (this.node.input.appendOnly && rows.length > this.limit) rows.length = this.limit;
     }
@@ -136,7 +110,7 @@ export class TopNOperator implements Operator {
     this.partitions.clear();
     for (const r of s.rows) {
       const e = { seq: r[0] as number, values: r.slice(1) };
-      const pk = this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((p) => e.values[p]));
+      const pk = partitionKey(this.node.partitionBy.map((p) => e.values[p]!));
       let list = this.partitions.get(pk);
       if (!list) this.partitions.set(pk, (list = []));
       list.push(e);

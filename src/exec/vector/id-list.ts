@@ -5,6 +5,8 @@
  * close (peak RSS grew with the run). Here the ids sit in one typed array off the heap, and
  * a closed window's list is cleared and reused.
  */
+import { grown } from '../agg/accumulator.js';
+
 export class IdList {
   private ids: Int32Array;
   length = 0;
@@ -14,11 +16,7 @@ export class IdList {
   }
 
   push(id: number): void {
-    if (this.length === this.ids.length) {
-      const grown = new Int32Array(this.ids.length * 2);
-      grown.set(this.ids);
-      this.ids = grown;
-    }
+    if (this.length === this.ids.length) this.ids = grown(this.ids, this.length + 1);
     this.ids[this.length++] = id;
   }
 

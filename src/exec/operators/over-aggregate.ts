@@ -43,17 +43,12 @@ export class OverAggregateOperator implements Operator {
     private readonly node: OverNode,
     private readonly ctx: OperatorContext,
   ) {
-    const o = node.orderBy;
-    const bad = (why: string) => new SluiceError('UNSUPPORTED', `window functions (OVER) on a stream: ${why}`);
-    if (node.calls.some((c) => c.fn === 'ROW_NUMBER' || c.fn === 'RANK' || c.fn === 'DENSE_RANK')) {
-      throw bad('ROW_NUMBER, RANK and DENSE_RANK need a filter on their value (WHERE rn <= N), which makes a Top-N');
+    // The pipeline picks this operator for an append-only node only (overNode): an
+    // append-only input ordered by its event time, no ranking call.
+    if (node.frame.following !== 0) {
+      throw new SluiceError('UNSUPPORTED', 'window functions (OVER) on a stream: the frame must end at CURRENT ROW');
     }
-    if (o.length !== 1 || o[0]!.desc || node.input.schema[o[0]!.column]!.timeAttr !== true) {
-      throw bad('ORDER BY must be the event-time column, ascending (rows are final once the watermark passes them)');
-    }
-    if (node.frame.following !== 0) throw bad('the frame must end at CURRENT ROW');
-    if (!node.input.appendOnly) throw bad('the input must be append-only');
-    this.timeCol = o[0]!.column;
+    this.timeCol = node.orderBy[0]!.column;
     this.output = new OutputBuilder(node.schema);
   }
 

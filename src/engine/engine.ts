@@ -901,6 +901,7 @@ export class Engine {
       name: def.name,
       schema: plan.schema,
       appendOnly: plan.appendOnly,
+      key: plan.uniqueKey,
       options: def.options,
       baseDir: def.baseDir,
       ...(resumeAt === undefined ? {} : { resumeAt }),

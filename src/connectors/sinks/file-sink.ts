@@ -10,6 +10,7 @@ import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/bat
 import { formatIsoTimestamp, formatDate } from '../../plan/functions.js';
 import type { Schema, SqlType, Value } from '../../types.js';
 import type { SinkInit, SinkWriter } from './sink-writer.js';
+import { PostgresSink } from './postgres-sink.js';
 
 function jsonValue(v: Value, t: SqlType): unknown {
   if (v === null) return null;
@@ -121,5 +122,6 @@ export class BlackholeSink implements SinkWriter {
 export function openSink(connector: string, init: SinkInit): SinkWriter {
   if (connector === 'file') return new FileSink(init);
   if (connector === 'blackhole') return new BlackholeSink();
-  throw new SluiceError('CONNECTOR', `unknown sink connector '${connector}' (sinks: file, blackhole)`);
+  if (connector === 'postgres') return new PostgresSink(init);
+  throw new SluiceError('CONNECTOR', `unknown sink connector '${connector}' (sinks: file, blackhole, postgres)`);
 }

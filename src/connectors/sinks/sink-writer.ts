@@ -22,6 +22,8 @@ export interface SinkInit {
   readonly schema: Schema;
   /** Whether the input has only inserts (then no `op` is written). */
   readonly appendOnly: boolean;
+  /** The columns that identify a row of a changelog input (a view's GROUP BY columns), if known. */
+  readonly key?: readonly number[] | null;
   readonly options: Readonly<Record<string, string | number | boolean>>;
   readonly baseDir: string;
   /** Recovery: continue the output at this position, discarding anything written after it. */

@@ -408,7 +408,7 @@ function bindCreateSink(s: CreateSink, input: StatementInput, catalog: Catalog):
   const options = optionsOf(s.options);
   const connector = options['connector'];
   if (typeof connector !== 'string') {
-    throw new SluiceError('BIND', `CREATE SINK needs WITH (connector = 'file' | 'blackhole', …)`, { span: s.span });
+    throw new SluiceError('BIND', `CREATE SINK needs WITH (connector = 'file' | 'postgres' | 'blackhole', …)`, { span: s.span });
   }
   return {
     kind: 'CreateSink',

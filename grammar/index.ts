@@ -17,6 +17,7 @@ import { lexicalError, spanOfToken, syntaxError, unknownCharacterError } from '.
 import { astBuilder } from './visitor.js';
 
 export { KEYWORDS } from './lexer.js';
+export { isDialectError } from './syntax-errors.js';
 
 /** Parentheses deeper than this are refused (the parser is recursive). */
 const MAX_NESTING = 200;

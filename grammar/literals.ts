@@ -40,7 +40,11 @@ export function isBareAmount(text: string): boolean {
   return AMOUNT.test(text.trim());
 }
 
-export type IntervalReading = { readonly ms: number } | { readonly error: string };
+/**
+ * An interval's milliseconds, or why it cannot be read; `dialect` marks text DuckDB reads
+ * another way (a bare amount is seconds there), which must not be handed to DuckDB instead.
+ */
+export type IntervalReading = { readonly ms: number } | { readonly error: string; readonly dialect?: true };
 
 /** `amount` of `unit`, rounded to whole milliseconds (TIMESTAMP has millisecond precision). */
 export function intervalFromAmount(amount: string, unitWord: string): IntervalReading {
@@ -55,7 +59,7 @@ export function intervalFromAmount(amount: string, unitWord: string): IntervalRe
  */
 export function intervalFromText(text: string): IntervalReading {
   if (isBareAmount(text)) {
-    return { error: `INTERVAL '${text}' needs a unit: ${INTERVAL_UNITS_TEXT}` };
+    return { error: `INTERVAL '${text}' needs a unit: ${INTERVAL_UNITS_TEXT}`, dialect: true };
   }
   const part = /\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([A-Za-z]+)\s*/y;
   let ms = 0;

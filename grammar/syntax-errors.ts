@@ -303,3 +303,21 @@ function plainFallback(message: string, isEof: boolean, after: string): string {
   if (i < 0) return message;
   return `${message.slice(0, i)}${after}, found ${isEof ? 'end of input' : message.slice(i + ', found '.length)}`;
 }
+
+/**
+ * PARSE errors about text that is sluice's dialect, which DuckDB would read differently:
+ * a front end that tries DuckDB on text sluice cannot parse (pull queries) must report
+ * these instead, or the same words would mean one thing in a view and another in a query.
+ */
+const dialectErrors = new WeakSet<SluiceError>();
+
+export function dialectError(message: string, span: Span, sql: string): SluiceError {
+  const e = new SluiceError('PARSE', message, { span, sql });
+  dialectErrors.add(e);
+  return e;
+}
+
+/** Whether `e` is a {@link dialectError}: final, never a reason to try DuckDB's parser. */
+export function isDialectError(e: unknown): boolean {
+  return e instanceof SluiceError && dialectErrors.has(e);
+}

@@ -15,6 +15,7 @@ import { SluiceError, type Span } from '../src/errors.js';
 import * as L from './literals.js';
 import * as T from './lexer.js';
 import { parser } from './parser.js';
+import { dialectError } from './syntax-errors.js';
 
 // ---------------------------------------------------------------------------------------
 // Spans
@@ -91,7 +92,8 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     }
   }
 
-  private fail(message: string, span: Span): never {
+  private fail(message: string, span: Span, dialect = false): never {
+    if (dialect) throw dialectError(message, span, this.sql);
     throw new SluiceError('PARSE', message, { span, sql: this.sql });
   }
 
@@ -776,7 +778,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       if ('error' in reading) this.fail(reading.error, tokenSpan(unitTok));
     } else {
       reading = L.intervalFromText(amount);
-      if ('error' in reading) this.fail(reading.error, span);
+      if ('error' in reading) this.fail(reading.error, span, reading.dialect === true);
     }
     return { kind: 'IntervalLit', ms: reading.ms, text: this.sql.slice(span.start, span.end), span };
   }

@@ -168,7 +168,7 @@ export class Shell {
       list.find((x) => x.name === name) ?? list.find((x) => x.name.toLowerCase() === lower);
     const entry = pick(cat.sources) ?? pick(cat.views);
     const sink = entry ? undefined : pick(cat.sinks);
-    if (!entry && !sink) return undefined;
+    if (!entry && !sink) return lower.startsWith('sluice_') ? this.describeSystemTable(lower) : undefined;
     const found = (entry ?? sink)!;
     // A later engine may hand out the stored SQL in describeCatalog; prefer it when present.
     const stored = (found as { sql?: unknown }).sql;
@@ -182,6 +182,16 @@ export class Shell {
     const [r] = await this.engine.execute(`DESCRIBE ${quoteIdent(found.name)}`);
     if (r?.columns && r.rows) parts.push(formatTable(r.columns, rowArrays(r.columns, r.rows), { maxRows: Infinity, maxWidth: this.options.table().maxWidth }));
     return parts.join('\n');
+  }
+
+  /** The columns of one of the engine's own tables (system tables are not in the catalog). */
+  private async describeSystemTable(name: string): Promise<string | undefined> {
+    const r = await this.engine
+      .execute(`DESCRIBE ${quoteIdent(name)}`)
+      .then(([x]) => x)
+      .catch(() => undefined);
+    if (!r?.columns || !r.rows) return undefined;
+    return formatTable(r.columns, rowArrays(r.columns, r.rows), { maxRows: Infinity, maxWidth: this.options.table().maxWidth });
   }
 
   /** Keeps the text of CREATE statements that took effect, and forgets dropped objects. */

@@ -26,6 +26,17 @@ export interface Span {
   readonly column: number;
 }
 
+/**
+ * Where a text handed to another engine (DuckDB) came from: the text the user wrote and how
+ * a position in the handed text maps back to it, so errors point at the user's own line.
+ */
+export interface TextOrigin {
+  /** The text the user wrote (a whole script, or one query). */
+  readonly sql: string;
+  /** The offset in `sql` of the character at `pos` of the handed text. */
+  offsetOf(pos: number): number;
+}
+
 export class SluiceError extends Error {
   override readonly name = 'SluiceError';
   readonly code: ErrorCode;
@@ -73,7 +84,10 @@ const LABELS: Record<ErrorCode, string> = {
 export function renderError(err: unknown, sql?: string): string {
   const e = toSluiceError(err);
   const text = e.sql ?? sql;
-  let out = `${LABELS[e.code]}: ${e.message}`;
+  const label = LABELS[e.code];
+  // A message that already starts with its category (words taken from DuckDB) says it once.
+  const message = e.message.startsWith(`${label}: `) ? e.message.slice(label.length + 2) : e.message;
+  let out = `${label}: ${message}`;
   if (e.line !== undefined && e.column !== undefined) {
     out += ` (line ${e.line}, column ${e.column})`;
     if (text !== undefined) {
@@ -88,6 +102,17 @@ export function renderError(err: unknown, sql?: string): string {
     }
   }
   return out;
+}
+
+/**
+ * The span of `text[start, end)` with its 1-based line and column, for errors found by
+ * something that reports offsets rather than tokens (DuckDB).
+ */
+export function spanAt(text: string, start: number, end = start): Span {
+  const before = text.slice(0, Math.max(0, Math.min(start, text.length)));
+  const lineStart = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) + 1;
+  const line = (before.match(/\r\n|\r|\n/g)?.length ?? 0) + 1;
+  return { start, end: Math.max(start, end), line, column: before.length - lineStart + 1 };
 }
 
 /** Wraps anything thrown into a SluiceError; a non-sluice error is an internal bug. */

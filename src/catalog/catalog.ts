@@ -4,6 +4,7 @@
  * semantics and dependency checks.
  */
 import { SluiceError, type Span } from '../errors.js';
+import { auditTableName, FIXED_SYSTEM_TABLES, logTableName, sourceOffsetsTableName } from './table-names.js';
 import { SYSTEM_TABLES, type CatalogEntry, type SinkDef, type SourceDef, type ViewDef } from './definitions.js';
 
 export type CreateMode = { readonly orReplace: boolean; readonly ifNotExists: boolean };
@@ -48,8 +49,17 @@ export class Catalog {
     return [...this.entries.values()].filter((e): e is SinkDef => e.kind === 'sink');
   }
 
+  /**
+   * Whether `name` is one of the engine's own tables that exists now: a fixed one, the event
+   * log of a source fed by the API, or a materialized view's audit trail and source offsets.
+   */
   isSystemTable(name: string): boolean {
-    return Object.hasOwn(SYSTEM_TABLES, name);
+    if (Object.hasOwn(SYSTEM_TABLES, name) || FIXED_SYSTEM_TABLES.includes(name)) return true;
+    return this.all().some((e) =>
+      e.kind === 'source'
+        ? e.connector === 'none' && name === logTableName(e.name)
+        : e.kind === 'view' && e.materialized && (name === auditTableName(e.name) || name === sourceOffsetsTableName(e.name)),
+    );
   }
 
   /**

@@ -60,10 +60,11 @@ export interface SinkDef {
 
 export type CatalogEntry = SourceDef | ViewDef | SinkDef;
 
-/** Whether a source ends: a file without `follow`, or a generator with an `events` count. */
+/** Whether a source ends: a file without `follow`, a generator with an `events` count, nats with `stop_at_end`. */
 export function isBounded(def: SourceDef): boolean {
   if (def.connector === 'file') return def.options['follow'] !== true && def.options['follow'] !== 'true';
   if (def.connector === 'nexmark') return def.options['events'] !== undefined;
+  if (def.connector === 'nats') return def.options['stop_at_end'] === true || String(def.options['stop_at_end']).toLowerCase() === 'true';
   return false;
 }
 

@@ -23,3 +23,20 @@ export function auditTableName(view: string): string {
 export function sourceOffsetsTableName(view: string): string {
   return `sluice_source_offsets_${view}`;
 }
+
+/**
+ * The engine's tables of fixed name (besides the per-object ones above and each view's
+ * contents): all of them readable by pull queries, none writable through sluice.
+ */
+export const FIXED_SYSTEM_TABLES: readonly string[] = [
+  'sluice_meta',
+  'sluice_catalog',
+  'sluice_settings',
+  'sluice_log_partitions',
+  'sluice_state',
+  'sluice_offsets',
+  'sluice_sink_positions',
+  'sluice_checkpoints',
+  'sluice_late_events',
+  'sluice_dead_letters',
+];

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { renderError, SluiceError, toSluiceError } from '../errors.js';
-import { runFiles, type OutputFormat } from './run-command.js';
+import { describeSetAside, runFiles, type OutputFormat } from './run-command.js';
 import { explainFile } from './explain-command.js';
 
 function version(): string {
@@ -17,6 +17,11 @@ function version(): string {
 function fail(e: unknown, sql?: string): never {
   process.stderr.write(renderError(toSluiceError(e), sql) + '\n');
   process.exit(1);
+}
+
+function unknownCommand(program: Command, name: string): SluiceError {
+  const names = program.commands.map((c) => c.name());
+  return new SluiceError('ARGUMENT', `unknown command '${name}' (commands: ${names.join(', ')}, help; see sluice --help)`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -36,8 +41,12 @@ async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
     .option('--changelog', 'print the change stream of each SELECT (with an op column) instead of its final result')
     .option('--output <file>', 'write results to this file instead of stdout')
-    .action(async (files: string[], opts: { db?: string; format: OutputFormat; changelog?: boolean; output?: string }) => {
-      await runFiles(files, { db: opts.db, format: opts.format, changelog: opts.changelog === true, output: opts.output });
+    .option('--strict', 'exit with status 1 when any event went to the dead letters or arrived late')
+    .action(async (files: string[], opts: { db?: string; format: OutputFormat; changelog?: boolean; output?: string; strict?: boolean }) => {
+      const report = await runFiles(files, { db: opts.db, format: opts.format, changelog: opts.changelog === true, output: opts.output });
+      const warnings = describeSetAside(report);
+      for (const w of warnings) process.stderr.write(w + '\n');
+      if (opts.strict === true && warnings.length > 0) process.exitCode = 1;
     });
 
   program
@@ -52,7 +61,10 @@ async function main(argv: string[]): Promise<void> {
     .command('repl', { isDefault: true })
     .description('the interactive shell (the default command)')
     .option('--db <file>', 'keep state in this DuckDB file')
-    .action(async (opts: { db?: string }) => {
+    // A word left over here is a command that does not exist (`sluice frob`), not an argument of repl.
+    .allowExcessArguments(true)
+    .action(async (opts: { db?: string }, cmd: Command) => {
+      if (cmd.args.length > 0) throw unknownCommand(program, cmd.args[0]!);
       const { startRepl } = await import('../../repl/start.js');
       await startRepl({ db: opts.db });
     });

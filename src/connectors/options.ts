@@ -48,6 +48,16 @@ export function booleanOption(options: SourceOptions, key: string, dflt: boolean
   throw bad(`option '${key}' must be true or false, got '${String(v)}'`);
 }
 
+/** A text option that must be one of `allowed` (case-insensitive); `dflt` when absent. */
+export function enumOption<T extends string>(options: SourceOptions, key: string, allowed: readonly T[], dflt: T): T {
+  const v = options[key];
+  if (v === undefined) return dflt;
+  const t = String(v).trim().toLowerCase();
+  const hit = allowed.find((a) => a === t);
+  if (hit === undefined) throw bad(`option '${key}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
+  return hit;
+}
+
 /** A finite number option (numbers may come quoted); `check` names what else it must satisfy. */
 export function numberOption(
   options: SourceOptions,

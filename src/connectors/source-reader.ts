@@ -4,16 +4,18 @@
  * plus the events it could not read (dead letters), and that can resume from a position
  * stored in a checkpoint.
  *
- * Connectors: `file` (formats jsonl, csv, parquet, arrow) and `nexmark` (the benchmark's
- * generator). Offsets: jsonl/csv the byte offset of the line's start; parquet/arrow the row
- * number in the file; nexmark the event number in the interleaved Person/Auction/Bid
- * sequence.
+ * Connectors: `file` (formats jsonl, csv, parquet, arrow), `nexmark` (the benchmark's
+ * generator) and `nats` (a JetStream stream). Offsets: jsonl/csv the byte offset of the
+ * line's start; parquet/arrow the row number in the file; nexmark the event number in the
+ * interleaved Person/Auction/Bid sequence; nats the stream sequence.
  */
 import type { RecordBatch } from 'apache-arrow';
 import { SluiceError } from '../errors.js';
+import type { RowPartitions } from '../exec/watermark-tracker.js';
 import type { Schema } from '../types.js';
 import { openFileReader, validateFileOptions } from './file/file-source.js';
 import { openNexmarkReader, validateNexmarkOptions } from './nexmark/nexmark-source.js';
+import { openNatsReader, validateNatsOptions } from './nats/nats-source.js';
 
 export { GENERIC_SOURCE_OPTIONS } from './options.js';
 
@@ -33,6 +35,11 @@ export interface ReadBatch {
   readonly offsets: Float64Array;
   /** Events of this stretch that could not be read. */
   readonly deadLetters: readonly DeadLetter[];
+  /**
+   * The partition of each row, for a source whose partitions arrive interleaved (nats);
+   * absent: every row is of the source's one unnamed partition.
+   */
+  readonly partitions?: RowPartitions;
 }
 
 export interface SourceReader {
@@ -46,6 +53,11 @@ export interface SourceReader {
   next(maxRows: number): Promise<ReadBatch | null>;
   /** Where to resume after everything returned so far (JSON-serializable; stored in checkpoints). */
   position(): unknown;
+  /**
+   * A checkpoint holding `position` (an earlier `position()`) has committed: a broker source
+   * acknowledges the messages it covers, never before (they are replayed after a crash).
+   */
+  committed?(position: unknown): void;
   close(): Promise<void>;
 }
 
@@ -71,10 +83,15 @@ export interface ReaderOptions {
    * pushdown); the event-time column is always among these.
    */
   readonly columns?: readonly number[];
+  /**
+   * The reader re-reads events the source already delivered (a pipeline catching up): it
+   * must leave shared progress alone (a broker's durable consumer and its acks).
+   */
+  readonly replay?: boolean;
 }
 
 /** The connectors that can be read from. */
-export const SOURCE_CONNECTORS: readonly string[] = ['file', 'nexmark'];
+export const SOURCE_CONNECTORS: readonly string[] = ['file', 'nexmark', 'nats'];
 
 /**
  * Opens a reader; every problem the user can cause (missing file, bad option, a declared
@@ -92,6 +109,8 @@ export async function openSourceReader(connector: string, opts: ReaderOptions): 
       return openFileReader(opts);
     case 'nexmark':
       return openNexmarkReader(opts);
+    case 'nats':
+      return openNatsReader(opts);
     default:
       throw unknownConnector(connector);
   }
@@ -108,6 +127,8 @@ export function validateSourceOptions(connector: string, options: SourceOptions,
       return validateFileOptions(options, schema);
     case 'nexmark':
       return validateNexmarkOptions(options, schema);
+    case 'nats':
+      return validateNatsOptions(options, schema);
     default:
       throw unknownConnector(connector);
   }

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RecordBatch, Table } from 'apache-arrow';
-import { parseStatement } from '../../grammar/index.js';
+import { isDialectError, parseStatement } from '../../grammar/index.js';
 import { splitScript } from './script.js';
 import type { CreateView, Statement } from '../../grammar/ast.js';
 import { Catalog, describeKind } from '../catalog/catalog.js';
@@ -18,12 +18,12 @@ import { Settings } from '../catalog/settings.js';
 import { validateSourceOptions } from '../connectors/source-reader.js';
 import { openSink } from '../connectors/sinks/file-sink.js';
 import type { SinkWriter } from '../connectors/sinks/sink-writer.js';
-import { SluiceError, toSluiceError, type Span } from '../errors.js';
+import { SluiceError, toSluiceError, type Span, type TextOrigin } from '../errors.js';
 import { OP_NAMES, columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
 import type { LateRecord, OperatorContext } from '../exec/operator.js';
 import { Pipeline, type SourceInput, type ViewInput } from '../exec/pipeline.js';
-import { bindStatement, planQuery, pullQueryForDuckdb } from '../plan/binder/bind-statement.js';
-import type { BoundStatement } from '../plan/bound-statement.js';
+import { bindPullQuery, bindStatement, planQuery } from '../plan/binder/bind-statement.js';
+import type { AsOfRead, BoundStatement, PullQuery } from '../plan/bound-statement.js';
 import { explainPlan } from '../plan/explain.js';
 import { walkPlan, type LogicalPlan } from '../plan/logical-plan.js';
 import { scanNode, viewScanNode } from '../plan/node-builders.js';
@@ -35,7 +35,7 @@ import { CheckpointStore } from '../state/checkpoint-store.js';
 import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { Schema, SqlType } from '../types.js';
 import { ResultCollector } from './result-collector.js';
-import { arrowToBatch, rowsToBatch, toApiRow, toApiValue, type Change, type Row } from './rows.js';
+import { arrowToBatch, rowsToBatch, toApiRow, toApiValue, type Change, type RejectedRow, type Row } from './rows.js';
 import { SourceRuntime, yieldToEventLoop } from './source-runtime.js';
 import { ViewRuntime } from './view-runtime.js';
 
@@ -44,11 +44,17 @@ export interface OpenOptions {
   readonly path?: string;
   /**
    * Keep reading sources without end (`follow = true` files, generators without `events`)
-   * in the background whenever a view or sink reads them, as a service does (the shell sets
-   * it). Without it they are read only while a live query runs; bounded sources are read to
+   * in the background whenever a view or sink reads them, as a service does (default true).
+   * With `false` they are read only while a live query runs; bounded sources are read to
    * their end before every query either way.
    */
   readonly background?: boolean;
+  /**
+   * Called when background reading of a source fails (its file was truncated or replaced,
+   * …); that source is no longer read. Without it the failure is only reported by
+   * `backgroundFailures()`.
+   */
+  readonly onBackgroundError?: (error: SluiceError) => void;
 }
 
 export interface ExecuteOptions {
@@ -97,7 +103,7 @@ export interface InsertOptions {
 export interface InsertResult {
   /** Events appended to the source. */
   readonly inserted: number;
-  /** Events set aside in sluice_dead_letters (wrong type, not an object). */
+  /** Events set aside in sluice_dead_letters (not an object, a wrong type, no event time). */
   readonly rejected: number;
 }
 
@@ -162,7 +168,8 @@ export class Engine {
   private closed = false;
   private readonly liveQueries = new Set<Pipeline>();
   private pumping = false;
-  private background = false;
+  private background = true;
+  private onBackgroundError: ((error: SluiceError) => void) | undefined;
 
   private readonly catalogStore: CatalogStore;
   private readonly checkpoints: CheckpointStore;
@@ -199,11 +206,13 @@ export class Engine {
     }
     const db = await Database.open(path ?? undefined);
     const engine = new Engine(db, path);
-    engine.background = options.background === true;
+    engine.background = options.background !== false;
+    if (typeof options.onBackgroundError === 'function') engine.onBackgroundError = options.onBackgroundError;
     try {
       await initMetadata(db);
       await engine.catalogStore.create();
       await engine.checkpoints.create();
+      engine.checkpointCount = await engine.checkpoints.lastCheckpointId();
       await engine.system.create();
       if (path !== null) await engine.recover();
     } catch (e) {
@@ -242,7 +251,10 @@ export class Engine {
       for (const item of splitScript(sql)) {
         try {
           if (item.kind === 'statement') results.push(await this.runStatement(item.statement, item.text, sql, options));
-          else results.push(await this.runDuckdbQuery(item.text, item.parseError, options));
+          else {
+            const at = item.start;
+            results.push(await this.runDuckdbQuery(item.text, { sql, offsetOf: (pos) => at + pos }, item.parseError, options));
+          }
         } catch (e) {
           throw toSluiceError(e).withSql(sql);
         }
@@ -252,16 +264,22 @@ export class Engine {
   }
 
   /**
-   * A statement sluice's parser does not know, tried as a DuckDB pull query; when DuckDB
-   * refuses it too, the parse error stands.
+   * A statement sluice's parser does not know, tried as a DuckDB pull query: DuckDB's error
+   * when it parses the statement (a misspelled column inside QUALIFY is named as such), else
+   * the parse error that got further (see furtherParseError).
    */
-  private async runDuckdbQuery(text: string, parseError: SluiceError, options: ExecuteOptions): Promise<StatementResult> {
+  private async runDuckdbQuery(
+    text: string,
+    origin: TextOrigin,
+    parseError: SluiceError,
+    options: ExecuteOptions,
+  ): Promise<StatementResult> {
+    if (isDialectError(parseError)) throw parseError;
     await this.drain(options.onProgress);
     try {
-      return { statement: 'SELECT', ...(await this.pullQuery(text, [])) };
+      return { statement: 'SELECT', ...(await this.pullQuery(text, [], origin)) };
     } catch (e) {
-      if (e instanceof SluiceError && e.code === 'IMMUTABLE') throw e;
-      throw parseError;
+      throw furtherParseError(toSluiceError(e), parseError);
     }
   }
 
@@ -276,34 +294,47 @@ export class Engine {
       const def = rt.def;
       const schema = sourceSchema(def);
       const defaults = def.columns.map((c) => c.default);
-      let batches: RecordBatch[];
-      let rejected = 0;
+      const eventTime = eventTimeColumn(def);
+      const partition = options.partition ?? '';
+      if (typeof partition !== 'string') throw new SluiceError('ARGUMENT', 'partition must be a string');
+      let r: { batches: RecordBatch[]; rejected: RejectedRow[] };
       if (Array.isArray(rows)) {
-        const r = rowsToBatch(rows, schema, defaults);
-        batches = [r.batch];
-        rejected = r.rejected.length;
-        const offset = rt.log?.next ?? 0;
-        this.system.recordDead(
-          r.rejected.map((x) => ({ source: def.name, offset: offset + x.index, raw: x.raw, reason: x.reason })),
-          true,
-        );
-        await this.system.flushInput();
+        const one = rowsToBatch(rows, schema, defaults, eventTime);
+        r = { batches: [one.batch], rejected: one.rejected };
       } else if (rows && typeof rows === 'object' && ('batches' in rows || 'schema' in rows)) {
-        batches = arrowToBatch(rows as Table | RecordBatch, schema, defaults);
+        r = arrowToBatch(rows as Table | RecordBatch, schema, defaults, eventTime);
       } else {
         throw new SluiceError('ARGUMENT', 'insert takes an array of objects or an Arrow Table/RecordBatch');
       }
-      let inserted = 0;
-      const partition = options.partition ?? '';
-      if (typeof partition !== 'string') throw new SluiceError('ARGUMENT', 'partition must be a string');
-      for (const b of batches) {
-        if (b.numRows === 0) continue;
-        await rt.append(b, partition);
-        inserted += b.numRows;
-      }
+      const result = await this.appendEvents(rt, r.batches, r.rejected, partition);
       await this.maybeCheckpoint();
-      return { inserted, rejected };
+      return result;
     });
+  }
+
+  /**
+   * Appends accepted rows to a source's log and sets the rejected ones aside in
+   * sluice_dead_letters, each with an offset of its own reserved after the accepted rows'
+   * (the log skips it), so no dead letter shares an offset with a logged event. The dead
+   * letters are written at once: no replay can derive them again.
+   */
+  private async appendEvents(rt: SourceRuntime, batches: readonly RecordBatch[], rejected: readonly RejectedRow[], partition = ''): Promise<InsertResult> {
+    if (rt.ended) throw new SluiceError('STATE', `source '${rt.name}' has ended (endOfStream): it takes no more events`);
+    let inserted = 0;
+    for (const b of batches) {
+      if (b.numRows === 0) continue;
+      await rt.append(b, partition);
+      inserted += b.numRows;
+    }
+    if (rejected.length > 0) {
+      const first = rt.log!.reserve(rejected.length);
+      this.system.recordDead(
+        rejected.map((x, i) => ({ source: rt.name, offset: first + i, raw: x.raw, reason: x.reason })),
+        true,
+      );
+      await this.system.flushInput();
+    }
+    return { inserted, rejected: rejected.length };
   }
 
   /** Moves a source's watermark forward by hand (ms since the epoch, or a Date). */
@@ -332,14 +363,22 @@ export class Engine {
       if (!Array.isArray(params)) throw new SluiceError('ARGUMENT', 'query parameters must be an array');
       await this.drain();
       let statement: Statement | undefined;
+      let parseError: SluiceError | undefined;
       try {
         statement = parseStatement(sql);
-      } catch {
+      } catch (e) {
         // Not sluice SQL: DuckDB's own syntax goes to DuckDB as written.
+        if (isDialectError(e)) throw e;
+        parseError = toSluiceError(e).withSql(sql);
       }
-      const text = statement ? pullQueryForDuckdb(statement, sql, this.catalog) : sql;
-      const r = await this.pullQuery(text, params);
-      return r.rows;
+      try {
+        const pull = statement?.kind === 'QueryStatement' ? bindPullQuery(statement, sql, this.catalog) : null;
+        const r = pull ? await this.runPullQuery(pull, params) : await this.pullQuery(sql, params);
+        return r.rows;
+      } catch (e) {
+        const err = toSluiceError(e).withSql(sql);
+        throw parseError ? furtherParseError(err, parseError) : err;
+      }
     });
   }
 
@@ -408,11 +447,15 @@ export class Engine {
   private wantsPump(): boolean {
     if (this.liveQueries.size > 0) return true;
     if (!this.background) return false;
-    for (const s of this.sources.values()) if (s.isConnector && !s.bounded && s.inputs.size > 0) return true;
+    for (const s of this.sources.values()) if (s.isConnector && !s.bounded && !s.ended && s.failure === null && s.inputs.size > 0) return true;
     return false;
   }
 
-  /** Reads connector sources and applies idle timeouts in the background while live queries run. */
+  /**
+   * Reads connector sources and applies idle timeouts in the background: while live queries
+   * run, and (unless opened with `background: false`) while views or sinks read a source
+   * without end, so they stay current with nobody asking.
+   */
   private startPump(): void {
     if (this.pumping) return;
     this.pumping = true;
@@ -424,7 +467,14 @@ export class Engine {
           let any = false;
           for (const s of this.sources.values()) {
             s.tick(now);
-            if (s.isConnector && !s.ended && s.inputs.size > 0) any = (await s.step(batchSize())) || any;
+            if (!s.isConnector || s.ended || s.failure !== null || s.inputs.size === 0) continue;
+            try {
+              any = (await s.step(batchSize())) || any;
+            } catch (e) {
+              // One broken source stops alone: the others, and the API, go on.
+              s.failure = toSluiceError(e);
+              this.onBackgroundError?.(s.failure);
+            }
           }
           await this.maybeCheckpoint();
           return any;
@@ -435,6 +485,41 @@ export class Engine {
       this.pumping = false;
     };
     void loop();
+  }
+
+  /** The sources background reading stopped on, with why (see OpenOptions.onBackgroundError). */
+  backgroundFailures(): { source: string; error: SluiceError }[] {
+    return [...this.sources.values()].filter((s) => s.failure !== null).map((s) => ({ source: s.name, error: s.failure! }));
+  }
+
+  /**
+   * True when `sql` is one streaming SELECT (or SUBSCRIBE) that reads a source without end,
+   * so it never finishes: run it with `live` rather than `execute` (what `sluice run` does).
+   * False for anything else, including SQL that does not parse or bind.
+   */
+  readsUnbounded(sql: string): boolean {
+    let plan: LogicalPlan;
+    try {
+      const bound = bindStatement({ statement: parseStatement(sql), text: sql, sql, baseDir: process.cwd() }, this.catalog);
+      if (bound.kind === 'StreamQuery') plan = bound.plan;
+      else if (bound.kind === 'Subscribe') plan = this.viewRuntime(bound.view).pipeline!.plan;
+      else return false;
+    } catch {
+      return false;
+    }
+    let unbounded = false;
+    const visit = (p: LogicalPlan): void =>
+      walkPlan(p, (n) => {
+        if (n.kind === 'Scan') {
+          const src = this.sources.get(n.source);
+          if (src && src.isConnector && !src.bounded) unbounded = true;
+        } else if (n.kind === 'ViewScan') {
+          const v = this.views.get(n.view)?.pipeline?.plan;
+          if (v) visit(v);
+        }
+      });
+    visit(plan);
+    return unbounded;
   }
 
   /** Calls `listener` with every change of a materialized view (its current contents first). */
@@ -520,6 +605,9 @@ export class Engine {
       await this.checkpointNow();
       for (const s of this.sinks.values()) await s.writer.close();
       for (const s of this.sources.values()) await s.close();
+      // Already here: a call queued behind this one (the background pump's next step) would
+      // otherwise run on closed sinks and sources, reopening them.
+      this.closed = true;
     }).catch(() => undefined);
     this.closed = true;
     this.db.close();
@@ -561,6 +649,9 @@ export class Engine {
     const rt = this.sources.get(name) ?? this.sources.get(name.toLowerCase());
     if (!rt) {
       const e = this.catalog.get(name.toLowerCase());
+      if (!e && this.catalog.isSystemTable(name.toLowerCase())) {
+        throw new SluiceError('IMMUTABLE', `'${name}' is a system table: it is read-only (sluice writes it)`);
+      }
       throw new SluiceError('CATALOG', e ? `'${name}' is a ${describeKind(e)}, not a source` : `source '${name}' does not exist`);
     }
     if (!anyConnector && rt.isConnector) {
@@ -636,6 +727,7 @@ export class Engine {
     const t0 = performance.now();
     const sinkBytes = new Map<string, number>();
     for (const s of this.sinks.values()) sinkBytes.set(s.def.name, await s.writer.flush());
+    const positions = [...this.sources.values()].map((s) => s.position());
     await this.db.transaction(async () => {
       for (const v of this.views.values()) await v.table.flush();
       await this.system.flush();
@@ -650,11 +742,13 @@ export class Engine {
           await this.checkpoints.writeState(s.def.name, s.pipeline.checkpointDelta());
           await this.checkpoints.writeSinkPosition(s.def.name, sinkBytes.get(s.def.name)!);
         }
-        await this.checkpoints.writePositions([...this.sources.values()].map((s) => s.position()));
+        await this.checkpoints.writePositions(positions);
       }
       if (extra) await extra();
       await this.checkpoints.recordCheckpoint(++this.checkpointCount, performance.now() - t0);
     });
+    // Only now may a broker source acknowledge what the checkpoint holds.
+    for (const p of positions) this.sources.get(p.source)?.committed(p);
     this.lastCheckpoint = Date.now();
   }
 
@@ -697,11 +791,49 @@ export class Engine {
     for (const rt of this.sources.values()) await rt.replayLog(batchSize);
   }
 
-  private async pullQuery(sql: string, params: readonly unknown[]): Promise<{ columns: ResultColumn[]; rows: Row[] }> {
+  /** Runs DuckDB SQL over the view tables; errors point into `origin` (the text itself by default). */
+  private async pullQuery(sql: string, params: readonly unknown[], origin?: TextOrigin): Promise<{ columns: ResultColumn[]; rows: Row[] }> {
     // View tables change only inside checkpoints, so what a pull query reads is durable.
     await this.checkpointNow();
-    const r = await this.db.queryReadOnly(sql, params.map(toDuckParamLoose) as never);
+    const r = await this.db.queryReadOnly(sql, params.map(toDuckParamLoose) as never, origin);
     return toApiResult(r);
+  }
+
+  /**
+   * A bound pull query: each AS OF read is replayed into a temporary table first, so the rest
+   * of the query (joins with live views or other points, ORDER BY, aggregates) is DuckDB's.
+   */
+  private async runPullQuery(q: PullQuery, params: readonly unknown[], onProgress?: (p: Progress) => void): Promise<{ columns: ResultColumn[]; rows: Row[] }> {
+    await this.drain(onProgress);
+    try {
+      for (const read of q.asOf) {
+        const collector = new ResultCollector(read.plan.schema, false);
+        const pipeline = this.newPipeline(read.plan, collector, 'query');
+        try {
+          await this.replay(pipeline);
+        } finally {
+          this.detach(pipeline);
+        }
+        await this.db.createTempTable(read.table, read.plan.schema, collector.result());
+      }
+      return await this.pullQuery(q.sql, params, q.origin);
+    } finally {
+      for (const read of q.asOf) await this.db.dropTempTable(read.table);
+    }
+  }
+
+  /**
+   * Time travel: runs a pipeline once over the past. Each source is replayed from the start of
+   * its log up to the AS OF point of its scan (to its end without one); each view is read as
+   * it stands now. Nothing live is touched; the caller detaches the pipeline afterwards.
+   */
+  private async replay(pipeline: Pipeline): Promise<void> {
+    const batchSize = this.settings.number('batch_size');
+    for (const input of pipeline.inputs) {
+      if (input.kind === 'source') await this.sources.get(input.source)!.catchUp([input], batchSize, input.node.until);
+      else if (input.kind === 'view') await this.views.get(input.view)!.follow(input);
+    }
+    pipeline.start();
   }
 
   private async runStatement(s: Statement, text: string, sql: string, options: ExecuteOptions): Promise<StatementResult> {
@@ -729,19 +861,20 @@ export class Engine {
         return { statement: name, message: await this.createSink(bound.def, bound.mode, bound.span) };
       case 'Insert': {
         const rt = this.sourceRuntime(bound.source);
-        const { batch } = rowsToBatch(
+        const { batch, rejected } = rowsToBatch(
           bound.rows.map((r) => Object.fromEntries(rt.def.columns.map((c, i) => [c.name, toApiValue(r[i] ?? null, c.type)]))),
           sourceSchema(rt.def),
           rt.def.columns.map((c) => c.default),
+          eventTimeColumn(rt.def),
         );
-        await rt.append(batch);
-        return { statement: name, message: `inserted ${bound.rows.length} event${bound.rows.length === 1 ? '' : 's'} into ${rt.name}` };
+        const r = await this.appendEvents(rt, [batch], rejected);
+        const aside = r.rejected > 0 ? `; ${r.rejected} set aside in sluice_dead_letters (${rejected[0]!.reason}${r.rejected > 1 ? ', …' : ''})` : '';
+        return { statement: name, message: `inserted ${r.inserted} event${r.inserted === 1 ? '' : 's'} into ${rt.name}${aside}` };
       }
       case 'StreamQuery':
         return { statement: name, ...(await this.runStreamQuery(bound.plan, options)) };
       case 'PullQuery':
-        await this.drain(options.onProgress);
-        return { statement: name, ...(await this.pullQuery(bound.sql, [])) };
+        return { statement: name, ...(await this.runPullQuery(bound, [], options.onProgress)) };
       case 'Subscribe': {
         await this.drain(options.onProgress);
         const rt = this.viewRuntime(bound.view);
@@ -764,12 +897,15 @@ export class Engine {
       case 'Show':
         return { statement: name, ...this.show(bound.what, bound.setting, bound.span) };
       case 'Describe':
-        return { statement: name, ...this.describe(bound.name) };
+        return { statement: name, ...(this.catalog.get(bound.name) ? this.describe(bound.name) : await this.describeSystemTable(bound.name)) };
       case 'Explain': {
         if (bound.plan) return { statement: name, columns: [{ name: 'plan', type: 'VARCHAR' }], rows: explainPlan(bound.plan).split('\n').map((l) => ({ plan: l })) };
-        const r = await this.db.query(`EXPLAIN ${bound.pullSql}`, [], 'BIND');
-        const text = r.rows.map((row) => String(row[1] ?? row[0])).join('\n');
-        return { statement: name, columns: [{ name: 'plan', type: 'VARCHAR' }], rows: [`PullQuery (DuckDB):`, ...text.split('\n')].map((l) => ({ plan: l })) };
+        const pull = bound.pull!;
+        // DuckDB plans over the AS OF reads' tables, empty here: nothing is replayed to explain.
+        const tables = pull.asOf.map((read) => ({ name: read.table, schema: read.plan.schema }));
+        const text = await this.db.explainReadOnly(pull.sql, pull.origin, tables);
+        const reads = pull.asOf.flatMap((read) => [`AS OF read ${read.table}:`, ...explainPlan(read.plan).split('\n').map((l) => `  ${l}`)]);
+        return { statement: name, columns: [{ name: 'plan', type: 'VARCHAR' }], rows: [`PullQuery (DuckDB):`, ...text, ...reads].map((l) => ({ plan: l })) };
       }
       case 'Checkpoint':
         await this.checkpointNow();
@@ -904,6 +1040,7 @@ export class Engine {
       key: plan.uniqueKey,
       options: def.options,
       baseDir: def.baseDir,
+      eager: this.path === null,
       ...(resumeAt === undefined ? {} : { resumeAt }),
     });
     const pipeline = this.newPipeline(plan, { push: (b) => writer.write(b), watermark: () => undefined }, def.name);
@@ -920,13 +1057,9 @@ export class Engine {
     walkPlan(plan, (n) => (asOf ||= n.kind === 'Scan' && n.until !== undefined));
     try {
       if (asOf) {
-        // Time travel: replay each source up to the point and stop, with nothing live.
+        // An AS OF read a pull query cannot take (inside a window, beside a live source) runs once here.
         await this.drain(options.onProgress);
-        const batchSize = this.settings.number('batch_size');
-        for (const input of pipeline.inputs) {
-          if (input.kind === 'source') await this.sources.get(input.source)!.catchUp([input], batchSize, input.node.until);
-        }
-        pipeline.start();
+        await this.replay(pipeline);
       } else {
         await this.attach(pipeline);
         await this.drain(options.onProgress);
@@ -1029,6 +1162,19 @@ export class Engine {
     }
   }
 
+  /** DESCRIBE of one of the engine's own tables: its columns as DuckDB holds them. */
+  private async describeSystemTable(name: string): Promise<Omit<StatementResult, 'statement'>> {
+    const r = await this.db.query(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND NOT internal ORDER BY column_index`, [name]);
+    return {
+      columns: [
+        { name: 'column', type: 'VARCHAR' },
+        { name: 'type', type: 'VARCHAR' },
+        { name: 'event_time', type: 'VARCHAR' },
+      ],
+      rows: r.rows.map(([column, type]) => ({ column, type, event_time: '' })),
+    };
+  }
+
   private describe(name: string): Omit<StatementResult, 'statement'> {
     const e = this.catalog.get(name);
     const schema: Schema = e
@@ -1083,4 +1229,23 @@ function toDuckParamLoose(v: unknown): unknown {
   if (v instanceof Date) return new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n);
   if (v === undefined) return null;
   return v;
+}
+
+/** The index of a source's event-time column (its WATERMARK column), or null without one. */
+function eventTimeColumn(def: SourceDef): number | null {
+  const wm = def.watermark;
+  return wm ? def.columns.findIndex((c) => c.name === wm.column) : null;
+}
+
+/**
+ * Of DuckDB's error on a statement sluice could not parse and sluice's parse error, the one
+ * to report: DuckDB's when it parsed the statement (then the statement is DuckDB SQL and its
+ * error names the real fault), else the parse error that got further into the text, since
+ * each parser understood everything before the point where it stopped.
+ */
+function furtherParseError(duck: SluiceError, own: SluiceError): SluiceError {
+  if (duck.code !== 'PARSE') return duck;
+  if (duck.line === undefined || duck.column === undefined || own.line === undefined || own.column === undefined) return own;
+  const further = duck.line > own.line || (duck.line === own.line && duck.column > own.column);
+  return further ? duck : own;
 }

@@ -13,7 +13,7 @@ import {
   type RecordBatch,
   type Table,
 } from 'apache-arrow';
-import { batchFromRows, ColumnBuilder, makeRecordBatch, arrowSchema, type OpName } from '../exec/batch.js';
+import { batchFromRows, ColumnBuilder, isValid, makeRecordBatch, arrowSchema, rowsOf, type OpName } from '../exec/batch.js';
 import { MS_PER_DAY, type Schema, type SqlType, type Value } from '../types.js';
 import { castValue, parseDate, parseTimestamp } from '../plan/functions.js';
 
@@ -87,18 +87,43 @@ export function fromApiValue(v: unknown, type: SqlType): { value: Value } | { er
   }
 }
 
-/** Rows given to `insert`, converted to a batch of the source schema; bad rows are set aside with a reason. */
+/** A row `insert` set aside: its index in the call, the row as JSON, and why. */
+export interface RejectedRow {
+  readonly index: number;
+  readonly raw: string;
+  readonly reason: string;
+}
+
+/**
+ * Why a row is no event: its reason names the row's index in the insert call and the column.
+ * A row without event time could not be placed on the time line (no window, no watermark),
+ * so it is set aside as the file connector does, not counted.
+ */
+function reasonAt(index: number, why: string): string {
+  return `row ${index}: ${why}`;
+}
+
+function missingEventTime(schema: Schema, eventTime: number): string {
+  return `missing event time column ${schema[eventTime]!.name}`;
+}
+
+/**
+ * Rows given to `insert`, converted to a batch of the source schema; bad rows (not an
+ * object, a value of the wrong type, no value in the event-time column `eventTime`) are set
+ * aside with a reason.
+ */
 export function rowsToBatch(
   rows: readonly unknown[],
   schema: Schema,
   defaults: readonly Value[],
-): { batch: RecordBatch; rejected: { index: number; raw: string; reason: string }[] } {
+  eventTime: number | null = null,
+): { batch: RecordBatch; rejected: RejectedRow[] } {
   const good: Value[][] = [];
-  const rejected: { index: number; raw: string; reason: string }[] = [];
+  const rejected: RejectedRow[] = [];
   const byName = new Map(schema.map((c, i) => [c.name.toLowerCase(), i]));
   rows.forEach((r, index) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-      rejected.push({ index, raw: safeJson(r), reason: 'an event must be a plain object' });
+      rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, 'an event must be a plain object') });
       return;
     }
     const values = [...defaults];
@@ -107,10 +132,14 @@ export function rowsToBatch(
       if (i === undefined) continue;
       const c = fromApiValue(v, schema[i]!.type);
       if ('error' in c) {
-        rejected.push({ index, raw: safeJson(r), reason: `column ${schema[i]!.name}: ${c.error}` });
+        rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, `column ${schema[i]!.name}: ${c.error}`) });
         return;
       }
       values[i] = c.value;
+    }
+    if (eventTime !== null && values[eventTime] === null) {
+      rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, missingEventTime(schema, eventTime)) });
+      return;
     }
     good.push(values);
   });
@@ -127,19 +156,34 @@ function safeJson(v: unknown): string {
 
 /**
  * An Arrow table or batch given to `insert`, converted to the source schema: columns matched
- * by name (case-insensitive), Int64 and timestamps to numbers, dictionaries decoded.
+ * by name (case-insensitive), Int64 and timestamps to numbers, dictionaries decoded. Rows are
+ * set aside by the same rules as {@link rowsToBatch}, indexed across the whole table.
  */
-export function arrowToBatch(input: Table | RecordBatch, schema: Schema, defaults: readonly Value[]): RecordBatch[] {
+export function arrowToBatch(
+  input: Table | RecordBatch,
+  schema: Schema,
+  defaults: readonly Value[],
+  eventTime: number | null = null,
+): { batches: RecordBatch[]; rejected: RejectedRow[] } {
   const batches = 'batches' in input ? input.batches : [input];
   const out: RecordBatch[] = [];
+  const rejected: RejectedRow[] = [];
+  let first = 0;
   for (const b of batches) {
     const n = b.numRows;
     const fields = b.schema.fields;
+    const reasons = new Array<string | undefined>(n);
+    let bad = 0;
+    const reject = (i: number, why: string) => {
+      if (reasons[i] === undefined) bad++;
+      reasons[i] ??= why;
+    };
     const cols: Data[] = schema.map((c, j) => {
       const at = fields.findIndex((f) => f.name.toLowerCase() === c.name.toLowerCase());
       const builder = new ColumnBuilder(c.type, n);
       if (at < 0) {
         for (let i = 0; i < n; i++) builder.append(defaults[j] ?? null);
+        if (j === eventTime && defaults[j] == null) for (let i = 0; i < n; i++) reject(i, missingEventTime(schema, j));
         return builder.finish();
       }
       const vec = b.getChildAt(at)!;
@@ -148,13 +192,37 @@ export function arrowToBatch(input: Table | RecordBatch, schema: Schema, default
       for (let i = 0; i < n; i++) {
         const raw = vec.get(i);
         const conv = fromApiValue(typeof raw === 'bigint' ? Number(raw) : raw, c.type);
+        if ('error' in conv) reject(i, `column ${c.name}: ${conv.error}`);
         builder.append('value' in conv ? conv.value : null);
       }
       return builder.finish();
     });
-    out.push(makeRecordBatch(arrowSchema(schema), cols, n));
+    if (eventTime !== null) {
+      const et = cols[eventTime]!;
+      if (et.nullCount > 0) for (let i = 0; i < n; i++) if (!isValid(et, i)) reject(i, missingEventTime(schema, eventTime));
+    }
+    const all = makeRecordBatch(arrowSchema(schema), cols, n);
+    if (bad === 0) {
+      out.push(all);
+    } else {
+      const good: Value[][] = [];
+      const values = rowsOf(all, schema);
+      for (let i = 0; i < n; i++) {
+        if (reasons[i] === undefined) good.push(values[i]!);
+        else rejected.push({ index: first + i, raw: arrowRowJson(b, i), reason: reasonAt(first + i, reasons[i]!) });
+      }
+      out.push(batchFromRows(schema, good));
+    }
+    first += n;
   }
-  return out;
+  return { batches: out, rejected };
+}
+
+/** Row i of an Arrow batch as JSON, as given (for a dead letter's raw text). */
+function arrowRowJson(b: RecordBatch, i: number): string {
+  const row: Record<string, unknown> = {};
+  b.schema.fields.forEach((f, j) => (row[f.name] = b.getChildAt(j)?.get(i) ?? null));
+  return safeJson(row);
 }
 
 function sameLayout(t: DataType, sql: SqlType): boolean {

@@ -8,16 +8,17 @@ import { parse, tokenize } from '../../grammar/index.js';
 import type { Statement } from '../../grammar/ast.js';
 import { SluiceError, toSluiceError } from '../errors.js';
 
+/** One statement of a script; `start` is the offset of its text in the script. */
 export type ScriptItem =
-  | { readonly kind: 'statement'; readonly statement: Statement; readonly text: string }
-  | { readonly kind: 'duckdb'; readonly text: string; readonly parseError: SluiceError };
+  | { readonly kind: 'statement'; readonly statement: Statement; readonly text: string; readonly start: number }
+  | { readonly kind: 'duckdb'; readonly text: string; readonly parseError: SluiceError; readonly start: number };
 
 const QUERY_START = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', '(', 'TABLE', 'PIVOT', 'UNPIVOT', 'DESCRIBE', 'SUMMARIZE']);
 
 export function splitScript(sql: string): ScriptItem[] {
   try {
     const script = parse(sql);
-    return script.statements.map((statement, i) => ({ kind: 'statement', statement, text: script.texts[i]! }));
+    return script.statements.map((statement, i) => ({ kind: 'statement', statement, text: script.texts[i]!, start: statement.span.start }));
   } catch (e) {
     const err = toSluiceError(e);
     if (err.code !== 'PARSE') throw err.withSql(sql);
@@ -45,11 +46,16 @@ function splitEach(sql: string, first: SluiceError): ScriptItem[] {
     const padded = sql.slice(0, s).replace(/[^\n]/g, ' ') + text;
     try {
       const script = parse(padded);
-      script.statements.forEach((statement, i) => items.push({ kind: 'statement', statement, text: script.texts[i]!.trim() }));
+      script.statements.forEach((statement, i) =>
+        items.push({ kind: 'statement', statement, text: script.texts[i]!.trim(), start: statement.span.start }),
+      );
     } catch (err) {
-      const pe = toSluiceError(err).withSql(sql);
+      const pe = toSluiceError(err);
+      // The error shows the script's own line, not the padded copy with its neighbours blanked.
+      if (pe.sql === padded) pe.sql = sql;
+      pe.withSql(sql);
       if (pe.code !== 'PARSE' || !QUERY_START.has(toks[0]!.text.toUpperCase())) throw pe;
-      items.push({ kind: 'duckdb', text: text.trim(), parseError: pe });
+      items.push({ kind: 'duckdb', text: text.trim(), parseError: pe, start: s + text.length - text.trimStart().length });
     }
   }
   if (items.length === 0) throw first.withSql(sql);

@@ -10,6 +10,7 @@ import { columnsOf, isValid } from '../exec/batch.js';
 import type { ReplayLimit } from '../plan/logical-plan.js';
 import { headRows } from '../exec/batch-ops.js';
 import type { SourceInput } from '../exec/pipeline.js';
+import type { RowPartitions } from '../exec/watermark-tracker.js';
 import { EventLog } from '../state/event-log.js';
 import type { Database } from '../state/database.js';
 import type { SystemTables } from '../state/system-tables.js';
@@ -38,6 +39,11 @@ function maxOf(values: Float64Array, from: number): number {
   return max;
 }
 
+/** The partitions of a batch's first `n` rows. */
+function headPartitions(p: string | RowPartitions, n: number): string | RowPartitions {
+  return typeof p === 'string' || p.ids.length === n ? p : { ids: p.ids.subarray(0, n), names: p.names };
+}
+
 export class SourceRuntime {
   readonly inputs = new Set<SourceInput>();
   readonly log: EventLog | null;
@@ -52,6 +58,8 @@ export class SourceRuntime {
   private manualWatermark = -Infinity;
   /** Events read so far, for progress reports. */
   eventsRead = 0;
+  /** Why background reading of this source stopped (its file was truncated…); null while it reads. */
+  failure: SluiceError | null = null;
 
   constructor(
     public def: SourceDef,
@@ -92,7 +100,7 @@ export class SourceRuntime {
   /** Which declared columns the open shared reader produces (1: read); null while none is open. */
   private readerColumns: Uint8Array | null = null;
 
-  private openReader(resumeFrom: unknown = null, columns?: readonly number[]): Promise<SourceReader> {
+  private openReader(resumeFrom: unknown = null, columns?: readonly number[], replay = false): Promise<SourceReader> {
     return openSourceReader(this.def.connector, {
       source: this.def.name,
       schema: sourceSchema(this.def),
@@ -101,6 +109,7 @@ export class SourceRuntime {
       baseDir: this.def.baseDir,
       ...(resumeFrom === null ? {} : { resumeFrom }),
       ...(columns === undefined ? {} : { columns }),
+      ...(replay ? { replay } : {}),
     });
   }
 
@@ -138,7 +147,11 @@ export class SourceRuntime {
   /** Takes back the progress of a checkpoint (before any input is attached). */
   restorePosition(p: SourcePosition): void {
     this.lastOffset = p.lastOffset;
-    this.ended = p.ended;
+    // A bounded connector ended where its input ended then: a file may have grown since, so
+    // it is read on from the stored position (and ends again). The pipelines keep the end's
+    // watermark they were checkpointed with, so windows it closed stay closed.
+    // (A checkpoint without a position, from before positions were kept at the end, stays ended.)
+    this.ended = p.ended && !(this.isConnector && this.bounded && p.position !== null && p.position !== undefined);
     this.manualWatermark = p.manualWatermark ?? -Infinity;
     this.maxEventTime = p.maxEventTime ?? -Infinity;
     this.eventsRead = p.eventsRead;
@@ -171,7 +184,7 @@ export class SourceRuntime {
     await r.close();
   }
 
-  deliver(inputs: Iterable<SourceInput>, batch: RecordBatch, offsets: Float64Array, partition = ''): void {
+  deliver(inputs: Iterable<SourceInput>, batch: RecordBatch, offsets: Float64Array, partition: string | RowPartitions = ''): void {
     const now = Date.now();
     for (const input of inputs) input.push(batch, offsets, now, partition);
   }
@@ -197,9 +210,9 @@ export class SourceRuntime {
       if (n < offsets.length) reached = true;
       return n;
     };
-    const give = (batch: RecordBatch, offsets: Float64Array, partition = '') => {
+    const give = (batch: RecordBatch, offsets: Float64Array, partition: string | RowPartitions = '') => {
       const n = keep(batch, offsets);
-      if (n > 0) this.deliver(inputs, n === offsets.length ? batch : headRows(batch, n), offsets.subarray(0, n), partition);
+      if (n > 0) this.deliver(inputs, n === offsets.length ? batch : headRows(batch, n), offsets.subarray(0, n), headPartitions(partition, n));
     };
     if (this.log) {
       for await (const { batch, offsets, partition } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
@@ -208,13 +221,13 @@ export class SourceRuntime {
         if (reached) break;
       }
     } else if (this.lastOffset >= 0) {
-      const r = await this.openReader(null, this.columnsRead(inputs));
+      const r = await this.openReader(null, this.columnsRead(inputs), true);
       try {
         for (let b = await r.next(batchSize); b !== null && !reached; b = await r.next(batchSize)) {
           const offs = b.offsets;
           let n = 0;
           while (n < offs.length && offs[n]! <= this.lastOffset) n++;
-          if (n > 0) give(n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n));
+          if (n > 0) give(n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n), headPartitions(b.partitions ?? '', n));
           await yieldToEventLoop();
           if (n < offs.length || (offs.length > 0 && offs[offs.length - 1]! >= this.lastOffset)) break;
         }
@@ -259,15 +272,22 @@ export class SourceRuntime {
       if (wm !== null) {
         this.maxEventTime = maxOf(columnsOf(b.data)[wm]!.values as Float64Array, this.maxEventTime);
       }
-      this.deliver(this.inputs, b.data, b.offsets);
+      this.deliver(this.inputs, b.data, b.offsets, b.partitions);
     }
     return true;
+  }
+
+  /** A checkpoint holding `p` (this source's `position()`) has committed. */
+  committed(p: SourcePosition): void {
+    if (this.reader !== null && p.position !== null && p.position !== undefined) this.reader.committed?.(p.position);
   }
 
   /** The source ended (end of a bounded connector, or endOfStream through the API). */
   finish(): void {
     this.ended = true;
     for (const input of this.inputs) input.advance((t) => t.end());
+    // Where the input ended is where a later run resumes.
+    if (this.reader !== null) this.resumeFrom = this.reader.position();
     void this.reader?.close();
     this.reader = null;
   }

@@ -23,7 +23,7 @@ import { TopNOperator } from './operators/top-n.js';
 import { UnionOperator } from './operators/union.js';
 import { WindowAggregateOperator } from './operators/window-aggregate.js';
 import { WindowAssignOperator } from './operators/window-assign.js';
-import { WatermarkTracker } from './watermark-tracker.js';
+import { WatermarkTracker, type RowPartitions } from './watermark-tracker.js';
 
 /** Where a source's events enter a pipeline. */
 export class SourceInput {
@@ -50,8 +50,8 @@ export class SourceInput {
     return this.node.source;
   }
 
-  /** Takes a batch of the source's events (all source columns) with their offsets, from one partition. */
-  push(batch: RecordBatch, offsets: Float64Array, now: number, partition = ''): void {
+  /** Takes a batch of the source's events (all source columns) with their offsets, from one partition or several. */
+  push(batch: RecordBatch, offsets: Float64Array, now: number, partition: string | RowPartitions = ''): void {
     const n = batch.numRows;
     if (n === 0) return;
     const all = columnsOf(batch);

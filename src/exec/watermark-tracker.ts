@@ -17,6 +17,16 @@ interface Partition {
   idle: boolean;
 }
 
+/**
+ * The partition of each row of a batch whose rows come from several partitions, in arrival
+ * order (a broker interleaves them): row i is of partition `names[ids[i]]`. Cutting such a
+ * batch into runs of one partition would make one-row batches of a round-robin stream.
+ */
+export interface RowPartitions {
+  readonly ids: Int32Array;
+  readonly names: readonly string[];
+}
+
 export class WatermarkTracker {
   private readonly partitions = new Map<string, Partition>();
   current = -Infinity;
@@ -52,8 +62,9 @@ export class WatermarkTracker {
    * Per-row watermarks for a batch of one partition (null when all rows share `current`),
    * then advances.
    */
-  observe(ts: Data | null, n: number, now: number, partitionKey = ''): Float64Array | null {
+  observe(ts: Data | null, n: number, now: number, partitionKey: string | RowPartitions = ''): Float64Array | null {
     if (n === 0) return null;
+    if (typeof partitionKey !== 'string') return this.observeRows(ts, n, now, partitionKey);
     const part = this.partition(partitionKey, now);
     part.lastArrival = now;
     part.idle = false;
@@ -82,6 +93,44 @@ export class WatermarkTracker {
       }
     }
     part.max = max;
+    this.current = wm;
+    return out;
+  }
+
+  /** `observe` for a batch that mixes partitions: the same per-row rule, each row in its own partition. */
+  private observeRows(ts: Data | null, n: number, now: number, rows: RowPartitions): Float64Array | null {
+    // A partition counts from its first row on (registered empty, it would hold the minimum at −∞).
+    const parts: (Partition | undefined)[] = new Array(rows.names.length);
+    const ids = rows.ids;
+    const at = (i: number): Partition => {
+      const id = ids[i]!;
+      let p = parts[id];
+      if (p === undefined) {
+        parts[id] = p = this.partition(rows.names[id]!, now);
+        p.lastArrival = now;
+        p.idle = false;
+      }
+      return p;
+    };
+    if (ts === null || this.delayMs === null) {
+      for (let i = 0; i < n; i++) at(i);
+      return null;
+    }
+    const values = ts.values as Float64Array;
+    const bm = ts.nullCount > 0 ? ts.nullBitmap! : null;
+    const out = new Float64Array(n);
+    let wm = this.current;
+    for (let i = 0; i < n; i++) {
+      out[i] = wm;
+      const part = at(i);
+      if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+      const t = values[i]!;
+      if (t > part.max) {
+        part.max = t;
+        const next = this.partitions.size === 1 ? t - this.delayMs : this.combined();
+        if (next > wm) wm = next;
+      }
+    }
     this.current = wm;
     return out;
   }

@@ -2,7 +2,7 @@
 import type { ObjectKind } from '../../grammar/ast.js';
 import type { CreateMode } from '../catalog/catalog.js';
 import type { SinkDef, SourceColumn, SourceDef, ViewDef } from '../catalog/definitions.js';
-import type { Span } from '../errors.js';
+import type { Span, TextOrigin } from '../errors.js';
 import type { Value } from '../types.js';
 import type { LogicalPlan } from './logical-plan.js';
 
@@ -14,15 +14,29 @@ export type BoundStatement =
   | { readonly kind: 'Insert'; readonly source: string; readonly rows: readonly (readonly Value[])[] }
   /** A continuous query over sources. */
   | { readonly kind: 'StreamQuery'; readonly plan: LogicalPlan }
-  /** A query over materialized views and system tables only, answered by DuckDB. */
-  | { readonly kind: 'PullQuery'; readonly sql: string }
+  /** A query over materialized views, system tables and AS OF reads only, answered by DuckDB. */
+  | ({ readonly kind: 'PullQuery' } & PullQuery)
   | { readonly kind: 'Subscribe'; readonly view: string }
   | { readonly kind: 'Drop'; readonly objectKind: ObjectKind; readonly name: string; readonly ifExists: boolean; readonly span: Span }
   | { readonly kind: 'AlterSource'; readonly source: string; readonly column: SourceColumn }
   | { readonly kind: 'Show'; readonly what: 'SOURCES' | 'VIEWS' | 'MATERIALIZED_VIEWS' | 'SINKS' | 'SETTING'; readonly setting?: string; readonly span: Span }
   | { readonly kind: 'Describe'; readonly name: string }
-  /** EXPLAIN of a streaming query (`plan`) or of a pull query (`pullSql`, explained by DuckDB). */
-  | { readonly kind: 'Explain'; readonly plan?: LogicalPlan; readonly pullSql?: string }
+  /** EXPLAIN of a streaming query (`plan`) or of a pull query (`pull`, explained by DuckDB). */
+  | { readonly kind: 'Explain'; readonly plan?: LogicalPlan; readonly pull?: PullQuery }
   | { readonly kind: 'Checkpoint' }
   | { readonly kind: 'Set'; readonly name: string; readonly value: string | number | boolean; readonly span: Span }
   | { readonly kind: 'Rebuild'; readonly view: string };
+
+/** A pull query: its DuckDB text, where that text came from, and the AS OF reads it needs first. */
+export interface PullQuery {
+  readonly sql: string;
+  readonly origin: TextOrigin;
+  /** Each read's replay plan, materialized into the temporary table `table` the text names. */
+  readonly asOf: readonly AsOfRead[];
+}
+
+/** One `x AS OF …` of a pull query: the plan that replays x up to the point. */
+export interface AsOfRead {
+  readonly table: string;
+  readonly plan: LogicalPlan;
+}

@@ -52,7 +52,10 @@ function header(p: LogicalPlan): string {
       return `Project: ${p.exprs
         .map((e, i) => {
           const text = formatExpr(e, p.input.schema);
-          return text === p.schema[i]!.name ? text : `${text} AS ${p.schema[i]!.name}`;
+          const name = p.schema[i]!.name;
+          // `b.price` needs no `AS price`: the name is already there after the qualifier.
+          const named = text === name || (e.kind === 'Column' && text === `${e.qualifier}.${name}`);
+          return named ? text : `${text} AS ${name}`;
         })
         .join(', ')}`;
     case 'WindowTvf':
@@ -77,7 +80,8 @@ function header(p: LogicalPlan): string {
         );
       });
       const state = held.length ? ` state=[${held.join(', ')}]` : '';
-      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}`;
+      const emit = p.emit === 'ON_WINDOW_CLOSE' && p.joinType !== 'INNER' && p.joinType !== 'CROSS' ? ' emit=ON WINDOW CLOSE' : '';
+      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}${emit}`;
     }
     case 'Over': {
       const f = p.frame;

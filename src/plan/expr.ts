@@ -76,6 +76,11 @@ export interface ColumnExpr {
   readonly index: number;
   readonly name: string;
   readonly type: SqlType;
+  /**
+   * The table or alias that EXPLAIN prints before the name: the one the query wrote, or the
+   * one that tells two columns of one name apart in a join. Not part of the column's identity.
+   */
+  readonly qualifier?: string;
 }
 
 /** A constant, in the representation of its type (TIMESTAMP as epoch ms, DATE as days…). */

@@ -55,8 +55,10 @@ export function formatLiteral(v: Value, type: SqlType): string {
 
 export function formatExpr(e: BoundExpr, input: Schema): string {
   switch (e.kind) {
-    case 'Column':
-      return input[e.index]?.name ?? `#${e.index}`;
+    case 'Column': {
+      const name = input[e.index]?.name ?? `#${e.index}`;
+      return e.qualifier !== undefined ? `${e.qualifier}.${name}` : name;
+    }
     case 'Literal':
       return formatLiteral(e.value, e.type);
     case 'Param':

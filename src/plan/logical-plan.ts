@@ -158,6 +158,11 @@ export interface JoinNode extends PlanBase {
   readonly retention: readonly [readonly RetentionBound[], readonly RetentionBound[]];
   /** The view's `state_ttl` in ms (null: none): bounds a side the condition leaves unbounded. */
   readonly stateTtlMs: number | null;
+  /**
+   * ON_WINDOW_CLOSE (outer interval joins): an unmatched outer row is emitted padded once,
+   * when the other side's watermark passes its bound, so the output is append-only.
+   */
+  readonly emit: EmitMode;
 }
 
 export interface SortKey {

@@ -169,6 +169,7 @@ export function joinNode(
   rightKeys: readonly number[],
   condition: BoundExpr | null,
   stateTtlMs: number | null = null,
+  emit: EmitMode = 'CHANGES',
 ): JoinNode {
   const nullable = (s: Schema): Column[] => s.map((c) => ({ name: c.name, type: c.type }));
   return {
@@ -181,11 +182,13 @@ export function joinNode(
     condition,
     retention: joinRetention(condition, left.schema, right.schema, left.appendOnly && right.appendOnly, stateTtlMs),
     stateTtlMs,
+    emit,
     schema: [
       ...(joinType === 'RIGHT' || joinType === 'FULL' ? nullable(left.schema) : left.schema),
       ...(joinType === 'LEFT' || joinType === 'FULL' ? nullable(right.schema) : right.schema),
     ],
-    appendOnly: joinType === 'INNER' || joinType === 'CROSS' ? left.appendOnly && right.appendOnly : false,
+    // Under EMIT ON WINDOW CLOSE an outer row is padded once, when final, never retracted.
+    appendOnly: joinType === 'INNER' || joinType === 'CROSS' || emit === 'ON_WINDOW_CLOSE' ? left.appendOnly && right.appendOnly : false,
     uniqueKey: null,
   };
 }

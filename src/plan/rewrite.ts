@@ -34,7 +34,7 @@ export function withInputs(p: LogicalPlan, inputs: readonly LogicalPlan[]): Logi
     case 'UnionAll':
       return unionAllNode(inputs, p.schema);
     case 'Join':
-      return joinNode(p.joinType, inputs[0]!, inputs[1]!, p.leftKeys, p.rightKeys, p.condition, p.stateTtlMs);
+      return joinNode(p.joinType, inputs[0]!, inputs[1]!, p.leftKeys, p.rightKeys, p.condition, p.stateTtlMs, p.emit);
     case 'Over':
       return overNode(inputs[0]!, p.partitionBy, p.orderBy, p.frame, p.calls);
     case 'TopN':
@@ -65,7 +65,7 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: BoundExpr) => BoundExpr): Lo
     case 'Values':
       return valuesNode(p.rows.map((r) => r.map(f)), p.schema);
     case 'Join':
-      return joinNode(p.joinType, p.left, p.right, p.leftKeys, p.rightKeys, p.condition ? f(p.condition) : null, p.stateTtlMs);
+      return joinNode(p.joinType, p.left, p.right, p.leftKeys, p.rightKeys, p.condition ? f(p.condition) : null, p.stateTtlMs, p.emit);
     default:
       return p;
   }

@@ -117,6 +117,12 @@ export class CheckpointStore {
     return new Map(r.rows.map(([s, b]) => [s as string, b as number]));
   }
 
+  /** The id of the last checkpoint written (0: none): ids go on from it after a reopen. */
+  async lastCheckpointId(): Promise<number> {
+    const r = await this.db.query(`SELECT coalesce(max(id), 0) FROM sluice_checkpoints`);
+    return r.rows[0]![0] as number;
+  }
+
   async recordCheckpoint(id: number, millis: number): Promise<void> {
     await this.db.run(`INSERT INTO sluice_checkpoints VALUES (${id}, now()::TIMESTAMP, ${millis})`);
   }

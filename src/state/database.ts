@@ -16,10 +16,11 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { SluiceError, type ErrorCode } from '../errors.js';
-import type { SqlType, Value } from '../types.js';
-import { appendColumns, readVector, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
-import { ColumnBuilder } from '../exec/batch.js';
+import { SluiceError, type ErrorCode, type TextOrigin } from '../errors.js';
+import { duckdbQueryError } from './duckdb-errors.js';
+import type { Schema, SqlType, Value } from '../types.js';
+import { appendColumns, duckTypeName, readVector, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
+import { batchFromRows, ColumnBuilder } from '../exec/batch.js';
 import type { Data } from 'apache-arrow';
 
 /** Quotes an identifier for DuckDB. */
@@ -180,9 +181,67 @@ export class Database {
 
   /**
    * Runs a user's pull query: exactly one SELECT (DuckDB decides what the statement is, so no
-   * write, DDL, ATTACH, COPY, SET or PRAGMA gets through), with `?` parameters.
+   * write, DDL, ATTACH, COPY, SET or PRAGMA gets through), with `?` parameters. DuckDB's
+   * errors point at `origin`, the user's text the query came from (the query itself by default).
    */
-  async queryReadOnly(sql: string, params: readonly DuckDBValue[] = []): Promise<QueryResult> {
+  async queryReadOnly(sql: string, params: readonly DuckDBValue[] = [], origin?: TextOrigin): Promise<QueryResult> {
+    // As JSON, an error carries its position in the text instead of DuckDB's own rendering of it.
+    await this.run('SET errors_as_json = true');
+    try {
+      return await this.readOnly(sql, params, origin);
+    } finally {
+      await this.run('RESET errors_as_json');
+    }
+  }
+
+  /**
+   * DuckDB's plan of a user's pull query, as EXPLAIN prints it, with its errors as
+   * queryReadOnly gives them. `tables` are created empty first (as temporary tables) and
+   * dropped after: the tables AS OF reads are answered from, which only exist while one runs.
+   */
+  async explainReadOnly(sql: string, origin?: TextOrigin, tables: readonly { name: string; schema: Schema }[] = []): Promise<string[]> {
+    const prefix = 'EXPLAIN ';
+    const shifted = (o: TextOrigin): TextOrigin => ({ sql: o.sql, offsetOf: (pos) => o.offsetOf(Math.max(0, pos - prefix.length)) });
+    await this.run('SET errors_as_json = true');
+    try {
+      for (const t of tables) await this.createTempTable(t.name, t.schema, []);
+      let reader;
+      try {
+        reader = await this.connection.runAndReadAll(prefix + sql);
+      } catch (e) {
+        throw duckdbQueryError(e, prefix + sql, shifted(origin ?? { sql, offsetOf: (pos) => pos }));
+      }
+      return reader
+        .getRows()
+        .map((row) => String(row[1] ?? row[0]))
+        .join('\n')
+        .split('\n');
+    } finally {
+      for (const t of tables) await this.dropTempTable(t.name);
+      await this.run('RESET errors_as_json');
+    }
+  }
+
+  /** Creates (or replaces) a temporary table of a sluice schema holding `rows`. */
+  async createTempTable(name: string, schema: Schema, rows: readonly (readonly Value[])[]): Promise<void> {
+    // DuckDB's own naming of a repeated column (k, k_1) keeps the table valid.
+    const seen = new Map<string, number>();
+    const ddl = schema.map((c) => {
+      const n = seen.get(c.name) ?? 0;
+      seen.set(c.name, n + 1);
+      return `${quoteIdent(n === 0 ? c.name : `${c.name}_${n}`)} ${duckTypeName(c.type)}`;
+    });
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} (${ddl.join(', ')})`);
+    if (rows.length === 0) return;
+    const cols = batchFromRows(schema, rows).data.children;
+    await this.append(name, schema.map((c, j) => ({ type: c.type, data: cols[j]! })), rows.length);
+  }
+
+  async dropTempTable(name: string): Promise<void> {
+    await this.run(`DROP TABLE IF EXISTS temp.${quoteIdent(name)}`).catch(() => undefined);
+  }
+
+  private async readOnly(sql: string, params: readonly DuckDBValue[], origin: TextOrigin | undefined): Promise<QueryResult> {
     let prepared;
     try {
       const extracted = await this.connection.extractStatements(sql);
@@ -192,7 +251,7 @@ export class Database {
       prepared = await extracted.prepare(0);
     } catch (e) {
       if (e instanceof SluiceError) throw e;
-      throw duckError(e, 'BIND');
+      throw duckdbQueryError(e, sql, origin);
     }
     if (prepared.statementType !== STATEMENT_SELECT) {
       const kind = STATEMENT_NAMES[prepared.statementType] ?? 'non-SELECT';
@@ -206,7 +265,7 @@ export class Database {
       if (params.length > 0) prepared.bind(params as DuckDBValue[]);
       reader = await prepared.runAndReadAll();
     } catch (e) {
-      throw duckError(e, 'BIND');
+      throw duckdbQueryError(e, sql, origin);
     }
     const names = reader.columnNames();
     const types = reader.columnTypes().map((t) => String(t));

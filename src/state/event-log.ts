@@ -15,7 +15,11 @@ import { duckTypeName } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
 
 export class EventLog {
-  /** The offset the next event gets (= events so far). */
+  /**
+   * The offset the next event gets. Offsets are the source's positions in what the API was
+   * given: a row set aside as a dead letter takes one too ({@link reserve}), which the log
+   * skips, so a dead letter's offset never names a logged event.
+   */
   next = 0;
   private readonly table: string;
 
@@ -31,11 +35,25 @@ export class EventLog {
     await this.db.run(
       `CREATE TABLE IF NOT EXISTS ${this.table} (sluice_offset BIGINT, sluice_ingest_time TIMESTAMP, sluice_version INTEGER, ${cols})`,
     );
-    await this.db.run(
-      `CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`,
+    await EventLog.createShared(this.db);
+    // Offsets reserved for the last dead letters lie past the last logged event: they stay taken.
+    const r = await this.db.query(
+      `SELECT greatest((SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}),
+        (SELECT coalesce(max("offset") + 1, 0) FROM sluice_dead_letters WHERE source = ${quoteString(this.source)}))`,
     );
-    const r = await this.db.query(`SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}`);
     this.next = r.rows[0]![0] as number;
+  }
+
+  /** The table all logs share, made with the database so that it can be read before any log exists. */
+  static async createShared(db: Database): Promise<void> {
+    await db.run(`CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`);
+  }
+
+  /** Takes the next `n` offsets without logging anything (for rows set aside as dead letters). */
+  reserve(n: number): number {
+    const first = this.next;
+    this.next += n;
+    return first;
   }
 
   async addColumn(c: SourceColumn): Promise<void> {

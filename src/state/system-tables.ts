@@ -1,18 +1,46 @@
 /**
  * The system tables `sluice_late_events` and `sluice_dead_letters`: records are buffered and
  * appended in bulk before a pull query and at checkpoints.
+ *
+ * Their counts (metrics) cover the database's whole life, as the tables do: a reopen starts
+ * from the stored counts, and the records a replay derives again (those after the last
+ * checkpoint, which were never written) are counted again as they are written again.
  */
 import type { DeadLetter } from '../connectors/source-reader.js';
 import type { LateRecord } from '../exec/operator.js';
 import { ColumnBuilder } from '../exec/batch.js';
-import type { Database } from './database.js';
+import { quoteIdent, type Database } from './database.js';
+import { logTableName } from '../catalog/table-names.js';
+import type { SourceDef } from '../catalog/definitions.js';
+import { CatalogStore } from './catalog-store.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { EventLog } from './event-log.js';
+import { initMetadata } from './metadata.js';
+
+/**
+ * Creates, empty, every table of the engine's own that a pull query may read, with the event
+ * log of each source of `sources` fed by the API as it is declared now: a scratch database
+ * where DuckDB can check pull queries before a script runs. (Each view's tables come with it.)
+ */
+export async function createScratchSystemTables(db: Database, sources: readonly SourceDef[]): Promise<void> {
+  await initMetadata(db);
+  await new CatalogStore(db).create();
+  await new CheckpointStore(db).create();
+  await new SystemTables(db).create();
+  for (const s of sources) {
+    if (s.connector !== 'none') continue;
+    // Made again: an ALTER since the last check may have added a column.
+    await db.run(`DROP TABLE IF EXISTS ${quoteIdent(logTableName(s.name))}`);
+    await new EventLog(db, s.name).create(s.columns);
+  }
+}
 
 export class SystemTables {
   private late: (LateRecord & { view: string; at: number })[] = [];
   private dead: (DeadLetter & { at: number })[] = [];
   /** Dead letters of API inserts: not in any log, so written at once (replay cannot recreate them). */
   private inputDead: (DeadLetter & { at: number })[] = [];
-  /** Totals since the engine opened (metrics). */
+  /** Totals of the tables, written or buffered (metrics). */
   lateCount = 0;
   deadCount = 0;
 
@@ -25,6 +53,10 @@ export class SystemTables {
     await this.db.run(
       `CREATE TABLE IF NOT EXISTS sluice_dead_letters (source VARCHAR, "offset" BIGINT, raw VARCHAR, reason VARCHAR, recorded_at TIMESTAMP)`,
     );
+    await EventLog.createShared(this.db);
+    const r = await this.db.query(`SELECT (SELECT count(*) FROM sluice_late_events), (SELECT count(*) FROM sluice_dead_letters)`);
+    this.lateCount = r.rows[0]![0] as number;
+    this.deadCount = r.rows[0]![1] as number;
   }
 
   recordLate(view: string, records: readonly LateRecord[]): void {

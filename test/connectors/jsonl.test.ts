@@ -175,7 +175,7 @@ describe('jsonl source', () => {
       appendFileSync(path, '{"k":3,"s":"c"}\n{"k":4,');
       const b2 = await r.next(100);
       expect(rowsOf(b2!.data, small)).toEqual([[3, 'c']]);
-      expect(r.position()).toEqual({ offset: 48 });
+      expect(r.position()).toMatchObject({ offset: 48 });
       // The partial line is not consumed until its newline arrives.
       const b3 = await r.next(100);
       expect(b3!.data.numRows).toBe(0);

@@ -146,7 +146,8 @@ describe('late rows: counted where their window was open, recorded where it had 
                  GROUP BY ${part}sid, session_start, session_end`,
               );
               assertSameRows(run.rows.get(v.name)!, expected, v.name);
-              const late = events.flatMap((e, i) => (isLate[i] ? [[i, e.ts, wms[i]]] : []));
+              // A late session row names its own session window [ts, ts + gap).
+              const late = events.flatMap((e, i) => (isLate[i] ? [[i, e.ts, wms[i], e.ts, e.ts + v.gap]] : []));
               const recorded = (await lateEvents(run.engine, v.name)).map((r) => recordTuple(r, events));
               expect(sortRows(recorded), `${v.name}: sluice_late_events`).toEqual(sortRows(late));
               lateTotal += late.length;
@@ -315,7 +316,12 @@ describe('late rows, by example', () => {
     ]);
     const late = await lateEvents(engine, 'ss');
     expect(late.map((r) => [r['offset'], r['event_time'], r['watermark']])).toEqual([[6, at(19.5), at(22)]]);
-    expect(JSON.parse(late[0]!['row'] as string)).toEqual({ k: 'a', ts: '2024-01-01T00:00:19.500Z' });
+    expect(JSON.parse(late[0]!['row'] as string)).toEqual({
+      k: 'a',
+      ts: '2024-01-01T00:00:19.500Z',
+      window_start: '2024-01-01T00:00:19.500Z',
+      window_end: '2024-01-01T00:00:22.500Z',
+    });
   });
 
   it('sessions: a row whose own window has closed still merges into an open session (SPEC 2.5)', async () => {

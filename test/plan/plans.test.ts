@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bind, planText } from './helpers.js';
+import { explainPlan } from '../../src/plan/explain.js';
 
 describe('logical plans (EXPLAIN text)', () => {
   it('stateless filter and projection, with the filter pushed below the projection and columns pruned', () => {
@@ -90,13 +91,25 @@ describe('logical plans (EXPLAIN text)', () => {
     expect(
       planText(`SELECT b.auction, a.seller FROM bids b JOIN auction a ON b.auction = a.id WHERE a.category = 10 AND b.price > 5`),
     ).toMatchInlineSnapshot(`
-      "Project: auction, seller  → (auction BIGINT, seller BIGINT) append-only
+      "Project: b.auction, a.seller  → (auction BIGINT, seller BIGINT) append-only
         Join: INNER keys=[auction = id]  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*, id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
-          Filter: (price > 5)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+          Filter: (b.price > 5)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
             Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
-          Filter: (category = 10)  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
+          Filter: (a.category = 10)  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
             Scan: auction watermark=date_time - 4s  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only"
     `);
+  });
+
+  it('expressions keep the qualifier the query wrote, and the one that tells apart two columns of one name in a join', () => {
+    const plan = planText(
+      `SELECT auction, b2.price - b1.price AS raise FROM bids b1 JOIN bids b2 USING (auction) WHERE b2.price > b1.price AND auction > 0`,
+    );
+    // `auction` was written bare, but both sides have it: the copy it reads (b1's) is named.
+    expect(plan.split('\n').filter((l) => /^\s*(Project|Filter|Join)/.test(l)).map((l) => l.trim().split('  → ')[0])).toEqual([
+      'Project: b1.auction, (b2.price - b1.price) AS raise',
+      'Join: INNER keys=[auction = auction] condition=(b2.price > b1.price)',
+      'Filter: (b1.auction > 0)',
+    ]);
   });
 
   it('both spellings of every window function give the same plan', () => {
@@ -124,10 +137,18 @@ describe('logical plans (EXPLAIN text)', () => {
   });
 
   it('a query over materialized views only is a pull query for DuckDB', () => {
-    expect(bind(`SELECT auction, n FROM totals WHERE n > 1 ORDER BY n DESC`)).toEqual({
+    expect(bind(`SELECT auction, n FROM totals WHERE n > 1 ORDER BY n DESC`)).toMatchObject({
       kind: 'PullQuery',
       sql: 'SELECT auction, n FROM totals WHERE n > 1 ORDER BY n DESC',
+      asOf: [],
     });
+    // An AS OF read becomes a temporary table the engine fills by replaying its plan first.
+    const past = bind(`SELECT t.auction, p.n FROM totals t JOIN totals AS OF OFFSET 3 p ON t.auction = p.auction ORDER BY 1`);
+    expect(past).toMatchObject({
+      kind: 'PullQuery',
+      sql: 'SELECT t.auction, p.n FROM totals t JOIN "sluice_as_of_0" AS "p" ON t.auction = p.auction ORDER BY 1',
+    });
+    expect(past.kind === 'PullQuery' && explainPlan(past.asOf[0]!.plan)).toContain('as of offset 3');
     expect(bind(`SELECT count(*) FROM sluice_late_events`).kind).toBe('PullQuery');
     expect(bind(`SELECT * FROM totals t JOIN bids b ON t.auction = b.auction`).kind).toBe('StreamQuery');
   });

@@ -169,6 +169,22 @@ export class ArrowReader implements SourceReader {
     this.stage = new RowStage(init.schema);
   }
 
+  /** The number of rows in an arrow file (read through once: IPC keeps no total). */
+  static async countRows(path: string): Promise<number> {
+    const handle = await open(path, 'r');
+    try {
+      const reader = (await RecordBatchReader.from(handle)) as RecordBatchReader;
+      await reader.open();
+      let rows = 0;
+      for (let r = await reader.next(); r.done !== true; r = await reader.next()) rows += (r.value as RecordBatch).numRows;
+      return rows;
+    } catch (err) {
+      throw new SluiceError('CONNECTOR', `cannot read arrow file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await handle.close();
+    }
+  }
+
   static async open(init: ArrowInit): Promise<ArrowReader> {
     const handle = await open(init.path, 'r');
     try {

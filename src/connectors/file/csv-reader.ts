@@ -126,6 +126,12 @@ export class CsvReader extends LineReader {
     this.expectedFields = init.schema.length;
   }
 
+  protected override restart(): void {
+    if (!this.header) return;
+    this.fieldOf = null;
+    this.headerOffset = -1;
+  }
+
   /** Reads the header line of a file whose reading resumes past it. */
   async readHeader(handle: FileHandle): Promise<void> {
     const src = new LineSource(handle, 0, 64 * 1024);

@@ -5,16 +5,24 @@
  * 'parquet' | 'arrow'; when absent, taken from the extension: .jsonl/.ndjson/.json, .csv,
  * .parquet, .arrow/.ipc/.feather), csv only: `header` (default true) and `delimiter`
  * (one ASCII character, default ','; '\t' may be written as the two characters `\t`),
- * jsonl/csv only: `follow` (default false; tail the growing file, never ending).
+ * jsonl/csv only: `follow` (default false; tail the growing file, never ending), and
+ * `on_truncate` ('error' | 'reread', default 'error': what to do when the file turns out
+ * truncated or replaced — on resume, or while followed).
+ *
+ * Resuming (a checkpointed position): jsonl/csv resume at the stored byte offset once the
+ * file is known to be the one read before (see file-identity.ts). parquet and arrow files
+ * are rewritten rather than appended to, so there is no byte position to check: they resume
+ * at the stored row number, and a file with fewer rows than that counts as truncated.
  */
 import { open, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { SluiceError } from '../../errors.js';
 import type { Schema } from '../../types.js';
-import { booleanOption, checkKnownOptions, requiredString, stringOption } from '../options.js';
+import { booleanOption, checkKnownOptions, enumOption, requiredString, stringOption } from '../options.js';
 import type { ReaderOptions, SourceOptions, SourceReader } from '../source-reader.js';
 import { ArrowReader } from './arrow-reader.js';
 import { CsvReader } from './csv-reader.js';
+import { lineResumeProblem, ON_TRUNCATE, storedHead, truncatedError, type OnTruncate } from './file-identity.js';
 import { JsonlReader } from './jsonl-reader.js';
 import type { LineReaderTuning } from './line-reader.js';
 import { ParquetReader } from './parquet-reader.js';
@@ -23,7 +31,7 @@ export type FileFormat = 'jsonl' | 'csv' | 'parquet' | 'arrow';
 
 export const FILE_FORMATS: readonly FileFormat[] = ['jsonl', 'csv', 'parquet', 'arrow'];
 
-const FILE_OPTIONS = ['path', 'format', 'header', 'delimiter', 'follow'];
+const FILE_OPTIONS = ['path', 'format', 'header', 'delimiter', 'follow', 'on_truncate'];
 const WHERE = "connector 'file'";
 
 const BY_EXTENSION: Record<string, FileFormat> = {
@@ -49,6 +57,7 @@ export interface FileOptions {
   /** The delimiter byte. */
   readonly delimiter: number;
   readonly follow: boolean;
+  readonly onTruncate: OnTruncate;
 }
 
 /** Reads and checks the WITH options of a file source (see the module comment). */
@@ -75,12 +84,13 @@ export function parseFileOptions(options: SourceOptions): FileOptions {
   }
   const header = booleanOption(options, 'header', true);
   const follow = booleanOption(options, 'follow', false);
+  const onTruncate = enumOption(options, 'on_truncate', ON_TRUNCATE, 'error');
   let delim = stringOption(options, 'delimiter') ?? ',';
   if (delim === '\\t') delim = '\t';
   if (delim.length !== 1 || delim.charCodeAt(0) > 127 || delim === '"' || delim === '\n' || delim === '\r') {
     throw bad(`option 'delimiter' must be one ASCII character other than a quote or a line break, got '${delim}'`);
   }
-  return { path, format, header, delimiter: delim.charCodeAt(0), follow };
+  return { path, format, header, delimiter: delim.charCodeAt(0), follow, onTruncate };
 }
 
 /** Checks a file source's options at CREATE SOURCE time. */
@@ -118,21 +128,31 @@ export async function openFileReader(opts: ReaderOptions, tuning?: LineReaderTun
   const common = { source: opts.source, path, schema: opts.schema, eventTimeColumn: opts.eventTimeColumn };
   switch (o.format) {
     case 'parquet':
-      return ParquetReader.open({ ...common, startRow: resumeValue(opts.resumeFrom, 'row', path) });
-    case 'arrow':
-      return ArrowReader.open({ ...common, startRow: resumeValue(opts.resumeFrom, 'row', path) });
+    case 'arrow': {
+      let startRow = resumeValue(opts.resumeFrom, 'row', path);
+      if (startRow > 0) {
+        const rows = o.format === 'parquet' ? await ParquetReader.countRows(path) : await ArrowReader.countRows(path);
+        if (rows < startRow) {
+          if (o.onTruncate !== 'reread') throw truncatedError(opts.source, path, `has ${rows} rows, fewer than the ${startRow} read before (truncated or replaced)`);
+          startRow = 0;
+        }
+      }
+      return o.format === 'parquet' ? ParquetReader.open({ ...common, startRow }) : ArrowReader.open({ ...common, startRow });
+    }
     case 'jsonl':
     case 'csv': {
-      const startOffset = resumeValue(opts.resumeFrom, 'offset', path);
-      if (startOffset > size) throw bad(`resume position ${startOffset} is past the end of ${path} (${size} bytes): was the file replaced?`);
+      let startOffset = resumeValue(opts.resumeFrom, 'offset', path);
       const handle = await open(path, 'r');
       try {
         if (startOffset > 0) {
-          const one = new Uint8Array(1);
-          await handle.read(one, 0, 1, startOffset - 1);
-          if (one[0] !== 10) throw bad(`resume position ${startOffset} is not at a line start in ${path}: was the file changed?`);
+          const head = storedHead((opts.resumeFrom as Record<string, unknown>)['head']);
+          const problem = await lineResumeProblem(handle, size, startOffset, head);
+          if (problem !== null) {
+            if (o.onTruncate !== 'reread') throw truncatedError(opts.source, path, problem);
+            startOffset = 0;
+          }
         }
-        const init = { ...common, handle, startOffset, follow: o.follow, tuning };
+        const init = { ...common, handle, startOffset, follow: o.follow, onTruncate: o.onTruncate, tuning };
         if (o.format === 'jsonl') return new JsonlReader(init);
         const csv = new CsvReader({ ...init, header: o.header, delimiter: o.delimiter });
         if (o.header && startOffset > 0) await csv.readHeader(handle);

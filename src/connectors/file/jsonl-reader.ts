@@ -3,28 +3,37 @@
  * extra keys are ignored and a missing key is NULL. Lines go through JsonScanner (bytes →
  * values, no JS objects); only lines it rejects reach `JSON.parse`, for the error message.
  */
+import type { Schema } from '../../types.js';
 import { JsonScanner, T_ESCAPED, T_FALSE, T_MISSING, T_NESTED, T_NULL, T_NUMBER, T_STRING, T_TRUE } from './json-scanner.js';
 import { LineReader, type LineReaderInit } from './line-reader.js';
+import type { RowStage } from './row-stage.js';
 
 const decoder = new TextDecoder();
 
-export class JsonlReader extends LineReader {
+/**
+ * One JSON object (bytes) into a RowStage: shared by every source whose events are JSON
+ * objects (jsonl lines, NATS messages), so types, timestamps and dead letters agree.
+ */
+export class JsonRowParser {
   private readonly scanner: JsonScanner;
   private readonly byLowerName: Map<string, number>;
   private readonly slowValues: unknown[];
 
-  constructor(init: LineReaderInit) {
-    super(init);
-    this.scanner = new JsonScanner(init.schema.map((c) => c.name));
+  constructor(
+    schema: Schema,
+    private readonly stage: RowStage,
+  ) {
+    this.scanner = new JsonScanner(schema.map((c) => c.name));
     this.byLowerName = new Map();
-    init.schema.forEach((c, j) => {
+    schema.forEach((c, j) => {
       const k = c.name.toLowerCase();
       if (!this.byLowerName.has(k)) this.byLowerName.set(k, j);
     });
-    this.slowValues = new Array<unknown>(init.schema.length);
+    this.slowValues = new Array<unknown>(schema.length);
   }
 
-  protected processLine(b: Uint8Array, s: number, e: number): string | null {
+  /** Stages the object in bytes [s, e) of `b`; returns the dead-letter reason, null when staged. */
+  parse(b: Uint8Array, s: number, e: number): string | null {
     const sc = this.scanner;
     if (!sc.scan(b, s, e)) return this.processSlow(decoder.decode(b.subarray(s, e)));
     const stage = this.stage;
@@ -64,7 +73,7 @@ export class JsonlReader extends LineReader {
     return null;
   }
 
-  /** `JSON.parse` path: lines the scanner rejected, which are nearly always invalid JSON. */
+  /** `JSON.parse` path: objects the scanner rejected, which are nearly always invalid JSON. */
   private processSlow(line: string): string | null {
     let v: unknown;
     try {
@@ -86,5 +95,18 @@ export class JsonlReader extends LineReader {
       if (reason !== null) return reason;
     }
     return null;
+  }
+}
+
+export class JsonlReader extends LineReader {
+  private readonly parser: JsonRowParser;
+
+  constructor(init: LineReaderInit) {
+    super(init);
+    this.parser = new JsonRowParser(init.schema, this.stage);
+  }
+
+  protected processLine(b: Uint8Array, s: number, e: number): string | null {
+    return this.parser.parse(b, s, e);
   }
 }

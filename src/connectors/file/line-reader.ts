@@ -2,9 +2,14 @@
  * The shared loop of the line-oriented formats (jsonl, csv): pull lines from a LineSource,
  * hand each to the format's `processLine`, stop at `maxRows` events, and in follow mode poll
  * the growing file. Offsets are byte offsets of line starts; the position is the byte offset
- * after the last consumed line.
+ * after the last consumed line, with a fingerprint of the file's first bytes read so far
+ * (so a resume can tell a grown file from a replaced one).
+ *
+ * While followed, a file that shrinks below the read position (truncated) or whose path now
+ * names another file (rotated: renamed away and created anew) is an error, or with
+ * `on_truncate = 'reread'` is read again from its start: offsets then start over at 0.
  */
-import type { FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors.js';
 import type { Schema } from '../../types.js';
@@ -12,6 +17,7 @@ import type { ReadBatch, SourceReader } from '../source-reader.js';
 import { clampMaxRows } from '../batch-limits.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { LineSource } from './line-source.js';
+import { HEAD_BYTES, headPrint, truncatedError, type HeadPrint, type OnTruncate } from './file-identity.js';
 import { RowStage, S_NULL } from './row-stage.js';
 
 /** Tuning knobs that are not WITH options (tests use small chunks and short polls). */
@@ -30,6 +36,7 @@ export interface LineReaderInit {
   readonly handle: FileHandle;
   readonly startOffset: number;
   readonly follow: boolean;
+  readonly onTruncate?: OnTruncate;
   readonly tuning?: LineReaderTuning | undefined;
 }
 
@@ -39,12 +46,17 @@ export abstract class LineReader implements SourceReader {
   readonly bounded: boolean;
   protected readonly asm: BatchAssembler;
   protected readonly stage: RowStage;
-  protected readonly lines: LineSource;
+  protected lines: LineSource;
   protected readonly schema: Schema;
   protected readonly path: string;
-  private readonly handle: FileHandle;
+  private handle: FileHandle;
+  private readonly source: string;
   private readonly eventTime: number | null;
   private readonly pollMs: number;
+  private readonly chunkSize: number | undefined;
+  private readonly onTruncate: OnTruncate;
+  /** The fingerprint of the bytes read so far (up to HEAD_BYTES), refreshed as reading passes them. */
+  private head: HeadPrint = { bytes: 0, sha1: '' };
   private closed = false;
 
   constructor(init: LineReaderInit) {
@@ -52,8 +64,11 @@ export abstract class LineReader implements SourceReader {
     this.schema = init.schema;
     this.path = init.path;
     this.handle = init.handle;
+    this.source = init.source;
     this.eventTime = init.eventTimeColumn;
     this.pollMs = init.tuning?.pollMs ?? 100;
+    this.chunkSize = init.tuning?.chunkSize;
+    this.onTruncate = init.onTruncate ?? 'error';
     this.asm = new BatchAssembler(init.source, init.schema);
     this.stage = new RowStage(init.schema);
     this.lines = new LineSource(init.handle, init.startOffset, init.tuning?.chunkSize);
@@ -69,7 +84,7 @@ export abstract class LineReader implements SourceReader {
   async next(maxRows: number): Promise<ReadBatch | null> {
     if (this.closed) throw new SluiceError('CONNECTOR', `reader of ${this.path} is closed`);
     const max = clampMaxRows(maxRows);
-    const lines = this.lines;
+    let lines = this.lines;
     let polled = false;
     while (this.asm.events < max) {
       if (lines.nextLine()) {
@@ -86,7 +101,10 @@ export abstract class LineReader implements SourceReader {
         break;
       }
       if (this.asm.events > 0 || polled) break;
-      await this.checkNotTruncated();
+      if (await this.truncated()) {
+        lines = this.lines;
+        continue;
+      }
       polled = true;
       await sleep(this.pollMs);
     }
@@ -116,15 +134,38 @@ export abstract class LineReader implements SourceReader {
     this.asm.addDeadLetter(lineOffset, decoder.decode(buf.subarray(s, e)), reason);
   }
 
-  private async checkNotTruncated(): Promise<void> {
-    const { size } = await this.handle.stat();
-    if (size < this.lines.position) {
-      throw new SluiceError('CONNECTOR', `${this.path} shrank below the read position ${this.lines.position} (truncated or replaced while followed)`);
+  /**
+   * Checks a followed file that has no new data: true when it was replaced and reading
+   * starts over (on_truncate = 'reread'); throws when it was replaced otherwise.
+   */
+  private async truncated(): Promise<boolean> {
+    const { size, ino, dev } = await this.handle.stat();
+    let problem: string | null = null;
+    if (size < this.lines.position) problem = `shrank to ${size} bytes, below the ${this.lines.position} bytes read (truncated or replaced while followed)`;
+    else {
+      // A path that vanished may be mid-rotation: the new file comes at the next poll.
+      const now = await stat(this.path).catch(() => null);
+      if (now !== null && (now.ino !== ino || now.dev !== dev)) problem = `was replaced by another file while followed (rotated)`;
     }
+    if (problem === null) return false;
+    if (this.onTruncate !== 'reread') throw truncatedError(this.source, this.path, problem);
+    const fresh = await open(this.path, 'r');
+    await this.handle.close();
+    this.handle = fresh;
+    this.lines = new LineSource(fresh, 0, this.chunkSize);
+    this.head = { bytes: 0, sha1: '' };
+    this.restart();
+    return true;
   }
 
+  /** Forgets what the format learned from the file's first lines (a csv header), before a re-read. */
+  protected restart(): void {}
+
   position(): unknown {
-    return { offset: this.lines.position };
+    const offset = this.lines.position;
+    const want = Math.min(offset, HEAD_BYTES);
+    if (want > this.head.bytes && !this.closed) this.head = headPrint(this.handle.fd, want);
+    return { offset, head: this.head };
   }
 
   async close(): Promise<void> {

@@ -116,6 +116,21 @@ export class ParquetReader implements SourceReader {
     this.stage = new RowStage(init.schema);
   }
 
+  /** The number of rows in a parquet file (from its metadata). */
+  static async countRows(path: string): Promise<number> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const conn = await instance.connect();
+    try {
+      const r = await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(path)})`);
+      return Number(r.getRowObjectsJS()[0]!['n']);
+    } catch (err) {
+      throw connectorError(path, err);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  }
+
   static async open(init: ParquetInit): Promise<ParquetReader> {
     const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
     let conn: DuckDBConnection | null = null;

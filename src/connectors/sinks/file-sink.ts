@@ -1,7 +1,8 @@
 /**
  * The file sink: jsonl (one JSON object per change) or csv (a header, then one line per
  * change). Timestamps are written as ISO-8601 UTC with milliseconds. Output is buffered and
- * written with appends; the file is created (truncated) when the sink is created.
+ * written with appends (at once with `eager`, in memory); the file is created (truncated)
+ * when the sink is created.
  */
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { formatIsoTimestamp, formatDate } from '../../plan/functions.js';
 import type { Schema, SqlType, Value } from '../../types.js';
 import type { SinkInit, SinkWriter } from './sink-writer.js';
 import { PostgresSink } from './postgres-sink.js';
+import { NatsSink } from '../nats/nats-sink.js';
 
 function jsonValue(v: Value, t: SqlType): unknown {
   if (v === null) return null;
@@ -83,7 +85,7 @@ export class FileSink implements SinkWriter {
         this.buffer.push(fields.join(',') + '\n');
       }
     }
-    if (this.buffer.length > 4096) this.flushSync();
+    if (this.init.eager === true || this.buffer.length > 4096) this.flushSync();
   }
 
   private flushSync(): void {
@@ -123,5 +125,6 @@ export function openSink(connector: string, init: SinkInit): SinkWriter {
   if (connector === 'file') return new FileSink(init);
   if (connector === 'blackhole') return new BlackholeSink();
   if (connector === 'postgres') return new PostgresSink(init);
-  throw new SluiceError('CONNECTOR', `unknown sink connector '${connector}' (sinks: file, blackhole, postgres)`);
+  if (connector === 'nats') return new NatsSink(init);
+  throw new SluiceError('CONNECTOR', `unknown sink connector '${connector}' (sinks: file, blackhole, postgres, nats)`);
 }

@@ -191,8 +191,10 @@ export class PostgresSink implements SinkWriter {
     this.pending = [];
     const first = this.written;
     this.written += changes.length;
-    // Replayed changes that Postgres already holds.
-    const skip = Math.max(0, Math.min(changes.length, this.applied - first));
+    // Replayed changes that Postgres already holds. Only an append-only input is skipped by
+    // count: a changelog's changes depend on how a replay cuts batches, but upserting full
+    // rows by key is idempotent, so re-applying them ends in the same table.
+    const skip = this.key.length > 0 ? 0 : Math.max(0, Math.min(changes.length, this.applied - first));
     const todo = skip === 0 ? changes : changes.slice(skip);
     if (todo.length === 0) return;
     try {

@@ -28,4 +28,10 @@ export interface SinkInit {
   readonly baseDir: string;
   /** Recovery: continue the output at this position, discarding anything written after it. */
   readonly resumeAt?: number;
+  /**
+   * Write every batch out as it comes instead of collecting a few thousand lines (an
+   * in-memory engine: no checkpoint decides what is durable, and `tail -f` should see
+   * changes as they happen).
+   */
+  readonly eager?: boolean;
 }

@@ -17,7 +17,7 @@ import { StateChanges } from '../agg/state-changes.js';
 import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
-import { floorMod } from '../window/window-math.js';
+import { firstOpenStart, floorMod } from '../window/window-math.js';
 import { lateRecord } from '../window/late-record.js';
 import { IdList, IdListPool } from '../vector/id-list.js';
 
@@ -228,8 +228,12 @@ export class HopPaneAggregateOperator implements Operator {
   onWatermark(wm: number): void {
     this.closeThrough(wm);
     this.flush();
-    this.wm = wm;
-    this.out.watermark(wm);
+    // Later rows are of windows still open: they start no earlier than this.
+    const held = firstOpenStart('HOP', wm, this.size, this.slide, this.node.window.offset);
+    if (held > this.wm) {
+      this.wm = held;
+      this.out.watermark(held);
+    }
   }
 
   checkpointDelta(): StateDelta {

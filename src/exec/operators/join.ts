@@ -9,13 +9,26 @@
  *
  * SQL semantics: NULL keys never match. A regular join keeps every row; an interval join
  * (a condition bounding the other side's event time, see plan/join-retention.ts) drops a
- * batch of rows once the other side's watermark has passed all their bounds. stateSize()
- * reports the rows held.
+ * batch of rows once the other side's watermark has passed all their bounds. A stored row
+ * meets a new row only while its bound is at or above the watermark that row arrived under,
+ * so a late row cannot meet a row that was (or, kept with the rest of its batch, could have
+ * been) dropped, whatever the batch size. stateSize() reports the rows held.
+ *
+ * Under EMIT ON WINDOW CLOSE an outer side's rows are not padded on arrival: a row still
+ * unmatched when the other side's watermark passes its bound is emitted padded then, once,
+ * so the output is append-only (a saga step's timeout: an order no payment met in time).
+ *
+ * The output watermark is held back so that no row emitted after it has an event-time
+ * column below it: a column of side s comes either from a new row of s (at or above s's
+ * watermark) or from a stored row met by a new row of the other side o, which the bound
+ * `o.t <= s.c + k` keeps at or above o's watermark − k. A column no bound covers has no
+ * lower limit while o can still send rows (Flink: an interval join's watermark is the input
+ * watermark minus the bound).
  */
 import type { Data } from 'apache-arrow';
 import type { JoinNode } from '../../plan/logical-plan.js';
 import type { Schema, Value } from '../../types.js';
-import { arrowSchema, columnsOf, isRetraction, makeRecordBatch, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
+import { arrowSchema, columnsOf, isRetraction, makeRecordBatch, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
 import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
@@ -23,6 +36,7 @@ import { ColumnBuilder } from '../batch.js';
 import { KeyTable } from '../vector/key-table.js';
 import { isValid } from '../batch.js';
 import { batchFromRows } from '../batch.js';
+import { MinHeap } from '../window/min-heap.js';
 
 /** Rows of one side: their columns by batch, and per key id the rows holding that key. */
 class SideStore {
@@ -39,6 +53,8 @@ class SideStore {
   readonly keyIds: Int32Array[] = [];
   /** Per batch: the other side's watermark past which none of its rows can match (interval joins). */
   readonly until: number[] = [];
+  /** Per batch and row: the other side's watermark past which that row can match nothing. */
+  readonly rowUntil: (Float64Array | null)[] = [];
   /** Batches that still hold rows and may be dropped by a watermark. */
   openBatches: number[] = [];
   rows = 0;
@@ -46,7 +62,10 @@ class SideStore {
 
   constructor(readonly schema: Schema) {}
 
-  addBatch(cols: readonly Data[], n: number, until = Infinity): number {
+  addBatch(cols: readonly Data[], n: number, rowUntil: Float64Array | null): number {
+    let until = rowUntil === null ? Infinity : -Infinity;
+    if (rowUntil !== null) for (let i = 0; i < n; i++) if (rowUntil[i]! > until) until = rowUntil[i]!;
+    this.rowUntil.push(rowUntil);
     this.batches.push(cols);
     this.live.push(new Uint8Array(n));
     this.liveCount.push(0);
@@ -78,6 +97,7 @@ class SideStore {
     }
     this.liveCount[b] = 0;
     this.batches[b] = null;
+    this.rowUntil[b] = null;
   }
 
   add(keyId: number, b: number, row: number, seq?: number): number {
@@ -133,6 +153,28 @@ class SideStore {
   seq(ref: number): number {
     return this.seqs[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
   }
+
+  /** The other side's watermark past which the row can match nothing (Infinity: unbounded). */
+  untilOf(ref: number): number {
+    const u = this.rowUntil[Math.floor(ref / REF_SPLIT)];
+    return u ? u[ref % REF_SPLIT]! : Infinity;
+  }
+
+  isLive(ref: number): boolean {
+    const live = this.live[Math.floor(ref / REF_SPLIT)];
+    return live !== undefined && live[ref % REF_SPLIT] === 1;
+  }
+}
+
+/** True once the other side's watermark `wm` rules out every match of a row bounded by `until`. */
+function expired(until: number, wm: number): boolean {
+  return until < wm || wm === Infinity;
+}
+
+/** An output event-time column: its side, its column there, and the tightest bound offset on it (undefined: none). */
+interface TimeColumn {
+  readonly side: 0 | 1;
+  readonly offset: number | undefined;
 }
 
 const REF_SPLIT = 2 ** 21;
@@ -144,6 +186,13 @@ export class JoinOperator implements Operator {
   private readonly residual: CompiledPredicate | null;
   private readonly output: OutputBuilder;
   private readonly merger = new WatermarkMerger(2);
+  /** The last watermark sent downstream (output rows are stamped with it). */
+  private emitted = -Infinity;
+  private readonly timeColumns: readonly TimeColumn[];
+  /** Outer sides padded once, when final (EMIT ON WINDOW CLOSE). */
+  private readonly deferred: [boolean, boolean];
+  /** Per deferred side: its rows not yet final, by bound (row refs). */
+  private readonly pending: [MinHeap<number>, MinHeap<number>] = [new MinHeap(), new MinHeap()];
   private readonly pairSchema;
   /** Changes since the last checkpoint: stored rows added (by seq) or removed, per side. */
   private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
@@ -161,6 +210,16 @@ export class JoinOperator implements Operator {
     this.residual = node.condition ? compilePredicate(node.condition) : null;
     this.output = new OutputBuilder(node.schema);
     this.pairSchema = arrowSchema([...node.left.schema, ...node.right.schema]);
+    const closing = node.emit === 'ON_WINDOW_CLOSE';
+    this.deferred = [closing && this.outer[0], closing && this.outer[1]];
+    const leftWidth = node.left.schema.length;
+    this.timeColumns = node.schema.flatMap((c, i): TimeColumn[] => {
+      if (c.timeAttr !== true) return [];
+      const side = i < leftWidth ? 0 : 1;
+      const column = side === 0 ? i : i - leftWidth;
+      const offsets = node.retention[side].filter((b) => b.column === column).map((b) => b.offsetMs);
+      return [{ side, offset: offsets.length ? Math.min(...offsets) : undefined }];
+    });
   }
 
   private keyIds(side: 0 | 1, cols: readonly Data[], n: number): { ids: Int32Array; nullKey: Uint8Array } {
@@ -190,18 +249,21 @@ export class JoinOperator implements Operator {
     // Every candidate pair (row of this batch, stored row of the other side).
     const pairRow: number[] = [];
     const pairRef: number[] = [];
+    const bounded = this.node.retention[other].length > 0;
     for (let i = 0; i < n; i++) {
       if (nullKey[i]) continue;
       const list = theirs.byKey.get(ids[i]!);
       if (!list) continue;
+      const wm = bounded ? rowWatermark(batch, i) : -Infinity;
       for (const ref of list) {
+        if (bounded && expired(theirs.untilOf(ref), wm)) continue;
         pairRow.push(i);
         pairRef.push(ref);
       }
     }
     const matched = this.evaluate(side, cols, pairRow, pairRef);
 
-    const b = mine.addBatch(cols, n, this.untilOf(side, cols, n));
+    const b = mine.addBatch(cols, n, this.rowBounds(side, cols, n));
     const o = this.output;
     const leftWidth = this.sides[0].schema.length;
     const emitPair = (op: number, i: number, ref: number) => {
@@ -240,12 +302,16 @@ export class JoinOperator implements Operator {
           if (!matched[q]) continue;
           const r = pairRef[q]!;
           if (this.outer[other] && theirs.addMatches(r, 1) === 1) {
-            emitPadded(OP_DELETE, other, (bs, from) => theirs.appendRow(r, bs, from));
+            if (!this.deferred[other]) emitPadded(OP_DELETE, other, (bs, from) => theirs.appendRow(r, bs, from));
             this.touch(other, r);
           }
           emitPair(OP_INSERT, i, r);
         }
-        if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
+        if (this.deferred[side]) {
+          // A row the other side's watermark has already passed is final as it arrives.
+          if (count === 0 && expired(mine.untilOf(ref), this.merger.of(other))) emitPadded(OP_INSERT, side, thisRowInto(i));
+          else if (count === 0) this.pending[side].push(mine.untilOf(ref), ref);
+        } else if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
       } else {
         const stored = this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
         if (stored === -1) continue; // retracting a row never seen: nothing to take back
@@ -263,7 +329,7 @@ export class JoinOperator implements Operator {
         mine.remove(nullKey[i] ? -1 : ids[i]!, stored);
       }
     }
-    const out = o.finish(this.merger.current, this.node.appendOnly);
+    const out = o.finish(this.emitted, this.node.appendOnly);
     if (out) this.out.push(out);
   }
 
@@ -322,30 +388,68 @@ export class JoinOperator implements Operator {
   }
 
   /**
-   * The other side's watermark past which no row of this batch can match: the largest over
-   * its rows of the tightest bound (a NULL bound column bounds nothing).
+   * Per row, the other side's watermark past which it can match nothing: the tightest of
+   * its bounds (a NULL bound column bounds nothing); null when the side is unbounded.
    */
-  private untilOf(side: 0 | 1, cols: readonly Data[], n: number): number {
+  private rowBounds(side: 0 | 1, cols: readonly Data[], n: number): Float64Array | null {
     const bounds = this.node.retention[side];
-    if (bounds.length === 0) return Infinity;
-    let until = -Infinity;
-    for (let i = 0; i < n; i++) {
-      let row = Infinity;
-      for (const { column, offsetMs } of bounds) {
-        const c = cols[column]!;
-        if (isValid(c, i)) row = Math.min(row, (c.values as Float64Array)[i]! + offsetMs);
-      }
-      if (row > until) until = row;
-      if (until === Infinity) break;
+    if (bounds.length === 0) return null;
+    const out = new Float64Array(n).fill(Infinity);
+    for (const { column, offsetMs } of bounds) {
+      const c = cols[column]!;
+      const t = c.values as Float64Array;
+      for (let i = 0; i < n; i++) if (isValid(c, i) && t[i]! + offsetMs < out[i]!) out[i] = t[i]! + offsetMs;
     }
-    return until;
+    return out;
   }
 
   onWatermark(wm: number, input: number): void {
-    // Interval joins drop the other side's rows this input's watermark rules out.
-    if (wm > this.merger.of(input)) this.dropExpired((1 - input) as 0 | 1, wm);
-    const next = this.merger.update(input, wm);
-    if (next !== undefined) this.out.watermark(next);
+    if (wm <= this.merger.of(input)) return;
+    const side = (1 - input) as 0 | 1;
+    // The other side's rows this watermark rules out: padded if final and unmatched, then dropped.
+    if (this.deferred[side]) this.padExpired(side, wm);
+    this.dropExpired(side, wm);
+    this.merger.update(input, wm);
+    const next = this.outputWatermark();
+    if (next > this.emitted) {
+      this.emitted = next;
+      this.out.watermark(next);
+    }
+  }
+
+  /** Emits, padded, the rows of outer side `side` that `wm` makes final without a match. */
+  private padExpired(side: 0 | 1, wm: number): void {
+    const store = this.sides[side];
+    const heap = this.pending[side];
+    const o = this.output;
+    const leftWidth = this.sides[0].schema.length;
+    const w = store.schema.length;
+    const from = side === 0 ? 0 : leftWidth;
+    while (heap.size > 0 && expired(heap.peekKey()!, wm)) {
+      const ref = heap.pop()![1];
+      if (!store.isLive(ref) || store.matchCount(ref) > 0) continue;
+      o.row(OP_INSERT);
+      for (let j = 0; j < o.columns.length; j++) if (j < from || j >= from + w) o.columns[j]!.appendNull();
+      store.appendRow(ref, o.columns, from);
+    }
+    const out = o.finish(this.emitted, true);
+    if (out) this.out.push(out);
+  }
+
+  /**
+   * The watermark no later output row's event-time columns can fall below (see the header);
+   * without such columns, the inputs' minimum.
+   */
+  private outputWatermark(): number {
+    const wm = [this.merger.of(0), this.merger.of(1)];
+    if (this.timeColumns.length === 0) return Math.min(wm[0]!, wm[1]!);
+    let out = Infinity;
+    for (const { side, offset } of this.timeColumns) {
+      const other = wm[1 - side]!;
+      const stored = other === Infinity ? Infinity : offset === undefined ? -Infinity : other - offset;
+      out = Math.min(out, wm[side]!, stored);
+    }
+    return out;
   }
 
   /** Drops the batches of `side` whose rows the other side's watermark `wm` has ruled out. */
@@ -356,7 +460,7 @@ export class JoinOperator implements Operator {
     for (const b of store.openBatches) {
       if (store.liveCount[b] === 0) continue;
       // A row on time on the other side has t >= wm: it cannot meet a row bounded below wm.
-      if (store.until[b]! < wm) store.dropBatch(b, (ref) => this.forget(side, ref));
+      if (expired(store.until[b]!, wm)) store.dropBatch(b, (ref) => this.forget(side, ref));
       else keep.push(b);
     }
     store.openBatches = keep;
@@ -398,6 +502,7 @@ export class JoinOperator implements Operator {
     for (const [k, v] of entries) {
       if (k === '#meta') {
         this.merger.load((v as { wm: (number | null)[] }).wm);
+        this.emitted = this.outputWatermark();
         continue;
       }
       const [side, seq] = k.split(':').map(Number) as [0 | 1, number];
@@ -411,10 +516,13 @@ export class JoinOperator implements Operator {
       const data = batchFromRows(store.schema, list.map((r) => r[1]));
       const cols = columnsOf(data);
       const { ids, nullKey } = this.keyIds(side, cols, list.length);
-      const b = store.addBatch(cols, list.length, this.untilOf(side, cols, list.length));
+      const b = store.addBatch(cols, list.length, this.rowBounds(side, cols, list.length));
+      const otherWm = this.merger.of(1 - side);
       list.forEach(([seq, , matches], i) => {
         const ref = store.add(nullKey[i] ? -1 : ids[i]!, b, i, seq);
         if (this.outer[side]) store.addMatches(ref, matches);
+        // A row already final was padded (or met) before the checkpoint.
+        if (this.deferred[side] && matches === 0 && !expired(store.untilOf(ref), otherWm)) this.pending[side].push(store.untilOf(ref), ref);
       });
     }
     this.full = false;

@@ -36,7 +36,10 @@ export class OverAggregateOperator implements Operator {
   private readonly output: OutputBuilder;
   private readonly timeCol: number;
   private seq = 0;
+  /** The last watermark forwarded downstream. */
   private wm = -Infinity;
+  /** Output event-time columns besides the ORDER BY one. */
+  private readonly otherTimeCols: readonly number[];
 
   constructor(
     private readonly out: Emitter,
@@ -49,6 +52,7 @@ export class OverAggregateOperator implements Operator {
       throw new SluiceError('UNSUPPORTED', 'window functions (OVER) on a stream: the frame must end at CURRENT ROW');
     }
     this.timeCol = node.orderBy[0]!.column;
+    this.otherTimeCols = node.schema.flatMap((c, i) => (c.timeAttr === true && i !== this.timeCol ? [i] : []));
     this.output = new OutputBuilder(node.schema);
   }
 
@@ -103,8 +107,30 @@ export class OverAggregateOperator implements Operator {
     }
     const b = this.output.finish(this.wm, true);
     if (b) this.out.push(b);
-    this.wm = wm;
-    this.out.watermark(wm);
+    const held = this.heldWatermark(wm);
+    if (held > this.wm) {
+      this.wm = held;
+      this.out.watermark(held);
+    }
+  }
+
+  /**
+   * The output watermark at input watermark `wm`. A row waits until the watermark passes its
+   * ORDER BY time, so its other event-time columns (a join's other side, a window_start) may
+   * be below `wm` when it is emitted: the waiting rows hold the watermark back to them.
+   */
+  private heldWatermark(wm: number): number {
+    let held = wm;
+    if (this.otherTimeCols.length === 0) return held;
+    for (const p of this.partitions.values()) {
+      for (const r of p.pending) {
+        for (const c of this.otherTimeCols) {
+          const v = r.values[c];
+          if (typeof v === 'number' && v < held) held = v;
+        }
+      }
+    }
+    return held;
   }
 
   private emitRows(p: Partition, ready: Row[]): void {

@@ -16,6 +16,7 @@ import type { Value } from '../../types.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, type ChangeBatch } from '../batch.js';
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
+import { TimeFloor } from '../time-floor.js';
 import { SlidingAggregate } from '../agg/sliding-aggregate.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 
@@ -32,7 +33,9 @@ export class OverChangelogOperator implements Operator {
   private readonly partitions = new Map<string, Entry[]>();
   private readonly output: OutputBuilder;
   private seq = 0;
+  /** The last watermark forwarded downstream. */
   private wm = -Infinity;
+  private readonly floor: TimeFloor<Entry>;
   /** RANGE frames order by one key: its column. */
   private readonly rangeColumn: number;
   /** Some call is ROW_NUMBER, RANK or DENSE_RANK: a change moves the numbers of every later row. */
@@ -51,6 +54,7 @@ export class OverChangelogOperator implements Operator {
     this.rangeColumn = node.orderBy[0]?.column ?? -1;
     this.compare = rowComparator(node.orderBy);
     this.output = new OutputBuilder(node.schema);
+    this.floor = new TimeFloor(TimeFloor.columnsOf(node.input.schema));
   }
 
   private readonly compare: (a: Entry, b: Entry) => number;
@@ -100,11 +104,13 @@ export class OverChangelogOperator implements Operator {
         }
         if (at === rows.length) continue;
         const [gone] = rows.splice(at, 1);
+        this.floor.remove(gone!);
         if (gone!.out !== null) this.emit(OP_DELETE, gone!, gone!.out);
         marks.push(gone!);
       } else {
         const e: Entry = { values, seq: this.seq++, out: null };
         rows.splice(this.lowerBound(rows, e), 0, e);
+        this.floor.add(e);
         marks.push(e);
       }
     }
@@ -204,8 +210,12 @@ export class OverChangelogOperator implements Operator {
   }
 
   onWatermark(wm: number): void {
-    this.wm = wm;
-    this.out.watermark(wm);
+    // A held row can come back (recomputed, retracted) at any time: the watermark waits for it.
+    const held = this.floor.enabled && wm !== Infinity ? Math.min(wm, this.floor.min()) : wm;
+    if (held > this.wm) {
+      this.wm = held;
+      this.out.watermark(held);
+    }
   }
 
   snapshot(): unknown {
@@ -217,11 +227,14 @@ export class OverChangelogOperator implements Operator {
   restore(state: unknown): void {
     const s = state as { rows: [number, Value[], Value[] | null][]; seq: number; wm: number | null };
     this.partitions.clear();
+    this.floor.clear();
     for (const [seq, values, out] of s.rows) {
       const pk = this.key(values);
       let list = this.partitions.get(pk);
       if (!list) this.partitions.set(pk, (list = []));
-      list.push({ seq, values, out });
+      const e: Entry = { seq, values, out };
+      list.push(e);
+      this.floor.add(e);
     }
     for (const list of this.partitions.values()) list.sort(this.compare);
     this.seq = s.seq;

@@ -53,6 +53,8 @@ export class SessionAggregateOperator implements Operator {
   private readonly byId = new Map<number, Session>();
   private readonly closing = new MinHeap<Session>();
   private readonly tombstones = new MinHeap<number>();
+  /** Open sessions by start, lazily (an entry whose session closed or starts earlier now is stale). */
+  private readonly starts = new MinHeap<Session>();
   private nextId = 1;
   private wm = -Infinity;
   /** Sessions changed by the current batch, with their rows before it (EMIT CHANGES). */
@@ -102,8 +104,11 @@ export class SessionAggregateOperator implements Operator {
       const t = ts[i]!;
       const p = parts[i]!;
       const wm = rowWatermark(batch, i);
+      // A late row's record names its own session window [ts, ts + gap): the session it would
+      // have merged into is final and may be gone, and the row's own window does not depend on
+      // how the input was cut into batches.
       if ((this.closedUntil.get(p) ?? -Infinity) > t) {
-        late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm));
+        late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm, { start: t, end: t + gap }));
         continue;
       }
       // Sessions this row comes closer than `gap` to: it merges first (SPEC 2.5) and is late
@@ -112,11 +117,12 @@ export class SessionAggregateOperator implements Operator {
       const touching: Session[] = [];
       for (const s of this.open[p] ?? []) if (s.start - gap < t && t < s.last + gap) touching.push(s);
       if (touching.length === 0 ? t + gap <= wm : touching.some((s) => s.last + gap <= wm)) {
-        late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm));
+        late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm, { start: t, end: t + gap }));
         continue;
       }
       const list = (this.open[p] ??= []);
       let target: Session;
+      const startBefore = touching.length === 0 ? NaN : touching[0]!.start;
       if (touching.length === 0) {
         target = { id: this.nextId++, partition: p, start: t, last: t, groups: new Set(), emitted: false, alive: true };
         this.byId.set(target.id, target);
@@ -136,6 +142,7 @@ export class SessionAggregateOperator implements Operator {
         if (t < target.start) target.start = t;
         if (t > target.last) target.last = t;
       }
+      if (target.start !== startBefore) this.starts.push(target.start, target);
       // Deadlines are lazy: a session that only grew keeps its old entry, which onWatermark
       // moves to the session's current end when it comes due (one heap entry per session, not per row).
       if (touching.length !== 1) this.closing.push(target.last + gap, target);
@@ -305,8 +312,26 @@ export class SessionAggregateOperator implements Operator {
       }
     }
     this.flush();
-    this.wm = wm;
-    this.out.watermark(wm);
+    const held = this.heldWatermark(wm);
+    if (held > this.wm) {
+      this.wm = held;
+      this.out.watermark(held);
+    }
+  }
+
+  /**
+   * The output watermark at input watermark `wm`: no later row's window_start is below it.
+   * A row on time by SPEC 2.5 starts a session after wm − gap or merges into an open one,
+   * reaching at most a gap before its start, and updates or closes open sessions.
+   */
+  private heldWatermark(wm: number): number {
+    if (wm === Infinity) return wm;
+    while (this.starts.size > 0) {
+      const [start, s] = [this.starts.peekKey()!, this.starts.peekValue()!];
+      if (s.alive && s.start === start) break;
+      this.starts.pop();
+    }
+    return Math.min(wm, this.starts.peekKey() ?? Infinity) - this.gap;
   }
 
   private partitionKey(p: number): Value[] {
@@ -387,6 +412,7 @@ export class SessionAggregateOperator implements Operator {
       (this.open[p] ??= []).push(sess);
       this.byId.set(sess.id, sess);
       this.closing.push(sess.last + this.gap, sess);
+      this.starts.push(sess.start, sess);
     }
     for (const list of this.open) list?.sort((a, b) => a.start - b.start);
     for (const c of s.closed) {

@@ -12,6 +12,7 @@ import type { Value } from '../../types.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
+import { TimeFloor } from '../time-floor.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 
 type Entry = OrderedRow;
@@ -22,7 +23,9 @@ export class TopNOperator implements Operator {
   private readonly limit: number;
   private readonly output: OutputBuilder;
   private readonly width: number;
+  /** The last watermark forwarded downstream. */
   private wm = -Infinity;
+  private readonly floor: TimeFloor<Entry>;
 
   constructor(
     private readonly out: Emitter,
@@ -32,6 +35,7 @@ export class TopNOperator implements Operator {
     this.output = new OutputBuilder(node.schema);
     this.width = node.input.schema.length;
     this.compare = rowComparator(node.orderBy);
+    this.floor = new TimeFloor(TimeFloor.columnsOf(node.schema, this.width));
   }
 
   private readonly compare: (a: Entry, b: Entry) => number;
@@ -68,12 +72,16 @@ export class TopNOperator implements Operator {
       if (!before.has(pk)) before.set(pk, rows.slice(0, this.limit));
       if (batch.ops !== null && isRetraction(batch.ops[i]!)) {
         const at = rows.findIndex((r) => r.values.every((v, j) => v === values[j]));
-        if (at >= 0) rows.splice(at, 1);
+        if (at >= 0) this.floor.remove(rows.splice(at, 1)[0]!);
       } else {
         const e = { values, seq: this.seq++ };
         rows.splice(lowerBound(rows, e, this.compare), 0, e);
+        this.floor.add(e);
       }
-      if (this.node.input.appendOnly && rows.length > this.limit) rows.length = this.limit;
+      if (this.node.input.appendOnly && rows.length > this.limit) {
+        for (let k = this.limit; k < rows.length; k++) this.floor.remove(rows[k]!);
+        rows.length = this.limit;
+      }
     }
     for (const [pk, old] of before) {
       const rows = this.partitions.get(pk)!;
@@ -95,8 +103,12 @@ export class TopNOperator implements Operator {
   }
 
   onWatermark(wm: number): void {
-    this.wm = wm;
-    this.out.watermark(wm);
+    // A held row can come back (retracted, moved) at any time: the watermark waits for it.
+    const held = this.floor.enabled && wm !== Infinity ? Math.min(wm, this.floor.min()) : wm;
+    if (held > this.wm) {
+      this.wm = held;
+      this.out.watermark(held);
+    }
   }
 
   snapshot(): unknown {
@@ -108,12 +120,14 @@ export class TopNOperator implements Operator {
   restore(state: unknown): void {
     const s = state as { rows: Value[][]; seq: number };
     this.partitions.clear();
+    this.floor.clear();
     for (const r of s.rows) {
       const e = { seq: r[0] as number, values: r.slice(1) };
       const pk = partitionKey(this.node.partitionBy.map((p) => e.values[p]!));
       let list = this.partitions.get(pk);
       if (!list) this.partitions.set(pk, (list = []));
       list.push(e);
+      this.floor.add(e);
     }
     for (const list of this.partitions.values()) list.sort(this.compare);
     this.seq = s.seq;

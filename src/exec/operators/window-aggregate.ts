@@ -16,7 +16,7 @@ import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from 
 import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
-import { assignWindows, cumulateStart, floorMod, maxWindowsPerRow } from '../window/window-math.js';
+import { assignWindows, cumulateStart, firstOpenStart, floorMod, maxWindowsPerRow } from '../window/window-math.js';
 import { lateRecord } from '../window/late-record.js';
 import { IdList, IdListPool } from '../vector/id-list.js';
 
@@ -49,7 +49,7 @@ export class WindowAggregateOperator implements Operator {
   /** Creation order of each group: a window's groups are emitted in it, also after a restore. */
   private groupSeq = new Float64Array(16);
   private nextSeq = 0;
-  /** The last watermark forwarded downstream. */
+  /** The last watermark forwarded downstream (held back to the first open window's start). */
   private wm = -Infinity;
   /** Scratch arrays of process(), reused across batches. */
   private sel = new Int32Array(0);
@@ -236,8 +236,13 @@ export class WindowAggregateOperator implements Operator {
       this.lists.give(w.groups);
     }
     this.flush();
-    this.wm = wm;
-    this.out.watermark(wm);
+    // Later rows are of windows still open: they start no earlier than this.
+    const { size, slide, offset } = this.node.window;
+    const held = firstOpenStart(this.kind, wm, size, slide, offset);
+    if (held > this.wm) {
+      this.wm = held;
+      this.out.watermark(held);
+    }
   }
 
   /** A group's storage key: its window end and group key. */

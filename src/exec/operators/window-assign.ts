@@ -1,7 +1,9 @@
 /**
  * The window table functions TUMBLE, HOP and CUMULATE without aggregation: each row is
  * repeated once per window it belongs to, with window_start, window_end and window_time
- * added. Stateless, so late rows pass like any other (SPEC 2.5).
+ * added. Stateless, so late rows pass like any other (SPEC 2.5). The watermark is held back
+ * to the start of the first window a row at the watermark falls in: window_start is an
+ * event-time column, and a later row's can be below the input watermark.
  */
 import type { Schema as ArrowSchema } from 'apache-arrow';
 import type { WindowDef } from '../../plan/logical-plan.js';
@@ -10,7 +12,7 @@ import { arrowSchema, columnsOf, type ChangeBatch } from '../batch.js';
 import { selectRows, withColumns } from '../batch-ops.js';
 import type { Emitter } from '../operator.js';
 import { float64Column } from '../vector/columns.js';
-import { assignWindows, maxWindowsPerRow } from '../window/window-math.js';
+import { assignWindows, firstOpenStart, maxWindowsPerRow } from '../window/window-math.js';
 import { StatelessOperator } from './stateless.js';
 
 export class WindowAssignOperator extends StatelessOperator {
@@ -56,6 +58,20 @@ export class WindowAssignOperator extends StatelessOperator {
       float64Column(ends.subarray(0, m)),
       float64Column(times),
     ];
-    this.out.push(withColumns(rows, this.schema, cols));
+    // A row's stamp is held back as the watermark is: its window_start may be below its own.
+    const { kind } = this;
+    const held = (w: number) => firstOpenStart(kind, w, size, slide, offset);
+    const wm = rows.wm === null ? null : rows.wm.map(held);
+    this.out.push({ ...withColumns(rows, this.schema, cols), wm, wmConst: held(rows.wmConst) });
   }
+
+  override onWatermark(wm: number): void {
+    const held = firstOpenStart(this.kind, wm, this.window.size, this.window.slide, this.window.offset);
+    if (held > this.held) {
+      this.held = held;
+      this.out.watermark(held);
+    }
+  }
+
+  private held = -Infinity;
 }

@@ -11,6 +11,10 @@ export class MinHeap<T> {
     return this.keys[0];
   }
 
+  peekValue(): T | undefined {
+    return this.values[0];
+  }
+
   push(key: number, value: T): void {
     const k = this.keys;
     const v = this.values;

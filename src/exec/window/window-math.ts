@@ -75,3 +75,16 @@ export function assignWindows(
 export function cumulateStart(end: number, size: number, offset: number): number {
   return end - 1 - floorMod(end - 1 - offset, size);
 }
+
+/**
+ * The least window_start of any window still open at watermark `wm` (one with end > wm):
+ * rows emitted later for such windows start there or after, so the watermark of a window's
+ * output must hold back to it (a downstream window on window_start would otherwise find
+ * them late).
+ */
+export function firstOpenStart(kind: 'TUMBLE' | 'HOP' | 'CUMULATE', wm: number, size: number, slide: number, offset: number): number {
+  if (!Number.isFinite(wm)) return wm;
+  if (kind === 'TUMBLE' || kind === 'CUMULATE') return tumbleStart(wm, size, offset);
+  // The first HOP start on the grid above wm - size.
+  return tumbleStart(wm - size, slide, offset) + slide;
+}

@@ -213,7 +213,8 @@ export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
       return typedLiteral(e.type, e.value, e.span);
     case 'ColumnRef': {
       const c = b.scope.resolve(e);
-      return { kind: 'Column', index: c.index, name: c.name, type: c.type };
+      const qualifier = e.qualifier?.name ?? (b.scope.isAmbiguous(c) ? c.qualifier : undefined);
+      return { kind: 'Column', index: c.index, name: c.name, type: c.type, ...(qualifier !== undefined ? { qualifier } : {}) };
     }
     case 'Param':
       return { kind: 'Param', index: e.index, type: 'NULL' };

@@ -159,8 +159,8 @@ function bindJoin(j: Join, ctx: BindContext): BoundRelation {
       const r = right.scope.resolve(ref);
       conds.push(
         resolveCall('eq', [
-          { kind: 'Column', index: l.index, name: l.name, type: l.type },
-          { kind: 'Column', index: r.index + width, name: r.name, type: r.type },
+          { kind: 'Column', index: l.index, name: l.name, type: l.type, ...(l.qualifier !== undefined ? { qualifier: l.qualifier } : {}) },
+          { kind: 'Column', index: r.index + width, name: r.name, type: r.type, ...(r.qualifier !== undefined ? { qualifier: r.qualifier } : {}) },
         ], u.span),
       );
       // The right copy is reachable qualified but not by the bare name or `*`.
@@ -174,7 +174,7 @@ function bindJoin(j: Join, ctx: BindContext): BoundRelation {
     throw new SluiceError('BIND', `${j.joinType} JOIN needs ON or USING`, { span: j.span });
   }
   const { leftKeys, rightKeys, residual } = splitEquiKeys(condition, width);
-  return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null), scope };
+  return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null, ctx.emit), scope };
 }
 
 /** Splits a join condition into column equalities across the two sides and what remains. */

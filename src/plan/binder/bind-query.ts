@@ -140,11 +140,13 @@ function bindSetExpr(s: SetExpr, ctx: BindContext): BoundRelation {
   return { plan, scope: Scope.of(plan.schema, undefined) };
 }
 
-/** Whether every input of a plan ends (bounded file or generator sources, constant rows). */
+/** Whether every input of a plan ends (bounded file or generator sources, AS OF reads, constant rows). */
 export function isBoundedPlan(plan: LogicalPlan, catalog: Catalog): boolean {
   let bounded = true;
   walkPlan(plan, (n) => {
     if (n.kind === 'Scan') {
+      // An AS OF read stops at its point, whatever the source.
+      if (n.until) return;
       const def = catalog.source(n.source);
       if (!def || !isBounded(def)) bounded = false;
     } else if (n.kind === 'ViewScan') {

@@ -1,7 +1,6 @@
 /** Binds statements: checks every name and type against the catalog and plans queries. */
 import type {
   AlterSource,
-  ChangesRef,
   QueryStatement,
   CreateSink,
   CreateSource,
@@ -17,10 +16,11 @@ import { describeKind } from '../../catalog/catalog.js';
 import type { Options, SourceColumn, SourceDef } from '../../catalog/definitions.js';
 import { SluiceError, type Span } from '../../errors.js';
 import { parseIntervalText } from '../../catalog/interval-text.js';
-import { auditTableName, RESERVED_PREFIX, sourceOffsetsTableName } from '../../catalog/table-names.js';
+import { FIXED_SYSTEM_TABLES, logTableName, RESERVED_PREFIX } from '../../catalog/table-names.js';
 import type { Schema, Value } from '../../types.js';
-import type { BoundStatement } from '../bound-statement.js';
-import { viewsOf, sourcesOf, walkPlan, type LogicalPlan } from '../logical-plan.js';
+import type { BoundStatement, PullQuery } from '../bound-statement.js';
+import { pullQuery, pullQueryParts, selectAll } from './pull-query.js';
+import { viewsOf, sourcesOf, walkPlan, type JoinNode, type LogicalPlan } from '../logical-plan.js';
 import { optimize } from '../optimizer.js';
 import { evaluateConstant, foldExpr } from '../rules/constant-folding.js';
 import { bindExpr, coerce, mapTypeName, spanText } from './bind-expr.js';
@@ -51,9 +51,15 @@ function optionsOf(items: readonly OptionItem[]): Record<string, string | number
 export function bindStatement(input: StatementInput, catalog: Catalog): BoundStatement {
   const { statement: s, sql } = input;
   switch (s.kind) {
-    case 'CreateSource':
+    case 'CreateSource': {
       checkNotReserved(s.name);
-      return { kind: 'CreateSource', def: bindCreateSource(s, input), mode: s, span: s.span };
+      const def = bindCreateSource(s, input);
+      // The event log of a source named `partitions` would be the fixed table sluice_log_partitions.
+      if (def.connector === 'none' && FIXED_SYSTEM_TABLES.includes(logTableName(def.name))) {
+        throw new SluiceError('CATALOG', `the name '${def.name}' is reserved: its event log would be sluice's table ${logTableName(def.name)}`, { span: s.name.span });
+      }
+      return { kind: 'CreateSource', def, mode: s, span: s.span };
+    }
     case 'CreateView': {
       checkNotReserved(s.name);
       const { def, plan } = bindCreateView(s, input, catalog);
@@ -63,10 +69,11 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
       checkNotReserved(s.name);
       return bindCreateSink(s, input, catalog);
     case 'Insert':
+      checkNotSystemTable(s.table, 'INSERT into', catalog);
       return bindInsert(s, sql, catalog);
     case 'QueryStatement': {
-      const changes = pullQueryParts(s.query, catalog);
-      if (changes !== null) return { kind: 'PullQuery', sql: changes.length > 0 ? pullQueryText(s, sql, changes) : input.text };
+      const pull = bindPullQuery(s, sql, catalog);
+      if (pull !== null) return { kind: 'PullQuery', ...pull };
       return { kind: 'StreamQuery', plan: planQuery(s.query, sql, catalog) };
     }
     case 'Subscribe': {
@@ -79,6 +86,7 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
       return { kind: 'Subscribe', view: v.name };
     }
     case 'Drop': {
+      checkNotSystemTable(s.name, 'DROP', catalog);
       const e = catalog.get(s.name.name);
       if (e) {
         const kind = e.kind === 'view' ? (e.materialized ? 'MATERIALIZED_VIEW' : 'VIEW') : e.kind === 'source' ? 'SOURCE' : 'SINK';
@@ -91,6 +99,7 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
       return { kind: 'Drop', objectKind: s.objectKind, name: s.name.name, ifExists: s.ifExists, span: s.span };
     }
     case 'AlterSource':
+      checkNotSystemTable(s.name, 'ALTER', catalog);
       return bindAlterSource(s, sql, catalog);
     case 'Show':
       return { kind: 'Show', what: s.what, setting: s.setting?.name, span: s.span };
@@ -102,8 +111,8 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
     case 'Explain': {
       const inner = s.statement;
       if (inner.kind === 'QueryStatement') {
-        const changes = pullQueryParts(inner.query, catalog);
-        if (changes !== null) return { kind: 'Explain', pullSql: pullQueryText(inner, sql, changes) };
+        const pull = bindPullQuery(inner, sql, catalog);
+        if (pull !== null) return { kind: 'Explain', pull };
         return { kind: 'Explain', plan: planQuery(inner.query, sql, catalog) };
       }
       if (inner.kind === 'CreateView') {
@@ -126,6 +135,7 @@ export function bindStatement(input: StatementInput, catalog: Catalog): BoundSta
     }
     case 'Update':
     case 'Delete': {
+      checkNotSystemTable(s.table, s.kind.toUpperCase(), catalog);
       const what = catalog.get(s.table.name);
       const target = what ? `${describeKind(what)} '${what.name}'` : `'${s.table.name}'`;
       throw new SluiceError(
@@ -157,11 +167,15 @@ export function planQuery(q: Query, sql: string, catalog: Catalog, stateTtlMs?: 
     let windowed = false;
     walkPlan(plan, (n) => {
       if (n.kind === 'WindowAggregate') windowed = true;
+      if (n.kind === 'Join' && n.joinType !== 'INNER' && n.joinType !== 'CROSS') {
+        checkClosingOuterJoin(n, q.emit!.span);
+        windowed = true;
+      }
     });
     if (!windowed) {
       throw new SluiceError(
         'BIND',
-        'EMIT ON WINDOW CLOSE needs a window aggregation (GROUP BY window_start, window_end over TUMBLE, HOP, SESSION or CUMULATE)',
+        'EMIT ON WINDOW CLOSE needs a window aggregation (GROUP BY window_start, window_end over TUMBLE, HOP, SESSION or CUMULATE) or an outer interval join',
         { span: q.emit.span },
       );
     }
@@ -169,102 +183,40 @@ export function planQuery(q: Query, sql: string, catalog: Catalog, stateTtlMs?: 
   return optimize(plan);
 }
 
-/** A pull query reads only materialized views and system tables (no windows, no EMIT). */
+/**
+ * An outer join under EMIT ON WINDOW CLOSE pads an unmatched row once it can match nothing
+ * more: each outer side needs a bound from the ON condition on the other side's event time
+ * (a state_ttl bound would pad rows batch SQL matches), and both inputs must be append-only.
+ */
+function checkClosingOuterJoin(j: JoinNode, span: Span): void {
+  const form = `EMIT ON WINDOW CLOSE with a ${j.joinType} JOIN`;
+  if (!j.left.appendOnly || !j.right.appendOnly) {
+    throw new SluiceError('UNSUPPORTED', `${form} needs append-only inputs (streams, not changelogs)`, { span });
+  }
+  const outer = j.joinType === 'LEFT' ? [0] : j.joinType === 'RIGHT' ? [1] : [0, 1];
+  for (const side of outer) {
+    if (j.retention[side]!.some((b) => b.ttl !== true)) continue;
+    const [mine, other] = side === 0 ? ['left', 'right'] : ['right', 'left'];
+    throw new SluiceError(
+      'UNSUPPORTED',
+      `${form} needs the ON condition to bound the ${other} side's event time by each ${mine} row's ` +
+        `(e.g. ${other === 'right' ? 'r.ts BETWEEN l.ts AND l.ts' : 'l.ts BETWEEN r.ts AND r.ts'} + INTERVAL '15' MINUTE), ` +
+        `so that an unmatched ${mine} row is final once the ${other} side's watermark passes the bound`,
+      { span },
+    );
+  }
+}
+
+/** A pull query reads only materialized views, system tables and AS OF reads (no windows, no EMIT). */
 export function isPullQuery(q: Query, catalog: Catalog): boolean {
   return pullQueryParts(q, catalog) !== null;
 }
 
-/** For a pull query, the CHANGES(v) references in it (rewritten to audit tables); null for a streaming query. */
-function pullQueryParts(q: Query, catalog: Catalog): ChangesRef[] | null {
-  const changes: ChangesRef[] = [];
-  const ctes = new Set<string>();
-  let pull = true;
-  let readsSomething = false;
-  const visitQuery = (x: Query): void => {
-    if (x.emit) pull = false;
-    for (const c of x.with) {
-      visitQuery(c.query);
-      ctes.add(c.name.name);
-    }
-    visitSet(x.body);
-  };
-  const visitSet = (b: Query['body']): void => {
-    if (b.kind === 'SetOp') {
-      visitSet(b.left);
-      visitSet(b.right);
-      return;
-    }
-    if (b.from) visitFrom(b.from);
-  };
-  const visitFrom = (f: NonNullable<Extract<Query['body'], { kind: 'Select' }>['from']>): void => {
-    switch (f.kind) {
-      case 'TableRef': {
-        if (f.asOf) pull = false;
-        const name = f.name.name;
-        if (ctes.has(name)) return;
-        readsSomething = true;
-        if (catalog.isSystemTable(name)) return;
-        const e = catalog.get(name);
-        if (!e || e.kind !== 'view') pull = false;
-        else if (!e.materialized) visitQuery(e.query);
-        return;
-      }
-      case 'SubqueryRef':
-        return visitQuery(f.query);
-      case 'Join':
-        visitFrom(f.left);
-        return visitFrom(f.right);
-      case 'ChangesRef': {
-        readsSomething = true;
-        const e = catalog.get(f.name.name);
-        if (!e || e.kind !== 'view' || !e.materialized) {
-          throw new SluiceError('BIND', `CHANGES(${f.name.name}) needs a materialized view`, { span: f.name.span });
-        }
-        changes.push(f);
-        return;
-      }
-      case 'WindowTvf':
-        pull = false;
-        return;
-    }
-  };
-  visitQuery(q);
-  if (changes.length > 0 && !pull) {
-    throw new SluiceError('UNSUPPORTED', 'CHANGES(v) can only be read by a pull query (one over materialized views and system tables)', {
-      span: changes[0]!.span,
-    });
-  }
-  return pull && readsSomething ? changes : null;
-}
-
-/**
- * The DuckDB text of a query given to Engine.query: CHANGES(v) rewritten to the audit trail;
- * the text unchanged when it is not sluice SQL (DuckDB's own syntax).
- */
-export function pullQueryForDuckdb(statement: Statement, sql: string, catalog: Catalog): string {
-  if (statement.kind !== 'QueryStatement') return sql;
-  const changes = pullQueryParts(statement.query, catalog);
-  return changes && changes.length > 0 ? pullQueryText(statement, sql, changes) : sql;
-}
-
-/**
- * The text of a pull query for DuckDB: each `CHANGES(v)` becomes a subquery over the view's
- * audit trail (seq, op, changed_at, source_offsets, then the view's columns).
- */
-function pullQueryText(s: QueryStatement, sql: string, changes: readonly ChangesRef[]): string {
-  let text = sql.slice(s.span.start, s.span.end);
-  for (const c of [...changes].sort((a, b) => b.span.start - a.span.start)) {
-    const close = sql.indexOf(')', c.name.span.end);
-    const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;
-    const audit = quoted(auditTableName(c.name.name));
-    // Each change takes the source offsets recorded at or before its seq (ASOF).
-    const offsets = `(SELECT first_seq, map(list(source ORDER BY source), list("offset" ORDER BY source)) AS source_offsets FROM ${quoted(sourceOffsetsTableName(c.name.name))} GROUP BY first_seq)`;
-    const sub =
-      `(SELECT a.sluice_seq AS seq, ['+I', '-U', '+U', '-D'][a.sluice_op + 1] AS op, a.sluice_changed_at AS changed_at, o.source_offsets, ` +
-      `a.* EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit} a ASOF LEFT JOIN ${offsets} o ON a.sluice_seq >= o.first_seq)`;
-    text = text.slice(0, c.span.start - s.span.start) + sub + text.slice(close + 1 - s.span.start);
-  }
-  return text;
+/** The pull query of a SELECT, its AS OF reads planned; null for a streaming query. */
+export function bindPullQuery(s: QueryStatement, sql: string, catalog: Catalog): PullQuery | null {
+  const parts = pullQueryParts(s.query, catalog);
+  if (parts === null) return null;
+  return pullQuery(s, sql, parts, catalog, (ref) => planQuery(selectAll(ref), sql, catalog));
 }
 
 /**
@@ -274,6 +226,16 @@ function pullQueryText(s: QueryStatement, sql: string, changes: readonly Changes
 function checkNotReserved(name: { readonly name: string; readonly span: Span }): void {
   if (name.name.toLowerCase().startsWith(RESERVED_PREFIX)) {
     throw new SluiceError('CATALOG', `the name '${name.name}' is reserved: names starting with sluice_ are sluice's own tables`, { span: name.span });
+  }
+}
+
+/**
+ * The engine's own tables are read-only to users: their rows are derived (late events, logs
+ * of what was appended, checkpoints), and a write would make them disagree with the state.
+ */
+function checkNotSystemTable(name: { readonly name: string; readonly span: Span }, action: string, catalog: Catalog): void {
+  if (catalog.isSystemTable(name.name)) {
+    throw new SluiceError('IMMUTABLE', `${action} '${name.name}' is not allowed: system tables are read-only (sluice writes them)`, { span: name.span });
   }
 }
 

@@ -67,6 +67,11 @@ export class Scope {
     );
   }
 
+  /** Whether another column of this scope, from another table, has `c`'s name (a join). */
+  isAmbiguous(c: ScopeColumn): boolean {
+    return this.columns.some((o) => o.index !== c.index && o.name === c.name && o.qualifier !== c.qualifier);
+  }
+
   /** The columns `*` or `q.*` expands to. */
   star(qualifier: Ident | undefined, span: Span): ScopeColumn[] {
     const q = qualifier?.name;

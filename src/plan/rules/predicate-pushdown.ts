@@ -85,7 +85,7 @@ function pushInto(input: LogicalPlan, pred: BoundExpr): LogicalPlan {
       // same, pairs are dropped before they are built, and time bounds there let the join
       // free its state (join-retention.ts).
       const condition = and([...(input.condition ? [input.condition] : []), ...rest]);
-      return joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, condition, input.stateTtlMs);
+      return joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, condition, input.stateTtlMs, input.emit);
     }
     default:
       break;

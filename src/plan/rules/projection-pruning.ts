@@ -146,6 +146,7 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
         plan.rightKeys.map((k) => r.map[k]!),
         plan.condition ? remap(plan.condition, map) : null,
         plan.stateTtlMs,
+        plan.emit,
       );
       return { plan: node, map };
     }

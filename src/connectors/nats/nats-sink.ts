@@ -1,0 +1,214 @@
+/**
+ * The `nats` sink: publishes each change as one JSON message to a JetStream stream — the
+ * row alone for an append-only input, the row with `op` otherwise, as the file sink writes a
+ * line — to `subject`, or with `partitions = N` to `subject.<p>` where p is a hash of the
+ * row's key (so every change of one key lands in one partition, in order).
+ *
+ * Exactly-once: every message carries a `Nats-Msg-Id` that a replay reproduces. The sink's
+ * position (what checkpoints store, and `resumeAt` on recovery) is the number of its last
+ * message: the stream's last sequence when the sink first connected plus the changes
+ * published since; the change after position P gets the id `<sink>:<P + 1>`. After a crash
+ * the engine replays from its last checkpoint, the same changes get the same ids, and the
+ * server drops those it already holds (within the stream's `duplicate_window`). Starting
+ * from the stream's last sequence keeps the ids of a sink dropped and created again under
+ * the same name apart from the old ones: the old sink's messages all sit below it.
+ *
+ * Changes are published when a checkpoint flushes the sink, as a transactional Kafka
+ * producer commits with the checkpoint: a replay reproduces a changelog exactly only for
+ * the same input batches, and only changes published after the last checkpoint can be
+ * replayed differently, so publishing just before the checkpoint's commit leaves that
+ * window a few milliseconds wide. An in-memory engine (no checkpoints to wait for)
+ * publishes as it goes.
+ */
+import { jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { parseIntervalText } from '../../catalog/interval-text.js';
+import { SluiceError } from '../../errors.js';
+import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
+import { formatDate, formatIsoTimestamp } from '../../plan/functions.js';
+import type { SqlType, Value } from '../../types.js';
+import { enumOption } from '../options.js';
+import type { SinkInit, SinkWriter } from '../sinks/sink-writer.js';
+import {
+  checkStreamName,
+  checkSubject,
+  closeSession,
+  isNotFound,
+  natsError,
+  openSession,
+  partitionsOption,
+  serversOption,
+  type NatsSession,
+} from './nats-connection.js';
+import { subjectsOverlap } from './nats-source.js';
+
+const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window'];
+const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+/** Publishes awaiting their ack at most; the next waits for the oldest. */
+const MAX_IN_FLIGHT = 1024;
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+const encoder = new TextEncoder();
+
+function jsonValue(v: Value, t: SqlType): unknown {
+  if (v === null) return null;
+  if (t === 'TIMESTAMP') return formatIsoTimestamp(v as number);
+  if (t === 'DATE') return formatDate(v as number);
+  return v;
+}
+
+/** FNV-1a of a text: a stable hash, the same in every process and run. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export class NatsSink implements SinkWriter {
+  private readonly who: string;
+  private readonly servers: string[];
+  private readonly stream: string;
+  private readonly subject: string;
+  private readonly partitions: number | null;
+  /** Columns whose values choose the partition. */
+  private readonly key: readonly number[];
+  private readonly duplicateWindowMs: number;
+  private session: NatsSession | null = null;
+  private js: JetStreamClient | null = null;
+  private pending: { subject: string; data: Uint8Array }[] = [];
+  /** The position: the number of the last message published (known once connected). */
+  private last = -1;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: SluiceError | null = null;
+  private closed = false;
+
+  constructor(private readonly init: SinkInit) {
+    this.who = `sink '${init.name}'`;
+    const opts = init.options;
+    for (const k of Object.keys(opts)) {
+      if (!OPTIONS.includes(k)) throw new SluiceError('CONNECTOR', `${this.who}: unknown option '${k}' (nats sinks take ${OPTIONS.slice(1).join(', ')})`);
+    }
+    try {
+      enumOption(opts, 'format', ['json'], 'json');
+      this.servers = serversOption(opts);
+      const stream = opts['stream'];
+      if (typeof stream !== 'string' || stream === '') throw new SluiceError('CONNECTOR', `missing option 'stream'`);
+      this.stream = checkStreamName(stream);
+      const subject = opts['subject'];
+      if (typeof subject !== 'string' || subject === '') throw new SluiceError('CONNECTOR', `missing option 'subject'`);
+      this.subject = checkSubject(subject);
+      if (subject.split('.').some((t) => t === '*' || t === '>')) throw new SluiceError('CONNECTOR', `option 'subject' must not hold wildcards, got '${subject}'`);
+      this.partitions = partitionsOption(opts);
+      const dw = opts['duplicate_window'];
+      const ms = dw === undefined ? DEFAULT_DUPLICATE_WINDOW_MS : typeof dw === 'number' ? dw : parseIntervalText(String(dw));
+      if (ms === undefined || !(ms > 0)) throw new SluiceError('CONNECTOR', `option 'duplicate_window' must be a positive interval ('10 minutes'), got '${String(dw)}'`);
+      this.duplicateWindowMs = ms;
+    } catch (e) {
+      throw e instanceof SluiceError ? new SluiceError('CONNECTOR', `${this.who}: ${e.message}`) : e;
+    }
+    const keyOpt = opts['key'];
+    if (keyOpt !== undefined) {
+      const names = String(keyOpt).split(',').map((s) => s.trim()).filter((s) => s !== '');
+      this.key = names.map((n) => {
+        const i = init.schema.findIndex((c) => c.name.toLowerCase() === n.toLowerCase());
+        if (i < 0) throw new SluiceError('CONNECTOR', `${this.who}: key column '${n}' is not a column of its input (${init.schema.map((c) => c.name).join(', ')})`);
+        return i;
+      });
+    } else {
+      // Without a key every column decides: equal rows still share a partition.
+      this.key = init.key && init.key.length > 0 ? init.key : init.schema.map((_, i) => i);
+    }
+  }
+
+  write(batch: ChangeBatch): void {
+    if (this.closed) throw new SluiceError('CONNECTOR', `${this.who} is closed`);
+    const schema = this.init.schema;
+    const withOp = !this.init.appendOnly;
+    const cols = columnsOf(batch);
+    for (let i = 0; i < batch.length; i++) {
+      const o: Record<string, unknown> = {};
+      if (withOp) o['op'] = OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!];
+      for (let j = 0; j < schema.length; j++) o[schema[j]!.name] = jsonValue(readValue(cols[j]!, i, schema[j]!.type), schema[j]!.type);
+      let subject = this.subject;
+      if (this.partitions !== null) subject += `.${fnv1a(JSON.stringify(this.key.map((j) => o[schema[j]!.name]))) % this.partitions}`;
+      this.pending.push({ subject, data: encoder.encode(JSON.stringify(o)) });
+    }
+    if (this.init.eager === true) this.startPublishing();
+  }
+
+  private startPublishing(): void {
+    this.chain = this.chain.then(() => this.publish()).catch((e: unknown) => void (this.failure ??= natsError(this.who, e)));
+  }
+
+  /** Publishes what was written and waits until the stream holds all of it; returns the position. */
+  async flush(): Promise<number> {
+    if (this.closed) throw new SluiceError('CONNECTOR', `${this.who} is closed`);
+    this.startPublishing();
+    await this.chain;
+    // Sticky: which of the failed batch's messages the stream holds is unknown, so no later
+    // position may be recorded; reopening replays from the last checkpoint instead.
+    if (this.failure !== null) throw this.failure;
+    return this.last;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      const s = this.session;
+      this.session = null;
+      this.js = null;
+      await closeSession(s);
+    }
+  }
+
+  /** Connects, creates the stream if missing, and learns the position to continue from. */
+  private async connect(): Promise<JetStreamClient> {
+    if (this.js !== null) return this.js;
+    const session = await openSession(this.servers, this.who);
+    const target = this.partitions === null ? this.subject : `${this.subject}.*`;
+    try {
+      let info;
+      try {
+        info = await session.jsm.streams.info(this.stream);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        info = await session.jsm.streams.add({ name: this.stream, subjects: [target], duplicate_window: nanos(this.duplicateWindowMs) });
+      }
+      const subjects = info.config.subjects ?? [];
+      if (!subjects.some((s) => subjectsOverlap(s, target))) {
+        throw new SluiceError('CONNECTOR', `${this.who}: stream '${this.stream}' does not take subject '${target}' (its subjects: ${subjects.join(', ')})`);
+      }
+      this.last = this.init.resumeAt ?? info.state.last_seq;
+    } catch (e) {
+      await closeSession(session);
+      throw natsError(this.who, e, `stream '${this.stream}'`);
+    }
+    this.session = session;
+    this.js = jetstream(session.nc, { timeout: PUBLISH_TIMEOUT_MS });
+    return this.js;
+  }
+
+  /** Publishes the buffered messages, at most MAX_IN_FLIGHT unacknowledged at a time. */
+  private async publish(): Promise<void> {
+    const js = await this.connect();
+    const msgs = this.pending;
+    this.pending = [];
+    const window: Promise<PubAck>[] = [];
+    let oldest = 0;
+    const name = this.init.name;
+    for (const m of msgs) {
+      if (window.length - oldest >= MAX_IN_FLIGHT) await window[oldest++]!;
+      const p = js.publish(m.subject, m.data, { msgID: `${name}:${++this.last}`, timeout: PUBLISH_TIMEOUT_MS });
+      // Every rejection is awaited in order; this keeps a later one from counting as unhandled meanwhile.
+      p.catch(() => undefined);
+      window.push(p);
+    }
+    while (oldest < window.length) await window[oldest++]!;
+  }
+}

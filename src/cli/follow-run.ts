@@ -15,7 +15,7 @@ import { Engine, type LiveQuery, type ResultColumn } from '../engine/engine.js';
 import type { Change } from '../engine/rows.js';
 import { SluiceError, toSluiceError } from '../errors.js';
 import { ProgressReporter } from './progress.js';
-import { checkFiles, renderResult, type RunOptions, type RunReport } from './run-command.js';
+import { checkFiles, renderResult, setAside, type RunOptions, type RunReport } from './run-command.js';
 
 /** How often a table is reprinted at most. */
 const TABLE_REFRESH_MS = 500;
@@ -124,16 +124,6 @@ class ChangePrinter {
     this.timer = null;
     if (this.asTable && this.columns !== null) this.refresh();
   }
-}
-
-/** Dead letters and late events recorded since `since`, per source. */
-async function setAside(engine: Engine, since: Date): Promise<RunReport> {
-  const count = async (sql: string): Promise<Map<string, number>> =>
-    new Map((await engine.query(sql, [since])).map((r) => [String(r['source']), Number(r['n'])]));
-  return {
-    deadLetters: await count(`SELECT source, count(*) AS n FROM sluice_dead_letters WHERE recorded_at >= ? GROUP BY source ORDER BY source`),
-    lateEvents: await count(`SELECT source, count(DISTINCT "offset") AS n FROM sluice_late_events WHERE recorded_at >= ? GROUP BY source ORDER BY source`),
-  };
 }
 
 /** Runs the files as a job that keeps running until SIGINT/SIGTERM (see the module comment). */

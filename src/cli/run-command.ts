@@ -161,7 +161,7 @@ function outputError(path: string | undefined, e: unknown): SluiceError {
 }
 
 /** Dead letters and late events recorded since `since`, per source (a late event counts once, however many views it missed). */
-async function setAside(engine: Engine, since: Date): Promise<RunReport> {
+export async function setAside(engine: Engine, since: Date): Promise<RunReport> {
   const count = async (sql: string): Promise<Map<string, number>> =>
     new Map((await engine.query(sql, [since])).map((r) => [String(r['source']), Number(r['n'])]));
   return {

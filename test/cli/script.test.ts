@@ -8,32 +8,14 @@
  * Runs dist/src/cli/main.js (`npm run build` first; `SLUICE_CLI` names another build);
  * skipped when it is missing.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { built, CLI, sluice } from './cli-runner.js';
 
-const CLI = process.env['SLUICE_CLI'] ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-const built = existsSync(CLI);
 if (!built) console.warn(`script.test.ts: ${CLI} is missing; run \`npm run build\` to run these tests`);
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function sluice(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let dir: string;
 const at = (name: string) => join(dir, name);

@@ -3,6 +3,7 @@
  * (127.0.0.1:4222, JetStream on; a missing server fails the tests), streams named per test
  * run and deleted afterwards, fast publishing, and reading a stream back whole.
  */
+import { spawn } from 'node:child_process';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 
@@ -87,4 +88,19 @@ export async function until(what: string, probe: () => Promise<boolean>, ms = 20
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Runs a node script and kills it with SIGKILL after `ms`; rejects if it ended before the kill. */
+export function killChildAfter(script: string, ms: number): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL') done();
+      else fail(new Error(`the child ended before the kill: ${err}`));
+    });
+  });
 }

@@ -4,7 +4,6 @@
  * key lands in one partition, and a replay after a crash (simulated between publish and
  * checkpoint, and kill -9 at random moments) adds no message twice.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +12,7 @@ import { appendOnlyBatch, batchFromRows } from '../../src/exec/batch.js';
 import { openSink } from '../../src/connectors/sinks/file-sink.js';
 import { Engine } from '../../src/index.js';
 import type { Schema } from '../../src/types.js';
-import { cleanup, openNats, publish, readAll, SERVERS, stream, until, type Nats } from './nats-helpers.js';
+import { cleanup, openNats, publish, readAll, SERVERS, stream, until, killChildAfter, type Nats } from './nats-helpers.js';
 
 let nats: Nats;
 const dirs: string[] = [];
@@ -158,18 +157,7 @@ setInterval(() => undefined, 1000);`,
         const i = next++;
         return [`${prefix}.${i % 2}`, JSON.stringify({ i, amount: (i * 7) % 100, ts: new Date(T0 + i * 10).toISOString() })] as const;
       });
-    const runAndKill = (ms: number) =>
-      new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, [join(dir, 'child.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let err = '';
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-        child.on('exit', (_code, signal) => {
-          clearTimeout(timer);
-          if (signal === 'SIGKILL') done();
-          else fail(new Error(`the child ended before the kill: ${err}`));
-        });
-      });
+    const runAndKill = (ms: number) => killChildAfter(join(dir, 'child.mjs'), ms);
     let seed = 5;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     await publish(nats, src, events(20_000));

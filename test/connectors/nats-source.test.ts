@@ -4,13 +4,12 @@
  * over partitions with idle_timeout, dead letters naming stream and sequence, acks only
  * after a checkpoint, and kill -9 at random moments with nothing lost and nothing doubled.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/index.js';
-import { cleanup, openNats, publish, SERVERS, stream, until, type Nats } from './nats-helpers.js';
+import { cleanup, openNats, publish, SERVERS, stream, until, killChildAfter, type Nats } from './nats-helpers.js';
 
 let nats: Nats;
 const dirs: string[] = [];
@@ -209,18 +208,7 @@ setInterval(() => undefined, 1000);`,
         const i = next++;
         return [`${prefix}.${i % 4}`, JSON.stringify({ p: i % 4, i, amount: i % 97, ts: iso(i * 10) })] as const;
       });
-    const runAndKill = (ms: number) =>
-      new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, [join(dir, 'child.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let err = '';
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-        child.on('exit', (_code, signal) => {
-          clearTimeout(timer);
-          if (signal === 'SIGKILL') done();
-          else fail(new Error(`the child ended before the kill: ${err}`));
-        });
-      });
+    const runAndKill = (ms: number) => killChildAfter(join(dir, 'child.mjs'), ms);
     let seed = 11;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     await publish(nats, s, events(30_000));

@@ -7,33 +7,15 @@
  *
  * Runs the built CLI (`npm test` builds first); skipped when dist/ is missing.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Field, Float64, Int32, Int64, Schema as ArrowSchema, Table, TimestampMillisecond, Utf8, RecordBatch, makeData, Struct, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { built, CLI, sluice } from '../cli/cli-runner.js';
 import { oracleWindowed, Oracle, T0, watermarksBefore, windowsOf, type Ev } from './oracle.js';
 
-const CLI = process.env['SLUICE_CLI'] ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-const built = existsSync(CLI);
 if (!built) console.warn(`cli.test.ts: ${CLI} is missing; run \`npm run build\` (npm test does) to run the CLI tests`);
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function sluice(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const DELAY = 2000;
 const W = { kind: 'TUMBLE', size: 10_000 } as const;

@@ -131,7 +131,10 @@ export type BinaryOp =
   | '-'
   | '*'
   | '/'
-  | '%';
+  | '%'
+  /** JSON: the value at a path as JSON text (`->`) or as text (`->>`). */
+  | '->'
+  | '->>';
 
 export interface Binary {
   readonly kind: 'Binary';
@@ -174,6 +177,8 @@ export interface Like {
   readonly expr: Expr;
   readonly pattern: Expr;
   readonly negated: boolean;
+  /** `x [NOT] SIMILAR TO pattern`: the pattern is a regular expression matching all of x (DuckDB). */
+  readonly similar?: true;
   readonly span: Span;
 }
 
@@ -230,6 +235,8 @@ export interface FuncCall {
   /** `COUNT(*)`. */
   readonly star: boolean;
   readonly over: WindowSpec | undefined;
+  /** `agg(…) FILTER (WHERE cond)`: only rows where `cond` is TRUE feed the aggregate. */
+  readonly filter?: Expr;
   readonly span: Span;
 }
 
@@ -262,13 +269,15 @@ export type FrameBound =
 // Queries
 // ---------------------------------------------------------------------------------------
 
-/** A full query: `[WITH …] body [ORDER BY …] [LIMIT n] [EMIT …]`. */
+/** A full query: `[WITH …] body [ORDER BY …] [LIMIT n [OFFSET m]] [EMIT …]`. */
 export interface Query {
   readonly kind: 'Query';
   readonly with: readonly Cte[];
   readonly body: SetExpr;
   readonly orderBy: readonly OrderItem[];
   readonly limit: Expr | undefined;
+  /** `LIMIT n OFFSET m`: rows to skip before the first one returned. */
+  readonly offset?: Expr;
   readonly emit: Emit | undefined;
   readonly span: Span;
 }
@@ -291,10 +300,10 @@ export interface Cte {
 
 export type SetExpr = Select | SetOp;
 
-/** `left UNION ALL right` (UNION without ALL is parsed and rejected by the binder). */
+/** `left UNION|INTERSECT|EXCEPT [ALL] right`; without ALL, duplicates are removed. */
 export interface SetOp {
   readonly kind: 'SetOp';
-  readonly op: 'UNION';
+  readonly op: 'UNION' | 'INTERSECT' | 'EXCEPT';
   readonly all: boolean;
   readonly left: SetExpr;
   readonly right: SetExpr;
@@ -489,12 +498,20 @@ export interface CreateSink {
   readonly span: Span;
 }
 
-/** `INSERT INTO t [(cols)] VALUES (…), (…)`. */
+/** `INSERT INTO t [(cols)] [EXPECTED VERSION n] VALUES (…), (…)`. */
 export interface Insert {
   readonly kind: 'Insert';
   readonly table: Ident;
   readonly columns: readonly Ident[];
+  /** The stream version the rows' key must be at for the append to happen (SPEC 2.7). */
+  readonly expectedVersion?: ExpectedVersion;
   readonly rows: readonly (readonly Expr[])[];
+  readonly span: Span;
+}
+
+/** `EXPECTED VERSION n`, with its span for a CONFLICT error to point at. */
+export interface ExpectedVersion {
+  readonly version: number;
   readonly span: Span;
 }
 

@@ -243,9 +243,21 @@ export type InsertStatementCstChildren = {
   Into: IToken[];
   identifier: IdentifierCstNode[];
   identList?: IdentListCstNode[];
+  expectedVersion?: ExpectedVersionCstNode[];
   Values: IToken[];
   valuesRow: (ValuesRowCstNode)[];
   Comma?: IToken[];
+};
+
+export interface ExpectedVersionCstNode extends CstNode {
+  name: "expectedVersion";
+  children: ExpectedVersionCstChildren;
+}
+
+export type ExpectedVersionCstChildren = {
+  Expected: IToken[];
+  Version: IToken[];
+  NumberLiteral: IToken[];
 };
 
 export interface ValuesRowCstNode extends CstNode {
@@ -464,7 +476,9 @@ export interface UnionOperatorCstNode extends CstNode {
 }
 
 export type UnionOperatorCstChildren = {
-  Union: IToken[];
+  Union?: IToken[];
+  Intersect?: IToken[];
+  Except?: IToken[];
   All?: IToken[];
   Distinct?: IToken[];
 };
@@ -514,7 +528,9 @@ export interface LimitClauseCstNode extends CstNode {
 
 export type LimitClauseCstChildren = {
   Limit: IToken[];
-  expression: ExpressionCstNode[];
+  limit: ExpressionCstNode[];
+  Offset?: IToken[];
+  offset?: ExpressionCstNode[];
 };
 
 export interface EmitClauseCstNode extends CstNode {
@@ -841,7 +857,9 @@ export type ComparisonTailCstChildren = {
   Comma?: IToken[];
   RParen?: IToken[];
   Like?: IToken[];
-  pattern?: ConcatExpressionCstNode[];
+  pattern?: (ConcatExpressionCstNode)[];
+  Similar?: IToken[];
+  To?: IToken[];
 };
 
 export interface ConcatExpressionCstNode extends CstNode {
@@ -851,7 +869,7 @@ export interface ConcatExpressionCstNode extends CstNode {
 
 export type ConcatExpressionCstChildren = {
   operand: (AdditiveExpressionCstNode)[];
-  op?: IToken[];
+  op?: (IToken)[];
 };
 
 export interface AdditiveExpressionCstNode extends CstNode {
@@ -913,6 +931,7 @@ export type PrimaryExpressionCstChildren = {
   caseExpression?: CaseExpressionCstNode[];
   castCall?: CastCallCstNode[];
   extractCall?: ExtractCallCstNode[];
+  positionCall?: PositionCallCstNode[];
   parenExpression?: ParenExpressionCstNode[];
   functionCall?: FunctionCallCstNode[];
   columnRef?: ColumnRefCstNode[];
@@ -986,6 +1005,20 @@ export type ExtractCallCstChildren = {
   RParen: IToken[];
 };
 
+export interface PositionCallCstNode extends CstNode {
+  name: "positionCall";
+  children: PositionCallCstChildren;
+}
+
+export type PositionCallCstChildren = {
+  name: IToken[];
+  LParen: IToken[];
+  needle: ConcatExpressionCstNode[];
+  In: IToken[];
+  haystack: ConcatExpressionCstNode[];
+  RParen: IToken[];
+};
+
 export interface ParenExpressionCstNode extends CstNode {
   name: "parenExpression";
   children: ParenExpressionCstChildren;
@@ -1005,13 +1038,16 @@ export interface FunctionCallCstNode extends CstNode {
 export type FunctionCallCstChildren = {
   name?: IdentifierCstNode[];
   keywordName?: (IToken)[];
-  LParen: IToken[];
+  LParen: (IToken)[];
   Star?: IToken[];
   Distinct?: IToken[];
   All?: IToken[];
   arg?: (ExpressionCstNode)[];
   Comma?: IToken[];
-  RParen: IToken[];
+  RParen: (IToken)[];
+  Filter?: IToken[];
+  Where?: IToken[];
+  filter?: ExpressionCstNode[];
   overClause?: OverClauseCstNode[];
 };
 
@@ -1136,6 +1172,7 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   createViewBody(children: CreateViewBodyCstChildren, param?: IN): OUT;
   createSinkBody(children: CreateSinkBodyCstChildren, param?: IN): OUT;
   insertStatement(children: InsertStatementCstChildren, param?: IN): OUT;
+  expectedVersion(children: ExpectedVersionCstChildren, param?: IN): OUT;
   valuesRow(children: ValuesRowCstChildren, param?: IN): OUT;
   identList(children: IdentListCstChildren, param?: IN): OUT;
   subscribeStatement(children: SubscribeStatementCstChildren, param?: IN): OUT;
@@ -1195,6 +1232,7 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   caseExpression(children: CaseExpressionCstChildren, param?: IN): OUT;
   castCall(children: CastCallCstChildren, param?: IN): OUT;
   extractCall(children: ExtractCallCstChildren, param?: IN): OUT;
+  positionCall(children: PositionCallCstChildren, param?: IN): OUT;
   parenExpression(children: ParenExpressionCstChildren, param?: IN): OUT;
   functionCall(children: FunctionCallCstChildren, param?: IN): OUT;
   overClause(children: OverClauseCstChildren, param?: IN): OUT;

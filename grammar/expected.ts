@@ -53,6 +53,7 @@ const EXPRESSION_STARTS = new Set<TokenType>([
   T.TimestampType,
   T.DateType,
   T.Extract,
+  T.Position,
 ]);
 const VALUE_STARTS = new Set<TokenType>([T.StringLiteral, T.NumberLiteral, T.Minus, T.Plus, T.True, T.False]);
 const TYPE_STARTS = new Set<TokenType>([...T.TYPE_TOKENS, T.FloatType]);
@@ -65,6 +66,8 @@ const CONTINUATIONS = new Set<TokenType>([
   T.Greater,
   T.GreaterEquals,
   T.Concat,
+  T.Arrow,
+  T.LongArrow,
   T.DoubleColon,
   T.Plus,
   T.Minus,
@@ -79,6 +82,7 @@ const CONTINUATIONS = new Set<TokenType>([
   T.In,
   T.Between,
   T.Like,
+  T.Similar,
   T.Over,
   T.LParen,
 ]);

@@ -92,6 +92,9 @@ export const Less = symbol('Less', /</, "'<'");
 export const Greater = symbol('Greater', />/, "'>'");
 export const Equals = symbol('Equals', /=/, "'='");
 export const Concat = symbol('Concat', /\|\|/, "'||'");
+/** JSON operators; `->` cannot occur in other valid SQL (`a - > b` is no expression). */
+export const LongArrow = symbol('LongArrow', /->>/, "'->>'");
+export const Arrow = symbol('Arrow', /->/, "'->'");
 export const DoubleColon = symbol('DoubleColon', /::/, "'::'");
 export const Plus = symbol('Plus', /\+/, "'+'");
 export const Minus = symbol('Minus', /-/, "'-'");
@@ -140,6 +143,8 @@ export const Having = reserved('Having');
 export const Order = reserved('Order');
 export const Limit = reserved('Limit');
 export const Union = reserved('Union');
+export const Intersect = reserved('Intersect');
+export const Except = reserved('Except');
 export const All = reserved('All');
 export const And = reserved('And');
 export const Or = reserved('Or');
@@ -199,6 +204,8 @@ export const Watermark = nonReserved('Watermark');
 export const Subscribe = nonReserved('Subscribe');
 export const Checkpoint = nonReserved('Checkpoint');
 export const Rebuild = nonReserved('Rebuild');
+export const Expected = nonReserved('Expected');
+export const Version = nonReserved('Version');
 export const Show = nonReserved('Show');
 export const Describe = nonReserved('Describe');
 export const Explain = nonReserved('Explain');
@@ -214,6 +221,9 @@ export const To = nonReserved('To');
 export const Descriptor = nonReserved('Descriptor');
 export const Changes = nonReserved('Changes');
 export const Offset = nonReserved('Offset');
+export const Similar = nonReserved('Similar');
+export const Position = nonReserved('Position');
+export const Filter = nonReserved('Filter');
 export const Window = nonReserved('Window');
 export const Close = nonReserved('Close');
 export const Extract = nonReserved('Extract');
@@ -318,6 +328,8 @@ export const allTokens: TokenType[] = [
   Greater,
   Equals,
   Concat,
+  LongArrow,
+  Arrow,
   DoubleColon,
   Plus,
   Minus,

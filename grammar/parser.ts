@@ -36,6 +36,24 @@ export class SqlParser extends CstParser {
   }
 
   /** True when the token just consumed is a bare number or a string holding one (`'10'`). */
+  /**
+   * Whether the input is `POSITION ( … IN …`: IN at the top nesting level of the parentheses
+   * tells the special form from a call `position(a, b)` (a one-argument call
+   * `position(x IN (…))` could never be typed, so the special form takes that too).
+   */
+  private isPositionIn(): boolean {
+    if (this.LA(1).tokenType !== T.Position || this.LA(2).tokenType !== T.LParen) return false;
+    let depth = 0;
+    for (let k = 3; ; k++) {
+      const t: IToken = this.LA(k);
+      if (t.tokenType === T.LParen) depth++;
+      else if (t.tokenType === T.RParen) {
+        if (depth-- === 0) return false;
+      } else if (depth === 0 && t.tokenType === T.In) return true;
+      else if (t.tokenType === T.Semicolon || t.tokenType === EOF) return false;
+    }
+  }
+
   private needsIntervalUnit(): boolean {
     const prev: IToken = this.LA(0);
     if (prev.tokenType === T.NumberLiteral) return true;
@@ -227,12 +245,20 @@ export class SqlParser extends CstParser {
     this.CONSUME(T.Into);
     this.SUBRULE(this.identifier);
     this.OPTION(() => this.SUBRULE(this.identList));
+    this.OPTION2(() => this.SUBRULE(this.expectedVersion));
     this.CONSUME(T.Values);
     this.SUBRULE(this.valuesRow);
     this.MANY(() => {
       this.CONSUME(T.Comma);
       this.SUBRULE2(this.valuesRow);
     });
+  });
+
+  /** `EXPECTED VERSION n`: the optimistic-concurrency check of an INSERT into a keyed source. */
+  public expectedVersion = this.RULE('expectedVersion', () => {
+    this.CONSUME(T.Expected);
+    this.CONSUME(T.Version);
+    this.CONSUME(T.NumberLiteral);
   });
 
   public valuesRow = this.RULE('valuesRow', () => {
@@ -403,8 +429,8 @@ export class SqlParser extends CstParser {
   });
 
   public unionOperator = this.RULE('unionOperator', () => {
-    this.CONSUME(T.Union);
-    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.All) }, { ALT: () => this.CONSUME(T.Distinct) }]));
+    this.OR([{ ALT: () => this.CONSUME(T.Union) }, { ALT: () => this.CONSUME(T.Intersect) }, { ALT: () => this.CONSUME(T.Except) }]);
+    this.OPTION(() => this.OR2([{ ALT: () => this.CONSUME(T.All) }, { ALT: () => this.CONSUME(T.Distinct) }]));
   });
 
   public setOperand = this.RULE('setOperand', () => {
@@ -441,7 +467,11 @@ export class SqlParser extends CstParser {
 
   public limitClause = this.RULE('limitClause', () => {
     this.CONSUME(T.Limit);
-    this.SUBRULE(this.expression);
+    this.SUBRULE(this.expression, { LABEL: 'limit' });
+    this.OPTION(() => {
+      this.CONSUME(T.Offset);
+      this.SUBRULE2(this.expression, { LABEL: 'offset' });
+    });
   });
 
   public emitClause = this.RULE('emitClause', () => {
@@ -794,16 +824,28 @@ export class SqlParser extends CstParser {
                 this.SUBRULE4(this.concatExpression, { LABEL: 'pattern' });
               },
             },
+            {
+              ALT: () => {
+                this.CONSUME(T.Similar);
+                this.CONSUME(T.To);
+                this.SUBRULE5(this.concatExpression, { LABEL: 'pattern' });
+              },
+            },
           ]);
         },
       },
     ]);
   });
 
+  /** `||` and the JSON operators `->`, `->>`: one level, left to right, as in DuckDB. */
   public concatExpression = this.RULE('concatExpression', () => {
     this.SUBRULE(this.additiveExpression, { LABEL: 'operand' });
     this.MANY(() => {
-      this.CONSUME(T.Concat, { LABEL: 'op' });
+      this.OR([
+        { ALT: () => this.CONSUME(T.Concat, { LABEL: 'op' }) },
+        { ALT: () => this.CONSUME(T.LongArrow, { LABEL: 'op' }) },
+        { ALT: () => this.CONSUME(T.Arrow, { LABEL: 'op' }) },
+      ]);
       this.SUBRULE2(this.additiveExpression, { LABEL: 'operand' });
     });
   });
@@ -868,6 +910,7 @@ export class SqlParser extends CstParser {
       { ALT: () => this.SUBRULE(this.caseExpression) },
       { ALT: () => this.SUBRULE(this.castCall) },
       { ALT: () => this.SUBRULE(this.extractCall), IGNORE_AMBIGUITIES: true },
+      { GATE: () => this.isPositionIn(), ALT: () => this.SUBRULE(this.positionCall), IGNORE_AMBIGUITIES: true },
       { ALT: () => this.SUBRULE(this.parenExpression) },
       { ALT: () => this.SUBRULE(this.functionCall), IGNORE_AMBIGUITIES: true },
       { ALT: () => this.SUBRULE(this.columnRef), IGNORE_AMBIGUITIES: true },
@@ -928,6 +971,16 @@ export class SqlParser extends CstParser {
     this.CONSUME(T.RParen);
   });
 
+  /** `POSITION(needle IN haystack)`; `POSITION(a, b)` is an ordinary call. */
+  public positionCall = this.RULE('positionCall', () => {
+    this.CONSUME(T.Position, { LABEL: 'name' });
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.concatExpression, { LABEL: 'needle' });
+    this.CONSUME(T.In);
+    this.SUBRULE2(this.concatExpression, { LABEL: 'haystack' });
+    this.CONSUME(T.RParen);
+  });
+
   public parenExpression = this.RULE('parenExpression', () => {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.expression);
@@ -960,6 +1013,17 @@ export class SqlParser extends CstParser {
       ]),
     );
     this.CONSUME(T.RParen);
+    // FILTER is not reserved (`COUNT(*) filter` names a column): only `FILTER (` starts the clause.
+    this.OPTION4({
+      GATE: () => this.LA(2).tokenType === T.LParen,
+      DEF: () => {
+        this.CONSUME(T.Filter);
+        this.CONSUME2(T.LParen);
+        this.CONSUME(T.Where);
+        this.SUBRULE3(this.expression, { LABEL: 'filter' });
+        this.CONSUME2(T.RParen);
+      },
+    });
     this.OPTION3(() => this.SUBRULE(this.overClause));
   });
 

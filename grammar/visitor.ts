@@ -248,9 +248,17 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       kind: 'Insert',
       table: this.identifier(one(ctx.identifier).children),
       columns: ctx.identList ? this.identList(one(ctx.identList).children) : [],
+      ...(ctx.expectedVersion ? { expectedVersion: this.expectedVersion(one(ctx.expectedVersion).children) } : {}),
       rows: ctx.valuesRow.map((r) => this.valuesRow(r.children)),
       span: spanOf(ctx),
     };
+  }
+
+  expectedVersion(ctx: C.ExpectedVersionCstChildren): A.ExpectedVersion {
+    const tok = one(ctx.NumberLiteral);
+    // A version counts events: a fraction or an exponent can never match one.
+    if (!/^\d+$/.test(tok.image)) this.fail(`EXPECTED VERSION needs a whole number, found '${tok.image}'`, tokenSpan(tok));
+    return { version: Number(tok.image), span: spanOf(ctx) };
   }
 
   valuesRow(ctx: C.ValuesRowCstChildren): A.Expr[] {
@@ -353,16 +361,19 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     const ctes = ctx.withClause ? this.withClause(one(ctx.withClause).children) : [];
     const set = this.setExpression(one(ctx.setExpression).children);
     const orderBy = ctx.orderByClause ? this.orderByClause(one(ctx.orderByClause).children) : [];
-    const limit = ctx.limitClause ? this.limitClause(one(ctx.limitClause).children) : undefined;
+    const lim = ctx.limitClause ? this.limitClause(one(ctx.limitClause).children) : undefined;
+    const limit = lim?.limit;
+    const offset = lim?.offset;
     const emit = ctx.emitClause ? this.emitClause(one(ctx.emitClause).children) : undefined;
     const hasClauses = ctes.length > 0 || orderBy.length > 0 || limit !== undefined || emit !== undefined;
+    const tail = offset ? { offset } : {};
     if ('paren' in set) {
       // `(query)` alone: the inner query is the query; `(SELECT …) ORDER BY …`: its body is.
       if (!hasClauses) return { ...set.paren, span };
-      if (!hasQueryClauses(set.paren)) return { kind: 'Query', with: ctes, body: set.paren.body, orderBy, limit, emit, span };
+      if (!hasQueryClauses(set.paren)) return { kind: 'Query', with: ctes, body: set.paren.body, orderBy, limit, ...tail, emit, span };
     }
     const body = 'paren' in set ? this.parenAsSelect(set) : set;
-    return { kind: 'Query', with: ctes, body, orderBy, limit, emit, span };
+    return { kind: 'Query', with: ctes, body, orderBy, limit, ...tail, emit, span };
   }
 
   /**
@@ -402,20 +413,27 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     const first = one(operands);
     if (operands.length === 1) return first;
     const ops = (ctx.unionOperator ?? []).map((u) => this.unionOperator(u.children));
-    let left: A.SetExpr = 'paren' in first ? this.parenAsSelect(first) : first;
-    let leftSpan = first.span;
-    for (let i = 1; i < operands.length; i++) {
-      const operand = operands[i]!;
-      const right = 'paren' in operand ? this.parenAsSelect(operand) : operand;
-      leftSpan = joinSpans(leftSpan, operand.span);
-      left = { kind: 'SetOp', op: 'UNION', all: ops[i - 1]!, left, right, span: leftSpan };
+    const exprs: A.SetExpr[] = operands.map((o) => ('paren' in o ? this.parenAsSelect(o) : o));
+    const spans: Span[] = operands.map((o) => o.span);
+    const combine = (i: number): void => {
+      const span = joinSpans(spans[i]!, spans[i + 1]!);
+      exprs.splice(i, 2, { kind: 'SetOp', op: ops[i]!.op, all: ops[i]!.all, left: exprs[i]!, right: exprs[i + 1]!, span });
+      spans.splice(i, 2, span);
+      ops.splice(i, 1);
+    };
+    // INTERSECT binds tighter than UNION and EXCEPT (standard SQL, as DuckDB); all associate left.
+    for (let i = 0; i < ops.length; ) {
+      if (ops[i]!.op === 'INTERSECT') combine(i);
+      else i++;
     }
-    return left;
+    while (ops.length > 0) combine(0);
+    return one(exprs);
   }
 
-  /** True for UNION ALL. */
-  unionOperator(ctx: C.UnionOperatorCstChildren): boolean {
-    return ctx.All !== undefined;
+  /** The rule kept its name from when UNION was the only set operation. */
+  unionOperator(ctx: C.UnionOperatorCstChildren): { op: A.SetOp['op']; all: boolean } {
+    const op = ctx.Intersect ? 'INTERSECT' : ctx.Except ? 'EXCEPT' : 'UNION';
+    return { op, all: ctx.All !== undefined };
   }
 
   setOperand(ctx: C.SetOperandCstChildren): A.Select | ParenQuery {
@@ -437,8 +455,11 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     };
   }
 
-  limitClause(ctx: C.LimitClauseCstChildren): A.Expr {
-    return this.expression(one(ctx.expression).children);
+  limitClause(ctx: C.LimitClauseCstChildren): { limit: A.Expr; offset: A.Expr | undefined } {
+    return {
+      limit: this.expression(one(ctx.limit).children),
+      offset: ctx.offset ? this.expression(one(ctx.offset).children) : undefined,
+    };
   }
 
   emitClause(ctx: C.EmitClauseCstChildren): A.Emit {
@@ -699,13 +720,14 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       };
     }
     if (ctx.In) return { kind: 'InList', expr, list: (ctx.list ?? []).map((e) => this.expression(e.children)), negated, span };
-    return { kind: 'Like', expr, pattern: this.concatExpression(one(ctx.pattern).children), negated, span };
+    const pattern = this.concatExpression(one(ctx.pattern).children);
+    return { kind: 'Like', expr, pattern, negated, ...(ctx.Similar ? { similar: true as const } : {}), span };
   }
 
   concatExpression(ctx: C.ConcatExpressionCstChildren): A.Expr {
     return foldBinary(
       ctx.operand.map((o) => this.additiveExpression(o.children)),
-      (ctx.op ?? []).map(() => '||'),
+      (ctx.op ?? []).map((t) => (t.tokenType === T.Concat ? '||' : (t.image as A.BinaryOp))),
     );
   }
 
@@ -763,6 +785,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     if (ctx.castCall) return this.castCall(one(ctx.castCall).children);
     if (ctx.extractCall) return this.extractCall(one(ctx.extractCall).children);
     if (ctx.parenExpression) return this.parenExpression(one(ctx.parenExpression).children);
+    if (ctx.positionCall) return this.positionCall(one(ctx.positionCall).children);
     if (ctx.functionCall) return this.functionCall(one(ctx.functionCall).children);
     return this.columnRef(one(ctx.columnRef).children);
   }
@@ -825,6 +848,20 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     return { ...this.expression(one(ctx.expression).children), span: spanOf(ctx) };
   }
 
+  /** `POSITION(needle IN haystack)` is the call POSITION(haystack, needle) (STRPOS). */
+  positionCall(ctx: C.PositionCallCstChildren): A.FuncCall {
+    return {
+      kind: 'FuncCall',
+      name: 'POSITION',
+      nameSpan: tokenSpan(one(ctx.name)),
+      args: [this.concatExpression(one(ctx.haystack).children), this.concatExpression(one(ctx.needle).children)],
+      distinct: false,
+      star: false,
+      over: undefined,
+      span: spanOf(ctx),
+    };
+  }
+
   functionCall(ctx: C.FunctionCallCstChildren): A.FuncCall {
     const nameTok = ctx.keywordName ? one(ctx.keywordName) : undefined;
     const name = nameTok ? { name: nameTok.image, span: tokenSpan(nameTok) } : this.identifier(one(ctx.name).children);
@@ -836,6 +873,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       distinct: ctx.Distinct !== undefined,
       star: ctx.Star !== undefined,
       over: ctx.overClause ? this.overClause(one(ctx.overClause).children) : undefined,
+      ...(ctx.filter ? { filter: this.expression(one(ctx.filter).children) } : {}),
       span: spanOf(ctx),
     };
   }

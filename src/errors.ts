@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'ARGUMENT'
   | 'EXECUTION'
   | 'IMMUTABLE'
+  /** An append whose stream was not at the expected version (optimistic concurrency, SPEC 2.7). */
+  | 'CONFLICT'
   | 'INTERNAL';
 
 /** Where in the SQL text something stands: 0-based offsets, 1-based line and column. */
@@ -74,6 +76,7 @@ const LABELS: Record<ErrorCode, string> = {
   ARGUMENT: 'Invalid Argument',
   EXECUTION: 'Execution Error',
   IMMUTABLE: 'Immutable Error',
+  CONFLICT: 'Conflict Error',
   INTERNAL: 'Internal Error (this is a bug in sluice, please report it)',
 };
 

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { renderError, SluiceError, toSluiceError } from '../errors.js';
-import { describeSetAside, runFiles, type OutputFormat } from './run-command.js';
-import { explainFile } from './explain-command.js';
+// Commands load what they need when they run (dynamic import below): DuckDB, the parser,
+// ink and the benches cost most of a second to load, which `--version` and `--help` never need.
+import type { OutputFormat } from './run-command.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--output <file>', 'write results to this file instead of stdout')
     .option('--strict', 'exit with status 1 when any event went to the dead letters or arrived late')
     .action(async (files: string[], opts: { db?: string; format: OutputFormat; changelog?: boolean; output?: string; strict?: boolean }) => {
+      const { describeSetAside, runFiles } = await import('./run-command.js');
       const report = await runFiles(files, { db: opts.db, format: opts.format, changelog: opts.changelog === true, output: opts.output });
       const warnings = describeSetAside(report);
       for (const w of warnings) process.stderr.write(w + '\n');
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
     .description('print the logical plan of each query in a SQL file')
     .argument('<file>', 'SQL file')
     .action(async (file: string) => {
+      const { explainFile } = await import('./explain-command.js');
       await explainFile(file);
     });
 
@@ -72,9 +75,9 @@ async function main(argv: string[]): Promise<void> {
   program
     .command('bench')
     .description('benchmarks')
-    .argument('<suite>', "the benchmark suite: 'nexmark', or 'state' (durability costs)")
+    .argument('<suite>', "the benchmark suite: 'nexmark', 'state' (durability costs) or 'latency' (insert, read-your-writes, start-up)")
     .option('--query <q>', 'run one query (q0 … q22, or an extra benchmark name)')
-    .option('--events <n>', 'events per run', (v) => Number(v))
+    .option('--events <n>', 'events per run (latency: events behind the view, default 1M)', (v) => Number(v))
     .option('--json', 'print one JSON object per query')
     .option('--state-only', "nexmark: views feed a blackhole sink, so peak RSS is the operators' state alone")
     .option('--runs <n>', 'nexmark: timed runs per query and engine, the median counts (default 3)', (v) => Number(v))
@@ -84,7 +87,14 @@ async function main(argv: string[]): Promise<void> {
         await runStateBench({ json: opts.json === true, events: opts.events });
         return;
       }
-      if (suite !== 'nexmark') throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark' or 'sluice bench state'`);
+      if (suite === 'latency') {
+        const { runLatencyBench } = await import('../bench/latency-bench.js');
+        await runLatencyBench({ json: opts.json === true, events: opts.events });
+        return;
+      }
+      if (suite !== 'nexmark') {
+        throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark', 'sluice bench state' or 'sluice bench latency'`);
+      }
       const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
       await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true, runs: opts.runs });
     });

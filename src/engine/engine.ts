@@ -13,7 +13,7 @@ import { isDialectError, parseStatement } from '../../grammar/index.js';
 import { splitScript } from './script.js';
 import type { CreateView, Statement } from '../../grammar/ast.js';
 import { Catalog, describeKind } from '../catalog/catalog.js';
-import { sourceSchema, SYSTEM_TABLES, type SinkDef, type SourceDef, type ViewDef } from '../catalog/definitions.js';
+import { sourceSchema, SYSTEM_TABLES, type SinkDef, type SourceColumn, type SourceDef, type ViewDef } from '../catalog/definitions.js';
 import { Settings } from '../catalog/settings.js';
 import { validateSourceOptions } from '../connectors/source-reader.js';
 import { openSink } from '../connectors/sinks/file-sink.js';
@@ -30,12 +30,13 @@ import { scanNode, viewScanNode } from '../plan/node-builders.js';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import { Database, type QueryResult } from '../state/database.js';
 import { SystemTables } from '../state/system-tables.js';
+import type { EventLog } from '../state/event-log.js';
 import { CatalogStore } from '../state/catalog-store.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
-import type { Schema, SqlType } from '../types.js';
+import type { Schema, SqlType, Value } from '../types.js';
 import { ResultCollector } from './result-collector.js';
-import { arrowToBatch, rowsToBatch, toApiRow, toApiValue, type Change, type RejectedRow, type Row } from './rows.js';
+import { arrowToBatch, fromApiValue, rowsToBatch, toApiRow, toApiValue, type Change, type RejectedRow, type Row } from './rows.js';
 import { SourceRuntime, yieldToEventLoop } from './source-runtime.js';
 import { ViewRuntime } from './view-runtime.js';
 
@@ -98,6 +99,16 @@ export interface StatementResult {
 export interface InsertOptions {
   /** The partition (producer) of these events; one unnamed partition by default. */
   readonly partition?: string;
+  /**
+   * Optimistic concurrency, for a source with `WITH (key = 'col')` (SPEC 2.7): append only
+   * if the stream of the rows' one key is at this version (0: the stream must not exist
+   * yet); otherwise nothing is appended and the call rejects with code `CONFLICT`.
+   *
+   * @example
+   * const v = await engine.streamVersion('account_events', 'acc-1');
+   * await engine.insert('account_events', [{ account_id: 'acc-1', amount: 5 }], { expectedVersion: v });
+   */
+  readonly expectedVersion?: number;
 }
 
 export interface InsertResult {
@@ -105,6 +116,10 @@ export interface InsertResult {
   readonly inserted: number;
   /** Events set aside in sluice_dead_letters (not an object, a wrong type, no event time). */
   readonly rejected: number;
+  /** The log offset of each appended event, in order (rejected rows' offsets come after them, in sluice_dead_letters). */
+  readonly offsets: readonly number[];
+  /** For a keyed source whose appended events share one key: that stream's version after the append. */
+  readonly version?: number;
 }
 
 export interface Subscription {
@@ -297,6 +312,10 @@ export class Engine {
       const eventTime = eventTimeColumn(def);
       const partition = options.partition ?? '';
       if (typeof partition !== 'string') throw new SluiceError('ARGUMENT', 'partition must be a string');
+      const expected = options.expectedVersion;
+      if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
+        throw new SluiceError('ARGUMENT', `expectedVersion must be a whole number >= 0, got ${String(expected)}`);
+      }
       let r: { batches: RecordBatch[]; rejected: RejectedRow[] };
       if (Array.isArray(rows)) {
         const one = rowsToBatch(rows, schema, defaults, eventTime);
@@ -306,10 +325,34 @@ export class Engine {
       } else {
         throw new SluiceError('ARGUMENT', 'insert takes an array of objects or an Arrow Table/RecordBatch');
       }
-      const result = await this.appendEvents(rt, r.batches, r.rejected, partition);
+      const result = await this.appendEvents(rt, r.batches, r.rejected, partition, expected === undefined ? undefined : { version: expected });
       await this.maybeCheckpoint();
       return result;
     });
+  }
+
+  /**
+   * The version of one event stream of a keyed source (`WITH (key = 'col')`): how many
+   * events were appended for that key value (0 if none).
+   *
+   * @example
+   * await engine.streamVersion('account_events', 'acc-1'); // 0 before its first event
+   */
+  streamVersion(source: string, keyValue: unknown): Promise<number> {
+    return this.serial(async () => {
+      const log = this.sourceRuntime(source).log!;
+      const key = this.streamKey(log);
+      const v = fromApiValue(keyValue, key.type);
+      if ('error' in v || v.value === null) {
+        throw new SluiceError('ARGUMENT', `a stream of '${log.source}' is named by a ${key.type} value of ${key.name}, got ${'error' in v ? v.error : 'NULL'}`);
+      }
+      return log.streamVersion(v.value);
+    });
+  }
+
+  private streamKey(log: EventLog): SourceColumn {
+    if (!log.key) throw new SluiceError('ARGUMENT', noStreams(log.source));
+    return log.key;
   }
 
   /**
@@ -318,12 +361,25 @@ export class Engine {
    * (the log skips it), so no dead letter shares an offset with a logged event. The dead
    * letters are written at once: no replay can derive them again.
    */
-  private async appendEvents(rt: SourceRuntime, batches: readonly RecordBatch[], rejected: readonly RejectedRow[], partition = ''): Promise<InsertResult> {
+  private async appendEvents(
+    rt: SourceRuntime,
+    batches: readonly RecordBatch[],
+    rejected: readonly RejectedRow[],
+    partition = '',
+    expected?: { readonly version: number; readonly span?: Span },
+  ): Promise<InsertResult> {
     if (rt.ended) throw new SluiceError('STATE', `source '${rt.name}' has ended (endOfStream): it takes no more events`);
+    const log = rt.log!;
+    // Checked before anything is written: a refused append leaves no event and no dead letter.
+    // Calls run one at a time (serial), so no other append comes between the check and the write.
+    const keys = log.key ? log.streamKeys(batches) : [];
+    if (expected !== undefined) checkExpectedVersion(log, keys, expected);
     let inserted = 0;
+    const offsets: number[] = [];
     for (const b of batches) {
       if (b.numRows === 0) continue;
-      await rt.append(b, partition);
+      const o = await rt.append(b, partition);
+      for (let i = 0; i < o.length; i++) offsets.push(o[i]!);
       inserted += b.numRows;
     }
     if (rejected.length > 0) {
@@ -334,7 +390,8 @@ export class Engine {
       );
       await this.system.flushInput();
     }
-    return { inserted, rejected: rejected.length };
+    const version = keys.length === 1 ? { version: log.streamVersion(keys[0]!) } : {};
+    return { inserted, rejected: rejected.length, offsets, ...version };
   }
 
   /** Moves a source's watermark forward by hand (ms since the epoch, or a Date). */
@@ -867,9 +924,10 @@ export class Engine {
           rt.def.columns.map((c) => c.default),
           eventTimeColumn(rt.def),
         );
-        const r = await this.appendEvents(rt, [batch], rejected);
+        const r = await this.appendEvents(rt, [batch], rejected, '', bound.expectedVersion);
+        const stream = r.version === undefined ? '' : ` (stream version ${r.version})`;
         const aside = r.rejected > 0 ? `; ${r.rejected} set aside in sluice_dead_letters (${rejected[0]!.reason}${r.rejected > 1 ? ', …' : ''})` : '';
-        return { statement: name, message: `inserted ${r.inserted} event${r.inserted === 1 ? '' : 's'} into ${rt.name}${aside}` };
+        return { statement: name, message: `inserted ${r.inserted} event${r.inserted === 1 ? '' : 's'} into ${rt.name}${stream}${aside}` };
       }
       case 'StreamQuery':
         return { statement: name, ...(await this.runStreamQuery(bound.plan, options)) };
@@ -1248,4 +1306,34 @@ function furtherParseError(duck: SluiceError, own: SluiceError): SluiceError {
   if (duck.line === undefined || duck.column === undefined || own.line === undefined || own.column === undefined) return own;
   const further = duck.line > own.line || (duck.line === own.line && duck.column > own.column);
   return further ? duck : own;
+}
+
+/**
+ * Refuses an append whose stream is not at the expected version (code CONFLICT), or whose
+ * check means nothing: rows of several streams (code ARGUMENT).
+ */
+function checkExpectedVersion(log: EventLog, keys: readonly Value[], expected: { readonly version: number; readonly span?: Span }): void {
+  const at = expected.span ? { span: expected.span } : {};
+  const key = log.key;
+  if (!key) throw new SluiceError('ARGUMENT', noStreams(log.source), at);
+  if (keys.length > 1) {
+    throw new SluiceError('ARGUMENT', `an expected version checks one stream, but the events name ${keys.length} values of ${key.name} (${keys.slice(0, 3).map(keyText).join(', ')}${keys.length > 3 ? ', …' : ''})`, at);
+  }
+  if (keys.length === 0) return;
+  const actual = log.streamVersion(keys[0]!);
+  if (actual !== expected.version) {
+    throw new SluiceError(
+      'CONFLICT',
+      `expected version ${expected.version} of stream ${key.name} = ${keyText(keys[0]!)} in '${log.source}', but it is at version ${actual}`,
+      at,
+    );
+  }
+}
+
+function noStreams(source: string): string {
+  return `source '${source}' has no streams: declare its key with WITH (key = 'column')`;
+}
+
+function keyText(v: Value): string {
+  return typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v);
 }

@@ -12,6 +12,7 @@ import { headRows } from '../exec/batch-ops.js';
 import type { SourceInput } from '../exec/pipeline.js';
 import type { RowPartitions } from '../exec/watermark-tracker.js';
 import { EventLog } from '../state/event-log.js';
+import { streamKeyOf } from '../catalog/stream-key.js';
 import type { Database } from '../state/database.js';
 import type { SystemTables } from '../state/system-tables.js';
 import type { SourcePosition } from '../state/checkpoint-store.js';
@@ -66,7 +67,7 @@ export class SourceRuntime {
     private readonly db: Database,
     private readonly system: SystemTables,
   ) {
-    this.log = def.connector === 'none' ? new EventLog(db, def.name) : null;
+    this.log = def.connector === 'none' ? new EventLog(db, def.name, streamKeyOf(def)) : null;
   }
 
   get name(): string {
@@ -307,13 +308,14 @@ export class SourceRuntime {
     this.reader = null;
   }
 
-  /** Appends API events (of one partition) to the log and delivers them live. */
-  async append(batch: RecordBatch, partition = ''): Promise<void> {
+  /** Appends API events (of one partition) to the log, delivers them live, and returns their offsets. */
+  async append(batch: RecordBatch, partition = ''): Promise<Float64Array> {
     if (!this.log) throw new SluiceError('BIND', `source '${this.name}' reads from its ${this.def.connector} connector: it takes no INSERT`);
     if (this.ended) throw new SluiceError('STATE', `source '${this.name}' has ended (endOfStream): it takes no more events`);
     const schema = sourceSchema(this.def);
     const offsets = await this.log.append(batch, schema, this.def.version, partition);
     this.eventsRead += batch.numRows;
     this.deliver(this.inputs, batch, offsets, partition);
+    return offsets;
   }
 }

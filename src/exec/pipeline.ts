@@ -19,6 +19,7 @@ import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
 import { ProjectOperator } from './operators/project.js';
 import { SessionAggregateOperator } from './operators/session-aggregate.js';
+import { SetOpOperator } from './operators/set-operation.js';
 import { TopNOperator } from './operators/top-n.js';
 import { UnionOperator } from './operators/union.js';
 import { WindowAggregateOperator } from './operators/window-aggregate.js';
@@ -194,11 +195,13 @@ export class Pipeline {
         return add(new UnionOperator(out, p.inputs.length), p.inputs);
       case 'TopN':
         return add(
-          p.limit === null && p.partitionBy.length === 0 && p.rowNumber === null ? new PassThroughOperator(out) : new TopNOperator(out, p),
+          p.limit === null && p.offset === 0 && p.partitionBy.length === 0 && p.rowNumber === null ? new PassThroughOperator(out) : new TopNOperator(out, p),
           [p.input],
         );
       case 'Join':
         return add(new JoinOperator(out, p, params), [p.left, p.right]);
+      case 'SetOp':
+        return add(new SetOpOperator(out, p), [p.input]);
       case 'Over':
         // Final once the watermark passes a row (event-time order, append-only input), or a changelog.
         return add(p.appendOnly ? new OverAggregateOperator(out, p, ctx) : new OverChangelogOperator(out, p), [p.input]);

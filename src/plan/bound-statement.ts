@@ -11,7 +11,13 @@ export type BoundStatement =
   | { readonly kind: 'CreateView'; readonly def: ViewDef; readonly plan: LogicalPlan; readonly mode: CreateMode; readonly span: Span }
   | { readonly kind: 'CreateSink'; readonly def: SinkDef; readonly mode: CreateMode; readonly span: Span }
   /** Rows in the source's column order, already in the representation of each column's type. */
-  | { readonly kind: 'Insert'; readonly source: string; readonly rows: readonly (readonly Value[])[] }
+  | {
+      readonly kind: 'Insert';
+      readonly source: string;
+      readonly rows: readonly (readonly Value[])[];
+      /** EXPECTED VERSION: append only if the rows' stream is at this version (SPEC 2.7). */
+      readonly expectedVersion?: { readonly version: number; readonly span: Span };
+    }
   /** A continuous query over sources. */
   | { readonly kind: 'StreamQuery'; readonly plan: LogicalPlan }
   /** A query over materialized views, system tables and AS OF reads only, answered by DuckDB. */

@@ -26,6 +26,8 @@ function windowText(w: WindowDef, input: Schema): string {
 
 function aggText(a: AggCall, input: Schema): string {
   if (a.arg === null) return `${a.fn}(*)`;
+  // A filtered call's argument column is the CASE the filter was folded into: show the call as written.
+  if (a.filter !== undefined) return a.name.replace(/\s+/g, ' ');
   return `${a.fn}(${a.distinct ? 'DISTINCT ' : ''}${input[a.arg]?.name ?? `#${a.arg}`})`;
 }
 
@@ -94,10 +96,15 @@ function header(p: LogicalPlan): string {
         .map((c) => (c.arg === null ? `${c.fn}()` : `${c.fn}(${p.input.schema[c.arg]!.name})`))
         .join(', ')}]`;
     }
+    case 'SetOp': {
+      const [l, r] = p.input.schema.slice(-2).map((c) => c.name);
+      const copies = p.all ? (p.op === 'INTERSECT' ? `min(${l}, ${r})` : `${l} - ${r}`) : p.op === 'INTERSECT' ? `${l} > 0 AND ${r} > 0` : `${l} > 0 AND ${r} = 0`;
+      return `SetOp: ${p.op}${p.all ? ' ALL' : ''} ${p.all ? 'copies' : 'when'}=${copies}`;
+    }
     case 'TopN': {
       const part = p.partitionBy.length ? ` partition=[${p.partitionBy.map((i) => p.input.schema[i]!.name).join(', ')}]` : '';
       const rn = p.rowNumber ? ` row_number=${p.rowNumber}` : '';
-      return `TopN:${part} order=[${sortText(p.orderBy, p.input.schema)}]${p.limit !== null ? ` limit=${p.limit}` : ''}${rn}`;
+      return `TopN:${part} order=[${sortText(p.orderBy, p.input.schema)}]${p.limit !== null ? ` limit=${p.limit}` : ''}${p.offset ? ` offset=${p.offset}` : ''}${rn}`;
     }
   }
 }

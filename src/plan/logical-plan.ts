@@ -23,7 +23,8 @@ export type LogicalPlan =
   | UnionAllNode
   | JoinNode
   | OverNode
-  | TopNNode;
+  | TopNNode
+  | SetOpNode;
 
 interface PlanBase {
   readonly schema: Schema;
@@ -112,6 +113,11 @@ export interface AggCall {
   readonly distinct: boolean;
   readonly type: SqlType;
   readonly name: string;
+  /**
+   * `FILTER (WHERE …)` as written, for EXPLAIN only: the binder has already folded it into
+   * `arg` (a CASE that is NULL where the condition is not TRUE).
+   */
+  readonly filter?: string;
 }
 
 /** GROUP BY without windows: output `keys…, aggs…`; always a changelog keyed by the group. */
@@ -198,17 +204,32 @@ export interface OverNode extends PlanBase {
 }
 
 /**
- * ORDER BY with an optional LIMIT: keeps the first `limit` rows in order (all when null),
- * per `partitionBy` group (ROW_NUMBER() … WHERE rn <= N); `rowNumber` names an added column
- * with each row's position (1-based) when the query selects it.
+ * ORDER BY with an optional LIMIT and OFFSET: skips the first `offset` rows in order and
+ * keeps the next `limit` (all when null), per `partitionBy` group (ROW_NUMBER() … WHERE
+ * rn <= N); `rowNumber` names an added column with each row's position (1-based) when the
+ * query selects it.
  */
 export interface TopNNode extends PlanBase {
   readonly kind: 'TopN';
   readonly input: LogicalPlan;
   readonly orderBy: readonly SortKey[];
   readonly limit: number | null;
+  readonly offset: number;
   readonly partitionBy: readonly number[];
   readonly rowNumber: string | null;
+}
+
+/**
+ * INTERSECT / EXCEPT [ALL] over the per-row counts of its input: an aggregate that keeps,
+ * for every distinct row of both sides, how often each side holds it (`cols…, left, right`).
+ * Each row is output as many times as the operation says (ALL: min(left, right) or
+ * max(left - right, 0); otherwise 0 or 1), as changes of that number.
+ */
+export interface SetOpNode extends PlanBase {
+  readonly kind: 'SetOp';
+  readonly op: 'INTERSECT' | 'EXCEPT';
+  readonly all: boolean;
+  readonly input: LogicalPlan;
 }
 
 /** The direct inputs of a node. */
@@ -225,6 +246,7 @@ export function inputsOf(p: LogicalPlan): readonly LogicalPlan[] {
     case 'WindowAggregate':
     case 'Over':
     case 'TopN':
+    case 'SetOp':
       return [p.input];
     case 'UnionAll':
       return p.inputs;

@@ -19,6 +19,7 @@ import type {
   ProjectNode,
   ReplayLimit,
   ScanNode,
+  SetOpNode,
   SortKey,
   TopNNode,
   UnionAllNode,
@@ -157,6 +158,12 @@ export function windowAggregateNode(
   };
 }
 
+/** INTERSECT / EXCEPT over an input `cols…, left count, right count` (see SetOpNode). */
+export function setOpNode(op: SetOpNode['op'], all: boolean, input: LogicalPlan): SetOpNode {
+  const schema = input.schema.slice(0, input.schema.length - 2);
+  return { kind: 'SetOp', op, all, input, schema, appendOnly: false, uniqueKey: all ? null : schema.map((_, i) => i) };
+}
+
 export function unionAllNode(inputs: readonly LogicalPlan[], schema: Schema): UnionAllNode {
   return { kind: 'UnionAll', inputs, schema, appendOnly: inputs.every((i) => i.appendOnly), uniqueKey: null };
 }
@@ -225,6 +232,7 @@ export function topNNode(
   limit: number | null,
   partitionBy: readonly number[] = [],
   rowNumber: string | null = null,
+  offset = 0,
 ): TopNNode {
   const width = input.schema.length;
   return {
@@ -232,10 +240,11 @@ export function topNNode(
     input,
     orderBy,
     limit,
+    offset,
     partitionBy,
     rowNumber,
     schema: rowNumber === null ? input.schema : [...input.schema, { name: rowNumber, type: 'BIGINT' }],
-    appendOnly: limit === null && partitionBy.length === 0 ? input.appendOnly : false,
+    appendOnly: limit === null && offset === 0 && partitionBy.length === 0 ? input.appendOnly : false,
     uniqueKey: rowNumber === null ? input.uniqueKey : [...partitionBy, width],
   };
 }

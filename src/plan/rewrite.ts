@@ -7,6 +7,7 @@ import {
   joinNode,
   overNode,
   projectNode,
+  setOpNode,
   topNNode,
   unionAllNode,
   valuesNode,
@@ -38,7 +39,9 @@ export function withInputs(p: LogicalPlan, inputs: readonly LogicalPlan[]): Logi
     case 'Over':
       return overNode(inputs[0]!, p.partitionBy, p.orderBy, p.frame, p.calls);
     case 'TopN':
-      return topNNode(inputs[0]!, p.orderBy, p.limit, p.partitionBy, p.rowNumber);
+      return topNNode(inputs[0]!, p.orderBy, p.limit, p.partitionBy, p.rowNumber, p.offset);
+    case 'SetOp':
+      return setOpNode(p.op, p.all, inputs[0]!);
   }
 }
 

@@ -4,8 +4,8 @@
  * contents in one DuckDB transaction; a reopen reads them back.
  */
 import type { Database } from './database.js';
-import { quoteString } from './database.js';
-import { ColumnBuilder } from '../exec/batch.js';
+import { duckError, quoteString } from './database.js';
+import { appendStrings } from './chunk-writer.js';
 import type { StateDelta } from '../exec/operator.js';
 
 /** Where a source stood at the checkpoint. */
@@ -24,9 +24,10 @@ export class CheckpointStore {
   constructor(private readonly db: Database) {}
 
   async create(): Promise<void> {
-    await this.db.run(
-      `CREATE TABLE IF NOT EXISTS sluice_state (owner VARCHAR, operator VARCHAR, key VARCHAR, value VARCHAR, PRIMARY KEY (owner, operator, key))`,
-    );
+    // No PRIMARY KEY: writeState deletes a key before inserting it again, and maintaining
+    // the index cost more than a second per million entries written. Files created with the
+    // key keep it, which writeState works with as well.
+    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_state (owner VARCHAR, operator VARCHAR, key VARCHAR, value VARCHAR)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_offsets (source VARCHAR PRIMARY KEY, state VARCHAR)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_sink_positions (sink VARCHAR PRIMARY KEY, bytes BIGINT)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_checkpoints (id BIGINT, written_at TIMESTAMP, millis DOUBLE)`);
@@ -43,32 +44,63 @@ export class CheckpointStore {
         `DELETE FROM sluice_state WHERE owner = ${quoteString(owner)} AND operator IN (${full.map(quoteString).join(', ')})`,
       );
     }
-    const deletes: [string, string, string][] = [];
-    const puts: [string, string, string][] = [];
+    // Entries to put and keys to delete go through one staging table (value NULL: delete):
+    // stored entries under those keys are deleted, then the puts inserted. Plain INSERT, not
+    // INSERT OR REPLACE: its per-row key lookups made most of a first checkpoint's time.
+    const rows = new Rows();
     for (const [op, d] of deltas) {
-      for (const k of d.deletes) deletes.push([op, k, '']);
-      for (const [k, v] of d.puts) puts.push([op, k, JSON.stringify(v)]);
+      for (const k of d.deletes) rows.add(op, k, null);
+      for (const [k, v] of d.puts) rows.add(op, k, JSON.stringify(v));
     }
-    if (deletes.length > 0) {
-      await this.stage(deletes);
-      await this.db.run(
-        `DELETE FROM sluice_state USING sluice_state_stage s WHERE sluice_state.owner = ${quoteString(owner)} AND sluice_state.operator = s.operator AND sluice_state.key = s.key`,
-      );
+    if (rows.n === 0) return;
+    const source = await this.send(rows);
+    if (source !== STAGE) {
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS SELECT * FROM ${source}`);
+      await this.db.run(`DROP TABLE ${PACKS}`);
     }
-    if (puts.length > 0) {
-      await this.stage(puts);
-      await this.db.run(`INSERT OR REPLACE INTO sluice_state SELECT ${quoteString(owner)}, operator, key, value FROM sluice_state_stage`);
-    }
+    const o = quoteString(owner);
+    await this.db.run(
+      `DELETE FROM sluice_state USING ${STAGE} s WHERE sluice_state.owner = ${o} AND sluice_state.operator = s.operator AND sluice_state.key = s.key`,
+    );
+    await this.db.run(`INSERT INTO sluice_state SELECT ${o}, operator, key, value FROM ${STAGE} WHERE value IS NOT NULL`);
   }
 
-  private async stage(rows: readonly [string, string, string][]): Promise<void> {
-    await this.db.run(`CREATE OR REPLACE TEMP TABLE sluice_state_stage (operator VARCHAR, key VARCHAR, value VARCHAR)`);
-    const cols = [0, 1, 2].map((j) => {
-      const b = new ColumnBuilder('VARCHAR', rows.length);
-      for (const r of rows) b.appendString(r[j]!);
-      return { type: 'VARCHAR' as const, data: b.finish() };
-    });
-    await this.db.append('sluice_state_stage', cols, rows.length);
+  /**
+   * Sends rows to DuckDB; returns what to select them from (columns operator, key, value).
+   * Strings cross into DuckDB one native call each, so a million entries are sent as packs
+   * of newline-joined strings that DuckDB splits again; JSON text never holds a raw newline,
+   * and rows with a key that does go one by one into the staging table.
+   */
+  private async send(rows: Rows): Promise<string> {
+    if (!rows.packable()) {
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (operator VARCHAR, key VARCHAR, value VARCHAR)`);
+      await this.appendRows(STAGE, [rows.operators, rows.keys, rows.values], rows.n);
+      return STAGE;
+    }
+    const packs: string[][] = [[], [], []];
+    for (let from = 0; from < rows.n; from += PACK_ROWS) {
+      const to = Math.min(rows.n, from + PACK_ROWS);
+      packs[0]!.push(rows.operators.slice(from, to).join('\n'));
+      packs[1]!.push(rows.keys.slice(from, to).join('\n'));
+      // A delete's NULL value travels as an empty string: no JSON text is empty.
+      packs[2]!.push(rows.values.slice(from, to).map((v) => v ?? '').join('\n'));
+    }
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE ${PACKS} (operators VARCHAR, keys VARCHAR, vals VARCHAR)`);
+    await this.appendRows(PACKS, packs, packs[0]!.length);
+    return (
+      `(SELECT o AS operator, k AS key, nullif(v, '') AS value FROM (SELECT unnest(string_split(operators, chr(10))) AS o, ` +
+      `unnest(string_split(keys, chr(10))) AS k, unnest(string_split(vals, chr(10))) AS v FROM ${PACKS}))`
+    );
+  }
+
+  private async appendRows(table: string, columns: readonly (readonly (string | null)[])[], n: number): Promise<void> {
+    const appender = await this.db.connection.createAppender(table);
+    try {
+      appendStrings(appender, columns, n);
+      appender.closeSync();
+    } catch (e) {
+      throw duckError(e, 'STATE');
+    }
   }
 
   async dropOwner(owner: string): Promise<void> {
@@ -125,5 +157,33 @@ export class CheckpointStore {
 
   async recordCheckpoint(id: number, millis: number): Promise<void> {
     await this.db.run(`INSERT INTO sluice_checkpoints VALUES (${id}, now()::TIMESTAMP, ${millis})`);
+  }
+}
+
+const PACK_ROWS = 8192;
+const STAGE = 'sluice_state_stage';
+const PACKS = 'sluice_state_packs';
+
+/** State rows to write, column-wise (value null: a key to delete). */
+class Rows {
+  readonly operators: string[] = [];
+  readonly keys: string[] = [];
+  readonly values: (string | null)[] = [];
+  private newlines = false;
+
+  get n(): number {
+    return this.keys.length;
+  }
+
+  add(operator: string, key: string, value: string | null): void {
+    if (key.includes('\n') || operator.includes('\n')) this.newlines = true;
+    this.operators.push(operator);
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  /** Whether the rows can travel newline-joined (see CheckpointStore.send). */
+  packable(): boolean {
+    return !this.newlines;
   }
 }

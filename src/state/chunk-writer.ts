@@ -253,3 +253,22 @@ export function readVector(vector: DuckDBVector, type: SqlType, into: ColumnBuil
       }
   }
 }
+
+/**
+ * Appends rows of VARCHAR columns given as JS strings (null: NULL), each string going to
+ * DuckDB once, without the detour through Arrow's UTF-8 buffers appendColumns takes.
+ */
+export function appendStrings(appender: DuckDBAppender, columns: readonly (readonly (string | null)[])[], n: number): void {
+  const types = columns.map(() => VARCHAR);
+  for (let from = 0; from < n; from += CHUNK_ROWS) {
+    const m = Math.min(CHUNK_ROWS, n - from);
+    const chunk = DuckDBDataChunk.create(types, m);
+    for (let j = 0; j < columns.length; j++) {
+      const v = chunk.getColumnVector(j) as unknown as VectorInternals;
+      const col = columns[j]!;
+      for (let i = 0; i < m; i++) v.setItem(i, col[from + i]!);
+      v.flush();
+    }
+    appender.appendDataChunk(chunk);
+  }
+}

@@ -2,15 +2,20 @@
  * The event log of a source fed by INSERT or the API: an append-only DuckDB table
  * `sluice_log_<source>` with each event's offset, ingest time and schema version beside its
  * columns. It is never updated; views are derived by replaying it.
+ *
+ * A keyed source (SPEC 2.7) also logs each event's stream version, the count of its key's
+ * events up to it. The versions are derived from the log on open rather than kept in a table
+ * of their own: the log is the only thing an append writes, so no crash can part the two.
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { SourceColumn } from '../catalog/definitions.js';
+import { SluiceError } from '../errors.js';
 import { logTableName } from '../catalog/table-names.js';
 import type { Data } from 'apache-arrow';
-import { arrowSchema, columnsOf, makeRecordBatch } from '../exec/batch.js';
+import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batch.js';
 import { concatColumns } from '../exec/vector/concat.js';
 import { int32Column } from '../exec/vector/columns.js';
-import type { Schema } from '../types.js';
+import type { Schema, Value } from '../types.js';
 import { duckTypeName } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
 
@@ -22,20 +27,28 @@ export class EventLog {
    */
   next = 0;
   private readonly table: string;
+  /** Each stream's version (its key's event count), by {@link streamId}. */
+  private readonly versions = new Map<string, number>();
+  /** Where the key is among the source's columns (-1: not keyed). */
+  private keyIndex = -1;
 
   constructor(
     private readonly db: Database,
     readonly source: string,
+    /** The column whose values name the source's streams (null: the source has none). */
+    readonly key: SourceColumn | null = null,
   ) {
     this.table = quoteIdent(logTableName(source));
   }
 
   async create(columns: readonly SourceColumn[]): Promise<void> {
     const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ');
+    const stream = this.key ? ', sluice_stream_version BIGINT' : '';
     await this.db.run(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (sluice_offset BIGINT, sluice_ingest_time TIMESTAMP, sluice_version INTEGER, ${cols})`,
+      `CREATE TABLE IF NOT EXISTS ${this.table} (sluice_offset BIGINT, sluice_ingest_time TIMESTAMP, sluice_version INTEGER${stream}, ${cols})`,
     );
     await EventLog.createShared(this.db);
+    if (this.key) await this.loadVersions(columns);
     // Offsets reserved for the last dead letters lie past the last logged event: they stay taken.
     const r = await this.db.query(
       `SELECT greatest((SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}),
@@ -49,6 +62,51 @@ export class EventLog {
     await db.run(`CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`);
   }
 
+  /**
+   * Reads every stream's version from the log, and indexes the key so that reading one
+   * stream (`WHERE key = ? ORDER BY sluice_offset`) does not scan the whole log.
+   */
+  private async loadVersions(columns: readonly SourceColumn[]): Promise<void> {
+    const key = this.key!;
+    this.keyIndex = columns.findIndex((c) => c.name === key.name);
+    await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(key.name)})`);
+    this.versions.clear();
+    const sql = `SELECT ${quoteIdent(key.name)}, count(*) FROM ${this.table} WHERE ${quoteIdent(key.name)} IS NOT NULL GROUP BY 1`;
+    for await (const chunk of this.db.readColumns(sql, [key.type, 'BIGINT'])) {
+      const [keys, counts] = chunk.columns;
+      for (let i = 0; i < chunk.length; i++) this.versions.set(streamId(readValue(keys!, i, key.type)), Number(readValue(counts!, i, 'BIGINT')));
+    }
+  }
+
+  /** Indexes share DuckDB's namespace with tables: under a prefix no table has, no index name can be some source's log table. */
+  private get indexName(): string {
+    return quoteIdent(`sluice_stream_index_${this.source}`);
+  }
+
+  /** The version of the stream of key value `value` (0: no event yet). */
+  streamVersion(value: Value): number {
+    return this.versions.get(streamId(value)) ?? 0;
+  }
+
+  /**
+   * The key values of the batches' rows, each once, in order of appearance. A keyed source
+   * takes no event without a key: a stream needs a name.
+   */
+  streamKeys(batches: readonly RecordBatch[]): Value[] {
+    const key = this.key!;
+    const seen = new Map<string, Value>();
+    for (const b of batches) {
+      const col = columnsOf(b)[this.keyIndex]!;
+      for (let i = 0; i < b.numRows; i++) {
+        const v = readValue(col, i, key.type);
+        if (v === null) throw this.nullKey();
+        const id = streamId(v);
+        if (!seen.has(id)) seen.set(id, v);
+      }
+    }
+    return [...seen.values()];
+  }
+
   /** Takes the next `n` offsets without logging anything (for rows set aside as dead letters). */
   reserve(n: number): number {
     const first = this.next;
@@ -57,8 +115,11 @@ export class EventLog {
   }
 
   async addColumn(c: SourceColumn): Promise<void> {
+    // DuckDB alters no table an index depends on: the key's index is made again after.
+    if (this.key) await this.db.run(`DROP INDEX IF EXISTS ${this.indexName}`);
     // Events stored before the column existed stay NULL here and read as its DEFAULT (see read).
     await this.db.run(`ALTER TABLE ${this.table} ADD COLUMN ${quoteIdent(c.name)} ${duckTypeName(c.type)}`);
+    if (this.key) await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(this.key.name)})`);
   }
 
   async drop(): Promise<void> {
@@ -77,16 +138,20 @@ export class EventLog {
     for (let i = 0; i < n; i++) offsets[i] = this.next + i;
     const now = new Float64Array(n).fill(Date.now());
     const cols = columnsOf(batch);
+    const stream = this.key ? this.nextStreamVersions(batch) : null;
     await this.db.append(
       logTableName(this.source),
       [
         { type: 'BIGINT', numbers: offsets },
         { type: 'TIMESTAMP', numbers: now },
         { type: 'INT', data: int32Column(new Int32Array(n).fill(version)) },
+        ...(stream ? [{ type: 'BIGINT' as const, numbers: stream.versions }] : []),
         ...schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
       ],
       n,
     );
+    // Only a logged event counts: a failed append leaves every version as it was.
+    if (stream) for (const [id, v] of stream.after) this.versions.set(id, v);
     if (partition !== '') {
       await this.db.run(
         `INSERT INTO sluice_log_partitions VALUES (${quoteString(this.source)}, ${this.next}, ${this.next + n - 1}, ${quoteString(partition)})`,
@@ -94,6 +159,27 @@ export class EventLog {
     }
     this.next += n;
     return offsets;
+  }
+
+  private nullKey(): SluiceError {
+    return new SluiceError('ARGUMENT', `key column '${this.key!.name}' of source '${this.source}' is NULL: every event of a keyed source belongs to a stream`);
+  }
+
+  /** Each row's stream version, and each stream's version after the batch. */
+  private nextStreamVersions(batch: RecordBatch): { versions: Float64Array; after: Map<string, number> } {
+    const key = this.key!;
+    const col = columnsOf(batch)[this.keyIndex]!;
+    const versions = new Float64Array(batch.numRows);
+    const after = new Map<string, number>();
+    for (let i = 0; i < batch.numRows; i++) {
+      const v = readValue(col, i, key.type);
+      if (v === null) throw this.nullKey();
+      const id = streamId(v);
+      const next = (after.get(id) ?? this.versions.get(id) ?? 0) + 1;
+      after.set(id, next);
+      versions[i] = next;
+    }
+    return { versions, after };
   }
 
   /** Runs of offsets with a named partition that overlap [from, to), in order. */
@@ -159,6 +245,11 @@ export class EventLog {
     }
     if (rows > 0) yield emit();
   }
+}
+
+/** A key value as a map key: the values of one column share a type, so their text tells them apart. */
+function streamId(v: Value): string {
+  return String(v);
 }
 
 function defaultLiteral(c: SourceColumn): string {

@@ -50,6 +50,10 @@ export async function probeDatabaseFile(path: string): Promise<void> {
 
 /** Creates the metadata table of a new database (no-op for an existing one). */
 export async function initMetadata(db: Database): Promise<void> {
-  await db.run(`CREATE TABLE IF NOT EXISTS sluice_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`);
-  await db.run(`INSERT OR IGNORE INTO sluice_meta VALUES ('format_version', '${FORMAT_VERSION}'), ('created_at', '${new Date().toISOString()}')`);
+  // One transaction: a process killed between the two statements (a start-up fast enough
+  // met the crash tests' earliest kills) left a table without the version, a refused file.
+  await db.transaction(async () => {
+    await db.run(`CREATE TABLE IF NOT EXISTS sluice_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`);
+    await db.run(`INSERT OR IGNORE INTO sluice_meta VALUES ('format_version', '${FORMAT_VERSION}'), ('created_at', '${new Date().toISOString()}')`);
+  });
 }

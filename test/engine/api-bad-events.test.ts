@@ -56,7 +56,7 @@ describe('engine.insert of rows without event time', () => {
       { k: 'undefined', x: 1, ts: undefined },
       { k: 'a', x: 2, ts: t(2) },
     ]);
-    expect(r).toEqual({ inserted: 2, rejected: 3 });
+    expect(r).toEqual({ inserted: 2, rejected: 3, offsets: [0, 1] });
     expect(await engine.query('SELECT k, n FROM c')).toEqual([{ k: 'a', n: 2 }]);
     expect((await deadLetters(engine)).map((d) => [d['raw'], d['reason']])).toEqual([
       ['{"k":"missing","x":1}', 'row 1: missing event time column ts'],
@@ -69,7 +69,7 @@ describe('engine.insert of rows without event time', () => {
   it('a source without a WATERMARK has no event-time column: NULL timestamps are events', async () => {
     engine = await Engine.open();
     await engine.execute(`CREATE SOURCE plain (k VARCHAR, ts TIMESTAMP)`);
-    expect(await engine.insert('plain', [{ k: 'a' }, { k: 'b', ts: null }])).toEqual({ inserted: 2, rejected: 0 });
+    expect(await engine.insert('plain', [{ k: 'a' }, { k: 'b', ts: null }])).toEqual({ inserted: 2, rejected: 0, offsets: [0, 1] });
   });
 
   it('every reason names the row index, also for wrong types', async () => {
@@ -89,9 +89,9 @@ describe('Arrow inserts follow the same rule', () => {
       k: vectorFromArray(['a', 'no-ts', 'b'], new Utf8()),
       ts: vectorFromArray([t(1), null, t(2)], new TimestampMillisecond()),
     });
-    expect(await engine.insert('s', table)).toEqual({ inserted: 2, rejected: 1 });
+    expect(await engine.insert('s', table)).toEqual({ inserted: 2, rejected: 1, offsets: [0, 1] });
     const noTs = tableFromArrays({ k: ['c', 'd'], x: Float64Array.from([1, 2]) });
-    expect(await engine.insert('s', noTs)).toEqual({ inserted: 0, rejected: 2 });
+    expect(await engine.insert('s', noTs)).toEqual({ inserted: 0, rejected: 2, offsets: [] });
     expect(await engine.query('SELECT k, n FROM c ORDER BY k')).toEqual([
       { k: 'a', n: 1 },
       { k: 'b', n: 1 },

@@ -87,7 +87,7 @@ describe('Engine API (SPEC 1.2)', () => {
     const table = tableFromArrays({ auction: BigInt64Array.from([1n, 2n]), price: Float64Array.from([1, 2]), ts: [t(1), t(2)] });
     await engine.insert('bids', table);
     const r = await engine.insert('bids', [{ auction: 'x', price: 1, ts: t(3) }, { auction: 3, price: 1, ts: t(3) }]);
-    expect(r).toEqual({ inserted: 1, rejected: 1 });
+    expect(r).toEqual({ inserted: 1, rejected: 1, offsets: [2] });
     expect(await engine.query('SELECT n FROM c')).toEqual([{ n: 3 }]);
     const dead = await engine.query('SELECT source, reason FROM sluice_dead_letters');
     expect(dead).toEqual([{ source: 'bids', reason: expect.stringContaining('auction') }]);

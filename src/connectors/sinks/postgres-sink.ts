@@ -6,7 +6,8 @@
  * replays from its last checkpoint, which can be behind Postgres: the replayed changes up to
  * Postgres' stored position are skipped, so the table ends exactly as without the crash.
  */
-import pg from 'pg';
+// Loaded on first connect: a job without a postgres sink (and `sluice run`'s start-up) skips it.
+import type pg from 'pg';
 import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_DELETE, OP_UPDATE_BEFORE, readValue, type ChangeBatch } from '../../exec/batch.js';
 import { formatDate } from '../../plan/functions.js';
@@ -138,7 +139,8 @@ export class PostgresSink implements SinkWriter {
   /** Connects, creates the tables if missing, and reads (or, for a new sink, resets) the position. */
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.url });
+    const { default: pgModule } = await import('pg');
+    const client = new pgModule.Client({ connectionString: this.url });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -1,9 +1,10 @@
 /**
- * ORDER BY … LIMIT n over a stream, globally or per partition (ROW_NUMBER() … WHERE
- * rn <= n): keeps each partition's rows in order and emits the changes of its first n.
+ * ORDER BY … LIMIT n [OFFSET m] over a stream, globally or per partition (ROW_NUMBER() …
+ * WHERE rn <= n): keeps each partition's rows in order and emits the changes of its ranks
+ * m+1..m+n (a row entering the first m pushes the one at rank m+1… down into the result).
  * When the rows' positions are selected (`rowNumber`), a row whose position changes is
  * retracted at its old position and inserted at its new one. Over an append-only input only
- * the first n rows of a partition are kept (no later row can bring back a row pushed out);
+ * the first n+m rows of a partition are kept (no later row can bring back a row pushed out);
  * over a changelog every row is kept, so a retraction can pull the next one up.
  */
 import type { Data } from 'apache-arrow';
@@ -21,6 +22,10 @@ export class TopNOperator implements Operator {
   private readonly partitions = new Map<string, Entry[]>();
   private seq = 0;
   private readonly limit: number;
+  /** Rows skipped before the first emitted one (OFFSET): they are kept, as ranks 1..offset. */
+  private readonly offset: number;
+  /** The rows a partition of an append-only input needs: the skipped ones and the emitted ones. */
+  private readonly keep: number;
   private readonly output: OutputBuilder;
   private readonly width: number;
   /** The last watermark forwarded downstream. */
@@ -32,6 +37,8 @@ export class TopNOperator implements Operator {
     private readonly node: TopNNode,
   ) {
     this.limit = node.limit ?? Infinity;
+    this.offset = node.offset;
+    this.keep = this.limit + this.offset;
     this.output = new OutputBuilder(node.schema);
     this.width = node.input.schema.length;
     this.compare = rowComparator(node.orderBy);
@@ -53,7 +60,7 @@ export class TopNOperator implements Operator {
   private emit(op: number, e: Entry, position: number): void {
     this.output.row(op);
     this.output.values(0, e.values);
-    if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(position + 1);
+    if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(this.offset + position + 1);
   }
 
   process(batch: ChangeBatch): void {
@@ -66,10 +73,10 @@ export class TopNOperator implements Operator {
       let rows = this.partitions.get(pk);
       // Over an append-only input a full partition keeps its rows unless this one sorts before
       // its last: most rows of a top 10 do not, and are dropped without decoding the rest.
-      if (appendOnly && rows !== undefined && rows.length >= this.limit && !this.beats(cols, i, rows[rows.length - 1]!)) continue;
+      if (appendOnly && rows !== undefined && rows.length >= this.keep && !this.beats(cols, i, rows[rows.length - 1]!)) continue;
       const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
       if (!rows) this.partitions.set(pk, (rows = []));
-      if (!before.has(pk)) before.set(pk, rows.slice(0, this.limit));
+      if (!before.has(pk)) before.set(pk, rows.slice(this.offset, this.keep));
       if (batch.ops !== null && isRetraction(batch.ops[i]!)) {
         const at = rows.findIndex((r) => r.values.every((v, j) => v === values[j]));
         if (at >= 0) this.floor.remove(rows.splice(at, 1)[0]!);
@@ -78,14 +85,14 @@ export class TopNOperator implements Operator {
         rows.splice(lowerBound(rows, e, this.compare), 0, e);
         this.floor.add(e);
       }
-      if (this.node.input.appendOnly && rows.length > this.limit) {
-        for (let k = this.limit; k < rows.length; k++) this.floor.remove(rows[k]!);
-        rows.length = this.limit;
+      if (this.node.input.appendOnly && rows.length > this.keep) {
+        for (let k = this.keep; k < rows.length; k++) this.floor.remove(rows[k]!);
+        rows.length = this.keep;
       }
     }
     for (const [pk, old] of before) {
       const rows = this.partitions.get(pk)!;
-      const now = rows.slice(0, this.limit);
+      const now = rows.slice(this.offset, this.keep);
       if (this.node.rowNumber !== null) {
         // Positions matter: a row that moved is taken back where it was and put where it is.
         for (let k = 0; k < old.length; k++) if (now[k] !== old[k]) this.emit(OP_DELETE, old[k]!, k);

@@ -7,6 +7,7 @@ import { SluiceError } from '../../errors.js';
 import { isNumeric, type SqlType } from '../../types.js';
 import { call, lit, type BoundExpr, type ScalarFn } from '../expr.js';
 import { commonType, extractResultType, parseDate, parseTimestamp, resolveFunction } from '../functions.js';
+import { checkConstantArgs, isMoreFn, MORE_FUNCTION_NAMES } from '../more-functions.js';
 import type { Scope } from './scope.js';
 import { closest } from './suggest.js';
 
@@ -132,6 +133,8 @@ const BINARY_FNS: Record<string, ScalarFn> = {
   '*': 'mul',
   '/': 'div',
   '%': 'mod',
+  '->': 'json_extract',
+  '->>': 'json_extract_string',
 };
 
 const OP_WORDS: Partial<Record<ScalarFn, string>> = {
@@ -159,7 +162,7 @@ const OP_WORDS: Partial<Record<ScalarFn, string>> = {
  * Functions users of Flink, RisingWave or DuckDB expect (the Nexmark suite uses them) that
  * sluice lacks so far: naming one is UNSUPPORTED, a to-do, rather than an unknown function.
  */
-const NOT_YET_FUNCTIONS: ReadonlySet<string> = new Set(['DATE_FORMAT', 'TO_CHAR', 'STRFTIME', 'PROCTIME', 'REGEXP_MATCH']);
+const NOT_YET_FUNCTIONS: ReadonlySet<string> = new Set(['TO_CHAR', 'PROCTIME', 'REGEXP_MATCH']);
 
 /** Types a call with the function catalog and casts its arguments. */
 export function resolveCall(name: string, args: BoundExpr[], span: Span, nameSpan: Span = span): BoundExpr {
@@ -168,10 +171,14 @@ export function resolveCall(name: string, args: BoundExpr[], span: Span, nameSpa
     throw new SluiceError('UNSUPPORTED', `function ${name.toUpperCase()} is not supported yet`, { span: nameSpan });
   }
   if (r === undefined) {
-    const hint = closest(name, [...SCALAR_NAMES, ...AGGREGATE_FUNCTIONS, 'EXTRACT', 'CAST']);
+    const hint = closest(name, [...SCALAR_NAMES, ...MORE_FUNCTION_NAMES, ...AGGREGATE_FUNCTIONS, 'EXTRACT', 'CAST']);
     throw new SluiceError('BIND', `unknown function ${name}${hint ? `: did you mean ${hint}?` : ''}`, { span: nameSpan });
   }
   if (typeof r === 'string') throw new SluiceError('TYPE', r, { span });
+  if (isMoreFn(r.fn)) {
+    const bad = checkConstantArgs(r.fn, args.map((a) => (a.kind === 'Literal' ? a.value : undefined)));
+    if (bad !== undefined) throw new SluiceError('BIND', bad, { span });
+  }
   return call(
     r.fn,
     args.map((a, i) => coerce(a, r.argTypes[i] ?? a.type)),
@@ -243,7 +250,8 @@ export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
       return e.negated ? op('not', [r], e.span) : r;
     }
     case 'Like': {
-      const r = op('like', [bindExpr(e.expr, b), bindExpr(e.pattern, b)], e.span);
+      const args = [bindExpr(e.expr, b), bindExpr(e.pattern, b)];
+      const r = e.similar ? resolveCall('REGEXP_FULL_MATCH', args, e.span) : op('like', args, e.span);
       return e.negated ? op('not', [r], e.span) : r;
     }
     case 'Case':
@@ -307,6 +315,9 @@ function bindFuncCall(e: FuncCall, b: ExprBinder): BoundExpr {
   }
   if (AGGREGATE_FUNCTIONS.has(e.name)) {
     throw new SluiceError('BIND', `aggregate function ${e.name} is not allowed in ${b.clause}`, { span: e.span });
+  }
+  if (e.filter) {
+    throw new SluiceError('BIND', `FILTER (WHERE …) is only allowed on aggregate functions, not on ${e.name}`, { span: e.filter.span });
   }
   if (RANKING_FUNCTIONS.has(e.name)) {
     throw new SluiceError('BIND', `${e.name}() needs an OVER clause`, { span: e.span });

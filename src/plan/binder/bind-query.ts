@@ -1,12 +1,13 @@
-/** Binds whole queries: CTEs, UNION [ALL], ORDER BY and LIMIT. */
+/** Binds whole queries: CTEs, set operations, ORDER BY, LIMIT and OFFSET. */
 import type { Query, SetExpr } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import { isBounded } from '../../catalog/definitions.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { SqlType } from '../../types.js';
 import { commonType } from '../functions.js';
-import { walkPlan, type LogicalPlan, type SortKey } from '../logical-plan.js';
-import { aggregateNode, projectNode, topNNode, unionAllNode } from '../node-builders.js';
+import type { BoundExpr } from '../expr.js';
+import { walkPlan, type AggCall, type LogicalPlan, type SortKey } from '../logical-plan.js';
+import { aggregateNode, projectNode, setOpNode, topNNode, unionAllNode } from '../node-builders.js';
 import { evaluateConstant } from '../rules/constant-folding.js';
 import { bindExpr, coerce } from './bind-expr.js';
 import { bindSelect } from './bind-select.js';
@@ -76,6 +77,14 @@ export function bindQuery(q: Query, ctx: BindContext): BoundRelation {
       }
       limit = v;
     }
+    let offset = 0;
+    if (q.offset) {
+      const v = evaluateConstant(bindExpr(q.offset, { scope: new Scope([]), sql: ctx.sql, clause: 'OFFSET' }));
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+        throw new SluiceError('BIND', 'OFFSET needs a constant whole number', { span: q.offset.span });
+      }
+      offset = v;
+    }
     if (limit === null && !isBoundedPlan(rel.plan, ctx.catalog)) {
       throw new SluiceError(
         'BIND',
@@ -83,7 +92,7 @@ export function bindQuery(q: Query, ctx: BindContext): BoundRelation {
         { span: q.orderBy[0]!.span },
       );
     }
-    const plan = topNNode(rel.plan, orderBy, limit);
+    const plan = topNNode(rel.plan, orderBy, limit, [], null, offset);
     rel = { plan, scope: rel.scope };
   }
   return rel;
@@ -92,20 +101,24 @@ export function bindQuery(q: Query, ctx: BindContext): BoundRelation {
 function bindSetExpr(s: SetExpr, ctx: BindContext): BoundRelation {
   if (s.kind === 'Select') return bindSelect(s, ctx);
   const inputs: LogicalPlan[] = [];
-  const flatten = (x: SetExpr): void => {
-    if (x.kind === 'SetOp' && x.all === s.all) {
-      flatten(x.left);
-      flatten(x.right);
-    } else {
-      inputs.push(bindSetExpr(x, ctx).plan);
-    }
-  };
-  flatten(s.left);
-  flatten(s.right);
+  if (s.op === 'UNION') {
+    const flatten = (x: SetExpr): void => {
+      if (x.kind === 'SetOp' && x.op === 'UNION' && x.all === s.all) {
+        flatten(x.left);
+        flatten(x.right);
+      } else {
+        inputs.push(bindSetExpr(x, ctx).plan);
+      }
+    };
+    flatten(s.left);
+    flatten(s.right);
+  } else {
+    inputs.push(bindSetExpr(s.left, ctx).plan, bindSetExpr(s.right, ctx).plan);
+  }
   const width = inputs[0]!.schema.length;
   for (const p of inputs) {
     if (p.schema.length !== width) {
-      throw new SluiceError('BIND', `UNION inputs have different numbers of columns (${width} and ${p.schema.length})`, { span: s.span });
+      throw new SluiceError('BIND', `${s.op} inputs have different numbers of columns (${width} and ${p.schema.length})`, { span: s.span });
     }
   }
   const types: SqlType[] = inputs[0]!.schema.map((c) => c.type);
@@ -113,7 +126,7 @@ function bindSetExpr(s: SetExpr, ctx: BindContext): BoundRelation {
     p.schema.forEach((c, i) => {
       const t = commonType(types[i]!, c.type);
       if (t === undefined) {
-        throw new SluiceError('TYPE', `UNION column ${i + 1} ('${inputs[0]!.schema[i]!.name}') mixes ${types[i]} and ${c.type}`, {
+        throw new SluiceError('TYPE', `${s.op} column ${i + 1} ('${inputs[0]!.schema[i]!.name}') mixes ${types[i]} and ${c.type}`, {
           span: s.span,
         });
       }
@@ -121,15 +134,25 @@ function bindSetExpr(s: SetExpr, ctx: BindContext): BoundRelation {
     });
   }
   const names = inputs[0]!.schema.map((c) => c.name);
-  const aligned = inputs.map((p) =>
-    p.schema.every((c, i) => c.type === types[i])
-      ? p
-      : projectNode(
-          p,
-          p.schema.map((c, i) => coerce({ kind: 'Column', index: i, name: c.name, type: c.type }, types[i]!)),
-          p.schema.map((c) => c.name),
-        ),
-  );
+  const columns = (p: LogicalPlan): BoundExpr[] =>
+    p.schema.map((c, i) => coerce({ kind: 'Column', index: i, name: c.name, type: c.type }, types[i]!));
+  if (s.op !== 'UNION') {
+    // Each side's rows tagged with which side they came from; an aggregate over both counts
+    // every distinct row per side (retractions included), which is all INTERSECT and EXCEPT need.
+    const one = (v: number): BoundExpr => ({ kind: 'Literal', value: v, type: 'BIGINT' });
+    const tagged = inputs.map((p, side) =>
+      projectNode(p, [...columns(p), one(side === 0 ? 1 : 0), one(side === 0 ? 0 : 1)], [...names, 'left_count', 'right_count']),
+    );
+    const schema = tagged[0]!.schema.map((c) => ({ name: c.name, type: c.type }));
+    const count = (arg: number, name: string): AggCall => ({ fn: 'SUM', arg, argType: 'BIGINT', distinct: false, type: 'BIGINT', name });
+    const counts = aggregateNode(unionAllNode(tagged, schema), names.map((_, i) => i), [
+      count(width, 'left_count'),
+      count(width + 1, 'right_count'),
+    ]);
+    const plan = setOpNode(s.op, s.all, counts);
+    return { plan, scope: Scope.of(plan.schema, undefined) };
+  }
+  const aligned = inputs.map((p) => (p.schema.every((c, i) => c.type === types[i]) ? p : projectNode(p, columns(p), p.schema.map((c) => c.name))));
   const schema = names.map((name, i) => ({
     name,
     type: types[i]!,

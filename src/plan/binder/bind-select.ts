@@ -134,23 +134,37 @@ interface BoundAgg {
   readonly fn: AggFn;
   readonly distinct: boolean;
   readonly arg: BoundExpr | null;
+  /** The FILTER condition as written (for EXPLAIN); already folded into `arg`. */
+  readonly filter?: string;
 }
 
 function bindAggArg(a: FuncCall, scope: Scope, sql: string): BoundAgg {
   const fn = a.name as AggFn;
+  let arg: BoundExpr | null = null;
   if (a.star) {
     if (fn !== 'COUNT') throw new SluiceError('BIND', `${fn}(*) is not allowed: only COUNT(*)`, { span: a.span });
-    return { ast: a, fn, distinct: false, arg: null };
+  } else {
+    if (a.args.length !== 1) {
+      throw new SluiceError('BIND', `${fn} takes exactly one argument, got ${a.args.length}`, { span: a.span });
+    }
+    arg = bindExpr(a.args[0]!, { scope, sql, clause: `the argument of ${fn}` });
+    const numeric = arg.type === 'INT' || arg.type === 'BIGINT' || arg.type === 'DOUBLE' || arg.type === 'NULL';
+    if ((fn === 'SUM' || fn === 'AVG') && !numeric && !(fn === 'SUM' && arg.type === 'INTERVAL')) {
+      throw new SluiceError('TYPE', `${fn} needs a numeric argument, got ${arg.type}`, { span: a.args[0]!.span });
+    }
   }
-  if (a.args.length !== 1) {
-    throw new SluiceError('BIND', `${fn} takes exactly one argument, got ${a.args.length}`, { span: a.span });
+  const distinct = a.distinct && fn !== 'MIN' && fn !== 'MAX';
+  if (!a.filter) return { ast: a, fn, distinct, arg };
+  if (containsAggregate(a.filter)) {
+    throw new SluiceError('BIND', 'aggregate functions are not allowed in FILTER (WHERE …)', { span: a.filter.span });
   }
-  const arg = bindExpr(a.args[0]!, { scope, sql, clause: `the argument of ${fn}` });
-  const numeric = arg.type === 'INT' || arg.type === 'BIGINT' || arg.type === 'DOUBLE' || arg.type === 'NULL';
-  if ((fn === 'SUM' || fn === 'AVG') && !numeric && !(fn === 'SUM' && arg.type === 'INTERVAL')) {
-    throw new SluiceError('TYPE', `${fn} needs a numeric argument, got ${arg.type}`, { span: a.args[0]!.span });
-  }
-  return { ast: a, fn, distinct: a.distinct && fn !== 'MIN' && fn !== 'MAX', arg };
+  const cond = requireBoolean(bindExpr(a.filter, { scope, sql, clause: 'FILTER (WHERE …)' }), 'FILTER', a.filter.span);
+  // Every aggregate skips NULL inputs, so a row whose condition is not TRUE becomes a NULL
+  // input: the same projection runs on inserts and retractions, so both see the same filter.
+  // COUNT(*) counts a non-NULL constant instead, which turns it into COUNT(x).
+  const value: BoundExpr = arg ?? { kind: 'Literal', value: 1, type: 'INT' };
+  const filtered: BoundExpr = { kind: 'Case', whens: [{ when: cond, then: value }], else: null, type: value.type };
+  return { ast: a, fn, distinct, arg: filtered, filter: spanText(sql, a.filter.span).replace(/\s+/g, ' ').trim() };
 }
 
 function sameAgg(x: BoundAgg, y: BoundAgg): boolean {
@@ -285,11 +299,12 @@ function bindAggregate(
   });
   const aggCalls: AggCall[] = aggs.map((a) => ({
     fn: a.fn,
-    arg: a.arg ? addPre(a.arg, defaultName(a.ast.args[0]!, sql)) : null,
+    arg: a.arg ? addPre(a.arg, a.filter !== undefined ? `filter_arg${pre.length + 1}` : defaultName(a.ast.args[0]!, sql)) : null,
     argType: a.arg?.type ?? null,
     distinct: a.distinct,
-    type: aggregateType(a.fn, a.arg?.type ?? null),
+    type: a.ast.star ? aggregateType(a.fn, null) : aggregateType(a.fn, a.arg?.type ?? null),
     name: spanText(sql, a.ast.span),
+    ...(a.filter !== undefined ? { filter: a.filter } : {}),
   }));
   let node: LogicalPlan;
   if (window) {
@@ -427,6 +442,7 @@ function bindOver(
     let arg: number | null = null;
     let type: SqlType;
     if (RANKING_FUNCTIONS.has(c.name)) {
+      if (c.filter) throw new SluiceError('BIND', `FILTER (WHERE …) is only allowed on aggregate functions, not on ${c.name}()`, { span: c.filter.span });
       if (c.args.length > 0) throw new SluiceError('BIND', `${c.name}() takes no arguments`, { span: c.span });
       if (first.orderBy.length === 0) throw new SluiceError('BIND', `${c.name}() needs ORDER BY in its OVER clause`, { span: c.over!.span });
       fn = c.name as OverFn;
@@ -436,7 +452,7 @@ function bindOver(
       if (b.distinct) throw new SluiceError('UNSUPPORTED', `${c.name}(DISTINCT …) OVER is not supported`, { span: c.span });
       fn = b.fn;
       arg = b.arg ? addPre(b.arg) : null;
-      type = aggregateType(b.fn, b.arg?.type ?? null);
+      type = c.star ? aggregateType(b.fn, null) : aggregateType(b.fn, b.arg?.type ?? null);
     } else {
       throw new SluiceError('BIND', `${c.name} is not a window function (use ROW_NUMBER, RANK, DENSE_RANK or an aggregate)`, {
         span: c.nameSpan,

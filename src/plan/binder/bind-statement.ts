@@ -28,6 +28,7 @@ import { bindQuery } from './bind-query.js';
 import type { BindContext } from './context.js';
 import { Scope } from './scope.js';
 import { closest } from './suggest.js';
+import { API_SOURCE_OPTIONS, findKeyColumn } from '../../catalog/stream-key.js';
 
 export interface StatementInput {
   readonly statement: Statement;
@@ -252,6 +253,7 @@ function bindCreateSource(s: CreateSource, input: StatementInput): SourceDef {
   if (connector !== undefined && typeof connector !== 'string') {
     throw new SluiceError('BIND', `connector must be a string such as 'file'`, { span: s.options.find((o) => o.key === 'connector')!.span });
   }
+  if (connector === undefined) checkApiSourceOptions(s, columns);
   return {
     kind: 'source',
     name: s.name.name,
@@ -263,6 +265,21 @@ function bindCreateSource(s: CreateSource, input: StatementInput): SourceDef {
     sql: input.text,
     baseDir: input.baseDir,
   };
+}
+
+/** A source fed by INSERT and the API takes only the options the engine itself reads (a connector checks its own). */
+function checkApiSourceOptions(s: CreateSource, columns: readonly SourceColumn[]): void {
+  for (const o of s.options) {
+    if (!API_SOURCE_OPTIONS.includes(o.key)) {
+      throw new SluiceError('BIND', `unknown option '${o.key}' for a source without a connector (expected one of: ${API_SOURCE_OPTIONS.join(', ')}, or a connector)`, {
+        span: o.span,
+      });
+    }
+    if (o.key === 'key' && (typeof o.value !== 'string' || !findKeyColumn(columns, o.value))) {
+      const hint = typeof o.value === 'string' ? closest(o.value, columns.map((c) => c.name)) : undefined;
+      throw new SluiceError('BIND', `key '${String(o.value)}' is not a column of source '${s.name.name}'${hint ? `: did you mean '${hint}'?` : ''}`, { span: o.span });
+    }
+  }
 }
 
 function bindWatermark(w: WatermarkDef, columns: readonly SourceColumn[], sql: string): { column: string; delayMs: number } {
@@ -429,7 +446,7 @@ function bindInsert(s: Insert, sql: string, catalog: Catalog): BoundStatement {
     });
     return row;
   });
-  return { kind: 'Insert', source: target.name, rows };
+  return { kind: 'Insert', source: target.name, rows, ...(s.expectedVersion ? { expectedVersion: s.expectedVersion } : {}) };
 }
 
 function compatible(from: string, to: string): boolean {

@@ -12,6 +12,7 @@ import {
   overNode,
   projectNode,
   scanNode,
+  setOpNode,
   topNNode,
   unionAllNode,
   viewScanNode,
@@ -179,8 +180,14 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
         plan.limit,
         plan.partitionBy.map((p) => m[p]!),
         plan.rowNumber,
+        plan.offset,
       );
       return { plan: node, map: plan.rowNumber === null ? m : [...m.slice(0, n), child.plan.schema.length] };
+    }
+    case 'SetOp': {
+      // Every column is part of the row's identity, and the two counts are what it outputs.
+      const child = prune(plan.input, new Set(range(plan.input.schema.length)));
+      return { plan: setOpNode(plan.op, plan.all, child.plan), map: range(plan.schema.length) };
     }
   }
 }

@@ -5,20 +5,11 @@
  * SQL over the same random, out-of-order rows.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { assertSameRows, cutsArb, oracleSessions, oracleWindowed, Oracle, runs, runSluice, streamArb, tvfSql, type Ev } from './oracle.js';
+import { describe, it } from 'vitest';
+import { runInputArb, useDifferential, type Case } from './differential-harness.js';
+import { oracleSessions, oracleWindowed, runs, tvfSql } from './oracle.js';
 
-let oracle: Oracle;
-beforeAll(async () => {
-  oracle = await Oracle.create();
-});
-afterAll(() => oracle.close());
-
-interface Case {
-  readonly name: string;
-  readonly sql: string;
-  readonly oracle: string;
-}
+const { check, property } = useDifferential();
 
 const S = 1000;
 const CLOSE = 'EMIT ON WINDOW CLOSE';
@@ -110,23 +101,7 @@ const CASES: Case[] = [
   },
 ];
 
-const VIEWS_PER_ENGINE = 7;
-
-async function check(cases: readonly Case[], events: Ev[], batches: number[], delayMs: number, viewsAfter = 0): Promise<void> {
-  await oracle.load(events);
-  for (let at = 0; at < cases.length; at += VIEWS_PER_ENGINE) {
-    const group = cases.slice(at, at + VIEWS_PER_ENGINE);
-    const run = await runSluice(events, group.map((c) => ({ name: c.name, sql: c.sql })), { delayMs, batches, viewsAfter });
-    try {
-      for (const c of group) assertSameRows(run.rows.get(c.name)!, await oracle.rows(c.oracle), c.name);
-    } finally {
-      await run.engine.close();
-    }
-  }
-}
-
 const delayArb = fc.constantFrom(0, 1000, 3000);
-const viewsAfterArb = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) });
 
 describe('FILTER (WHERE …) equals DuckDB over the same rows', () => {
   it('over no rows', async () => {
@@ -134,14 +109,6 @@ describe('FILTER (WHERE …) equals DuckDB over the same rows', () => {
   });
 
   it('GROUP BY over the source and over a changelog, every group window, both emit modes', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        delayArb.chain((delayMs) =>
-          fc.tuple(fc.constant(delayMs), streamArb({ delayMs, spanMs: 60_000, nullKeys: true, maxLength: 120 }), cutsArb(), viewsAfterArb),
-        ),
-        async ([delayMs, events, batches, after]) => check(CASES, events, batches, delayMs, after),
-      ),
-      { numRuns: runs(3) },
-    );
+    await property(CASES, runInputArb(delayArb, { spanMs: 60_000, nullKeys: true, maxLength: 120 }), runs(3));
   });
 });

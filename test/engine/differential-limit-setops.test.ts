@@ -8,21 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, type Change } from '../../src/index.js';
-import { assertSameRows, cutsArb, Oracle, readViews, runs, runSluice, sourceSql, streamArb, T0, type Ev } from './oracle.js';
+import { runInputArb, useDifferential, type Case } from './differential-harness.js';
+import { assertSameRows, readViews, runs, sourceSql, T0 } from './oracle.js';
 
-let oracle: Oracle;
-beforeAll(async () => {
-  oracle = await Oracle.create();
-});
-afterAll(() => oracle.close());
-
-interface Case {
-  readonly name: string;
-  readonly sql: string;
-  readonly oracle: string;
-}
+const differential = useDifferential();
+const { check, property } = differential;
 
 /** A changelog: per (k, v) group, its count and sum change as rows arrive. */
 const GROUPS = (t: string) => `(SELECT k, v, COUNT(*) AS n, SUM(x) AS total FROM ${t} GROUP BY k, v)`;
@@ -110,36 +102,14 @@ const SETOP_CASES: Case[] = [
   },
 ];
 
-const VIEWS_PER_ENGINE = 7;
-
-async function check(cases: readonly Case[], events: Ev[], batches: number[], delayMs: number, viewsAfter = 0): Promise<void> {
-  await oracle.load(events);
-  for (let at = 0; at < cases.length; at += VIEWS_PER_ENGINE) {
-    const group = cases.slice(at, at + VIEWS_PER_ENGINE);
-    const run = await runSluice(events, group.map((c) => ({ name: c.name, sql: c.sql })), { delayMs, batches, viewsAfter });
-    try {
-      for (const c of group) assertSameRows(run.rows.get(c.name)!, await oracle.rows(c.oracle), c.name);
-    } finally {
-      await run.engine.close();
-    }
-  }
-}
-
-const delayArb = fc.constantFrom(0, 1000, 3000);
-const viewsAfterArb = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) });
-const streams = delayArb.chain((delayMs) =>
-  fc.tuple(fc.constant(delayMs), streamArb({ delayMs, nullKeys: true, maxLength: 120 }), cutsArb(), viewsAfterArb),
-);
+const streams = runInputArb(fc.constantFrom(0, 1000, 3000), { nullKeys: true, maxLength: 120 });
 
 describe('UNION, INTERSECT, EXCEPT [ALL] equal DuckDB over the same rows', () => {
   it('over no rows', async () => {
     await check(SETOP_CASES, [], [1], 1000);
   });
   it('over the source and over changelogs whose rows enter and leave', async () => {
-    await fc.assert(
-      fc.asyncProperty(streams, async ([delayMs, events, batches, after]) => check(SETOP_CASES, events, batches, delayMs, after)),
-      { numRuns: runs(4) },
-    );
+    await property(SETOP_CASES, streams, runs(4));
   });
 });
 
@@ -148,10 +118,7 @@ describe('LIMIT … OFFSET equals DuckDB over the same rows', () => {
     await check(LIMIT_CASES, [], [1], 1000);
   });
   it('over the source and over a changelog', async () => {
-    await fc.assert(
-      fc.asyncProperty(streams, async ([delayMs, events, batches, after]) => check(LIMIT_CASES, events, batches, delayMs, after)),
-      { numRuns: runs(4) },
-    );
+    await property(LIMIT_CASES, streams, runs(4));
   });
 });
 
@@ -230,9 +197,9 @@ describe('state survives a checkpoint and a reopen', () => {
       await engine.insert('s', second);
       const got = await readViews(engine, views.map((v) => v[0]));
       await engine.close();
-      await oracle.load([...first, ...second].map((e) => ({ k: e.k, x: e.x, b: null, d: null, v: null, ts: e.ts.getTime() })));
+      await differential.oracle.load([...first, ...second].map((e) => ({ k: e.k, x: e.x, b: null, d: null, v: null, ts: e.ts.getTime() })));
       for (const [name, sql] of views) {
-        assertSameRows(got.get(name)!, await oracle.rows(sql.replaceAll(' s ', ' t ').replace(/ s$/, ' t')), name);
+        assertSameRows(got.get(name)!, await differential.oracle.rows(sql.replaceAll(' s ', ' t ').replace(/ s$/, ' t')), name);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

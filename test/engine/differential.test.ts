@@ -6,33 +6,11 @@
  * family of views; each view is compared with its DuckDB query as a multiset of rows.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import {
-  assertSameRows,
-  cutsArb,
-  oracleSessions,
-  oracleWindowed,
-  Oracle,
-  runs,
-  runSluice,
-  streamArb,
-  tvfSql,
-  type Ev,
-  type WindowSpec,
-} from './oracle.js';
+import { describe, it } from 'vitest';
+import { runInputArb, useDifferential, viewsAfterArb, type Case } from './differential-harness.js';
+import { cutsArb, oracleSessions, oracleWindowed, runs, streamArb, tvfSql, type WindowSpec } from './oracle.js';
 
-let oracle: Oracle;
-beforeAll(async () => {
-  oracle = await Oracle.create();
-});
-afterAll(() => oracle.close());
-
-/** A materialized view and the same query as DuckDB batch SQL over table `t`. */
-interface Case {
-  readonly name: string;
-  readonly sql: string;
-  readonly oracle: string;
-}
+const { check, property } = useDifferential();
 
 const S = 1000;
 const CLOSE = 'EMIT ON WINDOW CLOSE';
@@ -265,30 +243,7 @@ const VIEW_ON_VIEW: Case[] = [
   },
 ];
 
-/** Views per engine: every CREATE and pull query checkpoints every view, so a few per engine keep runs fast. */
-const VIEWS_PER_ENGINE = 7;
-
-/** Runs every case of a family over one stream and compares each view with its oracle. */
-async function check(cases: readonly Case[], events: Ev[], batches: number[], delayMs: number, viewsAfter = 0): Promise<void> {
-  await oracle.load(events);
-  for (let at = 0; at < cases.length; at += VIEWS_PER_ENGINE) {
-    const group = cases.slice(at, at + VIEWS_PER_ENGINE);
-    const run = await runSluice(
-      events,
-      group.map((c) => ({ name: c.name, sql: c.sql })),
-      { delayMs, batches, viewsAfter },
-    );
-    try {
-      for (const c of group) assertSameRows(run.rows.get(c.name)!, await oracle.rows(c.oracle), c.name);
-    } finally {
-      await run.engine.close();
-    }
-  }
-}
-
 const delayArb = fc.constantFrom(0, 1000, 3000, 5000);
-/** Mostly 0 (views first); otherwise the views are created after that many events and replay them. */
-const viewsAfterArb = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) });
 
 describe('views equal DuckDB batch SQL over the same rows (no late rows)', () => {
   it('over no rows at all (a global aggregate still has its row)', async () => {
@@ -296,44 +251,24 @@ describe('views equal DuckDB batch SQL over the same rows (no late rows)', () =>
   });
 
   it('TUMBLE, HOP, CUMULATE (with offsets), HAVING, the GROUP BY form, every aggregate', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        delayArb.chain((delayMs) => fc.tuple(fc.constant(delayMs), streamArb({ delayMs, spanMs: 90_000, nullKeys: true }), cutsArb(), viewsAfterArb)),
-        async ([delayMs, events, batches, after]) => check(WINDOW_CASES, events, batches, delayMs, after),
-      ),
-      { numRuns: runs(3) },
-    );
+    await property(WINDOW_CASES, runInputArb(delayArb, { spanMs: 90_000, nullKeys: true }), runs(3));
   });
 
   it('SESSION per partition key, without partition, with extra keys, and the GROUP BY form', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc
-          .tuple(delayArb, fc.constantFrom(20_000, 60_000, 240_000))
-          .chain(([delayMs, spanMs]) => fc.tuple(fc.constant(delayMs), streamArb({ delayMs, spanMs, nullKeys: true }), cutsArb(), viewsAfterArb)),
-        async ([delayMs, events, batches, after]) => check(SESSION_CASES, events, batches, delayMs, after),
-      ),
-      { numRuns: runs(6) },
+    await property(
+      SESSION_CASES,
+      fc
+        .tuple(delayArb, fc.constantFrom(20_000, 60_000, 240_000))
+        .chain(([delayMs, spanMs]) => fc.tuple(fc.constant(delayMs), streamArb({ delayMs, spanMs, nullKeys: true }), cutsArb(), viewsAfterArb)),
+      runs(6),
     );
   });
 
   it('non-windowed GROUP BY, aggregates over changelogs, DISTINCT, filter, projection, UNION ALL', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        delayArb.chain((delayMs) => fc.tuple(fc.constant(delayMs), streamArb({ delayMs, nullKeys: true }), cutsArb(), viewsAfterArb)),
-        async ([delayMs, events, batches, after]) => check(RELATIONAL_CASES, events, batches, delayMs, after),
-      ),
-      { numRuns: runs(4) },
-    );
+    await property(RELATIONAL_CASES, runInputArb(delayArb, { nullKeys: true }), runs(4));
   });
 
   it('nested windowed subqueries and views over EMIT ON WINDOW CLOSE views', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        delayArb.chain((delayMs) => fc.tuple(fc.constant(delayMs), streamArb({ delayMs, spanMs: 150_000, maxLength: 120 }), cutsArb(), viewsAfterArb)),
-        async ([delayMs, events, batches, after]) => check([...NESTED_CASES, ...VIEW_ON_VIEW], events, batches, delayMs, after),
-      ),
-      { numRuns: runs(4) },
-    );
+    await property([...NESTED_CASES, ...VIEW_ON_VIEW], runInputArb(delayArb, { spanMs: 150_000, maxLength: 120 }), runs(4));
   });
 });

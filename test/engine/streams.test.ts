@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine, SluiceError } from '../../src/index.js';
+import { rejection } from '../rejection.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -25,15 +26,6 @@ async function open(): Promise<{ e: Engine; path: string }> {
   const e = await Engine.open({ path });
   await e.execute(SOURCE);
   return { e, path };
-}
-
-async function rejection(p: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as SluiceError;
-  }
-  throw new Error('expected the call to reject');
 }
 
 describe('stream versions', () => {

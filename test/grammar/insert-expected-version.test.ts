@@ -5,16 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseStatement } from '../../grammar/index.js';
 import { Engine, SluiceError } from '../../src/index.js';
+import { rejection } from '../rejection.js';
 import { id, num, stmt, str } from './ast-helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as SluiceError;
-  }
-  throw new Error('expected the call to reject');
-}
 
 describe('INSERT … EXPECTED VERSION (grammar)', () => {
   it('parses the clause after the table or its column list', () => {

@@ -6,24 +6,16 @@
  * casts of bad text) the SQL spells out sluice's
  * semantics (NULLIF, round, TRY_CAST) and compile.test.ts checks the difference directly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  DuckDBDateValue,
-  DuckDBDecimalValue,
-  DuckDBInstance,
-  DuckDBIntervalValue,
-  DuckDBTimestampValue,
-  type DuckDBConnection,
-} from '@duckdb/node-api';
 import type { Data } from 'apache-arrow';
 import type { BoundExpr } from '../../../src/plan/expr.js';
-import { mapColumns } from '../../../src/plan/expr.js';
 import type { SqlType, Value } from '../../../src/types.js';
 import { batchFromRows, columnsOf, readValue } from '../../../src/exec/batch.js';
-import { compileExpr, compilePredicate, evalConst } from '../../../src/exec/expr/index.js';
+import { compileExpr, compilePredicate } from '../../../src/exec/expr/index.js';
 import { concatColumns, sliceColumn } from '../../../src/exec/vector/index.js';
 import { C, L, SCHEMA, caseWhen, cast, fn, interval, ts } from './build.js';
+import { fromDuck, interpret, useDuckTable } from './duck-oracle.js';
 
 const { i, b, d, s, f, t } = C;
 
@@ -209,33 +201,6 @@ const rowArb = fc.tuple(
 
 type Row = [number | null, number | null, number | null, string | null, boolean | null, number | null];
 
-function sqlLiteral(v: Value, type: SqlType): string {
-  if (v === null) return 'NULL';
-  switch (type) {
-    case 'VARCHAR':
-      return `'${String(v).replace(/'/g, "''")}'`;
-    case 'TIMESTAMP':
-      return `make_timestamp(${BigInt(v as number) * 1000n})`;
-    case 'DOUBLE':
-      // Exponent form: DuckDB reads it as a DOUBLE exactly (a plain decimal goes through DECIMAL).
-      return `(${(v as number).toExponential()})::DOUBLE`;
-    default:
-      return String(v);
-  }
-}
-
-/** A DuckDB result value in sluice's representation of `type`. */
-function fromDuck(v: unknown): Value {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (v instanceof DuckDBTimestampValue) return Number(v.micros / 1000n);
-  if (v instanceof DuckDBDateValue) return v.days;
-  if (v instanceof DuckDBIntervalValue) return (v.months * 30 + v.days) * 86_400_000 + Number(v.micros / 1000n);
-  if (v instanceof DuckDBDecimalValue) return Number(v.toString());
-  throw new Error(`unexpected DuckDB value ${String(v)}`);
-}
-
 function same(a: Value, e: Value, type: SqlType): boolean {
   if (a === null || e === null) return a === e;
   if (typeof a === 'number' && typeof e === 'number') {
@@ -255,11 +220,6 @@ function columnValues(col: Data, type: SqlType, n: number): Value[] {
   return out;
 }
 
-/** The expression evaluated row by row through constant folding (evalScalar/castValue). */
-function interpret(e: BoundExpr, row: readonly Value[]): Value {
-  return evalConst(mapColumns(e, (c) => ({ kind: 'Literal', value: row[c.index]!, type: c.type })));
-}
-
 /** Evaluates in random slices and concatenates: must equal the one-batch result. */
 function evaluateSliced(e: BoundExpr, cols: readonly Data[], n: number, cuts: readonly number[]): Data {
   const compiled = compileExpr(e);
@@ -275,28 +235,7 @@ function evaluateSliced(e: BoundExpr, cols: readonly Data[], n: number, cuts: re
   return parts.length === 0 ? compiled.evaluate(cols, 0) : concatColumns(parts);
 }
 
-let instance: DuckDBInstance;
-let con: DuckDBConnection;
-
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  con = await instance.connect();
-});
-
-afterAll(() => {
-  con?.closeSync();
-  instance?.closeSync();
-});
-
-async function loadTable(rows: readonly Row[]): Promise<void> {
-  const values = rows
-    .map((r, k) => `(${k}, ${SCHEMA.map((c, j) => sqlLiteral(r[j] ?? null, c.type)).join(', ')})`)
-    .join(',\n');
-  const casts = SCHEMA.map((c) => `${c.name}::${c.type} AS ${c.name}`).join(', ');
-  await con.run(
-    `CREATE OR REPLACE TABLE t AS SELECT id, ${casts} FROM (VALUES ${values}) v(id, ${SCHEMA.map((c) => c.name).join(', ')})`,
-  );
-}
+const duck = useDuckTable(SCHEMA);
 
 describe('compiled expressions vs DuckDB', () => {
   it('match DuckDB, the interpreter, and sliced evaluation on random rows', async () => {
@@ -306,13 +245,13 @@ describe('compiled expressions vs DuckDB', () => {
         fc.array(fc.integer({ min: 0, max: 160 }), { maxLength: 6 }).map((xs) => [...xs].sort((x, y) => x - y)),
         async (rows0, cuts) => {
           const rows = rows0 as Row[];
-          await loadTable(rows);
+          await duck.load(rows);
           const batch = batchFromRows(SCHEMA, rows);
           const cols = columnsOf(batch);
           const n = rows.length;
           for (const [sql, e] of CASES) {
             const got = columnValues(compileExpr(e).evaluate(cols, n), e.type, n);
-            const reader = await con.runAndReadAll(`SELECT ${sql} AS x FROM t ORDER BY id`);
+            const reader = await duck.con.runAndReadAll(`SELECT ${sql} AS x FROM t ORDER BY id`);
             const want = reader.getRows().map((r) => fromDuck(r[0]));
             for (let r = 0; r < n; r++) {
               if (!same(got[r]!, want[r]!, e.type)) {

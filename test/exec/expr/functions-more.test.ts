@@ -7,18 +7,18 @@
  * pattern, TO_TIMESTAMP_LTZ) or gives NULL where DuckDB raises, the DuckDB side spells out
  * the same computation. HASH is sluice's own and is checked for its documented properties.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DuckDBInstance, DuckDBTimestampValue, type DuckDBConnection } from '@duckdb/node-api';
 import { parseExpression } from '../../../grammar/index.js';
 import { bindExpr } from '../../../src/plan/binder/bind-expr.js';
 import { Scope } from '../../../src/plan/binder/scope.js';
-import { mapColumns, type BoundExpr } from '../../../src/plan/expr.js';
+import type { BoundExpr } from '../../../src/plan/expr.js';
 import { formatExpr } from '../../../src/plan/format-expr.js';
 import { SluiceError } from '../../../src/errors.js';
-import type { Schema, SqlType, Value } from '../../../src/types.js';
+import type { Schema, Value } from '../../../src/types.js';
 import { batchFromRows, columnsOf, readValue } from '../../../src/exec/batch.js';
 import { compileExpr, evalConst } from '../../../src/exec/expr/index.js';
+import { fromDuck, interpret, useDuckTable } from './duck-oracle.js';
 
 const SCHEMA: Schema = [
   { name: 'i', type: 'INT' },
@@ -163,52 +163,24 @@ const rowArb = fc.tuple(
 
 type Row = [number | null, number | null, string | null, boolean | null, number | null, string | null];
 
-function sqlLiteral(v: Value, type: SqlType): string {
-  if (v === null) return 'NULL';
-  if (type === 'VARCHAR') return `'${String(v).replace(/'/g, "''")}'`;
-  if (type === 'TIMESTAMP') return `make_timestamp(${BigInt(v as number) * 1000n})`;
-  return String(v);
-}
-
-function fromDuck(v: unknown): Value {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (v instanceof DuckDBTimestampValue) return Number(v.micros / 1000n);
-  throw new Error(`unexpected DuckDB value ${String(v)}`);
-}
-
 function same(a: Value, e: Value): boolean {
   if (typeof a === 'number' && typeof e === 'number') return a === e || Math.abs(a - e) <= 1e-9 * Math.max(1, Math.abs(e));
   return a === e;
 }
 
-let instance: DuckDBInstance;
-let con: DuckDBConnection;
-
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  con = await instance.connect();
-});
-
-afterAll(() => {
-  con?.closeSync();
-  instance?.closeSync();
-});
+const oracle = useDuckTable(SCHEMA);
 
 async function check(rows: readonly Row[]): Promise<void> {
-  const values = rows.map((r, k) => `(${k}, ${SCHEMA.map((c, x) => sqlLiteral(r[x] ?? null, c.type)).join(', ')})`).join(',\n');
-  const casts = SCHEMA.map((c) => `${c.name}::${c.type} AS ${c.name}`).join(', ');
-  await con.run(`CREATE OR REPLACE TABLE t AS SELECT id, ${casts} FROM (VALUES ${values}) v(id, ${SCHEMA.map((c) => c.name).join(', ')})`);
+  await oracle.load(rows);
   const cols = columnsOf(batchFromRows(SCHEMA, rows));
   for (const [sql, duck] of CASES) {
     const e = bind(sql);
     const out = compileExpr(e).evaluate(cols, rows.length);
-    const want = (await con.runAndReadAll(`SELECT ${duck ?? sql} AS x FROM t ORDER BY id`)).getRows().map((r) => fromDuck(r[0]));
+    const want = (await oracle.con.runAndReadAll(`SELECT ${duck ?? sql} AS x FROM t ORDER BY id`)).getRows().map((r) => fromDuck(r[0]));
     rows.forEach((row, r) => {
       const got = readValue(out, r, e.type);
       if (!same(got, want[r]!)) expect.fail(`${sql} on ${JSON.stringify(row)}: sluice ${String(got)}, DuckDB ${String(want[r])}`);
-      const interp = evalConst(mapColumns(e, (c) => ({ kind: 'Literal', value: row[c.index]!, type: c.type })));
+      const interp = interpret(e, row);
       if (!same(got, interp)) expect.fail(`${sql} on ${JSON.stringify(row)}: compiled ${String(got)}, interpreted ${String(interp)}`);
     });
   }

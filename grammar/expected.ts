@@ -6,7 +6,8 @@
  * read in a fixed phrase are shown as that phrase (OR REPLACE, CURRENT ROW), and at most
  * six alternatives are listed.
  */
-import { EOF, type IToken, type TokenType } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
+import { EOF } from './chevrotain.js';
 import * as T from './lexer.js';
 
 /** At most this many alternatives are listed, then "…". */

@@ -15,7 +15,8 @@
  * parser turns both into PARSE errors at their position; `tokenize` shows them as 'error'
  * tokens.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import type { TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 
 // ---------------------------------------------------------------------------------------
 // Categories

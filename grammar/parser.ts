@@ -6,7 +6,8 @@
  * Operator precedence, loosest first: OR, AND, NOT, comparison (= <> < … IS BETWEEN IN
  * LIKE), `||`, + -, * / %, unary + -, `::`, primary.
  */
-import { CstParser, EOF, type IToken, type TokenType } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
+import { CstParser, EOF } from './chevrotain.js';
 import * as T from './lexer.js';
 import { errorMessageProvider } from './syntax-errors.js';
 

@@ -9,15 +9,14 @@
  *
  * Errors at the end of the input point just past the last token and say "end of input".
  */
-import {
-  EOF,
-  tokenMatcher,
-  type ILexingError,
-  type IParserErrorMessageProvider,
-  type IRecognitionException,
-  type ISyntacticContentAssistPath,
-  type IToken,
-  type TokenType,
+import { EOF, tokenMatcher } from './chevrotain.js';
+import type {
+  ILexingError,
+  IParserErrorMessageProvider,
+  IRecognitionException,
+  ISyntacticContentAssistPath,
+  IToken,
+  TokenType,
 } from 'chevrotain';
 import { SluiceError, type Span } from '../src/errors.js';
 import * as T from './lexer.js';

@@ -1,8 +1,8 @@
 /**
  * Appends sluice columns to a DuckDB table in data chunks of up to 2048 rows, the fast way
  * into DuckDB. Numbers are written straight into the vectors' buffers (BIGINT and TIMESTAMP
- * as 64-bit integers through a 32-bit view, so no BigInt is created per value); strings,
- * dates and intervals go through the vectors' setters.
+ * as 64-bit integers through a 32-bit view, so no BigInt is created per value), strings
+ * from their UTF-8 bytes; dates and intervals go through the vectors' setters.
  */
 import {
   BIGINT,
@@ -20,9 +20,10 @@ import {
   type DuckDBType,
   type DuckDBVector,
 } from '@duckdb/node-api';
+import bindings, { type Vector } from '@duckdb/node-bindings';
 import type { Data } from 'apache-arrow';
 import type { SqlType } from '../types.js';
-import { decodeUtf8, type ColumnBuilder } from '../exec/batch.js';
+import type { ColumnBuilder } from '../exec/batch.js';
 
 export const CHUNK_ROWS = 2048;
 
@@ -132,12 +133,7 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
         for (let i = 0; i < n; i++) v.setItem(to + i, null);
         break;
       }
-      const off = data!.valueOffsets as Int32Array;
-      const bytes = data!.values as Uint8Array;
-      for (let i = 0; i < n; i++) {
-        const r = from + i;
-        v.setItem(to + i, valid(r) ? decodeUtf8(bytes, off[r]!, off[r + 1]!) : null);
-      }
+      writeUtf8(vector, data!, from, n, to, bits);
       break;
     }
     case 'BOOLEAN': {
@@ -160,6 +156,44 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
       }
       break;
     }
+  }
+}
+
+/**
+ * Writes UTF-8 strings straight from Arrow's buffers, never as JS strings. One of up to 12
+ * bytes is inline in its 16-byte slot (DuckDB's string_t: length, then the bytes,
+ * zero-padded): those slots are built in the vector's JS-side copy and copied over in one
+ * native call. A longer one is then copied into the vector's string heap by DuckDB, one call
+ * each (after the bulk copy, which would overwrite its slot).
+ */
+function writeUtf8(vector: DuckDBVector, data: Data, from: number, n: number, to: number, bits: Uint8Array | null): void {
+  const v = vector as unknown as VectorInternals & { dataView: DataView; vector: Vector };
+  const view = v.dataView;
+  const slots = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const off = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  const long: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = from + i;
+    const at = (to + i) * 16;
+    slots.fill(0, at, at + 16);
+    if (bits !== null && ((bits[r >> 3]! >> (r & 7)) & 1) === 0) {
+      v.validity.setItemValid(to + i, false);
+      continue;
+    }
+    const start = off[r]!;
+    const len = off[r + 1]! - start;
+    if (len > 12) {
+      long.push(i);
+      continue;
+    }
+    view.setUint32(at, len, true);
+    for (let k = 0; k < len; k++) slots[at + 4 + k] = bytes[start + k]!;
+  }
+  bindings.copy_data_to_vector(v.vector, to * 16, view.buffer as ArrayBuffer, view.byteOffset + to * 16, n * 16);
+  for (const i of long) {
+    const r = from + i;
+    bindings.vector_assign_string_element_len(v.vector, to + i, bytes.subarray(off[r]!, off[r + 1]!));
   }
 }
 

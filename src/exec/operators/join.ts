@@ -38,7 +38,12 @@ import { isValid } from '../batch.js';
 import { batchFromRows } from '../batch.js';
 import { MinHeap } from '../window/min-heap.js';
 
-/** Rows of one side: their columns by batch, and per key id the rows holding that key. */
+/**
+ * Rows of one side: their columns by batch, and per key id a chain of the rows holding that
+ * key, oldest first, in typed arrays (head/tail per key id, a next pointer per row), so
+ * storing a row allocates nothing. A key's rows of one batch are adjacent in its chain
+ * (batches are added in order), so dropping a batch unlinks one run per key.
+ */
 class SideStore {
   readonly batches: (readonly Data[] | null)[] = [];
   readonly live: Uint8Array[] = [];
@@ -47,8 +52,13 @@ class SideStore {
   readonly matches: Int32Array[] = [];
   /** Stable id of each stored row, for incremental checkpoints. */
   readonly seqs: Float64Array[] = [];
-  /** key id → row refs (batch * 2^21 + row). */
-  readonly byKey = new Map<number, number[]>();
+  /** Per batch and row: the next (newer) row ref with the same key, or -1. */
+  private readonly next: Float64Array[] = [];
+  /** Per key id: the oldest and newest row ref and the row count (id -1, a NULL key, kept apart). */
+  private head = new Float64Array(64).fill(-1);
+  private tail = new Float64Array(64).fill(-1);
+  private count = new Int32Array(64);
+  private nullChain = { head: -1, tail: -1 };
   /** Key id of each stored row, per batch (to drop a batch's rows). */
   readonly keyIds: Int32Array[] = [];
   /** Per batch: the other side's watermark past which none of its rows can match (interval joins). */
@@ -72,14 +82,62 @@ class SideStore {
     this.matches.push(new Int32Array(n));
     this.seqs.push(new Float64Array(n));
     this.keyIds.push(new Int32Array(n));
+    this.next.push(new Float64Array(n));
     this.until.push(until);
     const b = this.batches.length - 1;
     if (until !== Infinity) this.openBatches.push(b);
     return b;
   }
 
-  /** Drops every live row of batch b; calls `gone` with each before it goes. */
-  dropBatch(b: number, gone: (ref: number) => void): void {
+  /** The oldest stored row with key id `keyId` (-1: none); follow with nextOf. */
+  first(keyId: number): number {
+    if (keyId < 0) return this.nullChain.head;
+    return keyId < this.head.length ? this.head[keyId]! : -1;
+  }
+
+  nextOf(ref: number): number {
+    return this.next[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+  }
+
+  /** Rows stored under key id `keyId` (not NULL keys). */
+  countOf(keyId: number): number {
+    return keyId >= 0 && keyId < this.count.length ? this.count[keyId]! : 0;
+  }
+
+  private setNext(ref: number, to: number): void {
+    this.next[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT] = to;
+  }
+
+  private setEnds(keyId: number, head: number, tail: number): void {
+    if (keyId < 0) this.nullChain = { head, tail };
+    else {
+      this.head[keyId] = head;
+      this.tail[keyId] = tail;
+    }
+  }
+
+  private lastOf(keyId: number): number {
+    return keyId < 0 ? this.nullChain.tail : this.tail[keyId]!;
+  }
+
+  private ensureKey(keyId: number): void {
+    if (keyId < this.head.length) return;
+    let cap = this.head.length;
+    while (cap <= keyId) cap *= 2;
+    const grow = (a: Float64Array) => {
+      const g = new Float64Array(cap).fill(-1);
+      g.set(a);
+      return g;
+    };
+    this.head = grow(this.head);
+    this.tail = grow(this.tail);
+    const c = new Int32Array(cap);
+    c.set(this.count);
+    this.count = c;
+  }
+
+  /** Drops every live row of batch b; calls `gone` with each before it goes. Returns the key ids touched. */
+  dropBatch(b: number, gone: (ref: number) => void): Set<number> {
     const live = this.live[b]!;
     const ids = this.keyIds[b]!;
     const keys = new Set<number>();
@@ -87,17 +145,32 @@ class SideStore {
       if (live[row] === 0) continue;
       gone(b * REF_SPLIT + row);
       keys.add(ids[row]!);
-      live[row] = 0;
-      this.rows--;
     }
     for (const k of keys) {
-      const list = this.byKey.get(k)!.filter((ref) => Math.floor(ref / REF_SPLIT) !== b);
-      if (list.length === 0) this.byKey.delete(k);
-      else this.byKey.set(k, list);
+      // Unlink the chain's run of rows from batch b (live or not: every row of b is linked).
+      let prev = -1;
+      let ref = this.first(k);
+      while (ref !== -1 && Math.floor(ref / REF_SPLIT) < b) {
+        prev = ref;
+        ref = this.nextOf(ref);
+      }
+      while (ref !== -1 && Math.floor(ref / REF_SPLIT) === b) ref = this.nextOf(ref);
+      if (prev === -1) this.setEnds(k, ref, ref === -1 ? -1 : this.lastOf(k));
+      else {
+        this.setNext(prev, ref);
+        if (ref === -1) this.setEnds(k, this.first(k), prev);
+      }
+    }
+    for (let row = 0; row < live.length; row++) {
+      if (live[row] === 0) continue;
+      live[row] = 0;
+      if (ids[row]! >= 0) this.count[ids[row]!]!--;
+      this.rows--;
     }
     this.liveCount[b] = 0;
     this.batches[b] = null;
     this.rowUntil[b] = null;
+    return keys;
   }
 
   add(keyId: number, b: number, row: number, seq?: number): number {
@@ -107,23 +180,55 @@ class SideStore {
     this.liveCount[b]!++;
     this.seqs[b]![row] = seq ?? this.nextSeq++;
     if (seq !== undefined && seq >= this.nextSeq) this.nextSeq = seq + 1;
-    let list = this.byKey.get(keyId);
-    if (!list) this.byKey.set(keyId, (list = []));
-    list.push(ref);
+    this.next[b]![row] = -1;
+    if (keyId >= 0) {
+      this.ensureKey(keyId);
+      this.count[keyId]!++;
+    }
+    const last = this.lastOf(keyId);
+    if (last === -1) this.setEnds(keyId, ref, ref);
+    else {
+      this.setNext(last, ref);
+      this.setEnds(keyId, this.first(keyId), ref);
+    }
     this.rows++;
     return ref;
   }
 
   remove(keyId: number, ref: number): void {
-    const list = this.byKey.get(keyId)!;
-    list.splice(list.indexOf(ref), 1);
-    if (list.length === 0) this.byKey.delete(keyId);
+    let prev = -1;
+    let at = this.first(keyId);
+    while (at !== ref) {
+      prev = at;
+      at = this.nextOf(at);
+    }
+    const after = this.nextOf(ref);
+    if (prev === -1) this.setEnds(keyId, after, after === -1 ? -1 : this.lastOf(keyId));
+    else {
+      this.setNext(prev, after);
+      if (after === -1) this.setEnds(keyId, this.first(keyId), prev);
+    }
+    if (keyId >= 0) this.count[keyId]!--;
     const b = Math.floor(ref / REF_SPLIT);
     const row = ref % REF_SPLIT;
     this.live[b]![row] = 0;
     this.rows--;
-    // A batch whose rows are all gone is let go.
-    if (--this.liveCount[b]! === 0) this.batches[b] = null;
+    // A batch whose rows are all gone is let go (none of them is linked any more).
+    if (--this.liveCount[b]! === 0) {
+      this.batches[b] = null;
+      this.next[b] = EMPTY_NEXT;
+    }
+  }
+
+  /** Every live row, in batch order. */
+  refs(): number[] {
+    const out: number[] = [];
+    for (let b = 0; b < this.live.length; b++) {
+      if (this.liveCount[b] === 0) continue;
+      const live = this.live[b]!;
+      for (let row = 0; row < live.length; row++) if (live[row] === 1) out.push(b * REF_SPLIT + row);
+    }
+    return out;
   }
 
   value(ref: number, j: number): Value {
@@ -178,6 +283,7 @@ interface TimeColumn {
 }
 
 const REF_SPLIT = 2 ** 21;
+const EMPTY_NEXT = new Float64Array(0);
 
 export class JoinOperator implements Operator {
   private readonly keys: KeyTable | null;
@@ -252,10 +358,10 @@ export class JoinOperator implements Operator {
     const bounded = this.node.retention[other].length > 0;
     for (let i = 0; i < n; i++) {
       if (nullKey[i]) continue;
-      const list = theirs.byKey.get(ids[i]!);
-      if (!list) continue;
+      let ref = theirs.first(ids[i]!);
+      if (ref === -1) continue;
       const wm = bounded ? rowWatermark(batch, i) : -Infinity;
-      for (const ref of list) {
+      for (; ref !== -1; ref = theirs.nextOf(ref)) {
         if (bounded && expired(theirs.untilOf(ref), wm)) continue;
         pairRow.push(i);
         pairRef.push(ref);
@@ -287,6 +393,7 @@ export class JoinOperator implements Operator {
       for (let j = 0; j < cols.length; j++) builders[from + j]!.appendFrom(cols[j]!, i);
     };
 
+    const emptied: number[] = [];
     let p = 0;
     for (let i = 0; i < n; i++) {
       const retract = batch.ops !== null && isRetraction(batch.ops[i]!);
@@ -314,7 +421,11 @@ export class JoinOperator implements Operator {
         } else if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
       } else {
         const stored = this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
-        if (stored === -1) continue; // retracting a row never seen: nothing to take back
+        if (stored === -1) {
+          // Retracting a row never seen: nothing to take back.
+          if (!nullKey[i]) emptied.push(ids[i]!);
+          continue;
+        }
         for (let q = pairsStart; q < p; q++) {
           if (!matched[q]) continue;
           const r = pairRef[q]!;
@@ -327,8 +438,11 @@ export class JoinOperator implements Operator {
         if (this.outer[side] && count === 0) emitPadded(OP_DELETE, side, thisRowInto(i));
         this.forget(side, stored);
         mine.remove(nullKey[i] ? -1 : ids[i]!, stored);
+        if (!nullKey[i]) emptied.push(ids[i]!);
       }
     }
+    // Only now: this batch's ids stay valid while it is processed.
+    this.releaseKeys(emptied);
     const out = o.finish(this.emitted, this.node.appendOnly);
     if (out) this.out.push(out);
   }
@@ -360,10 +474,8 @@ export class JoinOperator implements Operator {
 
   /** The stored row equal to row i of `cols` (first live one), or -1. */
   private findStored(store: SideStore, keyId: number, cols: readonly Data[], i: number): number {
-    const list = store.byKey.get(keyId);
-    if (!list) return -1;
     const schema = store.schema;
-    for (const ref of list) {
+    for (let ref = store.first(keyId); ref !== -1; ref = store.nextOf(ref)) {
       let same = true;
       for (let j = 0; j < schema.length && same; j++) {
         const a = store.value(ref, j);
@@ -460,10 +572,16 @@ export class JoinOperator implements Operator {
     for (const b of store.openBatches) {
       if (store.liveCount[b] === 0) continue;
       // A row on time on the other side has t >= wm: it cannot meet a row bounded below wm.
-      if (expired(store.until[b]!, wm)) store.dropBatch(b, (ref) => this.forget(side, ref));
+      if (expired(store.until[b]!, wm)) this.releaseKeys(store.dropBatch(b, (ref) => this.forget(side, ref)));
       else keep.push(b);
     }
     store.openBatches = keep;
+  }
+
+  /** Frees the key ids no stored row of either side holds any more (interval joins would otherwise keep every key ever seen). */
+  private releaseKeys(ids: Iterable<number>): void {
+    if (!this.keys) return;
+    for (const k of ids) if (k >= 0 && this.sides[0].countOf(k) === 0 && this.sides[1].countOf(k) === 0) this.keys.remove(k);
   }
 
   private entry(side: 0 | 1, ref: number): [string, unknown] {
@@ -472,9 +590,7 @@ export class JoinOperator implements Operator {
   }
 
   private allRefs(side: 0 | 1): number[] {
-    const out: number[] = [];
-    for (const list of this.sides[side].byKey.values()) out.push(...list);
-    return out;
+    return this.sides[side].refs();
   }
 
   checkpointDelta(): StateDelta {

@@ -107,10 +107,40 @@ function missingEventTime(schema: Schema, eventTime: number): string {
   return `missing event time column ${schema[eventTime]!.name}`;
 }
 
+/** Marks a value the fast conversion could not take (the slow path then says why, or converts it). */
+const SLOW = Symbol('slow');
+
+/** The common cases of {@link fromApiValue}, without allocating; SLOW for anything else. */
+function fastValue(v: unknown, type: SqlType): Value | typeof SLOW {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'TIMESTAMP':
+      if (v instanceof Date) {
+        const t = v.getTime();
+        return t === t ? t : SLOW;
+      }
+      return typeof v === 'number' && Number.isFinite(v) ? v : SLOW;
+    case 'BIGINT':
+      return typeof v === 'number' && Number.isSafeInteger(v) ? v : SLOW;
+    case 'INT':
+      return typeof v === 'number' && (v | 0) === v ? v : SLOW;
+    case 'DOUBLE':
+      return typeof v === 'number' ? v : SLOW;
+    case 'VARCHAR':
+      return typeof v === 'string' ? v : SLOW;
+    case 'BOOLEAN':
+      return typeof v === 'boolean' ? v : SLOW;
+    default:
+      return SLOW;
+  }
+}
+
 /**
  * Rows given to `insert`, converted to a batch of the source schema; bad rows (not an
  * object, a value of the wrong type, no value in the event-time column `eventTime`) are set
- * aside with a reason.
+ * aside with a reason. Columns are matched by name, case-insensitively; a row's values go
+ * straight into column builders (no per-row arrays), and a row whose keys are not spelled
+ * as the previous row's takes a slower path that looks its keys up.
  */
 export function rowsToBatch(
   rows: readonly unknown[],
@@ -118,32 +148,72 @@ export function rowsToBatch(
   defaults: readonly Value[],
   eventTime: number | null = null,
 ): { batch: RecordBatch; rejected: RejectedRow[] } {
-  const good: Value[][] = [];
   const rejected: RejectedRow[] = [];
+  const width = schema.length;
   const byName = new Map(schema.map((c, i) => [c.name.toLowerCase(), i]));
-  rows.forEach((r, index) => {
+  const types = schema.map((c) => c.type);
+  // The key each column was found under in the last row that had them all.
+  const spelling = schema.map((c) => c.name);
+  const builders = schema.map((c) => new ColumnBuilder(c.type, Math.max(16, rows.length)));
+  const values: Value[] = new Array(width);
+  const raws: unknown[] = new Array(width);
+  let good = 0;
+  const reject = (index: number, r: unknown, why: string) => rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, why) });
+  rows: for (let index = 0; index < rows.length; index++) {
+    const r = rows[index];
     if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-      rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, 'an event must be a plain object') });
-      return;
+      reject(index, r, 'an event must be a plain object');
+      continue;
     }
-    const values = [...defaults];
-    for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
-      const i = byName.get(k.toLowerCase());
-      if (i === undefined) continue;
-      const c = fromApiValue(v, schema[i]!.type);
-      if ('error' in c) {
-        rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, `column ${schema[i]!.name}: ${c.error}`) });
-        return;
+    const obj = r as Record<string, unknown>;
+    let exact = true;
+    for (let j = 0; j < width; j++) {
+      const v = obj[spelling[j]!];
+      // An own property only (a column named like an Object method must not read it).
+      if ((v === undefined || typeof v === 'function') && !Object.hasOwn(obj, spelling[j]!)) {
+        exact = false;
+        break;
       }
-      values[i] = c.value;
+      raws[j] = v;
+    }
+    if (!exact) {
+      // Keys spelled otherwise, or missing: as given, the last of two spellings winning.
+      for (let j = 0; j < width; j++) raws[j] = undefined;
+      const seen = new Array<boolean>(width).fill(false);
+      for (const k of Object.keys(obj)) {
+        const j = byName.get(k.toLowerCase());
+        if (j === undefined) continue;
+        raws[j] = obj[k];
+        seen[j] = true;
+        spelling[j] = k;
+      }
+      for (let j = 0; j < width; j++) if (!seen[j]) values[j] = defaults[j] ?? null;
+      for (let j = 0; j < width; j++) if (!seen[j]) raws[j] = SLOW;
+    }
+    for (let j = 0; j < width; j++) {
+      const v = raws[j];
+      if (v === SLOW) continue; // absent: the default stands
+      const fast = fastValue(v, types[j]!);
+      if (fast !== SLOW) {
+        values[j] = fast;
+        continue;
+      }
+      const c = fromApiValue(v, types[j]!);
+      if ('error' in c) {
+        reject(index, r, `column ${schema[j]!.name}: ${c.error}`);
+        continue rows;
+      }
+      values[j] = c.value;
     }
     if (eventTime !== null && values[eventTime] === null) {
-      rejected.push({ index, raw: safeJson(r), reason: reasonAt(index, missingEventTime(schema, eventTime)) });
-      return;
+      reject(index, r, missingEventTime(schema, eventTime));
+      continue;
     }
-    good.push(values);
-  });
-  return { batch: batchFromRows(schema, good), rejected };
+    for (let j = 0; j < width; j++) builders[j]!.append(values[j]!);
+    good++;
+  }
+  const batch = makeRecordBatch(arrowSchema(schema), builders.map((b) => b.finish()), good);
+  return { batch, rejected };
 }
 
 function safeJson(v: unknown): string {

@@ -17,6 +17,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { SluiceError, type ErrorCode, type TextOrigin } from '../errors.js';
+import { registerSluiceFunctions } from './duckdb-functions.js';
 import { duckdbQueryError } from './duckdb-errors.js';
 import type { Schema, SqlType, Value } from '../types.js';
 import { appendColumns, duckTypeName, readVector, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
@@ -153,6 +154,7 @@ export class Database {
       throw new SluiceError('STATE', `cannot open database '${path}': ${msg.split('\n')[0]}`);
     }
     const connection = await instance.connect();
+    registerSluiceFunctions(connection);
     return new Database(instance, connection, path ?? null);
   }
 

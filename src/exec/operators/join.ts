@@ -28,14 +28,13 @@
 import type { Data } from 'apache-arrow';
 import type { JoinNode } from '../../plan/logical-plan.js';
 import type { Schema, Value } from '../../types.js';
-import { arrowSchema, columnsOf, isRetraction, makeRecordBatch, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { columnsUsed } from '../../plan/expr.js';
+import { batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
 import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
-import { ColumnBuilder } from '../batch.js';
+import { nullColumn } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
-import { isValid } from '../batch.js';
-import { batchFromRows } from '../batch.js';
 import { MinHeap } from '../window/min-heap.js';
 
 /**
@@ -213,8 +212,9 @@ class SideStore {
     const row = ref % REF_SPLIT;
     this.live[b]![row] = 0;
     this.rows--;
-    // A batch whose rows are all gone is let go (none of them is linked any more).
-    if (--this.liveCount[b]! === 0) {
+    // A batch whose rows are all gone is let go (none of them is linked any more), unless it
+    // is the batch being taken in: a later row of it may still be stored.
+    if (--this.liveCount[b]! === 0 && b < this.batches.length - 1) {
       this.batches[b] = null;
       this.next[b] = EMPTY_NEXT;
     }
@@ -240,10 +240,11 @@ class SideStore {
     return this.schema.map((_, j) => this.value(ref, j));
   }
 
-  appendRow(ref: number, builders: readonly ColumnBuilder[], from: number): void {
+  /** Appends the row's columns to builders[from…] (a null builder: a column not wanted). */
+  appendRow(ref: number, builders: readonly (ColumnBuilder | null)[], from: number): void {
     const cols = this.batches[Math.floor(ref / REF_SPLIT)]!;
     const row = ref % REF_SPLIT;
-    for (let j = 0; j < this.schema.length; j++) builders[from + j]!.appendFrom(cols[j]!, row);
+    for (let j = 0; j < this.schema.length; j++) builders[from + j]?.appendFrom(cols[j]!, row);
   }
 
   matchCount(ref: number): number {
@@ -283,6 +284,8 @@ interface TimeColumn {
 }
 
 const REF_SPLIT = 2 ** 21;
+/** Stands for a pair column the residual condition never reads. */
+const UNREAD = nullColumn(0);
 const EMPTY_NEXT = new Float64Array(0);
 
 export class JoinOperator implements Operator {
@@ -290,6 +293,8 @@ export class JoinOperator implements Operator {
   private readonly sides: [SideStore, SideStore];
   private readonly outer: [boolean, boolean];
   private readonly residual: CompiledPredicate | null;
+  /** Pair columns (left then right) the residual condition reads. */
+  private readonly residualReads: ReadonlySet<number>;
   private readonly output: OutputBuilder;
   private readonly merger = new WatermarkMerger(2);
   /** The last watermark sent downstream (output rows are stamped with it). */
@@ -299,7 +304,6 @@ export class JoinOperator implements Operator {
   private readonly deferred: [boolean, boolean];
   /** Per deferred side: its rows not yet final, by bound (row refs). */
   private readonly pending: [MinHeap<number>, MinHeap<number>] = [new MinHeap(), new MinHeap()];
-  private readonly pairSchema;
   /** Changes since the last checkpoint: stored rows added (by seq) or removed, per side. */
   private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
@@ -314,8 +318,8 @@ export class JoinOperator implements Operator {
     this.sides = [new SideStore(node.left.schema), new SideStore(node.right.schema)];
     this.outer = [node.joinType === 'LEFT' || node.joinType === 'FULL', node.joinType === 'RIGHT' || node.joinType === 'FULL'];
     this.residual = node.condition ? compilePredicate(node.condition) : null;
+    this.residualReads = node.condition ? columnsUsed(node.condition) : new Set();
     this.output = new OutputBuilder(node.schema);
-    this.pairSchema = arrowSchema([...node.left.schema, ...node.right.schema]);
     const closing = node.emit === 'ON_WINDOW_CLOSE';
     this.deferred = [closing && this.outer[0], closing && this.outer[1]];
     const leftWidth = node.left.schema.length;
@@ -454,20 +458,19 @@ export class JoinOperator implements Operator {
     if (!this.residual) return ok.fill(1);
     if (m === 0) return ok;
     const theirs = this.sides[1 - side]!;
-    const builders = [...this.node.left.schema, ...this.node.right.schema].map((c) => new ColumnBuilder(c.type, m));
+    // Only the columns the condition reads are gathered (q4's bound reads 3 of 14).
+    const pairColumns = [...this.node.left.schema, ...this.node.right.schema];
+    const builders = pairColumns.map((c, j) => (this.residualReads.has(j) ? new ColumnBuilder(c.type, m) : null));
     const leftWidth = this.node.left.schema.length;
+    const mineFrom = side === 0 ? 0 : leftWidth;
+    const theirsFrom = side === 0 ? leftWidth : 0;
     for (let q = 0; q < m; q++) {
       const i = pairRow[q]!;
-      if (side === 0) {
-        for (let j = 0; j < cols.length; j++) builders[j]!.appendFrom(cols[j]!, i);
-        theirs.appendRow(pairRef[q]!, builders, leftWidth);
-      } else {
-        theirs.appendRow(pairRef[q]!, builders, 0);
-        for (let j = 0; j < cols.length; j++) builders[leftWidth + j]!.appendFrom(cols[j]!, i);
-      }
+      for (let j = 0; j < cols.length; j++) builders[mineFrom + j]?.appendFrom(cols[j]!, i);
+      theirs.appendRow(pairRef[q]!, builders, theirsFrom);
     }
-    const pairs = makeRecordBatch(this.pairSchema, builders.map((b) => b.finish()), m);
-    const { sel, count } = this.residual.select(columnsOf(pairs), m, this.params);
+    const data = builders.map((b) => (b === null ? UNREAD : b.finish()));
+    const { sel, count } = this.residual.select(data, m, this.params);
     for (let k = 0; k < count; k++) ok[sel[k]!] = 1;
     return ok;
   }

@@ -49,7 +49,10 @@ export type Expr =
   | Case
   | Cast
   | Extract
-  | FuncCall;
+  | FuncCall
+  | Exists
+  | InSubquery
+  | ScalarSubquery;
 
 /** A numeric literal; `isInteger` is true when written without a point or exponent. */
 export interface NumberLit {
@@ -182,6 +185,29 @@ export interface Like {
   readonly span: Span;
 }
 
+/** `EXISTS (query)` (NOT EXISTS is a NOT over it). */
+export interface Exists {
+  readonly kind: 'Exists';
+  readonly query: Query;
+  readonly span: Span;
+}
+
+/** `x [NOT] IN (query)`: the query yields one column. */
+export interface InSubquery {
+  readonly kind: 'InSubquery';
+  readonly expr: Expr;
+  readonly query: Query;
+  readonly negated: boolean;
+  readonly span: Span;
+}
+
+/** `(query)` as a value: one column, at most one row (NULL when none). */
+export interface ScalarSubquery {
+  readonly kind: 'ScalarSubquery';
+  readonly query: Query;
+  readonly span: Span;
+}
+
 /** `CASE [operand] WHEN … THEN … [ELSE …] END`. */
 export interface Case {
   readonly kind: 'Case';
@@ -234,6 +260,8 @@ export interface FuncCall {
   readonly distinct: boolean;
   /** `COUNT(*)`. */
   readonly star: boolean;
+  /** `COUNT(v.*)` (MATCH_RECOGNIZE): the variable whose rows are counted; `star` is false, `args` empty. */
+  readonly starQualifier?: Ident;
   readonly over: WindowSpec | undefined;
   /** `agg(…) FILTER (WHERE cond)`: only rows where `cond` is TRUE feed the aggregate. */
   readonly filter?: Expr;
@@ -348,7 +376,7 @@ export interface OrderItem {
   readonly span: Span;
 }
 
-export type FromItem = TableRef | SubqueryRef | WindowTvf | ChangesRef | Join;
+export type FromItem = TableRef | SubqueryRef | WindowTvf | ChangesRef | Join | MatchRecognize;
 
 /** `AS OF TIMESTAMP '…'` or `AS OF OFFSET n`. */
 export interface AsOf {
@@ -364,6 +392,8 @@ export interface TableRef {
   readonly name: Ident;
   readonly alias: Ident | undefined;
   readonly asOf: AsOf | undefined;
+  /** `FOR SYSTEM_TIME AS OF expr`: the right side of a temporal join, versioned at `expr`. */
+  readonly systemTime?: Expr;
   readonly span: Span;
 }
 
@@ -397,6 +427,48 @@ export interface WindowTvf {
   readonly alias: Ident | undefined;
   readonly span: Span;
 }
+
+/**
+ * `input MATCH_RECOGNIZE (…) [AS] alias`: row pattern recognition. Optional clauses the
+ * query left out are undefined; `rowsPerMatch` and `afterMatch` keep what was written so the
+ * binder can refuse forms outside the supported subset.
+ */
+export interface MatchRecognize {
+  readonly kind: 'MatchRecognize';
+  readonly input: Ident;
+  readonly partitionBy: readonly ColumnRef[];
+  readonly orderBy: readonly OrderItem[];
+  readonly measures: readonly { readonly expr: Expr; readonly alias: Ident; readonly span: Span }[];
+  readonly rowsPerMatch: { readonly one: boolean; readonly span: Span } | undefined;
+  readonly afterMatch:
+    | { readonly skip: 'PAST_LAST_ROW' | 'TO_NEXT_ROW'; readonly span: Span }
+    | { readonly skip: 'TO_FIRST' | 'TO_LAST'; readonly variable: Ident; readonly span: Span }
+    | undefined;
+  readonly pattern: RowPattern;
+  /** `WITHIN INTERVAL …`, in ms. */
+  readonly withinMs: number | undefined;
+  readonly withinSpan: Span | undefined;
+  readonly defines: readonly { readonly name: Ident; readonly cond: Expr; readonly span: Span }[];
+  readonly alias: Ident | undefined;
+  readonly span: Span;
+}
+
+/** A row pattern as written; `max` null is unbounded. */
+export type RowPattern =
+  | { readonly kind: 'PatternVar'; readonly name: Ident; readonly span: Span }
+  | { readonly kind: 'PatternSeq'; readonly items: readonly RowPattern[]; readonly span: Span }
+  | { readonly kind: 'PatternAlt'; readonly items: readonly RowPattern[]; readonly span: Span }
+  | {
+      readonly kind: 'PatternQuant';
+      readonly term: RowPattern;
+      readonly min: number;
+      readonly max: number | null;
+      readonly reluctant: boolean;
+      readonly span: Span;
+    }
+  | { readonly kind: 'PatternEmpty'; readonly span: Span }
+  /** Forms parsed only to be refused by name: PERMUTE, `{- … -}`, `^`, `$`. */
+  | { readonly kind: 'PatternUnsupported'; readonly form: string; readonly span: Span };
 
 /** `CHANGES(v) [AS alias]`: a view's change history. */
 export interface ChangesRef {
@@ -538,14 +610,23 @@ export interface Drop {
   readonly span: Span;
 }
 
-/** `ALTER SOURCE s ADD [COLUMN] c TYPE [DEFAULT expr]`. */
+/**
+ * `ALTER SOURCE s ADD [COLUMN] c TYPE [DEFAULT expr]` (`column`, `default`), or a change of
+ * an existing column (`change`): `RENAME [COLUMN] a TO b`, `DROP [COLUMN] a`, `ALTER [COLUMN] a TYPE t`.
+ */
 export interface AlterSource {
   readonly kind: 'AlterSource';
   readonly name: Ident;
-  readonly column: ColumnDef;
+  readonly column: ColumnDef | undefined;
   readonly default: Expr | undefined;
+  readonly change?: AlterColumnChange;
   readonly span: Span;
 }
+
+export type AlterColumnChange =
+  | { readonly kind: 'RenameColumn'; readonly column: Ident; readonly to: Ident }
+  | { readonly kind: 'DropColumn'; readonly column: Ident }
+  | { readonly kind: 'AlterColumnType'; readonly column: Ident; readonly type: TypeName };
 
 /** `SHOW SOURCES | VIEWS | MATERIALIZED VIEWS | SINKS` or `SHOW setting`. */
 export interface Show {

@@ -315,14 +315,21 @@ export interface AlterStatementCstNode extends CstNode {
 }
 
 export type AlterStatementCstChildren = {
-  Alter: IToken[];
+  Alter: (IToken)[];
   Source: IToken[];
   source: IdentifierCstNode[];
-  Add: IToken[];
-  Column?: IToken[];
-  columnDef: ColumnDefCstNode[];
+  Add?: IToken[];
+  Column?: (IToken)[];
+  columnDef?: ColumnDefCstNode[];
   Default?: IToken[];
   expression?: ExpressionCstNode[];
+  Rename?: IToken[];
+  target?: (IdentifierCstNode)[];
+  To?: IToken[];
+  newName?: IdentifierCstNode[];
+  Drop?: IToken[];
+  Type?: IToken[];
+  typeName?: TypeNameCstNode[];
 };
 
 export interface ShowStatementCstNode extends CstNode {
@@ -691,7 +698,157 @@ export type FromPrimaryCstChildren = {
   changesRef?: ChangesRefCstNode[];
   subqueryRef?: SubqueryRefCstNode[];
   fromList?: FromListCstNode[];
+  matchRecognizeRef?: MatchRecognizeRefCstNode[];
   tableRef?: TableRefCstNode[];
+};
+
+export interface MatchRecognizeRefCstNode extends CstNode {
+  name: "matchRecognizeRef";
+  children: MatchRecognizeRefCstChildren;
+}
+
+export type MatchRecognizeRefCstChildren = {
+  input: IdentifierCstNode[];
+  MatchRecognize: IToken[];
+  LParen: (IToken)[];
+  Partition?: IToken[];
+  By?: (IToken)[];
+  partitionBy?: (ColumnRefCstNode)[];
+  Comma?: (IToken)[];
+  Order?: IToken[];
+  orderItem?: (OrderItemCstNode)[];
+  Measures?: IToken[];
+  measureItem?: (MeasureItemCstNode)[];
+  rowsPerMatch?: RowsPerMatchCstNode[];
+  afterMatchSkip?: AfterMatchSkipCstNode[];
+  Pattern: IToken[];
+  rowPattern: RowPatternCstNode[];
+  RParen: (IToken)[];
+  Within?: IToken[];
+  intervalLiteral?: IntervalLiteralCstNode[];
+  Define: IToken[];
+  defineItem: (DefineItemCstNode)[];
+  alias?: AliasCstNode[];
+};
+
+export interface MeasureItemCstNode extends CstNode {
+  name: "measureItem";
+  children: MeasureItemCstChildren;
+}
+
+export type MeasureItemCstChildren = {
+  expression: ExpressionCstNode[];
+  As: IToken[];
+  identifier: IdentifierCstNode[];
+};
+
+export interface DefineItemCstNode extends CstNode {
+  name: "defineItem";
+  children: DefineItemCstChildren;
+}
+
+export type DefineItemCstChildren = {
+  identifier: IdentifierCstNode[];
+  As: IToken[];
+  expression: ExpressionCstNode[];
+};
+
+export interface RowsPerMatchCstNode extends CstNode {
+  name: "rowsPerMatch";
+  children: RowsPerMatchCstChildren;
+}
+
+export type RowsPerMatchCstChildren = {
+  One?: IToken[];
+  Row?: IToken[];
+  All?: IToken[];
+  Rows?: IToken[];
+  Per: IToken[];
+  Match: IToken[];
+};
+
+export interface AfterMatchSkipCstNode extends CstNode {
+  name: "afterMatchSkip";
+  children: AfterMatchSkipCstChildren;
+}
+
+export type AfterMatchSkipCstChildren = {
+  After: IToken[];
+  Match: IToken[];
+  Skip: IToken[];
+  Past?: IToken[];
+  Last?: IToken[];
+  Row?: (IToken)[];
+  To?: IToken[];
+  Next?: IToken[];
+  toFirst?: IToken[];
+  variable?: (IdentifierCstNode)[];
+  toLast?: IToken[];
+};
+
+export interface RowPatternCstNode extends CstNode {
+  name: "rowPattern";
+  children: RowPatternCstChildren;
+}
+
+export type RowPatternCstChildren = {
+  patternSequence: (PatternSequenceCstNode)[];
+  Pipe?: IToken[];
+};
+
+export interface PatternSequenceCstNode extends CstNode {
+  name: "patternSequence";
+  children: PatternSequenceCstChildren;
+}
+
+export type PatternSequenceCstChildren = {
+  patternFactor: PatternFactorCstNode[];
+};
+
+export interface PatternFactorCstNode extends CstNode {
+  name: "patternFactor";
+  children: PatternFactorCstChildren;
+}
+
+export type PatternFactorCstChildren = {
+  patternPrimary: PatternPrimaryCstNode[];
+  patternQuantifier?: PatternQuantifierCstNode[];
+};
+
+export interface PatternPrimaryCstNode extends CstNode {
+  name: "patternPrimary";
+  children: PatternPrimaryCstChildren;
+}
+
+export type PatternPrimaryCstChildren = {
+  permute?: IToken[];
+  LParen?: IToken[];
+  permuted?: (RowPatternCstNode)[];
+  Comma?: IToken[];
+  RParen?: (IToken)[];
+  identifier?: IdentifierCstNode[];
+  group?: IToken[];
+  grouped?: RowPatternCstNode[];
+  exclusion?: IToken[];
+  Minus?: (IToken)[];
+  excluded?: RowPatternCstNode[];
+  RBrace?: IToken[];
+  anchor?: (IToken)[];
+};
+
+export interface PatternQuantifierCstNode extends CstNode {
+  name: "patternQuantifier";
+  children: PatternQuantifierCstChildren;
+}
+
+export type PatternQuantifierCstChildren = {
+  op?: (IToken)[];
+  LBrace?: IToken[];
+  min?: IToken[];
+  Comma?: IToken[];
+  max?: IToken[];
+  RBrace?: IToken[];
+  reluctant?: IToken[];
 };
 
 export interface TableRefCstNode extends CstNode {
@@ -702,7 +859,21 @@ export interface TableRefCstNode extends CstNode {
 export type TableRefCstChildren = {
   identifier: IdentifierCstNode[];
   asOf?: (AsOfCstNode)[];
+  systemTimeAsOf?: SystemTimeAsOfCstNode[];
   alias?: AliasCstNode[];
+};
+
+export interface SystemTimeAsOfCstNode extends CstNode {
+  name: "systemTimeAsOf";
+  children: SystemTimeAsOfCstChildren;
+}
+
+export type SystemTimeAsOfCstChildren = {
+  For: IToken[];
+  SystemTime: IToken[];
+  As: IToken[];
+  Of: IToken[];
+  primaryExpression: PrimaryExpressionCstNode[];
 };
 
 export interface AsOfCstNode extends CstNode {
@@ -852,6 +1023,7 @@ export type ComparisonTailCstChildren = {
   And?: IToken[];
   high?: ConcatExpressionCstNode[];
   In?: IToken[];
+  subquery?: SubqueryExpressionCstNode[];
   LParen?: IToken[];
   list?: (ExpressionCstNode)[];
   Comma?: IToken[];
@@ -932,6 +1104,8 @@ export type PrimaryExpressionCstChildren = {
   castCall?: CastCallCstNode[];
   extractCall?: ExtractCallCstNode[];
   positionCall?: PositionCallCstNode[];
+  existsExpression?: ExistsExpressionCstNode[];
+  subqueryExpression?: SubqueryExpressionCstNode[];
   parenExpression?: ParenExpressionCstNode[];
   functionCall?: FunctionCallCstNode[];
   columnRef?: ColumnRefCstNode[];
@@ -1019,6 +1193,27 @@ export type PositionCallCstChildren = {
   RParen: IToken[];
 };
 
+export interface SubqueryExpressionCstNode extends CstNode {
+  name: "subqueryExpression";
+  children: SubqueryExpressionCstChildren;
+}
+
+export type SubqueryExpressionCstChildren = {
+  LParen: IToken[];
+  query: QueryCstNode[];
+  RParen: IToken[];
+};
+
+export interface ExistsExpressionCstNode extends CstNode {
+  name: "existsExpression";
+  children: ExistsExpressionCstChildren;
+}
+
+export type ExistsExpressionCstChildren = {
+  Exists: IToken[];
+  subqueryExpression: SubqueryExpressionCstNode[];
+};
+
 export interface ParenExpressionCstNode extends CstNode {
   name: "parenExpression";
   children: ParenExpressionCstChildren;
@@ -1039,7 +1234,9 @@ export type FunctionCallCstChildren = {
   name?: IdentifierCstNode[];
   keywordName?: (IToken)[];
   LParen: (IToken)[];
-  Star?: IToken[];
+  Star?: (IToken)[];
+  starQualifier?: IdentifierCstNode[];
+  Dot?: IToken[];
   Distinct?: IToken[];
   All?: IToken[];
   arg?: (ExpressionCstNode)[];
@@ -1208,7 +1405,18 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   joinedTable(children: JoinedTableCstChildren, param?: IN): OUT;
   joinPart(children: JoinPartCstChildren, param?: IN): OUT;
   fromPrimary(children: FromPrimaryCstChildren, param?: IN): OUT;
+  matchRecognizeRef(children: MatchRecognizeRefCstChildren, param?: IN): OUT;
+  measureItem(children: MeasureItemCstChildren, param?: IN): OUT;
+  defineItem(children: DefineItemCstChildren, param?: IN): OUT;
+  rowsPerMatch(children: RowsPerMatchCstChildren, param?: IN): OUT;
+  afterMatchSkip(children: AfterMatchSkipCstChildren, param?: IN): OUT;
+  rowPattern(children: RowPatternCstChildren, param?: IN): OUT;
+  patternSequence(children: PatternSequenceCstChildren, param?: IN): OUT;
+  patternFactor(children: PatternFactorCstChildren, param?: IN): OUT;
+  patternPrimary(children: PatternPrimaryCstChildren, param?: IN): OUT;
+  patternQuantifier(children: PatternQuantifierCstChildren, param?: IN): OUT;
   tableRef(children: TableRefCstChildren, param?: IN): OUT;
+  systemTimeAsOf(children: SystemTimeAsOfCstChildren, param?: IN): OUT;
   asOf(children: AsOfCstChildren, param?: IN): OUT;
   subqueryRef(children: SubqueryRefCstChildren, param?: IN): OUT;
   changesRef(children: ChangesRefCstChildren, param?: IN): OUT;
@@ -1233,6 +1441,8 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   castCall(children: CastCallCstChildren, param?: IN): OUT;
   extractCall(children: ExtractCallCstChildren, param?: IN): OUT;
   positionCall(children: PositionCallCstChildren, param?: IN): OUT;
+  subqueryExpression(children: SubqueryExpressionCstChildren, param?: IN): OUT;
+  existsExpression(children: ExistsExpressionCstChildren, param?: IN): OUT;
   parenExpression(children: ParenExpressionCstChildren, param?: IN): OUT;
   functionCall(children: FunctionCallCstChildren, param?: IN): OUT;
   overClause(children: OverClauseCstChildren, param?: IN): OUT;

@@ -55,6 +55,7 @@ const EXPRESSION_STARTS = new Set<TokenType>([
   T.DateType,
   T.Extract,
   T.Position,
+  T.Exists,
 ]);
 const VALUE_STARTS = new Set<TokenType>([T.StringLiteral, T.NumberLiteral, T.Minus, T.Plus, T.True, T.False]);
 const TYPE_STARTS = new Set<TokenType>([...T.TYPE_TOKENS, T.FloatType]);

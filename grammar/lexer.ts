@@ -107,6 +107,12 @@ export const RParen = symbol('RParen', /\)/, "')'");
 export const Comma = symbol('Comma', /,/, "','");
 export const Dot = symbol('Dot', /\./, "'.'");
 export const Question = symbol('Question', /\?/, "'?'");
+/** Row pattern syntax (MATCH_RECOGNIZE): quantifiers `{n,m}`, alternation, anchors. */
+export const LBrace = symbol('LBrace', /\{/, "'{'");
+export const RBrace = symbol('RBrace', /\}/, "'}'");
+export const Pipe = symbol('Pipe', /\|/, "'|'");
+export const Caret = symbol('Caret', /\^/, "'^'");
+export const Dollar = symbol('Dollar', /\$/, "'$'");
 /** The statement separator; the only token outside the `AnyToken` category. */
 export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/, label: "';'" });
 
@@ -207,6 +213,7 @@ export const Checkpoint = nonReserved('Checkpoint');
 export const Rebuild = nonReserved('Rebuild');
 export const Expected = nonReserved('Expected');
 export const Version = nonReserved('Version');
+export const SystemTime = nonReserved('SystemTime', ['SYSTEM_TIME']);
 export const Show = nonReserved('Show');
 export const Describe = nonReserved('Describe');
 export const Explain = nonReserved('Explain');
@@ -218,6 +225,8 @@ export const Replace = nonReserved('Replace');
 export const If = nonReserved('If');
 export const Exists = nonReserved('Exists');
 export const To = nonReserved('To');
+export const Rename = nonReserved('Rename');
+export const Type = nonReserved('Type');
 // Non-reserved: query words.
 export const Descriptor = nonReserved('Descriptor');
 export const Changes = nonReserved('Changes');
@@ -242,6 +251,19 @@ export const Unbounded = nonReserved('Unbounded');
 export const First = nonReserved('First');
 export const Last = nonReserved('Last');
 export const Nulls = nonReserved('Nulls');
+// Non-reserved: MATCH_RECOGNIZE clause words.
+export const MatchRecognize = nonReserved('MatchRecognize', ['MATCH_RECOGNIZE']);
+export const Measures = nonReserved('Measures');
+export const Pattern = nonReserved('Pattern');
+export const Define = nonReserved('Define');
+export const Within = nonReserved('Within');
+export const One = nonReserved('One');
+export const Per = nonReserved('Per');
+export const Match = nonReserved('Match');
+export const After = nonReserved('After');
+export const Skip = nonReserved('Skip');
+export const Past = nonReserved('Past');
+export const Next = nonReserved('Next');
 // Non-reserved: type names (synonyms share a token; the visitor canonicalizes).
 export const BooleanType = nonReserved('BooleanType', ['BOOLEAN', 'BOOL']);
 export const IntType = nonReserved('IntType', ['INT', 'INTEGER']);
@@ -342,6 +364,11 @@ export const allTokens: TokenType[] = [
   Comma,
   Dot,
   Question,
+  LBrace,
+  RBrace,
+  Pipe,
+  Caret,
+  Dollar,
   Semicolon,
   Keyword,
   Reserved,

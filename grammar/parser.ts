@@ -36,6 +36,19 @@ export class SqlParser extends CstParser {
     return i > 1 && STATEMENT_AFTER_PARENS.has(this.LA(i).tokenType);
   }
 
+  /** True at `(SELECT` or `(WITH`: a scalar subquery (`((SELECT …) + 1)` stays a parenthesized expression). */
+  private subqueryAhead(): boolean {
+    return this.LA(1).tokenType === T.LParen && STATEMENT_AFTER_PARENS.has(this.LA(2).tokenType);
+  }
+
+  /** True at `EXISTS (SELECT`: the predicate, not a call of a function named exists. */
+  private existsAhead(): boolean {
+    if (this.LA(1).tokenType !== T.Exists) return false;
+    let i = 2;
+    while (this.LA(i).tokenType === T.LParen) i++;
+    return i > 2 && STATEMENT_AFTER_PARENS.has(this.LA(i).tokenType);
+  }
+
   /** True when the token just consumed is a bare number or a string holding one (`'10'`). */
   /**
    * Whether the input is `POSITION ( … IN …`: IN at the top nesting level of the parentheses
@@ -305,17 +318,49 @@ export class SqlParser extends CstParser {
     this.SUBRULE(this.identifier);
   });
 
+  /** `ALTER SOURCE s` then `ADD [COLUMN] c TYPE [DEFAULT e]`, `RENAME [COLUMN] a TO b`, `DROP [COLUMN] a` or `ALTER [COLUMN] a TYPE t`. */
   public alterStatement = this.RULE('alterStatement', () => {
     this.CONSUME(T.Alter);
     this.CONSUME(T.Source);
     this.SUBRULE(this.identifier, { LABEL: 'source' });
-    this.CONSUME(T.Add);
-    this.OPTION(() => this.CONSUME(T.Column));
-    this.SUBRULE(this.columnDef);
-    this.OPTION2(() => {
-      this.CONSUME(T.Default);
-      this.SUBRULE(this.expression);
-    });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Add);
+          this.OPTION(() => this.CONSUME(T.Column));
+          this.SUBRULE(this.columnDef);
+          this.OPTION2(() => {
+            this.CONSUME(T.Default);
+            this.SUBRULE(this.expression);
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Rename);
+          this.OPTION3(() => this.CONSUME2(T.Column));
+          this.SUBRULE2(this.identifier, { LABEL: 'target' });
+          this.CONSUME(T.To);
+          this.SUBRULE3(this.identifier, { LABEL: 'newName' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Drop);
+          this.OPTION4(() => this.CONSUME3(T.Column));
+          this.SUBRULE4(this.identifier, { LABEL: 'target' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME2(T.Alter);
+          this.OPTION5(() => this.CONSUME4(T.Column));
+          this.SUBRULE5(this.identifier, { LABEL: 'target' });
+          this.CONSUME(T.Type);
+          this.SUBRULE(this.typeName);
+        },
+      },
+    ]);
   });
 
   public showStatement = this.RULE('showStatement', () => {
@@ -646,16 +691,243 @@ export class SqlParser extends CstParser {
         },
         IGNORE_AMBIGUITIES: true,
       },
+      {
+        GATE: () => this.LA(2).tokenType === T.MatchRecognize,
+        ALT: () => this.SUBRULE(this.matchRecognizeRef),
+        IGNORE_AMBIGUITIES: true,
+      },
       { ALT: () => this.SUBRULE(this.tableRef), IGNORE_AMBIGUITIES: true },
     ]);
   });
 
-  /** `name [AS OF …] [[AS] alias] [AS OF …]`. */
+  /**
+   * `input MATCH_RECOGNIZE (PARTITION BY … ORDER BY … MEASURES … rows-per-match AFTER MATCH
+   * SKIP … PATTERN (…) [WITHIN interval] DEFINE …) [[AS] alias]`. The grammar takes the
+   * standard's forms so that the binder can refuse the ones outside Flink's subset by name.
+   */
+  public matchRecognizeRef = this.RULE('matchRecognizeRef', () => {
+    this.SUBRULE(this.identifier, { LABEL: 'input' });
+    this.CONSUME(T.MatchRecognize);
+    this.CONSUME(T.LParen);
+    this.OPTION(() => {
+      this.CONSUME(T.Partition);
+      this.CONSUME(T.By);
+      this.SUBRULE(this.columnRef, { LABEL: 'partitionBy' });
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.columnRef, { LABEL: 'partitionBy' });
+      });
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.Order);
+      this.CONSUME2(T.By);
+      this.SUBRULE(this.orderItem);
+      this.MANY2(() => {
+        this.CONSUME2(T.Comma);
+        this.SUBRULE2(this.orderItem);
+      });
+    });
+    this.OPTION3(() => {
+      this.CONSUME(T.Measures);
+      this.SUBRULE(this.measureItem);
+      this.MANY3(() => {
+        this.CONSUME3(T.Comma);
+        this.SUBRULE2(this.measureItem);
+      });
+    });
+    this.OPTION4(() => this.SUBRULE(this.rowsPerMatch));
+    this.OPTION5(() => this.SUBRULE(this.afterMatchSkip));
+    this.CONSUME(T.Pattern);
+    this.CONSUME2(T.LParen);
+    this.SUBRULE(this.rowPattern);
+    this.CONSUME(T.RParen);
+    this.OPTION6(() => {
+      this.CONSUME(T.Within);
+      this.SUBRULE(this.intervalLiteral);
+    });
+    this.CONSUME(T.Define);
+    this.SUBRULE(this.defineItem);
+    this.MANY4(() => {
+      this.CONSUME4(T.Comma);
+      this.SUBRULE2(this.defineItem);
+    });
+    this.CONSUME2(T.RParen);
+    this.OPTION7(() => this.SUBRULE(this.alias));
+  });
+
+  /** `expr AS name` in MEASURES. */
+  public measureItem = this.RULE('measureItem', () => {
+    this.SUBRULE(this.expression);
+    this.CONSUME(T.As);
+    this.SUBRULE(this.identifier);
+  });
+
+  /** `var AS condition` in DEFINE. */
+  public defineItem = this.RULE('defineItem', () => {
+    this.SUBRULE(this.identifier);
+    this.CONSUME(T.As);
+    this.SUBRULE(this.expression);
+  });
+
+  /** `ONE ROW PER MATCH` or `ALL ROWS PER MATCH`. */
+  public rowsPerMatch = this.RULE('rowsPerMatch', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.One);
+          this.CONSUME(T.Row);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.All);
+          this.CONSUME(T.Rows);
+        },
+      },
+    ]);
+    this.CONSUME(T.Per);
+    this.CONSUME(T.Match);
+  });
+
+  /** `AFTER MATCH SKIP PAST LAST ROW | TO NEXT ROW | TO FIRST var | TO LAST var`. */
+  public afterMatchSkip = this.RULE('afterMatchSkip', () => {
+    this.CONSUME(T.After);
+    this.CONSUME(T.Match);
+    this.CONSUME(T.Skip);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Past);
+          this.CONSUME(T.Last);
+          this.CONSUME(T.Row);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.To);
+          this.OR2([
+            {
+              ALT: () => {
+                this.CONSUME(T.Next);
+                this.CONSUME2(T.Row);
+              },
+            },
+            {
+              ALT: () => {
+                this.CONSUME(T.First, { LABEL: 'toFirst' });
+                this.SUBRULE(this.identifier, { LABEL: 'variable' });
+              },
+            },
+            {
+              ALT: () => {
+                this.CONSUME2(T.Last, { LABEL: 'toLast' });
+                this.SUBRULE2(this.identifier, { LABEL: 'variable' });
+              },
+            },
+          ]);
+        },
+      },
+    ]);
+  });
+
+  /** A row pattern: alternatives separated by `|`. */
+  public rowPattern = this.RULE('rowPattern', () => {
+    this.SUBRULE(this.patternSequence);
+    this.MANY(() => {
+      this.CONSUME(T.Pipe);
+      this.SUBRULE2(this.patternSequence);
+    });
+  });
+
+  public patternSequence = this.RULE('patternSequence', () => {
+    this.AT_LEAST_ONE(() => this.SUBRULE(this.patternFactor));
+  });
+
+  public patternFactor = this.RULE('patternFactor', () => {
+    this.SUBRULE(this.patternPrimary);
+    // `{-` starts an exclusion (the next factor), not a `{n,m}` quantifier.
+    this.OPTION({
+      GATE: () => this.LA(1).tokenType !== T.LBrace || this.LA(2).tokenType !== T.Minus,
+      DEF: () => this.SUBRULE(this.patternQuantifier),
+    });
+  });
+
+  /** A variable, `(pattern)`, `PERMUTE(…)`, an exclusion `{- … -}` or an anchor `^` `$`. */
+  public patternPrimary = this.RULE('patternPrimary', () => {
+    this.OR([
+      {
+        GATE: () => this.LA(1).image.toUpperCase() === 'PERMUTE' && this.LA(2).tokenType === T.LParen,
+        ALT: () => {
+          this.CONSUME(T.Identifier, { LABEL: 'permute' });
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.rowPattern, { LABEL: 'permuted' });
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            this.SUBRULE2(this.rowPattern, { LABEL: 'permuted' });
+          });
+          this.CONSUME(T.RParen);
+        },
+        IGNORE_AMBIGUITIES: true,
+      },
+      { ALT: () => this.SUBRULE(this.identifier), IGNORE_AMBIGUITIES: true },
+      {
+        ALT: () => {
+          this.CONSUME2(T.LParen, { LABEL: 'group' });
+          this.OPTION(() => this.SUBRULE3(this.rowPattern, { LABEL: 'grouped' }));
+          this.CONSUME2(T.RParen);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBrace, { LABEL: 'exclusion' });
+          this.CONSUME(T.Minus);
+          this.SUBRULE4(this.rowPattern, { LABEL: 'excluded' });
+          this.CONSUME2(T.Minus);
+          this.CONSUME(T.RBrace);
+        },
+      },
+      { ALT: () => this.CONSUME(T.Caret, { LABEL: 'anchor' }) },
+      { ALT: () => this.CONSUME(T.Dollar, { LABEL: 'anchor' }) },
+    ]);
+  });
+
+  /** `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, `{,m}`, each optionally followed by `?` (reluctant). */
+  public patternQuantifier = this.RULE('patternQuantifier', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Star, { LABEL: 'op' }) },
+      { ALT: () => this.CONSUME(T.Plus, { LABEL: 'op' }) },
+      { ALT: () => this.CONSUME(T.Question, { LABEL: 'op' }) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBrace);
+          this.OPTION(() => this.CONSUME(T.NumberLiteral, { LABEL: 'min' }));
+          this.OPTION2(() => {
+            this.CONSUME(T.Comma);
+            this.OPTION3(() => this.CONSUME2(T.NumberLiteral, { LABEL: 'max' }));
+          });
+          this.CONSUME(T.RBrace);
+        },
+      },
+    ]);
+    this.OPTION4(() => this.CONSUME2(T.Question, { LABEL: 'reluctant' }));
+  });
+
+  /** `name [AS OF …] [FOR SYSTEM_TIME AS OF …] [[AS] alias] [AS OF …]`. */
   public tableRef = this.RULE('tableRef', () => {
     this.SUBRULE(this.identifier);
     this.OPTION(() => this.SUBRULE(this.asOf));
+    this.OPTION4(() => this.SUBRULE(this.systemTimeAsOf));
     this.OPTION2(() => this.SUBRULE(this.alias));
     this.OPTION3(() => this.SUBRULE2(this.asOf));
+  });
+
+  /** `FOR SYSTEM_TIME AS OF left.ts` (a temporal join's right side, Flink's spelling). */
+  public systemTimeAsOf = this.RULE('systemTimeAsOf', () => {
+    this.CONSUME(T.For);
+    this.CONSUME(T.SystemTime);
+    this.CONSUME(T.As);
+    this.CONSUME(T.Of);
+    this.SUBRULE(this.primaryExpression);
   });
 
   public asOf = this.RULE('asOf', () => {
@@ -810,13 +1082,20 @@ export class SqlParser extends CstParser {
             {
               ALT: () => {
                 this.CONSUME(T.In);
-                this.CONSUME(T.LParen);
-                this.SUBRULE(this.expression, { LABEL: 'list' });
-                this.MANY(() => {
-                  this.CONSUME(T.Comma);
-                  this.SUBRULE2(this.expression, { LABEL: 'list' });
-                });
-                this.CONSUME(T.RParen);
+                this.OR4([
+                  { GATE: () => this.queryAhead(), ALT: () => this.SUBRULE(this.subqueryExpression, { LABEL: 'subquery' }) },
+                  {
+                    ALT: () => {
+                      this.CONSUME(T.LParen);
+                      this.SUBRULE(this.expression, { LABEL: 'list' });
+                      this.MANY(() => {
+                        this.CONSUME(T.Comma);
+                        this.SUBRULE2(this.expression, { LABEL: 'list' });
+                      });
+                      this.CONSUME(T.RParen);
+                    },
+                  },
+                ]);
               },
             },
             {
@@ -912,6 +1191,8 @@ export class SqlParser extends CstParser {
       { ALT: () => this.SUBRULE(this.castCall) },
       { ALT: () => this.SUBRULE(this.extractCall), IGNORE_AMBIGUITIES: true },
       { GATE: () => this.isPositionIn(), ALT: () => this.SUBRULE(this.positionCall), IGNORE_AMBIGUITIES: true },
+      { GATE: () => this.existsAhead(), ALT: () => this.SUBRULE(this.existsExpression), IGNORE_AMBIGUITIES: true },
+      { GATE: () => this.subqueryAhead(), ALT: () => this.SUBRULE(this.subqueryExpression), IGNORE_AMBIGUITIES: true },
       { ALT: () => this.SUBRULE(this.parenExpression) },
       { ALT: () => this.SUBRULE(this.functionCall), IGNORE_AMBIGUITIES: true },
       { ALT: () => this.SUBRULE(this.columnRef), IGNORE_AMBIGUITIES: true },
@@ -982,6 +1263,19 @@ export class SqlParser extends CstParser {
     this.CONSUME(T.RParen);
   });
 
+  /** `(query)`: a scalar subquery, or the right side of IN. */
+  public subqueryExpression = this.RULE('subqueryExpression', () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.query);
+    this.CONSUME(T.RParen);
+  });
+
+  /** `EXISTS (query)`. */
+  public existsExpression = this.RULE('existsExpression', () => {
+    this.CONSUME(T.Exists);
+    this.SUBRULE(this.subqueryExpression);
+  });
+
   public parenExpression = this.RULE('parenExpression', () => {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.expression);
@@ -999,6 +1293,16 @@ export class SqlParser extends CstParser {
     this.OPTION(() =>
       this.OR2([
         { ALT: () => this.CONSUME(T.Star) },
+        {
+          // `COUNT(v.*)`: the rows of one pattern variable (MATCH_RECOGNIZE).
+          GATE: () => this.LA(2).tokenType === T.Dot && this.LA(3).tokenType === T.Star,
+          ALT: () => {
+            this.SUBRULE2(this.identifier, { LABEL: 'starQualifier' });
+            this.CONSUME(T.Dot);
+            this.CONSUME2(T.Star);
+          },
+          IGNORE_AMBIGUITIES: true,
+        },
         {
           ALT: () => {
             this.OPTION2(() =>

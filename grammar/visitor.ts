@@ -87,8 +87,18 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
   /** Numbers the `?` of one statement from 0, in order of appearance. */
   startStatement(tokens: readonly IToken[]): void {
     this.paramIndexByOffset = new Map();
-    for (const t of tokens) {
-      if (t.tokenType === T.Question) this.paramIndexByOffset.set(t.startOffset, this.paramIndexByOffset.size);
+    // A `?` inside MATCH_RECOGNIZE's PATTERN (…) is a quantifier, not a parameter.
+    let recognize = false;
+    let depth = -1;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t.tokenType === T.MatchRecognize) recognize = true;
+      else if (depth < 0 && recognize && t.tokenType === T.Pattern && tokens[i + 1]?.tokenType === T.LParen) {
+        depth = 0;
+        recognize = false;
+      } else if (depth >= 0 && t.tokenType === T.LParen) depth++;
+      else if (depth >= 0 && t.tokenType === T.RParen && --depth === 0) depth = -1;
+      else if (depth < 0 && t.tokenType === T.Question) this.paramIndexByOffset.set(t.startOffset, this.paramIndexByOffset.size);
     }
   }
 
@@ -291,13 +301,24 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
   }
 
   alterStatement(ctx: C.AlterStatementCstChildren): A.AlterSource {
-    return {
-      kind: 'AlterSource',
-      name: this.identifier(one(ctx.source).children),
-      column: this.columnDef(one(ctx.columnDef).children),
-      default: ctx.expression ? this.expression(one(ctx.expression).children) : undefined,
-      span: spanOf(ctx),
-    };
+    const name = this.identifier(one(ctx.source).children);
+    const span = spanOf(ctx);
+    if (ctx.columnDef) {
+      return {
+        kind: 'AlterSource',
+        name,
+        column: this.columnDef(one(ctx.columnDef).children),
+        default: ctx.expression ? this.expression(one(ctx.expression).children) : undefined,
+        span,
+      };
+    }
+    const column = this.identifier(one(ctx.target).children);
+    const change: A.AlterColumnChange = ctx.newName
+      ? { kind: 'RenameColumn', column, to: this.identifier(one(ctx.newName).children) }
+      : ctx.typeName
+        ? { kind: 'AlterColumnType', column, type: this.typeName(one(ctx.typeName).children) }
+        : { kind: 'DropColumn', column };
+    return { kind: 'AlterSource', name, column: undefined, default: undefined, change, span };
   }
 
   showStatement(ctx: C.ShowStatementCstChildren): A.Show {
@@ -567,6 +588,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       return { ...this.windowTvf(one(ctx.windowTvf).children), alias, span: spanOf(ctx) };
     }
     if (ctx.changesRef) return this.changesRef(one(ctx.changesRef).children);
+    if (ctx.matchRecognizeRef) return this.matchRecognizeRef(one(ctx.matchRecognizeRef).children);
     if (ctx.subqueryRef) return this.subqueryRef(one(ctx.subqueryRef).children);
     if (ctx.fromList) return this.fromList(one(ctx.fromList).children);
     return this.tableRef(one(ctx.tableRef).children);
@@ -580,8 +602,13 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       name: this.identifier(one(ctx.identifier).children),
       alias: ctx.alias ? this.alias(one(ctx.alias).children) : undefined,
       asOf: asOfs[0],
+      ...(ctx.systemTimeAsOf ? { systemTime: this.systemTimeAsOf(one(ctx.systemTimeAsOf).children) } : {}),
       span: spanOf(ctx),
     };
+  }
+
+  systemTimeAsOf(ctx: C.SystemTimeAsOfCstChildren): A.Expr {
+    return this.primaryExpression(one(ctx.primaryExpression).children);
   }
 
   asOf(ctx: C.AsOfCstChildren): A.AsOf {
@@ -600,6 +627,92 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       alias: ctx.alias ? this.alias(one(ctx.alias).children) : undefined,
       span: spanOf(ctx),
     };
+  }
+
+  matchRecognizeRef(ctx: C.MatchRecognizeRefCstChildren): A.MatchRecognize {
+    const within = ctx.intervalLiteral ? this.intervalLiteral(one(ctx.intervalLiteral).children) : undefined;
+    return {
+      kind: 'MatchRecognize',
+      input: this.identifier(one(ctx.input).children),
+      partitionBy: (ctx.partitionBy ?? []).map((c) => this.columnRef(c.children)),
+      orderBy: (ctx.orderItem ?? []).map((o) => this.orderItem(o.children)),
+      measures: (ctx.measureItem ?? []).map((m) => this.measureItem(m.children)),
+      rowsPerMatch: ctx.rowsPerMatch ? this.rowsPerMatch(one(ctx.rowsPerMatch).children) : undefined,
+      afterMatch: ctx.afterMatchSkip ? this.afterMatchSkip(one(ctx.afterMatchSkip).children) : undefined,
+      pattern: this.rowPattern(one(ctx.rowPattern).children),
+      withinMs: within?.ms,
+      withinSpan: within?.span,
+      defines: ctx.defineItem.map((d) => this.defineItem(d.children)),
+      alias: ctx.alias ? this.alias(one(ctx.alias).children) : undefined,
+      span: spanOf(ctx),
+    };
+  }
+
+  measureItem(ctx: C.MeasureItemCstChildren): A.MatchRecognize['measures'][number] {
+    return { expr: this.expression(one(ctx.expression).children), alias: this.identifier(one(ctx.identifier).children), span: spanOf(ctx) };
+  }
+
+  defineItem(ctx: C.DefineItemCstChildren): A.MatchRecognize['defines'][number] {
+    return { name: this.identifier(one(ctx.identifier).children), cond: this.expression(one(ctx.expression).children), span: spanOf(ctx) };
+  }
+
+  rowsPerMatch(ctx: C.RowsPerMatchCstChildren): NonNullable<A.MatchRecognize['rowsPerMatch']> {
+    return { one: ctx.One !== undefined, span: spanOf(ctx) };
+  }
+
+  afterMatchSkip(ctx: C.AfterMatchSkipCstChildren): NonNullable<A.MatchRecognize['afterMatch']> {
+    const span = spanOf(ctx);
+    if (ctx.Past) return { skip: 'PAST_LAST_ROW', span };
+    if (ctx.Next) return { skip: 'TO_NEXT_ROW', span };
+    return { skip: ctx.toFirst ? 'TO_FIRST' : 'TO_LAST', variable: this.identifier(one(ctx.variable).children), span };
+  }
+
+  rowPattern(ctx: C.RowPatternCstChildren): A.RowPattern {
+    const items = ctx.patternSequence.map((p) => this.patternSequence(p.children));
+    return items.length === 1 ? items[0]! : { kind: 'PatternAlt', items, span: spanOf(ctx) };
+  }
+
+  patternSequence(ctx: C.PatternSequenceCstChildren): A.RowPattern {
+    const items = ctx.patternFactor.map((p) => this.patternFactor(p.children));
+    return items.length === 1 ? items[0]! : { kind: 'PatternSeq', items, span: spanOf(ctx) };
+  }
+
+  patternFactor(ctx: C.PatternFactorCstChildren): A.RowPattern {
+    const term = this.patternPrimary(one(ctx.patternPrimary).children);
+    if (!ctx.patternQuantifier) return term;
+    const q = one(ctx.patternQuantifier).children;
+    const span = spanOf(ctx);
+    const reluctant = q.reluctant !== undefined;
+    const op = q.op ? one(q.op).image : undefined;
+    if (op !== undefined) {
+      const [min, max] = op === '*' ? [0, null] : op === '+' ? [1, null] : [0, 1];
+      return { kind: 'PatternQuant', term, min, max, reluctant, span };
+    }
+    const whole = (tok: IToken | undefined): number | undefined => {
+      if (tok === undefined) return undefined;
+      if (!/^\d+$/.test(tok.image)) this.fail(`expected a whole number in the quantifier, found '${tok.image}'`, tokenSpan(tok));
+      return Number(tok.image);
+    };
+    const min = whole(q.min?.[0]);
+    const max = whole(q.max?.[0]);
+    if (min === undefined && q.Comma === undefined) this.fail('expected a number in the quantifier {n}', span);
+    // `{n}` is exactly n; `{n,}` at least n; `{,m}` at most m.
+    const hi = q.Comma === undefined ? min! : (max ?? null);
+    if (hi !== null && hi < (min ?? 0)) this.fail(`quantifier {${min},${hi}}: the maximum is below the minimum`, span);
+    return { kind: 'PatternQuant', term, min: min ?? 0, max: hi, reluctant, span };
+  }
+
+  patternPrimary(ctx: C.PatternPrimaryCstChildren): A.RowPattern {
+    const span = spanOf(ctx);
+    if (ctx.permute) return { kind: 'PatternUnsupported', form: 'PERMUTE', span };
+    if (ctx.exclusion) return { kind: 'PatternUnsupported', form: 'pattern exclusion {- … -}', span };
+    if (ctx.anchor) return { kind: 'PatternUnsupported', form: `the anchor ${one(ctx.anchor).image}`, span };
+    if (ctx.group) return ctx.grouped ? this.rowPattern(one(ctx.grouped).children) : { kind: 'PatternEmpty', span };
+    return { kind: 'PatternVar', name: this.identifier(one(ctx.identifier).children), span };
+  }
+
+  patternQuantifier(ctx: C.PatternQuantifierCstChildren): never {
+    throw new SluiceError('INTERNAL', `patternQuantifier is read by patternFactor (${Object.keys(ctx).join(',')})`);
   }
 
   changesRef(ctx: C.ChangesRefCstChildren): A.ChangesRef {
@@ -719,6 +832,9 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
         span,
       };
     }
+    if (ctx.In && ctx.subquery) {
+      return { kind: 'InSubquery', expr, query: this.subqueryExpression(one(ctx.subquery).children), negated, span };
+    }
     if (ctx.In) return { kind: 'InList', expr, list: (ctx.list ?? []).map((e) => this.expression(e.children)), negated, span };
     const pattern = this.concatExpression(one(ctx.pattern).children);
     return { kind: 'Like', expr, pattern, negated, ...(ctx.Similar ? { similar: true as const } : {}), span };
@@ -784,6 +900,11 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     if (ctx.caseExpression) return this.caseExpression(one(ctx.caseExpression).children);
     if (ctx.castCall) return this.castCall(one(ctx.castCall).children);
     if (ctx.extractCall) return this.extractCall(one(ctx.extractCall).children);
+    if (ctx.existsExpression) return this.existsExpression(one(ctx.existsExpression).children);
+    if (ctx.subqueryExpression) {
+      const sub = one(ctx.subqueryExpression);
+      return { kind: 'ScalarSubquery', query: this.subqueryExpression(sub.children), span: spanOf(sub.children) };
+    }
     if (ctx.parenExpression) return this.parenExpression(one(ctx.parenExpression).children);
     if (ctx.positionCall) return this.positionCall(one(ctx.positionCall).children);
     if (ctx.functionCall) return this.functionCall(one(ctx.functionCall).children);
@@ -843,6 +964,17 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     return { kind: 'Extract', field, expr: this.expression(one(ctx.expression).children), span: spanOf(ctx) };
   }
 
+  /** `(query)`: the query (EMIT belongs to the outermost query only). */
+  subqueryExpression(ctx: C.SubqueryExpressionCstChildren): A.Query {
+    const query = this.query(one(ctx.query).children);
+    if (query.emit) this.fail('EMIT belongs at the end of the outermost query', query.emit.span);
+    return query;
+  }
+
+  existsExpression(ctx: C.ExistsExpressionCstChildren): A.Exists {
+    return { kind: 'Exists', query: this.subqueryExpression(one(ctx.subqueryExpression).children), span: spanOf(ctx) };
+  }
+
   /** `(expr)`: the inner expression, its span widened to the parentheses. */
   parenExpression(ctx: C.ParenExpressionCstChildren): A.Expr {
     return { ...this.expression(one(ctx.expression).children), span: spanOf(ctx) };
@@ -871,7 +1003,8 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       nameSpan: name.span,
       args: (ctx.arg ?? []).map((a) => this.expression(a.children)),
       distinct: ctx.Distinct !== undefined,
-      star: ctx.Star !== undefined,
+      star: ctx.Star !== undefined && ctx.starQualifier === undefined,
+      ...(ctx.starQualifier ? { starQualifier: this.identifier(one(ctx.starQualifier).children) } : {}),
       over: ctx.overClause ? this.overClause(one(ctx.overClause).children) : undefined,
       ...(ctx.filter ? { filter: this.expression(one(ctx.filter).children) } : {}),
       span: spanOf(ctx),

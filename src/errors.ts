@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'IMMUTABLE'
   /** An append whose stream was not at the expected version (optimistic concurrency, SPEC 2.7). */
   | 'CONFLICT'
+  /** A wait ran out of time (a read-your-writes query whose offsets were not consumed in time). */
+  | 'TIMEOUT'
   | 'INTERNAL';
 
 /** Where in the SQL text something stands: 0-based offsets, 1-based line and column. */
@@ -77,6 +79,7 @@ const LABELS: Record<ErrorCode, string> = {
   EXECUTION: 'Execution Error',
   IMMUTABLE: 'Immutable Error',
   CONFLICT: 'Conflict Error',
+  TIMEOUT: 'Timeout Error',
   INTERNAL: 'Internal Error (this is a bug in sluice, please report it)',
 };
 

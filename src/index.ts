@@ -15,6 +15,7 @@ export {
   type ResultColumn,
   type InsertResult,
   type InsertOptions,
+  type QueryOptions,
   type Subscription,
   type LiveQuery,
   type SubscribeOptions,

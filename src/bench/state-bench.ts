@@ -2,7 +2,7 @@
  * `sluice bench state`: what durability costs. Event-log append throughput; checkpoint time
  * and database size for a view with many groups (first checkpoint: everything; next one:
  * after 1% of the groups changed); recovery time of a process killed after events it never
- * checkpointed.
+ * checkpointed; AS OF near the end of the log from a retained snapshot against a full replay.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -129,6 +129,48 @@ async function recoveryTime(dir: string, n: number): Promise<Row> {
   return { measure: `recovery after a kill with ${n.toLocaleString('en')} events not yet checkpointed (reopen + replay + query)`, value: Math.round(ms), unit: 'ms' };
 }
 
+/**
+ * AS OF near the end of a long log: answered from the nearest retained snapshot plus the
+ * log after it, against the same read with no snapshot to start from (a full replay).
+ */
+export async function asOfCost(dir: string, n: number): Promise<Row[]> {
+  const SOURCE_WM = `CREATE SOURCE s (k BIGINT, v DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)`;
+  const view = `SELECT k, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY k`;
+  const e = await Engine.open({ path: join(dir, 'asof.duckdb') });
+  try {
+    await e.execute(SOURCE_WM);
+    await e.execute(`SET checkpoint_interval = '1 hour'`);
+    await e.execute(`CREATE MATERIALIZED VIEW bounded AS ${view}`);
+    // Checkpoints before a view exists retain nothing for it: this one is answered by a full replay.
+    for (let i = 0; i < n; i += BATCH) {
+      await e.insert('s', table(i, Math.min(BATCH, n - i), 1000));
+      if ((i + BATCH) % 100_000 === 0) await e.checkpoint();
+    }
+    await e.execute(`CREATE MATERIALIZED VIEW full_replay AS ${view}`);
+    const point = n - Math.max(1, Math.floor(n / 50));
+    // The best of three: the machine may be shared.
+    const time = async (name: string) => {
+      let best = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const t0 = performance.now();
+        await e.query(`SELECT count(*) FROM ${name} AS OF OFFSET ${point}`);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    const bounded = await time('bounded');
+    const full = await time('full_replay');
+    const m = n.toLocaleString('en');
+    return [
+      { measure: `AS OF OFFSET ${point.toLocaleString('en')} of ${m} events, from a retained snapshot (checkpoint every 100,000)`, value: Math.round(bounded), unit: 'ms' },
+      { measure: `AS OF OFFSET ${point.toLocaleString('en')} of ${m} events, full replay from the start of the log`, value: Math.round(full), unit: 'ms' },
+      { measure: `AS OF from a snapshot / full replay`, value: Math.round((bounded / full) * 100), unit: '%' },
+    ];
+  } finally {
+    await e.close();
+  }
+}
+
 export async function runStateBench(options: StateBenchOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   const n = options.events ?? 1_000_000;
@@ -136,6 +178,7 @@ export async function runStateBench(options: StateBenchOptions): Promise<void> {
     const rows: Row[] = [await appendThroughput(dir, n)];
     for (const g of options.groups ?? [100_000, 1_000_000]) rows.push(...(await checkpointCost(dir, g)));
     rows.push(await recoveryTime(dir, n));
+    rows.push(...(await asOfCost(dir, n)));
     if (options.json) for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
     else {
       const w = Math.max(...rows.map((r) => r.measure.length));

@@ -42,6 +42,10 @@ export interface ViewDef {
   /** Whether the view's changes are only inserts, and which columns key its rows (see LogicalPlan). */
   readonly appendOnly: boolean;
   readonly uniqueKey: readonly number[] | null;
+  /** `WITH (primary_key = 'a, b')`: the columns that key the view's versions (temporal joins). */
+  readonly primaryKey?: readonly number[];
+  /** `WITH (retain_history = '…')` in ms of event time: how far back AS OF may read (default: all). */
+  readonly retainHistoryMs?: number;
   /** Names of the sources and views the query reads. */
   readonly dependsOn: readonly string[];
   readonly sql: string;

@@ -37,6 +37,8 @@ export const FIXED_SYSTEM_TABLES: readonly string[] = [
   'sluice_offsets',
   'sluice_sink_positions',
   'sluice_checkpoints',
+  'sluice_history',
+  'sluice_history_state',
   'sluice_late_events',
   'sluice_dead_letters',
 ];

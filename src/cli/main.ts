@@ -43,7 +43,14 @@ async function main(argv: string[]): Promise<void> {
     .option('--changelog', 'print the change stream of each SELECT (with an op column) instead of its final result')
     .option('--output <file>', 'write results to this file instead of stdout')
     .option('--strict', 'exit with status 1 when any event went to the dead letters or arrived late')
-    .action(async (files: string[], opts: { db?: string; format: OutputFormat; changelog?: boolean; output?: string; strict?: boolean }) => {
+    .option('--group <name>', 'run as a member of this scale-out group: the members split the partitions of the nats sources')
+    .option('--servers <url>', 'with --group: NATS servers of the group (default: those of the first nats source)')
+    .action(async (files: string[], opts: { db?: string; format: OutputFormat; changelog?: boolean; output?: string; strict?: boolean; group?: string; servers?: string }) => {
+      if (opts.group !== undefined) {
+        const { runGroupMember } = await import('../group/group-member.js');
+        await runGroupMember(files, { group: opts.group, db: opts.db, servers: opts.servers });
+        return;
+      }
       const { describeSetAside, runFiles } = await import('./run-command.js');
       const report = await runFiles(files, { db: opts.db, format: opts.format, changelog: opts.changelog === true, output: opts.output });
       const warnings = describeSetAside(report);
@@ -75,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
   program
     .command('bench')
     .description('benchmarks')
-    .argument('<suite>', "the benchmark suite: 'nexmark', 'state' (durability costs) or 'latency' (insert, read-your-writes, start-up)")
+    .argument('<suite>', "the benchmark suite: 'nexmark', 'state' (durability costs), 'latency' (insert, read-your-writes, start-up) or 'nats' (JetStream, scale-out groups)")
     .option('--query <q>', 'run one query (q0 … q22, or an extra benchmark name)')
     .option('--events <n>', 'events per run (latency: events behind the view, default 1M)', (v) => Number(v))
     .option('--json', 'print one JSON object per query')
@@ -92,11 +99,41 @@ async function main(argv: string[]): Promise<void> {
         await runLatencyBench({ json: opts.json === true, events: opts.events });
         return;
       }
+      if (suite === 'nats') {
+        const { runNatsBench } = await import('../bench/nats-bench.js');
+        await runNatsBench({ json: opts.json === true, events: opts.events });
+        return;
+      }
       if (suite !== 'nexmark') {
-        throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark', 'sluice bench state' or 'sluice bench latency'`);
+        throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark', 'sluice bench state', 'sluice bench latency' or 'sluice bench nats'`);
       }
       const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
       await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true, runs: opts.runs });
+    });
+
+  const group = program.command('group').description('scale-out groups on NATS JetStream: status and delete');
+  group
+    .command('status')
+    .description("a group's members, and each partition's owner, lag and watermark")
+    .argument('<name>', 'the group')
+    .option('--servers <url>', 'NATS servers (default: $NATS_URL, else nats://127.0.0.1:4222)')
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { servers?: string; json?: boolean }) => {
+      const { groupServers } = await import('../group/group-names.js');
+      const { groupStatus, renderGroupStatus } = await import('../group/group-status.js');
+      const s = await groupStatus(name, groupServers(opts.servers));
+      process.stdout.write((opts.json === true ? JSON.stringify(s) : renderGroupStatus(s)) + '\n');
+    });
+  group
+    .command('delete')
+    .description('remove every stream, bucket and consumer the group keeps in JetStream')
+    .argument('<name>', 'the group')
+    .option('--servers <url>', 'NATS servers (default: $NATS_URL, else nats://127.0.0.1:4222)')
+    .action(async (name: string, opts: { servers?: string }) => {
+      const { groupServers } = await import('../group/group-names.js');
+      const { deleteGroup } = await import('../group/group-delete.js');
+      const removed = await deleteGroup(name, groupServers(opts.servers));
+      process.stdout.write(removed.length === 0 ? `group ${name}: nothing to delete\n` : removed.map((r) => `deleted ${r}`).join('\n') + '\n');
     });
 
   try {

@@ -15,17 +15,18 @@ import type { CreateView, Statement } from '../../grammar/ast.js';
 import { Catalog, describeKind } from '../catalog/catalog.js';
 import { sourceSchema, SYSTEM_TABLES, type SinkDef, type SourceColumn, type SourceDef, type ViewDef } from '../catalog/definitions.js';
 import { Settings } from '../catalog/settings.js';
-import { validateSourceOptions } from '../connectors/source-reader.js';
+import { validateSourceOptions, type DeadLetter } from '../connectors/source-reader.js';
 import { openSink } from '../connectors/sinks/file-sink.js';
 import type { SinkWriter } from '../connectors/sinks/sink-writer.js';
 import { SluiceError, toSluiceError, type Span, type TextOrigin } from '../errors.js';
-import { OP_NAMES, columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
+import { OP_NAMES, arrowSchema, columnsOf, makeRecordBatch, readValue, type ChangeBatch } from '../exec/batch.js';
+import { concatColumns } from '../exec/vector/concat.js';
 import type { LateRecord, OperatorContext } from '../exec/operator.js';
 import { Pipeline, type SourceInput, type ViewInput } from '../exec/pipeline.js';
 import { bindPullQuery, bindStatement, planQuery } from '../plan/binder/bind-statement.js';
-import type { AsOfRead, BoundStatement, PullQuery } from '../plan/bound-statement.js';
+import type { AsOfRead, BoundStatement, PullQuery, SchemaChange } from '../plan/bound-statement.js';
 import { explainPlan } from '../plan/explain.js';
-import { walkPlan, type LogicalPlan } from '../plan/logical-plan.js';
+import { walkPlan, type LogicalPlan, type ReplayLimit } from '../plan/logical-plan.js';
 import { scanNode, viewScanNode } from '../plan/node-builders.js';
 import { DuckDBTimestampValue } from '@duckdb/node-api';
 import { Database, type QueryResult } from '../state/database.js';
@@ -36,6 +37,7 @@ import { CheckpointStore } from '../state/checkpoint-store.js';
 import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { Schema, SqlType, Value } from '../types.js';
 import { ResultCollector } from './result-collector.js';
+import { ViewHistory } from './view-history.js';
 import { arrowToBatch, fromApiValue, rowsToBatch, toApiRow, toApiValue, type Change, type RejectedRow, type Row } from './rows.js';
 import { SourceRuntime, yieldToEventLoop } from './source-runtime.js';
 import { ViewRuntime } from './view-runtime.js';
@@ -111,6 +113,19 @@ export interface InsertOptions {
   readonly expectedVersion?: number;
 }
 
+/** Options of a pull query (`engine.query`). */
+export interface QueryOptions {
+  /**
+   * Read-your-writes (SPEC 2.7): offsets to wait for, by source name, as an insert resolved
+   * them (`{ clicks: await engine.insert('clicks', rows) }`), as offsets, or as the last
+   * offset. The query runs once every view it reads has consumed, of each named source it
+   * reads, the largest offset given; sources it does not read are ignored.
+   */
+  readonly after?: Readonly<Record<string, number | readonly number[] | { readonly offsets: readonly number[] }>>;
+  /** How long to wait for `after`, in ms (default 10,000); then the query rejects with code TIMEOUT. */
+  readonly timeout?: number;
+}
+
 export interface InsertResult {
   /** Events appended to the source. */
   readonly inserted: number;
@@ -147,6 +162,22 @@ export interface Metrics {
   readonly stateSize: number;
 }
 
+/** One insert call waiting for its group's commit (see Engine.commitInserts). */
+interface PendingInsert {
+  /** Checks the call's arguments and converts its rows; runs when the group commits, in call order. */
+  readonly prepare: () => PreparedInsert;
+  readonly resolve: (r: InsertResult) => void;
+  readonly reject: (e: SluiceError) => void;
+}
+
+interface PreparedInsert {
+  readonly rt: SourceRuntime;
+  readonly batches: readonly RecordBatch[];
+  readonly rejected: readonly RejectedRow[];
+  readonly partition: string;
+  readonly expected?: { readonly version: number; readonly span?: Span };
+}
+
 interface SinkRuntime {
   readonly def: SinkDef;
   readonly pipeline: Pipeline;
@@ -180,6 +211,10 @@ export class Engine {
   private readonly sinks = new Map<string, SinkRuntime>();
   private readonly system: SystemTables;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The inserts waiting for their group's turn in the queue, which later inserts join (group commit). */
+  private openGroup: PendingInsert[] | null = null;
+  /** Called whenever views may have consumed more of their sources (read-your-writes waits). */
+  private readonly progressWaiters = new Set<() => void>();
   private closed = false;
   private readonly liveQueries = new Set<Pipeline>();
   private pumping = false;
@@ -188,6 +223,8 @@ export class Engine {
 
   private readonly catalogStore: CatalogStore;
   private readonly checkpoints: CheckpointStore;
+  /** Retained view snapshots: AS OF replays from the nearest one. */
+  private readonly history: ViewHistory;
   private lastCheckpoint = Date.now();
   private checkpointCount = 0;
   /** Open database files in this process: DuckDB's file lock only guards other processes. */
@@ -200,6 +237,13 @@ export class Engine {
     this.system = new SystemTables(db);
     this.catalogStore = new CatalogStore(db);
     this.checkpoints = new CheckpointStore(db);
+    this.history = new ViewHistory({
+      db,
+      checkpoints: this.checkpoints,
+      source: (name) => this.sources.get(name),
+      newPipeline: (plan, out) => this.newPipeline(plan, out, 'query'),
+      batchSize: () => this.settings.number('batch_size'),
+    });
   }
 
   /**
@@ -241,6 +285,8 @@ export class Engine {
 
   /** Runs calls one after another; a failed call does not block the next. */
   private serial<T>(f: () => Promise<T>): Promise<T> {
+    // An insert after another call joins no earlier group: calls keep their order.
+    this.openGroup = null;
     const run = async (): Promise<T> => {
       if (this.closed) throw new SluiceError('STATE', 'the engine is closed');
       try {
@@ -304,31 +350,50 @@ export class Engine {
    * minimum over its partitions (SPEC 2.5), so one slow producer holds windows open.
    */
   insert(source: string, rows: readonly object[] | Table | RecordBatch, options: InsertOptions = {}): Promise<InsertResult> {
-    return this.serial(async () => {
-      const rt = this.sourceRuntime(source);
-      const def = rt.def;
-      const schema = sourceSchema(def);
-      const defaults = def.columns.map((c) => c.default);
-      const eventTime = eventTimeColumn(def);
-      const partition = options.partition ?? '';
-      if (typeof partition !== 'string') throw new SluiceError('ARGUMENT', 'partition must be a string');
-      const expected = options.expectedVersion;
-      if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
-        throw new SluiceError('ARGUMENT', `expectedVersion must be a whole number >= 0, got ${String(expected)}`);
+    return new Promise<InsertResult>((resolve, reject) => {
+      const req: PendingInsert = { prepare: () => this.prepareInsert(source, rows, options), resolve, reject };
+      if (this.openGroup !== null) {
+        this.openGroup.push(req);
+        return;
       }
-      let r: { batches: RecordBatch[]; rejected: RejectedRow[] };
-      if (Array.isArray(rows)) {
-        const one = rowsToBatch(rows, schema, defaults, eventTime);
-        r = { batches: [one.batch], rejected: one.rejected };
-      } else if (rows && typeof rows === 'object' && ('batches' in rows || 'schema' in rows)) {
-        r = arrowToBatch(rows as Table | RecordBatch, schema, defaults, eventTime);
-      } else {
-        throw new SluiceError('ARGUMENT', 'insert takes an array of objects or an Arrow Table/RecordBatch');
-      }
-      const result = await this.appendEvents(rt, r.batches, r.rejected, partition, expected === undefined ? undefined : { version: expected });
-      await this.maybeCheckpoint();
-      return result;
+      // Inserts that come while this group waits for the queue (a commit in progress) join it.
+      const group = [req];
+      this.serial(async () => {
+        if (this.openGroup === group) this.openGroup = null;
+        const settle = await this.commitInserts(group);
+        await this.maybeCheckpoint();
+        settle();
+      }).catch((e: unknown) => {
+        for (const r of group) r.reject(toSluiceError(e));
+      });
+      this.openGroup = group;
     });
+  }
+
+  /** An insert call's arguments checked and its rows converted (when its group commits, in call order). */
+  private prepareInsert(source: string, rows: readonly object[] | Table | RecordBatch, options: InsertOptions): PreparedInsert {
+    const rt = this.sourceRuntime(source);
+    const def = rt.def;
+    const schema = sourceSchema(def);
+    const defaults = def.columns.map((c) => c.default);
+    const eventTime = eventTimeColumn(def);
+    if (options === null || typeof options !== 'object') throw new SluiceError('ARGUMENT', 'insert options must be an object');
+    const partition = options.partition ?? '';
+    if (typeof partition !== 'string') throw new SluiceError('ARGUMENT', 'partition must be a string');
+    const expected = options.expectedVersion;
+    if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
+      throw new SluiceError('ARGUMENT', `expectedVersion must be a whole number >= 0, got ${String(expected)}`);
+    }
+    let r: { batches: RecordBatch[]; rejected: RejectedRow[] };
+    if (Array.isArray(rows)) {
+      const one = rowsToBatch(rows, schema, defaults, eventTime);
+      r = { batches: [one.batch], rejected: one.rejected };
+    } else if (rows && typeof rows === 'object' && ('batches' in rows || 'schema' in rows)) {
+      r = arrowToBatch(rows as Table | RecordBatch, schema, defaults, eventTime);
+    } else {
+      throw new SluiceError('ARGUMENT', 'insert takes an array of objects or an Arrow Table/RecordBatch');
+    }
+    return { rt, ...r, partition, ...(expected === undefined ? {} : { expected: { version: expected } }) };
   }
 
   /**
@@ -355,12 +420,7 @@ export class Engine {
     return log.key;
   }
 
-  /**
-   * Appends accepted rows to a source's log and sets the rejected ones aside in
-   * sluice_dead_letters, each with an offset of its own reserved after the accepted rows'
-   * (the log skips it), so no dead letter shares an offset with a logged event. The dead
-   * letters are written at once: no replay can derive them again.
-   */
+  /** Appends one insert's events at once (SQL INSERT), as a group of its own. */
   private async appendEvents(
     rt: SourceRuntime,
     batches: readonly RecordBatch[],
@@ -368,30 +428,119 @@ export class Engine {
     partition = '',
     expected?: { readonly version: number; readonly span?: Span },
   ): Promise<InsertResult> {
-    if (rt.ended) throw new SluiceError('STATE', `source '${rt.name}' has ended (endOfStream): it takes no more events`);
-    const log = rt.log!;
-    // Checked before anything is written: a refused append leaves no event and no dead letter.
-    // Calls run one at a time (serial), so no other append comes between the check and the write.
-    const keys = log.key ? log.streamKeys(batches) : [];
-    if (expected !== undefined) checkExpectedVersion(log, keys, expected);
-    let inserted = 0;
-    const offsets: number[] = [];
-    for (const b of batches) {
-      if (b.numRows === 0) continue;
-      const o = await rt.append(b, partition);
-      for (let i = 0; i < o.length; i++) offsets.push(o[i]!);
-      inserted += b.numRows;
+    let result: InsertResult | undefined;
+    let failure: SluiceError | undefined;
+    const prepared: PreparedInsert = { rt, batches, rejected, partition, ...(expected === undefined ? {} : { expected }) };
+    (await this.commitInserts([{ prepare: () => prepared, resolve: (r) => (result = r), reject: (e) => (failure = e) }]))();
+    if (failure) throw failure;
+    return result!;
+  }
+
+  /**
+   * Group commit: appends the events of a group of inserts to their sources' logs in one
+   * DuckDB commit, then delivers them live in call order. An insert refused by its checks
+   * (a CONFLICT, a bad argument, an ended source) fails alone; offsets and stream versions
+   * move on with each staged insert, so the next one's expected version is checked against
+   * them. Rejected rows are set aside in sluice_dead_letters, each with an offset of its own
+   * reserved after its insert's accepted rows (the log skips it), in the same commit: no
+   * replay can derive them again. Returns the call that settles each insert's promise
+   * (the caller settles once anything that must come before it, a checkpoint, is done).
+   */
+  private async commitInserts(group: readonly PendingInsert[]): Promise<() => void> {
+    const settled: (() => void)[] = [];
+    const staged: { rt: SourceRuntime; parts: { batch: RecordBatch; offsets: Float64Array; partition: string }[]; result: InsertResult; req: PendingInsert }[] = [];
+    const logs = new Set<EventLog>();
+    const dead: DeadLetter[] = [];
+    try {
+      for (const req of group) {
+        let p: PreparedInsert;
+        let keys: Value[];
+        try {
+          p = req.prepare();
+          if (p.rt.ended) throw new SluiceError('STATE', `source '${p.rt.name}' has ended (endOfStream): it takes no more events`);
+          const log = p.rt.log!;
+          keys = log.key ? log.streamKeys(p.batches) : [];
+          if (p.expected !== undefined) checkExpectedVersion(log, keys, p.expected);
+        } catch (e) {
+          settled.push(() => req.reject(toSluiceError(e)));
+          continue;
+        }
+        const { rt, partition } = p;
+        const log = rt.log!;
+        logs.add(log);
+        const schema = sourceSchema(rt.def);
+        const parts: { batch: RecordBatch; offsets: Float64Array; partition: string }[] = [];
+        const offsets: number[] = [];
+        for (const batch of p.batches) {
+          if (batch.numRows === 0) continue;
+          const o = log.stage(batch, schema, rt.def.version, partition);
+          parts.push({ batch, offsets: o, partition });
+          for (let i = 0; i < o.length; i++) offsets.push(o[i]!);
+        }
+        if (p.rejected.length > 0) {
+          const first = log.reserve(p.rejected.length);
+          p.rejected.forEach((x, i) => dead.push({ source: rt.name, offset: first + i, raw: x.raw, reason: x.reason }));
+        }
+        const version = keys.length === 1 ? { version: log.streamVersion(keys[0]!) } : {};
+        staged.push({ rt, parts, req, result: { inserted: offsets.length, rejected: p.rejected.length, offsets, ...version } });
+      }
+      // One write needs no transaction of its own: an appender's rows commit together.
+      let writes = dead.length > 0 ? 1 : 0;
+      for (const log of logs) writes += log.stagedWrites();
+      const write = async () => {
+        for (const log of logs) await log.writeStaged();
+        if (dead.length > 0) {
+          this.system.recordDead(dead, true);
+          await this.system.flushInput();
+        }
+      };
+      if (writes > 1) await this.db.transaction(write);
+      else await write();
+    } catch (e) {
+      for (const log of logs) log.abortStaged();
+      throw e;
     }
-    if (rejected.length > 0) {
-      const first = rt.log!.reserve(rejected.length);
-      this.system.recordDead(
-        rejected.map((x, i) => ({ source: rt.name, offset: first + i, raw: x.raw, reason: x.reason })),
-        true,
-      );
-      await this.system.flushInput();
+    for (const log of logs) log.commitStaged();
+    // Consecutive inserts into a source without event time reach its views as one batch: no
+    // row of theirs can be late, so one batch gives the views what the calls one by one would
+    // (a pass per batch is what many small inserts would otherwise cost).
+    for (let i = 0; i < staged.length; ) {
+      const { rt } = staged[i]!;
+      const partition = staged[i]!.parts[0]?.partition;
+      let j = i + 1;
+      if (rt.def.watermark === null) {
+        while (j < staged.length && staged[j]!.rt === rt && staged[j]!.parts.every((p) => p.partition === partition)) j++;
+      }
+      const run = staged.slice(i, j);
+      const parts = run.flatMap((x) => x.parts);
+      try {
+        if (run.length > 1 && parts.length > 1) {
+          const batch = concatBatches(parts.map((p) => p.batch), sourceSchema(rt.def));
+          const offsets = new Float64Array(batch.numRows);
+          let at = 0;
+          for (const p of parts) offsets.set(p.offsets, (at += p.offsets.length) - p.offsets.length);
+          rt.eventsRead += batch.numRows;
+          rt.deliver(rt.inputs, batch, offsets, partition ?? '');
+        } else {
+          for (const part of parts) {
+            rt.eventsRead += part.batch.numRows;
+            rt.deliver(rt.inputs, part.batch, part.offsets, part.partition);
+          }
+        }
+        for (const x of run) settled.push(() => x.req.resolve(x.result));
+      } catch (e) {
+        for (const x of run) settled.push(() => x.req.reject(toSluiceError(e)));
+      }
+      i = j;
     }
-    const version = keys.length === 1 ? { version: log.streamVersion(keys[0]!) } : {};
-    return { inserted, rejected: rejected.length, offsets, ...version };
+    this.notifyProgress();
+    return () => {
+      for (const f of settled) f();
+    };
+  }
+
+  private notifyProgress(): void {
+    for (const f of [...this.progressWaiters]) f();
   }
 
   /** Moves a source's watermark forward by hand (ms since the epoch, or a Date). */
@@ -413,8 +562,69 @@ export class Engine {
   /**
    * A pull query over materialized views and system tables, answered by DuckDB with any of
    * its SQL; `?` parameters. Bounded sources are read to their end first.
+   *
+   * With `after` (read-your-writes), it first waits until every view the query reads has
+   * consumed those offsets of its sources, up to `timeout` ms, else rejects with code TIMEOUT.
+   *
+   * @example
+   * const written = await engine.insert('clicks', rows);
+   * await engine.query('SELECT * FROM per_page WHERE page = ?', ['/'], { after: { clicks: written } });
    */
-  query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
+    if (options !== null && typeof options === 'object' && options.after !== undefined) {
+      let wait: Promise<void>;
+      try {
+        wait = this.waitAfter(typeof sql === 'string' ? sql : '', options);
+      } catch (e) {
+        return Promise.reject(toSluiceError(e));
+      }
+      return wait.then(() => this.runQuery(sql, params));
+    }
+    return this.runQuery(sql, params);
+  }
+
+  /**
+   * Resolves once every view `sql` may read has consumed the `after` offsets of the sources
+   * it reads. Views are found by name in the text: a name that is not a read only makes the
+   * wait stricter, and every view takes a delivered batch at once, so it costs nothing.
+   */
+  private waitAfter(sql: string, options: QueryOptions): Promise<void> {
+    const targets = afterTargets(options.after, (s) => this.sources.get(s)?.name ?? this.sources.get(s.toLowerCase())?.name ?? null);
+    const timeout = options.timeout ?? 10_000;
+    if (typeof timeout !== 'number' || !(timeout >= 0)) throw new SluiceError('ARGUMENT', `timeout must be a number of milliseconds >= 0, got ${String(timeout)}`);
+    const names = namesIn(sql);
+    const behind = (): string | null => {
+      for (const v of this.views.values()) {
+        if (!names.has(v.def.name.toLowerCase())) continue;
+        for (const [source, offset] of targets) {
+          if (!v.readsSource(source)) continue;
+          const at = v.sourceOffsets().get(source) ?? -1;
+          if (at < offset) return `view '${v.def.name}' has consumed source '${source}' up to offset ${at}, not yet ${offset}`;
+        }
+      }
+      return null;
+    };
+    if (behind() === null) return Promise.resolve();
+    return new Promise<void>((done, fail) => {
+      const check = () => {
+        if (this.closed) finish(new SluiceError('STATE', 'the engine is closed'));
+        else if (behind() === null) finish();
+      };
+      // Inserts notify at once; sources read in the background are polled.
+      const poll = setInterval(check, 20);
+      const timer = setTimeout(() => finish(new SluiceError('TIMEOUT', `read-your-writes query gave up after ${timeout} ms: ${behind() ?? 'offsets not consumed'}`)), timeout);
+      const finish = (e?: SluiceError) => {
+        clearInterval(poll);
+        clearTimeout(timer);
+        this.progressWaiters.delete(check);
+        if (e) fail(e);
+        else done();
+      };
+      this.progressWaiters.add(check);
+    });
+  }
+
+  private runQuery(sql: string, params: readonly unknown[]): Promise<Row[]> {
     return this.serial(async () => {
       if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'query takes SQL text');
       if (!Array.isArray(params)) throw new SluiceError('ARGUMENT', 'query parameters must be an array');
@@ -536,6 +746,7 @@ export class Engine {
           await this.maybeCheckpoint();
           return any;
         }).catch(() => false);
+        if (worked) this.notifyProgress();
         // Yield to other calls; idle a little when there was nothing to read.
         await new Promise((r) => setTimeout(r, worked ? 0 : 50));
       }
@@ -800,6 +1011,7 @@ export class Engine {
           await this.checkpoints.writeSinkPosition(s.def.name, sinkBytes.get(s.def.name)!);
         }
         await this.checkpoints.writePositions(positions);
+        for (const v of this.views.values()) await this.history.retain(v);
       }
       if (extra) await extra();
       await this.checkpoints.recordCheckpoint(++this.checkpointCount, performance.now() - t0);
@@ -848,10 +1060,25 @@ export class Engine {
     for (const rt of this.sources.values()) await rt.replayLog(batchSize);
   }
 
+  /**
+   * Brings what `sql` can read up to date. In a file, view tables change only inside
+   * checkpoints, so what a pull query reads is durable (and a crash cannot apply a change
+   * twice). In memory nothing is recovered: only the tables of the views the text names are
+   * written, and only their changes; the engine's own tables (audit trails, late events, …)
+   * are written when the text names one of them, or when the audit backlog grows large.
+   */
+  private async prepareRead(sql: string): Promise<void> {
+    if (this.path !== null) return this.checkpointNow();
+    const names = namesIn(sql);
+    let backlog = 0;
+    for (const v of this.views.values()) backlog += v.table.auditBacklog;
+    if (backlog > 100_000 || [...names].some((n) => n.startsWith('sluice_') || n === 'changes')) return this.checkpointNow();
+    for (const v of this.views.values()) if (names.has(v.def.name.toLowerCase())) await v.table.flushTable();
+  }
+
   /** Runs DuckDB SQL over the view tables; errors point into `origin` (the text itself by default). */
   private async pullQuery(sql: string, params: readonly unknown[], origin?: TextOrigin): Promise<{ columns: ResultColumn[]; rows: Row[] }> {
-    // View tables change only inside checkpoints, so what a pull query reads is durable.
-    await this.checkpointNow();
+    await this.prepareRead(sql);
     const r = await this.db.queryReadOnly(sql, params.map(toDuckParamLoose) as never, origin);
     return toApiResult(r);
   }
@@ -865,11 +1092,13 @@ export class Engine {
     try {
       for (const read of q.asOf) {
         const collector = new ResultCollector(read.plan.schema, false);
-        const pipeline = this.newPipeline(read.plan, collector, 'query');
-        try {
-          await this.replay(pipeline);
-        } finally {
-          this.detach(pipeline);
+        if (!(await this.replayFromHistory(read, collector))) {
+          const pipeline = this.newPipeline(read.plan, collector, 'query');
+          try {
+            await this.replay(pipeline);
+          } finally {
+            this.detach(pipeline);
+          }
         }
         await this.db.createTempTable(read.table, read.plan.schema, collector.result());
       }
@@ -877,6 +1106,20 @@ export class Engine {
     } finally {
       for (const read of q.asOf) await this.db.dropTempTable(read.table);
     }
+  }
+
+  /**
+   * An AS OF read of a materialized view: refused before its retain_history, else answered
+   * from its nearest retained snapshot when one applies (false: replay from the start).
+   */
+  private async replayFromHistory(read: AsOfRead, out: ResultCollector): Promise<boolean> {
+    const rt = read.view === undefined ? undefined : this.views.get(read.view);
+    let limit: ReplayLimit | undefined;
+    walkPlan(read.plan, (n) => (limit ??= n.kind === 'Scan' ? n.until : undefined));
+    if (!rt || !limit) return false;
+    await this.history.checkRetained(rt, limit);
+    if (this.path === null || rt.def.schema.length !== read.plan.schema.length) return false;
+    return this.history.replay(rt, limit, out);
   }
 
   /**
@@ -942,8 +1185,9 @@ export class Engine {
       case 'Drop':
         return { statement: name, message: await this.drop(bound.name) };
       case 'AlterSource': {
+        if (bound.change) return { statement: name, message: await this.alterColumn(bound.def, bound.change, bound.replan ?? []) };
         const rt = this.sources.get(bound.source)!;
-        const def: SourceDef = { ...rt.def, columns: [...rt.def.columns, bound.column], version: bound.column.sinceVersion };
+        const def: SourceDef = bound.def;
         await this.db.transaction(async () => {
           await rt.log?.addColumn(bound.column);
           await this.catalogStore.updateSource(def);
@@ -1038,6 +1282,7 @@ export class Engine {
       }
       await rt.table.create();
       await this.checkpoints.dropOwner(def.name);
+      await this.history.forget(def.name);
       await this.attach(pipeline);
     } catch (e) {
       this.detach(pipeline);
@@ -1162,6 +1407,7 @@ export class Engine {
     if (rt.pipeline) this.detach(rt.pipeline);
     await rt.table.drop();
     await this.checkpoints.dropOwner(name);
+    await this.history.forget(name);
     this.views.delete(name);
   }
 
@@ -1172,6 +1418,54 @@ export class Engine {
     await s.writer.close();
     await this.checkpoints.dropOwner(name);
     this.sinks.delete(name);
+  }
+
+  /**
+   * RENAME, DROP or widen a column of a source (see bind-alter-column.ts): after a checkpoint,
+   * the log and the catalog change in one transaction; each view that reads the source goes on
+   * with its operators' state under a plan of the new schema (its contents, columns, audit
+   * trail and followers stay as they were).
+   */
+  private async alterColumn(def: SourceDef, change: SchemaChange, replan: readonly string[]): Promise<string> {
+    await this.checkpointNow();
+    const rt = this.sources.get(def.name)!;
+    await this.db.transaction(async () => {
+      await rt.log?.changeColumn(change);
+      await this.catalogStore.updateSource(def);
+    });
+    rt.def = def;
+    this.catalog.put(def);
+    await rt.log?.create(def.columns);
+    for (const view of replan) {
+      const vrt = this.views.get(view)!;
+      const statement = parseStatement(vrt.def.sql);
+      const bound = bindStatement({ statement, text: vrt.def.sql, sql: vrt.def.sql, baseDir: vrt.def.baseDir }, this.catalogWithout(view));
+      if (bound.kind !== 'CreateView') continue;
+      // The plan differs only in its scans (columns, types): the same operators take over the same state.
+      const old = vrt.pipeline!;
+      const state = old.snapshot();
+      this.detach(old);
+      const fresh = this.newPipeline(bound.plan, vrt, view);
+      fresh.restore(state);
+      fresh.inputs.forEach((input, i) => {
+        const was = old.inputs[i];
+        if (input.kind === 'source' && was?.kind === 'source') {
+          input.lastOffset = was.lastOffset;
+          input.trigger = was.trigger;
+          this.sources.get(input.source)!.inputs.add(input);
+        } else if (input.kind === 'view') this.views.get(input.view)!.downstream.add(input);
+      });
+      vrt.pipeline = fresh;
+    }
+    const what = change.kind === 'rename' ? `renamed column ${change.column} of ${def.name} to ${change.to}` : change.kind === 'drop' ? `dropped column ${change.column} of ${def.name}` : `widened column ${change.column} of ${def.name} to ${change.to}`;
+    return `${what} (schema version ${def.version})`;
+  }
+
+  /** The catalog without one entry (to bind that entry's statement again). */
+  private catalogWithout(name: string): Catalog {
+    const c = new Catalog();
+    for (const e of this.catalog.all()) if (e.name !== name) c.put(e);
+    return c;
   }
 
   private async rebuild(view: string): Promise<string> {
@@ -1256,6 +1550,41 @@ export class Engine {
       })),
     };
   }
+}
+
+/** Batches of one schema as one. */
+function concatBatches(batches: readonly RecordBatch[], schema: Schema): RecordBatch {
+  const cols = batches.map((b) => columnsOf(b));
+  const n = batches.reduce((a, b) => a + b.numRows, 0);
+  return makeRecordBatch(arrowSchema(schema), schema.map((_, j) => concatColumns(cols.map((c) => c[j]!))), n);
+}
+
+/** The largest offset to wait for in each source of an `after` option, checked. */
+function afterTargets(after: QueryOptions['after'], sourceNamed: (name: string) => string | null): Map<string, number> {
+  if (after === null || typeof after !== 'object' || Array.isArray(after)) {
+    throw new SluiceError('ARGUMENT', "after must name each source's offsets: { source: offsets }, e.g. { clicks: await engine.insert('clicks', rows) }");
+  }
+  const out = new Map<string, number>();
+  for (const [source, given] of Object.entries(after)) {
+    const name = sourceNamed(source);
+    if (name === null) throw new SluiceError('CATALOG', `after names source '${source}', which does not exist`);
+    const list = typeof given === 'number' ? [given] : Array.isArray(given) ? given : given && typeof given === 'object' ? (given as { offsets?: unknown }).offsets : undefined;
+    if (!Array.isArray(list)) throw new SluiceError('ARGUMENT', `after.${source} must be an offset, an array of offsets or an insert's result, got ${typeof given}`);
+    let max = -1;
+    for (const o of list as unknown[]) {
+      if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0) throw new SluiceError('ARGUMENT', `after.${source}: an offset is a whole number >= 0, got ${String(o)}`);
+      if (o > max) max = o;
+    }
+    if (max >= 0) out.set(name, Math.max(max, out.get(name) ?? -1));
+  }
+  return out;
+}
+
+/** The identifiers of a SQL text, lower-cased (quoted ones unquoted). */
+function namesIn(sql: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of sql.matchAll(/"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_$]*)/g)) out.add((m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!).toLowerCase());
+  return out;
 }
 
 function columnsOfSchema(schema: Schema): ResultColumn[] {

@@ -136,11 +136,9 @@ export class ScriptChecker {
       case 'Drop':
         if (c.get(b.name)) c.drop(b.name, b.span);
         return;
-      case 'AlterSource': {
-        const src = c.source(b.source)!;
-        c.put({ ...src, columns: [...src.columns, b.column], version: b.column.sinceVersion });
+      case 'AlterSource':
+        c.put(b.def);
         return;
-      }
       case 'Set':
         this.settings.set(b.name, b.value, b.span);
         return;

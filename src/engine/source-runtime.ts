@@ -192,9 +192,10 @@ export class SourceRuntime {
 
   /**
    * Gives `inputs` every event that came before they joined: the event log up to now, or the
-   * connector's rows up to where the shared reader stands.
+   * connector's rows up to where the shared reader stands. `from`: the first log offset to
+   * give (a replay from a view's retained snapshot).
    */
-  async catchUp(inputs: readonly SourceInput[], batchSize: number, limit?: ReplayLimit): Promise<void> {
+  async catchUp(inputs: readonly SourceInput[], batchSize: number, limit?: ReplayLimit, from = 0): Promise<void> {
     if (inputs.length === 0) return;
     // With a limit (AS OF), how many rows of a batch come before it; -1 once it is reached.
     let reached = false;
@@ -216,7 +217,7 @@ export class SourceRuntime {
       if (n > 0) this.deliver(inputs, n === offsets.length ? batch : headRows(batch, n), offsets.subarray(0, n), headPartitions(partition, n));
     };
     if (this.log) {
-      for await (const { batch, offsets, partition } of this.log.read(this.def.columns, 0, this.log.next, batchSize)) {
+      for await (const { batch, offsets, partition } of this.log.read(this.def.columns, from, this.log.next, batchSize)) {
         give(batch, offsets, partition);
         await yieldToEventLoop();
         if (reached) break;

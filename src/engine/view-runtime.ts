@@ -9,7 +9,7 @@ import type { Emitter } from '../exec/operator.js';
 import type { Pipeline, ViewInput } from '../exec/pipeline.js';
 import type { Database } from '../state/database.js';
 import { quoteIdent } from '../state/database.js';
-import { ViewTable } from '../state/view-table.js';
+import { ViewTable, type ChangeCause } from '../state/view-table.js';
 
 export type ChangeListener = (batch: ChangeBatch) => void;
 
@@ -45,9 +45,36 @@ export class ViewRuntime implements Emitter {
     return into;
   }
 
+  /**
+   * The event that made the view emit now: of the source inputs it reads (directly or through
+   * other views), the one that moved last, at the last event it took. A change computed from
+   * many events (an aggregate over a batch, a window closed by the watermark, a join) is named
+   * after it; a change that carries its own event (see ChangeBatch.origin) after that one.
+   */
+  cause(): (ChangeCause & { readonly at: number }) | null {
+    let best: (ChangeCause & { readonly at: number }) | null = null;
+    for (const input of this.pipeline?.inputs ?? []) {
+      let c: (ChangeCause & { readonly at: number }) | null = null;
+      if (input.kind === 'source') {
+        const offset = input.trigger >= 0 ? input.trigger : input.lastOffset;
+        if (offset >= 0) c = { source: input.source, offset, at: input.triggeredAt };
+      } else if (input.kind === 'view') c = this.upstream(input.view)?.cause() ?? null;
+      if (c !== null && (best === null || c.at > best.at)) best = c;
+    }
+    return best;
+  }
+
+  /** Whether the view reads `source`, directly or through other views. */
+  readsSource(source: string): boolean {
+    for (const input of this.pipeline?.inputs ?? []) {
+      if (input.kind === 'source' ? input.source === source : input.kind === 'view' && this.upstream(input.view)?.readsSource(source)) return true;
+    }
+    return false;
+  }
+
   push(batch: ChangeBatch): void {
     this.changes += batch.length;
-    this.table.apply(batch, this.sourceOffsets());
+    this.table.apply(batch, this.sourceOffsets(), this.cause());
     for (const d of this.downstream) d.push(batch);
     for (const l of this.listeners) l(batch);
   }

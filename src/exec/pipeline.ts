@@ -12,19 +12,28 @@ import { compileExpr } from './expr/compile.js';
 import type { Emitter, Operator, OperatorContext, StateDelta } from './operator.js';
 import { FilterOperator } from './operators/filter.js';
 import { JoinOperator } from './operators/join.js';
+import { TemporalJoinOperator } from './operators/temporal-join.js';
 import { canUsePanes, HopPaneAggregateOperator } from './operators/hop-pane-aggregate.js';
+import { MatchRecognizeOperator } from './operators/match-recognize/match-recognize.js';
 import { OverAggregateOperator } from './operators/over-aggregate.js';
 import { OverChangelogOperator } from './operators/over-changelog.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
 import { ProjectOperator } from './operators/project.js';
 import { SessionAggregateOperator } from './operators/session-aggregate.js';
+import { SessionChangelogOperator } from './operators/session-changelog.js';
 import { SetOpOperator } from './operators/set-operation.js';
+import { SemiJoinOperator } from './operators/semi-join.js';
 import { TopNOperator } from './operators/top-n.js';
+import { DeduplicateOperator } from './operators/deduplicate.js';
+import { deduplication } from '../plan/deduplicate.js';
 import { UnionOperator } from './operators/union.js';
 import { WindowAggregateOperator } from './operators/window-aggregate.js';
 import { WindowAssignOperator } from './operators/window-assign.js';
 import { WatermarkTracker, type RowPartitions } from './watermark-tracker.js';
+
+/** Orders the moves of all source inputs, so a change can name the input that caused it. */
+let inputClock = 0;
 
 /** Where a source's events enter a pipeline. */
 export class SourceInput {
@@ -46,6 +55,9 @@ export class SourceInput {
 
   /** The offset of the last event taken (-1: none yet): where the pipeline stands in the source. */
   lastOffset = -1;
+  /** The last event that moved this input (a batch's last event, or the one before a watermark move) and when, on `inputClock`. */
+  trigger = -1;
+  triggeredAt = 0;
 
   get source(): string {
     return this.node.source;
@@ -60,13 +72,17 @@ export class SourceInput {
     const wm = this.tracker.observe(this.wmSourceColumn >= 0 ? all[this.wmSourceColumn]! : null, n, now, partition);
     const data = makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), n);
     if (offsets[n - 1]! > this.lastOffset) this.lastOffset = offsets[n - 1]!;
+    this.trigger = offsets[n - 1]!;
+    this.triggeredAt = ++inputClock;
     this.out.push({ data, length: n, ops: null, wm, wmConst: before, origin: { source: this.node.source, offsets } });
     if (this.tracker.current > before) this.out.watermark(this.tracker.current);
   }
 
   /** Moves the watermark (manual advance, end of stream, idleness). */
   advance(update: (t: WatermarkTracker) => boolean): void {
-    if (update(this.tracker)) this.out.watermark(this.tracker.current);
+    if (!update(this.tracker)) return;
+    this.triggeredAt = ++inputClock;
+    this.out.watermark(this.tracker.current);
   }
 }
 
@@ -185,7 +201,9 @@ export class Pipeline {
       case 'WindowAggregate':
         return add(
           p.window.kind === 'SESSION'
-            ? new SessionAggregateOperator(out, p, ctx)
+            ? p.input.appendOnly
+              ? new SessionAggregateOperator(out, p, ctx)
+              : new SessionChangelogOperator(out, p, ctx)
             : canUsePanes(p)
               ? new HopPaneAggregateOperator(out, p, ctx)
               : new WindowAggregateOperator(out, p, ctx),
@@ -193,15 +211,27 @@ export class Pipeline {
         );
       case 'UnionAll':
         return add(new UnionOperator(out, p.inputs.length), p.inputs);
-      case 'TopN':
+      case 'TopN': {
+        const dedup = deduplication(p);
         return add(
-          p.limit === null && p.offset === 0 && p.partitionBy.length === 0 && p.rowNumber === null ? new PassThroughOperator(out) : new TopNOperator(out, p),
+          dedup !== null
+            ? new DeduplicateOperator(out, p, dedup === 'first', ctx)
+            : p.limit === null && p.offset === 0 && p.partitionBy.length === 0 && p.rowNumber === null
+              ? new PassThroughOperator(out)
+              : new TopNOperator(out, p),
           [p.input],
         );
+      }
       case 'Join':
         return add(new JoinOperator(out, p, params), [p.left, p.right]);
+      case 'TemporalJoin':
+        return add(new TemporalJoinOperator(out, p, ctx, params), [p.left, p.right]);
       case 'SetOp':
         return add(new SetOpOperator(out, p), [p.input]);
+      case 'MatchRecognize':
+        return add(new MatchRecognizeOperator(out, p, ctx, params), [p.input]);
+      case 'SemiJoin':
+        return add(new SemiJoinOperator(out, p), [p.left, p.right]);
       case 'Over':
         // Final once the watermark passes a row (event-time order, append-only input), or a changelog.
         return add(p.appendOnly ? new OverAggregateOperator(out, p, ctx) : new OverChangelogOperator(out, p), [p.input]);

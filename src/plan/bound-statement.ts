@@ -4,7 +4,10 @@ import type { CreateMode } from '../catalog/catalog.js';
 import type { SinkDef, SourceColumn, SourceDef, ViewDef } from '../catalog/definitions.js';
 import type { Span, TextOrigin } from '../errors.js';
 import type { Value } from '../types.js';
+import type { SchemaChange } from '../catalog/schema-change.js';
 import type { LogicalPlan } from './logical-plan.js';
+
+export type { SchemaChange };
 
 export type BoundStatement =
   | { readonly kind: 'CreateSource'; readonly def: SourceDef; readonly mode: CreateMode; readonly span: Span }
@@ -24,7 +27,17 @@ export type BoundStatement =
   | ({ readonly kind: 'PullQuery' } & PullQuery)
   | { readonly kind: 'Subscribe'; readonly view: string }
   | { readonly kind: 'Drop'; readonly objectKind: ObjectKind; readonly name: string; readonly ifExists: boolean; readonly span: Span }
-  | { readonly kind: 'AlterSource'; readonly source: string; readonly column: SourceColumn }
+  | {
+      readonly kind: 'AlterSource';
+      readonly source: string;
+      /** ADD COLUMN: the new column (for the other forms, the changed column after the change). */
+      readonly column: SourceColumn;
+      /** The source after the change. */
+      readonly def: SourceDef;
+      /** RENAME, DROP, ALTER … TYPE (absent for ADD COLUMN), and the materialized views to plan again. */
+      readonly change?: SchemaChange;
+      readonly replan?: readonly string[];
+    }
   | { readonly kind: 'Show'; readonly what: 'SOURCES' | 'VIEWS' | 'MATERIALIZED_VIEWS' | 'SINKS' | 'SETTING'; readonly setting?: string; readonly span: Span }
   | { readonly kind: 'Describe'; readonly name: string }
   /** EXPLAIN of a streaming query (`plan`) or of a pull query (`pull`, explained by DuckDB). */
@@ -45,4 +58,6 @@ export interface PullQuery {
 export interface AsOfRead {
   readonly table: string;
   readonly plan: LogicalPlan;
+  /** The name read (a view's may be answered from its retained snapshots). */
+  readonly view?: string;
 }

@@ -5,7 +5,10 @@
  */
 import { formatSchema, type Schema } from '../types.js';
 import { formatDuration, formatExpr } from './format-expr.js';
+import { deduplication } from './deduplicate.js';
+import { matchRecognizeText } from './match-recognize-text.js';
 import { inputsOf, type AggCall, type LogicalPlan, type SortKey, type WindowDef } from './logical-plan.js';
+import { overCallText, overEmitText } from './over-text.js';
 
 function windowText(w: WindowDef, input: Schema): string {
   const t = input[w.timeCol]?.name ?? `#${w.timeCol}`;
@@ -85,6 +88,11 @@ function header(p: LogicalPlan): string {
       const emit = p.emit === 'ON_WINDOW_CLOSE' && p.joinType !== 'INNER' && p.joinType !== 'CROSS' ? ' emit=ON WINDOW CLOSE' : '';
       return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}${emit}`;
     }
+    case 'TemporalJoin': {
+      const keys = p.leftKeys.map((l, i) => `${p.left.schema[l]!.name} = ${p.right.schema[p.rightKeys[i]!]!.name}`);
+      const cond = p.condition ? ` condition=${formatExpr(p.condition, [...p.left.schema, ...p.right.schema])}` : '';
+      return `TemporalJoin: ${p.joinType} keys=[${keys.join(', ')}] as of ${p.left.schema[p.leftTime]!.name} versions by ${p.right.schema[p.rightTime]!.name}${cond}`;
+    }
     case 'Over': {
       const f = p.frame;
       const bound = (n: number | null, dir: string) =>
@@ -93,8 +101,15 @@ function header(p: LogicalPlan): string {
         p.orderBy,
         p.input.schema,
       )}] frame=${f.unit} ${bound(f.preceding, 'PRECEDING')}..${bound(f.following, 'FOLLOWING')} calls=[${p.calls
-        .map((c) => (c.arg === null ? `${c.fn}()` : `${c.fn}(${p.input.schema[c.arg]!.name})`))
-        .join(', ')}]`;
+        .map((c) => overCallText(c, p.input.schema))
+        .join(', ')}]${overEmitText(p)}`;
+    }
+    case 'MatchRecognize':
+      return matchRecognizeText(p);
+    case 'SemiJoin': {
+      const keys = p.leftKeys.map((l, i) => `${p.left.schema[l]!.name} = ${p.right.schema[p.rightKeys[i]!]!.name}`);
+      const kind = p.mark !== undefined ? `mark=${p.mark}${p.nullAware ? ' (IN)' : ' (EXISTS)'}` : p.nullAware ? 'null-aware (NOT IN)' : '';
+      return `${p.anti ? 'AntiJoin' : 'SemiJoin'}:${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${kind ? ` ${kind}` : ''}`;
     }
     case 'SetOp': {
       const [l, r] = p.input.schema.slice(-2).map((c) => c.name);
@@ -103,7 +118,10 @@ function header(p: LogicalPlan): string {
     }
     case 'TopN': {
       const part = p.partitionBy.length ? ` partition=[${p.partitionBy.map((i) => p.input.schema[i]!.name).join(', ')}]` : '';
-      const rn = p.rowNumber ? ` row_number=${p.rowNumber}` : '';
+      const rn = p.rowNumber ? ` ${p.rank ? 'rank' : 'row_number'}=${p.rowNumber}` : '';
+      const dedup = deduplication(p);
+      if (dedup !== null) return `Deduplicate: keep=${dedup}${part} order=[${sortText(p.orderBy, p.input.schema)}]${rn}`;
+      if (p.rank) return `TopN(with ties): ${p.rank}${part} order=[${sortText(p.orderBy, p.input.schema)}] limit=${p.limit}${rn}`;
       return `TopN:${part} order=[${sortText(p.orderBy, p.input.schema)}]${p.limit !== null ? ` limit=${p.limit}` : ''}${p.offset ? ` offset=${p.offset}` : ''}${rn}`;
     }
   }

@@ -8,6 +8,7 @@
  * current result (used to upsert view contents), or null when rows have no key.
  */
 import type { RetentionBound } from './join-retention.js';
+import type { MatchRecognizeNode } from './match-recognize-node.js';
 import type { BoundExpr } from './expr.js';
 import type { Schema, SqlType } from '../types.js';
 
@@ -22,9 +23,12 @@ export type LogicalPlan =
   | WindowAggregateNode
   | UnionAllNode
   | JoinNode
+  | TemporalJoinNode
   | OverNode
   | TopNNode
-  | SetOpNode;
+  | SetOpNode
+  | MatchRecognizeNode
+  | SemiJoinNode;
 
 interface PlanBase {
   readonly schema: Schema;
@@ -171,13 +175,36 @@ export interface JoinNode extends PlanBase {
   readonly emit: EmitMode;
 }
 
+/**
+ * Event-time temporal join (`JOIN r FOR SYSTEM_TIME AS OF l.t`): each left row meets the
+ * version of the right row of its key valid at its `leftTime` (the latest `rightTime` at or
+ * before it, ties to the later arrival), once both watermarks pass it; append-only output.
+ */
+export interface TemporalJoinNode extends PlanBase {
+  readonly kind: 'TemporalJoin';
+  readonly joinType: 'INNER' | 'LEFT';
+  readonly left: LogicalPlan;
+  readonly right: LogicalPlan;
+  /** Left columns equal to the right side's key columns, pairwise. */
+  readonly leftKeys: readonly number[];
+  readonly rightKeys: readonly number[];
+  readonly leftTime: number;
+  /** The right column holding each version's event time. */
+  readonly rightTime: number;
+  /** The rest of ON over the concatenated columns, applied to the chosen version. */
+  readonly condition: BoundExpr | null;
+}
+
 export interface SortKey {
   readonly column: number;
   readonly desc: boolean;
   readonly nullsFirst: boolean;
 }
 
-export type OverFn = 'ROW_NUMBER' | 'RANK' | 'DENSE_RANK' | AggFn;
+export type OverFn = 'ROW_NUMBER' | 'RANK' | 'DENSE_RANK' | AnalyticFn | AggFn;
+
+/** Window functions that read one row of the partition or frame (navigation). */
+export type AnalyticFn = 'LAG' | 'LEAD' | 'FIRST_VALUE' | 'LAST_VALUE' | 'NTH_VALUE';
 
 /** ROWS/RANGE frame; offsets in rows or ms; null = UNBOUNDED. */
 export interface OverFrame {
@@ -191,6 +218,10 @@ export interface OverCall {
   readonly arg: number | null;
   readonly type: SqlType;
   readonly name: string;
+  /** LAG/LEAD: rows back or ahead; NTH_VALUE: the 1-based row of the frame. */
+  readonly offset?: number;
+  /** LAG/LEAD: the column of the default value (null: NULL). */
+  readonly defaultArg?: number | null;
 }
 
 /** Window functions (OVER): adds one column per call to each input row. */
@@ -217,6 +248,11 @@ export interface TopNNode extends PlanBase {
   readonly offset: number;
   readonly partitionBy: readonly number[];
   readonly rowNumber: string | null;
+  /**
+   * Top-N with ties (RANK() / DENSE_RANK() … WHERE r <= N): keeps the rows ranked 1..limit,
+   * peers sharing a rank, and `rowNumber` holds the rank. Absent: ROW_NUMBER.
+   */
+  readonly rank?: 'RANK' | 'DENSE_RANK';
 }
 
 /**
@@ -230,6 +266,26 @@ export interface SetOpNode extends PlanBase {
   readonly op: 'INTERSECT' | 'EXCEPT';
   readonly all: boolean;
   readonly input: LogicalPlan;
+}
+
+/**
+ * A subquery predicate as a join that outputs left rows only: each left row while the right
+ * side holds a row with equal keys (EXISTS, IN) or, when `anti`, none (NOT EXISTS). NULL keys
+ * never match. `nullAware` (NOT IN, with `anti`): the last key is the IN probe, and a left
+ * row is kept when its group (the other keys) is empty, or when its probe is not NULL and
+ * the group holds neither it nor a NULL. With `mark` (a subquery predicate inside a larger
+ * expression) every left row is output with one more BOOLEAN column of that name holding
+ * the predicate's value: EXISTS, or with `nullAware` the three-valued `probe IN (group)`.
+ */
+export interface SemiJoinNode extends PlanBase {
+  readonly kind: 'SemiJoin';
+  readonly anti: boolean;
+  readonly nullAware: boolean;
+  readonly mark?: string;
+  readonly left: LogicalPlan;
+  readonly right: LogicalPlan;
+  readonly leftKeys: readonly number[];
+  readonly rightKeys: readonly number[];
 }
 
 /** The direct inputs of a node. */
@@ -247,10 +303,13 @@ export function inputsOf(p: LogicalPlan): readonly LogicalPlan[] {
     case 'Over':
     case 'TopN':
     case 'SetOp':
+    case 'MatchRecognize':
       return [p.input];
     case 'UnionAll':
       return p.inputs;
     case 'Join':
+    case 'TemporalJoin':
+    case 'SemiJoin':
       return [p.left, p.right];
   }
 }

@@ -3,6 +3,7 @@
  * key from its inputs, so the binder and the rewrite rules build nodes the same way.
  */
 import { joinRetention } from './join-retention.js';
+import { deduplication } from './deduplicate.js';
 import type { Column, Schema, SqlType } from '../types.js';
 import type { BoundExpr } from './expr.js';
 import type {
@@ -20,7 +21,9 @@ import type {
   ReplayLimit,
   ScanNode,
   SetOpNode,
+  SemiJoinNode,
   SortKey,
+  TemporalJoinNode,
   TopNNode,
   UnionAllNode,
   ValuesNode,
@@ -158,6 +161,34 @@ export function windowAggregateNode(
   };
 }
 
+/**
+ * A semi or anti join (see SemiJoinNode). A semi join over append-only inputs only ever adds
+ * rows (matches never go away); an anti join retracts a row when its first match arrives.
+ */
+export function semiJoinNode(
+  left: LogicalPlan,
+  right: LogicalPlan,
+  leftKeys: readonly number[],
+  rightKeys: readonly number[],
+  anti: boolean,
+  nullAware: boolean,
+  mark?: string,
+): SemiJoinNode {
+  return {
+    kind: 'SemiJoin',
+    anti,
+    nullAware,
+    ...(mark !== undefined ? { mark } : {}),
+    left,
+    right,
+    leftKeys,
+    rightKeys,
+    schema: mark !== undefined ? [...left.schema, { name: mark, type: 'BOOLEAN' }] : left.schema,
+    appendOnly: mark === undefined && !anti && left.appendOnly && right.appendOnly,
+    uniqueKey: left.uniqueKey,
+  };
+}
+
 /** INTERSECT / EXCEPT over an input `cols…, left count, right count` (see SetOpNode). */
 export function setOpNode(op: SetOpNode['op'], all: boolean, input: LogicalPlan): SetOpNode {
   const schema = input.schema.slice(0, input.schema.length - 2);
@@ -200,6 +231,33 @@ export function joinNode(
   };
 }
 
+export function temporalJoinNode(
+  joinType: 'INNER' | 'LEFT',
+  left: LogicalPlan,
+  right: LogicalPlan,
+  keys: { readonly left: readonly number[]; readonly right: readonly number[] },
+  leftTime: number,
+  rightTime: number,
+  condition: BoundExpr | null,
+): TemporalJoinNode {
+  // A version's time may lie far below the watermark: only the left time stays an event-time column.
+  const rightCols = right.schema.map((c) => ({ name: c.name, type: c.type }));
+  return {
+    kind: 'TemporalJoin',
+    joinType,
+    left,
+    right,
+    leftKeys: keys.left,
+    rightKeys: keys.right,
+    leftTime,
+    rightTime,
+    condition,
+    schema: [...left.schema.map((c, i) => (i === leftTime ? c : { name: c.name, type: c.type })), ...rightCols],
+    appendOnly: true,
+    uniqueKey: null,
+  };
+}
+
 export function overNode(
   input: LogicalPlan,
   partitionBy: readonly number[],
@@ -233,8 +291,10 @@ export function topNNode(
   partitionBy: readonly number[] = [],
   rowNumber: string | null = null,
   offset = 0,
+  rank?: 'RANK' | 'DENSE_RANK',
 ): TopNNode {
   const width = input.schema.length;
+  const dedup = deduplication({ input, orderBy, limit, offset, partitionBy, rank });
   return {
     kind: 'TopN',
     input,
@@ -243,9 +303,12 @@ export function topNNode(
     offset,
     partitionBy,
     rowNumber,
+    ...(rank !== undefined ? { rank } : {}),
     schema: rowNumber === null ? input.schema : [...input.schema, { name: rowNumber, type: 'BIGINT' }],
-    appendOnly: limit === null && offset === 0 && partitionBy.length === 0 ? input.appendOnly : false,
-    uniqueKey: rowNumber === null ? input.uniqueKey : [...partitionBy, width],
+    // A first row per key is emitted once, when the watermark has passed it (src/plan/deduplicate.ts).
+    appendOnly: dedup === 'first' || (limit === null && offset === 0 && partitionBy.length === 0 ? input.appendOnly : false),
+    // Peers share a rank: only the input's own key still identifies a row.
+    uniqueKey: rank !== undefined ? input.uniqueKey : dedup !== null ? partitionBy : rowNumber === null ? input.uniqueKey : [...partitionBy, width],
   };
 }
 

@@ -7,7 +7,9 @@ import {
   joinNode,
   overNode,
   projectNode,
+  semiJoinNode,
   setOpNode,
+  temporalJoinNode,
   topNNode,
   unionAllNode,
   valuesNode,
@@ -36,12 +38,18 @@ export function withInputs(p: LogicalPlan, inputs: readonly LogicalPlan[]): Logi
       return unionAllNode(inputs, p.schema);
     case 'Join':
       return joinNode(p.joinType, inputs[0]!, inputs[1]!, p.leftKeys, p.rightKeys, p.condition, p.stateTtlMs, p.emit);
+    case 'TemporalJoin':
+      return temporalJoinNode(p.joinType, inputs[0]!, inputs[1]!, { left: p.leftKeys, right: p.rightKeys }, p.leftTime, p.rightTime, p.condition);
     case 'Over':
       return overNode(inputs[0]!, p.partitionBy, p.orderBy, p.frame, p.calls);
     case 'TopN':
-      return topNNode(inputs[0]!, p.orderBy, p.limit, p.partitionBy, p.rowNumber, p.offset);
+      return topNNode(inputs[0]!, p.orderBy, p.limit, p.partitionBy, p.rowNumber, p.offset, p.rank);
     case 'SetOp':
       return setOpNode(p.op, p.all, inputs[0]!);
+    case 'MatchRecognize':
+      return { ...p, input: inputs[0]! };
+    case 'SemiJoin':
+      return semiJoinNode(inputs[0]!, inputs[1]!, p.leftKeys, p.rightKeys, p.anti, p.nullAware, p.mark);
   }
 }
 

@@ -31,6 +31,43 @@ export class CheckpointStore {
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_offsets (source VARCHAR PRIMARY KEY, state VARCHAR)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_sink_positions (sink VARCHAR PRIMARY KEY, bytes BIGINT)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_checkpoints (id BIGINT, written_at TIMESTAMP, millis DOUBLE)`);
+    // Retained snapshots of views for AS OF: where each stood, its operator state, and (in
+    // a table per snapshot, sluice_history_<id>) its contents.
+    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_history (view VARCHAR, id BIGINT, consumed DOUBLE, inputs VARCHAR)`);
+    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_history_state (view VARCHAR, id BIGINT, operator VARCHAR, key VARCHAR, value VARCHAR)`);
+  }
+
+  /**
+   * Retains a view's snapshot as the checkpoint being written holds it: call after the
+   * view's state and contents are written, in the same transaction.
+   */
+  async retainSnapshot(snap: HistorySnapshot, contents: string): Promise<void> {
+    const v = quoteString(snap.view);
+    await this.db.run(`INSERT INTO sluice_history VALUES (${v}, ${snap.id}, ${snap.consumed}, ${quoteString(JSON.stringify(snap.inputs))})`);
+    await this.db.run(`INSERT INTO sluice_history_state SELECT owner, ${snap.id}, operator, key, value FROM sluice_state WHERE owner = ${v}`);
+    await this.db.run(`CREATE OR REPLACE TABLE ${historyTable(snap.id)} AS SELECT * FROM ${contents}`);
+  }
+
+  /** A view's retained snapshots, oldest first. */
+  async snapshots(view: string): Promise<HistorySnapshot[]> {
+    const r = await this.db.query(`SELECT id, consumed, inputs FROM sluice_history WHERE view = ${quoteString(view)} ORDER BY consumed, id`);
+    return r.rows.map(([id, consumed, inputs]) => ({ view, id: Number(id), consumed: Number(consumed), inputs: JSON.parse(inputs as string) as HistoryInput[] }));
+  }
+
+  /** The operator state of one retained snapshot: operator → key → value. */
+  async snapshotState(view: string, id: number): Promise<Map<string, Map<string, unknown>>> {
+    const r = await this.db.query(`SELECT operator, key, value FROM sluice_history_state WHERE view = ${quoteString(view)} AND id = ${id}`);
+    return stateEntries(r.rows);
+  }
+
+  async dropSnapshot(view: string, id: number): Promise<void> {
+    await this.db.run(`DELETE FROM sluice_history WHERE view = ${quoteString(view)} AND id = ${id}`);
+    await this.db.run(`DELETE FROM sluice_history_state WHERE view = ${quoteString(view)} AND id = ${id}`);
+    await this.db.run(`DROP TABLE IF EXISTS ${historyTable(id)}`);
+  }
+
+  async dropHistory(view: string): Promise<void> {
+    for (const s of await this.snapshots(view)) await this.dropSnapshot(view, s.id);
   }
 
   /**
@@ -111,13 +148,7 @@ export class CheckpointStore {
   /** Every stored entry of an owner: operator → key → value. */
   async readState(owner: string): Promise<Map<string, Map<string, unknown>>> {
     const r = await this.db.query(`SELECT operator, key, value FROM sluice_state WHERE owner = ${quoteString(owner)}`);
-    const out = new Map<string, Map<string, unknown>>();
-    for (const [op, key, value] of r.rows) {
-      let m = out.get(op as string);
-      if (!m) out.set(op as string, (m = new Map()));
-      m.set(key as string, JSON.parse(value as string));
-    }
-    return out;
+    return stateEntries(r.rows);
   }
 
   async hasState(owner: string): Promise<boolean> {
@@ -158,6 +189,38 @@ export class CheckpointStore {
   async recordCheckpoint(id: number, millis: number): Promise<void> {
     await this.db.run(`INSERT INTO sluice_checkpoints VALUES (${id}, now()::TIMESTAMP, ${millis})`);
   }
+}
+
+/** Where one source input of a view stood at a retained snapshot. */
+export interface HistoryInput {
+  readonly source: string;
+  readonly lastOffset: number;
+  /** The largest event time it had taken (null: none, or no event-time column). */
+  readonly maxTime: number | null;
+}
+
+export interface HistorySnapshot {
+  readonly view: string;
+  readonly id: number;
+  /** Events taken over all inputs (orders snapshots; spaces them). */
+  readonly consumed: number;
+  readonly inputs: readonly HistoryInput[];
+}
+
+/** The table holding a retained snapshot's view contents. */
+export function historyTable(id: number): string {
+  return `sluice_history_${id}`;
+}
+
+/** Rows (operator, key, JSON value) as operator → key → value. */
+function stateEntries(rows: readonly (readonly unknown[])[]): Map<string, Map<string, unknown>> {
+  const out = new Map<string, Map<string, unknown>>();
+  for (const [op, key, value] of rows) {
+    let m = out.get(op as string);
+    if (!m) out.set(op as string, (m = new Map()));
+    m.set(key as string, JSON.parse(value as string));
+  }
+  return out;
 }
 
 const PACK_ROWS = 8192;

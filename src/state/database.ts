@@ -187,6 +187,12 @@ export class Database {
    * errors point at `origin`, the user's text the query came from (the query itself by default).
    */
   async queryReadOnly(sql: string, params: readonly DuckDBValue[] = [], origin?: TextOrigin): Promise<QueryResult> {
+    // Each setting costs a round trip: a query that fails (it only reads) runs again with it.
+    try {
+      return await this.readOnly(sql, params, origin, true);
+    } catch {
+      // reported below
+    }
     // As JSON, an error carries its position in the text instead of DuckDB's own rendering of it.
     await this.run('SET errors_as_json = true');
     try {
@@ -243,14 +249,19 @@ export class Database {
     await this.run(`DROP TABLE IF EXISTS temp.${quoteIdent(name)}`).catch(() => undefined);
   }
 
-  private async readOnly(sql: string, params: readonly DuckDBValue[], origin: TextOrigin | undefined): Promise<QueryResult> {
+  /** `quick`: prepare the text at once (DuckDB refuses to prepare several statements, and runs none of them), saving the round trip that splits it. */
+  private async readOnly(sql: string, params: readonly DuckDBValue[], origin: TextOrigin | undefined, quick = false): Promise<QueryResult> {
     let prepared;
     try {
-      const extracted = await this.connection.extractStatements(sql);
-      if (extracted.count !== 1) {
-        throw new SluiceError('IMMUTABLE', `a pull query must be exactly one SELECT statement, got ${extracted.count}`);
+      if (quick) {
+        prepared = await this.connection.prepare(sql);
+      } else {
+        const extracted = await this.connection.extractStatements(sql);
+        if (extracted.count !== 1) {
+          throw new SluiceError('IMMUTABLE', `a pull query must be exactly one SELECT statement, got ${extracted.count}`);
+        }
+        prepared = await extracted.prepare(0);
       }
-      prepared = await extracted.prepare(0);
     } catch (e) {
       if (e instanceof SluiceError) throw e;
       throw duckdbQueryError(e, sql, origin);

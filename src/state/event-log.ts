@@ -9,6 +9,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { SourceColumn } from '../catalog/definitions.js';
+import type { SchemaChange } from '../catalog/schema-change.js';
 import { SluiceError } from '../errors.js';
 import { logTableName } from '../catalog/table-names.js';
 import type { Data } from 'apache-arrow';
@@ -16,7 +17,7 @@ import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batc
 import { concatColumns } from '../exec/vector/concat.js';
 import { int32Column } from '../exec/vector/columns.js';
 import type { Schema, Value } from '../types.js';
-import { duckTypeName } from './chunk-writer.js';
+import { duckTypeName, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
 
 export class EventLog {
@@ -31,6 +32,11 @@ export class EventLog {
   private readonly versions = new Map<string, number>();
   /** Where the key is among the source's columns (-1: not keyed). */
   private keyIndex = -1;
+  /** Batches staged for the next group write, and their partition runs (SQL value lists). */
+  private staged: ChunkPart[] = [];
+  private stagedRuns: string[] = [];
+  /** Where offsets and versions stood before the group being staged (null: none is). */
+  private undo: { next: number; versions: Map<string, number | undefined> } | null = null;
 
   constructor(
     private readonly db: Database,
@@ -109,6 +115,7 @@ export class EventLog {
 
   /** Takes the next `n` offsets without logging anything (for rows set aside as dead letters). */
   reserve(n: number): number {
+    this.mark();
     const first = this.next;
     this.next += n;
     return first;
@@ -122,43 +129,120 @@ export class EventLog {
     if (this.key) await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(this.key.name)})`);
   }
 
+  /**
+   * Renames, drops or widens a column of the log (ALTER SOURCE). A dropped column's values
+   * move to `sluice_dropped_<source>_<column>_v<version>` (sluice_offset, the column): the log
+   * loses nothing, and its layout stays the source's columns, as appends write them.
+   */
+  async changeColumn(change: SchemaChange): Promise<void> {
+    const column = quoteIdent(change.column);
+    if (this.key) await this.db.run(`DROP INDEX IF EXISTS ${this.indexName}`);
+    switch (change.kind) {
+      case 'rename':
+        await this.db.run(`ALTER TABLE ${this.table} RENAME COLUMN ${column} TO ${quoteIdent(change.to)}`);
+        break;
+      case 'drop': {
+        const kept = quoteIdent(`sluice_dropped_${this.source}_${change.column}_v${change.version}`);
+        await this.db.run(`CREATE TABLE ${kept} AS SELECT sluice_offset, ${column} FROM ${this.table} ORDER BY sluice_offset`);
+        await this.db.run(`ALTER TABLE ${this.table} DROP COLUMN ${column}`);
+        break;
+      }
+      case 'type':
+        await this.db.run(`ALTER TABLE ${this.table} ALTER COLUMN ${column} TYPE ${duckTypeName(change.to)}`);
+        break;
+    }
+    if (this.key) await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(this.key.name)})`);
+  }
+
   async drop(): Promise<void> {
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
     await this.db.run(`DELETE FROM sluice_log_partitions WHERE source = ${quoteString(this.source)}`);
   }
 
-  /**
-   * Appends a batch (all source columns) of one partition and returns the offsets it was
-   * given. Events of a named partition are noted as a run of offsets beside the log (most
-   * sources have one partition, and pay nothing for it).
-   */
+  /** Appends one batch at once (stage, write, keep): see {@link stage} for a group of them. */
   async append(batch: RecordBatch, schema: Schema, version: number, partition = ''): Promise<Float64Array> {
+    const offsets = this.stage(batch, schema, version, partition);
+    try {
+      await this.writeStaged();
+    } catch (e) {
+      this.abortStaged();
+      throw e;
+    }
+    this.commitStaged();
+    return offsets;
+  }
+
+  /**
+   * Group commit: takes a batch (all source columns) of one partition into the next write and
+   * returns the offsets it is given. Offsets and stream versions move on at once, so the next
+   * staged append (and its expected-version check) sees them; {@link writeStaged} writes every
+   * staged batch through one appender, and {@link abortStaged} takes them all back when the
+   * write or its transaction fails. Events of a named partition are noted as a run of offsets
+   * beside the log (most sources have one partition, and pay nothing for it).
+   */
+  stage(batch: RecordBatch, schema: Schema, version: number, partition = ''): Float64Array {
     const n = batch.numRows;
+    const stream = this.key ? this.nextStreamVersions(batch) : null;
+    this.mark();
     const offsets = new Float64Array(n);
     for (let i = 0; i < n; i++) offsets[i] = this.next + i;
-    const now = new Float64Array(n).fill(Date.now());
     const cols = columnsOf(batch);
-    const stream = this.key ? this.nextStreamVersions(batch) : null;
-    await this.db.append(
-      logTableName(this.source),
-      [
+    this.staged.push({
+      columns: [
         { type: 'BIGINT', numbers: offsets },
-        { type: 'TIMESTAMP', numbers: now },
+        { type: 'TIMESTAMP', numbers: new Float64Array(n).fill(Date.now()) },
         { type: 'INT', data: int32Column(new Int32Array(n).fill(version)) },
         ...(stream ? [{ type: 'BIGINT' as const, numbers: stream.versions }] : []),
         ...schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
       ],
       n,
-    );
-    // Only a logged event counts: a failed append leaves every version as it was.
-    if (stream) for (const [id, v] of stream.after) this.versions.set(id, v);
-    if (partition !== '') {
-      await this.db.run(
-        `INSERT INTO sluice_log_partitions VALUES (${quoteString(this.source)}, ${this.next}, ${this.next + n - 1}, ${quoteString(partition)})`,
-      );
+    });
+    if (stream) {
+      for (const [id, v] of stream.after) {
+        if (!this.undo!.versions.has(id)) this.undo!.versions.set(id, this.versions.get(id));
+        this.versions.set(id, v);
+      }
     }
+    if (partition !== '') this.stagedRuns.push(`(${quoteString(this.source)}, ${this.next}, ${this.next + n - 1}, ${quoteString(partition)})`);
     this.next += n;
     return offsets;
+  }
+
+  /** How many statements {@link writeStaged} will run (more than one needs a transaction to be atomic). */
+  stagedWrites(): number {
+    return (this.staged.length > 0 ? 1 : 0) + (this.stagedRuns.length > 0 ? 1 : 0);
+  }
+
+  /** Writes the staged batches (inside the caller's transaction when it must be atomic with more). */
+  async writeStaged(): Promise<void> {
+    if (this.staged.length > 0) await this.db.appendMany(logTableName(this.source), this.staged.length > 8 ? [mergeParts(this.staged)] : this.staged);
+    if (this.stagedRuns.length > 0) await this.db.run(`INSERT INTO sluice_log_partitions VALUES ${this.stagedRuns.join(', ')}`);
+    this.staged = [];
+    this.stagedRuns = [];
+  }
+
+  /** The staged appends are durable: nothing is left to take back. */
+  commitStaged(): void {
+    this.undo = null;
+    this.staged = [];
+    this.stagedRuns = [];
+  }
+
+  /** The staged appends (and reserved offsets) were not written: offsets and versions go back. */
+  abortStaged(): void {
+    if (this.undo !== null) {
+      this.next = this.undo.next;
+      for (const [id, v] of this.undo.versions) {
+        if (v === undefined) this.versions.delete(id);
+        else this.versions.set(id, v);
+      }
+    }
+    this.commitStaged();
+  }
+
+  /** Notes where offsets and versions stand before the first change of a group. */
+  private mark(): void {
+    if (this.undo === null) this.undo = { next: this.next, versions: new Map() };
   }
 
   private nullKey(): SluiceError {
@@ -245,6 +329,25 @@ export class EventLog {
     }
     if (rows > 0) yield emit();
   }
+}
+
+/** Parts of one table's columns as one part (thousands of one-row inserts cost a column write each otherwise). */
+function mergeParts(parts: readonly ChunkPart[]): ChunkPart {
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const columns = parts[0]!.columns.map((first, j): ChunkColumn => {
+    if ('numbers' in first) {
+      const out = new Float64Array(n);
+      let at = 0;
+      for (const p of parts) {
+        const c = p.columns[j] as { numbers: Float64Array };
+        out.set(c.numbers.subarray(0, p.n), at);
+        at += p.n;
+      }
+      return { type: first.type, numbers: out };
+    }
+    return { type: first.type, data: concatColumns(parts.map((p) => (p.columns[j] as { data: Data }).data)) };
+  });
+  return { columns, n };
 }
 
 /** A key value as a map key: the values of one column share a type, so their text tells them apart. */

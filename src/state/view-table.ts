@@ -1,15 +1,19 @@
 /**
  * A materialized view's current contents, kept as a DuckDB table of the view's name so pull
  * queries can use any DuckDB SQL on it. Changes are written lazily (before a pull query and
- * at checkpoints), not on every batch: first to the audit trail, columnar, through the
- * appender; then DuckDB folds the new audit rows into the table — an append-only view copies
- * them, a view with a unique key replaces the keys that changed by their last row, a keyless
- * changelog view adds and deletes copies of rows by their net count. No row is decoded in JS.
+ * at checkpoints), not on every batch, and cost what changed, not the view's size: an
+ * append-only view appends its new rows; otherwise the changes since the last write go,
+ * columnar, through the appender into a temporary staging table, and DuckDB folds them into
+ * the table in one round trip — a view with a unique key replaces the keys that changed by
+ * their last row, a keyless changelog view adds and deletes copies of rows by their net
+ * count. No row is decoded in JS. The audit trail is written separately ({@link flushAudit}),
+ * so a pull query that does not read it need not wait for it.
  *
  * Beside it, `sluice_audit_<view>` is the view's audit trail: every change it ever emitted,
- * in order, with its kind and when it was made, and `sluice_source_offsets_<view>` where the
- * view stood in each source when it made them — what `SELECT … FROM CHANGES(v)` reads. They
- * are written in the same checkpoints, so after a crash they hold each change exactly once.
+ * in order, with its kind, when it was made and the event that caused it (source and offset),
+ * and `sluice_source_offsets_<view>` where the view stood in each source when it made them —
+ * what `SELECT … FROM CHANGES(v)` reads. They are written in the same checkpoints, so after a
+ * crash they hold each change exactly once.
  */
 import { columnsOf, type ChangeBatch } from '../exec/batch.js';
 import { int32Column } from '../exec/vector/columns.js';
@@ -18,12 +22,48 @@ import type { Schema } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
 import { quoteIdent, type Database } from './database.js';
 import { auditTableName, sourceOffsetsTableName } from '../catalog/table-names.js';
+import { keyedDelta } from './keyed-delta.js';
+
+/** The event a change derives from, or that triggered it. */
+export interface ChangeCause {
+  readonly source: string;
+  readonly offset: number;
+}
+
+/** The audit trail's cause columns of a batch: each row's own event where it has one, else `cause`. */
+function causeColumns(batch: ChangeBatch, cause: ChangeCause | null): ChunkColumn[] {
+  const n = batch.length;
+  const source = new ColumnBuilder('VARCHAR', n);
+  const offset = new ColumnBuilder('BIGINT', n);
+  const own = batch.origin;
+  for (let i = 0; i < n; i++) {
+    const at = own !== null ? own.offsets[i]! : -1;
+    if (own !== null && at >= 0) {
+      source.append(own.source);
+      offset.append(at);
+    } else if (cause !== null) {
+      source.append(cause.source);
+      offset.append(cause.offset);
+    } else {
+      source.append(null);
+      offset.append(null);
+    }
+  }
+  return [
+    { type: 'VARCHAR', data: source.finish() },
+    { type: 'BIGINT', data: offset.finish() },
+  ];
+}
 
 export class ViewTable {
   private readonly table: string;
   private readonly audit: string;
   /** Changes not yet in the audit trail, as they were emitted, with the source offsets behind them. */
-  private auditPending: { batch: ChangeBatch; at: number; offsets: ReadonlyMap<string, number> }[] = [];
+  private auditPending: { batch: ChangeBatch; at: number; offsets: ReadonlyMap<string, number>; cause: ChangeCause | null }[] = [];
+  /** Changes not yet in the table. */
+  private tablePending: ChangeBatch[] = [];
+  /** The temporary table changes are staged in before they are folded into the table. */
+  private readonly stage: string;
   private auditSeq = 0;
   private readonly offsetsTable: string;
   /** The source offsets last written (a change whose offsets are the same adds no row). */
@@ -39,19 +79,24 @@ export class ViewTable {
     this.table = quoteIdent(name);
     this.audit = quoteIdent(auditTableName(name));
     this.offsetsTable = quoteIdent(sourceOffsetsTableName(name));
+    this.stage = quoteIdent(`sluice_stage_${name}`);
   }
 
   private static readonly OFFSETS_DDL = 'first_seq BIGINT, source VARCHAR, "offset" BIGINT';
 
+  // The cause columns come last: files written before them gain them by ALTER, in the same place.
   private auditDdl(): string {
-    return `sluice_seq BIGINT, sluice_op INTEGER, sluice_changed_at TIMESTAMP, ${this.columnsDdl()}`;
+    return `sluice_seq BIGINT, sluice_op INTEGER, sluice_changed_at TIMESTAMP, ${this.columnsDdl()}, ${ViewTable.CAUSE_DDL}`;
   }
+
+  private static readonly CAUSE_DDL = 'sluice_source VARCHAR, sluice_offset BIGINT';
 
   /** Creates the table and its audit trail empty (a new view, or a rebuild). */
   async create(): Promise<void> {
     await this.db.run(`CREATE OR REPLACE TABLE ${this.table} (${this.columnsDdl()})`);
     await this.db.run(`CREATE OR REPLACE TABLE ${this.audit} (${this.auditDdl()})`);
     await this.db.run(`CREATE OR REPLACE TABLE ${this.offsetsTable} (${ViewTable.OFFSETS_DDL})`);
+    await this.createStage();
     this.auditSeq = 0;
     this.lastOffsets = '';
   }
@@ -60,10 +105,22 @@ export class ViewTable {
   async ensure(): Promise<void> {
     await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.table} (${this.columnsDdl()})`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.audit} (${this.auditDdl()})`);
+    await this.db.run(`ALTER TABLE ${this.audit} ADD COLUMN IF NOT EXISTS sluice_source VARCHAR`);
+    await this.db.run(`ALTER TABLE ${this.audit} ADD COLUMN IF NOT EXISTS sluice_offset BIGINT`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.offsetsTable} (${ViewTable.OFFSETS_DDL})`);
+    await this.createStage();
     this.lastOffsets = '';
     const r = await this.db.query(`SELECT coalesce(max(sluice_seq) + 1, 0) FROM ${this.audit}`);
     this.auditSeq = r.rows[0]![0] as number;
+  }
+
+  /**
+   * The staging table: temporary (of this connection, never in the file), made with the view
+   * rather than inside a checkpoint's transaction, whose rollback would take it away again.
+   */
+  private async createStage(): Promise<void> {
+    if (this.appendOnly) return;
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE ${this.stage} (sluice_seq BIGINT, sluice_op INTEGER, ${this.columnsDdl()})`);
   }
 
   private columnsDdl(): string {
@@ -74,26 +131,41 @@ export class ViewTable {
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
     await this.db.run(`DROP TABLE IF EXISTS ${this.audit}`);
     await this.db.run(`DROP TABLE IF EXISTS ${this.offsetsTable}`);
+    await this.db.run(`DROP TABLE IF EXISTS temp.${this.stage}`);
     this.clearPending();
   }
 
   clearPending(): void {
     this.auditPending = [];
+    this.tablePending = [];
   }
 
-  /** Takes a batch of the view's changes, made once the view had taken its sources up to `offsets`. */
-  apply(b: ChangeBatch, offsets: ReadonlyMap<string, number> = new Map()): void {
-    if (b.length > 0) this.auditPending.push({ batch: b, at: Date.now(), offsets });
+  /**
+   * Takes a batch of the view's changes, made once the view had taken its sources up to
+   * `offsets`; `cause` names the event that triggered the rows that carry no origin of their own.
+   */
+  apply(b: ChangeBatch, offsets: ReadonlyMap<string, number> = new Map(), cause: ChangeCause | null = null): void {
+    if (b.length === 0) return;
+    this.auditPending.push({ batch: b, at: Date.now(), offsets, cause });
+    this.tablePending.push(b);
+  }
+
+  /** Changes not yet in the audit trail. */
+  get auditBacklog(): number {
+    let n = 0;
+    for (const p of this.auditPending) n += p.batch.length;
+    return n;
   }
 
   /** Appends the pending changes to the audit trail. */
-  private async flushAudit(): Promise<void> {
+  async flushAudit(): Promise<void> {
+    if (this.auditPending.length === 0) return;
     const pending = this.auditPending;
     this.auditPending = [];
     const firstSeq: number[] = [];
     const sources: string[] = [];
     const positions: number[] = [];
-    const parts = pending.map(({ batch, at, offsets }) => {
+    const parts = pending.map(({ batch, at, offsets, cause }) => {
       const n = batch.length;
       const text = JSON.stringify([...offsets].sort());
       if (offsets.size > 0 && text !== this.lastOffsets) {
@@ -116,6 +188,7 @@ export class ViewTable {
         { type: 'INT', data: int32Column(op) },
         { type: 'TIMESTAMP', numbers: new Float64Array(n).fill(at) },
         ...this.schema.map((c, j) => ({ type: c.type, data: cols[j]! })),
+        ...causeColumns(batch, cause),
       ];
       return { columns, n };
     });
@@ -135,21 +208,57 @@ export class ViewTable {
     }
   }
 
-  /** Writes pending changes to the table. Call inside a transaction when it must be atomic. */
+  /** Writes pending changes to the audit trail and the table. Call inside a transaction when it must be atomic. */
   async flush(): Promise<void> {
-    if (this.auditPending.length === 0) return;
-    const first = this.auditSeq;
     await this.flushAudit();
-    const cols = this.schema.map((c) => quoteIdent(c.name));
-    const list = cols.join(', ');
-    const fresh = `(SELECT * FROM ${this.audit} WHERE sluice_seq >= ${first})`;
+    await this.flushTable();
+  }
+
+  /** Brings the table up to date with the changes so far (the audit trail may lag behind). */
+  async flushTable(): Promise<void> {
+    const pending = this.tablePending;
+    if (pending.length === 0) return;
+    this.tablePending = [];
+    const values = (b: ChangeBatch): ChunkColumn[] => {
+      const cols = columnsOf(b);
+      return this.schema.map((c, j) => ({ type: c.type, data: cols[j]! }));
+    };
     if (this.appendOnly) {
-      await this.db.run(`INSERT INTO ${this.table} SELECT ${list} FROM ${fresh}`);
-    } else if (this.uniqueKey !== null) {
-      await this.foldKeyed(fresh, cols);
-    } else {
-      await this.foldMultiset(fresh, cols);
+      await this.db.appendMany(this.name, pending.map((b) => ({ columns: values(b), n: b.length })));
+      return;
     }
+    const delta = this.uniqueKey !== null ? keyedDelta(this.table, this.schema, this.uniqueKey, pending) : null;
+    if (delta !== null && delta.sql !== null) {
+      await this.db.run(delta.sql);
+      return;
+    }
+    // The net delta (a row per touched key) folds as the raw changes would, for less.
+    const changes = delta !== null ? delta.net : pending;
+    let seq = 0;
+    const parts = changes.map((b) => {
+      const n = b.length;
+      const s = new Float64Array(n);
+      for (let i = 0; i < n; i++) s[i] = seq++;
+      const op = new Int32Array(n);
+      if (b.ops !== null) op.set(b.ops);
+      const columns: ChunkColumn[] = [{ type: 'BIGINT', numbers: s }, { type: 'INT', data: int32Column(op) }, ...values(b)];
+      return { columns, n };
+    });
+    await this.db.appendMany(`sluice_stage_${this.name}`, parts);
+    const cols = this.schema.map((c) => quoteIdent(c.name));
+    const fold = delta !== null ? this.foldNet(cols) : this.uniqueKey !== null ? this.foldKeyed(this.stage, cols) : this.foldMultiset(this.stage, cols);
+    // One round trip (each costs about as much as a small statement), over the changes only.
+    await this.db.run([...fold, `DELETE FROM ${this.stage}`].join(';\n'));
+  }
+
+  /** A keyed view's net delta (see keyedDelta): the staged keys are replaced by their +I rows. */
+  private foldNet(cols: readonly string[]): string[] {
+    const keys = this.uniqueKey!.map((k) => cols[k]!);
+    const same = keys.map((c) => `${this.table}.${c} IS NOT DISTINCT FROM k.${c}`).join(' AND ');
+    return [
+      keys.length === 0 ? `DELETE FROM ${this.table}` : `DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${this.stage}) k WHERE ${same}`,
+      `INSERT INTO ${this.table} SELECT ${cols.join(', ')} FROM ${this.stage} WHERE sluice_op = 0 ORDER BY sluice_seq`,
+    ];
   }
 
   /**
@@ -157,45 +266,37 @@ export class ViewTable {
    * a later change retracts that very row (the key then has no row). A retraction of another
    * row (an older version) does not undo the newer one.
    */
-  private async foldKeyed(fresh: string, cols: readonly string[]): Promise<void> {
+  private foldKeyed(fresh: string, cols: readonly string[]): string[] {
     const keys = this.uniqueKey!.map((k) => cols[k]!);
     const same = (a: string, b: string, on: readonly string[]) => on.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
     const partition = keys.length > 0 ? `PARTITION BY ${keys.join(', ')}` : '';
-    const tmp = quoteIdent(`sluice_fold_${this.name}`);
-    await this.db.run(
-      `CREATE OR REPLACE TEMP TABLE ${tmp} AS SELECT * FROM ${fresh} c WHERE sluice_op IN (0, 2)
-       QUALIFY row_number() OVER (${partition} ORDER BY sluice_seq DESC) = 1`,
-    );
-    if (keys.length === 0) await this.db.run(`DELETE FROM ${this.table}`);
-    else await this.db.run(`DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${fresh}) k WHERE ${same(this.table, 'k', keys)}`);
-    await this.db.run(
-      `INSERT INTO ${this.table} SELECT ${cols.map((c) => `i.${c}`).join(', ')} FROM ${tmp} i
+    return [
+      keys.length === 0
+        ? `DELETE FROM ${this.table}`
+        : `DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${fresh}) k WHERE ${same(this.table, 'k', keys)}`,
+      `INSERT INTO ${this.table} SELECT ${cols.map((c) => `i.${c}`).join(', ')}
+       FROM (SELECT * FROM ${fresh} c WHERE sluice_op IN (0, 2) QUALIFY row_number() OVER (${partition} ORDER BY sluice_seq DESC) = 1) i
        WHERE NOT EXISTS (SELECT 1 FROM ${fresh} r WHERE r.sluice_op IN (1, 3) AND r.sluice_seq > i.sluice_seq AND ${same('r', 'i', cols)})
        ORDER BY i.sluice_seq`,
-    );
-    await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
+    ];
   }
 
   /** A keyless changelog view: each distinct row gains or loses copies by its net count. */
-  private async foldMultiset(fresh: string, cols: readonly string[]): Promise<void> {
+  private foldMultiset(fresh: string, cols: readonly string[]): string[] {
     const list = cols.join(', ');
     const tmp = quoteIdent(`sluice_fold_${this.name}`);
-    await this.db.run(
+    const same = cols.map((c) => `v.${c} IS NOT DISTINCT FROM n.${c}`).join(' AND ');
+    return [
       `CREATE OR REPLACE TEMP TABLE ${tmp} AS
        SELECT ${list}, sum(CASE WHEN sluice_op IN (0, 2) THEN 1 ELSE -1 END)::BIGINT AS sluice_net, min(sluice_seq) AS sluice_first
        FROM ${fresh} GROUP BY ${list} HAVING sluice_net <> 0`,
-    );
-    const same = cols.map((c) => `v.${c} IS NOT DISTINCT FROM n.${c}`).join(' AND ');
-    await this.db.run(
       `DELETE FROM ${this.table} WHERE rowid IN (
          SELECT id FROM (
            SELECT v.rowid AS id, n.sluice_net AS net, row_number() OVER (PARTITION BY n.sluice_first ORDER BY v.rowid) AS copy
            FROM ${this.table} v JOIN ${tmp} n ON ${same} WHERE n.sluice_net < 0)
          WHERE copy <= -net)`,
-    );
-    await this.db.run(
       `INSERT INTO ${this.table} SELECT ${list} FROM (SELECT *, unnest(range(sluice_net)) FROM ${tmp} WHERE sluice_net > 0) ORDER BY sluice_first`,
-    );
-    await this.db.run(`DROP TABLE IF EXISTS ${tmp}`);
+      `DROP TABLE IF EXISTS ${tmp}`,
+    ];
   }
 }

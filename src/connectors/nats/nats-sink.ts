@@ -42,7 +42,7 @@ import {
 } from './nats-connection.js';
 import { subjectsOverlap } from './nats-source.js';
 
-const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window'];
+const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window', 'msg_id_prefix'];
 const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 /** Publishes awaiting their ack at most; the next waits for the oldest. */
 const MAX_IN_FLIGHT = 1024;
@@ -76,6 +76,12 @@ export class NatsSink implements SinkWriter {
   /** Columns whose values choose the partition. */
   private readonly key: readonly number[];
   private readonly duplicateWindowMs: number;
+  /**
+   * `msg_id_prefix`: ids `<prefix>:<n>` numbered from 0, not from the stream's last sequence.
+   * A scale-out group gives each partition's pipeline its own prefix, so whichever member
+   * publishes a partition's n-th change, even before any snapshot of it exists, uses one id.
+   */
+  private readonly idPrefix: string | null;
   private session: NatsSession | null = null;
   private js: JetStreamClient | null = null;
   private pending: { subject: string; data: Uint8Array }[] = [];
@@ -106,6 +112,9 @@ export class NatsSink implements SinkWriter {
       const ms = dw === undefined ? DEFAULT_DUPLICATE_WINDOW_MS : typeof dw === 'number' ? dw : parseIntervalText(String(dw));
       if (ms === undefined || !(ms > 0)) throw new SluiceError('CONNECTOR', `option 'duplicate_window' must be a positive interval ('10 minutes'), got '${String(dw)}'`);
       this.duplicateWindowMs = ms;
+      const prefix = opts['msg_id_prefix'];
+      if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '')) throw new SluiceError('CONNECTOR', `option 'msg_id_prefix' must be a non-empty string`);
+      this.idPrefix = prefix ?? null;
     } catch (e) {
       throw e instanceof SluiceError ? new SluiceError('CONNECTOR', `${this.who}: ${e.message}`) : e;
     }
@@ -184,7 +193,7 @@ export class NatsSink implements SinkWriter {
       if (!subjects.some((s) => subjectsOverlap(s, target))) {
         throw new SluiceError('CONNECTOR', `${this.who}: stream '${this.stream}' does not take subject '${target}' (its subjects: ${subjects.join(', ')})`);
       }
-      this.last = this.init.resumeAt ?? info.state.last_seq;
+      this.last = this.init.resumeAt ?? (this.idPrefix === null ? info.state.last_seq : 0);
     } catch (e) {
       await closeSession(session);
       throw natsError(this.who, e, `stream '${this.stream}'`);
@@ -201,7 +210,7 @@ export class NatsSink implements SinkWriter {
     this.pending = [];
     const window: Promise<PubAck>[] = [];
     let oldest = 0;
-    const name = this.init.name;
+    const name = this.idPrefix ?? this.init.name;
     for (const m of msgs) {
       if (window.length - oldest >= MAX_IN_FLIGHT) await window[oldest++]!;
       const p = js.publish(m.subject, m.data, { msgID: `${name}:${++this.last}`, timeout: PUBLISH_TIMEOUT_MS });

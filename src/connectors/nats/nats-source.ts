@@ -38,7 +38,7 @@ import {
   type NatsSession,
 } from './nats-connection.js';
 
-const NATS_OPTIONS = ['servers', 'stream', 'subject', 'format', 'partitions', 'key', 'stop_at_end'];
+const NATS_OPTIONS = ['servers', 'stream', 'subject', 'format', 'partitions', 'key', 'stop_at_end', 'consumer'];
 const WHERE = "connector 'nats'";
 
 /** Messages asked for per pull; the reader buffers at most twice this many. */
@@ -65,6 +65,8 @@ export interface NatsSourceOptions {
   readonly key: string | null;
   /** Bounded: end at the stream's last sequence as of opening. */
   readonly stopAtEnd: boolean;
+  /** The durable consumer's name; null: `sluice_<source>` (a scale-out group names one per partition). */
+  readonly consumer: string | null;
 }
 
 export function parseNatsOptions(options: SourceOptions): NatsSourceOptions {
@@ -77,7 +79,15 @@ export function parseNatsOptions(options: SourceOptions): NatsSourceOptions {
     partitions: partitionsOption(options),
     key: stringOption(options, 'key') ?? null,
     stopAtEnd: booleanOption(options, 'stop_at_end', false),
+    consumer: consumerOption(options),
   };
+}
+
+function consumerOption(options: SourceOptions): string | null {
+  const c = stringOption(options, 'consumer');
+  if (c === undefined) return null;
+  if (!/^[A-Za-z0-9_-]+$/.test(c)) throw new SluiceError('CONNECTOR', `option 'consumer' must be a consumer name (letters, digits, '_', '-'), got '${c}'`);
+  return c;
 }
 
 /** Checks a nats source's options at CREATE SOURCE time. */
@@ -208,7 +218,7 @@ class NatsReader implements SourceReader {
     const js = jetstream(nc);
     let consumer;
     if (this.durable) {
-      const name = consumerName(this.opts.source);
+      const name = this.o.consumer ?? consumerName(this.opts.source);
       await jsm.consumers.delete(stream, name).catch((e: unknown) => {
         if (!isNotFound(e, JetStreamApiCodes.ConsumerNotFound)) throw e;
       });

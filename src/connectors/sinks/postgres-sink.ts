@@ -14,7 +14,7 @@ import { formatDate } from '../../plan/functions.js';
 import type { SqlType, Value } from '../../types.js';
 import type { SinkInit, SinkWriter } from './sink-writer.js';
 
-const OPTIONS = ['connector', 'url', 'table', 'key'];
+const OPTIONS = ['connector', 'url', 'table', 'key', 'partition'];
 /** Rows per INSERT statement: 1,000 rows of up to 65 columns stay under Postgres' 65,535 parameters. */
 const ROWS_PER_STATEMENT = 1000;
 /** Buffered changes that start a background flush, so a long run reaches Postgres as it goes. */
@@ -67,6 +67,12 @@ export class PostgresSink implements SinkWriter {
   private readonly url: string;
   private readonly table: string;
   private readonly key: readonly number[];
+  /**
+   * `partition`: the row of sluice_sink_positions this sink keeps ('' by default). A
+   * scale-out group runs one pipeline per partition, each with its own position, and none
+   * of them may empty the table the others fill.
+   */
+  private readonly partition: string;
   private client: pg.Client | null = null;
   private pending: { op: number; row: unknown[] }[] = [];
   /** Changes written to this sink so far, counted from the start of its output. */
@@ -104,6 +110,9 @@ export class PostgresSink implements SinkWriter {
         `sink '${init.name}': its input is a changelog without a key; name the columns that identify a row with WITH (key = 'col, …')`,
       );
     }
+    const partition = opts['partition'] ?? '';
+    if (typeof partition !== 'string') throw new SluiceError('CONNECTOR', `sink '${init.name}': partition must be a string`);
+    this.partition = partition;
     this.written = init.resumeAt ?? 0;
   }
 
@@ -153,11 +162,22 @@ export class PostgresSink implements SinkWriter {
     // NULLS NOT DISTINCT: a GROUP BY may have a NULL group, which a primary key would refuse.
     if (this.key.length > 0) cols.push(`UNIQUE NULLS NOT DISTINCT (${this.key.map((i) => quoteIdent(this.init.schema[i]!.name)).join(', ')})`);
     try {
+      // Sinks starting side by side (a group's partitions) would race in CREATE TABLE IF NOT
+      // EXISTS, which PostgreSQL does not make atomic: a lock held to the commit orders them.
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('sluice sink tables'))`);
       await client.query(
         'CREATE TABLE IF NOT EXISTS sluice_sink_positions (sink text NOT NULL, partition text NOT NULL, position bigint NOT NULL, PRIMARY KEY (sink, partition))',
       );
       await client.query(`CREATE TABLE IF NOT EXISTS ${quoteTable(this.table)} (${cols.join(', ')})`);
-      if (this.init.resumeAt === undefined) {
+      await client.query('COMMIT');
+      if (this.init.resumeAt === undefined && this.partition !== '') {
+        // A partition's pipeline starting without a snapshot: an earlier owner may have
+        // applied changes before its first snapshot; they are replayed and skipped by position.
+        await client.query(`INSERT INTO sluice_sink_positions VALUES ($1, $2, 0) ON CONFLICT (sink, partition) DO NOTHING`, [name, this.partition]);
+        const r = await client.query<{ position: string }>(`SELECT position FROM sluice_sink_positions WHERE sink = $1 AND partition = $2`, [name, this.partition]);
+        this.applied = Number(r.rows[0]!.position);
+      } else if (this.init.resumeAt === undefined) {
         // A new sink starts its output anew, as a file sink truncates its file.
         await client.query('BEGIN');
         await client.query(`DELETE FROM ${quoteTable(this.table)}`);
@@ -168,7 +188,7 @@ export class PostgresSink implements SinkWriter {
         await client.query('COMMIT');
         this.applied = 0;
       } else {
-        const r = await client.query<{ position: string }>(`SELECT position FROM sluice_sink_positions WHERE sink = $1 AND partition = ''`, [name]);
+        const r = await client.query<{ position: string }>(`SELECT position FROM sluice_sink_positions WHERE sink = $1 AND partition = $2`, [name, this.partition]);
         this.applied = r.rows.length > 0 ? Number(r.rows[0]!.position) : 0;
         if (this.applied < this.init.resumeAt) {
           throw new SluiceError(
@@ -203,7 +223,7 @@ export class PostgresSink implements SinkWriter {
       await client.query('BEGIN');
       if (this.key.length > 0) await this.applyKeyed(client, todo);
       else await this.insertRows(client, todo.map((c) => c.row));
-      await client.query(`UPDATE sluice_sink_positions SET position = $2 WHERE sink = $1 AND partition = ''`, [this.init.name, this.written]);
+      await client.query(`UPDATE sluice_sink_positions SET position = $3 WHERE sink = $1 AND partition = $2`, [this.init.name, this.partition, this.written]);
       await client.query('COMMIT');
       this.applied = this.written;
     } catch (e) {

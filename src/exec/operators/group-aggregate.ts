@@ -22,6 +22,8 @@ export class GroupAggregateOperator implements Operator {
   private readonly global: boolean;
   private wm = -Infinity;
   private globalGroup = -1;
+  /** Per group, the offset of its last event in the batch being processed (the change's provenance). */
+  private lastEvent = new Float64Array(16);
 
   constructor(
     private readonly out: Emitter,
@@ -38,7 +40,7 @@ export class GroupAggregateOperator implements Operator {
 
   private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
     const o = this.output;
-    o.row(op);
+    o.row(op, g < this.lastEvent.length ? this.lastEvent[g]! : -1);
     this.table.appendKey(g, o.columns);
     o.values(this.node.keys.length, values as never);
   };
@@ -69,12 +71,23 @@ export class GroupAggregateOperator implements Operator {
     const cols = columnsOf(batch);
     const gids = this.global ? this.globalIds(n) : this.table.lookup(this.node.keys.map((k) => cols[k]!), n);
     const signs = signsOf(batch);
+    if (batch.origin !== null) this.noteEvents(gids, n, batch.origin.offsets, batch.origin.source);
     this.tracker.begin();
     this.tracker.touch(gids, n, this.table);
     this.stateChanges.touchAll(gids, n);
     this.table.update(gids, n, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signs);
     this.tracker.finish(this.table, this.emitRow, this.global, (g) => this.stateChanges.remove(g, () => JSON.stringify(this.table.keyValues(g))));
     this.flush();
+  }
+
+  /** Each group's change in this batch is named after the group's last event in it. */
+  private noteEvents(gids: Int32Array, n: number, offsets: Float64Array, source: string): void {
+    if (this.lastEvent.length < this.table.keys.capacity) this.lastEvent = new Float64Array(this.table.keys.capacity);
+    for (let i = 0; i < n; i++) {
+      const g = gids[i]!;
+      if (g >= 0) this.lastEvent[g] = offsets[i]!;
+    }
+    this.output.from(source);
   }
 
   private ids = new Int32Array(0);

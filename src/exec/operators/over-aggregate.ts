@@ -1,20 +1,25 @@
 /**
- * Aggregates OVER (PARTITION BY … ORDER BY event_time ROWS|RANGE … PRECEDING) on a stream,
- * as Flink computes them: a row is emitted once, when the watermark passes its event time
- * (so every row before it in time has arrived), with the aggregates over its frame; the
- * output is append-only. A row that arrives below the watermark is late: dropped and
- * recorded, as for windows (SPEC 2.5). Frames slide forward only, so each aggregate is kept
- * incrementally over a sliding range of the partition's history (a monotonic queue for MIN
- * and MAX); only the rows a frame can still reach are kept.
+ * Window functions OVER (PARTITION BY … ORDER BY event_time ROWS|RANGE …) on an append-only
+ * stream, as Flink computes them: aggregates (COUNT, SUM, AVG, MIN, MAX) and navigation
+ * functions (LAG, LEAD, FIRST_VALUE, LAST_VALUE, NTH_VALUE). A row joins its partition's
+ * ordered history when the watermark passes its event time (every row before it has
+ * arrived), and is emitted once, append-only, as soon as its result is decided: at once when
+ * the frame ends at or before CURRENT ROW; for a frame ending `n FOLLOWING` (ROWS) or a
+ * LEAD(x, n), when n later rows of its partition are in the history; for a RANGE frame ending
+ * `INTERVAL FOLLOWING`, when the watermark passes its time plus the interval; at the end of
+ * input, always. Rows waiting to be emitted hold the output watermark back to their time. A
+ * row that arrives below the watermark is late: dropped and recorded (SPEC 2.5). Frames only
+ * move forward, so each aggregate is kept incrementally over a sliding range of the history
+ * (a monotonic queue for MIN and MAX); only the rows a frame or LAG can still reach are kept.
  */
-import { SluiceError } from '../../errors.js';
-import { formatIsoTimestamp } from '../../plan/functions.js';
-import type { OverCall, OverNode } from '../../plan/logical-plan.js';
+import type { OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { analyticValue, frameBounds, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
+import { lateRecord } from '../window/late-record.js';
 
 interface Row {
   readonly ts: number;
@@ -23,13 +28,20 @@ interface Row {
 }
 
 interface Partition {
+  /** Rows not yet passed by the watermark, in arrival order. */
   pending: Row[];
+  /** Rows passed by the watermark, in event-time order (ties: arrival). */
   history: Row[];
-  /** The frame of the last emitted row is history[lo, hi). */
+  /** history[next] is the first row not yet emitted. */
+  next: number;
+  /** The frame of the last emitted row is history[lo, hi) (hi >= lo; empty when the frame was). */
   lo: number;
   hi: number;
-  aggs: SlidingAggregate<Row>[];
+  /** One per call; null for a navigation call. */
+  aggs: (SlidingAggregate<Row> | null)[];
 }
+
+type SavedRow = [number, number, Value[]];
 
 export class OverAggregateOperator implements Operator {
   private readonly partitions = new Map<string, Partition>();
@@ -40,6 +52,12 @@ export class OverAggregateOperator implements Operator {
   private wm = -Infinity;
   /** Output event-time columns besides the ORDER BY one. */
   private readonly otherTimeCols: readonly number[];
+  private readonly ahead: number;
+  private readonly back: number;
+  /** A RANGE frame's FOLLOWING offset in ms (0: none). */
+  private readonly aheadMs: number;
+  /** Some call reads the frame (LAG and LEAD alone do not: their frame keeps no rows). */
+  private readonly framed: boolean;
 
   constructor(
     private readonly out: Emitter,
@@ -47,20 +65,25 @@ export class OverAggregateOperator implements Operator {
     private readonly ctx: OperatorContext,
   ) {
     // The pipeline picks this operator for an append-only node only (overNode): an
-    // append-only input ordered by its event time, no ranking call.
-    if (node.frame.following !== 0) {
-      throw new SluiceError('UNSUPPORTED', 'window functions (OVER) on a stream: the frame must end at CURRENT ROW');
-    }
+    // append-only input ordered by its event time, no ranking call; the binder refused
+    // frames that end at UNBOUNDED FOLLOWING.
     this.timeCol = node.orderBy[0]!.column;
     this.otherTimeCols = node.schema.flatMap((c, i) => (c.timeAttr === true && i !== this.timeCol ? [i] : []));
     this.output = new OutputBuilder(node.schema);
+    this.ahead = rowsAhead(node);
+    this.back = lagReach(node);
+    const f = node.frame;
+    this.aheadMs = f.unit === 'RANGE' && f.following !== null && f.following > 0 ? f.following : 0;
+    this.framed = node.calls.some((c) => c.fn !== 'LAG' && c.fn !== 'LEAD');
   }
 
   private partition(key: string): Partition {
     let p = this.partitions.get(key);
     if (!p) {
-      p = { pending: [], history: [], lo: 0, hi: 0, aggs: [] };
-      p.aggs = this.node.calls.map((c) => new SlidingAggregate(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!));
+      p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [] };
+      p.aggs = this.node.calls.map((c) =>
+        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!),
+      );
       this.partitions.set(key, p);
     }
     return p;
@@ -80,15 +103,7 @@ export class OverAggregateOperator implements Operator {
       if (ts === null || ts === undefined) continue;
       const wm = rowWatermark(batch, i);
       if ((ts as number) < wm) {
-        const row: Record<string, unknown> = {};
-        schema.forEach((c, j) => (row[c.name] = c.type === 'TIMESTAMP' && typeof values[j] === 'number' ? formatIsoTimestamp(values[j] as number) : values[j]));
-        late.push({
-          source: batch.origin?.source ?? null,
-          offset: batch.origin ? batch.origin.offsets[i]! : null,
-          eventTime: ts as number,
-          watermark: wm,
-          row: JSON.stringify(row),
-        });
+        late.push(lateRecord(batch, i, schema, this.timeCol, wm));
         continue;
       }
       this.partition(this.key(values)).pending.push({ ts: ts as number, seq: this.seq++, values });
@@ -99,11 +114,14 @@ export class OverAggregateOperator implements Operator {
   onWatermark(wm: number): void {
     for (const [key, p] of this.partitions) {
       const ready = p.pending.filter((r) => r.ts < wm).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-      if (ready.length === 0) continue;
-      p.pending = p.pending.filter((r) => r.ts >= wm);
-      this.emitRows(p, ready);
+      if (ready.length > 0) {
+        // Pending rows are at or above the last watermark, history rows below it: appending keeps the order.
+        p.pending = p.pending.filter((r) => r.ts >= wm);
+        for (const r of ready) p.history.push(r);
+      }
+      this.emitDecided(p, wm);
       this.trim(p);
-      if (p.pending.length === 0 && p.history.length === 0) this.partitions.delete(key);
+      if (p.pending.length === 0 && p.next === p.history.length && this.keepFrom(p) >= p.history.length) this.partitions.delete(key);
     }
     const b = this.output.finish(this.wm, true);
     if (b) this.out.push(b);
@@ -114,93 +132,102 @@ export class OverAggregateOperator implements Operator {
     }
   }
 
+  /** True when row i's result can no longer change: the rows its frame or LEAD reach are all in. */
+  private decided(p: Partition, i: number, wm: number): boolean {
+    if (wm === Infinity) return true;
+    if (this.ahead > 0 && p.history.length - 1 - i < this.ahead) return false;
+    return this.aheadMs === 0 || wm > p.history[i]!.ts + this.aheadMs;
+  }
+
+  private emitDecided(p: Partition, wm: number): void {
+    const width = this.node.input.schema.length;
+    const h = p.history;
+    const key = (j: number) => h[j]!.ts;
+    const results: Value[] = new Array(this.node.calls.length);
+    for (; p.next < h.length && this.decided(p, p.next, wm); p.next++) {
+      const i = p.next;
+      const { start, end } = frameBounds(this.node, h.length, i, key, p);
+      // The frame only moves forward: grow its end first (an empty frame ends where it starts), then cut its start.
+      const hi = Math.max(start, end);
+      for (; p.hi < hi; p.hi++) for (const a of p.aggs) a?.add(h, p.hi);
+      for (; p.lo < start; p.lo++) for (const a of p.aggs) a?.remove(h, p.lo);
+      this.node.calls.forEach((c, j) => {
+        const a = p.aggs[j];
+        results[j] = a ? a.value(h) : analyticValue(c, h, i, start, end);
+      });
+      this.output.row(0);
+      this.output.values(0, h[i]!.values);
+      this.output.values(width, results);
+    }
+  }
+
   /**
-   * The output watermark at input watermark `wm`. A row waits until the watermark passes its
-   * ORDER BY time, so its other event-time columns (a join's other side, a window_start) may
-   * be below `wm` when it is emitted: the waiting rows hold the watermark back to them.
+   * The output watermark at input watermark `wm`: rows not yet emitted hold it back to their
+   * event times (the ORDER BY one, and others such as a join's other side or a window_start).
    */
   private heldWatermark(wm: number): number {
     let held = wm;
-    if (this.otherTimeCols.length === 0) return held;
     for (const p of this.partitions.values()) {
-      for (const r of p.pending) {
-        for (const c of this.otherTimeCols) {
-          const v = r.values[c];
-          if (typeof v === 'number' && v < held) held = v;
+      if (p.next < p.history.length) held = Math.min(held, p.history[p.next]!.ts);
+      if (this.otherTimeCols.length === 0) continue;
+      for (const list of [p.pending, p.history.slice(p.next)]) {
+        for (const r of list) {
+          for (const c of this.otherTimeCols) {
+            const v = r.values[c];
+            if (typeof v === 'number' && v < held) held = v;
+          }
         }
       }
     }
     return held;
   }
 
-  private emitRows(p: Partition, ready: Row[]): void {
-    const f = this.node.frame;
-    const width = this.node.input.schema.length;
-    let k = 0;
-    while (k < ready.length) {
-      // RANGE frames take a row's peers (same time) too: add them all before computing.
-      let end = k + 1;
-      if (f.unit === 'RANGE') while (end < ready.length && ready[end]!.ts === ready[k]!.ts) end++;
-      for (let g = k; g < end; g++) {
-        const r = ready[g]!;
-        p.history.push(r);
-        const idx = p.history.length - 1;
-        // Grow the frame to this row, then cut its start.
-        for (; p.hi <= idx; p.hi++) for (const a of p.aggs) a.add(p.history, p.hi);
-        if (f.unit === 'ROWS') this.slide(p, f.preceding === null ? 0 : Math.max(0, idx - f.preceding));
-        if (f.unit === 'ROWS' || g === end - 1) {
-          if (f.unit === 'RANGE') {
-            const from = f.preceding === null ? -Infinity : r.ts - f.preceding;
-            let lo = p.lo;
-            while (lo < p.hi && p.history[lo]!.ts < from) lo++;
-            this.slide(p, lo);
-          }
-          const rows = f.unit === 'RANGE' ? ready.slice(k, end) : [r];
-          const results = p.aggs.map((a) => a.value(p.history));
-          for (const row of rows) {
-            this.output.row(0);
-            this.output.values(0, row.values);
-            this.output.values(width, results);
-          }
-        }
-      }
-      k = end;
-    }
+  /** The first history row a later frame, LAG or emission can still reach. */
+  private keepFrom(p: Partition): number {
+    return Math.max(0, Math.min(this.framed ? p.lo : p.next, p.next - this.back));
   }
 
-  private slide(p: Partition, lo: number): void {
-    for (; p.lo < lo; p.lo++) for (const a of p.aggs) a.remove(p.history, p.lo);
-  }
-
-  /** Drops history rows no later frame can reach (an UNBOUNDED frame keeps every row). */
+  /** Drops history rows nothing can reach any more (an UNBOUNDED PRECEDING frame keeps every row). */
   private trim(p: Partition): void {
-    const drop = p.lo;
+    const drop = this.keepFrom(p);
     if (drop < 1024 && drop < p.history.length / 2) return;
     p.history = p.history.slice(drop);
     p.lo -= drop;
     p.hi -= drop;
-    for (const a of p.aggs) a.shift(drop);
+    p.next -= drop;
+    for (const a of p.aggs) a?.shift(drop);
   }
 
   snapshot(): unknown {
-    const parts = [...this.partitions].map(([key, p]) => ({
-      key,
-      pending: p.pending.map((r) => [r.seq, r.ts, r.values]),
-      // The rows a frame can still reach, oldest first; the aggregates are rebuilt from them.
-      history: p.history.slice(p.lo).map((r) => [r.seq, r.ts, r.values]),
-      dropped: p.lo,
-    }));
-    return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null, unbounded: this.node.frame.preceding === null };
+    const parts = [...this.partitions].map(([key, p]) => {
+      const from = this.keepFrom(p);
+      return {
+        key,
+        pending: p.pending.map((r): SavedRow => [r.seq, r.ts, r.values]),
+        // The rows still reachable, oldest first, and the pointers into them; the aggregates are rebuilt.
+        history: p.history.slice(from).map((r): SavedRow => [r.seq, r.ts, r.values]),
+        lo: p.lo - from,
+        hi: p.hi - from,
+        next: p.next - from,
+      };
+    });
+    return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null };
   }
 
   restore(state: unknown): void {
-    const s = state as { parts: { key: string; pending: [number, number, Value[]][]; history: [number, number, Value[]][] }[]; seq: number; wm: number | null };
+    const s = state as {
+      parts: { key: string; pending: SavedRow[]; history: SavedRow[]; lo: number; hi: number; next: number }[];
+      seq: number;
+      wm: number | null;
+    };
     this.partitions.clear();
     for (const x of s.parts) {
       const p = this.partition(x.key);
       p.pending = x.pending.map(([seq, ts, values]) => ({ seq, ts, values }));
       p.history = x.history.map(([seq, ts, values]) => ({ seq, ts, values }));
-      for (; p.hi < p.history.length; p.hi++) for (const a of p.aggs) a.add(p.history, p.hi);
+      p.next = x.next;
+      p.lo = p.hi = x.lo;
+      for (; p.hi < x.hi; p.hi++) for (const a of p.aggs) a?.add(p.history, p.hi);
     }
     this.seq = s.seq;
     this.wm = s.wm ?? -Infinity;
@@ -208,7 +235,7 @@ export class OverAggregateOperator implements Operator {
 
   stateSize(): number {
     let n = 0;
-    for (const p of this.partitions.values()) n += p.pending.length + p.history.length - p.lo;
+    for (const p of this.partitions.values()) n += p.pending.length + p.history.length - this.keepFrom(p);
     return n;
   }
 

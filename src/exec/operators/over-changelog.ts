@@ -1,12 +1,14 @@
 /**
- * Aggregates and ranks (ROW_NUMBER, RANK, DENSE_RANK without a Top-N filter) OVER
- * (PARTITION BY … ORDER BY … ROWS|RANGE … PRECEDING) whose rows can change:
+ * Aggregates, navigation functions (LAG, LEAD, FIRST_VALUE, LAST_VALUE, NTH_VALUE) and ranks
+ * (ROW_NUMBER, RANK, DENSE_RANK without a Top-N filter) OVER (PARTITION BY … ORDER BY …
+ * ROWS|RANGE frame) whose rows can change:
  * over a changelog input (a Top-N, a GROUP BY, a join that retracts), or ordered by
  * something other than event time, so that a new row can land before rows already
  * computed. Each partition keeps its current rows in order with the aggregates last emitted
  * for each. A batch of changes inserts and removes rows, then recomputes only the rows whose
- * frame reached a changed position (for ROWS n PRECEDING the n rows after it; for RANGE and
- * UNBOUNDED frames and ranks every row after it) and emits what changed: +I for a new row, -D for a
+ * frame, LAG or LEAD reached a changed position (for ROWS BETWEEN p PRECEDING AND f FOLLOWING
+ * the f rows before it to the p rows after it; for RANGE and UNBOUNDED frames and ranks every
+ * row after it) and emits what changed: +I for a new row, -D for a
  * removed one, -U/+U for a row whose aggregates moved. As in DuckDB, rows that tie on the
  * ORDER BY keys have no defined order among themselves; here they keep their arrival order.
  */
@@ -18,6 +20,7 @@ import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
 import { SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { analyticValue, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 
 function isRanking(fn: OverCall['fn']): boolean {
@@ -47,15 +50,21 @@ export class OverChangelogOperator implements Operator {
   ) {
     const bad = (why: string) => new SluiceError('UNSUPPORTED', `window functions (OVER) on a stream: ${why}`);
     this.ranked = node.calls.some((c) => isRanking(c.fn));
-    if (node.frame.following !== 0 && !node.calls.every((c) => isRanking(c.fn))) throw bad('the frame must end at CURRENT ROW');
-    if (node.frame.unit === 'RANGE' && node.frame.preceding !== null && (node.orderBy.length !== 1 || node.orderBy[0]!.desc)) {
+    const offsetRange = (n: number | null) => n !== null && n !== 0;
+    if (node.frame.unit === 'RANGE' && (offsetRange(node.frame.preceding) || offsetRange(node.frame.following)) && (node.orderBy.length !== 1 || node.orderBy[0]!.desc)) {
       throw bad('a RANGE frame with an offset needs one ascending ORDER BY key');
     }
     this.rangeColumn = node.orderBy[0]?.column ?? -1;
     this.compare = rowComparator(node.orderBy);
     this.output = new OutputBuilder(node.schema);
     this.floor = new TimeFloor(TimeFloor.columnsOf(node.input.schema));
+    this.ahead = rowsAhead(node);
+    this.back = lagReach(node);
   }
+
+  /** Rows ahead of / behind a row that its LEAD or ROWS frame end, or its LAG, reach. */
+  private readonly ahead: number;
+  private readonly back: number;
 
   private readonly compare: (a: Entry, b: Entry) => number;
 
@@ -132,11 +141,16 @@ export class OverChangelogOperator implements Operator {
     const bounded = f.unit === 'ROWS' && f.preceding !== null && !this.ranked;
     // [from, to] ranges of rows to recompute, one per change, then merged.
     const ranges = marks.map((m) => {
-      let from = this.lowerBound(rows, m);
+      const at = this.lowerBound(rows, m);
+      let from = at;
       // A RANGE frame holds the current row's peers: the peers before the change see it too.
       // (Ranks of earlier peers stay: a new row goes after its peers.)
       if (f.unit === 'RANGE') while (from > 0 && this.peers(rows[from - 1]!, m)) from--;
-      const to = bounded ? from + f.preceding! : rows.length - 1;
+      // Earlier rows whose frame reaches forward to the change, or whose LEAD does.
+      if (f.following === null) from = 0;
+      else if (f.unit === 'RANGE' && f.following > 0) from = this.rangeReachBack(rows, from, m, f.following);
+      from = Math.max(0, from - this.ahead);
+      const to = bounded ? at + Math.max(f.preceding!, 0, this.back) : rows.length - 1;
       return [from, Math.min(to, rows.length - 1)] as const;
     });
     ranges.sort((a, b) => a[0] - b[0]);
@@ -150,12 +164,28 @@ export class OverChangelogOperator implements Operator {
     }
   }
 
+  /** The first row before `from` whose RANGE frame ending `following` after it reaches row m's value. */
+  private rangeReachBack(rows: readonly Entry[], from: number, m: Entry, following: number): number {
+    const c = this.rangeColumn;
+    const v = m.values[c];
+    if (v === null) return from;
+    while (from > 0) {
+      const u = rows[from - 1]!.values[c];
+      if (u === null || (u as number) < (v as number) - following) break;
+      from--;
+    }
+    return from;
+  }
+
   /** Computes rows [from, to] with one forward-sliding frame and emits the rows that changed. */
   private computeRange(rows: Entry[], from: number, to: number): void {
     const f = this.node.frame;
-    const aggs = this.node.calls.map((c) => new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!));
+    const aggs = this.node.calls.map((c) =>
+      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!),
+    );
     let lo = 0;
     let hi = 0;
+    let lastEnd = 0;
     // Ranks: the first row of r's peer group, and how many distinct key groups came before it.
     let groupStart = from;
     let groupsBefore = 0;
@@ -169,19 +199,24 @@ export class OverChangelogOperator implements Operator {
         groupStart = r;
         groupsBefore++;
       }
-      let end = r;
-      if (f.unit === 'RANGE') while (end + 1 < rows.length && this.peers(rows[end + 1]!, rows[r]!)) end++;
-      let start = 0;
-      if (f.preceding !== null) {
-        if (f.unit === 'ROWS') start = Math.max(0, r - f.preceding);
-        else start = this.rangeStart(rows, r, lo);
-      }
+      const { start, end } = this.frame(rows, r, lo, lastEnd);
+      lastEnd = end;
       if (r === from) lo = hi = start;
-      for (; hi <= end; hi++) for (const a of aggs) a.add(rows, hi);
-      for (; lo < start; lo++) for (const a of aggs) a.remove(rows, lo);
+      // Grow the end first (an empty frame ends where it starts), then cut the start.
+      const top = Math.max(start, end);
+      for (; hi < top; hi++) for (const a of aggs) a?.add(rows, hi);
+      for (; lo < start; lo++) for (const a of aggs) a?.remove(rows, lo);
       const e = rows[r]!;
       const now = this.node.calls.map((c, j) =>
-        c.fn === 'ROW_NUMBER' ? r + 1 : c.fn === 'RANK' ? groupStart + 1 : c.fn === 'DENSE_RANK' ? groupsBefore + 1 : aggs[j]!.value(rows),
+        c.fn === 'ROW_NUMBER'
+          ? r + 1
+          : c.fn === 'RANK'
+            ? groupStart + 1
+            : c.fn === 'DENSE_RANK'
+              ? groupsBefore + 1
+              : isAnalytic(c.fn)
+                ? analyticValue(c, rows, r, start, end)
+                : aggs[j]!.value(rows),
       );
       if (e.out === null) this.emit(OP_INSERT, e, now);
       else if (!now.every((v, j) => Object.is(v, e.out![j]))) {
@@ -193,20 +228,45 @@ export class OverChangelogOperator implements Operator {
   }
 
   /**
-   * The first row of row r's RANGE frame (values within `preceding` of its own), searched
-   * from `from`. A NULL key's frame is its NULL peers; NULL rows never join another frame.
+   * Row r's frame [start, end) (empty when end <= start); the start searched from `from`, an
+   * offset end from `endFrom` (both only move forward as r does). In
+   * a RANGE frame with an offset a NULL key's frame is its NULL peers, and NULL rows never
+   * join another frame.
    */
-  private rangeStart(rows: readonly Entry[], r: number, from: number): number {
+  private frame(rows: readonly Entry[], r: number, from: number, endFrom: number): { start: number; end: number } {
+    const f = this.node.frame;
+    const len = rows.length;
+    if (f.unit === 'ROWS') {
+      const start = f.preceding === null ? 0 : Math.min(len, Math.max(0, r - f.preceding));
+      const end = f.following === null ? len : Math.min(len, Math.max(0, r + f.following + 1));
+      return { start, end };
+    }
+    const peerStart = () => {
+      let s = r;
+      while (s > 0 && this.peers(rows[s - 1]!, rows[r]!)) s--;
+      return s;
+    };
+    const peerEnd = () => {
+      let e = r + 1;
+      while (e < len && this.peers(rows[e]!, rows[r]!)) e++;
+      return e;
+    };
     const c = this.rangeColumn;
     const v = rows[r]!.values[c];
-    let s = from;
-    if (v === null) {
-      while (s < r && rows[s]!.values[c] !== null) s++;
-      return s;
+    let start = f.preceding === null ? 0 : f.preceding === 0 || v === null ? peerStart() : Math.max(from, 0);
+    if (f.preceding !== null && f.preceding !== 0 && v !== null) {
+      const min = (v as number) - f.preceding;
+      while (start < len && (rows[start]!.values[c] === null || (rows[start]!.values[c] as number) < min)) start++;
     }
-    const min = (v as number) - this.node.frame.preceding!;
-    while (s < r && (rows[s]!.values[c] === null || (rows[s]!.values[c] as number) < min)) s++;
-    return s;
+    let end: number;
+    if (f.following === null) end = len;
+    else if (f.following === 0 || v === null) end = peerEnd();
+    else {
+      const max = (v as number) + f.following;
+      end = Math.max(start, endFrom);
+      while (end < len && rows[end]!.values[c] !== null && (rows[end]!.values[c] as number) <= max) end++;
+    }
+    return { start, end };
   }
 
   onWatermark(wm: number): void {

@@ -8,7 +8,6 @@
  * [ts, ts + gap) has closed. A late row is dropped and recorded. Groups are keyed by (session id, the group keys beyond the partition keys).
  */
 import type { Data } from 'apache-arrow';
-import { SluiceError } from '../../errors.js';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, rowWatermark, type ChangeBatch } from '../batch.js';
@@ -68,9 +67,7 @@ export class SessionAggregateOperator implements Operator {
     private readonly node: WindowAggregateNode,
     private readonly ctx: OperatorContext,
   ) {
-    if (!node.input.appendOnly) {
-      throw new SluiceError('UNSUPPORTED', 'SESSION windows over a changelog input are not supported yet');
-    }
+    if (!node.input.appendOnly) throw new Error('SESSION windows over a changelog have their own operator (session-changelog)');
     this.gap = node.window.gap;
     this.partitionCols = node.window.partitionBy;
     this.extraKeys = node.keys.filter((k) => !this.partitionCols.includes(k));

@@ -1,36 +1,126 @@
 /**
  * ORDER BY … LIMIT n [OFFSET m] over a stream, globally or per partition (ROW_NUMBER() …
- * WHERE rn <= n): keeps each partition's rows in order and emits the changes of its ranks
- * m+1..m+n (a row entering the first m pushes the one at rank m+1… down into the result).
- * When the rows' positions are selected (`rowNumber`), a row whose position changes is
- * retracted at its old position and inserted at its new one. Over an append-only input only
- * the first n+m rows of a partition are kept (no later row can bring back a row pushed out);
- * over a changelog every row is kept, so a retraction can pull the next one up.
+ * WHERE rn <= n), and the Top-N with ties (RANK() / DENSE_RANK() … WHERE r <= n): keeps each
+ * partition's rows in order and emits the changes of the rows it selects (ranks m+1..m+n;
+ * with ties, every row whose rank is at most n, so peers at the boundary are all in or all
+ * out). When the rank column is selected, a row whose rank changes is retracted at its old
+ * rank and inserted at its new one. Over an append-only input only the rows that can still
+ * be selected are kept (ranks only grow as rows arrive); over a changelog every row is kept,
+ * so a retraction can pull the next one up.
+ *
+ * Columnar: rows live in a {@link RowStore} (typed arrays by slot), partitions are found a
+ * batch at a time in a {@link KeyTable}, and each partition is a sorted list of slot ids. Over
+ * an append-only input a row that sorts after a full partition's last row is dropped after
+ * comparing its ORDER BY keys in place, without copying it, and the others are copied in a
+ * batch at a time.
  */
 import type { Data } from 'apache-arrow';
 import type { TopNNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
-import type { Emitter, Operator } from '../operator.js';
+import { columnsOf, decodeUtf8, isRetraction, OP_DELETE, OP_INSERT, type ChangeBatch } from '../batch.js';
+import type { Emitter, Operator, StateDelta } from '../operator.js';
+import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
-import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
+import { KeyTable } from '../vector/key-table.js';
+import { RowStore } from '../vector/row-store.js';
+import { MinHeap } from '../window/min-heap.js';
+import { grown } from '../agg/accumulator.js';
+import { compareValues } from './ordered-rows.js';
 
-type Entry = OrderedRow;
+/** Compares row i of a batch (or a held slot) with a held slot on one ORDER BY key. */
+interface KeyCompare {
+  slots(a: number, b: number): number;
+  row(cols: readonly Data[], i: number, slot: number): number;
+}
+
+function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: boolean): KeyCompare {
+  const key = { desc, nullsFirst };
+  const sign = desc ? -1 : 1;
+  const nullSide = nullsFirst ? -1 : 1;
+  const kind = store.kinds[column]!;
+  if (kind === 'f64' || kind === 'i32' || kind === 'bool') {
+    const vals = () => (kind === 'f64' ? store.f64[column]! : store.i32[column]!);
+    const num = (x: number, y: number) => (x < y ? -sign : x > y ? sign : 0);
+    return {
+      slots(a, b) {
+        const na = store.isNull(a, column);
+        const nb = store.isNull(b, column);
+        if (na || nb) return na === nb ? 0 : na ? nullSide : -nullSide;
+        const v = vals();
+        return num(v[a]!, v[b]!);
+      },
+      row(cols, i, slot) {
+        const d = cols[column]!;
+        const nr = d.typeId === 1 || (d.nullCount > 0 && ((d.nullBitmap![i >> 3]! >> (i & 7)) & 1) === 0);
+        const ns = store.isNull(slot, column);
+        if (nr || ns) return nr === ns ? 0 : nr ? nullSide : -nullSide;
+        const x = kind === 'bool' ? ((d.values as Uint8Array)[i >> 3]! >> (i & 7)) & 1 : (d.values as Float64Array | Int32Array)[i]!;
+        return num(x, vals()[slot]!);
+      },
+    };
+  }
+  // Strings (and NULL-typed keys) compare decoded, as SQL values.
+  return {
+    slots: (a, b) => compareValues(store.value(a, column), store.value(b, column), key),
+    row(cols, i, slot) {
+      const d = cols[column]!;
+      let v: Value = null;
+      if (kind === 'utf8' && !(d.nullCount > 0 && ((d.nullBitmap![i >> 3]! >> (i & 7)) & 1) === 0)) {
+        const off = d.valueOffsets as Int32Array;
+        v = decodeUtf8(d.values as Uint8Array, off[i]!, off[i + 1]!);
+      }
+      return compareValues(v, store.value(slot, column), key);
+    },
+  };
+}
+
+/** A partition's selected slots and their ranks (null: by position). */
+interface Selection {
+  readonly slots: number[];
+  readonly ranks: number[] | null;
+}
+
+/** The position of a slot in a list (-1: absent); a Map only when the list is long. */
+function indexer(slots: readonly number[]): (slot: number) => number {
+  if (slots.length <= 32) return (s) => slots.indexOf(s);
+  const at = new Map<number, number>();
+  slots.forEach((s, j) => at.set(s, j));
+  return (s) => at.get(s) ?? -1;
+}
 
 export class TopNOperator implements Operator {
-  private readonly partitions = new Map<string, Entry[]>();
+  private readonly store: RowStore;
+  /** Partition key → id; null without PARTITION BY (one partition, id 0). */
+  private readonly keys: KeyTable | null;
+  /** Partition id → its held slots in order (ORDER BY keys, then arrival). */
+  private lists: (number[] | undefined)[] = [];
+  /** Slot → arrival number (ties on every ORDER BY key keep arrival order). */
+  private seqOf = new Float64Array(64);
   private seq = 0;
   private readonly limit: number;
   /** Rows skipped before the first emitted one (OFFSET): they are kept, as ranks 1..offset. */
   private readonly offset: number;
-  /** The rows a partition of an append-only input needs: the skipped ones and the emitted ones. */
   private readonly keep: number;
+  private readonly rank: 'ROW_NUMBER' | 'RANK' | 'DENSE_RANK';
+  private readonly cmps: KeyCompare[];
   private readonly output: OutputBuilder;
   private readonly width: number;
+  private readonly appendOnly: boolean;
+  private gids = new Int32Array(1024);
+  /** Scratch: the rows of a batch to copy in, and the slots they got. */
+  private rows = new Int32Array(1024);
+  private slots = new Int32Array(1024);
+  /** Slots that left in this batch: freed after its output is built (their values are still emitted). */
+  private dropped: number[] = [];
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
-  private readonly floor: TimeFloor<Entry>;
+  /** The least event time of the held rows: a held row can come back (retracted, moved). */
+  private readonly timeCols: number[];
+  private timeOf = new Float64Array(64);
+  private heap = new MinHeap<number>();
+  /** The partitions changed since the last checkpoint (it writes only those). */
+  private readonly changes = new StateChanges();
 
   constructor(
     private readonly out: Emitter,
@@ -39,111 +129,331 @@ export class TopNOperator implements Operator {
     this.limit = node.limit ?? Infinity;
     this.offset = node.offset;
     this.keep = this.limit + this.offset;
+    this.rank = node.rank ?? 'ROW_NUMBER';
     this.output = new OutputBuilder(node.schema);
     this.width = node.input.schema.length;
-    this.compare = rowComparator(node.orderBy);
-    this.floor = new TimeFloor(TimeFloor.columnsOf(node.schema, this.width));
+    this.appendOnly = node.input.appendOnly;
+    this.store = new RowStore(node.input.schema.map((c) => c.type));
+    this.keys = node.partitionBy.length > 0 ? new KeyTable(node.partitionBy.map((p) => node.input.schema[p]!.type)) : null;
+    this.cmps = node.orderBy.map((k) => keyCompare(this.store, k.column, k.desc, k.nullsFirst));
+    this.timeCols = TimeFloor.columnsOf(node.schema, this.width);
   }
 
-  private readonly compare: (a: Entry, b: Entry) => number;
-
-  /** True when row i sorts before `e` (a tie goes to the row that came first: `e`). */
-  private beats(cols: readonly Data[], i: number, e: Entry): boolean {
-    const schema = this.node.input.schema;
-    for (const k of this.node.orderBy) {
-      const c = compareValues(readValue(cols[k.column]!, i, schema[k.column]!.type), e.values[k.column]!, k);
-      if (c !== 0) return c < 0;
+  /** Order of two held slots: ORDER BY keys, then arrival. */
+  private compareSlots(a: number, b: number): number {
+    for (const c of this.cmps) {
+      const r = c.slots(a, b);
+      if (r !== 0) return r;
     }
-    return false;
+    return this.seqOf[a]! - this.seqOf[b]!;
   }
 
-  private emit(op: number, e: Entry, position: number): void {
+  /** Order of two held slots on the ORDER BY keys alone. */
+  private compareKeys(a: number, b: number): number {
+    for (const c of this.cmps) {
+      const r = c.slots(a, b);
+      if (r !== 0) return r;
+    }
+    return 0;
+  }
+
+  private peers(a: number, b: number): boolean {
+    for (const c of this.cmps) if (c.slots(a, b) !== 0) return false;
+    return true;
+  }
+
+  /** Order of batch row i against a held slot on the ORDER BY keys alone. */
+  private compareRow(cols: readonly Data[], i: number, slot: number): number {
+    for (const c of this.cmps) {
+      const r = c.row(cols, i, slot);
+      if (r !== 0) return r;
+    }
+    return 0;
+  }
+
+  /**
+   * How many leading rows of a partition are selected or skipped (ROW_NUMBER: OFFSET + LIMIT;
+   * with ties: every row ranked at most LIMIT), writing each one's rank into `ranks` if given.
+   */
+  private selected(list: readonly number[], ranks?: number[]): number {
+    if (this.rank === 'ROW_NUMBER') {
+      const n = Math.min(list.length, this.keep);
+      if (ranks) for (let k = 0; k < n; k++) ranks.push(k + 1);
+      return n;
+    }
+    let r = 0;
+    let k = 0;
+    for (; k < list.length; k++) {
+      if (k === 0 || !this.peers(list[k - 1]!, list[k]!)) r = this.rank === 'RANK' ? k + 1 : r + 1;
+      if (r > this.limit) break;
+      ranks?.push(r);
+    }
+    return k;
+  }
+
+  /** True when an append-only partition can take no row that sorts after its last one. */
+  private full(list: readonly number[]): boolean {
+    if (this.rank === 'ROW_NUMBER') return list.length >= this.keep;
+    if (list.length < this.limit) return false;
+    return this.rank === 'RANK' || this.denseOfLast(list) >= this.limit;
+  }
+
+  private denseOfLast(list: readonly number[]): number {
+    let r = list.length > 0 ? 1 : 0;
+    for (let k = 1; k < list.length; k++) if (!this.peers(list[k - 1]!, list[k]!)) r++;
+    return r;
+  }
+
+  /** The selected slots of a partition and their ranks (null: positions, offset + 1…). */
+  private selection(list: readonly number[]): Selection {
+    if (this.rank === 'ROW_NUMBER') return { slots: list.slice(this.offset, Math.min(list.length, this.keep)), ranks: null };
+    const ranks: number[] = [];
+    return { slots: list.slice(0, this.selected(list, ranks)), ranks };
+  }
+
+  /** A row that left, or (rank selected) moved, is taken back where it was and put where it is. */
+  private emitChanges(old: Selection, now: Selection): void {
+    const rankCol = this.node.rowNumber !== null;
+    const rankOf = (s: Selection, j: number) => (s.ranks === null ? this.offset + j + 1 : s.ranks[j]!);
+    if (rankCol && old.ranks === null) {
+      // Ranks are positions: a slot is unchanged exactly when it holds the same position.
+      for (let j = 0; j < old.slots.length; j++) if (now.slots[j] !== old.slots[j]) this.emit(OP_DELETE, old.slots[j]!, rankOf(old, j));
+      for (let j = 0; j < now.slots.length; j++) if (now.slots[j] !== old.slots[j]) this.emit(OP_INSERT, now.slots[j]!, rankOf(now, j));
+      return;
+    }
+    const find = indexer(now.slots);
+    const findOld = indexer(old.slots);
+    for (let j = 0; j < old.slots.length; j++) {
+      const m = find(old.slots[j]!);
+      if (m < 0 || (rankCol && rankOf(now, m) !== rankOf(old, j))) this.emit(OP_DELETE, old.slots[j]!, rankOf(old, j));
+    }
+    for (let j = 0; j < now.slots.length; j++) {
+      const m = findOld(now.slots[j]!);
+      if (m < 0 || (rankCol && rankOf(old, m) !== rankOf(now, j))) this.emit(OP_INSERT, now.slots[j]!, rankOf(now, j));
+    }
+  }
+
+  private emit(op: number, slot: number, rank: number): void {
     this.output.row(op);
-    this.output.values(0, e.values);
-    if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(this.offset + position + 1);
+    this.store.appendRow(slot, this.output.columns, 0);
+    if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(rank);
+  }
+
+  private partitionIds(cols: readonly Data[], n: number): Int32Array {
+    if (this.gids.length < n) this.gids = new Int32Array(Math.max(n, this.gids.length * 2));
+    if (this.keys === null) this.gids.fill(0, 0, n);
+    else this.keys.findOrInsert(this.node.partitionBy.map((p) => cols[p]!), n, this.gids);
+    return this.gids;
+  }
+
+  private hold(cols: readonly Data[], i: number): number {
+    return this.held(this.store.add(cols, i));
+  }
+
+  /** Numbers a new slot in arrival order and notes its event time. */
+  private held(slot: number): number {
+    if (slot >= this.seqOf.length) {
+      this.seqOf = grown(this.seqOf, slot + 1);
+      this.timeOf = grown(this.timeOf, slot + 1);
+    }
+    this.seqOf[slot] = this.seq++;
+    if (this.timeCols.length > 0) {
+      let t = Infinity;
+      for (const c of this.timeCols) if (!this.store.isNull(slot, c) && this.store.f64[c]![slot]! < t) t = this.store.f64[c]![slot]!;
+      this.timeOf[slot] = t;
+      if (t !== Infinity) this.heap.push(t, slot);
+    }
+    return slot;
+  }
+
+  /** Where a new slot goes: after every row it does not sort before (it arrived last). */
+  private insertAt(list: number[], slot: number): void {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compareSlots(list[mid]!, slot) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, slot);
+  }
+
+  /** Removes the latest held row equal to row i (the fewest ranks move), if any. */
+  private retract(list: number[], cols: readonly Data[], i: number): void {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compareRow(cols, i, list[mid]!) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    let found = -1;
+    for (let k = lo; k < list.length && this.compareRow(cols, i, list[k]!) === 0; k++) if (this.store.equalsRow(list[k]!, cols, i)) found = k;
+    if (found >= 0) this.dropped.push(list.splice(found, 1)[0]!);
+  }
+
+  /**
+   * An append-only batch: rows a full partition cannot take (judged against the partition
+   * before the batch; it only gets harder to enter) are skipped in place, the rest are copied
+   * in one pass a column at a time, then placed in order; a placed row pushed past the last
+   * rank, or one that no longer makes it in, leaves at the end of the batch.
+   */
+  private processAppends(cols: readonly Data[], n: number, gids: Int32Array, lastCmp: number, before: Map<number, Selection>): void {
+    if (this.rows.length < n) {
+      this.rows = new Int32Array(Math.max(n, this.rows.length * 2));
+      this.slots = new Int32Array(this.rows.length);
+    }
+    const rows = this.rows;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const list = this.lists[gids[i]!];
+      if (list !== undefined && list.length > 0 && this.full(list) && this.compareRow(cols, i, list[list.length - 1]!) >= lastCmp) continue;
+      rows[count++] = i;
+    }
+    this.store.addRows(cols, rows, count, this.slots);
+    for (let r = 0; r < count; r++) {
+      const slot = this.held(this.slots[r]!);
+      const g = gids[rows[r]!]!;
+      let list = this.lists[g];
+      if (list !== undefined && list.length > 0 && this.full(list) && this.compareKeys(slot, list[list.length - 1]!) >= lastCmp) {
+        this.dropped.push(slot);
+        continue;
+      }
+      if (list === undefined) {
+        if (g >= this.lists.length) this.lists.length = g + 1;
+        this.lists[g] = list = [];
+      }
+      if (!before.has(g)) before.set(g, this.selection(list));
+      this.insertAt(list, slot);
+      const k = this.selected(list);
+      for (let j = k; j < list.length; j++) this.dropped.push(list[j]!);
+      list.length = k;
+    }
   }
 
   process(batch: ChangeBatch): void {
     const cols: readonly Data[] = columnsOf(batch);
-    const schema = this.node.input.schema;
-    const before = new Map<string, Entry[]>();
-    const appendOnly = this.node.input.appendOnly;
-    for (let i = 0; i < batch.length; i++) {
-      const pk = partitionKey(this.node.partitionBy.map((p) => readValue(cols[p]!, i, schema[p]!.type)));
-      let rows = this.partitions.get(pk);
-      // Over an append-only input a full partition keeps its rows unless this one sorts before
-      // its last: most rows of a top 10 do not, and are dropped without decoding the rest.
-      if (appendOnly && rows !== undefined && rows.length >= this.keep && !this.beats(cols, i, rows[rows.length - 1]!)) continue;
-      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
-      if (!rows) this.partitions.set(pk, (rows = []));
-      if (!before.has(pk)) before.set(pk, rows.slice(this.offset, this.keep));
-      if (batch.ops !== null && isRetraction(batch.ops[i]!)) {
-        const at = rows.findIndex((r) => r.values.every((v, j) => v === values[j]));
-        if (at >= 0) this.floor.remove(rows.splice(at, 1)[0]!);
-      } else {
-        const e = { values, seq: this.seq++ };
-        rows.splice(lowerBound(rows, e, this.compare), 0, e);
-        this.floor.add(e);
+    const n = batch.length;
+    const gids = this.partitionIds(cols, n);
+    const ops = batch.ops;
+    /** Partition id → its selected slots and their ranks before this batch. */
+    const before = new Map<number, Selection>();
+    // A full append-only partition takes no row that sorts after its last (a peer of the last
+    // still ties into a rank); most rows of a top 10 are dropped there, uncopied.
+    if (this.appendOnly) this.processAppends(cols, n, gids, this.rank === 'ROW_NUMBER' ? 0 : 1, before);
+    // A changelog: every row is kept, a retraction removes its copy.
+    else
+      for (let i = 0; i < n; i++) {
+        const g = gids[i]!;
+        let list = this.lists[g];
+        if (list === undefined) {
+          if (g >= this.lists.length) this.lists.length = g + 1;
+          this.lists[g] = list = [];
+        }
+        if (!before.has(g)) before.set(g, this.selection(list));
+        if (ops !== null && isRetraction(ops[i]!)) this.retract(list, cols, i);
+        else this.insertAt(list, this.hold(cols, i));
       }
-      if (this.node.input.appendOnly && rows.length > this.keep) {
-        for (let k = this.keep; k < rows.length; k++) this.floor.remove(rows[k]!);
-        rows.length = this.keep;
+    for (const [g, old] of before) {
+      const list = this.lists[g]!;
+      this.emitChanges(old, this.selection(list));
+      this.changes.touch(g);
+      if (list.length === 0) {
+        this.changes.remove(g, () => this.partitionName(g));
+        this.lists[g] = undefined;
+        this.keys?.remove(g);
       }
     }
-    for (const [pk, old] of before) {
-      const rows = this.partitions.get(pk)!;
-      const now = rows.slice(this.offset, this.keep);
-      if (this.node.rowNumber !== null) {
-        // Positions matter: a row that moved is taken back where it was and put where it is.
-        for (let k = 0; k < old.length; k++) if (now[k] !== old[k]) this.emit(OP_DELETE, old[k]!, k);
-        for (let k = 0; k < now.length; k++) if (now[k] !== old[k]) this.emit(OP_INSERT, now[k]!, k);
-      } else {
-        const nowSet = new Set(now);
-        const oldSet = new Set(old);
-        old.forEach((r, k) => nowSet.has(r) || this.emit(OP_DELETE, r, k));
-        now.forEach((r, k) => oldSet.has(r) || this.emit(OP_INSERT, r, k));
-      }
-      if (rows.length === 0) this.partitions.delete(pk);
-    }
+    for (const s of this.dropped) this.store.remove(s);
+    this.dropped.length = 0;
     const b = this.output.finish(this.wm, false);
     if (b) this.out.push(b);
   }
 
+  /** The least event time of a held row (Infinity: none). */
+  private floor(): number {
+    const h = this.heap;
+    while (h.size > 0 && !(this.store.has(h.peekValue()!) && this.timeOf[h.peekValue()!] === h.peekKey())) h.pop();
+    if (h.size > 2 * this.store.size + 64) {
+      this.heap = new MinHeap();
+      for (const s of this.store.slots()) if (this.timeOf[s] !== Infinity) this.heap.push(this.timeOf[s]!, s);
+    }
+    return this.heap.peekKey() ?? Infinity;
+  }
+
   onWatermark(wm: number): void {
     // A held row can come back (retracted, moved) at any time: the watermark waits for it.
-    const held = this.floor.enabled && wm !== Infinity ? Math.min(wm, this.floor.min()) : wm;
+    const held = this.timeCols.length > 0 && wm !== Infinity ? Math.min(wm, this.floor()) : wm;
     if (held > this.wm) {
       this.wm = held;
       this.out.watermark(held);
     }
   }
 
+  /** A partition's storage key: its PARTITION BY values as JSON. */
+  private partitionName(g: number): string {
+    return JSON.stringify(this.keys === null ? [] : this.keys.keyValues(g));
+  }
+
+  private livePartitions(): number[] {
+    const ids: number[] = [];
+    this.lists.forEach((l, g) => l !== undefined && ids.push(g));
+    return ids;
+  }
+
+  checkpointDelta(): StateDelta {
+    return this.changes.take(
+      () => this.livePartitions(),
+      (g) => [this.partitionName(g), this.lists[g]!.map((s) => [this.seqOf[s]!, ...this.store.values(s)])],
+      [['#meta', { seq: this.seq }]],
+    );
+  }
+
+  restoreEntries(entries: ReadonlyMap<string, unknown>): void {
+    const rows: Value[][] = [];
+    let seq = 0;
+    for (const [k, v] of entries) {
+      if (k === '#meta') seq = (v as { seq: number }).seq;
+      else for (const r of v as Value[][]) rows.push(r);
+    }
+    this.restore({ rows, seq });
+    this.changes.restored(this.livePartitions());
+  }
+
   snapshot(): unknown {
     const rows: Value[][] = [];
-    for (const list of this.partitions.values()) for (const r of list) rows.push([r.seq, ...r.values]);
+    for (const list of this.lists) if (list) for (const s of list) rows.push([this.seqOf[s]!, ...this.store.values(s)]);
     return { rows, seq: this.seq };
   }
 
   restore(state: unknown): void {
     const s = state as { rows: Value[][]; seq: number };
-    this.partitions.clear();
-    this.floor.clear();
+    this.store.clear();
+    this.keys?.clear();
+    this.lists = [];
+    this.heap = new MinHeap();
     for (const r of s.rows) {
-      const e = { seq: r[0] as number, values: r.slice(1) };
-      const pk = partitionKey(this.node.partitionBy.map((p) => e.values[p]!));
-      let list = this.partitions.get(pk);
-      if (!list) this.partitions.set(pk, (list = []));
-      list.push(e);
-      this.floor.add(e);
+      const values = r.slice(1);
+      const g = this.keys === null ? 0 : this.keys.findOrInsertValues(this.node.partitionBy.map((p) => values[p]!));
+      const slot = this.store.addValues(values);
+      if (slot >= this.seqOf.length) {
+        this.seqOf = grown(this.seqOf, slot + 1);
+        this.timeOf = grown(this.timeOf, slot + 1);
+      }
+      this.seqOf[slot] = r[0] as number;
+      let t = Infinity;
+      for (const c of this.timeCols) if (typeof values[c] === 'number' && (values[c] as number) < t) t = values[c] as number;
+      this.timeOf[slot] = t;
+      if (t !== Infinity && this.timeCols.length > 0) this.heap.push(t, slot);
+      if (g >= this.lists.length) this.lists.length = g + 1;
+      (this.lists[g] ??= []).push(slot);
     }
-    for (const list of this.partitions.values()) list.sort(this.compare);
+    for (const list of this.lists) list?.sort((a, b) => this.compareSlots(a, b));
     this.seq = s.seq;
   }
 
   stateSize(): number {
-    let n = 0;
-    for (const list of this.partitions.values()) n += list.length;
-    return n;
+    return this.store.size;
   }
 
   close(): void {}

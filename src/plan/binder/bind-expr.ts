@@ -13,6 +13,8 @@ import { closest } from './suggest.js';
 
 export const AGGREGATE_FUNCTIONS = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 export const RANKING_FUNCTIONS = new Set(['ROW_NUMBER', 'RANK', 'DENSE_RANK']);
+/** Window functions that read one row of the partition or frame (they need OVER). */
+export const ANALYTIC_FUNCTIONS: ReadonlySet<string> = new Set(['LAG', 'LEAD', 'FIRST_VALUE', 'LAST_VALUE', 'NTH_VALUE']);
 export const GROUP_WINDOW_FUNCTIONS = new Set(['TUMBLE', 'HOP', 'SESSION']);
 export const GROUP_WINDOW_PROPERTIES = new Set([
   'TUMBLE_START',
@@ -100,6 +102,9 @@ export function visitExpr(e: Expr, f: (x: Expr) => void): void {
     case 'InList':
       visitExpr(e.expr, f);
       return e.list.forEach((x) => visitExpr(x, f));
+    case 'InSubquery':
+      // The subquery is a scope of its own: not visited.
+      return visitExpr(e.expr, f);
     case 'Like':
       visitExpr(e.expr, f);
       return visitExpr(e.pattern, f);
@@ -265,6 +270,24 @@ export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
     }
     case 'FuncCall':
       return bindFuncCall(e, b);
+    case 'Exists':
+    case 'InSubquery':
+    case 'ScalarSubquery':
+      // Where subqueries are planned (WHERE conjuncts, scalar values in WHERE and the SELECT
+      // list), bind-subquery.ts has already replaced them through `override`.
+      throw new SluiceError('UNSUPPORTED', `${subqueryForm(e)} in ${b.clause} is not supported`, { span: e.span });
+  }
+}
+
+/** How a subquery form reads in messages. */
+export function subqueryForm(e: Expr): string {
+  switch (e.kind) {
+    case 'Exists':
+      return 'EXISTS (SELECT …)';
+    case 'InSubquery':
+      return `${e.negated ? 'NOT IN' : 'IN'} (SELECT …)`;
+    default:
+      return 'a scalar subquery (SELECT …)';
   }
 }
 
@@ -321,6 +344,9 @@ function bindFuncCall(e: FuncCall, b: ExprBinder): BoundExpr {
   }
   if (RANKING_FUNCTIONS.has(e.name)) {
     throw new SluiceError('BIND', `${e.name}() needs an OVER clause`, { span: e.span });
+  }
+  if (ANALYTIC_FUNCTIONS.has(e.name)) {
+    throw new SluiceError('BIND', `${e.name} is a window function: it needs an OVER (PARTITION BY … ORDER BY …) clause`, { span: e.span });
   }
   if (GROUP_WINDOW_FUNCTIONS.has(e.name)) {
     throw new SluiceError(

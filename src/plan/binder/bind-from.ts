@@ -7,7 +7,9 @@ import { joinNode, scanNode, viewScanNode, windowTvfNode } from '../node-builder
 import { bindExpr, coerce, requireBoolean, resolveCall } from './bind-expr.js';
 import { evaluateConstant } from '../rules/constant-folding.js';
 import type { ReplayLimit } from '../logical-plan.js';
+import { bindMatchRecognize } from './bind-match-recognize.js';
 import { bindQuery } from './bind-query.js';
+import { bindTemporalJoin } from './bind-temporal-join.js';
 import { checkTimeColumn, windowDef } from './bind-window.js';
 import type { BindContext, BoundRelation } from './context.js';
 import { Scope } from './scope.js';
@@ -32,12 +34,17 @@ export function bindFrom(item: FromItem, ctx: BindContext): BoundRelation {
       });
     case 'Join':
       return bindJoin(item, ctx);
+    case 'MatchRecognize':
+      return bindMatchRecognize(item, ctx);
   }
 }
 
 function bindTableRef(ref: TableRef, ctx: BindContext): BoundRelation {
   const name = ref.name.name;
   const qualifier = ref.alias?.name ?? name;
+  if (ref.systemTime) {
+    throw new SluiceError('UNSUPPORTED', 'FOR SYSTEM_TIME AS OF is only supported on the right side of a JOIN (a temporal join)', { span: ref.systemTime.span });
+  }
   if (ref.asOf) ctx = { ...ctx, asOf: asOfLimit(ref, ctx) };
   const cte = ctx.ctes.get(name);
   if (cte) return { plan: cte.plan, scope: cte.scope.withQualifier(qualifier) };
@@ -106,14 +113,8 @@ function asOfLimit(ref: TableRef, ctx: BindContext): ReplayLimit {
 }
 
 function bindWindowTvf(tvf: WindowTvf, ctx: BindContext): BoundRelation {
+  // Over a changelog input the window aggregates retract: a -D or -U row leaves its windows.
   const input = bindFrom(tvf.input, ctx);
-  if (!input.plan.appendOnly) {
-    throw new SluiceError(
-      'UNSUPPORTED',
-      `${tvf.fn} over a changelog input (one with updates or deletes) is not supported: window an append-only source or an EMIT ON WINDOW CLOSE view`,
-      { span: tvf.fnSpan },
-    );
-  }
   const taken = input.plan.schema.find((c) => c.name === 'window_start' || c.name === 'window_end' || c.name === 'window_time');
   if (taken) {
     throw new SluiceError(
@@ -146,8 +147,9 @@ function bindWindowTvf(tvf: WindowTvf, ctx: BindContext): BoundRelation {
 }
 
 function bindJoin(j: Join, ctx: BindContext): BoundRelation {
+  const temporal = j.right.kind === 'TableRef' && j.right.systemTime ? j.right : null;
   const left = bindFrom(j.left, ctx);
-  const right = bindFrom(j.right, ctx);
+  const right = bindFrom(temporal ? { ...temporal, systemTime: undefined } : j.right, ctx);
   const width = left.plan.schema.length;
   let columns = Scope.concat(left.scope, right.scope, width).columns;
   let condition: BoundExpr | null = null;
@@ -173,6 +175,7 @@ function bindJoin(j: Join, ctx: BindContext): BoundRelation {
   if (j.joinType !== 'CROSS' && condition === null) {
     throw new SluiceError('BIND', `${j.joinType} JOIN needs ON or USING`, { span: j.span });
   }
+  if (temporal) return bindTemporalJoin(j, temporal, left, right, condition, scope, ctx);
   const { leftKeys, rightKeys, residual } = splitEquiKeys(condition, width);
   return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null, ctx.emit), scope };
 }

@@ -4,32 +4,30 @@
  */
 import type { ColumnRef, Expr, FuncCall, Select, SelectItem } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
-import type { SqlType } from '../../types.js';
 import { columnsUsed, exprEquals, type BoundExpr } from '../expr.js';
-import type { AggCall, AggFn, LogicalPlan, OverCall, OverFn, OverFrame, SortKey, WindowDef, WindowKind } from '../logical-plan.js';
+import type { AggCall, AggFn, LogicalPlan, WindowDef, WindowKind } from '../logical-plan.js';
 import {
   aggregateNode,
   aggregateType,
   filterNode,
-  overNode,
   projectNode,
   valuesNode,
   windowAggregateNode,
 } from '../node-builders.js';
-import { evaluateConstant } from '../rules/constant-folding.js';
 import {
   AGGREGATE_FUNCTIONS,
   bindExpr,
   containsAggregate,
   GROUP_WINDOW_FUNCTIONS,
   GROUP_WINDOW_PROPERTIES,
-  RANKING_FUNCTIONS,
   requireBoolean,
   spanText,
   visitExpr,
   type ExprBinder,
 } from './bind-expr.js';
 import { bindFrom } from './bind-from.js';
+import { planSubqueries } from './bind-subquery.js';
+import { bindOver } from './bind-over.js';
 import { checkTimeColumn, windowDef } from './bind-window.js';
 import type { BindContext, BoundRelation } from './context.js';
 import { Scope } from './scope.js';
@@ -37,11 +35,14 @@ import { Scope } from './scope.js';
 type Override = (e: Expr) => BoundExpr | undefined;
 
 export function bindSelect(sel: Select, ctx: BindContext): BoundRelation {
-  const rel: BoundRelation = sel.from
+  const from: BoundRelation = sel.from
     ? bindFrom(sel.from, ctx)
     : { plan: valuesNode([[]], []), scope: new Scope([]) };
-  const where = sel.where
-    ? requireBoolean(bindExpr(sel.where, { scope: rel.scope, sql: ctx.sql, clause: 'WHERE' }), 'WHERE', sel.where.span)
+  // Subqueries in WHERE and the SELECT list become joins on the FROM relation.
+  const sub = planSubqueries(sel, from, ctx);
+  const rel = sub.rel;
+  const where = sub.where
+    ? requireBoolean(bindExpr(sub.where, { scope: rel.scope, sql: ctx.sql, clause: 'WHERE', override: sub.override }), 'WHERE', sub.where.span)
     : undefined;
 
   const aggCalls: FuncCall[] = [];
@@ -75,7 +76,7 @@ export function bindSelect(sel: Select, ctx: BindContext): BoundRelation {
   } else {
     plan = where ? filterNode(rel.plan, where) : rel.plan;
     if (overCalls.length > 0) {
-      const o = bindOver(plan, rel.scope, overCalls, ctx);
+      const o = bindOver(plan, rel.scope, overCalls, ctx, (c) => bindAggArg(c, rel.scope, ctx.sql));
       plan = o.plan;
       override = o.override;
     }
@@ -92,7 +93,9 @@ export function bindSelect(sel: Select, ctx: BindContext): BoundRelation {
 
   const exprs: BoundExpr[] = [];
   const names: string[] = [];
-  const itemBinder: ExprBinder = { scope: rel.scope, sql: ctx.sql, clause: 'the SELECT list', override };
+  const inner = override;
+  const itemOverride: Override | undefined = sub.override && inner ? (e) => sub.override!(e) ?? inner(e) : (sub.override ?? inner);
+  const itemBinder: ExprBinder = { scope: rel.scope, sql: ctx.sql, clause: 'the SELECT list', override: itemOverride };
   for (const item of sel.items) {
     if (item.kind === 'StarItem') {
       for (const c of rel.scope.star(item.qualifier, item.span)) {
@@ -363,111 +366,4 @@ function bindAggregate(
     return undefined;
   };
   return { plan: node, override, windowed };
-}
-
-// ---------------------------------------------------------------------------------------
-// OVER
-// ---------------------------------------------------------------------------------------
-
-function frameOf(call: FuncCall, orderType: SqlType | undefined, sql: string): OverFrame {
-  const f = call.over!.frame;
-  if (!f) {
-    return call.over!.orderBy.length > 0
-      ? { unit: 'RANGE', preceding: null, following: 0 }
-      : { unit: 'ROWS', preceding: null, following: null };
-  }
-  const empty = new Scope([]);
-  const offset = (b: typeof f.start): number | null => {
-    if (b.kind === 'UnboundedPreceding' || b.kind === 'UnboundedFollowing') return null;
-    if (b.kind === 'CurrentRow') return 0;
-    const v = evaluateConstant(bindExpr(b.offset, { scope: empty, sql, clause: 'a frame bound' }));
-    const ok = typeof v === 'number' && v >= 0 && (f.unit === 'RANGE' || Number.isInteger(v));
-    if (!ok) {
-      throw new SluiceError('BIND', `a ${f.unit} frame offset must be a constant ${f.unit === 'ROWS' ? 'whole number' : 'non-negative value'}`, {
-        span: b.span,
-      });
-    }
-    if (f.unit === 'RANGE' && orderType === 'TIMESTAMP' && b.offset.kind !== 'IntervalLit') {
-      throw new SluiceError('TYPE', 'a RANGE frame over a TIMESTAMP needs an INTERVAL offset', { span: b.span });
-    }
-    return v as number;
-  };
-  const preceding = f.start.kind === 'Following' ? -(offset(f.start) ?? 0) : offset(f.start);
-  const following = f.end.kind === 'Preceding' ? -(offset(f.end) ?? 0) : offset(f.end);
-  return { unit: f.unit, preceding, following };
-}
-
-function bindOver(
-  input: LogicalPlan,
-  scope: Scope,
-  calls: readonly FuncCall[],
-  ctx: BindContext,
-): { plan: LogicalPlan; override: Override } {
-  const sql = ctx.sql;
-  const binder: ExprBinder = { scope, sql, clause: 'OVER' };
-  const pre: BoundExpr[] = input.schema.map((c, i) => ({ kind: 'Column', index: i, name: c.name, type: c.type }));
-  const names = input.schema.map((c) => c.name);
-  const addPre = (e: BoundExpr): number => {
-    let i = pre.findIndex((x) => exprEquals(x, e));
-    if (i < 0) {
-      pre.push(e);
-      names.push(`over_arg${pre.length}`);
-      i = pre.length - 1;
-    }
-    return i;
-  };
-  const first = calls[0]!.over!;
-  const specText = (c: FuncCall) => spanText(sql, c.over!.span).replace(/\s+/g, ' ').toLowerCase();
-  for (const c of calls) {
-    if (specText(c) !== specText(calls[0]!)) {
-      throw new SluiceError('UNSUPPORTED', 'different OVER specifications in one SELECT are not supported yet', { span: c.over!.span });
-    }
-  }
-  const partitionBy = first.partitionBy.map((p) => addPre(bindExpr(p, binder)));
-  const orderExprs = first.orderBy.map((o) => bindExpr(o.expr, binder));
-  const orderBy: SortKey[] = first.orderBy.map((o, i) => ({
-    column: addPre(orderExprs[i]!),
-    desc: o.desc,
-    nullsFirst: o.nulls === 'FIRST',
-  }));
-  const frame = frameOf(calls[0]!, orderExprs[0]?.type, sql);
-  if (frame.unit === 'RANGE' && (frame.preceding !== null && frame.preceding !== 0) && orderBy.length !== 1) {
-    throw new SluiceError('BIND', 'a RANGE frame with an offset needs exactly one ORDER BY column', { span: first.span });
-  }
-  const overCalls: OverCall[] = [];
-  const asts: FuncCall[] = [];
-  for (const c of calls) {
-    if (asts.some((a) => spanText(sql, a.span) === spanText(sql, c.span))) continue;
-    let fn: OverFn;
-    let arg: number | null = null;
-    let type: SqlType;
-    if (RANKING_FUNCTIONS.has(c.name)) {
-      if (c.filter) throw new SluiceError('BIND', `FILTER (WHERE …) is only allowed on aggregate functions, not on ${c.name}()`, { span: c.filter.span });
-      if (c.args.length > 0) throw new SluiceError('BIND', `${c.name}() takes no arguments`, { span: c.span });
-      if (first.orderBy.length === 0) throw new SluiceError('BIND', `${c.name}() needs ORDER BY in its OVER clause`, { span: c.over!.span });
-      fn = c.name as OverFn;
-      type = 'BIGINT';
-    } else if (AGGREGATE_FUNCTIONS.has(c.name)) {
-      const b = bindAggArg(c, scope, sql);
-      if (b.distinct) throw new SluiceError('UNSUPPORTED', `${c.name}(DISTINCT …) OVER is not supported`, { span: c.span });
-      fn = b.fn;
-      arg = b.arg ? addPre(b.arg) : null;
-      type = c.star ? aggregateType(b.fn, null) : aggregateType(b.fn, b.arg?.type ?? null);
-    } else {
-      throw new SluiceError('BIND', `${c.name} is not a window function (use ROW_NUMBER, RANK, DENSE_RANK or an aggregate)`, {
-        span: c.nameSpan,
-      });
-    }
-    asts.push(c);
-    overCalls.push({ fn, arg, type, name: spanText(sql, c.span) });
-  }
-  const prePlan = pre.length > input.schema.length ? projectNode(input, pre, names) : input;
-  const node = overNode(prePlan, partitionBy, orderBy, frame, overCalls);
-  const base = prePlan.schema.length;
-  const override: Override = (e) => {
-    if (e.kind !== 'FuncCall' || e.over === undefined) return undefined;
-    const i = asts.findIndex((a) => spanText(sql, a.span) === spanText(sql, e.span));
-    return { kind: 'Column', index: base + i, name: node.schema[base + i]!.name, type: node.schema[base + i]!.type };
-  };
-  return { plan: node, override };
 }

@@ -25,9 +25,12 @@ import { optimize } from '../optimizer.js';
 import { evaluateConstant, foldExpr } from '../rules/constant-folding.js';
 import { bindExpr, coerce, mapTypeName, spanText } from './bind-expr.js';
 import { bindQuery } from './bind-query.js';
+import { bindAlterColumn } from './bind-alter-column.js';
+import { parseStatement } from '../../../grammar/index.js';
 import type { BindContext } from './context.js';
 import { Scope } from './scope.js';
 import { closest } from './suggest.js';
+import { viewHistoryOptions } from './view-history-options.js';
 import { API_SOURCE_OPTIONS, findKeyColumn } from '../../catalog/stream-key.js';
 
 export interface StatementInput {
@@ -314,8 +317,9 @@ function viewStateTtl(s: CreateView): number | undefined {
     if (!s.materialized) {
       throw new SluiceError('BIND', `view options belong to materialized views: a plain view's query runs inside the query that reads it`, { span: o.span });
     }
+    if (o.key === 'primary_key' || o.key === 'retain_history') continue; // see viewHistoryOptions
     if (o.key !== 'state_ttl') {
-      throw new SluiceError('BIND', `unknown view option '${o.key}' (expected: state_ttl)`, { span: o.span });
+      throw new SluiceError('BIND', `unknown view option '${o.key}' (expected: state_ttl, primary_key, retain_history)`, { span: o.span });
     }
     const ms = typeof o.value === 'string' ? parseIntervalText(o.value) : undefined;
     if (ms === undefined || !(ms > 0)) {
@@ -363,6 +367,7 @@ function bindCreateView(s: CreateView, input: StatementInput, catalog: Catalog, 
       schema: plan.schema,
       appendOnly: plan.appendOnly,
       uniqueKey: plan.uniqueKey,
+      ...viewHistoryOptions(s, plan.schema),
       dependsOn,
       sql: input.text,
       baseDir: input.baseDir,
@@ -464,11 +469,21 @@ function bindAlterSource(s: AlterSource, sql: string, catalog: Catalog): BoundSt
     if (e) throw new SluiceError('BIND', `ALTER SOURCE needs a source, and '${e.name}' is a ${describeKind(e)}`, { span: s.name.span });
     throw unknownName(s.name.name, catalog, s.name.span);
   }
-  const name = s.column.name.name;
-  if (src.columns.some((c) => c.name === name)) {
-    throw new SluiceError('CATALOG', `source '${src.name}' already has a column '${name}'`, { span: s.column.name.span });
+  if (s.change) {
+    const r = bindAlterColumn(src, s.change, catalog, (view, scratch) => {
+      const statement = parseStatement(view.sql);
+      const b = bindStatement({ statement, text: view.sql, sql: view.sql, baseDir: view.baseDir }, scratch);
+      return b.kind === 'CreateView' ? b.def.schema : [];
+    });
+    const column = r.def.columns.find((c) => c.name === (r.change.kind === 'rename' ? r.change.to : r.change.column)) ?? src.columns.find((c) => c.name === r.change.column)!;
+    return { kind: 'AlterSource', source: src.name, column, def: r.def, change: r.change, replan: r.replan };
   }
-  const type = mapTypeName(s.column.type);
+  const added = s.column!;
+  const name = added.name.name;
+  if (src.columns.some((c) => c.name === name)) {
+    throw new SluiceError('CATALOG', `source '${src.name}' already has a column '${name}'`, { span: added.name.span });
+  }
+  const type = mapTypeName(added.type);
   let def: Value = null;
   if (s.default) {
     const b = bindExpr(s.default, { scope: new Scope([]), sql, clause: 'DEFAULT' });
@@ -476,5 +491,6 @@ function bindAlterSource(s: AlterSource, sql: string, catalog: Catalog): BoundSt
     if (v === undefined) throw new SluiceError('BIND', 'DEFAULT must be a constant', { span: s.default.span });
     def = v;
   }
-  return { kind: 'AlterSource', source: src.name, column: { name, type, default: def, sinceVersion: src.version + 1 } };
+  const column: SourceColumn = { name, type, default: def, sinceVersion: src.version + 1 };
+  return { kind: 'AlterSource', source: src.name, column, def: { ...src, columns: [...src.columns, column], version: column.sinceVersion } };
 }

@@ -6,12 +6,13 @@
  * `AS OF` read to a temporary table the engine fills first by replaying the log, so joins,
  * ORDER BY and aggregates over past contents are DuckDB's.
  */
-import type { ChangesRef, Query, QueryStatement, TableRef } from '../../../grammar/ast.js';
+import type { ChangesRef, Expr, Query, QueryStatement, TableRef } from '../../../grammar/ast.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import { auditTableName, sourceOffsetsTableName } from '../../catalog/table-names.js';
 import { SluiceError, type TextOrigin } from '../../errors.js';
 import type { AsOfRead, PullQuery } from '../bound-statement.js';
 import type { LogicalPlan } from '../logical-plan.js';
+import { visitExpr } from './bind-expr.js';
 
 /** What a pull query reads besides view tables: CHANGES(v), AS OF reads and plain views. */
 export interface PullParts {
@@ -58,7 +59,14 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
       return;
     }
     if (b.from) visitFrom(b.from);
+    // Subqueries in expressions read tables too: a source there makes the query streaming.
+    const exprs = [...b.items.flatMap((i) => (i.kind === 'ExprItem' ? [i.expr] : [])), ...(b.where ? [b.where] : []), ...b.groupBy, ...(b.having ? [b.having] : [])];
+    for (const e of exprs) visitSubqueries(e);
   };
+  const visitSubqueries = (e: Expr): void =>
+    visitExpr(e, (x) => {
+      if (x.kind === 'Exists' || x.kind === 'InSubquery' || x.kind === 'ScalarSubquery') visitQuery(x.query);
+    });
   const visitFrom = (f: NonNullable<Extract<Query['body'], { kind: 'Select' }>['from']>): void => {
     switch (f.kind) {
       case 'TableRef': {
@@ -86,6 +94,7 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
       case 'SubqueryRef':
         return visitQuery(f.query);
       case 'Join':
+        if (f.on) visitSubqueries(f.on);
         visitFrom(f.left);
         return visitFrom(f.right);
       case 'ChangesRef': {
@@ -98,6 +107,7 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
         return;
       }
       case 'WindowTvf':
+      case 'MatchRecognize':
         pull = false;
         return;
     }
@@ -116,7 +126,7 @@ export function pullQuery(s: QueryStatement, sql: string, parts: PullParts, cata
     const table = `${AS_OF_TABLE}${i}`;
     // The alias keeps the name the rest of the query qualifies the read's columns with.
     edits.push({ start: ref.span.start, end: ref.span.end, text: `${quoted(table)} AS ${quoted(ref.alias?.name ?? ref.name.name)}` });
-    return { table, plan: plan(ref) };
+    return { table, plan: plan(ref), view: ref.name.name };
   });
   return { ...rewrite(sql, s.span.start, s.span.end, edits), asOf };
 }
@@ -124,8 +134,8 @@ export function pullQuery(s: QueryStatement, sql: string, parts: PullParts, cata
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
- * Each `CHANGES(v)` as a subquery over the view's audit trail (seq, op, changed_at,
- * source_offsets, then the view's columns).
+ * Each `CHANGES(v)` as a subquery over the view's audit trail (seq, op, changed_at, source
+ * and offset of the event behind the change, source_offsets, then the view's columns).
  */
 function changesEdits(changes: readonly ChangesRef[], sql: string): Edit[] {
   return changes.map((c) => {
@@ -134,8 +144,9 @@ function changesEdits(changes: readonly ChangesRef[], sql: string): Edit[] {
     // Each change takes the source offsets recorded at or before its seq (ASOF).
     const offsets = `(SELECT first_seq, map(list(source ORDER BY source), list("offset" ORDER BY source)) AS source_offsets FROM ${quoted(sourceOffsetsTableName(c.name.name))} GROUP BY first_seq)`;
     const text =
-      `(SELECT a.sluice_seq AS seq, ['+I', '-U', '+U', '-D'][a.sluice_op + 1] AS op, a.sluice_changed_at AS changed_at, o.source_offsets, ` +
-      `a.* EXCLUDE (sluice_seq, sluice_op, sluice_changed_at) FROM ${audit} a ASOF LEFT JOIN ${offsets} o ON a.sluice_seq >= o.first_seq)`;
+      `(SELECT a.sluice_seq AS seq, ['+I', '-U', '+U', '-D'][a.sluice_op + 1] AS op, a.sluice_changed_at AS changed_at, ` +
+      `a.sluice_source AS source, a.sluice_offset AS "offset", o.source_offsets, ` +
+      `a.* EXCLUDE (sluice_seq, sluice_op, sluice_changed_at, sluice_source, sluice_offset) FROM ${audit} a ASOF LEFT JOIN ${offsets} o ON a.sluice_seq >= o.first_seq)`;
     return { start: c.span.start, end: close + 1, text };
   });
 }

@@ -87,6 +87,14 @@ function pushInto(input: LogicalPlan, pred: BoundExpr): LogicalPlan {
       const condition = and([...(input.condition ? [input.condition] : []), ...rest]);
       return joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, condition, input.stateTtlMs, input.emit);
     }
+    case 'SemiJoin': {
+      // Its output is its left rows: a filter on them can run before the join (not one on the mark).
+      const w = input.left.schema.length;
+      const down = conjuncts(pred).filter((c) => [...columnsUsed(c)].every((i) => i < w));
+      const up = conjuncts(pred).filter((c) => !down.includes(c));
+      if (down.length === 0) break;
+      return filterIf(withInputs(input, [pushInto(input.left, and(down)!), input.right]), and(up));
+    }
     default:
       break;
   }

@@ -3,6 +3,7 @@
  * the scans (which still read the watermark column: the watermark needs it). Identity
  * projections left behind are removed.
  */
+import { matchRecognizeColumns, remapMatchRecognize } from '../match-recognize-node.js';
 import { columnsUsed, mapColumns, type BoundExpr } from '../expr.js';
 import type { LogicalPlan } from '../logical-plan.js';
 import {
@@ -12,7 +13,9 @@ import {
   overNode,
   projectNode,
   scanNode,
+  semiJoinNode,
   setOpNode,
+  temporalJoinNode,
   topNNode,
   unionAllNode,
   viewScanNode,
@@ -156,7 +159,10 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       const need = new Set([...required].filter((i) => i < n));
       plan.partitionBy.forEach((p) => need.add(p));
       plan.orderBy.forEach((o) => need.add(o.column));
-      plan.calls.forEach((c) => c.arg !== null && need.add(c.arg));
+      plan.calls.forEach((c) => {
+        if (c.arg !== null) need.add(c.arg);
+        if (c.defaultArg !== undefined && c.defaultArg !== null) need.add(c.defaultArg);
+      });
       const child = prune(plan.input, need);
       const m = child.map;
       const w = child.plan.schema.length;
@@ -165,9 +171,33 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
         plan.partitionBy.map((p) => m[p]!),
         plan.orderBy.map((o) => ({ ...o, column: m[o.column]! })),
         plan.frame,
-        plan.calls.map((c) => ({ ...c, arg: c.arg === null ? null : m[c.arg]! })),
+        plan.calls.map((c) => ({
+          ...c,
+          arg: c.arg === null ? null : m[c.arg]!,
+          ...(c.defaultArg !== undefined ? { defaultArg: c.defaultArg === null ? null : m[c.defaultArg]! } : {}),
+        })),
       );
       return { plan: node, map: range(plan.schema.length).map((i) => (i < n ? m[i]! : w + (i - n))) };
+    }
+    case 'TemporalJoin': {
+      const w = plan.left.schema.length;
+      const needL = new Set<number>([...plan.leftKeys, plan.leftTime]);
+      const needR = new Set<number>([...plan.rightKeys, plan.rightTime]);
+      for (const i of [...required, ...(plan.condition ? columnsUsed(plan.condition) : [])]) (i < w ? needL.add(i) : needR.add(i - w));
+      const l = prune(plan.left, needL);
+      const r = prune(plan.right, needR);
+      const lw = l.plan.schema.length;
+      const map = range(plan.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
+      const node = temporalJoinNode(
+        plan.joinType,
+        l.plan,
+        r.plan,
+        { left: plan.leftKeys.map((k) => l.map[k]!), right: plan.rightKeys.map((k) => r.map[k]!) },
+        l.map[plan.leftTime]!,
+        r.map[plan.rightTime]!,
+        plan.condition ? remap(plan.condition, map) : null,
+      );
+      return { plan: node, map };
     }
     case 'TopN': {
       const n = plan.input.schema.length;
@@ -181,8 +211,28 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
         plan.partitionBy.map((p) => m[p]!),
         plan.rowNumber,
         plan.offset,
+        plan.rank,
       );
       return { plan: node, map: plan.rowNumber === null ? m : [...m.slice(0, n), child.plan.schema.length] };
+    }
+    case 'SemiJoin': {
+      const w = plan.left.schema.length;
+      const l = prune(plan.left, new Set([...[...required].filter((i) => i < w), ...plan.leftKeys]));
+      const r = prune(plan.right, new Set(plan.rightKeys));
+      const node = semiJoinNode(
+        l.plan,
+        r.plan,
+        plan.leftKeys.map((k) => l.map[k]!),
+        plan.rightKeys.map((k) => r.map[k]!),
+        plan.anti,
+        plan.nullAware,
+        plan.mark,
+      );
+      return { plan: node, map: plan.mark === undefined ? l.map : [...l.map, l.plan.schema.length] };
+    }
+    case 'MatchRecognize': {
+      const child = prune(plan.input, matchRecognizeColumns(plan));
+      return { plan: remapMatchRecognize(plan, child.plan, child.map), map: range(plan.schema.length) };
     }
     case 'SetOp': {
       // Every column is part of the row's identity, and the two counts are what it outputs.

@@ -1,7 +1,10 @@
 /**
  * Top-N by ranking: `ROW_NUMBER() OVER (PARTITION BY p ORDER BY o) AS rn … WHERE rn <= N`
- * (also `rn < N`, `rn = 1`, `N >= rn`) becomes one TopN per partition that keeps N rows per
- * group and emits only their changes, instead of numbering every row of every partition.
+ * (also `rn < N`, `rn = k`, `N >= rn`, `rn BETWEEN m AND N`) becomes one TopN per partition
+ * that keeps N rows per group and emits only their changes, instead of numbering every row
+ * of every partition. `RANK()` / `DENSE_RANK()` with an upper bound (and no lower bound above
+ * 1) become a Top-N with ties: the rows ranked 1..N, peers included. A TopN that keeps one
+ * row per key by event time runs as a deduplication (src/plan/deduplicate.ts).
  */
 import type { BoundExpr } from '../expr.js';
 import { call } from '../expr.js';
@@ -14,38 +17,63 @@ function conjuncts(e: BoundExpr): BoundExpr[] {
   return e.kind === 'Call' && e.fn === 'and' ? e.args.flatMap(conjuncts) : [e];
 }
 
-/** The N of `rn <= N` and its spellings, or undefined. */
-function limitOf(e: BoundExpr, rn: number): number | undefined {
+/** The bounds `rn` >= lo and `rn` <= hi that one comparison states, or undefined. */
+function boundsOf(e: BoundExpr, rn: number): { lo: number; hi: number } | undefined {
   if (e.kind !== 'Call' || e.args.length !== 2) return undefined;
   const [a, b] = e.args as [BoundExpr, BoundExpr];
   const isRn = (x: BoundExpr) => x.kind === 'Column' && x.index === rn;
   const num = (x: BoundExpr) => (x.kind === 'Literal' && typeof x.value === 'number' && Number.isInteger(x.value) ? x.value : undefined);
-  if (isRn(a) && num(b) !== undefined) {
-    const n = num(b)!;
-    if (e.fn === 'le') return n;
-    if (e.fn === 'lt') return n - 1;
-    if (e.fn === 'eq' && n === 1) return 1;
+  // Written `N >= rn`: mirrored to `rn <= N`.
+  const flip: Record<string, string> = { le: 'ge', lt: 'gt', ge: 'le', gt: 'lt', eq: 'eq' };
+  let fn: string = e.fn;
+  let n: number | undefined;
+  if (isRn(a) && num(b) !== undefined) n = num(b);
+  else if (isRn(b) && num(a) !== undefined) {
+    n = num(a);
+    fn = flip[fn] ?? fn;
   }
-  if (isRn(b) && num(a) !== undefined) {
-    const n = num(a)!;
-    if (e.fn === 'ge') return n;
-    if (e.fn === 'gt') return n - 1;
-    if (e.fn === 'eq' && n === 1) return 1;
+  if (n === undefined) return undefined;
+  switch (fn) {
+    case 'le':
+      return { lo: -Infinity, hi: n };
+    case 'lt':
+      return { lo: -Infinity, hi: n - 1 };
+    case 'ge':
+      return { lo: n, hi: Infinity };
+    case 'gt':
+      return { lo: n + 1, hi: Infinity };
+    case 'eq':
+      return { lo: n, hi: n };
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 function rewrite(p: LogicalPlan): LogicalPlan {
   if (p.kind !== 'Filter' || p.input.kind !== 'Over') return p;
   const over: OverNode = p.input;
-  if (over.calls.length !== 1 || over.calls[0]!.fn !== 'ROW_NUMBER' || over.orderBy.length === 0) return p;
+  if (over.calls.length !== 1 || over.orderBy.length === 0) return p;
+  const fn = over.calls[0]!.fn;
+  if (fn !== 'ROW_NUMBER' && fn !== 'RANK' && fn !== 'DENSE_RANK') return p;
   const rn = over.input.schema.length;
-  const parts = conjuncts(p.predicate);
-  const at = parts.findIndex((c) => limitOf(c, rn) !== undefined);
-  if (at < 0) return p;
-  const limit = Math.max(0, limitOf(parts[at]!, rn)!);
-  const topN = topNNode(over.input, over.orderBy, limit, over.partitionBy, over.schema[rn]!.name);
-  const rest = parts.filter((_, i) => i !== at);
+  let lo = 1;
+  let hi = Infinity;
+  const rest: BoundExpr[] = [];
+  for (const c of conjuncts(p.predicate)) {
+    const b = boundsOf(c, rn);
+    if (b === undefined) rest.push(c);
+    else {
+      lo = Math.max(lo, b.lo);
+      hi = Math.min(hi, b.hi);
+    }
+  }
+  if (hi === Infinity) return p;
+  // A rank past a lower bound above 1 depends on the rows ranked before it: not a Top-N with ties.
+  if (fn !== 'ROW_NUMBER' && lo > 1) return p;
+  const offset = lo - 1;
+  const limit = Math.max(0, hi - offset);
+  const rank = fn === 'ROW_NUMBER' ? undefined : fn;
+  const topN = topNNode(over.input, over.orderBy, limit, over.partitionBy, over.schema[rn]!.name, offset, rank);
   return rest.length === 0 ? topN : filterNode(topN, rest.reduce((x, y) => call('and', [x, y], 'BOOLEAN')));
 }
 

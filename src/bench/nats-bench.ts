@@ -1,0 +1,239 @@
+/**
+ * `sluice bench nats`: what a NATS JetStream deployment gives. First JetStream's own
+ * ceiling on this machine — publishing N events (until the stream holds them) and reading
+ * them back through a pull consumer — then a windowed job through the nats source in one
+ * process (events/s), the end-to-end latency of a per-key view (publish to change, p50/p99),
+ * and scale-out groups of 2 and 3 member processes (events/s over the same stream, and how
+ * long the survivors take to own a killed member's partitions).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Engine } from '../engine/engine.js';
+import { SluiceError } from '../errors.js';
+import { deleteGroup } from '../group/group-delete.js';
+import { groupStatus, type GroupStatus } from '../group/group-status.js';
+
+export interface NatsBenchOptions {
+  readonly json: boolean;
+  /** Events per figure (default 500,000). */
+  readonly events?: number;
+  readonly servers?: string;
+  /** Skip the group figures (they start member processes). */
+  readonly noGroups?: boolean;
+  /** The latency figure's publish rate (default 20,000 events/s) and duration (default 3 s). */
+  readonly latencyRate?: number;
+  readonly latencySeconds?: number;
+}
+
+export type Figure = { readonly figure: string } & Record<string, number | string | boolean | null>;
+
+const PARTITIONS = 4;
+const KEYS = 1000;
+const T0 = Date.UTC(2024, 0, 1);
+
+function describeFigure(f: Figure): string {
+  return Object.entries(f)
+    .map(([k, v]) => (k === 'figure' ? String(v) : `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`))
+    .join('  ');
+}
+
+async function openNats(servers: string): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
+  try {
+    const nc = await connect({ servers: servers.split(','), timeout: 5000 });
+    return { nc, jsm: await jetstreamManager(nc) };
+  } catch (e) {
+    throw new SluiceError('CONNECTOR', `bench nats: cannot connect to NATS at ${servers}: ${(e as Error).message}`);
+  }
+}
+
+/** Event i: key, value and an event time 1 ms apart, on the partition of its key. */
+function event(prefix: string, i: number): [string, string] {
+  const k = i % KEYS;
+  return [`${prefix}.${k % PARTITIONS}`, `{"k":${k},"v":${i % 97},"ts":"${new Date(T0 + i).toISOString()}"}`];
+}
+
+async function publishAll(nc: NatsConnection, jsm: JetStreamManager, stream: string, prefix: string, n: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const [s, d] = event(prefix, i);
+    nc.publish(s, d);
+    if (i % 10_000 === 9_999) await nc.flush();
+  }
+  await nc.flush();
+  while ((await jsm.streams.info(stream)).state.messages < n) await new Promise((r) => setTimeout(r, 10));
+  return performance.now() - t;
+}
+
+async function consumeAll(nc: NatsConnection, stream: string, n: number): Promise<number> {
+  const t = performance.now();
+  const c = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const it = await c.consume({ max_messages: 8192 });
+  let seen = 0;
+  for await (const m of it) {
+    if (m.data.length > 0) seen++;
+    if (seen >= n) break;
+  }
+  await it.close();
+  return performance.now() - t;
+}
+
+function sourceSql(servers: string, stream: string, prefix: string, bounded: boolean): string {
+  return `CREATE SOURCE ev (k BIGINT, v BIGINT, ts TIMESTAMP, sent DOUBLE, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+    WITH (connector = 'nats', servers = '${servers}', stream = '${stream}', subject = '${prefix}.*', partitions = ${PARTITIONS}, key = 'k'${bounded ? ', stop_at_end = true' : ''});`;
+}
+
+const WINDOWED = `CREATE MATERIALIZED VIEW per_second AS
+  SELECT k, window_start, COUNT(*) AS n, SUM(v) AS s FROM TUMBLE(ev, ts, INTERVAL '1' SECOND) GROUP BY k, window_start, window_end EMIT ON WINDOW CLOSE;
+  CREATE SINK hole FROM per_second WITH (connector = 'blackhole');`;
+
+async function oneMember(servers: string, stream: string, prefix: string, n: number): Promise<number> {
+  const e = await Engine.open();
+  try {
+    const t = performance.now();
+    await e.execute(sourceSql(servers, stream, prefix, true) + WINDOWED);
+    await e.query('SELECT 1');
+    const ms = performance.now() - t;
+    const read = e.metrics().eventsIn;
+    if (read !== n) throw new SluiceError('EXECUTION', `bench nats: the job read ${read} events of ${n}`);
+    return ms;
+  } finally {
+    await e.close();
+  }
+}
+
+/** Publishes at `rate` events/s for `seconds`, each event carrying its publish time; a per-key view's changes give the latency. */
+async function latency(nc: NatsConnection, servers: string, stream: string, prefix: string, rate: number, seconds: number): Promise<number[]> {
+  const e = await Engine.open();
+  const lat: number[] = [];
+  try {
+    await e.execute(sourceSql(servers, stream, prefix, false) + `CREATE MATERIALIZED VIEW last_sent AS SELECT k, MAX(sent) AS sent FROM ev GROUP BY k;`);
+    const sub = e.subscribe('last_sent', (c) => {
+      if (c.op === '+I' || c.op === '+U') lat.push(Date.now() - Number(c.row['sent']));
+    }, { snapshot: false });
+    const live = await e.live('SELECT k FROM ev WHERE k < 0', () => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const tick = 10;
+    const per = Math.max(1, Math.round((rate * tick) / 1000));
+    let i = 0;
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      const now = Date.now();
+      for (let j = 0; j < per; j++, i++) {
+        const k = i % KEYS;
+        nc.publish(`${prefix}.${k % PARTITIONS}`, `{"k":${k},"v":1,"ts":"${new Date(T0 + i).toISOString()}","sent":${now}}`);
+      }
+      await new Promise((r) => setTimeout(r, tick));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    sub.unsubscribe();
+    await live.stop();
+  } finally {
+    await e.close();
+  }
+  return lat.sort((a, b) => a - b);
+}
+
+function cli(): string {
+  return fileURLToPath(new URL('../cli/main.js', import.meta.url));
+}
+
+async function until(what: string, f: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await f().catch(() => false))) {
+    if (Date.now() > deadline) throw new SluiceError('EXECUTION', `bench nats: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `members` processes run the windowed job as a group over the stream; events/s from all partitions owned to all caught up, then a kill. */
+async function groupRun(servers: string, stream: string, prefix: string, n: number, members: number, dir: string): Promise<Figure> {
+  const group = `bench${process.pid}_${members}`;
+  const file = join(dir, `group${members}.sql`);
+  writeFileSync(file, sourceSql(servers, stream, prefix, false) + WINDOWED + `\nSET checkpoint_interval = '200 milliseconds';`);
+  const children: ChildProcess[] = [];
+  const status = (): Promise<GroupStatus> => groupStatus(group, [servers]);
+  try {
+    const t = performance.now();
+    for (let i = 0; i < members; i++) {
+      children.push(spawn(process.execPath, [cli(), 'run', file, '--group', group, '--db', join(dir, `${group}_${i}.duckdb`)], { stdio: 'ignore' }));
+    }
+    await until('the members to own every partition', async () => {
+      const s = await status();
+      return s.members.length === members && s.partitions.every((p) => p.owner !== null);
+    }, 60_000);
+    const owned = performance.now();
+    await until('every partition to be caught up', async () => (await status()).partitions.every((p) => p.owner !== null && p.lag === 0), 600_000);
+    const ms = performance.now() - owned;
+    const wall = performance.now() - t;
+    let rebalanceMs: number | null = null;
+    if (members > 1) {
+      const s = await status();
+      const victim = s.partitions[0]!.owner!;
+      const i = s.members.findIndex((m) => m.id === victim);
+      // Members sort by id as they were spawned only by chance: find the child by its pid in the id.
+      const child = children.find((c) => victim.includes(`-${c.pid}-`)) ?? children[i]!;
+      const k = performance.now();
+      child.kill('SIGKILL');
+      await until('the survivors to own every partition', async () => (await status()).partitions.every((p) => p.owner !== null && p.owner !== victim), 60_000);
+      rebalanceMs = performance.now() - k;
+    }
+    return {
+      figure: `group of ${members}`,
+      members,
+      events: n,
+      // From every partition owned (reading has begun) to every snapshot covering the stream.
+      events_per_s: Math.round(n / (ms / 1000)),
+      // From spawning the members: start-up (loading, joining, restoring) included.
+      wall_events_per_s: Math.round(n / (wall / 1000)),
+      rebalance_ms: rebalanceMs === null ? null : Math.round(rebalanceMs),
+    };
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+    await deleteGroup(group, [servers]).catch(() => undefined);
+  }
+}
+
+export async function measureNats(options: Omit<NatsBenchOptions, 'json'>, onFigure: (f: Figure) => void): Promise<void> {
+  const n = options.events ?? 500_000;
+  if (!Number.isSafeInteger(n) || n < 1) throw new SluiceError('ARGUMENT', `--events must be a positive whole number, got ${n}`);
+  const servers = options.servers ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  const { nc, jsm } = await openNats(servers);
+  const stream = `SLUICE_BENCH_${process.pid}`;
+  const prefix = `sluicebench${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nats-'));
+  try {
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.*`] });
+    const pub = await publishAll(nc, jsm, stream, prefix, n);
+    onFigure({ figure: 'jetstream publish', events: n, events_per_s: Math.round(n / (pub / 1000)) });
+    const con = await consumeAll(nc, stream, n);
+    onFigure({ figure: 'jetstream consume', events: n, events_per_s: Math.round(n / (con / 1000)) });
+    const one = await oneMember(servers, stream, prefix, n);
+    onFigure({ figure: 'windowed job, 1 process', events: n, events_per_s: Math.round(n / (one / 1000)) });
+    if (options.noGroups !== true) {
+      for (const members of [1, 2, 3]) onFigure(await groupRun(servers, stream, prefix, n, members, dir));
+    }
+    // Latency on a stream of its own: the source reads from the start.
+    const lstream = `${stream}_LAT`;
+    const lprefix = `${prefix}lat`;
+    await jsm.streams.add({ name: lstream, subjects: [`${lprefix}.*`] });
+    const rate = options.latencyRate ?? 20_000;
+    const lat = await latency(nc, servers, lstream, lprefix, rate, options.latencySeconds ?? 3);
+    const q = (p: number) => (lat.length === 0 ? null : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!);
+    onFigure({ figure: 'end-to-end latency, per-key view', events_per_s: rate, changes: lat.length, p50_ms: q(0.5), p99_ms: q(0.99) });
+    await jsm.streams.delete(lstream).catch(() => undefined);
+  } finally {
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runNatsBench(options: NatsBenchOptions): Promise<void> {
+  await measureNats(options, (f) => process.stdout.write((options.json ? JSON.stringify(f) : describeFigure(f)) + '\n'));
+}

@@ -1,0 +1,78 @@
+/**
+ * What the OVER operators share about one call: the value of a navigation function (LAG,
+ * LEAD, FIRST_VALUE, LAST_VALUE, NTH_VALUE) at a row, given the row's frame, and how far
+ * ahead of a row a node's calls look (which decides when an append-only row can be emitted).
+ */
+import type { AnalyticFn, OverCall, OverFn, OverNode } from '../../plan/logical-plan.js';
+import type { Value } from '../../types.js';
+
+export function isAnalytic(fn: OverFn): fn is AnalyticFn {
+  return fn === 'LAG' || fn === 'LEAD' || fn === 'FIRST_VALUE' || fn === 'LAST_VALUE' || fn === 'NTH_VALUE';
+}
+
+/**
+ * The value of navigation call `c` at row `i` of `rows` whose frame is [lo, hi) (empty when
+ * hi <= lo). LAG and LEAD ignore the frame, as in SQL.
+ */
+export function analyticValue(c: OverCall, rows: readonly { readonly values: Value[] }[], i: number, lo: number, hi: number): Value {
+  const x = (j: number) => rows[j]!.values[c.arg!]!;
+  switch (c.fn) {
+    case 'LAG':
+    case 'LEAD': {
+      const j = c.fn === 'LAG' ? i - c.offset! : i + c.offset!;
+      if (j >= 0 && j < rows.length) return x(j);
+      return c.defaultArg === null || c.defaultArg === undefined ? null : rows[i]!.values[c.defaultArg]!;
+    }
+    case 'FIRST_VALUE':
+      return hi > lo ? x(lo) : null;
+    case 'LAST_VALUE':
+      return hi > lo ? x(hi - 1) : null;
+    case 'NTH_VALUE':
+      return lo + c.offset! - 1 < hi ? x(lo + c.offset! - 1) : null;
+    default:
+      throw new Error(`${c.fn} is not a navigation function`);
+  }
+}
+
+/** The most rows any call looks back past its frame (LAG's offset), 0 if none. */
+export function lagReach(node: OverNode): number {
+  return Math.max(0, ...node.calls.map((c) => (c.fn === 'LAG' ? c.offset! : 0)));
+}
+
+/** The most rows after a row that its result depends on, by ROWS frame end or LEAD offset. */
+export function rowsAhead(node: OverNode): number {
+  const f = node.frame;
+  const frame = f.unit === 'ROWS' && f.following !== null && f.following > 0 ? f.following : 0;
+  return Math.max(frame, ...node.calls.map((c) => (c.fn === 'LEAD' ? c.offset! : 0)));
+}
+
+/**
+ * The frame [start, end) of row `i` in rows sorted by a numeric key `key` (ROWS: by
+ * position; RANGE: by key, peers included), clamped to the rows present. `from` hints where
+ * the RANGE searches may start (frames only move forward as `i` does).
+ */
+export function frameBounds(
+  node: OverNode,
+  len: number,
+  i: number,
+  key: (j: number) => number,
+  from: { lo: number; hi: number },
+): { start: number; end: number } {
+  const f = node.frame;
+  let start: number;
+  let end: number;
+  if (f.unit === 'ROWS') {
+    start = f.preceding === null ? 0 : Math.max(0, i - f.preceding);
+    end = f.following === null ? len : Math.min(len, Math.max(0, i + f.following + 1));
+  } else {
+    const t = key(i);
+    start = f.preceding === null ? 0 : from.lo;
+    if (f.preceding !== null) while (start < len && key(start) < t - f.preceding) start++;
+    end = f.following === null ? len : Math.min(from.hi, len);
+    if (f.following !== null) {
+      while (end > 0 && key(end - 1) > t + f.following) end--;
+      while (end < len && key(end) <= t + f.following) end++;
+    }
+  }
+  return { start: Math.min(start, len), end };
+}

@@ -1,0 +1,127 @@
+/**
+ * One partition's pipeline, Kafka Streams' task: an Engine of its own over a local DuckDB
+ * file holding the operator state, view contents, source positions and sink positions of
+ * that partition alone. Its snapshot — the DuckDB file as the last checkpoint left it,
+ * gzipped — goes to the group's object store after every checkpoint; a new owner downloads
+ * it, opens it (the engine's own recovery restores state and positions) and resumes reading
+ * at the checkpointed sequence. Sinks make the replay since that snapshot exactly-once.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Engine } from '../engine/engine.js';
+import { SluiceError, toSluiceError } from '../errors.js';
+import type { GroupJob } from './group-job.js';
+import type { GroupStore, SnapshotMeta } from './group-store.js';
+
+/**
+ * Engine checkpoints happen only when the task asks, so the DuckDB file is never being
+ * written while it is copied: the engine's own timer is set beyond any run.
+ */
+const NEVER = '3650 days';
+
+export interface TaskOptions {
+  readonly partition: number;
+  readonly epoch: number;
+  readonly store: GroupStore;
+  readonly job: GroupJob;
+  readonly dir: string;
+  readonly incarnation: string;
+  readonly onFailure: (e: SluiceError) => void;
+}
+
+/** The files of a DuckDB database: the file and its write-ahead log, in one buffer. */
+function packFiles(path: string): Uint8Array {
+  const main = readFileSync(path);
+  const wal = existsSync(`${path}.wal`) ? readFileSync(`${path}.wal`) : Buffer.alloc(0);
+  const head = Buffer.alloc(8);
+  head.writeDoubleLE(main.length);
+  return gzipSync(Buffer.concat([head, main, wal]), { level: 1 });
+}
+
+function unpackFiles(path: string, blob: Uint8Array): void {
+  const all = gunzipSync(blob);
+  const n = all.readDoubleLE(0);
+  writeFileSync(path, all.subarray(8, 8 + n));
+  if (all.length > 8 + n) writeFileSync(`${path}.wal`, all.subarray(8 + n));
+}
+
+function removeFiles(path: string): void {
+  rmSync(path, { force: true });
+  rmSync(`${path}.wal`, { force: true });
+}
+
+export class PartitionTask {
+  private lastCheckpoint = Date.now();
+  private stopped = false;
+
+  private constructor(
+    private readonly o: TaskOptions,
+    private readonly engine: Engine,
+    private readonly path: string,
+    /** Where the snapshot it started from stood (null: none, a fresh start). */
+    readonly restored: SnapshotMeta | null,
+  ) {}
+
+  get partition(): number {
+    return this.o.partition;
+  }
+
+  get epoch(): number {
+    return this.o.epoch;
+  }
+
+  /** Restores the partition's last snapshot (or starts it fresh) and starts its pipeline. */
+  static async start(o: TaskOptions): Promise<PartitionTask> {
+    const path = join(o.dir, `partition-${o.partition}.duckdb`);
+    removeFiles(path);
+    const [blob, meta] = await Promise.all([o.store.getSnapshot(o.partition), o.store.snapshotMeta(o.partition)]);
+    if (blob !== null) unpackFiles(path, blob);
+    const engine = await Engine.open({ path, onBackgroundError: o.onFailure });
+    try {
+      if (blob === null) {
+        for (const s of o.job.scripts(o.partition, o.incarnation)) await engine.execute(s.sql, { baseDir: s.baseDir });
+      }
+      await engine.execute(`SET checkpoint_interval = '${NEVER}'`);
+    } catch (e) {
+      await engine.close();
+      throw toSluiceError(e);
+    }
+    return new PartitionTask(o, engine, path, blob === null ? null : meta);
+  }
+
+  checkpointDue(now: number): boolean {
+    return now - this.lastCheckpoint >= this.o.job.checkpointMs;
+  }
+
+  /** Checkpoints the pipeline and uploads the snapshot. The caller has checked it still owns the partition. */
+  async checkpoint(): Promise<void> {
+    if (this.stopped) return;
+    this.lastCheckpoint = Date.now();
+    // A pull query checkpoints first, then reads what that checkpoint holds.
+    const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');
+    // Synchronously, before any other call of the engine can run.
+    const data = packFiles(this.path);
+    await this.o.store.putSnapshot(this.o.partition, data, { epoch: this.o.epoch, sources: sourcesMeta(rows) });
+  }
+
+  /** Hands the partition over: a final checkpoint, the engine closed, its snapshot uploaded. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');
+    await this.engine.close();
+    const data = packFiles(this.path);
+    await this.o.store.putSnapshot(this.o.partition, data, { epoch: this.o.epoch, sources: sourcesMeta(rows) });
+    removeFiles(this.path);
+  }
+}
+
+function sourcesMeta(rows: readonly Record<string, unknown>[]): SnapshotMeta['sources'] {
+  const out: Record<string, { seq: number; maxEventTime: number | null }> = {};
+  for (const r of rows) {
+    const st = JSON.parse(String(r['state'])) as { position?: { seq?: number } | null; maxEventTime?: number | null };
+    out[String(r['source'])] = { seq: st.position?.seq ?? 0, maxEventTime: st.maxEventTime ?? null };
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+/**
+ * The net effect of changes to a few keys of a view with a unique key, worked out in JS so
+ * that the view's table takes them in one round trip (a DELETE of the keys by literal, then
+ * an INSERT of the surviving rows as literals) instead of a fold over staged changes: what a
+ * pull query after a single insert pays. The rule is the fold's (see ViewTable): each key touched ends
+ * as its last inserted row, unless a later change retracts that very row.
+ */
+import { columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
+import { selectRows } from '../exec/batch-ops.js';
+import type { Schema, Value } from '../types.js';
+import { quoteIdent, quoteString } from './database.js';
+
+/**
+ * Deltas larger than this go through the staged fold: DuckDB filters by a literal list of a
+ * few keys in a scan, but past that (measured: from about 8 keys) a join with the staged
+ * changes is faster.
+ */
+const MAX_ROWS = 5000;
+const MAX_KEYS = 4;
+
+export interface KeyedDelta {
+  /**
+   * One DELETE of the touched keys and one INSERT of their surviving rows, as exact literals
+   * (null when the changes touch more than a few keys, or a value has no literal).
+   */
+  readonly sql: string | null;
+  /**
+   * Every touched key once, in the order emitted: its surviving row as +I, or (none survives)
+   * a row naming the key as -D. Folded by a join, this costs far less than the raw changes.
+   */
+  readonly net: ChangeBatch[];
+}
+
+/** The net delta of `batches` on table `table`, or null when there are too many changes to work out in JS. */
+export function keyedDelta(table: string, schema: Schema, key: readonly number[], batches: readonly ChangeBatch[]): KeyedDelta | null {
+  let total = 0;
+  for (const b of batches) total += b.length;
+  if (total > MAX_ROWS) return null;
+  // Per key (its values as text): its last insert (-1 when retracted), and a row naming it.
+  const last = new Map<string, { b: number; i: number; nb: number; ni: number; values: Value[] }>();
+  for (let bi = 0; bi < batches.length; bi++) {
+    const b = batches[bi]!;
+    const cols = columnsOf(b);
+    for (let i = 0; i < b.length; i++) {
+      const keyValues = key.map((k) => readValue(cols[k]!, i, schema[k]!.type));
+      const id = JSON.stringify(keyValues);
+      const op = b.ops === null ? 0 : b.ops[i]!;
+      const cur = last.get(id);
+      if (op === 0 || op === 2) {
+        last.set(id, { b: bi, i, nb: bi, ni: i, values: keyValues });
+      } else if (cur && cur.i >= 0 && sameRow(batches[cur.b]!, cur.i, b, i, schema)) {
+        last.set(id, { ...cur, i: -1 });
+      } else if (!cur) {
+        last.set(id, { b: bi, i: -1, nb: bi, ni: i, values: keyValues });
+      }
+    }
+  }
+  // Per batch, the rows kept (+I) and the rows that only name a deleted key (-D), in order.
+  const pick = batches.map(() => new Map<number, number>());
+  for (const k of last.values()) {
+    if (k.i >= 0) pick[k.b]!.set(k.i, 0);
+    else pick[k.nb]!.set(k.ni, 3);
+  }
+  const net: ChangeBatch[] = [];
+  const survivors: ChangeBatch[] = [];
+  batches.forEach((b, bi) => {
+    const rows = [...pick[bi]!].sort((x, y) => x[0] - y[0]);
+    if (rows.length === 0) return;
+    const picked = selectRows(b, Int32Array.from(rows, (r) => r[0]), rows.length);
+    net.push({ ...picked, ops: Uint8Array.from(rows, (r) => r[1]) });
+    const kept = rows.filter((r) => r[1] === 0);
+    if (kept.length > 0) survivors.push(selectRows(b, Int32Array.from(kept, (r) => r[0]), kept.length));
+  });
+  return { sql: last.size > MAX_KEYS ? null : literalSql(table, schema, key, last.values(), survivors), net };
+}
+
+/** The DELETE of the keys and the INSERT of the survivors as literals, or null where a value has none. */
+function literalSql(table: string, schema: Schema, key: readonly number[], keys: Iterable<{ values: Value[] }>, survivors: readonly ChangeBatch[]): string | null {
+  const preds: string[] = [];
+  // One key column: an IN list (NULL apart).
+  if (key.length === 1) {
+    const col = quoteIdent(schema[key[0]!]!.name);
+    const lits: string[] = [];
+    for (const { values } of keys) {
+      if (values[0] === null) {
+        preds.push(`${col} IS NULL`);
+        continue;
+      }
+      const lit = literal(values[0]!, schema[key[0]!]!.type);
+      if (lit === null) return null;
+      lits.push(lit);
+    }
+    if (lits.length > 0) preds.push(`${col} IN (${lits.join(', ')})`);
+  } else {
+    for (const { values } of keys) {
+      const terms: string[] = [];
+      for (let j = 0; j < key.length; j++) {
+        const col = quoteIdent(schema[key[j]!]!.name);
+        const v = values[j]!;
+        if (v === null) {
+          terms.push(`${col} IS NULL`);
+          continue;
+        }
+        const lit = literal(v, schema[key[j]!]!.type);
+        if (lit === null) return null;
+        terms.push(`${col} = ${lit}`);
+      }
+      preds.push(terms.length === 1 ? terms[0]! : `(${terms.join(' AND ')})`);
+    }
+  }
+  // Without key columns (a global aggregate) the view has one row, which any change replaces.
+  const del = key.length === 0 ? `DELETE FROM ${table}` : `DELETE FROM ${table} WHERE ${preds.join(' OR ')}`;
+  if (survivors.length === 0) return del;
+  const insert = insertValues(table, schema, survivors);
+  return insert === null ? null : `${del};\n${insert}`;
+}
+
+/** Rows with few enough values to send as text. */
+const MAX_LITERAL_VALUES = 2000;
+
+function insertValues(table: string, schema: Schema, rows: readonly ChangeBatch[]): string | null {
+  let n = 0;
+  for (const b of rows) n += b.length;
+  if (n * schema.length > MAX_LITERAL_VALUES) return null;
+  const tuples: string[] = [];
+  for (const b of rows) {
+    const cols = columnsOf(b);
+    for (let i = 0; i < b.length; i++) {
+      const vals: string[] = [];
+      for (let c = 0; c < schema.length; c++) {
+        const v = readValue(cols[c]!, i, schema[c]!.type);
+        const lit = v === null ? 'NULL' : literal(v, schema[c]!.type);
+        if (lit === null) return null;
+        vals.push(lit);
+      }
+      tuples.push(`(${vals.join(', ')})`);
+    }
+  }
+  return `INSERT INTO ${table} VALUES ${tuples.join(', ')}`;
+}
+
+/** Whether two rows are equal column by column, NULL equal to NULL (IS NOT DISTINCT FROM). */
+function sameRow(a: ChangeBatch, i: number, b: ChangeBatch, j: number, schema: Schema): boolean {
+  const ca = columnsOf(a);
+  const cb = columnsOf(b);
+  for (let c = 0; c < schema.length; c++) {
+    const x = readValue(ca[c]!, i, schema[c]!.type);
+    const y = readValue(cb[c]!, j, schema[c]!.type);
+    // DuckDB orders NaN equal to itself, and -0 equal to 0.
+    if (!(x === y || (typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y)))) return false;
+  }
+  return true;
+}
+
+/** A key value as an exact SQL literal of its column's type, or null when there is none simple. */
+function literal(v: Value, type: Schema[number]['type']): string | null {
+  switch (type) {
+    case 'BIGINT':
+    case 'INT':
+      return typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null;
+    case 'VARCHAR':
+      return typeof v === 'string' && !v.includes('\0') ? quoteString(v) : null;
+    case 'BOOLEAN':
+      return typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : null;
+    case 'DATE':
+      return typeof v === 'number' && Number.isSafeInteger(v) ? `(DATE '1970-01-01' + ${v})` : null;
+    case 'TIMESTAMP':
+      return typeof v === 'number' && Number.isSafeInteger(v * 1000) ? `make_timestamp(${v * 1000}::BIGINT)` : null;
+    case 'DOUBLE':
+      // Text to DOUBLE rounds correctly, and JS prints the shortest text that reads back the same.
+      if (typeof v !== 'number') return null;
+      if (Number.isNaN(v)) return `'nan'::DOUBLE`;
+      if (!Number.isFinite(v)) return v > 0 ? `'inf'::DOUBLE` : `'-inf'::DOUBLE`;
+      return Object.is(v, -0) ? `'-0.0'::DOUBLE` : `'${String(v)}'::DOUBLE`;
+    default:
+      return null;
+  }
+}

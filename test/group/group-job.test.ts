@@ -1,0 +1,106 @@
+/**
+ * What a scale-out group accepts and refuses (SPEC 8), and the per-partition rewrite of a
+ * job, and the assignment of partitions to members. Nothing here connects to NATS: jobs
+ * are checked like `sluice run` checks them, without opening a connector.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assignPartitions } from '../../src/group/assignment.js';
+import { planGroupJob } from '../../src/group/group-job.js';
+import { groupNames } from '../../src/group/group-names.js';
+import { SluiceError } from '../../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-group-job-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let count = 0;
+
+const ORDERS = `CREATE SOURCE orders (k BIGINT, c BIGINT, v DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH (connector = 'nats', stream = 'S', subject = 'orders.*', partitions = 4, key = 'k');`;
+const PAYMENTS = (partitions: number, key: string) => `CREATE SOURCE payments (k BIGINT, amount DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts)
+  WITH (connector = 'nats', stream = 'P', subject = 'payments.*', partitions = ${partitions}, key = '${key}');`;
+const SINK = (view: string) => `CREATE SINK out_${view} FROM ${view} WITH (connector = 'postgres', url = 'postgres://x@localhost/db', table = 't_${view}');`;
+
+function plan(sql: string) {
+  const file = join(dir, `job${count++}.sql`);
+  writeFileSync(file, sql);
+  return planGroupJob([file], groupNames('g'));
+}
+
+async function refusal(sql: string): Promise<SluiceError> {
+  const e = await plan(sql).then(
+    () => null,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(SluiceError);
+  return e as SluiceError;
+}
+
+describe('scale-out group jobs', () => {
+  it.each([
+    ['GROUP BY the key', `CREATE MATERIALIZED VIEW v AS SELECT k, SUM(v) AS s FROM orders GROUP BY k;`],
+    ['a window per key', `CREATE MATERIALIZED VIEW v AS SELECT k, window_start, COUNT(*) AS n FROM TUMBLE(orders, ts, INTERVAL '1' SECOND) GROUP BY k, window_start, window_end EMIT ON WINDOW CLOSE;`],
+    ['a filter and projection', `CREATE MATERIALIZED VIEW v AS SELECT k AS key, v * 2 AS dbl FROM orders WHERE v > 1;`],
+    ['a top-N per key', `CREATE MATERIALIZED VIEW v AS SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM orders) WHERE rn <= 3;`],
+    ['a view over a keyed view', `CREATE MATERIALIZED VIEW w AS SELECT k AS kk, SUM(v) AS s FROM orders GROUP BY k; CREATE MATERIALIZED VIEW v AS SELECT kk, s FROM w WHERE s > 10;`],
+    ['a join of co-partitioned sources on their keys', `${PAYMENTS(4, 'k')} CREATE MATERIALIZED VIEW v AS SELECT o.k, COUNT(*) AS n FROM orders o JOIN payments p ON o.k = p.k GROUP BY o.k;`],
+  ])('runs %s per partition', async (_what, body) => {
+    const job = await plan(`${ORDERS}\n${body}\n${SINK('v')}`);
+    expect(job.partitions).toBe(4);
+  });
+
+  it.each([
+    ['GROUP BY another column', `CREATE MATERIALIZED VIEW v AS SELECT c, SUM(v) AS s FROM orders GROUP BY c;`, /view 'v' cannot run in a scale-out group: its GROUP BY does not include the source's key/],
+    ['a window without the key', `CREATE MATERIALIZED VIEW v AS SELECT window_start, COUNT(*) AS n FROM TUMBLE(orders, ts, INTERVAL '1' SECOND) GROUP BY window_start, window_end;`, /windowed GROUP BY does not include the source's key/],
+    ['a global ORDER BY LIMIT', `CREATE MATERIALIZED VIEW v AS SELECT k, v FROM orders ORDER BY v DESC LIMIT 3;`, /ORDER BY … LIMIT over the whole stream/],
+    ['a join on another column', `${PAYMENTS(4, 'k')} CREATE MATERIALIZED VIEW v AS SELECT o.k, p.amount FROM orders o JOIN payments p ON o.c = p.k;`, /join is not on both sides' partition keys/],
+    ['sources with other partition counts', `${PAYMENTS(3, 'k')} CREATE MATERIALIZED VIEW v AS SELECT k FROM orders;`, /must be co-partitioned/],
+    ['a top-level SELECT', `SELECT k FROM orders;`, /cannot print its results in a scale-out group/],
+    ['an OVER not partitioned by the key', `CREATE MATERIALIZED VIEW v AS SELECT k, SUM(v) OVER (PARTITION BY c ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s FROM orders;`, /OVER window is not PARTITION BY the source's key/],
+  ])('refuses %s, saying why', async (_what, body, message) => {
+    const e = await refusal(`${ORDERS}\n${body}`);
+    expect(e.code).toBe('UNSUPPORTED');
+    expect(e.message).toMatch(message);
+    expect(e.line).toBeGreaterThan(2);
+  });
+
+  it('refuses sources that are not partitioned nats sources', async () => {
+    const file = await refusal(`CREATE SOURCE f (k BIGINT) WITH (connector = 'file', path = 'x.jsonl', format = 'jsonl');`);
+    expect(file.message).toMatch(/source 'f' reads connector 'file': in a scale-out group every source is a nats source/);
+    const api = await refusal(`CREATE SOURCE f (k BIGINT);`);
+    expect(api.message).toMatch(/source 'f' is fed by INSERT/);
+    const whole = await refusal(`CREATE SOURCE o (k BIGINT) WITH (connector = 'nats', stream = 'S', subject = 'orders');`);
+    expect(whole.message).toMatch(/needs subject = '<prefix>.\*' and partitions = N/);
+  });
+
+  it('rewrites the job per partition: its subject, consumer and sink positions', async () => {
+    const job = await plan(`${ORDERS}\nCREATE MATERIALIZED VIEW v AS SELECT k, SUM(v) AS s FROM orders GROUP BY k;\n${SINK('v')}
+      CREATE SINK n FROM v WITH (connector = 'nats', stream = 'OUT', subject = 'out');`);
+    const [s] = job.scripts(2, 'abc');
+    expect(s!.sql).toContain(`subject = 'orders.2', partitions = 4, key = 'k', consumer = 'sluice_g_orders_2')`);
+    expect(s!.sql).toContain(`table = 't_v', partition = '2')`);
+    expect(s!.sql).toContain(`subject = 'out', msg_id_prefix = 'g.abc.n.2')`);
+    expect(job.scripts(0, 'abc')[0]!.sql).toContain(`subject = 'orders.0'`);
+  });
+
+  it('assigns every partition to exactly one live member, the same way in every member, evenly', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 24 }), (members, count) => {
+        const a = assignPartitions(members, count);
+        const b = assignPartitions([...members].reverse(), count);
+        expect([...a]).toEqual([...b]);
+        expect(a.size).toBe(count);
+        const per = new Map<string, number>();
+        for (const m of a.values()) {
+          expect(members).toContain(m);
+          per.set(m, (per.get(m) ?? 0) + 1);
+        }
+        const loads = members.map((m) => per.get(m) ?? 0);
+        expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

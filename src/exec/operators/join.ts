@@ -35,13 +35,14 @@ import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '.
 import { OutputBuilder } from '../output-builder.js';
 import { nullColumn } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
+import { RefChains, REF_SPLIT } from './ref-chains.js';
 import { MinHeap } from '../window/min-heap.js';
 
 /**
- * Rows of one side: their columns by batch, and per key id a chain of the rows holding that
- * key, oldest first, in typed arrays (head/tail per key id, a next pointer per row), so
- * storing a row allocates nothing. A key's rows of one batch are adjacent in its chain
- * (batches are added in order), so dropping a batch unlinks one run per key.
+ * Rows of one side: their columns by batch, and lists of the rows by key id (typed-array
+ * linked lists, see RefChains), so storing a row allocates nothing. A side fed by a
+ * changelog also lists its rows by identity (a key table over all columns), so a retraction
+ * finds the stored row it takes back without comparing the rows of its key one by one.
  */
 class SideStore {
   readonly batches: (readonly Data[] | null)[] = [];
@@ -51,15 +52,13 @@ class SideStore {
   readonly matches: Int32Array[] = [];
   /** Stable id of each stored row, for incremental checkpoints. */
   readonly seqs: Float64Array[] = [];
-  /** Per batch and row: the next (newer) row ref with the same key, or -1. */
-  private readonly next: Float64Array[] = [];
-  /** Per key id: the oldest and newest row ref and the row count (id -1, a NULL key, kept apart). */
-  private head = new Float64Array(64).fill(-1);
-  private tail = new Float64Array(64).fill(-1);
-  private count = new Int32Array(64);
-  private nullChain = { head: -1, tail: -1 };
+  readonly byKey = new RefChains();
   /** Key id of each stored row, per batch (to drop a batch's rows). */
   readonly keyIds: Int32Array[] = [];
+  /** Rows by identity (changelog sides only): the table of whole rows and its lists. */
+  readonly rowTable: KeyTable | null;
+  private readonly byRow: RefChains | null;
+  private readonly rowIds: Int32Array[] = [];
   /** Per batch: the other side's watermark past which none of its rows can match (interval joins). */
   readonly until: number[] = [];
   /** Per batch and row: the other side's watermark past which that row can match nothing. */
@@ -69,7 +68,13 @@ class SideStore {
   rows = 0;
   nextSeq = 0;
 
-  constructor(readonly schema: Schema) {}
+  constructor(
+    readonly schema: Schema,
+    retracts: boolean,
+  ) {
+    this.rowTable = retracts && schema.length > 0 ? new KeyTable(schema.map((c) => c.type)) : null;
+    this.byRow = this.rowTable ? new RefChains() : null;
+  }
 
   addBatch(cols: readonly Data[], n: number, rowUntil: Float64Array | null): number {
     let until = rowUntil === null ? Infinity : -Infinity;
@@ -81,58 +86,31 @@ class SideStore {
     this.matches.push(new Int32Array(n));
     this.seqs.push(new Float64Array(n));
     this.keyIds.push(new Int32Array(n));
-    this.next.push(new Float64Array(n));
+    this.rowIds.push(new Int32Array(this.byRow ? n : 0));
+    this.byKey.addBatch(n);
+    this.byRow?.addBatch(n);
     this.until.push(until);
     const b = this.batches.length - 1;
     if (until !== Infinity) this.openBatches.push(b);
     return b;
   }
 
-  /** The oldest stored row with key id `keyId` (-1: none); follow with nextOf. */
-  first(keyId: number): number {
-    if (keyId < 0) return this.nullChain.head;
-    return keyId < this.head.length ? this.head[keyId]! : -1;
+  /** The ids of rows 0..n-1 of `cols` as whole rows (inserting new ones); null without a row table. */
+  rowIdsOf(cols: readonly Data[], n: number): Int32Array | null {
+    if (!this.rowTable) return null;
+    const ids = new Int32Array(n);
+    this.rowTable.findOrInsert(cols, n, ids);
+    return ids;
   }
 
-  nextOf(ref: number): number {
-    return this.next[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+  /** A stored row equal to the row with identity `rowId`, or -1. */
+  findRow(rowId: number): number {
+    return this.byRow ? this.byRow.first(rowId) : -1;
   }
 
-  /** Rows stored under key id `keyId` (not NULL keys). */
-  countOf(keyId: number): number {
-    return keyId >= 0 && keyId < this.count.length ? this.count[keyId]! : 0;
-  }
-
-  private setNext(ref: number, to: number): void {
-    this.next[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT] = to;
-  }
-
-  private setEnds(keyId: number, head: number, tail: number): void {
-    if (keyId < 0) this.nullChain = { head, tail };
-    else {
-      this.head[keyId] = head;
-      this.tail[keyId] = tail;
-    }
-  }
-
-  private lastOf(keyId: number): number {
-    return keyId < 0 ? this.nullChain.tail : this.tail[keyId]!;
-  }
-
-  private ensureKey(keyId: number): void {
-    if (keyId < this.head.length) return;
-    let cap = this.head.length;
-    while (cap <= keyId) cap *= 2;
-    const grow = (a: Float64Array) => {
-      const g = new Float64Array(cap).fill(-1);
-      g.set(a);
-      return g;
-    };
-    this.head = grow(this.head);
-    this.tail = grow(this.tail);
-    const c = new Int32Array(cap);
-    c.set(this.count);
-    this.count = c;
+  /** Frees the row identity if no stored row has it (call once its batch is processed). */
+  releaseRow(rowId: number): void {
+    if (this.rowTable && this.byRow!.countOf(rowId) === 0) this.rowTable.remove(rowId);
   }
 
   /** Drops every live row of batch b; calls `gone` with each before it goes. Returns the key ids touched. */
@@ -142,82 +120,61 @@ class SideStore {
     const keys = new Set<number>();
     for (let row = 0; row < live.length; row++) {
       if (live[row] === 0) continue;
-      gone(b * REF_SPLIT + row);
+      const ref = b * REF_SPLIT + row;
+      gone(ref);
       keys.add(ids[row]!);
-    }
-    for (const k of keys) {
-      // Unlink the chain's run of rows from batch b (live or not: every row of b is linked).
-      let prev = -1;
-      let ref = this.first(k);
-      while (ref !== -1 && Math.floor(ref / REF_SPLIT) < b) {
-        prev = ref;
-        ref = this.nextOf(ref);
-      }
-      while (ref !== -1 && Math.floor(ref / REF_SPLIT) === b) ref = this.nextOf(ref);
-      if (prev === -1) this.setEnds(k, ref, ref === -1 ? -1 : this.lastOf(k));
-      else {
-        this.setNext(prev, ref);
-        if (ref === -1) this.setEnds(k, this.first(k), prev);
-      }
-    }
-    for (let row = 0; row < live.length; row++) {
-      if (live[row] === 0) continue;
+      this.unlinkRow(b, row, ref);
       live[row] = 0;
-      if (ids[row]! >= 0) this.count[ids[row]!]!--;
       this.rows--;
     }
     this.liveCount[b] = 0;
-    this.batches[b] = null;
-    this.rowUntil[b] = null;
+    this.free(b);
     return keys;
   }
 
-  add(keyId: number, b: number, row: number, seq?: number): number {
+  private unlinkRow(b: number, row: number, ref: number): void {
+    this.byKey.unlink(this.keyIds[b]![row]!, ref);
+    if (this.byRow) {
+      const id = this.rowIds[b]![row]!;
+      this.byRow.unlink(id, ref);
+      this.releaseRow(id);
+    }
+  }
+
+  private free(b: number): void {
+    this.batches[b] = null;
+    this.rowUntil[b] = null;
+    this.byKey.freeBatch(b);
+    this.byRow?.freeBatch(b);
+  }
+
+  add(keyId: number, b: number, row: number, seq?: number, rowId?: number): number {
     const ref = b * REF_SPLIT + row;
     this.live[b]![row] = 1;
     this.keyIds[b]![row] = keyId;
     this.liveCount[b]!++;
     this.seqs[b]![row] = seq ?? this.nextSeq++;
     if (seq !== undefined && seq >= this.nextSeq) this.nextSeq = seq + 1;
-    this.next[b]![row] = -1;
-    if (keyId >= 0) {
-      this.ensureKey(keyId);
-      this.count[keyId]!++;
-    }
-    const last = this.lastOf(keyId);
-    if (last === -1) this.setEnds(keyId, ref, ref);
-    else {
-      this.setNext(last, ref);
-      this.setEnds(keyId, this.first(keyId), ref);
+    this.byKey.link(keyId, ref);
+    if (this.byRow) {
+      this.rowIds[b]![row] = rowId!;
+      this.byRow.link(rowId!, ref);
     }
     this.rows++;
     return ref;
   }
 
-  remove(keyId: number, ref: number): void {
-    let prev = -1;
-    let at = this.first(keyId);
-    while (at !== ref) {
-      prev = at;
-      at = this.nextOf(at);
-    }
-    const after = this.nextOf(ref);
-    if (prev === -1) this.setEnds(keyId, after, after === -1 ? -1 : this.lastOf(keyId));
-    else {
-      this.setNext(prev, after);
-      if (after === -1) this.setEnds(keyId, this.first(keyId), prev);
-    }
-    if (keyId >= 0) this.count[keyId]!--;
+  remove(ref: number): void {
     const b = Math.floor(ref / REF_SPLIT);
     const row = ref % REF_SPLIT;
+    this.byKey.unlink(this.keyIds[b]![row]!, ref);
+    // The row identity is released by the caller once the batch is done (its ids stay valid).
+    if (this.byRow) this.byRow.unlink(this.rowIds[b]![row]!, ref);
     this.live[b]![row] = 0;
     this.rows--;
-    // A batch whose rows are all gone is let go (none of them is linked any more), unless it
-    // is the batch being taken in: a later row of it may still be stored.
-    if (--this.liveCount[b]! === 0 && b < this.batches.length - 1) {
-      this.batches[b] = null;
-      this.next[b] = EMPTY_NEXT;
-    }
+    // A batch whose rows are all gone is let go, unless it is the batch being taken in: a
+    // later row of it may still be stored.
+    if (--this.liveCount[b]! === 0 && b < this.batches.length - 1) this.free(b);
   }
 
   /** Every live row, in batch order. */
@@ -283,10 +240,8 @@ interface TimeColumn {
   readonly offset: number | undefined;
 }
 
-const REF_SPLIT = 2 ** 21;
 /** Stands for a pair column the residual condition never reads. */
 const UNREAD = nullColumn(0);
-const EMPTY_NEXT = new Float64Array(0);
 
 export class JoinOperator implements Operator {
   private readonly keys: KeyTable | null;
@@ -315,7 +270,7 @@ export class JoinOperator implements Operator {
     private readonly params: readonly Value[] = [],
   ) {
     this.keys = node.leftKeys.length > 0 ? new KeyTable(node.leftKeys.map((k) => node.left.schema[k]!.type)) : null;
-    this.sides = [new SideStore(node.left.schema), new SideStore(node.right.schema)];
+    this.sides = [new SideStore(node.left.schema, !node.left.appendOnly), new SideStore(node.right.schema, !node.right.appendOnly)];
     this.outer = [node.joinType === 'LEFT' || node.joinType === 'FULL', node.joinType === 'RIGHT' || node.joinType === 'FULL'];
     this.residual = node.condition ? compilePredicate(node.condition) : null;
     this.residualReads = node.condition ? columnsUsed(node.condition) : new Set();
@@ -362,10 +317,10 @@ export class JoinOperator implements Operator {
     const bounded = this.node.retention[other].length > 0;
     for (let i = 0; i < n; i++) {
       if (nullKey[i]) continue;
-      let ref = theirs.first(ids[i]!);
+      let ref = theirs.byKey.first(ids[i]!);
       if (ref === -1) continue;
       const wm = bounded ? rowWatermark(batch, i) : -Infinity;
-      for (; ref !== -1; ref = theirs.nextOf(ref)) {
+      for (; ref !== -1; ref = theirs.byKey.nextOf(ref)) {
         if (bounded && expired(theirs.untilOf(ref), wm)) continue;
         pairRow.push(i);
         pairRef.push(ref);
@@ -398,6 +353,7 @@ export class JoinOperator implements Operator {
     };
 
     const emptied: number[] = [];
+    const rowIds = mine.rowIdsOf(cols, n);
     let p = 0;
     for (let i = 0; i < n; i++) {
       const retract = batch.ops !== null && isRetraction(batch.ops[i]!);
@@ -406,7 +362,7 @@ export class JoinOperator implements Operator {
       let count = 0;
       for (let q = pairsStart; q < p; q++) if (matched[q]) count++;
       if (!retract) {
-        const ref = mine.add(nullKey[i] ? -1 : ids[i]!, b, i);
+        const ref = mine.add(nullKey[i] ? -1 : ids[i]!, b, i, undefined, rowIds?.[i]);
         if (!this.full) this.added[side].add(mine.seq(ref));
         if (this.outer[side]) mine.addMatches(ref, count);
         for (let q = pairsStart; q < p; q++) {
@@ -424,7 +380,7 @@ export class JoinOperator implements Operator {
           else if (count === 0) this.pending[side].push(mine.untilOf(ref), ref);
         } else if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
       } else {
-        const stored = this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
+        const stored = rowIds ? mine.findRow(rowIds[i]!) : this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
         if (stored === -1) {
           // Retracting a row never seen: nothing to take back.
           if (!nullKey[i]) emptied.push(ids[i]!);
@@ -441,12 +397,13 @@ export class JoinOperator implements Operator {
         }
         if (this.outer[side] && count === 0) emitPadded(OP_DELETE, side, thisRowInto(i));
         this.forget(side, stored);
-        mine.remove(nullKey[i] ? -1 : ids[i]!, stored);
+        mine.remove(stored);
         if (!nullKey[i]) emptied.push(ids[i]!);
       }
     }
     // Only now: this batch's ids stay valid while it is processed.
     this.releaseKeys(emptied);
+    if (rowIds) for (let i = 0; i < n; i++) mine.releaseRow(rowIds[i]!);
     const out = o.finish(this.emitted, this.node.appendOnly);
     if (out) this.out.push(out);
   }
@@ -475,10 +432,13 @@ export class JoinOperator implements Operator {
     return ok;
   }
 
-  /** The stored row equal to row i of `cols` (first live one), or -1. */
+  /**
+   * The stored row equal to row i of `cols` (first live one), or -1, by comparing the rows
+   * of its key: for a side without a row table (no columns, or declared append-only).
+   */
   private findStored(store: SideStore, keyId: number, cols: readonly Data[], i: number): number {
     const schema = store.schema;
-    for (let ref = store.first(keyId); ref !== -1; ref = store.nextOf(ref)) {
+    for (let ref = store.byKey.first(keyId); ref !== -1; ref = store.byKey.nextOf(ref)) {
       let same = true;
       for (let j = 0; j < schema.length && same; j++) {
         const a = store.value(ref, j);
@@ -584,7 +544,7 @@ export class JoinOperator implements Operator {
   /** Frees the key ids no stored row of either side holds any more (interval joins would otherwise keep every key ever seen). */
   private releaseKeys(ids: Iterable<number>): void {
     if (!this.keys) return;
-    for (const k of ids) if (k >= 0 && this.sides[0].countOf(k) === 0 && this.sides[1].countOf(k) === 0) this.keys.remove(k);
+    for (const k of ids) if (k >= 0 && this.sides[0].byKey.countOf(k) === 0 && this.sides[1].byKey.countOf(k) === 0) this.keys.remove(k);
   }
 
   private entry(side: 0 | 1, ref: number): [string, unknown] {
@@ -636,9 +596,10 @@ export class JoinOperator implements Operator {
       const cols = columnsOf(data);
       const { ids, nullKey } = this.keyIds(side, cols, list.length);
       const b = store.addBatch(cols, list.length, this.rowBounds(side, cols, list.length));
+      const rowIds = store.rowIdsOf(cols, list.length);
       const otherWm = this.merger.of(1 - side);
       list.forEach(([seq, , matches], i) => {
-        const ref = store.add(nullKey[i] ? -1 : ids[i]!, b, i, seq);
+        const ref = store.add(nullKey[i] ? -1 : ids[i]!, b, i, seq, rowIds?.[i]);
         if (this.outer[side]) store.addMatches(ref, matches);
         // A row already final was padded (or met) before the checkpoint.
         if (this.deferred[side] && matches === 0 && !expired(store.untilOf(ref), otherWm)) this.pending[side].push(store.untilOf(ref), ref);

@@ -1,21 +1,20 @@
 /**
- * The net effect of changes to a few keys of a view with a unique key, worked out in JS so
- * that the view's table takes them in one round trip (a DELETE of the keys by literal, then
- * an INSERT of the surviving rows as literals) instead of a fold over staged changes: what a
- * pull query after a single insert pays. The rule is the fold's (see ViewTable): each key touched ends
- * as its last inserted row, unless a later change retracts that very row.
+ * The net effect of a few changes on a view with a unique key, worked out in JS: one row per
+ * touched key (its surviving row, or none). For changes to a few keys the view's table takes
+ * them in one round trip (a DELETE of the keys and an INSERT of the survivors, as literals):
+ * what a pull query after a single insert pays; otherwise the net rows are staged and folded
+ * by a join, which costs far less than folding every raw change. The rule is the fold's (see
+ * ViewTable): each key touched ends as its last inserted row, unless a later change retracts
+ * that very row.
  */
 import { columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
 import { selectRows } from '../exec/batch-ops.js';
 import type { Schema, Value } from '../types.js';
 import { quoteIdent, quoteString } from './database.js';
 
-/**
- * Deltas larger than this go through the staged fold: DuckDB filters by a literal list of a
- * few keys in a scan, but past that (measured: from about 8 keys) a join with the staged
- * changes is faster.
- */
+/** More changes than this are folded raw in DuckDB: reducing them in JS reads each value. */
 const MAX_ROWS = 5000;
+/** DuckDB filters by a literal list of a few keys in its scan; past that (measured: from about 8) a join with staged rows is faster. */
 const MAX_KEYS = 4;
 
 export interface KeyedDelta {

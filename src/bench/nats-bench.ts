@@ -1,7 +1,8 @@
 /**
  * `sluice bench nats`: what a NATS JetStream deployment gives. First JetStream's own
  * ceiling on this machine — publishing N events (until the stream holds them) and reading
- * them back through a pull consumer — then a windowed job through the nats source in one
+ * them back through a pull consumer, without acks and with acks held as the source holds
+ * them — then a windowed job through the nats source in one
  * process (events/s), the end-to-end latency of a per-key view (publish to change, p50/p99),
  * and scale-out groups of 2 and 3 member processes (events/s over the same stream, and how
  * long the survivors take to own a killed member's partitions).
@@ -11,8 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Engine } from '../engine/engine.js';
 import { SluiceError } from '../errors.js';
 import { deleteGroup } from '../group/group-delete.js';
@@ -69,17 +70,36 @@ async function publishAll(nc: NatsConnection, jsm: JetStreamManager, stream: str
   return performance.now() - t;
 }
 
-async function consumeAll(nc: NatsConnection, stream: string, n: number): Promise<number> {
+/**
+ * Reads the stream back through an ordered consumer (no acks), or with `held`, through a
+ * durable consumer set up as the nats source's (ack policy "all", nothing acknowledged
+ * until the end, as when the acks wait for a checkpoint): the server tracks every message
+ * pending, which costs it more than the reading client costs.
+ */
+async function consumeAll(nc: NatsConnection, jsm: JetStreamManager, stream: string, n: number, held: boolean): Promise<number> {
   const t = performance.now();
-  const c = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-  const it = await c.consume({ max_messages: 8192 });
+  const durable = 'sluice_bench';
+  if (held) {
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.All,
+      ack_wait: nanos(30 * 60 * 1000),
+      max_ack_pending: -1,
+      deliver_policy: DeliverPolicy.All,
+    });
+  }
+  const c = held ? await jetstream(nc).consumers.get(stream, durable) : await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  // The credit the nats source asks for, so the ceiling and the job pull alike.
+  const it = await c.consume({ max_messages: 16_384 });
   let seen = 0;
   for await (const m of it) {
     if (m.data.length > 0) seen++;
     if (seen >= n) break;
   }
   await it.close();
-  return performance.now() - t;
+  const ms = performance.now() - t;
+  if (held) await jsm.consumers.delete(stream, durable);
+  return ms;
 }
 
 function sourceSql(servers: string, stream: string, prefix: string, bounded: boolean): string {
@@ -211,8 +231,10 @@ export async function measureNats(options: Omit<NatsBenchOptions, 'json'>, onFig
     await jsm.streams.add({ name: stream, subjects: [`${prefix}.*`] });
     const pub = await publishAll(nc, jsm, stream, prefix, n);
     onFigure({ figure: 'jetstream publish', events: n, events_per_s: Math.round(n / (pub / 1000)) });
-    const con = await consumeAll(nc, stream, n);
+    const con = await consumeAll(nc, jsm, stream, n, false);
     onFigure({ figure: 'jetstream consume', events: n, events_per_s: Math.round(n / (con / 1000)) });
+    const held = await consumeAll(nc, jsm, stream, n, true);
+    onFigure({ figure: 'jetstream consume, acks held', events: n, events_per_s: Math.round(n / (held / 1000)) });
     const one = await oneMember(servers, stream, prefix, n);
     onFigure({ figure: 'windowed job, 1 process', events: n, events_per_s: Math.round(n / (one / 1000)) });
     if (options.noGroups !== true) {

@@ -12,6 +12,10 @@
  * pending count show what is durable, and a stream with interest or work-queue retention
  * keeps every message until sluice no longer needs it.
  *
+ * Messages are decoded as they arrive straight into the column builders of the next batch
+ * (no queue of client message objects), up to the caller's `maxRows`; the sequence comes
+ * from the reply subject (AckSubject) rather than the client's per-message `info`.
+ *
  * Partitions: the partition is the last token of a message's subject (`orders.3` → '3');
  * with `partitions = N` it must be 0 … N-1, else the message is a dead letter. One stream
  * interleaves its partitions, so a batch carries each row's partition (RowPartitions).
@@ -26,6 +30,7 @@ import { JsonRowParser } from '../file/jsonl-reader.js';
 import { RowStage, S_NULL } from '../file/row-stage.js';
 import { booleanOption, checkKnownOptions, enumOption, requiredString, stringOption } from '../options.js';
 import type { ReadBatch, ReaderOptions, SourceOptions, SourceReader } from '../source-reader.js';
+import { AckSubject } from './ack-subject.js';
 import {
   checkStreamName,
   checkSubject,
@@ -41,9 +46,8 @@ import {
 const NATS_OPTIONS = ['servers', 'stream', 'subject', 'format', 'partitions', 'key', 'stop_at_end', 'consumer'];
 const WHERE = "connector 'nats'";
 
-/** Messages asked for per pull; the reader buffers at most twice this many. */
-const PULL_MESSAGES = 8192;
-const HIGH_WATER = 2 * PULL_MESSAGES;
+/** Messages asked for per pull (the credit the server streams into while a batch is processed). */
+const PULL_MESSAGES = 16384;
 /** How long an unbounded reader waits for a message before returning an empty batch. */
 const POLL_MS = 100;
 /**
@@ -166,17 +170,23 @@ class NatsReader implements SourceReader {
   private readonly eventTime: number | null;
   private readonly durable: boolean;
   private messages: ConsumerMessages | null = null;
-  /** Messages received and not yet taken: `queue[head…]`. */
-  private queue: (JsMsg | undefined)[] = [];
-  private head = 0;
-  /** Wakes `next()` waiting until `wantAt` messages are queued; resumes the pump waiting for room. */
+  /** Wakes `next()` waiting until `wantAt` events are built; resumes the pump waiting for room. */
   private wake: (() => void) | null = null;
   private wantAt = 1;
   private room: (() => void) | null = null;
+  /** The most events the pump builds ahead of `next()` (its last `maxRows`). */
+  private limit = 1;
   private pumpError: unknown = null;
   private pumpDone = false;
-  /** Stream sequence of the last message taken: the position. */
+  /** Stream sequence of the last message handed out: the position. */
   private lastSeq: number;
+  /** Stream sequence of the last message built into the batch in progress. */
+  private builtSeq: number;
+  /** The last message built, and its pending count (> 0: the stream holds more for us). */
+  private builtMsg: JsMsg | null = null;
+  private builtPending = 0;
+  /** The pump has built the last message of a bounded read. */
+  private builtEnd = false;
   private done = false;
   private closed = false;
   /** The last message of each batch handed out, to acknowledge once a checkpoint holds it. */
@@ -187,6 +197,7 @@ class NatsReader implements SourceReader {
   private nameIds = new Map<string, number>();
   /** Subject → its partition, or the dead-letter reason when it names none. */
   private readonly partitionOf = new Map<string, { name: string } | { reason: string }>();
+  private readonly ack = new AckSubject();
 
   constructor(
     private readonly session: NatsSession,
@@ -203,6 +214,7 @@ class NatsReader implements SourceReader {
     this.parser = new JsonRowParser(opts.schema, this.stage);
     this.eventTime = opts.eventTimeColumn;
     this.lastSeq = after;
+    this.builtSeq = after;
   }
 
   /** Creates the consumer at the position and starts receiving (at the first `next()`, not at open). */
@@ -246,19 +258,48 @@ class NatsReader implements SourceReader {
     void this.pump(messages);
   }
 
-  /** Moves received messages into the queue, pausing (so pulls pause) while it is full. */
+  /**
+   * Builds messages into the batch as they arrive, so a message dies young (no queue of
+   * JsMsg objects outliving scavenges); pauses at `limit` events, and since the client
+   * sends its next pull only as its iterator advances, pausing also stops the pulls.
+   */
   private async pump(messages: ConsumerMessages): Promise<void> {
+    const ack = this.ack;
     try {
       for await (const m of messages) {
-        this.queue.push(m);
-        if (this.wake !== null && this.queue.length - this.head >= this.wantAt) this.signal();
-        if (this.queue.length - this.head >= HIGH_WATER && !this.closed) await new Promise<void>((r) => (this.room = r));
+        while (this.asm.events >= this.limit && !this.closed) await new Promise<void>((r) => (this.room = r));
+        if (this.closed || this.builtEnd) break;
+        ack.read(m);
+        const seq = ack.seq;
+        // A redelivery of a message taken before.
+        if (seq <= this.builtSeq) continue;
+        if (this.endSeq !== null && seq > this.endSeq) {
+          this.builtEnd = true;
+          break;
+        }
+        this.take(m, seq);
+        this.builtSeq = seq;
+        this.builtMsg = m;
+        this.builtPending = ack.pending;
+        if (this.endSeq !== null && (seq >= this.endSeq || ack.pending === 0)) {
+          this.builtEnd = true;
+          break;
+        }
+        if (this.wake !== null && this.asm.events >= this.wantAt) this.signal();
       }
     } catch (e) {
       this.pumpError = e;
     } finally {
       this.pumpDone = true;
       this.signal();
+    }
+  }
+
+  private resume(): void {
+    const r = this.room;
+    if (r !== null) {
+      this.room = null;
+      r();
     }
   }
 
@@ -270,9 +311,9 @@ class NatsReader implements SourceReader {
     }
   }
 
-  /** Waits (at most `ms`) until `count` messages are queued. */
+  /** Waits (at most `ms`) until `count` events are built. */
   private async waitFor(count: number, ms: number): Promise<void> {
-    if (this.queue.length - this.head >= count || this.pumpDone || ms <= 0) return;
+    if (this.asm.events >= count || this.pumpDone || ms <= 0) return;
     this.wantAt = count;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((r) => {
@@ -286,68 +327,46 @@ class NatsReader implements SourceReader {
   async next(maxRows: number): Promise<ReadBatch | null> {
     if (this.closed) throw new SluiceError('CONNECTOR', `${this.who}: reader of stream ${this.o.stream} is closed`);
     if (this.done) return null;
+    const max = clampMaxRows(maxRows);
+    // The pump built ahead up to the previous call's maxRows: a batch exceeds this call's
+    // only when a caller lowers it between calls.
+    this.limit = max;
+    this.resume();
     try {
       if (this.messages === null) await this.start();
     } catch (e) {
       throw natsError(this.who, e, `cannot read stream '${this.o.stream}'`);
     }
     if (this.done) return null;
-    const max = clampMaxRows(maxRows);
+    const asm = this.asm;
     await this.waitFor(1, POLL_MS);
-    const want = Math.min(max, HIGH_WATER);
     const until = Date.now() + LINGER_MS;
-    while (this.queue.length - this.head < want && this.backlog() && !this.pumpDone) {
+    // Catching up (the stream holds more): let the batch fill; reading live: go at once.
+    while (asm.events < max && this.builtPending > 0 && !this.pumpDone) {
       const left = until - Date.now();
       if (left <= 0) break;
-      await this.waitFor(want, left);
+      await this.waitFor(max, left);
     }
-    if (this.head === this.queue.length && this.pumpDone) {
+    if (asm.events === 0 && this.pumpDone) {
+      if (this.builtEnd) {
+        this.done = true;
+        return null;
+      }
       const e = this.pumpError;
       throw e === null ? new SluiceError('CONNECTOR', `${this.who}: reading stream '${this.o.stream}' stopped`) : natsError(this.who, e, `reading stream '${this.o.stream}'`);
     }
-    let last: JsMsg | null = null;
-    const asm = this.asm;
-    while (asm.events < max && this.head < this.queue.length) {
-      const m = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
-      const seq = m.seq;
-      // A redelivery of a message taken before.
-      if (seq <= this.lastSeq) continue;
-      if (this.endSeq !== null && seq > this.endSeq) {
-        this.done = true;
-        break;
-      }
-      this.take(m, seq);
-      this.lastSeq = seq;
-      last = m;
-      if (this.endSeq !== null && (seq >= this.endSeq || m.info.pending === 0)) {
-        this.done = true;
-        break;
-      }
+    if (this.builtSeq > this.lastSeq) {
+      this.lastSeq = this.builtSeq;
+      if (this.durable) this.unacked.push({ seq: this.lastSeq, msg: this.builtMsg! });
     }
-    if (this.head > PULL_MESSAGES && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    if (this.room !== null && this.queue.length - this.head < HIGH_WATER) {
-      const r = this.room;
-      this.room = null;
-      r();
-    }
-    if (last !== null && this.durable) this.unacked.push({ seq: this.lastSeq, msg: last });
-    if (this.done && asm.events === 0) return null;
+    this.builtMsg = null;
     const rows = asm.rows;
     const b = asm.finish();
     const names = this.names;
     this.names = [];
     this.nameIds.clear();
+    this.resume();
     return rows === 0 ? b : { ...b, partitions: { ids: this.partIds.slice(0, rows), names } };
-  }
-
-  /** True when the stream holds messages for the consumer beyond those queued. */
-  private backlog(): boolean {
-    const m = this.queue[this.queue.length - 1];
-    return m !== undefined && m.info.pending > 0;
   }
 
   /** One message into the batch: a row of its partition, or a dead letter. */
@@ -410,9 +429,7 @@ class NatsReader implements SourceReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const r = this.room;
-    this.room = null;
-    r?.();
+    this.resume();
     this.signal();
     try {
       await this.messages?.close();

@@ -340,7 +340,16 @@ export class Engine {
     try {
       return { statement: 'SELECT', ...(await this.pullQuery(text, [], origin)) };
     } catch (e) {
-      throw furtherParseError(toSluiceError(e), parseError);
+      const duck = toSluiceError(e);
+      // DuckDB knows no source or plain view: its "table does not exist" would mislead.
+      const missing = /Table with name "?([^\s"]+)"? does not exist/.exec(duck.message)?.[1];
+      const entry = missing === undefined ? undefined : (this.catalog.source(missing) ?? this.catalog.view(missing));
+      if (entry !== undefined && !('materialized' in entry && entry.materialized)) {
+        const what = 'materialized' in entry ? 'a view that is not materialized' : 'a source';
+        parseError.message = `${parseError.message} (${missing} is ${what}: a statement sluice does not parse is tried in DuckDB, which reads only materialized views and system tables)`;
+        throw parseError;
+      }
+      throw furtherParseError(duck, parseError);
     }
   }
 

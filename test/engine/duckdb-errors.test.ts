@@ -86,6 +86,14 @@ describe('errors of pull queries, through the API', () => {
     expect((await failure(engine.execute(`SELECT 1 FROM totals;\n${q};`))).line).toBe(2);
   });
 
+  it('DuckDB SQL sluice cannot parse, over a source: the parse error says why DuckDB does not know it', async () => {
+    const q = `SELECT k, v FROM src QUALIFY row_number() OVER (PARTITION BY k ORDER BY v) = 1`;
+    const e = await failure(engine.execute(q));
+    expect(e.code).toBe('PARSE');
+    expect(e.message).toMatch(/src is a source: a statement sluice does not parse is tried in DuckDB, which reads only materialized views/);
+    expect(e.message).not.toMatch(/does not exist/);
+  });
+
   it('a DuckDB syntax error is PARSE at its position', async () => {
     const q = `SELECT k, s FROM totals ORDER BY ALL LIMIT 'x' +`;
     const e = await failure(engine.query(q));

@@ -3,8 +3,9 @@
  * (a bounded connect timeout, no endless reconnect loop at start) and the translation of
  * the client's errors into SluiceError('CONNECTOR') naming the source or sink at fault.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { loadNatsClient, STREAM_NOT_FOUND } from './nats-client.js';
 import { SluiceError } from '../../errors.js';
 import type { SourceOptions } from '../source-reader.js';
 import { numberOption, stringOption } from '../options.js';
@@ -50,9 +51,10 @@ export interface NatsSession {
  * ("source 'orders'") in every error.
  */
 export async function openSession(servers: readonly string[], who: string): Promise<NatsSession> {
+  const { transport, js } = await loadNatsClient();
   let nc: NatsConnection;
   try {
-    nc = await connect({
+    nc = await transport.connect({
       servers: [...servers],
       timeout: CONNECT_TIMEOUT_MS,
       name: `sluice ${who}`,
@@ -65,7 +67,7 @@ export async function openSession(servers: readonly string[], who: string): Prom
     throw new SluiceError('CONNECTOR', `${who}: cannot connect to NATS at ${servers.join(', ')}: ${describe(e)}`);
   }
   try {
-    const jsm = await jetstreamManager(nc, { timeout: API_TIMEOUT_MS });
+    const jsm = await js.jetstreamManager(nc, { timeout: API_TIMEOUT_MS });
     return { nc, jsm };
   } catch (e) {
     await nc.close().catch(() => undefined);
@@ -79,8 +81,9 @@ export async function closeSession(s: NatsSession | null): Promise<void> {
 }
 
 /** True when `e` says the stream (or consumer) does not exist. */
-export function isNotFound(e: unknown, code: number = JetStreamApiCodes.StreamNotFound): boolean {
-  return e instanceof JetStreamApiError && e.code === code;
+export function isNotFound(e: unknown, code: number = STREAM_NOT_FOUND): boolean {
+  // The client's JetStreamApiError, told by its shape: the class is loaded only with the client.
+  return e instanceof Error && 'apiError' in e && (e as { code?: unknown }).code === code;
 }
 
 /** The client's error as a one-line message. */

@@ -20,8 +20,7 @@
  * window a few milliseconds wide. An in-memory engine (no checkpoints to wait for)
  * publishes as it goes.
  */
-import { jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { parseIntervalText } from '../../catalog/interval-text.js';
 import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
@@ -29,6 +28,7 @@ import { formatDate, formatIsoTimestamp } from '../../plan/functions.js';
 import type { SqlType, Value } from '../../types.js';
 import { enumOption } from '../options.js';
 import type { SinkInit, SinkWriter } from '../sinks/sink-writer.js';
+import { loadNatsClient } from './nats-client.js';
 import {
   checkStreamName,
   checkSubject,
@@ -180,6 +180,7 @@ export class NatsSink implements SinkWriter {
   private async connect(): Promise<JetStreamClient> {
     if (this.js !== null) return this.js;
     const session = await openSession(this.servers, this.who);
+    const { js, transport } = await loadNatsClient();
     const target = this.partitions === null ? this.subject : `${this.subject}.*`;
     try {
       let info;
@@ -187,7 +188,7 @@ export class NatsSink implements SinkWriter {
         info = await session.jsm.streams.info(this.stream);
       } catch (e) {
         if (!isNotFound(e)) throw e;
-        info = await session.jsm.streams.add({ name: this.stream, subjects: [target], duplicate_window: nanos(this.duplicateWindowMs) });
+        info = await session.jsm.streams.add({ name: this.stream, subjects: [target], duplicate_window: transport.nanos(this.duplicateWindowMs) });
       }
       const subjects = info.config.subjects ?? [];
       if (!subjects.some((s) => subjectsOverlap(s, target))) {
@@ -199,7 +200,7 @@ export class NatsSink implements SinkWriter {
       throw natsError(this.who, e, `stream '${this.stream}'`);
     }
     this.session = session;
-    this.js = jetstream(session.nc, { timeout: PUBLISH_TIMEOUT_MS });
+    this.js = js.jetstream(session.nc, { timeout: PUBLISH_TIMEOUT_MS });
     return this.js;
   }
 

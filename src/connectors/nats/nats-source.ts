@@ -20,8 +20,7 @@
  * with `partitions = N` it must be 0 … N-1, else the message is a dead letter. One stream
  * interleaves its partitions, so a batch carries each row's partition (RowPartitions).
  */
-import { AckPolicy, DeliverPolicy, jetstream, JetStreamApiCodes, ReplayPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { SluiceError } from '../../errors.js';
 import type { Schema } from '../../types.js';
 import { clampMaxRows } from '../batch-limits.js';
@@ -31,6 +30,7 @@ import { RowStage, S_NULL } from '../file/row-stage.js';
 import { booleanOption, checkKnownOptions, enumOption, requiredString, stringOption } from '../options.js';
 import type { ReadBatch, ReaderOptions, SourceOptions, SourceReader } from '../source-reader.js';
 import { AckSubject } from './ack-subject.js';
+import { CONSUMER_NOT_FOUND, loadNatsClient } from './nats-client.js';
 import {
   checkStreamName,
   checkSubject,
@@ -225,20 +225,22 @@ class NatsReader implements SourceReader {
       this.done = true;
       return;
     }
+    const { js: client, transport } = await loadNatsClient();
+    const { AckPolicy, DeliverPolicy, ReplayPolicy } = client;
     const from = this.lastSeq + 1;
     const start = from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All };
-    const js = jetstream(nc);
+    const js = client.jetstream(nc);
     let consumer;
     if (this.durable) {
       const name = this.o.consumer ?? consumerName(this.opts.source);
       await jsm.consumers.delete(stream, name).catch((e: unknown) => {
-        if (!isNotFound(e, JetStreamApiCodes.ConsumerNotFound)) throw e;
+        if (!isNotFound(e, CONSUMER_NOT_FOUND)) throw e;
       });
       await jsm.consumers.add(stream, {
         durable_name: name,
         description: `sluice source ${this.opts.source}: acknowledged up to its last checkpoint`,
         ack_policy: AckPolicy.All,
-        ack_wait: nanos(ACK_WAIT_MS),
+        ack_wait: transport.nanos(ACK_WAIT_MS),
         // Acks wait for a checkpoint: a cap on unacknowledged messages would stall reading.
         max_ack_pending: -1,
         filter_subject: subject,

@@ -2,15 +2,19 @@
  * `sluice bench state`: what durability costs. Event-log append throughput; checkpoint time
  * and database size for a view with many groups (first checkpoint: everything; next one:
  * after 1% of the groups changed); recovery time of a process killed after events it never
- * checkpointed; AS OF near the end of the log from a retained snapshot against a full replay.
+ * checkpointed; AS OF near the end of the log from a retained snapshot against a full replay;
+ * bytes per event of a log of Nexmark bids in the DuckDB file and in Parquet (retention's archive).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tableFromArrays } from 'apache-arrow';
+import { Table, tableFromArrays } from 'apache-arrow';
+import { NexmarkGenerator } from '../connectors/nexmark/generator.js';
 import { Engine } from '../engine/engine.js';
+import { duckTypeName } from '../state/chunk-writer.js';
+import { Database, quoteString } from '../state/database.js';
 
 export interface StateBenchOptions {
   readonly json: boolean;
@@ -171,6 +175,44 @@ export async function asOfCost(dir: string, n: number): Promise<Row[]> {
   }
 }
 
+/**
+ * The event log of Nexmark bids: bytes per event in the DuckDB file (the file's growth over
+ * an empty engine's, after a checkpoint and close) and in Parquet as retention archives it
+ * (the log table's columns, DuckDB's default Parquet compression).
+ */
+export async function logBytes(dir: string, n: number): Promise<Row[]> {
+  const path = join(dir, 'bids.duckdb');
+  const g = new NexmarkGenerator('bid', { events: n });
+  const cols = g.schema.map((c) => `${c.name} ${duckTypeName(c.type)}`).join(', ');
+  let e = await Engine.open({ path });
+  await e.execute(`CREATE SOURCE bids (${cols}, WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)`);
+  await e.close();
+  const empty = fileSize(path);
+  e = await Engine.open({ path });
+  await e.execute(`SET checkpoint_interval = '1 hour'`);
+  let bids = 0;
+  for (let b = g.nextBatch(BATCH); b !== null; b = g.nextBatch(BATCH)) {
+    await e.insert('bids', new Table(b.data));
+    bids += b.data.numRows;
+  }
+  await e.close();
+  const inDuck = (fileSize(path) - empty) / bids;
+  const parquet = join(dir, 'bids.parquet');
+  const db = await Database.open(path);
+  try {
+    await db.run(`COPY (SELECT * FROM sluice_log_bids ORDER BY sluice_offset) TO ${quoteString(parquet)} (FORMAT parquet)`);
+  } finally {
+    db.close();
+  }
+  const inParquet = statSync(parquet).size / bids;
+  const m = bids.toLocaleString('en');
+  return [
+    { measure: `event log of ${m} Nexmark bids, in the DuckDB file`, value: Math.round(inDuck * 10) / 10, unit: 'bytes/event' },
+    { measure: `event log of ${m} Nexmark bids, in Parquet (retention archive)`, value: Math.round(inParquet * 10) / 10, unit: 'bytes/event' },
+    { measure: `event log in DuckDB / in Parquet`, value: Math.round((inDuck / inParquet) * 100) / 100, unit: 'x' },
+  ];
+}
+
 export async function runStateBench(options: StateBenchOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   const n = options.events ?? 1_000_000;
@@ -179,6 +221,7 @@ export async function runStateBench(options: StateBenchOptions): Promise<void> {
     for (const g of options.groups ?? [100_000, 1_000_000]) rows.push(...(await checkpointCost(dir, g)));
     rows.push(await recoveryTime(dir, n));
     rows.push(...(await asOfCost(dir, n)));
+    rows.push(...(await logBytes(dir, n)));
     if (options.json) for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
     else {
       const w = Math.max(...rows.map((r) => r.measure.length));

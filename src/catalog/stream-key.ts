@@ -7,7 +7,7 @@
 import type { Options, SourceColumn, SourceDef } from './definitions.js';
 
 /** The WITH options a source without a connector takes. */
-export const API_SOURCE_OPTIONS: readonly string[] = ['key', 'idle_timeout'];
+export const API_SOURCE_OPTIONS: readonly string[] = ['key', 'idle_timeout', 'retention'];
 
 /** The declared column `key` names: exactly, else ignoring case (names are case-insensitive). */
 export function findKeyColumn(columns: readonly SourceColumn[], key: string): SourceColumn | undefined {

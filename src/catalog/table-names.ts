@@ -11,6 +11,14 @@ export function logTableName(source: string): string {
   return `sluice_log_${source}`;
 }
 
+/**
+ * A temporary view of a source's event log with its Parquet archive (retention), which pull
+ * queries read for the log table. No log table can have this name: theirs start `sluice_log_`.
+ */
+export function archivedLogViewName(source: string): string {
+  return `sluice_logview_${source}`;
+}
+
 /** The audit trail of a materialized view: every change, in order. */
 export function auditTableName(view: string): string {
   return `sluice_audit_${view}`;
@@ -41,4 +49,5 @@ export const FIXED_SYSTEM_TABLES: readonly string[] = [
   'sluice_history_state',
   'sluice_late_events',
   'sluice_dead_letters',
+  'sluice_log_archive',
 ];

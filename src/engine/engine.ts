@@ -38,6 +38,7 @@ import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { Schema, SqlType, Value } from '../types.js';
 import { ResultCollector } from './result-collector.js';
 import { ViewHistory } from './view-history.js';
+import { archiveRetainedLogs, reloadArchives } from './log-retention.js';
 import { arrowToBatch, fromApiValue, rowsToBatch, toApiRow, toApiValue, type Change, type RejectedRow, type Row } from './rows.js';
 import { SourceRuntime, yieldToEventLoop } from './source-runtime.js';
 import { ViewRuntime } from './view-runtime.js';
@@ -1021,9 +1022,15 @@ export class Engine {
         }
         await this.checkpoints.writePositions(positions);
         for (const v of this.views.values()) await this.history.retain(v);
+        const readers = [...this.views.values()].map((v) => ({ name: v.def.name, inputs: v.pipeline?.inputs ?? [], view: true }));
+        for (const s of this.sinks.values()) readers.push({ name: s.def.name, inputs: s.pipeline.inputs, view: false });
+        await archiveRetainedLogs(this.sources.values(), readers, this.checkpoints);
       }
       if (extra) await extra();
       await this.checkpoints.recordCheckpoint(++this.checkpointCount, performance.now() - t0);
+    }).catch(async (e: unknown) => {
+      await reloadArchives(this.sources.values());
+      throw e;
     });
     // Only now may a broker source acknowledge what the checkpoint holds.
     for (const p of positions) this.sources.get(p.source)?.committed(p);

@@ -147,7 +147,8 @@ export class ViewHistory {
     for (const input of inputs) {
       const col = input.node.watermark ? input.node.schema[input.node.watermark.column]!.name : null;
       if (col === null) continue;
-      const table = quoteIdent(logTableName(input.source));
+      // The archive too (retention): an archived event still has its time.
+      const table = this.host.source(input.source)?.log?.relation() ?? quoteIdent(logTableName(input.source));
       const r = await this.host.db.query(
         `SELECT (SELECT epoch_ms(${quoteIdent(col)}) FROM ${table} WHERE sluice_offset = ${limit.value}), (SELECT min(sluice_offset) FROM ${table} WHERE epoch_ms(${quoteIdent(col)}) >= ${oldest})`,
       );

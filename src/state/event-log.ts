@@ -11,7 +11,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { SourceColumn } from '../catalog/definitions.js';
 import type { SchemaChange } from '../catalog/schema-change.js';
 import { SluiceError } from '../errors.js';
-import { logTableName } from '../catalog/table-names.js';
+import { archivedLogViewName, logTableName } from '../catalog/table-names.js';
 import type { Data } from 'apache-arrow';
 import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batch.js';
 import { concatColumns } from '../exec/vector/concat.js';
@@ -19,6 +19,7 @@ import { int32Column } from '../exec/vector/columns.js';
 import type { Schema, Value } from '../types.js';
 import { duckTypeName, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
+import { LogArchive } from './log-archive.js';
 
 export class EventLog {
   /**
@@ -37,6 +38,8 @@ export class EventLog {
   private stagedRuns: string[] = [];
   /** Where offsets and versions stood before the group being staged (null: none is). */
   private undo: { next: number; versions: Map<string, number | undefined> } | null = null;
+  /** Events moved out to Parquet by `retention` (file databases only; see log-archive.ts). */
+  readonly archive: LogArchive | null;
 
   constructor(
     private readonly db: Database,
@@ -45,6 +48,43 @@ export class EventLog {
     readonly key: SourceColumn | null = null,
   ) {
     this.table = quoteIdent(logTableName(source));
+    this.archive = db.path ? new LogArchive(db, db.path, source) : null;
+  }
+
+  /** The whole log (archive and table) as a SQL relation; with a range, only the archive files it needs. */
+  relation(from?: number, to?: number): string {
+    return this.archive ? this.archive.relation(this.table, from, to) : this.table;
+  }
+
+  /** Moves the events matching `where` (SQL over the log's columns) into the archive; how many moved. */
+  async archiveWhere(where: string): Promise<number> {
+    const n = this.archive ? await this.archive.move(this.table, where) : 0;
+    if (n > 0) await this.refreshView();
+    return n;
+  }
+
+  /** A checkpoint that archived events rolled back: the registry is read again. */
+  async reloadArchive(): Promise<void> {
+    if (!this.archive) return;
+    await this.archive.reload();
+    await this.refreshView();
+  }
+
+  /**
+   * The view pull queries read for the log table (pull-query.ts): temporary, so that it names
+   * the archive files of this run. A missing file fails when it is read, not here.
+   */
+  private async refreshView(): Promise<void> {
+    const view = `CREATE OR REPLACE TEMP VIEW ${quoteIdent(archivedLogViewName(this.source))} AS SELECT * FROM`;
+    try {
+      await this.db.run(`${view} ${this.relation()}`);
+    } catch (e) {
+      // A missing or unreadable archive file: the engine still opens, reading the log fails naming it.
+      const err = this.archive ? this.archive.explain(e) : e;
+      if (!(err instanceof SluiceError) || err.code !== 'STATE') throw e;
+      // In a filter, so that no projection pruning skips it.
+      await this.db.run(`${view} ${this.table} UNION ALL BY NAME SELECT NULL AS sluice_error FROM range(1) WHERE error(${quoteString(err.message)}) IS NOT NULL`);
+    }
   }
 
   async create(columns: readonly SourceColumn[]): Promise<void> {
@@ -54,18 +94,21 @@ export class EventLog {
       `CREATE TABLE IF NOT EXISTS ${this.table} (sluice_offset BIGINT, sluice_ingest_time TIMESTAMP, sluice_version INTEGER${stream}, ${cols})`,
     );
     await EventLog.createShared(this.db);
+    await this.archive?.load();
     if (this.key) await this.loadVersions(columns);
     // Offsets reserved for the last dead letters lie past the last logged event: they stay taken.
     const r = await this.db.query(
-      `SELECT greatest((SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}),
+      `SELECT greatest(${(this.archive?.lastOffset ?? -1) + 1}, (SELECT coalesce(max(sluice_offset) + 1, 0) FROM ${this.table}),
         (SELECT coalesce(max("offset") + 1, 0) FROM sluice_dead_letters WHERE source = ${quoteString(this.source)}))`,
     );
     this.next = r.rows[0]![0] as number;
+    await this.refreshView();
   }
 
   /** The table all logs share, made with the database so that it can be read before any log exists. */
   static async createShared(db: Database): Promise<void> {
     await db.run(`CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`);
+    await LogArchive.createShared(db);
   }
 
   /**
@@ -77,7 +120,7 @@ export class EventLog {
     this.keyIndex = columns.findIndex((c) => c.name === key.name);
     await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(key.name)})`);
     this.versions.clear();
-    const sql = `SELECT ${quoteIdent(key.name)}, count(*) FROM ${this.table} WHERE ${quoteIdent(key.name)} IS NOT NULL GROUP BY 1`;
+    const sql = `SELECT ${quoteIdent(key.name)}, count(*) FROM ${this.relation()} WHERE ${quoteIdent(key.name)} IS NOT NULL GROUP BY 1`;
     for await (const chunk of this.db.readColumns(sql, [key.type, 'BIGINT'])) {
       const [keys, counts] = chunk.columns;
       for (let i = 0; i < chunk.length; i++) this.versions.set(streamId(readValue(keys!, i, key.type)), Number(readValue(counts!, i, 'BIGINT')));
@@ -122,11 +165,28 @@ export class EventLog {
   }
 
   async addColumn(c: SourceColumn): Promise<void> {
-    // DuckDB alters no table an index depends on: the key's index is made again after.
-    if (this.key) await this.db.run(`DROP INDEX IF EXISTS ${this.indexName}`);
     // Events stored before the column existed stay NULL here and read as its DEFAULT (see read).
-    await this.db.run(`ALTER TABLE ${this.table} ADD COLUMN ${quoteIdent(c.name)} ${duckTypeName(c.type)}`);
-    if (this.key) await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(this.key.name)})`);
+    await this.alterTable(() => this.db.run(`ALTER TABLE ${this.table} ADD COLUMN ${quoteIdent(c.name)} ${duckTypeName(c.type)}`));
+    await this.refreshView();
+  }
+
+  /**
+   * Runs ALTERs on the log table. DuckDB alters no table an index depends on, and dropping a
+   * keyed source's index in the transaction that then alters the table crashes DuckDB 1.5
+   * once the file has been reopened ("pure virtual method called"): that table is copied
+   * without its index instead, altered, and indexed again (a cost that follows the log's size).
+   */
+  private async alterTable(alter: () => Promise<void>): Promise<void> {
+    if (!this.key) return alter();
+    const copy = quoteIdent(`${logTableName(this.source)}_altering`);
+    await this.db.run(`CREATE TABLE ${copy} AS SELECT * FROM ${this.table} ORDER BY sluice_offset`);
+    await this.db.run(`DROP TABLE ${this.table}`);
+    await this.db.run(`ALTER TABLE ${copy} RENAME TO ${this.table}`);
+    try {
+      await alter();
+    } finally {
+      await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(this.key.name)})`);
+    }
   }
 
   /**
@@ -136,9 +196,17 @@ export class EventLog {
    */
   async changeColumn(change: SchemaChange): Promise<void> {
     const column = quoteIdent(change.column);
-    if (this.key) await this.db.run(`DROP INDEX IF EXISTS ${this.indexName}`);
+    await this.alterTable(() => this.alterColumn(change, column));
+    await this.refreshView();
+  }
+
+  private async alterColumn(change: SchemaChange, column: string): Promise<void> {
     switch (change.kind) {
       case 'rename':
+        // Archive files keep the old name: read by name, the column would come back NULL.
+        if (this.archive && this.archive.files.length > 0) {
+          throw new SluiceError('UNSUPPORTED', `RENAME COLUMN on source '${this.source}' whose older events are archived to Parquet (retention)`);
+        }
         await this.db.run(`ALTER TABLE ${this.table} RENAME COLUMN ${column} TO ${quoteIdent(change.to)}`);
         break;
       case 'drop': {
@@ -151,11 +219,12 @@ export class EventLog {
         await this.db.run(`ALTER TABLE ${this.table} ALTER COLUMN ${column} TYPE ${duckTypeName(change.to)}`);
         break;
     }
-    if (this.key) await this.db.run(`CREATE INDEX IF NOT EXISTS ${this.indexName} ON ${this.table} (${quoteIdent(this.key.name)})`);
   }
 
   async drop(): Promise<void> {
+    await this.db.run(`DROP VIEW IF EXISTS temp.${quoteIdent(archivedLogViewName(this.source))}`);
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
+    await this.archive?.drop();
     await this.db.run(`DELETE FROM sluice_log_partitions WHERE source = ${quoteString(this.source)}`);
   }
 
@@ -321,10 +390,18 @@ export class EventLog {
       rows = 0;
       return { batch: makeRecordBatch(arrow, cols, offsets.length), offsets: offsets.values as Float64Array };
     };
-    const sql = `SELECT sluice_offset, ${sel} FROM ${this.table} WHERE sluice_offset >= ${from} AND sluice_offset < ${to} ORDER BY sluice_offset`;
-    for await (const chunk of this.db.readColumns(sql, ['BIGINT', ...schema.map((c) => c.type)])) {
-      pending.push(chunk);
-      rows += chunk.length;
+    const sql = `SELECT sluice_offset, ${sel} FROM ${this.relation(from, to)} WHERE sluice_offset >= ${from} AND sluice_offset < ${to} ORDER BY sluice_offset`;
+    const chunks = this.db.readColumns(sql, ['BIGINT', ...schema.map((c) => c.type)])[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<{ columns: Data[]; length: number }>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        throw this.archive ? this.archive.explain(e) : e;
+      }
+      if (next.done) break;
+      pending.push(next.value);
+      rows += next.value.length;
       if (rows >= batchSize) yield emit();
     }
     if (rows > 0) yield emit();

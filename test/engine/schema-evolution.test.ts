@@ -176,3 +176,33 @@ describe('bad ALTER SOURCE forms', () => {
     expect(await columnsOf('e')).toEqual(['kind VARCHAR', 'rename BIGINT', 'ts TIMESTAMP']);
   });
 });
+
+describe('ALTER SOURCE on a keyed source after a reopen', () => {
+  // Dropping the key's index and altering the table in one transaction crashed DuckDB 1.5
+  // ("pure virtual method called") once the file had been reopened.
+  it('adds, renames and widens columns; versions, the key index and old events survive', async () => {
+    const path = dbPath();
+    engine = await Engine.open({ path });
+    await engine.execute(SOURCE);
+    await engine.insert('s', [{ k: 'a', x: 1, note: 'n1', ts: t(1) }]);
+    await engine.insert('s', [{ k: 'a', x: 2, note: 'n2', ts: t(2) }]);
+    for (const alter of ['ALTER SOURCE s ADD COLUMN extra VARCHAR', 'ALTER SOURCE s RENAME COLUMN note TO memo', 'ALTER SOURCE s ALTER COLUMN x TYPE BIGINT']) {
+      await engine.close();
+      engine = await Engine.open({ path });
+      await engine.execute(alter);
+    }
+    await engine.close();
+    engine = await Engine.open({ path });
+    expect(await engine.streamVersion('s', 'a')).toBe(2);
+    const r = await engine.insert('s', [{ k: 'a', x: 2 ** 40, memo: 'n3', extra: 'e', ts: t(3) }], { expectedVersion: 2 });
+    expect(r.version).toBe(3);
+    const log = await rows(`SELECT k, x, memo, extra FROM sluice_log_s ORDER BY sluice_offset`);
+    expect(log).toEqual([
+      { k: 'a', x: 1, memo: 'n1', extra: null },
+      { k: 'a', x: 2, memo: 'n2', extra: null },
+      { k: 'a', x: 2 ** 40, memo: 'n3', extra: 'e' },
+    ]);
+    const indexes = await rows(`SELECT count(*)::INT AS n FROM duckdb_indexes() WHERE table_name = 'sluice_log_s'`);
+    expect(indexes).toEqual([{ n: 1 }]);
+  });
+});

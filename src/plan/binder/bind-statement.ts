@@ -257,6 +257,7 @@ function bindCreateSource(s: CreateSource, input: StatementInput): SourceDef {
     throw new SluiceError('BIND', `connector must be a string such as 'file'`, { span: s.options.find((o) => o.key === 'connector')!.span });
   }
   if (connector === undefined) checkApiSourceOptions(s, columns);
+  checkRetention(s, connector);
   return {
     kind: 'source',
     name: s.name.name,
@@ -282,6 +283,22 @@ function checkApiSourceOptions(s: CreateSource, columns: readonly SourceColumn[]
       const hint = typeof o.value === 'string' ? closest(o.value, columns.map((c) => c.name)) : undefined;
       throw new SluiceError('BIND', `key '${String(o.value)}' is not a column of source '${s.name.name}'${hint ? `: did you mean '${hint}'?` : ''}`, { span: o.span });
     }
+  }
+}
+
+/** `retention` moves events of the log out by event time: it needs a log and a watermark. */
+function checkRetention(s: CreateSource, connector: unknown): void {
+  const o = s.options.find((x) => x.key === 'retention');
+  if (!o) return;
+  const ms = typeof o.value === 'string' ? parseIntervalText(o.value) : undefined;
+  if (ms === undefined || !(ms > 0)) {
+    throw new SluiceError('ARGUMENT', `option retention of source '${s.name.name}' must be a positive interval such as '30 days', not '${String(o.value)}'`, { span: o.span });
+  }
+  if (connector !== undefined) {
+    throw new SluiceError('ARGUMENT', `option retention of source '${s.name.name}' needs an event log, but the source reads from its ${String(connector)} connector`, { span: o.span });
+  }
+  if (!s.watermark) {
+    throw new SluiceError('ARGUMENT', `option retention of source '${s.name.name}' counts back from the watermark, but the source declares no WATERMARK`, { span: o.span });
   }
 }
 

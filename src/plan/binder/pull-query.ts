@@ -8,7 +8,7 @@
  */
 import type { ChangesRef, Expr, Query, QueryStatement, TableRef } from '../../../grammar/ast.js';
 import type { Catalog } from '../../catalog/catalog.js';
-import { auditTableName, sourceOffsetsTableName } from '../../catalog/table-names.js';
+import { archivedLogViewName, auditTableName, logTableName, sourceOffsetsTableName } from '../../catalog/table-names.js';
 import { SluiceError, type TextOrigin } from '../../errors.js';
 import type { AsOfRead, PullQuery } from '../bound-statement.js';
 import type { LogicalPlan } from '../logical-plan.js';
@@ -20,6 +20,8 @@ export interface PullParts {
   readonly asOf: readonly TableRef[];
   /** Plain views: DuckDB has no table of theirs, so their query is inlined. */
   readonly views: readonly TableRef[];
+  /** Event logs (`sluice_log_<source>`): read with their Parquet archive (retention). */
+  readonly logs: readonly TableRef[];
 }
 
 /** The prefix of the temporary tables AS OF reads are materialized into (sluice_ is reserved). */
@@ -41,6 +43,7 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
   const changes: ChangesRef[] = [];
   const asOf: TableRef[] = [];
   const views: TableRef[] = [];
+  const logs: TableRef[] = [];
   const ctes = new Set<string>();
   let pull = true;
   let readsSomething = false;
@@ -82,7 +85,10 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
         }
         if (ctes.has(name)) return;
         readsSomething = true;
-        if (catalog.isSystemTable(name)) return;
+        if (catalog.isSystemTable(name)) {
+          if (catalog.sources().some((d) => d.connector === 'none' && logTableName(d.name) === name)) logs.push(f);
+          return;
+        }
         const e = catalog.get(name);
         if (!e || e.kind !== 'view') pull = false;
         else if (!e.materialized) {
@@ -113,7 +119,7 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
     }
   };
   visitQuery(q);
-  return { pull, readsSomething, parts: { changes, asOf, views } };
+  return { pull, readsSomething, parts: { changes, asOf, views, logs } };
 }
 
 /**
@@ -121,7 +127,7 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
  * the text its spans point into) and the AS OF reads to materialize, each planned by `plan`.
  */
 export function pullQuery(s: QueryStatement, sql: string, parts: PullParts, catalog: Catalog, plan: (ref: TableRef) => LogicalPlan): PullQuery {
-  const edits = [...changesEdits(parts.changes, sql), ...viewEdits(parts.views, catalog)];
+  const edits = [...changesEdits(parts.changes, sql), ...viewEdits(parts.views, catalog), ...logEdits(parts.logs)];
   const asOf: AsOfRead[] = parts.asOf.map((ref, i) => {
     const table = `${AS_OF_TABLE}${i}`;
     // The alias keeps the name the rest of the query qualifies the read's columns with.
@@ -156,9 +162,17 @@ function viewEdits(views: readonly TableRef[], catalog: Catalog): Edit[] {
   return views.map((ref) => {
     const def = catalog.view(ref.name.name)!;
     const parts = visit(def.query, catalog).parts;
-    const edits = [...changesEdits(parts.changes, def.sql), ...viewEdits(parts.views, catalog)];
+    const edits = [...changesEdits(parts.changes, def.sql), ...viewEdits(parts.views, catalog), ...logEdits(parts.logs)];
     const text = rewrite(def.sql, def.query.span.start, def.query.span.end, edits).sql;
     return { start: ref.span.start, end: ref.span.end, text: `(${text}) AS ${quoted(ref.alias?.name ?? ref.name.name)}` };
+  });
+}
+
+/** Each event log as the view of it with its archive, under the name the query reads it by. */
+function logEdits(logs: readonly TableRef[]): Edit[] {
+  return logs.map((ref) => {
+    const source = ref.name.name.slice(logTableName('').length);
+    return { start: ref.span.start, end: ref.span.end, text: `${quoted(archivedLogViewName(source))} AS ${quoted(ref.alias?.name ?? ref.name.name)}` };
   });
 }
 

@@ -56,7 +56,9 @@ function checkParse(sql: string): void {
   }
   const ms = performance.now() - started;
   slowest = Math.max(slowest, ms);
-  expect(ms).toBeLessThan(250);
+  // A guard against runaway (exponential) parsing, not a speed benchmark: generous enough
+  // for a loaded 2-core CI machine, far below what a runaway parse would take.
+  expect(ms).toBeLessThan(1000);
 }
 
 const tokensOf = (sql: string) => tokenize(sql).map((t) => t.text);

@@ -133,15 +133,7 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       return { plan: unionAllNode(inputs, kept.map((k) => plan.schema[k]!)), map: keepMap(plan.schema.length, kept) };
     }
     case 'Join': {
-      const w = plan.left.schema.length;
-      const needL = new Set<number>(plan.leftKeys);
-      const needR = new Set<number>(plan.rightKeys);
-      const all = new Set([...required, ...(plan.condition ? columnsUsed(plan.condition) : [])]);
-      for (const i of all) (i < w ? needL.add(i) : needR.add(i - w));
-      const l = prune(plan.left, needL);
-      const r = prune(plan.right, needR);
-      const lw = l.plan.schema.length;
-      const map = range(plan.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
+      const { l, r, map } = pruneSides(plan, plan.leftKeys, plan.rightKeys, required);
       const node = joinNode(
         plan.joinType,
         l.plan,
@@ -180,14 +172,7 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       return { plan: node, map: range(plan.schema.length).map((i) => (i < n ? m[i]! : w + (i - n))) };
     }
     case 'TemporalJoin': {
-      const w = plan.left.schema.length;
-      const needL = new Set<number>([...plan.leftKeys, plan.leftTime]);
-      const needR = new Set<number>([...plan.rightKeys, plan.rightTime]);
-      for (const i of [...required, ...(plan.condition ? columnsUsed(plan.condition) : [])]) (i < w ? needL.add(i) : needR.add(i - w));
-      const l = prune(plan.left, needL);
-      const r = prune(plan.right, needR);
-      const lw = l.plan.schema.length;
-      const map = range(plan.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
+      const { l, r, map } = pruneSides(plan, [...plan.leftKeys, plan.leftTime], [...plan.rightKeys, plan.rightTime], required);
       const node = temporalJoinNode(
         plan.joinType,
         l.plan,
@@ -243,6 +228,28 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
 }
 
 /** A projection that passes its input through unchanged (same columns, same names) is dropped. */
+/**
+ * Prunes both inputs of a two-sided node whose output is the left columns then the right
+ * ones: each side keeps the columns named for it, those required of the output and those
+ * its condition reads. `map` takes the node's old columns to the new ones (-1: gone).
+ */
+function pruneSides(
+  plan: { readonly left: LogicalPlan; readonly right: LogicalPlan; readonly schema: LogicalPlan['schema']; readonly condition: BoundExpr | null },
+  leftNeeds: readonly number[],
+  rightNeeds: readonly number[],
+  required: Set<number>,
+): { l: Pruned; r: Pruned; map: number[] } {
+  const w = plan.left.schema.length;
+  const needL = new Set<number>(leftNeeds);
+  const needR = new Set<number>(rightNeeds);
+  for (const i of [...required, ...(plan.condition ? columnsUsed(plan.condition) : [])]) (i < w ? needL.add(i) : needR.add(i - w));
+  const l = prune(plan.left, needL);
+  const r = prune(plan.right, needR);
+  const lw = l.plan.schema.length;
+  const map = range(plan.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
+  return { l, r, map };
+}
+
 function dropIdentity(p: LogicalPlan): LogicalPlan {
   if (p.kind !== 'Project') return p;
   const same =

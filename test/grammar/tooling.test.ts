@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { diagramsHtml } from '../../grammar/diagrams.js';
 import { cstTypesSource } from '../../grammar/generate-cst.js';
 import { KEYWORDS, tokenize } from '../../grammar/index.js';
+import { buildLexer } from '../../grammar/lexer.js';
 import { SqlParser } from '../../grammar/parser.js';
 
 const kinds = (sql: string) => tokenize(sql).map((t) => [t.kind, t.text]);
@@ -99,6 +100,12 @@ describe('KEYWORDS', () => {
 describe('the grammar', () => {
   it('passes Chevrotain\'s validations (no ambiguity, no left recursion)', () => {
     expect(() => new SqlParser({ validate: true })).not.toThrow();
+  });
+
+  it('has tokens Chevrotain\'s lexer validations accept (the shared lexer skips them)', () => {
+    const lexer = buildLexer(true);
+    expect(lexer.lexerDefinitionErrors).toEqual([]);
+    expect(lexer.tokenize('SELECT a FROM t').tokens).toHaveLength(4);
   });
 });
 

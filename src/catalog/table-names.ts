@@ -50,4 +50,5 @@ export const FIXED_SYSTEM_TABLES: readonly string[] = [
   'sluice_late_events',
   'sluice_dead_letters',
   'sluice_log_archive',
+  'sluice_log_archive_edits',
 ];

@@ -203,16 +203,14 @@ export class EventLog {
   private async alterColumn(change: SchemaChange, column: string): Promise<void> {
     switch (change.kind) {
       case 'rename':
-        // Archive files keep the old name: read by name, the column would come back NULL.
-        if (this.archive && this.archive.files.length > 0) {
-          throw new SluiceError('UNSUPPORTED', `RENAME COLUMN on source '${this.source}' whose older events are archived to Parquet (retention)`);
-        }
+        await this.archive?.recordChange(change);
         await this.db.run(`ALTER TABLE ${this.table} RENAME COLUMN ${column} TO ${quoteIdent(change.to)}`);
         break;
       case 'drop': {
         const kept = quoteIdent(`sluice_dropped_${this.source}_${change.column}_v${change.version}`);
         await this.db.run(`CREATE TABLE ${kept} AS SELECT sluice_offset, ${column} FROM ${this.table} ORDER BY sluice_offset`);
         await this.db.run(`ALTER TABLE ${this.table} DROP COLUMN ${column}`);
+        await this.archive?.recordChange(change);
         break;
       }
       case 'type':

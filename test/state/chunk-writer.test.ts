@@ -77,4 +77,16 @@ describe('appending columns to DuckDB', () => {
     for (let r = 0; r < at; r++) expect(again.rows[r]!.slice(1)).toEqual(rows[r]);
     db.close();
   });
+
+  it('a long append (the appender flushed on the way, inside a transaction) lands every row once', async () => {
+    const db = await Database.open();
+    await db.run('CREATE TABLE t (o BIGINT, s VARCHAR)');
+    const n = 100_000;
+    const text = Array.from({ length: n }, (_, k) => (k % 11 === 0 ? null : `row ${k} ${'y'.repeat(k % 20)}`));
+    await db.transaction(() => db.append('t', [{ type: 'BIGINT', numbers: Float64Array.from({ length: n }, (_, k) => k) }, column('VARCHAR', text)], n));
+    const r = await db.query("SELECT count(*), count(DISTINCT o), sum(o), count(s), sum(length(s)) FROM t");
+    const len = text.reduce((a, s) => a + (s === null ? 0 : s.length), 0);
+    expect(r.rows[0]!.map(Number)).toEqual([n, n, (n * (n - 1)) / 2, text.filter((s) => s !== null).length, len]);
+    db.close();
+  });
 });

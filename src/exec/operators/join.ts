@@ -14,6 +14,16 @@
  * so a late row cannot meet a row that was (or, kept with the rest of its batch, could have
  * been) dropped, whatever the batch size. stateSize() reports the rows held.
  *
+ * Once an input has ended (its watermark is +∞: a bounded source at its end), no row can come
+ * from it that would meet the other side's rows, so the other side's stored rows are dropped
+ * and its new rows only probe: a retraction takes back the pairs its row meets among the
+ * ended side's rows (a changelog's retraction follows its insert, so those are the pairs
+ * emitted for it). The ended side keeps its rows, so an outer side is still padded and
+ * unpadded as its matches come and go. The fact is the input's watermark, which checkpoints
+ * keep. A row that still comes on the ended input is late (behind +∞) and, as a late row
+ * of an interval join, meets only the other side's rows that come after it: a file that grew
+ * after its job stopped is read on after a restart, under the +∞ its pipeline kept.
+ *
  * Under EMIT ON WINDOW CLOSE an outer side's rows are not padded on arrival: a row still
  * unmatched when the other side's watermark passes its bound is emitted padded then, once,
  * so the output is append-only (a saga step's timeout: an order no payment met in time).
@@ -113,23 +123,24 @@ class SideStore {
     if (this.rowTable && this.byRow!.countOf(rowId) === 0) this.rowTable.remove(rowId);
   }
 
-  /** Drops every live row of batch b; calls `gone` with each before it goes. Returns the key ids touched. */
-  dropBatch(b: number, gone: (ref: number) => void): Set<number> {
+  /**
+   * Drops every live row of batch b; calls `gone` with each before it goes. Returns the key
+   * ids of the batch's rows (repeated, and of rows gone before: a caller frees those no row holds).
+   */
+  dropBatch(b: number, gone: (ref: number) => void): Int32Array {
     const live = this.live[b]!;
     const ids = this.keyIds[b]!;
-    const keys = new Set<number>();
     for (let row = 0; row < live.length; row++) {
       if (live[row] === 0) continue;
       const ref = b * REF_SPLIT + row;
       gone(ref);
-      keys.add(ids[row]!);
       this.unlinkRow(b, row, ref);
       live[row] = 0;
       this.rows--;
     }
     this.liveCount[b] = 0;
     this.free(b);
-    return keys;
+    return ids;
   }
 
   private unlinkRow(b: number, row: number, ref: number): void {
@@ -144,6 +155,12 @@ class SideStore {
   private free(b: number): void {
     this.batches[b] = null;
     this.rowUntil[b] = null;
+    // Per-row arrays too: on an endless stream they would grow with every row ever seen.
+    this.live[b] = NO_U8;
+    this.matches[b] = NO_I32;
+    this.seqs[b] = NO_F64;
+    this.keyIds[b] = NO_I32;
+    this.rowIds[b] = NO_I32;
     this.byKey.freeBatch(b);
     this.byRow?.freeBatch(b);
   }
@@ -197,6 +214,15 @@ class SideStore {
     return this.schema.map((_, j) => this.value(ref, j));
   }
 
+  /** Appends column j of the rows `refs[0..count)` to `into`. */
+  appendColumn(j: number, refs: readonly number[], count: number, into: ColumnBuilder): void {
+    const batches = this.batches;
+    for (let q = 0; q < count; q++) {
+      const ref = refs[q]!;
+      into.appendFrom(batches[Math.floor(ref / REF_SPLIT)]![j]!, ref % REF_SPLIT);
+    }
+  }
+
   /** Appends the row's columns to builders[from…] (a null builder: a column not wanted). */
   appendRow(ref: number, builders: readonly (ColumnBuilder | null)[], from: number): void {
     const cols = this.batches[Math.floor(ref / REF_SPLIT)]!;
@@ -228,6 +254,10 @@ class SideStore {
     return live !== undefined && live[ref % REF_SPLIT] === 1;
   }
 }
+
+const NO_U8 = new Uint8Array(0);
+const NO_I32 = new Int32Array(0);
+const NO_F64 = new Float64Array(0);
 
 /** True once the other side's watermark `wm` rules out every match of a row bounded by `until`. */
 function expired(until: number, wm: number): boolean {
@@ -287,12 +317,14 @@ export class JoinOperator implements Operator {
     });
   }
 
-  private keyIds(side: 0 | 1, cols: readonly Data[], n: number): { ids: Int32Array; nullKey: Uint8Array } {
+  /** Key ids of the rows; with `insert` false, unknown keys are -1 (rows that are not stored). */
+  private keyIds(side: 0 | 1, cols: readonly Data[], n: number, insert = true): { ids: Int32Array; nullKey: Uint8Array } {
     const keyCols = (side === 0 ? this.node.leftKeys : this.node.rightKeys).map((k) => cols[k]!);
     const ids = new Int32Array(n);
     const nullKey = new Uint8Array(n);
     if (this.keys) {
-      this.keys.findOrInsert(keyCols, n, ids);
+      if (insert) this.keys.findOrInsert(keyCols, n, ids);
+      else this.keys.find(keyCols, n, ids);
       for (const c of keyCols) {
         if (c.nullCount === 0) continue;
         for (let i = 0; i < n; i++) if (!isValid(c, i)) nullKey[i] = 1;
@@ -309,14 +341,17 @@ export class JoinOperator implements Operator {
     const mine = this.sides[side];
     const theirs = this.sides[other];
     const cols = columnsOf(batch);
-    const { ids, nullKey } = this.keyIds(side, cols, n);
+    // Once the other input has ended, this batch's rows can meet no future row: they only probe.
+    const keep = this.merger.of(other) !== Infinity;
+    const { ids, nullKey } = this.keyIds(side, cols, n, keep);
 
     // Every candidate pair (row of this batch, stored row of the other side).
     const pairRow: number[] = [];
     const pairRef: number[] = [];
     const bounded = this.node.retention[other].length > 0;
     for (let i = 0; i < n; i++) {
-      if (nullKey[i]) continue;
+      // Id -1 without a NULL key: a key no stored row has (probe-only rows are not looked up by insertion).
+      if (nullKey[i] || ids[i]! < 0) continue;
       let ref = theirs.byKey.first(ids[i]!);
       if (ref === -1) continue;
       const wm = bounded ? rowWatermark(batch, i) : -Infinity;
@@ -328,7 +363,7 @@ export class JoinOperator implements Operator {
     }
     const matched = this.evaluate(side, cols, pairRow, pairRef);
 
-    const b = mine.addBatch(cols, n, this.rowBounds(side, cols, n));
+    const b = keep ? mine.addBatch(cols, n, this.rowBounds(side, cols, n)) : -1;
     const o = this.output;
     const leftWidth = this.sides[0].schema.length;
     const emitPair = (op: number, i: number, ref: number) => {
@@ -353,7 +388,7 @@ export class JoinOperator implements Operator {
     };
 
     const emptied: number[] = [];
-    const rowIds = mine.rowIdsOf(cols, n);
+    const rowIds = keep ? mine.rowIdsOf(cols, n) : null;
     let p = 0;
     for (let i = 0; i < n; i++) {
       const retract = batch.ops !== null && isRetraction(batch.ops[i]!);
@@ -362,9 +397,9 @@ export class JoinOperator implements Operator {
       let count = 0;
       for (let q = pairsStart; q < p; q++) if (matched[q]) count++;
       if (!retract) {
-        const ref = mine.add(nullKey[i] ? -1 : ids[i]!, b, i, undefined, rowIds?.[i]);
-        if (!this.full) this.added[side].add(mine.seq(ref));
-        if (this.outer[side]) mine.addMatches(ref, count);
+        const ref = keep ? mine.add(nullKey[i] ? -1 : ids[i]!, b, i, undefined, rowIds?.[i]) : -1;
+        if (keep && !this.full) this.added[side].add(mine.seq(ref));
+        if (keep && this.outer[side]) mine.addMatches(ref, count);
         for (let q = pairsStart; q < p; q++) {
           if (!matched[q]) continue;
           const r = pairRef[q]!;
@@ -374,14 +409,14 @@ export class JoinOperator implements Operator {
           }
           emitPair(OP_INSERT, i, r);
         }
-        if (this.deferred[side]) {
+        if (this.deferred[side] && keep) {
           // A row the other side's watermark has already passed is final as it arrives.
           if (count === 0 && expired(mine.untilOf(ref), this.merger.of(other))) emitPadded(OP_INSERT, side, thisRowInto(i));
           else if (count === 0) this.pending[side].push(mine.untilOf(ref), ref);
         } else if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
       } else {
-        const stored = rowIds ? mine.findRow(rowIds[i]!) : this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
-        if (stored === -1) {
+        const stored = !keep ? -1 : rowIds ? mine.findRow(rowIds[i]!) : this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
+        if (stored === -1 && keep) {
           // Retracting a row never seen: nothing to take back.
           if (!nullKey[i]) emptied.push(ids[i]!);
           continue;
@@ -396,6 +431,7 @@ export class JoinOperator implements Operator {
           }
         }
         if (this.outer[side] && count === 0) emitPadded(OP_DELETE, side, thisRowInto(i));
+        if (!keep) continue;
         this.forget(side, stored);
         mine.remove(stored);
         if (!nullKey[i]) emptied.push(ids[i]!);
@@ -415,18 +451,21 @@ export class JoinOperator implements Operator {
     if (!this.residual) return ok.fill(1);
     if (m === 0) return ok;
     const theirs = this.sides[1 - side]!;
-    // Only the columns the condition reads are gathered (q4's bound reads 3 of 14).
+    // Only the columns the condition reads are gathered (q4's bound reads 3 of 14), a column at a time.
     const pairColumns = [...this.node.left.schema, ...this.node.right.schema];
-    const builders = pairColumns.map((c, j) => (this.residualReads.has(j) ? new ColumnBuilder(c.type, m) : null));
     const leftWidth = this.node.left.schema.length;
     const mineFrom = side === 0 ? 0 : leftWidth;
-    const theirsFrom = side === 0 ? leftWidth : 0;
-    for (let q = 0; q < m; q++) {
-      const i = pairRow[q]!;
-      for (let j = 0; j < cols.length; j++) builders[mineFrom + j]?.appendFrom(cols[j]!, i);
-      theirs.appendRow(pairRef[q]!, builders, theirsFrom);
-    }
-    const data = builders.map((b) => (b === null ? UNREAD : b.finish()));
+    const data = pairColumns.map((c, k): Data => {
+      if (!this.residualReads.has(k)) return UNREAD;
+      const into = new ColumnBuilder(c.type, m);
+      const from = k < leftWidth ? 0 : leftWidth;
+      const j = k - from;
+      if (from === mineFrom) {
+        const col = cols[j]!;
+        for (let q = 0; q < m; q++) into.appendFrom(col, pairRow[q]!);
+      } else theirs.appendColumn(j, pairRef, m, into);
+      return into.finish();
+    });
     const { sel, count } = this.residual.select(data, m, this.params);
     for (let k = 0; k < count; k++) ok[sel[k]!] = 1;
     return ok;
@@ -483,7 +522,8 @@ export class JoinOperator implements Operator {
     const side = (1 - input) as 0 | 1;
     // The other side's rows this watermark rules out: padded if final and unmatched, then dropped.
     if (this.deferred[side]) this.padExpired(side, wm);
-    this.dropExpired(side, wm);
+    if (wm === Infinity) this.dropAll(side);
+    else this.dropExpired(side, wm);
     this.merger.update(input, wm);
     const next = this.outputWatermark();
     if (next > this.emitted) {
@@ -539,6 +579,24 @@ export class JoinOperator implements Operator {
       else keep.push(b);
     }
     store.openBatches = keep;
+  }
+
+  /**
+   * Drops every stored row of `side`: the other input has ended, so none of them can meet a
+   * row again. The store is replaced whole (a row at a time cost as much as the join at the
+   * end of a bounded run), and the next checkpoint rewrites the state whole.
+   */
+  private dropAll(side: 0 | 1): void {
+    const old = this.sides[side];
+    if (old.rows === 0 && old.nextSeq === 0) return;
+    this.sides[side] = new SideStore(old.schema, old.rowTable !== null);
+    this.pending[side] = new MinHeap();
+    this.full = true;
+    const keys = this.keys;
+    if (keys === null) return;
+    const kept = this.sides[1 - side]!.byKey;
+    if (this.sides[1 - side]!.rows === 0) keys.clear();
+    else for (let k = 0; k < keys.capacity; k++) if (keys.has(k) && kept.countOf(k) === 0) keys.remove(k);
   }
 
   /** Frees the key ids no stored row of either side holds any more (interval joins would otherwise keep every key ever seen). */
@@ -606,6 +664,8 @@ export class JoinOperator implements Operator {
       });
     }
     this.full = false;
+    // Rows a checkpoint kept although the other input had ended (written before joins dropped them).
+    for (const side of [0, 1] as const) if (this.merger.of(1 - side) === Infinity) this.dropAll(side);
   }
 
   snapshot(): unknown {

@@ -40,11 +40,21 @@ export interface ReadBatch {
    * absent: every row is of the source's one unnamed partition.
    */
   readonly partitions?: RowPartitions;
+  /**
+   * Partitions that passed an event time without a row in this stretch (watermark messages
+   * of a repartition stream), applied after the rows: partition → event time.
+   */
+  readonly progress?: ReadonlyMap<string, number>;
 }
 
 export interface SourceReader {
   /** False for a source without end (`follow = true`, nexmark without `events`). */
   readonly bounded: boolean;
+  /**
+   * Partitions that hold the watermark from the start, before their first row (a
+   * repartition stream's upstream partitions); absent: a partition counts from its first row.
+   */
+  readonly heldPartitions?: readonly string[];
   /**
    * The next batch of at most `maxRows` events (rows plus dead letters); null at the end of
    * a bounded source. An unbounded source waits briefly for data and returns an empty batch

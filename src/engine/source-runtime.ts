@@ -95,6 +95,9 @@ export class SourceRuntime {
     return wm ? this.def.columns.findIndex((c) => c.name === wm.column) : null;
   }
 
+  /** Inputs whose trackers hold the reader's `heldPartitions` already. */
+  private readonly holding = new WeakSet<SourceInput>();
+
   /** Where the shared reader resumes after a recovery (null: from the start). */
   private resumeFrom: unknown = null;
 
@@ -224,12 +227,15 @@ export class SourceRuntime {
       }
     } else if (this.lastOffset >= 0) {
       const r = await this.openReader(null, this.columnsRead(inputs), true);
+      this.hold(inputs, r);
       try {
         for (let b = await r.next(batchSize); b !== null && !reached; b = await r.next(batchSize)) {
           const offs = b.offsets;
           let n = 0;
           while (n < offs.length && offs[n]! <= this.lastOffset) n++;
           if (n > 0) give(n === offs.length ? b.data : headRows(b.data, n), offs.subarray(0, n), headPartitions(b.partitions ?? '', n));
+          // Watermark messages carry no offset: only a stretch wholly before the live position is surely behind it.
+          if (n === offs.length && !limit) this.progress(inputs, b.progress);
           await yieldToEventLoop();
           if (n < offs.length || (offs.length > 0 && offs[offs.length - 1]! >= this.lastOffset)) break;
         }
@@ -261,6 +267,7 @@ export class SourceRuntime {
       this.readerColumns = new Uint8Array(this.def.columns.length);
       for (const c of columns) this.readerColumns[c] = 1;
     }
+    this.hold(this.inputs, this.reader);
     const b = await this.reader.next(batchSize);
     if (b === null) {
       this.finish();
@@ -276,7 +283,29 @@ export class SourceRuntime {
       }
       this.deliver(this.inputs, b.data, b.offsets, b.partitions);
     }
+    this.progress(this.inputs, b.progress);
     return true;
+  }
+
+  /** Registers the reader's held partitions (a repartition stream's upstream partitions) in inputs that lack them. */
+  private hold(inputs: Iterable<SourceInput>, reader: SourceReader): void {
+    const held = reader.heldPartitions;
+    if (held === undefined) return;
+    for (const input of inputs) {
+      if (this.holding.has(input)) continue;
+      this.holding.add(input);
+      input.tracker.hold(held, Date.now());
+    }
+  }
+
+  /** Applies partitions' progress without rows (a repartition stream's watermark messages). */
+  private progress(inputs: Iterable<SourceInput>, progress: ReadonlyMap<string, number> | undefined): void {
+    if (progress === undefined) return;
+    const now = Date.now();
+    for (const [p, t] of progress) {
+      if (t > this.maxEventTime) this.maxEventTime = t;
+      for (const input of inputs) input.advance((tr) => tr.progress(p, t, now));
+    }
   }
 
   /** A checkpoint holding `p` (this source's `position()`) has committed. */

@@ -135,6 +135,29 @@ export class WatermarkTracker {
     return out;
   }
 
+  /**
+   * Registers partitions that hold the minimum before their first row (at −∞, until their
+   * idle timeout): a stream fed by several upstream partitions must wait for each of them,
+   * as a Flink channel holds its operator's watermark until its first watermark.
+   */
+  hold(names: readonly string[], now: number): void {
+    for (const n of names) this.partition(n, now);
+  }
+
+  /**
+   * A partition has passed event time `t` without a row here (a repartition stream's
+   * watermark message): it counts as a row at `t` would, for the watermark only. True when
+   * the watermark advanced.
+   */
+  progress(name: string, t: number, now: number): boolean {
+    const p = this.partition(name, now);
+    p.lastArrival = now;
+    p.idle = false;
+    if (this.delayMs === null || t <= p.max) return false;
+    p.max = t;
+    return this.advance(this.combined());
+  }
+
   /** Moves the watermark to at least `t`; true when it advanced. */
   advance(t: number): boolean {
     if (t <= this.current) return false;

@@ -1,8 +1,9 @@
 /**
  * `sluice group delete NAME`: removes everything the group keeps in JetStream — its buckets
  * (`KV_sluice_<g>_members`, `KV_sluice_<g>_owners`), its snapshot store
- * (`OBJ_sluice_<g>_state`; a group makes no other stream) and the durable consumers
- * `sluice_<g>_<source>_<p>` it made on its sources' streams. Names are matched exactly, not
+ * (`OBJ_sluice_<g>_state`), the repartition streams `sluice_<g>_<source>_repart` of a job
+ * that repartitions, and the durable consumers `sluice_<g>_<source>_<p>` it made on its
+ * sources' streams. Names are matched exactly, not
  * by prefix alone, so deleting group `a` leaves group `a_b` alone.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -41,6 +42,7 @@ export async function deleteGroup(group: string, servers: readonly string[]): Pr
       }
     }
     const own = new Set([`KV_${names.members}`, `KV_${names.owners}`, `OBJ_${names.state}`]);
+    for (const s of job?.sources ?? []) if (s.repartition != null) own.add(s.repartition.stream);
     const all: string[] = [];
     for await (const n of jsm.streams.names()) all.push(n);
     for (const n of all) {

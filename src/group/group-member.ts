@@ -1,7 +1,8 @@
 /**
  * `sluice run job.sql --group NAME`: one member of a scale-out group (SPEC 8). It holds a
  * lease in the members bucket (a heartbeat every second; the record expires 5 s after the
- * last), computes from the live members which partitions are its own (assignment.ts), and
+ * last), computes from the live members which tasks are its own (assignment.ts; the
+ * partitions of the sources, and of the repartition streams when the job repartitions), and
  * takes or hands them over through the owners bucket:
  * - a partition is claimed only when its record is free (released, or its owner's lease
  *   has lapsed), by compare-and-set, with the epoch raised by one;
@@ -17,10 +18,11 @@ import { join, resolve } from 'node:path';
 import { SluiceError, toSluiceError } from '../errors.js';
 import { assignPartitions } from './assignment.js';
 import { planGroupJob, type GroupJob } from './group-job.js';
-import { groupNames, groupServers } from './group-names.js';
+import { groupNames, groupServers, ownerKey, taskLabel, type TaskRef } from './group-names.js';
 import { GroupStore, groupError, HEARTBEAT_MS, LEASE_MS, newMemberId } from './group-store.js';
 import { PartitionTask } from './partition-task.js';
 import { writeJobRecord } from './group-status.js';
+import { createRepartitionStreams } from './repartition-stream.js';
 
 export interface GroupRunOptions {
   readonly group: string;
@@ -45,7 +47,7 @@ export async function runGroupMember(files: readonly string[], options: GroupRun
   const id = newMemberId();
   const dir = options.db !== undefined ? `${resolve(options.db)}.group-${names.group}` : mkdtempSync(join(tmpdir(), `sluice-${names.group}-`));
   mkdirSync(dir, { recursive: true });
-  const member = new Member(id, store, job, dir);
+  const member = new Member(id, store, job, dir, servers.join(','));
   log(`sluice: group '${names.group}' member ${id}`);
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (stop = r));
@@ -54,6 +56,7 @@ export async function runGroupMember(files: readonly string[], options: GroupRun
   process.on('SIGTERM', onSignal);
   try {
     await writeJobRecord(store, job);
+    await createRepartitionStreams(store, job);
     await member.run(stopped);
   } finally {
     process.off('SIGINT', onSignal);
@@ -64,8 +67,14 @@ export async function runGroupMember(files: readonly string[], options: GroupRun
   }
 }
 
+/** What a member's heartbeat lists for a task: `orders/3`, or `orders/repartition/1`. */
+export function taskPartitions(job: GroupJob, t: TaskRef): string[] {
+  return job.sources.map((s) => (t.stage === 'source' ? `${s.name}/${t.index}` : `${s.name}/repartition/${t.index}`));
+}
+
 class Member {
-  private readonly tasks = new Map<number, PartitionTask>();
+  /** Running tasks by their owner key. */
+  private readonly tasks = new Map<string, PartitionTask>();
   private failure: SluiceError | null = null;
   private lastBeat = 0;
   private beating: Promise<void> = Promise.resolve();
@@ -77,12 +86,11 @@ class Member {
     private readonly store: GroupStore,
     private readonly job: GroupJob,
     private readonly dir: string,
+    private readonly servers: string,
   ) {}
 
   private partitionsText(): string[] {
-    const out: string[] = [];
-    for (const p of [...this.tasks.keys()].sort((a, b) => a - b)) for (const s of this.job.sources) out.push(`${s.name}/${p}`);
-    return out;
+    return this.job.tasks.filter((t) => this.tasks.has(ownerKey(t))).flatMap((t) => taskPartitions(this.job, t));
   }
 
   private async beat(started: string): Promise<void> {
@@ -140,17 +148,17 @@ class Member {
     const live = await this.store.liveMembers();
     const ids = new Set(live.map((m) => m.id));
     ids.add(this.id);
-    const desired = assignPartitions([...ids], this.job.partitions);
+    const desired = assignPartitions([...ids], this.job.tasks.length);
     const starting: Promise<void>[] = [];
-    for (let p = 0; p < this.job.partitions; p++) {
+    for (const [i, p] of this.job.tasks.entries()) {
       const rec = await this.store.owner(p);
-      const task = this.tasks.get(p);
+      const task = this.tasks.get(ownerKey(p));
       if (task !== undefined) {
-        this.checkFence(p, task, rec?.record ?? null);
-        if (desired.get(p) !== this.id) await this.handOver(p, task, rec!.revision);
+        this.checkFence(task, rec?.record ?? null);
+        if (desired.get(i) !== this.id) await this.handOver(task, rec!.revision);
         continue;
       }
-      if (desired.get(p) !== this.id) continue;
+      if (desired.get(i) !== this.id) continue;
       const free = rec === null || rec.record.owner === null || (!ids.has(rec.record.owner) && !(await this.store.isLive(rec.record.owner)));
       if (!free) continue;
       const epoch = (rec?.record.epoch ?? 0) + 1;
@@ -162,48 +170,48 @@ class Member {
     for (const r of started) if (r.status === 'rejected') throw r.reason;
   }
 
-  /** Restores (or starts fresh) a partition just claimed. */
-  private async start(p: number, epoch: number, previous: string | null): Promise<void> {
+  /** Restores (or starts fresh) a task just claimed. */
+  private async start(p: TaskRef, epoch: number, previous: string | null): Promise<void> {
     const t0 = Date.now();
     const t = await PartitionTask.start({
-      partition: p,
+      task: p,
       epoch,
       store: this.store,
       job: this.job,
       dir: this.dir,
       incarnation: this.incarnation,
+      servers: this.servers,
       onFailure: (e) => this.fail(e),
     });
-    this.tasks.set(p, t);
+    this.tasks.set(ownerKey(p), t);
     const from = t.restored === null ? 'from the start' : `from its snapshot (${Object.entries(t.restored.sources).map(([s, v]) => `${s} sequence ${v.seq}`).join(', ')})`;
     const prev = previous !== null ? ` after ${previous}` : '';
-    log(`sluice: member ${this.id} took partition ${p} (epoch ${epoch})${prev} ${from} in ${Date.now() - t0} ms`);
+    log(`sluice: member ${this.id} took ${taskLabel(p)} (epoch ${epoch})${prev} ${from} in ${Date.now() - t0} ms`);
   }
 
-
-  private checkFence(p: number, task: PartitionTask, rec: { owner: string | null; epoch: number } | null): void {
+  private checkFence(task: PartitionTask, rec: { owner: string | null; epoch: number } | null): void {
     if (rec === null || rec.owner !== this.id || rec.epoch !== task.epoch) {
       throw new FencedError(
         'STATE',
-        `member ${this.id} lost partition ${p} (its epoch ${task.epoch}; the record now names ${rec?.owner ?? 'nobody'} at epoch ${rec?.epoch ?? 0}): it stops without writing`,
+        `member ${this.id} lost ${taskLabel(task.task)} (its epoch ${task.epoch}; the record now names ${rec?.owner ?? 'nobody'} at epoch ${rec?.epoch ?? 0}): it stops without writing`,
       );
     }
   }
 
-  private async handOver(p: number, task: PartitionTask, revision: number): Promise<void> {
-    this.tasks.delete(p);
+  private async handOver(task: PartitionTask, revision: number): Promise<void> {
+    this.tasks.delete(ownerKey(task.task));
     await task.stop();
-    await this.store.setOwner(p, { owner: null, epoch: task.epoch }, revision);
-    log(`sluice: member ${this.id} handed partition ${p} over (epoch ${task.epoch})`);
+    await this.store.setOwner(task.task, { owner: null, epoch: task.epoch }, revision);
+    log(`sluice: member ${this.id} handed ${taskLabel(task.task)} over (epoch ${task.epoch})`);
   }
 
   private async handOverAll(): Promise<void> {
     await Promise.all(
-      [...this.tasks].map(async ([p, task]) => {
+      [...this.tasks.values()].map(async (task) => {
         try {
-          const rec = await this.store.owner(p);
-          this.checkFence(p, task, rec?.record ?? null);
-          await this.handOver(p, task, rec!.revision);
+          const rec = await this.store.owner(task.task);
+          this.checkFence(task, rec?.record ?? null);
+          await this.handOver(task, rec!.revision);
         } catch (e) {
           this.failure ??= toSluiceError(e);
         }
@@ -213,9 +221,9 @@ class Member {
 
   private async checkpointDue(): Promise<void> {
     const now = Date.now();
-    for (const [p, task] of this.tasks) {
+    for (const task of this.tasks.values()) {
       if (!task.checkpointDue(now)) continue;
-      this.checkFence(p, task, (await this.store.owner(p))?.record ?? null);
+      this.checkFence(task, (await this.store.owner(task.task))?.record ?? null);
       await task.checkpoint();
     }
   }

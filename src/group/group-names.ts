@@ -30,14 +30,39 @@ export function partitionConsumer(names: GroupNames, source: string, partition: 
   return `${names.prefix}${source.replace(/[^A-Za-z0-9_-]/g, '_')}_${partition}`;
 }
 
-/** The KV key of a partition's ownership record. */
-export function ownerKey(partition: number): string {
-  return `p.${partition}`;
+/**
+ * A unit of work members own: partition `index` of the sources (the job, or with
+ * repartitioning its upstream stage), or partition `index` of the repartition streams (the
+ * job's stateful part, downstream of the repartition).
+ */
+export interface TaskRef {
+  readonly stage: 'source' | 'repartition';
+  readonly index: number;
 }
 
-/** The object holding a partition's latest state snapshot. */
-export function snapshotName(partition: number): string {
-  return `partition-${partition}`;
+/** How logs name a task: `partition 3`, `repartition 1`. */
+export function taskLabel(t: TaskRef): string {
+  return `${t.stage === 'source' ? 'partition' : 'repartition'} ${t.index}`;
+}
+
+/** The KV key of a task's ownership record. */
+export function ownerKey(t: TaskRef): string {
+  return `${t.stage === 'source' ? 'p' : 'r'}.${t.index}`;
+}
+
+/** The object holding a task's latest state snapshot. */
+export function snapshotName(t: TaskRef): string {
+  return `${t.stage === 'source' ? 'partition' : 'repartition'}-${t.index}`;
+}
+
+/** The stream (and subject prefix) a group repartitions a source through: `sluice_<group>_<source>_repart`. */
+export function repartitionStream(names: GroupNames, source: string): string {
+  return `${names.prefix}${source.replace(/[^A-Za-z0-9_-]/g, '_')}_repart`;
+}
+
+/** The durable consumer that reads repartition partition q of a source's repartition stream. */
+export function repartitionConsumer(names: GroupNames, source: string, q: number): string {
+  return `${repartitionStream(names, source)}_${q}`;
 }
 
 /** The NATS servers of group commands: `--servers`, else `$NATS_URL`, else the local default. */

@@ -12,7 +12,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../errors.js';
 import { describe } from '../connectors/nats/nats-connection.js';
-import { ownerKey, snapshotName, type GroupNames } from './group-names.js';
+import { ownerKey, snapshotName, type GroupNames, type TaskRef } from './group-names.js';
 
 /** A member's lease: its record expires this long after its last heartbeat. */
 export const LEASE_MS = 5000;
@@ -25,7 +25,7 @@ export interface MemberRecord {
   readonly partitions: readonly string[];
 }
 
-/** Who owns a partition. `owner` null: released by its last owner, free to claim. */
+/** Who owns a task (a partition of the sources or of a repartition stream). `owner` null: released by its last owner, free to claim. */
 export interface OwnerRecord {
   readonly owner: string | null;
   /** Increases with every claim: a member acting under an older epoch is fenced off. */
@@ -108,14 +108,14 @@ export class GroupStore {
     return now - Date.parse((JSON.parse(decoder.decode(e.value)) as MemberRecord).last_heartbeat) <= LEASE_MS;
   }
 
-  async owner(p: number): Promise<{ record: OwnerRecord; revision: number } | null> {
+  async owner(p: TaskRef): Promise<{ record: OwnerRecord; revision: number } | null> {
     const e = await this.owners.get(ownerKey(p));
     if (e === null || e.operation !== 'PUT' || e.length === 0) return null;
     return { record: JSON.parse(decoder.decode(e.value)) as OwnerRecord, revision: e.revision };
   }
 
   /** Compare-and-set: writes `next` only if the record is still at `revision` (0: absent). False when another member won. */
-  async setOwner(p: number, next: OwnerRecord, revision: number): Promise<boolean> {
+  async setOwner(p: TaskRef, next: OwnerRecord, revision: number): Promise<boolean> {
     const data = encoder.encode(JSON.stringify(next));
     try {
       if (revision === 0) await this.owners.create(ownerKey(p), data);
@@ -140,18 +140,18 @@ export class GroupStore {
     }
   }
 
-  async putSnapshot(p: number, data: Uint8Array, meta: SnapshotMeta): Promise<void> {
+  async putSnapshot(p: TaskRef, data: Uint8Array, meta: SnapshotMeta): Promise<void> {
     await this.state.putBlob({ name: snapshotName(p), metadata: { meta: JSON.stringify(meta) } }, data);
   }
 
-  async snapshotMeta(p: number): Promise<SnapshotMeta | null> {
+  async snapshotMeta(p: TaskRef): Promise<SnapshotMeta | null> {
     const info = await this.state.info(snapshotName(p));
     if (info === null || info.deleted) return null;
     const m = info.metadata?.['meta'];
     return m === undefined ? null : (JSON.parse(m) as SnapshotMeta);
   }
 
-  async getSnapshot(p: number): Promise<Uint8Array | null> {
+  async getSnapshot(p: TaskRef): Promise<Uint8Array | null> {
     return this.state.getBlob(snapshotName(p));
   }
 }

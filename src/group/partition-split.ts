@@ -3,7 +3,8 @@
  * must group, join or partition by a column that carries the source's declared `key` (the
  * column the publisher partitions by), so all rows that meet in its state are in one
  * partition. `keyColumns` follows that column through the plan; a stateful operator whose
- * key misses it is refused with the reason.
+ * key misses it is refused with the reason. repartition-keys.ts asks it again with other
+ * columns standing for the key, to find the columns a repartition would need.
  */
 import { SluiceError } from '../errors.js';
 import type { LogicalPlan } from '../plan/logical-plan.js';
@@ -19,7 +20,8 @@ function refuse(what: string, why: string): never {
   throw new SluiceError('UNSUPPORTED', `${what} cannot run in a scale-out group: ${why}`);
 }
 
-const NO_KEY = 'repartitioning by another key is not implemented; group by (or partition by, or join on) the source\'s declared key';
+/** Why a repartition could not help either (only the best choice of repartition columns is reported). */
+const NO_KEY = 'no repartitioning of each source by one of its columns keys every stateful query of the job';
 
 /**
  * The output columns of `plan` that carry the partition key; throws UNSUPPORTED (naming
@@ -82,7 +84,7 @@ export function keyColumns(plan: LogicalPlan, ctx: SplitContext, what: string): 
       const r = keyColumns(plan.right, ctx, what);
       const coPartitioned = plan.joinType !== 'CROSS' && plan.leftKeys.some((k, i) => l.has(k) && r.has(plan.rightKeys[i]!));
       if (!coPartitioned) {
-        refuse(what, `its join is not on both sides' partition keys, so matching rows can sit in different partitions (sources must be co-partitioned: same partitions, joined on their declared keys)`);
+        refuse(what, `its join is not on both sides' partition keys, so matching rows can sit in different partitions; ${NO_KEY}`);
       }
       const width = plan.left.schema.length;
       return new Set([...l, ...[...r].map((c) => c + width)]);

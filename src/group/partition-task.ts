@@ -1,5 +1,5 @@
 /**
- * One partition's pipeline, Kafka Streams' task: an Engine of its own over a local DuckDB
+ * One task's pipeline (a partition of the sources, or of the repartition streams), Kafka Streams' task: an Engine of its own over a local DuckDB
  * file holding the operator state, view contents, source positions and sink positions of
  * that partition alone. Its snapshot — the DuckDB file as the last checkpoint left it,
  * gzipped — goes to the group's object store after every checkpoint; a new owner downloads
@@ -12,7 +12,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { Engine } from '../engine/engine.js';
 import { SluiceError, toSluiceError } from '../errors.js';
 import type { GroupJob } from './group-job.js';
+import { snapshotName, type TaskRef } from './group-names.js';
 import type { GroupStore, SnapshotMeta } from './group-store.js';
+import { WatermarkPublisher } from './repartition-stream.js';
 
 /**
  * Engine checkpoints happen only when the task asks, so the DuckDB file is never being
@@ -21,12 +23,14 @@ import type { GroupStore, SnapshotMeta } from './group-store.js';
 const NEVER = '3650 days';
 
 export interface TaskOptions {
-  readonly partition: number;
+  readonly task: TaskRef;
   readonly epoch: number;
   readonly store: GroupStore;
   readonly job: GroupJob;
   readonly dir: string;
   readonly incarnation: string;
+  /** The group's NATS servers (its repartition streams live there). */
+  readonly servers: string;
   readonly onFailure: (e: SluiceError) => void;
 }
 
@@ -54,6 +58,8 @@ function removeFiles(path: string): void {
 export class PartitionTask {
   private lastCheckpoint = Date.now();
   private stopped = false;
+  /** The source stage of a repartitioned job tells the repartition partitions its watermarks. */
+  private readonly watermarks: WatermarkPublisher | null;
 
   private constructor(
     private readonly o: TaskOptions,
@@ -61,10 +67,12 @@ export class PartitionTask {
     private readonly path: string,
     /** Where the snapshot it started from stood (null: none, a fresh start). */
     readonly restored: SnapshotMeta | null,
-  ) {}
+  ) {
+    this.watermarks = o.job.repartitions > 0 && o.task.stage === 'source' ? new WatermarkPublisher(o.store, o.job, o.task.index) : null;
+  }
 
-  get partition(): number {
-    return this.o.partition;
+  get task(): TaskRef {
+    return this.o.task;
   }
 
   get epoch(): number {
@@ -73,14 +81,14 @@ export class PartitionTask {
 
   /** Restores the partition's last snapshot (or starts it fresh) and starts its pipeline. */
   static async start(o: TaskOptions): Promise<PartitionTask> {
-    const path = join(o.dir, `partition-${o.partition}.duckdb`);
+    const path = join(o.dir, `${snapshotName(o.task)}.duckdb`);
     removeFiles(path);
-    const [blob, meta] = await Promise.all([o.store.getSnapshot(o.partition), o.store.snapshotMeta(o.partition)]);
+    const [blob, meta] = await Promise.all([o.store.getSnapshot(o.task), o.store.snapshotMeta(o.task)]);
     if (blob !== null) unpackFiles(path, blob);
     const engine = await Engine.open({ path, onBackgroundError: o.onFailure });
     try {
       if (blob === null) {
-        for (const s of o.job.scripts(o.partition, o.incarnation)) await engine.execute(s.sql, { baseDir: s.baseDir });
+        for (const s of o.job.scripts(o.task, { incarnation: o.incarnation, servers: o.servers })) await engine.execute(s.sql, { baseDir: s.baseDir });
       }
       await engine.execute(`SET checkpoint_interval = '${NEVER}'`);
     } catch (e) {
@@ -102,7 +110,10 @@ export class PartitionTask {
     const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');
     // Synchronously, before any other call of the engine can run.
     const data = packFiles(this.path);
-    await this.o.store.putSnapshot(this.o.partition, data, { epoch: this.o.epoch, sources: sourcesMeta(rows) });
+    const sources = sourcesMeta(rows);
+    // Before the snapshot: once status shows the snapshot, the stream holds what it led to.
+    await this.watermarks?.publish(sources);
+    await this.o.store.putSnapshot(this.o.task, data, { epoch: this.o.epoch, sources });
   }
 
   /** Hands the partition over: a final checkpoint, the engine closed, its snapshot uploaded. */
@@ -112,7 +123,10 @@ export class PartitionTask {
     const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');
     await this.engine.close();
     const data = packFiles(this.path);
-    await this.o.store.putSnapshot(this.o.partition, data, { epoch: this.o.epoch, sources: sourcesMeta(rows) });
+    const sources = sourcesMeta(rows);
+    // Before the snapshot: once status shows the snapshot, the stream holds what it led to.
+    await this.watermarks?.publish(sources);
+    await this.o.store.putSnapshot(this.o.task, data, { epoch: this.o.epoch, sources });
     removeFiles(this.path);
   }
 }

@@ -73,7 +73,7 @@ export async function readAll(n: Nats, streamName: string): Promise<StoredMsg[]>
   const it = await c.consume({ max_messages: 1000 });
   const timer = setTimeout(() => it.stop(), 15_000);
   for await (const m of it) {
-    out.push({ seq: m.seq, subject: m.subject, id: m.headers?.get('Nats-Msg-Id'), json: m.json<Record<string, unknown>>() });
+    out.push({ seq: m.seq, subject: m.subject, id: m.headers?.get('Nats-Msg-Id'), json: m.data.length === 0 ? {} : m.json<Record<string, unknown>>() });
     if (m.info.pending === 0) break;
   }
   clearTimeout(timer);

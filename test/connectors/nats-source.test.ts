@@ -7,7 +7,9 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TIME_HEADER } from '../../src/connectors/nats/nats-source.js';
 import { Engine } from '../../src/index.js';
 import { cleanup, openNats, publish, SERVERS, stream, until, killChildAfter, type Nats } from './nats-helpers.js';
 
@@ -82,6 +84,83 @@ describe('nats source', () => {
         const seq = arrivals.filter(([q]) => q === p).map(([, i]) => i);
         expect(seq).toEqual(p === 0 ? Array.from({ length: 36 }, (_, i) => i) : Array.from({ length: 16 }, (_, i) => i));
       }
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('reads a repartition stream: every upstream partition holds the watermark until it has passed, by a row or a watermark message', async () => {
+    const { stream: s, prefix } = await stream(nats, 'repart');
+    const ev = (p: number, sec: number) => [`${prefix}.${p}`, JSON.stringify({ p, i: sec, ts: iso(sec * 1000) })] as const;
+    const mark = async (p: number, sec: number, value = String(T0 + sec * 1000)) => {
+      const h = natsHeaders();
+      h.set(EVENT_TIME_HEADER, value);
+      nats.nc.publish(`${prefix}.${p}`, new Uint8Array(0), { headers: h });
+      await nats.nc.flush();
+    };
+    const engine = await Engine.open();
+    try {
+      await engine.execute(`
+        CREATE SOURCE o (p INT, i BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+          WITH (connector = 'nats', servers = '${SERVERS}', stream = '${s}', subject = '${prefix}.*', partitions = 2, repartition = true);
+        CREATE MATERIALIZED VIEW w AS SELECT window_start, COUNT(*) AS n
+          FROM TUMBLE(o, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end EMIT ON WINDOW CLOSE;
+        CREATE MATERIALIZED VIEW seen AS SELECT p, i FROM o;`);
+      const windows = async () =>
+        (await engine.query('SELECT window_start, n FROM w ORDER BY window_start')).map((r) => [new Date(r['window_start'] as Date).getTime() - T0, Number(r['n'])]);
+
+      // Upstream partition 1 has sent nothing: it holds every window open.
+      await publish(nats, s, Array.from({ length: 21 }, (_, t) => ev(0, t)));
+      await until('partition 0', async () => (await count(engine, 'SELECT COUNT(*) FROM seen')) >= 21);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await windows()).toEqual([]);
+
+      // Partition 1 passed 15 s without a row here: the watermark is min(20, 15) − 1 s.
+      await mark(1, 15);
+      await until('the first window', async () => (await windows()).length >= 1);
+      expect(await windows()).toEqual([[0, 10]]);
+
+      // Not late (the watermark, 14 s, is short of the window's end); an older mark changes nothing.
+      await publish(nats, s, [ev(1, 12)]);
+      await mark(1, 5);
+      await mark(1, 25);
+      await publish(nats, s, Array.from({ length: 10 }, (_, t) => ev(0, 21 + t)));
+      await until('the second window', async () => (await windows()).length >= 2);
+      expect(await windows()).toEqual([[0, 10], [10000, 11]]);
+      // A mark is no row; an empty message without one is a dead letter, as elsewhere.
+      await mark(0, 0, 'soon');
+      await until('the dead letter', async () => (await count(engine, 'SELECT COUNT(*) FROM sluice_dead_letters')) >= 1);
+      expect(await count(engine, 'SELECT COUNT(*) FROM seen')).toBe(32);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('gives a view created later, while it catches up, the held partitions and the watermark messages', async () => {
+    const { stream: s, prefix } = await stream(nats, 'repartlate');
+    const ev = (p: number, sec: number) => [`${prefix}.${p}`, JSON.stringify({ p, i: sec, ts: iso(sec * 1000) })] as const;
+    const h = natsHeaders();
+    h.set(EVENT_TIME_HEADER, String(T0 + 15_000));
+    const engine = await Engine.open();
+    try {
+      await engine.execute(`
+        CREATE SOURCE o (p INT, i BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+          WITH (connector = 'nats', servers = '${SERVERS}', stream = '${s}', subject = '${prefix}.*', partitions = 3, repartition = true);
+        CREATE MATERIALIZED VIEW seen AS SELECT p, i FROM o;`);
+      // Partition 1 only says it passed 15 s; partition 2 never speaks, and holds every window open.
+      await publish(nats, s, Array.from({ length: 21 }, (_, t) => ev(0, t)));
+      nats.nc.publish(`${prefix}.1`, new Uint8Array(0), { headers: h });
+      await until('partition 0', async () => (await count(engine, 'SELECT COUNT(*) FROM seen')) >= 21);
+      const windows = (view: string) => async () =>
+        (await engine.query(`SELECT window_start, n FROM ${view} ORDER BY window_start`)).map((r) => [new Date(r['window_start'] as Date).getTime() - T0, Number(r['n'])]);
+      await engine.execute(`CREATE MATERIALIZED VIEW w AS SELECT window_start, COUNT(*) AS n
+        FROM TUMBLE(o, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end EMIT ON WINDOW CLOSE;`);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await windows('w')()).toEqual([]);
+      // Partition 2 catches up to 30 s: the watermark is partition 1's 15 s − 1 s, known to w from its catch-up.
+      await publish(nats, s, Array.from({ length: 31 }, (_, t) => ev(2, t)));
+      await until('the first window', async () => (await windows('w')()).length >= 1);
+      expect(await windows('w')()).toEqual([[0, 20]]);
     } finally {
       await engine.close();
     }

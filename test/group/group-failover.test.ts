@@ -5,47 +5,22 @@
  * append-only view, and a nats subject — end exactly as in a single-process run over the
  * same stream. Real NATS and PostgreSQL; a missing server fails the test.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteGroup } from '../../src/group/group-delete.js';
+import { describe, expect, it } from 'vitest';
 import { groupNames } from '../../src/group/group-names.js';
 import { GroupStore } from '../../src/group/group-store.js';
-import { cleanup, openNats, publish, readAll, SERVERS, stream, type Nats } from '../connectors/nats-helpers.js';
-import { PG_URL, settled, stable, startMember, untilStatus, type MemberProcess } from './group-helpers.js';
+import { publish, readAll, SERVERS, stream } from '../connectors/nats-helpers.js';
+import { PG_URL, settled, stable, startMember, stopAll, untilStatus, useGroupTestEnv, type MemberProcess } from './group-helpers.js';
 
 const tag = `g${process.pid}`;
 const PARTITIONS = 4;
 const KEYS = 40;
 const EVENTS = 8000;
-let n: Nats;
-let client: pg.Client;
-let dir: string;
-const groups: string[] = [];
-const members: MemberProcess[] = [];
-
-beforeAll(async () => {
-  n = await openNats();
-  client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  dir = mkdtempSync(join(tmpdir(), 'sluice-group-'));
-});
-
-afterAll(async () => {
-  for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-  for (const g of groups) await deleteGroup(g, [SERVERS]).catch(() => undefined);
-  const r = await client.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE tablename LIKE '${tag}_%'`);
-  for (const t of r.rows) await client.query(`DROP TABLE "${t.tablename}"`);
-  await client.query(`DELETE FROM sluice_sink_positions WHERE sink LIKE '${tag}_%'`).catch(() => undefined);
-  await client.end();
-  await cleanup(n);
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useGroupTestEnv(tag);
 
 function job(src: { stream: string; prefix: string }, out: { stream: string; prefix: string }, run: string): string {
-  const file = join(dir, `${run}.sql`);
+  const file = join(env.dir, `${run}.sql`);
   writeFileSync(
     file,
     `CREATE SOURCE orders (k BIGINT, v BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
@@ -72,37 +47,28 @@ function events(prefix: string, from: number, to: number): [string, string][] {
 }
 
 async function table(name: string): Promise<string[]> {
-  const r = await client.query(`SELECT * FROM "${name}"`);
+  const r = await env.client.query(`SELECT * FROM "${name}"`);
   return r.rows.map((row) => JSON.stringify(Object.values(row).map((v) => (v instanceof Date ? v.toISOString() : String(v))))).sort();
 }
 
 async function outputs(streamName: string): Promise<{ payloads: string[]; ids: string[] }> {
-  const msgs = await readAll(n, streamName);
+  const msgs = await readAll(env.nats, streamName);
   return { payloads: msgs.map((m) => JSON.stringify(m.json)).sort(), ids: msgs.map((m) => m.id ?? '') };
-}
-
-async function stopAll(ms: readonly MemberProcess[]): Promise<void> {
-  for (const m of ms) m.child.kill('SIGTERM');
-  for (const m of ms) {
-    const timeout = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000));
-    const end = await Promise.race([m.exited, timeout]);
-    expect(end === 'hung' ? 'hung' : end.code, m.stderr()).toBe(0);
-  }
 }
 
 describe('scale-out group across kill -9', () => {
   it('moves a killed member\'s partitions to the survivors within 10 s and ends exactly as one process', async () => {
-    const src = await stream(n, 'orders');
-    const outGroup = await stream(n, 'outg');
-    const outSingle = await stream(n, 'outs');
-    const chunk = (from: number, to: number) => publish(n, src.stream, events(src.prefix, from, to));
+    const src = await stream(env.nats, 'orders');
+    const outGroup = await stream(env.nats, 'outg');
+    const outSingle = await stream(env.nats, 'outs');
+    const chunk = (from: number, to: number) => publish(env.nats, src.stream, events(src.prefix, from, to));
 
     // Three members; the job runs while events arrive.
     const g = `${tag}_three`;
-    groups.push(g);
+    env.groups.push(g);
     const file = job(src, outGroup, 'g3');
-    const three = [0, 1, 2].map((i) => startMember(file, g, join(dir, `m${i}.duckdb`)));
-    members.push(...three);
+    const three = [0, 1, 2].map((i) => startMember(file, g, join(env.dir, `m${i}.duckdb`)));
+    env.members.push(...three);
     const ids = await Promise.all(three.map((m) => m.id));
     await untilStatus(g, 'three members sharing the partitions', stable(3));
     for (let c = 0; c < 8; c++) {
@@ -125,9 +91,9 @@ describe('scale-out group across kill -9', () => {
 
     // The same job in one process, over the whole stream.
     const g1 = `${tag}_one`;
-    groups.push(g1);
-    const one = startMember(job(src, outSingle, 'g1'), g1, join(dir, 'single.duckdb'));
-    members.push(one);
+    env.groups.push(g1);
+    const one = startMember(job(src, outSingle, 'g1'), g1, join(env.dir, 'single.duckdb'));
+    env.members.push(one);
     const oneId = await one.id;
     await untilStatus(g1, 'the single member to catch up', settled([oneId]));
     await stopAll([one]);
@@ -145,30 +111,31 @@ describe('scale-out group across kill -9', () => {
   }, 120_000);
 
   it('replays from an older snapshot without doubling anything in the sinks', async () => {
-    const src = await stream(n, 'replay');
-    const outGroup = await stream(n, 'routg');
-    const outSingle = await stream(n, 'routs');
-    const chunk = (from: number, to: number) => publish(n, src.stream, events(src.prefix, from, to));
+    const src = await stream(env.nats, 'replay');
+    const outGroup = await stream(env.nats, 'routg');
+    const outSingle = await stream(env.nats, 'routs');
+    const chunk = (from: number, to: number) => publish(env.nats, src.stream, events(src.prefix, from, to));
     const g = `${tag}_replay`;
-    groups.push(g);
+    env.groups.push(g);
     const store = await GroupStore.open([SERVERS], groupNames(g));
     try {
       const file = job(src, outGroup, 'r');
-      const a = startMember(file, g, join(dir, 'ra.duckdb'));
-      members.push(a);
+      const a = startMember(file, g, join(env.dir, 'ra.duckdb'));
+      env.members.push(a);
       const aId = await a.id;
       await chunk(0, 3000);
       await untilStatus(g, 'the first third', settled([aId]));
-      const older = await Promise.all([0, 1, 2, 3].map(async (p) => ({ blob: (await store.getSnapshot(p))!, meta: (await store.snapshotMeta(p))! })));
+      const tasks = [0, 1, 2, 3].map((index) => ({ stage: 'source' as const, index }));
+      const older = await Promise.all(tasks.map(async (t) => ({ blob: (await store.getSnapshot(t))!, meta: (await store.snapshotMeta(t))! })));
       await chunk(3000, 6000);
       await untilStatus(g, 'the second third', settled([aId]));
       // The member dies, and its snapshots are as if it had died before uploading the last
       // ones: everything it published and applied since is replayed by the next owner.
       a.child.kill('SIGKILL');
       await a.exited;
-      for (const [p, o] of older.entries()) await store.putSnapshot(p, o.blob, o.meta);
-      const b = startMember(file, g, join(dir, 'rb.duckdb'));
-      members.push(b);
+      for (const [i, o] of older.entries()) await store.putSnapshot(tasks[i]!, o.blob, o.meta);
+      const b = startMember(file, g, join(env.dir, 'rb.duckdb'));
+      env.members.push(b);
       const bId = await b.id;
       await chunk(6000, EVENTS);
       await untilStatus(g, 'the new member to catch up', settled([bId]));
@@ -178,9 +145,9 @@ describe('scale-out group across kill -9', () => {
       await store.close();
     }
     const g1 = `${tag}_rone`;
-    groups.push(g1);
-    const one = startMember(job(src, outSingle, 'r1'), g1, join(dir, 'rsingle.duckdb'));
-    members.push(one);
+    env.groups.push(g1);
+    const one = startMember(job(src, outSingle, 'r1'), g1, join(env.dir, 'rsingle.duckdb'));
+    env.members.push(one);
     await untilStatus(g1, 'the single member to catch up', settled([await one.id]));
     await stopAll([one]);
 

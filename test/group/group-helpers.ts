@@ -5,9 +5,14 @@
  * (streams, buckets, tables) named per run and removed afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { deleteGroup } from '../../src/group/group-delete.js';
 import { groupStatus, type GroupStatus } from '../../src/group/group-status.js';
-import { SERVERS } from '../connectors/nats-helpers.js';
+import { cleanup, openNats, SERVERS, type Nats } from '../connectors/nats-helpers.js';
 
 export const CLI = resolve('dist/src/cli/main.js');
 export const PG_URL = process.env['SLUICE_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -66,6 +71,52 @@ export function stable(count: number) {
   return (s: GroupStatus): boolean =>
     s.members.length === count &&
     s.partitions.length > 0 &&
-    s.partitions.every((p) => p.owner !== null && s.members.find((m) => m.id === p.owner)?.partitions.some((x) => x === `${p.source}/${p.partition}`)) &&
+    s.partitions.every((p) => p.owner !== null && s.members.find((m) => m.id === p.owner)?.partitions.some((x) => x === `${p.source}/${p.stage === 'source' ? '' : 'repartition/'}${p.partition}`)) &&
     new Set(s.partitions.map((p) => p.owner)).size === Math.min(count, new Set(s.partitions.map((p) => p.partition)).size);
+}
+
+/** Stops members with SIGTERM: each must exit 0 (a final checkpoint, its partitions handed over) within 30 s. */
+export async function stopAll(ms: readonly MemberProcess[]): Promise<void> {
+  for (const m of ms) m.child.kill('SIGTERM');
+  for (const m of ms) {
+    const timeout = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000));
+    const end = await Promise.race([m.exited, timeout]);
+    expect(end === 'hung' ? 'hung' : end.code, m.stderr()).toBe(0);
+  }
+}
+
+/** What a group test file works with; the fields are set once its beforeAll has run. */
+export interface GroupTestEnv {
+  nats: Nats;
+  client: pg.Client;
+  dir: string;
+  /** Groups and members the tests made, removed afterwards. */
+  readonly groups: string[];
+  readonly members: MemberProcess[];
+}
+
+/**
+ * Registers a test file's setup and teardown: NATS, PostgreSQL and a scratch folder before;
+ * after, members still running killed, the groups deleted, the PostgreSQL tables and sink
+ * positions named `<tag>_…` dropped, the test streams deleted.
+ */
+export function useGroupTestEnv(tag: string): GroupTestEnv {
+  const env = { groups: [], members: [] } as unknown as GroupTestEnv;
+  beforeAll(async () => {
+    env.nats = await openNats();
+    env.client = new pg.Client({ connectionString: PG_URL });
+    await env.client.connect();
+    env.dir = mkdtempSync(join(tmpdir(), `sluice-${tag}-`));
+  });
+  afterAll(async () => {
+    for (const m of env.members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
+    for (const g of env.groups) await deleteGroup(g, [SERVERS]).catch(() => undefined);
+    const r = await env.client.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE tablename LIKE '${tag}_%'`);
+    for (const t of r.rows) await env.client.query(`DROP TABLE "${t.tablename}"`);
+    await env.client.query(`DELETE FROM sluice_sink_positions WHERE sink LIKE '${tag}_%'`).catch(() => undefined);
+    await env.client.end();
+    await cleanup(env.nats);
+    rmSync(env.dir, { recursive: true, force: true });
+  });
+  return env;
 }

@@ -72,7 +72,9 @@ describe('sluice group status and delete', () => {
     for (const [i, p] of ps.entries()) {
       const owner = ms.find((m) => m.partitions.includes(`ev/${i}`))!.id;
       // Largest event time p + 1 s, minus the 2 s delay.
-      expect(p).toEqual({ source: 'ev', partition: i, owner, lag: 0, watermark: new Date(Date.UTC(2024, 0, 1) + (i - 1) * 1000).toISOString() });
+      // SPEC 8's fields in SPEC 8's order, then the extension: which stage, which stream.
+      expect(Object.keys(p)).toEqual(['source', 'partition', 'owner', 'lag', 'watermark', 'stage', 'stream']);
+      expect(p).toEqual({ source: 'ev', partition: i, owner, lag: 0, watermark: new Date(Date.UTC(2024, 0, 1) + (i - 1) * 1000).toISOString(), stage: 'source', stream: src.stream });
     }
     const text = await sluice(['group', 'status', group, '--servers', SERVERS]);
     expect(text.stdout).toMatch(new RegExp(`group ${group}: 2 members`));

@@ -24,9 +24,9 @@ export function serversOption(options: SourceOptions): string[] {
   return list;
 }
 
-/** `partitions`: how many partitions the subject has (a positive integer), or null. */
-export function partitionsOption(options: SourceOptions): number | null {
-  return numberOption(options, 'partitions', { integer: true, positive: true }) ?? null;
+/** `partitions` (or another count option): how many partitions the subject has (a positive integer), or null. */
+export function partitionsOption(options: SourceOptions, name = 'partitions'): number | null {
+  return numberOption(options, name, { integer: true, positive: true }) ?? null;
 }
 
 /** Stream names may not hold whitespace, `.`, `*`, `>` or path separators (NATS rejects them). */

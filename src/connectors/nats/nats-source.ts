@@ -19,6 +19,13 @@
  * Partitions: the partition is the last token of a message's subject (`orders.3` → '3');
  * with `partitions = N` it must be 0 … N-1, else the message is a dead letter. One stream
  * interleaves its partitions, so a batch carries each row's partition (RowPartitions).
+ *
+ * `repartition = true` reads a scale-out group's repartition stream (src/group): the
+ * partition token names the upstream partition that published the row, every upstream
+ * partition 0 … N-1 holds the watermark from the start, and an empty message with a
+ * `Sluice-Event-Time` header says its upstream partition has passed that event time (sent
+ * to every repartition partition, so one it had no rows for learns it too), as Flink
+ * forwards watermarks on every channel.
  */
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { SluiceError } from '../../errors.js';
@@ -43,7 +50,10 @@ import {
   type NatsSession,
 } from './nats-connection.js';
 
-const NATS_OPTIONS = ['servers', 'stream', 'subject', 'format', 'partitions', 'key', 'stop_at_end', 'consumer'];
+const NATS_OPTIONS = ['servers', 'stream', 'subject', 'format', 'partitions', 'key', 'stop_at_end', 'consumer', 'repartition', 'repartitions'];
+
+/** The header of a repartition stream's watermark message: the event time (ms) its upstream partition has passed. */
+export const EVENT_TIME_HEADER = 'Sluice-Event-Time';
 const WHERE = "connector 'nats'";
 
 /** Messages asked for per pull (the credit the server streams into while a batch is processed). */
@@ -71,6 +81,10 @@ export interface NatsSourceOptions {
   readonly stopAtEnd: boolean;
   /** The durable consumer's name; null: `sluice_<source>` (a scale-out group names one per partition). */
   readonly consumer: string | null;
+  /** A group's repartition stream: upstream partitions hold the watermark, watermark messages move it. */
+  readonly repartition: boolean;
+  /** In a scale-out group, how many partitions a repartition of this source has (null: `partitions`). */
+  readonly repartitions: number | null;
 }
 
 export function parseNatsOptions(options: SourceOptions): NatsSourceOptions {
@@ -84,6 +98,8 @@ export function parseNatsOptions(options: SourceOptions): NatsSourceOptions {
     key: stringOption(options, 'key') ?? null,
     stopAtEnd: booleanOption(options, 'stop_at_end', false),
     consumer: consumerOption(options),
+    repartition: booleanOption(options, 'repartition', false),
+    repartitions: partitionsOption(options, 'repartitions'),
   };
 }
 
@@ -97,6 +113,7 @@ function consumerOption(options: SourceOptions): string | null {
 /** Checks a nats source's options at CREATE SOURCE time. */
 export function validateNatsOptions(options: SourceOptions, schema: Schema): void {
   const o = parseNatsOptions(options);
+  if (o.repartition && o.partitions === null) throw new SluiceError('CONNECTOR', `option 'repartition' needs 'partitions' (the upstream partition count)`);
   if (schema.length === 0) throw new SluiceError('CONNECTOR', `a nats source needs at least one column`);
   if (o.key !== null && !schema.some((c) => c.name.toLowerCase() === o.key!.toLowerCase())) {
     throw new SluiceError('CONNECTOR', `option 'key' names '${o.key}', which is not a declared column (${schema.map((c) => c.name).join(', ')})`);
@@ -163,6 +180,7 @@ const decoder = new TextDecoder();
 
 class NatsReader implements SourceReader {
   readonly bounded: boolean;
+  readonly heldPartitions?: readonly string[];
   private readonly who: string;
   private readonly asm: BatchAssembler;
   private readonly stage: RowStage;
@@ -198,6 +216,8 @@ class NatsReader implements SourceReader {
   /** Subject → its partition, or the dead-letter reason when it names none. */
   private readonly partitionOf = new Map<string, { name: string } | { reason: string }>();
   private readonly ack = new AckSubject();
+  /** Watermark messages of the batch being built: upstream partition → event time. */
+  private progress: Map<string, number> | null = null;
 
   constructor(
     private readonly session: NatsSession,
@@ -215,6 +235,7 @@ class NatsReader implements SourceReader {
     this.eventTime = opts.eventTimeColumn;
     this.lastSeq = after;
     this.builtSeq = after;
+    if (o.repartition) this.heldPartitions = Array.from({ length: o.partitions! }, (_, i) => String(i));
   }
 
   /** Creates the consumer at the position and starts receiving (at the first `next()`, not at open). */
@@ -367,8 +388,11 @@ class NatsReader implements SourceReader {
     const names = this.names;
     this.names = [];
     this.nameIds.clear();
+    const progress = this.progress;
+    this.progress = null;
     this.resume();
-    return rows === 0 ? b : { ...b, partitions: { ids: this.partIds.slice(0, rows), names } };
+    const out = rows === 0 ? b : { ...b, partitions: { ids: this.partIds.slice(0, rows), names } };
+    return progress === null ? out : { ...out, progress };
   }
 
   /** One message into the batch: a row of its partition, or a dead letter. */
@@ -377,6 +401,7 @@ class NatsReader implements SourceReader {
     const part = this.partition(m.subject);
     let reason: string | null;
     if ('reason' in part) reason = part.reason;
+    else if (data.length === 0 && this.o.repartition && this.watermarkMessage(m, part.name)) return;
     else {
       this.stage.clear();
       reason = data.length === 0 ? 'empty message' : this.parser.parse(data, 0, data.length);
@@ -400,6 +425,16 @@ class NatsReader implements SourceReader {
       }
     }
     this.asm.addDeadLetter(seq, decoder.decode(data), `stream ${this.o.stream} sequence ${seq} (subject ${m.subject}): ${reason}`);
+  }
+
+  /** Takes a repartition stream's watermark message; false when `m` is not one. */
+  private watermarkMessage(m: JsMsg, partition: string): boolean {
+    const h = m.headers?.get(EVENT_TIME_HEADER);
+    const t = h === undefined || h === '' ? NaN : Number(h);
+    if (!Number.isFinite(t)) return false;
+    this.progress ??= new Map();
+    if (!(t <= (this.progress.get(partition) ?? -Infinity))) this.progress.set(partition, t);
+    return true;
   }
 
   private partition(subject: string): { name: string } | { reason: string } {

@@ -9,7 +9,8 @@ export function withColumns(b: ChangeBatch, schema: ArrowSchema, columns: readon
   return { ...b, data: makeRecordBatch(schema, columns, b.length) };
 }
 
-function pick<T extends Float64Array | Uint8Array>(a: T, sel: Int32Array, count: number): T {
+/** The elements of `a` at sel[0..count), in that order. */
+export function pick<T extends Float64Array | Int32Array | Uint8Array>(a: T, sel: Int32Array, count: number): T {
   const out = new (a.constructor as { new (n: number): T })(count);
   for (let i = 0; i < count; i++) out[i] = a[sel[i]!]!;
   return out;

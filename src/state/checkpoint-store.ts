@@ -7,6 +7,8 @@ import type { Database } from './database.js';
 import { duckError, quoteString } from './database.js';
 import { appendStrings } from './chunk-writer.js';
 import type { StateDelta } from '../exec/operator.js';
+import { ColumnarState } from '../exec/columnar-state.js';
+import { blobValue, DuckDBBlobValue } from './duckdb-api.js';
 
 /** Where a source stood at the checkpoint. */
 export interface SourcePosition {
@@ -27,14 +29,17 @@ export class CheckpointStore {
     // No PRIMARY KEY: writeState deletes a key before inserting it again, and maintaining
     // the index cost more than a second per million entries written. Files created with the
     // key keep it, which writeState works with as well.
-    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_state (owner VARCHAR, operator VARCHAR, key VARCHAR, value VARCHAR)`);
+    // `value` holds an entry as JSON, `data` one in columnar form (ColumnarState's bytes).
+    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_state (owner VARCHAR, operator VARCHAR, key VARCHAR, value VARCHAR, data BLOB)`);
+    await this.db.run(`ALTER TABLE sluice_state ADD COLUMN IF NOT EXISTS data BLOB`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_offsets (source VARCHAR PRIMARY KEY, state VARCHAR)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_sink_positions (sink VARCHAR PRIMARY KEY, bytes BIGINT)`);
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_checkpoints (id BIGINT, written_at TIMESTAMP, millis DOUBLE)`);
     // Retained snapshots of views for AS OF: where each stood, its operator state, and (in
     // a table per snapshot, sluice_history_<id>) its contents.
     await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_history (view VARCHAR, id BIGINT, consumed DOUBLE, inputs VARCHAR)`);
-    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_history_state (view VARCHAR, id BIGINT, operator VARCHAR, key VARCHAR, value VARCHAR)`);
+    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_history_state (view VARCHAR, id BIGINT, operator VARCHAR, key VARCHAR, value VARCHAR, data BLOB)`);
+    await this.db.run(`ALTER TABLE sluice_history_state ADD COLUMN IF NOT EXISTS data BLOB`);
   }
 
   /**
@@ -44,7 +49,9 @@ export class CheckpointStore {
   async retainSnapshot(snap: HistorySnapshot, contents: string): Promise<void> {
     const v = quoteString(snap.view);
     await this.db.run(`INSERT INTO sluice_history VALUES (${v}, ${snap.id}, ${snap.consumed}, ${quoteString(JSON.stringify(snap.inputs))})`);
-    await this.db.run(`INSERT INTO sluice_history_state SELECT owner, ${snap.id}, operator, key, value FROM sluice_state WHERE owner = ${v}`);
+    await this.db.run(
+      `INSERT INTO sluice_history_state (view, id, operator, key, value, data) SELECT owner, ${snap.id}, operator, key, value, data FROM sluice_state WHERE owner = ${v}`,
+    );
     await this.db.run(`CREATE OR REPLACE TABLE ${historyTable(snap.id)} AS SELECT * FROM ${contents}`);
   }
 
@@ -56,8 +63,7 @@ export class CheckpointStore {
 
   /** The operator state of one retained snapshot: operator → key → value. */
   async snapshotState(view: string, id: number): Promise<Map<string, Map<string, unknown>>> {
-    const r = await this.db.query(`SELECT operator, key, value FROM sluice_history_state WHERE view = ${quoteString(view)} AND id = ${id}`);
-    return stateEntries(r.rows);
+    return this.entries(`SELECT operator, key, value, data FROM sluice_history_state WHERE view = ${quoteString(view)} AND id = ${id}`);
   }
 
   async dropSnapshot(view: string, id: number): Promise<void> {
@@ -85,11 +91,25 @@ export class CheckpointStore {
     // stored entries under those keys are deleted, then the puts inserted. Plain INSERT, not
     // INSERT OR REPLACE: its per-row key lookups made most of a first checkpoint's time.
     const rows = new Rows();
+    // Columnar entries go as BLOBs after the others (their stored versions deleted with them).
+    const blobs: [op: string, key: string, state: ColumnarState][] = [];
     for (const [op, d] of deltas) {
       for (const k of d.deletes) rows.add(op, k, null);
-      for (const [k, v] of d.puts) rows.add(op, k, JSON.stringify(v));
+      for (const [k, v] of d.puts) {
+        if (v instanceof ColumnarState) {
+          blobs.push([op, k, v]);
+          rows.add(op, k, null);
+        } else rows.add(op, k, JSON.stringify(v));
+      }
     }
     if (rows.n === 0) return;
+    await this.writeRows(owner, rows);
+    for (const [op, k, state] of blobs) {
+      await this.db.run(`INSERT INTO sluice_state (owner, operator, key, data) VALUES ($1, $2, $3, $4)`, [owner, op, k, blobValue(state.encode())]);
+    }
+  }
+
+  private async writeRows(owner: string, rows: Rows): Promise<void> {
     const source = await this.send(rows);
     if (source !== STAGE) {
       await this.db.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS SELECT * FROM ${source}`);
@@ -99,7 +119,7 @@ export class CheckpointStore {
     await this.db.run(
       `DELETE FROM sluice_state USING ${STAGE} s WHERE sluice_state.owner = ${o} AND sluice_state.operator = s.operator AND sluice_state.key = s.key`,
     );
-    await this.db.run(`INSERT INTO sluice_state SELECT ${o}, operator, key, value FROM ${STAGE} WHERE value IS NOT NULL`);
+    await this.db.run(`INSERT INTO sluice_state (owner, operator, key, value) SELECT ${o}, operator, key, value FROM ${STAGE} WHERE value IS NOT NULL`);
   }
 
   /**
@@ -147,8 +167,25 @@ export class CheckpointStore {
 
   /** Every stored entry of an owner: operator → key → value. */
   async readState(owner: string): Promise<Map<string, Map<string, unknown>>> {
-    const r = await this.db.query(`SELECT operator, key, value FROM sluice_state WHERE owner = ${quoteString(owner)}`);
-    return stateEntries(r.rows);
+    return this.entries(`SELECT operator, key, value, data FROM sluice_state WHERE owner = ${quoteString(owner)}`);
+  }
+
+  /** Rows (operator, key, JSON value, columnar data) as operator → key → value. */
+  private async entries(sql: string): Promise<Map<string, Map<string, unknown>>> {
+    let rows;
+    try {
+      // Read raw: the wrapper's conversion would turn a BLOB into text.
+      rows = (await this.db.connection.runAndReadAll(sql)).getRows();
+    } catch (e) {
+      throw duckError(e, 'STATE');
+    }
+    const out = new Map<string, Map<string, unknown>>();
+    for (const [op, key, value, data] of rows) {
+      let m = out.get(op as string);
+      if (!m) out.set(op as string, (m = new Map()));
+      m.set(key as string, data instanceof DuckDBBlobValue ? ColumnarState.decode(data.bytes) : JSON.parse(value as string));
+    }
+    return out;
   }
 
   async hasState(owner: string): Promise<boolean> {
@@ -210,17 +247,6 @@ export interface HistorySnapshot {
 /** The table holding a retained snapshot's view contents. */
 export function historyTable(id: number): string {
   return `sluice_history_${id}`;
-}
-
-/** Rows (operator, key, JSON value) as operator → key → value. */
-function stateEntries(rows: readonly (readonly unknown[])[]): Map<string, Map<string, unknown>> {
-  const out = new Map<string, Map<string, unknown>>();
-  for (const [op, key, value] of rows) {
-    let m = out.get(op as string);
-    if (!m) out.set(op as string, (m = new Map()));
-    m.set(key as string, JSON.parse(value as string));
-  }
-  return out;
 }
 
 const PACK_ROWS = 8192;

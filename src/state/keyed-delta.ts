@@ -1,18 +1,22 @@
 /**
- * The net effect of a few changes on a view with a unique key, worked out in JS: one row per
+ * The net effect of changes on a view with a unique key, worked out in JS: one row per
  * touched key (its surviving row, or none). For changes to a few keys the view's table takes
  * them in one round trip (a DELETE of the keys and an INSERT of the survivors, as literals):
  * what a pull query after a single insert pays; otherwise the net rows are staged and folded
  * by a join, which costs far less than folding every raw change. The rule is the fold's (see
  * ViewTable): each key touched ends as its last inserted row, unless a later change retracts
- * that very row.
+ * that very row. Past a few thousand changes it is worked out column-wise (netChanges).
  */
 import { columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
 import { selectRows } from '../exec/batch-ops.js';
 import type { Schema, Value } from '../types.js';
 import { quoteIdent, quoteString } from './database.js';
+import { KeyTable } from '../exec/vector/key-table.js';
+import { kindOfData, normalizeColumn } from '../exec/vector/columns.js';
+import type { Data } from 'apache-arrow';
+import { grown } from '../exec/agg/accumulator.js';
 
-/** More changes than this are folded raw in DuckDB: reducing them in JS reads each value. */
+/** More changes than this are reduced column-wise: the per-row path below reads each value. */
 const MAX_ROWS = 5000;
 /** DuckDB filters by a literal list of a few keys in its scan; past that (measured: from about 8) a join with staged rows is faster. */
 const MAX_KEYS = 4;
@@ -30,11 +34,12 @@ export interface KeyedDelta {
   readonly net: ChangeBatch[];
 }
 
-/** The net delta of `batches` on table `table`, or null when there are too many changes to work out in JS. */
+/** The net delta of `batches` on table `table`, or null for many changes without 1 to 31 key columns (folded raw in DuckDB). */
 export function keyedDelta(table: string, schema: Schema, key: readonly number[], batches: readonly ChangeBatch[]): KeyedDelta | null {
   let total = 0;
   for (const b of batches) total += b.length;
-  if (total > MAX_ROWS) return null;
+  // (A KeyTable takes 1 to 31 key columns.)
+  if (total > MAX_ROWS) return key.length === 0 || key.length > 31 ? null : { sql: null, net: netChanges(schema, key, batches) };
   // Per key (its values as text): its last insert (-1 when retracted), and a row naming it.
   const last = new Map<string, { b: number; i: number; nb: number; ni: number; values: Value[] }>();
   for (let bi = 0; bi < batches.length; bi++) {
@@ -174,4 +179,112 @@ function literal(v: Value, type: Schema[number]['type']): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * The net rows of many changes (the rule of keyedDelta), column-wise: the keys go through a
+ * KeyTable, so each row costs a probe and no value is decoded.
+ */
+function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[]): ChangeBatch[] {
+  const keys = new KeyTable(key.map((k) => schema[k]!.type));
+  // Per key id: the batch and row of its last insert (row -1: retracted since, or none) and
+  // of a row naming it.
+  let lastB = new Int32Array(1024);
+  let lastI = new Int32Array(1024);
+  let nameB = new Int32Array(1024);
+  let nameI = new Int32Array(1024);
+  const cols = batches.map((b) => columnsOf(b).map(normalizeColumn));
+  let ids = new Int32Array(0);
+  for (let bi = 0; bi < batches.length; bi++) {
+    const b = batches[bi]!;
+    const n = b.length;
+    if (ids.length < n) ids = new Int32Array(n);
+    keys.findOrInsert(
+      key.map((k) => cols[bi]![k]!),
+      n,
+      ids,
+    );
+    for (const id of keys.created) {
+      if (id >= lastB.length) {
+        lastB = grown(lastB, id + 1);
+        lastI = grown(lastI, id + 1);
+        nameB = grown(nameB, id + 1);
+        nameI = grown(nameI, id + 1);
+      }
+      nameB[id] = -1;
+    }
+    const ops = b.ops;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      const op = ops === null ? 0 : ops[i]!;
+      if (op === 0 || op === 2) {
+        lastB[id] = nameB[id] = bi;
+        lastI[id] = nameI[id] = i;
+      } else if (nameB[id] === -1) {
+        lastB[id] = nameB[id] = bi;
+        lastI[id] = -1;
+        nameI[id] = i;
+      } else if (lastI[id]! >= 0 && sameRowColumns(cols[lastB[id]!]!, lastI[id]!, cols[bi]!, i)) {
+        lastI[id] = -1;
+      }
+    }
+  }
+  // Per batch and row: 1 kept (+I), 2 only names a deleted key (-D), 0 neither.
+  const marks = batches.map((b) => new Uint8Array(b.length));
+  for (let id = 0; id < keys.capacity; id++) {
+    if (!keys.has(id)) continue;
+    if (lastI[id]! >= 0) marks[lastB[id]!]![lastI[id]!] = 1;
+    else marks[nameB[id]!]![nameI[id]!] = 2;
+  }
+  const net: ChangeBatch[] = [];
+  batches.forEach((b, bi) => {
+    const m = marks[bi]!;
+    const sel = new Int32Array(b.length);
+    let n = 0;
+    for (let i = 0; i < m.length; i++) if (m[i] !== 0) sel[n++] = i;
+    if (n === 0) return;
+    const ops = new Uint8Array(n);
+    for (let k = 0; k < n; k++) ops[k] = m[sel[k]!] === 1 ? 0 : 3;
+    net.push({ ...selectRows(b, sel, n), ops });
+  });
+  return net;
+}
+
+/** Whether row i of `a` equals row j of `b` column by column (NULL equal to NULL, NaN to NaN). */
+function sameRowColumns(a: readonly Data[], i: number, b: readonly Data[], j: number): boolean {
+  for (let c = 0; c < a.length; c++) {
+    const x = a[c]!;
+    const y = b[c]!;
+    const nx = x.nullCount > 0 && ((x.nullBitmap![i >> 3]! >> (i & 7)) & 1) === 0;
+    const ny = y.nullCount > 0 && ((y.nullBitmap![j >> 3]! >> (j & 7)) & 1) === 0;
+    if (nx || ny || kindOfData(x) === 'null') {
+      if (nx !== ny) return false;
+      continue;
+    }
+    switch (kindOfData(x)) {
+      case 'f64': {
+        const u = (x.values as Float64Array)[i]!;
+        const v = (y.values as Float64Array)[j]!;
+        if (u !== v && !(u !== u && v !== v)) return false;
+        break;
+      }
+      case 'i32':
+        if ((x.values as Int32Array)[i] !== (y.values as Int32Array)[j]) return false;
+        break;
+      case 'bool':
+        if ((((x.values as Uint8Array)[i >> 3]! >> (i & 7)) & 1) !== (((y.values as Uint8Array)[j >> 3]! >> (j & 7)) & 1)) return false;
+        break;
+      case 'utf8': {
+        const xo = x.valueOffsets as Int32Array;
+        const yo = y.valueOffsets as Int32Array;
+        const len = xo[i + 1]! - xo[i]!;
+        if (len !== yo[j + 1]! - yo[j]!) return false;
+        const xv = x.values as Uint8Array;
+        const yv = y.values as Uint8Array;
+        for (let k = 0; k < len; k++) if (xv[xo[i]! + k] !== yv[yo[j]! + k]) return false;
+        break;
+      }
+    }
+  }
+  return true;
 }

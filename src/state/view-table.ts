@@ -15,8 +15,9 @@
  * what `SELECT … FROM CHANGES(v)` reads. They are written in the same checkpoints, so after a
  * crash they hold each change exactly once.
  */
-import { columnsOf, type ChangeBatch } from '../exec/batch.js';
-import { int32Column } from '../exec/vector/columns.js';
+import { columnsOf, OP_INSERT, type ChangeBatch } from '../exec/batch.js';
+import { selectRows } from '../exec/batch-ops.js';
+import { float64Column, int32Column, utf8Column } from '../exec/vector/columns.js';
 import { ColumnBuilder } from '../exec/batch.js';
 import type { Schema } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
@@ -30,29 +31,62 @@ export interface ChangeCause {
   readonly offset: number;
 }
 
-/** The audit trail's cause columns of a batch: each row's own event where it has one, else `cause`. */
+/**
+ * The audit trail's cause columns of a batch: each row's own event where it has one, else
+ * `cause`. Built as typed arrays: the rows name at most two sources, each encoded once.
+ */
 function causeColumns(batch: ChangeBatch, cause: ChangeCause | null): ChunkColumn[] {
   const n = batch.length;
-  const source = new ColumnBuilder('VARCHAR', n);
-  const offset = new ColumnBuilder('BIGINT', n);
   const own = batch.origin;
+  const ownBytes = utf8.encode(own?.source ?? '');
+  const causeBytes = utf8.encode(cause?.source ?? '');
+  const offsets = new Int32Array(n + 1);
+  const at = new Float64Array(n);
+  const valid = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  // Per row: 1 its own event, 2 the cause, 0 none (NULL).
+  const from = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const at = own !== null ? own.offsets[i]! : -1;
-    if (own !== null && at >= 0) {
-      source.append(own.source);
-      offset.append(at);
+    const o = own !== null ? own.offsets[i]! : -1;
+    if (own !== null && o >= 0) {
+      from[i] = 1;
+      at[i] = o;
+      offsets[i + 1] = offsets[i]! + ownBytes.length;
     } else if (cause !== null) {
-      source.append(cause.source);
-      offset.append(cause.offset);
+      from[i] = 2;
+      at[i] = cause.offset;
+      offsets[i + 1] = offsets[i]! + causeBytes.length;
     } else {
-      source.append(null);
-      offset.append(null);
+      nulls++;
+      offsets[i + 1] = offsets[i]!;
+      continue;
     }
+    valid[i >> 3]! |= 1 << (i & 7);
+  }
+  const bytes = new Uint8Array(offsets[n]!);
+  for (let i = 0; i < n; i++) {
+    if (from[i] === 0) continue;
+    const src = from[i] === 1 ? ownBytes : causeBytes;
+    for (let k = 0, p = offsets[i]!; k < src.length; k++) bytes[p + k] = src[k]!;
   }
   return [
-    { type: 'VARCHAR', data: source.finish() },
-    { type: 'BIGINT', data: offset.finish() },
+    { type: 'VARCHAR', data: utf8Column(offsets, bytes, valid, nulls) },
+    { type: 'BIGINT', data: float64Column(at, valid, nulls) },
   ];
+}
+
+const utf8 = new TextEncoder();
+
+/** Net rows from which an empty table is worth checking for (see emptyForMany). */
+const MANY_ROWS = 1000;
+
+/** The +I rows of a net delta batch. */
+function survivors(b: ChangeBatch): ChangeBatch {
+  if (b.ops === null) return b;
+  const sel = new Int32Array(b.length);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (b.ops[i] === OP_INSERT) sel[n++] = i;
+  return selectRows(b, sel, n);
 }
 
 export class ViewTable {
@@ -232,6 +266,11 @@ export class ViewTable {
       await this.db.run(delta.sql);
       return;
     }
+    if (delta !== null && (await this.emptyForMany(delta.net))) {
+      // Nothing to replace (a view's first write): its surviving rows go straight in.
+      await this.db.appendMany(this.name, delta.net.map((b) => survivors(b)).map((b) => ({ columns: values(b), n: b.length })));
+      return;
+    }
     // The net delta (a row per touched key) folds as the raw changes would, for less.
     const changes = delta !== null ? delta.net : pending;
     let seq = 0;
@@ -249,6 +288,15 @@ export class ViewTable {
     const fold = delta !== null ? this.foldNet(cols) : this.uniqueKey !== null ? this.foldKeyed(this.stage, cols) : this.foldMultiset(this.stage, cols);
     // One round trip (each costs about as much as a small statement), over the changes only.
     await this.db.run([...fold, `DELETE FROM ${this.stage}`].join(';\n'));
+  }
+
+  /** Whether the table is empty, asked only before many rows (a round trip costs a small write's time). */
+  private async emptyForMany(net: readonly ChangeBatch[]): Promise<boolean> {
+    let n = 0;
+    for (const b of net) n += b.length;
+    if (n < MANY_ROWS) return false;
+    const r = await this.db.query(`SELECT NOT EXISTS (SELECT 1 FROM ${this.table})`);
+    return r.rows[0]![0] === true;
   }
 
   /** A keyed view's net delta (see keyedDelta): the staged keys are replaced by their +I rows. */

@@ -7,6 +7,10 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Database } from '../../src/state/database.js';
 import { CheckpointStore } from '../../src/state/checkpoint-store.js';
 import type { StateDelta } from '../../src/exec/operator.js';
+import { ColumnarState } from '../../src/exec/columnar-state.js';
+import { utf8Column } from '../../src/exec/vector/columns.js';
+import { readValue } from '../../src/exec/batch.js';
+import type { Data } from 'apache-arrow';
 
 let db: Database;
 let store: CheckpointStore;
@@ -49,4 +53,39 @@ for (const withKey of [false, true]) {
     await store.writeState('v', new Map([['1', delta([], [], true)]]));
     expect((await read())['1']).toBeUndefined();
   });
+
+  it(`columnar entries go as BLOBs, are replaced, and are retained with AS OF snapshots${withKey ? ', on a table with the primary key of older files' : ''}`, async () => {
+    if (withKey) {
+      await db.run(`CREATE TABLE sluice_state (owner VARCHAR, operator VARCHAR, key VARCHAR, value VARCHAR, PRIMARY KEY (owner, operator, key))`);
+      await db.run(`INSERT INTO sluice_state VALUES ('v', '1', '["old"]', '{"rows":1,"accs":[]}')`);
+    }
+    store = new CheckpointStore(db);
+    await store.create();
+    const columns = (x: number) => {
+      const s = new ColumnarState({ groups: 3 });
+      s.put('rows', Float64Array.of(x, 2, 3));
+      s.putColumn('key0', utf8Column(Int32Array.of(0, 1, 1, 3), new TextEncoder().encode('aé'), Uint8Array.of(0b101), 1));
+      return s;
+    };
+    const check = (v: unknown, x: number) => {
+      expect(v).toBeInstanceOf(ColumnarState);
+      const s = v as ColumnarState;
+      expect([...s.get('rows', 'f64')]).toEqual([x, 2, 3]);
+      expect(rowsOf(s.column('key0', 'VARCHAR'))).toEqual(['a', null, 'é']);
+    };
+    for (let round = 1; round <= 2; round++) {
+      await db.transaction(() => store.writeState('v', new Map([['1', delta([['#meta', { round }], ['#groups', columns(round)]], [], round === 1)]])));
+      const s = (await store.readState('v')).get('1')!;
+      check(s.get('#groups'), round);
+      expect(s.get('#meta')).toEqual({ round });
+      expect(s.size).toBe(2);
+    }
+    await db.transaction(() => store.retainSnapshot({ view: 'v', id: 7, consumed: 1, inputs: [] }, 'sluice_state'));
+    check((await store.snapshotState('v', 7)).get('1')!.get('#groups'), 2);
+  });
+}
+
+/** The values of a VARCHAR column. */
+function rowsOf(d: Data): (string | null)[] {
+  return Array.from({ length: d.length }, (_, i) => readValue(d, i, 'VARCHAR') as string | null);
 }

@@ -55,6 +55,14 @@ function changelog(steps: readonly { key: number; kind: number; n: number; x: nu
   return out;
 }
 
+/** Folds changes into the model: per key, its last row still present. */
+function fold(model: Map<string, Value[]>, changes: readonly { op: Op; row: Value[] }[]): void {
+  for (const ch of changes) {
+    if (ch.op === '+I' || ch.op === '+U') model.set(JSON.stringify(ch.row.slice(0, 2)), ch.row);
+    else model.delete(JSON.stringify(ch.row.slice(0, 2)));
+  }
+}
+
 const norm = (rows: Value[][]) => rows.map((r) => JSON.stringify(r.map((v) => (typeof v === 'number' && Number.isNaN(v) ? 'NaN' : v)))).sort();
 
 async function contents(): Promise<Value[][]> {
@@ -80,11 +88,7 @@ it.each([[[0, 1]], [[0]]])('equals the changelog folded, for any cut of it into 
           at += size;
           // Several batches per write, as a view emits them.
           for (let i = 0; i < part.length; i += 7) t.apply(batch(part.slice(i, i + 7)));
-          for (const ch of part) {
-            const id = JSON.stringify(ch.row.slice(0, 2));
-            if (ch.op === '+I' || ch.op === '+U') model.set(id, ch.row);
-            else model.delete(id);
-          }
+          fold(model, part);
           await t.flushTable();
           expect(norm(await contents())).toEqual(norm([...model.values()].map((r) => [r[0]!, r[1]!, r[2]!, r[3]!])));
         }
@@ -103,10 +107,7 @@ it('equals the changelog folded when one write holds thousands of changes (the f
   await t.create();
   const model = new Map<string, Value[]>();
   for (let i = 0; i < log.length; i += 100) t.apply(batch(log.slice(i, i + 100)));
-  for (const ch of log) {
-    if (ch.op === '+I' || ch.op === '+U') model.set(JSON.stringify(ch.row.slice(0, 2)), ch.row);
-    else model.delete(JSON.stringify(ch.row.slice(0, 2)));
-  }
+  fold(model, log);
   await t.flushTable();
   expect(norm(await contents())).toEqual(norm([...model.values()]));
   await t.drop();
@@ -123,3 +124,26 @@ it('a keyless changelog view keeps copies by their net count', async () => {
   expect(norm(await contents())).toEqual(norm([r(1), r(3)]));
   await t.drop();
 });
+
+it('equals the changelog folded when writes of thousands of changes (worked out column-wise) meet a table already holding rows', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.integer({ min: 4000, max: 9000 }), { minLength: 2, maxLength: 3 }), fc.nat(), async (cuts, seed) => {
+      const steps = Array.from({ length: 9000 }, (_, i) => ({ key: (i * 7 + seed) % 61, kind: (i + seed) % 4, n: (i % 11) - 5, x: i / 7 }));
+      const log = changelog(steps);
+      const t = new ViewTable(db, 'dv', SCHEMA, false, [0, 1]);
+      await t.create();
+      const model = new Map<string, Value[]>();
+      let at = 0;
+      for (let c = 0; at < log.length; c++) {
+        const part = log.slice(at, at + cuts[c % cuts.length]!);
+        at += part.length;
+        for (let i = 0; i < part.length; i += 100) t.apply(batch(part.slice(i, i + 100)));
+        fold(model, part);
+        await t.flushTable();
+        expect(norm(await contents())).toEqual(norm([...model.values()]));
+      }
+      await t.drop();
+    }),
+    { numRuns: 4 },
+  );
+}, 60_000);

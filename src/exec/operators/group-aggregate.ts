@@ -13,6 +13,10 @@ import { StateChanges } from '../agg/state-changes.js';
 import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
 import { OP_INSERT } from '../batch.js';
+import { ColumnarState } from '../columnar-state.js';
+
+/** Incremental entries below this never trigger a compaction (a small view rewrites cheaply anyway, but need not). */
+const MIN_COMPACTION = 4096;
 
 export class GroupAggregateOperator implements Operator {
   private readonly table: GroupTable;
@@ -22,6 +26,8 @@ export class GroupAggregateOperator implements Operator {
   private readonly global: boolean;
   private wm = -Infinity;
   private globalGroup = -1;
+  /** Entries incremental checkpoints wrote since the last full one (see checkpointDelta). */
+  private entriesSinceFull = 0;
   /** Per group, the offset of its last event in the batch being processed (the change's provenance). */
   private lastEvent = new Float64Array(16);
 
@@ -108,37 +114,69 @@ export class GroupAggregateOperator implements Operator {
     this.out.watermark(wm);
   }
 
+  /**
+   * A full checkpoint stores every group column-wise in one `#groups` entry; later ones put
+   * the groups that changed as JSON entries by key (a vanished group as null, since the key
+   * may live inside `#groups`). A full one is written again when that is cheaper (a quarter
+   * of the groups changed: a JSON entry costs about ten columnar ones), or to compact once
+   * the entries add up to more than the live groups.
+   */
   checkpointDelta(): StateDelta {
-    const live = () => {
-      const ids: number[] = [];
-      for (let g = 0; g < this.table.keys.capacity; g++) if (this.table.keys.has(g)) ids.push(g);
-      return ids;
-    };
-    return this.stateChanges.take(
-      live,
+    const meta = ['#meta', { wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0 }] as const;
+    const pending = this.stateChanges.pendingCount;
+    if (pending * 4 > this.table.size || this.entriesSinceFull + pending > Math.max(this.table.size, MIN_COMPACTION)) this.stateChanges.rewrite();
+    if (this.stateChanges.pendingFull) {
+      const ids = this.table.liveIds();
+      const groups = new ColumnarState({ groups: ids.length });
+      this.table.saveColumns(ids, ids.length, groups);
+      this.stateChanges.restored(ids);
+      this.entriesSinceFull = 0;
+      return { full: true, puts: [meta, ['#groups', groups]], deletes: [] };
+    }
+    const d = this.stateChanges.take(
+      () => [],
       (g) => {
         const { key, rows, accs } = this.table.save(g);
         return [JSON.stringify(key), { rows, accs }];
       },
-      [['#meta', { wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0 }]],
+      [meta],
     );
+    this.entriesSinceFull += d.puts.length + d.deletes.length;
+    if (d.deletes.length === 0) return d;
+    // A group that vanished and came back under the same key is put, not deleted.
+    const put = new Set(d.puts.map(([k]) => k));
+    const gone = d.deletes.filter((k) => !put.has(k)).map((k) => [k, null] as const);
+    return { full: false, puts: [...d.puts, ...gone], deletes: [] };
   }
 
+  /** Restores what checkpointDelta wrote, or a checkpoint of older versions (every group a JSON entry). */
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
     this.table.clear();
-    const ids: number[] = [];
+    const groups = entries.get('#groups');
+    if (groups instanceof ColumnarState) this.table.loadColumns(groups, (groups.meta as { groups: number }).groups);
+    // JSON entries count towards the next compaction: an older version's checkpoint (all of
+    // them JSON) becomes columnar at the next one.
+    let json = 0;
     for (const [k, v] of entries) {
       if (k === '#meta') {
         this.wm = (v as { wm: number | null }).wm ?? -Infinity;
         continue;
       }
+      if (k === '#groups') continue;
+      json++;
+      if (v === null) {
+        const g = this.table.keys.findValues(JSON.parse(k) as Value[]);
+        if (g >= 0) this.table.remove(g);
+        continue;
+      }
       const { rows, accs } = v as { rows: number; accs: unknown[] };
-      const g = this.table.load({ key: JSON.parse(k) as Value[], rows, accs });
-      this.tracker.markEmitted(g);
-      if (this.global) this.globalGroup = g;
-      ids.push(g);
+      this.table.load({ key: JSON.parse(k) as Value[], rows, accs });
     }
+    const ids = this.table.liveIds();
+    for (let i = 0; i < ids.length; i++) this.tracker.markEmitted(ids[i]!);
+    if (this.global && ids.length > 0) this.globalGroup = ids[0]!;
     this.stateChanges.restored(ids);
+    this.entriesSinceFull = json;
   }
 
   snapshot(): unknown {

@@ -19,7 +19,7 @@ import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
 import { ColumnBuilder, decodeUtf8 } from '../batch.js';
 import { SluiceError } from '../../errors.js';
-import { kindOfData, normalizeColumn, physicalKindOf, type PhysicalKind } from './columns.js';
+import { boolColumn, float64Column, int32Column, kindOfData, normalizeColumn, nullColumn, physicalKindOf, utf8Column, type PhysicalKind } from './columns.js';
 
 type ProbeFn = (t: KeyTable, cols: readonly Data[], n: number, out: Int32Array) => number;
 
@@ -210,6 +210,57 @@ export class KeyTable {
           break;
       }
     }
+  }
+
+  /**
+   * The keys of ids[0..n), one column per key column (snapshots: restoring passes them to
+   * findOrInsert, which gives the ids back in the same order).
+   */
+  keyColumns(ids: Int32Array, n: number): Data[] {
+    return this.kinds.map((kind, j) => {
+      if (kind === 'null') return nullColumn(n);
+      const bit = 1 << j;
+      const validity = new Uint8Array((n + 7) >> 3);
+      let nulls = 0;
+      for (let i = 0; i < n; i++) {
+        if ((this.nullMask[ids[i]!]! & bit) === 0) validity[i >> 3]! |= 1 << (i & 7);
+        else nulls++;
+      }
+      switch (kind) {
+        case 'f64': {
+          const src = this.f64[j]!;
+          const v = new Float64Array(n);
+          for (let i = 0; i < n; i++) v[i] = src[ids[i]!]!;
+          return float64Column(v, validity, nulls);
+        }
+        case 'i32': {
+          const src = this.i32[j]!;
+          const v = new Int32Array(n);
+          for (let i = 0; i < n; i++) v[i] = src[ids[i]!]!;
+          return int32Column(v, validity, nulls);
+        }
+        case 'bool': {
+          const src = this.i32[j]!;
+          const bits = new Uint8Array((n + 7) >> 3);
+          for (let i = 0; i < n; i++) if (src[ids[i]!] === 1) bits[i >> 3]! |= 1 << (i & 7);
+          return boolColumn(bits, n, validity, nulls);
+        }
+        case 'utf8': {
+          const start = this.strStart[j]!;
+          const len = this.strLen[j]!;
+          const offsets = new Int32Array(n + 1);
+          for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + ((this.nullMask[ids[i]!]! & bit) === 0 ? len[ids[i]!]! : 0);
+          const bytes = new Uint8Array(offsets[n]!);
+          for (let i = 0; i < n; i++) {
+            const id = ids[i]!;
+            if ((this.nullMask[id]! & bit) !== 0) continue;
+            const s = start[id]!;
+            for (let k = 0, p = offsets[i]!; k < len[id]!; k++) bytes[p + k] = this.arena[s + k]!;
+          }
+          return utf8Column(offsets, bytes, validity, nulls);
+        }
+      }
+    });
   }
 
   /** Frees the id of a group for reuse; its key is forgotten. */

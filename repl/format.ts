@@ -233,9 +233,15 @@ function uniqueNames(columns: readonly ResultColumn[]): string[] {
   });
 }
 
-/** One value as JSON: Date as an ISO string, bigint as a number when safe (else a string, as the API does). */
-function jsonValue(v: unknown): string {
+const DECIMAL_DIGITS = /^-?\d+(\.\d+)?$/;
+
+/**
+ * One value as JSON: Date as an ISO string, bigint as a number when safe (else a string, as
+ * the API does), a DECIMAL (a string of digits from the API) as those exact digits, unquoted.
+ */
+function jsonValue(v: unknown, type = ''): string {
   if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string' && type.startsWith('DECIMAL') && DECIMAL_DIGITS.test(v)) return v;
   if (v instanceof Date) {
     const iso = isoOrInvalid(v);
     return iso === undefined ? 'null' : JSON.stringify(iso);
@@ -248,7 +254,7 @@ function jsonValue(v: unknown): string {
 export function formatJsonl(columns: readonly ResultColumn[], rows: readonly (readonly unknown[])[]): string {
   const keys = uniqueNames(columns).map((k) => JSON.stringify(k) + ':');
   // Built as text rather than through an object so a column named `__proto__` is an ordinary key.
-  return rows.map((r) => '{' + keys.map((k, i) => k + jsonValue(r[i])).join(',') + '}').join('\n');
+  return rows.map((r) => '{' + keys.map((k, i) => k + jsonValue(r[i], columns[i]!.type)).join(',') + '}').join('\n');
 }
 
 /** One CSV field, quoted as RFC 4180 requires; NULL is an empty field and the empty string `""`. */

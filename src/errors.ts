@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'CONFLICT'
   /** A wait ran out of time (a read-your-writes query whose offsets were not consumed in time). */
   | 'TIMEOUT'
+  /** A value beyond what its type holds exactly (a DECIMAL past its digits or ±2^53 unscaled). */
+  | 'OVERFLOW'
   | 'INTERNAL';
 
 /** Where in the SQL text something stands: 0-based offsets, 1-based line and column. */
@@ -80,6 +82,7 @@ const LABELS: Record<ErrorCode, string> = {
   IMMUTABLE: 'Immutable Error',
   CONFLICT: 'Conflict Error',
   TIMEOUT: 'Timeout Error',
+  OVERFLOW: 'Overflow Error',
   INTERNAL: 'Internal Error (this is a bug in sluice, please report it)',
 };
 

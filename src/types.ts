@@ -4,9 +4,21 @@
  * Values by type, as the executor holds them (see src/exec/batch.ts for the Arrow layout):
  * BOOLEAN → boolean; INT → int32; BIGINT and DOUBLE → number (BIGINT is exact within
  * ±2^53, the range sluice supports); VARCHAR → string; TIMESTAMP → epoch milliseconds (UTC);
- * DATE → days since the epoch; INTERVAL → milliseconds. NULL is the type of an untyped NULL.
+ * DATE → days since the epoch; INTERVAL → milliseconds; DECIMAL(p,s) → the unscaled integer
+ * (value × 10^s) as a number, exact within ±2^53 (src/decimal.ts). NULL is the type of an
+ * untyped NULL.
  */
-export type SqlType = 'BOOLEAN' | 'INT' | 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'TIMESTAMP' | 'DATE' | 'INTERVAL' | 'NULL';
+export type SqlType =
+  | 'BOOLEAN'
+  | 'INT'
+  | 'BIGINT'
+  | 'DOUBLE'
+  | `DECIMAL(${number},${number})`
+  | 'VARCHAR'
+  | 'TIMESTAMP'
+  | 'DATE'
+  | 'INTERVAL'
+  | 'NULL';
 
 export const SQL_TYPES: readonly SqlType[] = ['BOOLEAN', 'INT', 'BIGINT', 'DOUBLE', 'VARCHAR', 'TIMESTAMP', 'DATE', 'INTERVAL'];
 
@@ -27,8 +39,9 @@ export interface Column {
 
 export type Schema = readonly Column[];
 
+/** INT, BIGINT, DOUBLE or a DECIMAL. */
 export function isNumeric(t: SqlType): boolean {
-  return t === 'INT' || t === 'BIGINT' || t === 'DOUBLE';
+  return t === 'INT' || t === 'BIGINT' || t === 'DOUBLE' || (t.charCodeAt(0) === 68 && t.charCodeAt(1) === 69) /* DECIMAL */;
 }
 
 export function isIntegral(t: SqlType): boolean {

@@ -1,5 +1,5 @@
 -- Nexmark q1: currency conversion. Every bid with its price converted from dollars to
--- euros (x 0.908). The reference's DECIMAL(23, 3) is a DOUBLE here (SPEC 2.1).
+-- euros (x 0.908), an exact DECIMAL(23, 3) as in the reference.
 -- Stateless: a view with a blackhole sink; the last statement shows a few rows.
 
 CREATE SOURCE bid (
@@ -9,7 +9,7 @@ CREATE SOURCE bid (
 ) WITH (connector = 'nexmark', table = 'bid', events = 100000);
 
 CREATE VIEW q1 AS
-SELECT auction, bidder, 0.908 * price AS price, date_time, extra FROM bid;
+SELECT auction, bidder, CAST(0.908 * price AS DECIMAL(23, 3)) AS price, date_time, extra FROM bid;
 
 CREATE SINK q1_sink FROM q1 WITH (connector = 'blackhole');
 

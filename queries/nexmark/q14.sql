@@ -2,7 +2,7 @@
 -- to euros and labelled by the hour of their time (dayTime 8-18, nightTime up to 6 and
 -- from 20, otherTime between), with the number of letters 'c' in extra. The reference
 -- counts them with a Java UDF (count_char); here with LENGTH and REPLACE. HOUR(t) is
--- EXTRACT(HOUR FROM t).
+-- EXTRACT(HOUR FROM t). The price is an exact DECIMAL(23, 3), as in the reference.
 -- Stateless: a view with a blackhole sink; the last statement counts rows per label.
 
 CREATE SOURCE bid (
@@ -12,7 +12,7 @@ CREATE SOURCE bid (
 ) WITH (connector = 'nexmark', table = 'bid', events = 100000);
 
 CREATE VIEW q14 AS
-SELECT auction, bidder, 0.908 * price AS price,
+SELECT auction, bidder, CAST(0.908 * price AS DECIMAL(23, 3)) AS price,
   CASE
     WHEN EXTRACT(HOUR FROM date_time) >= 8 AND EXTRACT(HOUR FROM date_time) <= 18 THEN 'dayTime'
     WHEN EXTRACT(HOUR FROM date_time) <= 6 OR EXTRACT(HOUR FROM date_time) >= 20 THEN 'nightTime'

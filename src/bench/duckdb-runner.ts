@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { NexmarkGenerator } from '../connectors/nexmark/generator.js';
 import { NEXMARK_SCHEMAS, type NexmarkTable } from '../connectors/nexmark/schemas.js';
 import { duckTypeName } from '../state/chunk-writer.js';
+import { toApiValue } from '../engine/rows.js';
 import { Database } from '../state/database.js';
 import { queriesDir } from './nexmark-queries.js';
 
@@ -56,8 +57,11 @@ export class DuckTables {
     return seconds;
   }
 
+  /** The result's rows, a DECIMAL as the API gives it (its digits at the column's scale). */
   async rows(sql: string): Promise<unknown[][]> {
-    return (await this.db.query(sql)).rows;
+    const r = await this.db.query(sql);
+    const types = r.columns.map((c) => c.sqlType);
+    return r.rows.map((row) => row.map((v, j) => (types[j] ? toApiValue(v, types[j]) : v)));
   }
 
   close(): void {

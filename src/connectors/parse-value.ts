@@ -8,6 +8,7 @@
  * planner and must not import it.
  */
 import { MS_PER_DAY, type SqlType } from '../types.js';
+import { fitsDecimal, parseDecimal, type DecimalType } from '../decimal.js';
 
 const encoder = new TextEncoder();
 
@@ -279,6 +280,48 @@ export function numericProblem(v: number, type: SqlType, column: string, shown: 
     default:
       return Number.isFinite(v) ? null : `column ${column}: expected ${type}, got ${shown()}`;
   }
+}
+
+/**
+ * Parses a decimal number in bytes [s, e) straight into the unscaled integer at `scale`
+ * (extra fraction digits round half away from zero), never through a double: `12.35` at
+ * scale 2 is 1235. NaN when the bytes are not exactly one number.
+ */
+export function parseDecimalBytes(b: Uint8Array, s: number, e: number, scale: number): number {
+  const sign = s < e ? b[s]! : -1;
+  const neg = sign === CH_MINUS;
+  let i = neg || sign === CH_PLUS ? s + 1 : s;
+  let c = 0;
+  let v = 0;
+  let any = false;
+  while (i < e && isDigit((c = b[i]!))) {
+    v = v * 10 + (c - CH_0);
+    any = true;
+    i++;
+  }
+  let frac = 0;
+  let up = false;
+  if (i < e && b[i] === CH_DOT) {
+    i++;
+    while (i < e && isDigit((c = b[i]!))) {
+      if (frac < scale) v = v * 10 + (c - CH_0);
+      else if (frac === scale) up = c >= CH_0 + 5;
+      frac++;
+      any = true;
+      i++;
+    }
+  }
+  if (i < e && (b[i] === 101 || b[i] === 69)) return parseDecimal(latin1(b, s, e), scale); // an exponent: rare
+  if (i !== e || !any) return NaN;
+  for (; frac < scale; frac++) v *= 10;
+  if (up) v += 1;
+  return neg ? 0 - v : v;
+}
+
+/** Why an unscaled value parsed for a DECIMAL column is no value of it (null when it is). */
+export function decimalProblem(v: number, type: DecimalType, column: string, shown: () => string): string | null {
+  if (v !== v) return `column ${column}: expected ${type}, got ${shown()}`;
+  return fitsDecimal(v, type) ? null : `column ${column}: ${shown()} is out of range for ${type}`;
 }
 
 /** Quotes a text value for a dead-letter reason, shortened so a huge field cannot flood the log. */

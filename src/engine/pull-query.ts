@@ -3,7 +3,7 @@
  * read-your-writes (`after`) and AS OF reads, each replayed into a temporary table first
  * (from a view's nearest retained snapshot when one applies).
  */
-import { DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBTimestampValue } from '../state/duckdb-api.js';
 import { isDialectError, parseStatement } from '../../grammar/index.js';
 import type { Statement } from '../../grammar/ast.js';
 import { SluiceError, toSluiceError, type TextOrigin } from '../errors.js';

@@ -1,7 +1,8 @@
 /**
  * Rows as the API hands them out and takes them in: plain objects, TIMESTAMP and DATE as
- * `Date`, BIGINT as `number` (sluice keeps BIGINT within ±2^53). Inserted rows may give a
- * TIMESTAMP as a Date, epoch milliseconds or an ISO-8601 string.
+ * `Date`, BIGINT as `number` (sluice keeps BIGINT within ±2^53), DECIMAL as a string of its
+ * digits at the column's scale (`'1234.50'`). Inserted rows may give a TIMESTAMP as a Date,
+ * epoch milliseconds or an ISO-8601 string, a DECIMAL as a string or a number.
  */
 import {
   Bool,
@@ -16,6 +17,8 @@ import {
 import { batchFromRows, ColumnBuilder, isValid, makeRecordBatch, arrowSchema, rowsOf, type OpName } from '../exec/batch.js';
 import { MS_PER_DAY, type Schema, type SqlType, type Value } from '../types.js';
 import { castValue, parseDate, parseTimestamp } from '../plan/functions.js';
+import { fitsDecimal, formatDecimal, isDecimal, overflowError, scaleOf, toUnscaled } from '../decimal.js';
+import { SluiceError } from '../errors.js';
 
 /** A row: column name → value. */
 export type Row = Record<string, unknown>;
@@ -31,6 +34,7 @@ export function toApiValue(v: Value, type: SqlType): unknown {
   if (v === null) return null;
   if (type === 'TIMESTAMP') return new Date(v as number);
   if (type === 'DATE') return new Date((v as number) * MS_PER_DAY);
+  if (isDecimal(type)) return formatDecimal(v as number, scaleOf(type));
   return v;
 }
 
@@ -84,6 +88,14 @@ export function fromApiValue(v: unknown, type: SqlType): { value: Value } | { er
       return typeof v === 'object' ? { value: JSON.stringify(v) } : { value: String(v) };
     case 'NULL':
       return { value: null };
+    default: {
+      // DECIMAL: exact from the number's or the string's digits; out of range is an error
+      // for the whole call, never a rounded value.
+      const x = toUnscaled(v, scaleOf(type));
+      if (x !== x) return bad;
+      if (!fitsDecimal(x, type)) throw overflowError(`${typeof v === 'string' ? `'${v}'` : String(v)}`, type, x);
+      return { value: x };
+    }
   }
 }
 
@@ -198,7 +210,13 @@ export function rowsToBatch(
         values[j] = fast;
         continue;
       }
-      const c = fromApiValue(v, types[j]!);
+      let c: ReturnType<typeof fromApiValue>;
+      try {
+        c = fromApiValue(v, types[j]!);
+      } catch (e) {
+        if (e instanceof SluiceError && e.code === 'OVERFLOW') throw new SluiceError('OVERFLOW', `${reasonAt(index, `column ${schema[j]!.name}`)}: ${e.message}`);
+        throw e;
+      }
       if ('error' in c) {
         reject(index, r, `column ${schema[j]!.name}: ${c.error}`);
         continue rows;

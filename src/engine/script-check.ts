@@ -12,7 +12,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from '../state/duckdb-api.js';
 import { isDialectError, parseStatement } from '../../grammar/index.js';
 import type { CreateView, Statement } from '../../grammar/ast.js';
 import { Catalog } from '../catalog/catalog.js';

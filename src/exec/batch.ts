@@ -5,7 +5,7 @@
  *
  * Physical layout of a column by SQL type (Arrow Data, offset always 0):
  * BOOLEAN → Bool (bit-packed); INT → Int32; BIGINT, DOUBLE, TIMESTAMP (epoch ms), DATE
- * (epoch days), INTERVAL (ms) → Float64; VARCHAR → Utf8; NULL → Null. Each field's metadata
+ * (epoch days), INTERVAL (ms), DECIMAL (the unscaled integer) → Float64; VARCHAR → Utf8; NULL → Null. Each field's metadata
  * `sluice.type` keeps the SQL type. Validity is Arrow's LSB bitmap (empty when no nulls).
  */
 import {
@@ -74,6 +74,9 @@ export function arrowType(t: SqlType): DataType {
     case 'TIMESTAMP':
     case 'DATE':
     case 'INTERVAL':
+      return new Float64();
+    default:
+      // DECIMAL: the unscaled integer (src/decimal.ts), exact as BIGINT is.
       return new Float64();
   }
 }

@@ -1,4 +1,5 @@
 /** Prints bound expressions as SQL-like text for EXPLAIN and messages. */
+import { formatDecimal, isDecimal, scaleOf } from '../decimal.js';
 import { formatTimestamp, formatDate } from './functions.js';
 import type { BoundExpr, ScalarFn } from './expr.js';
 import type { Schema, Value, SqlType } from '../types.js';
@@ -49,7 +50,7 @@ export function formatLiteral(v: Value, type: SqlType): string {
     case 'BOOLEAN':
       return v ? 'TRUE' : 'FALSE';
     default:
-      return String(v);
+      return isDecimal(type) ? formatDecimal(v as number, scaleOf(type)) : String(v);
   }
 }
 

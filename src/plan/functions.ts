@@ -19,6 +19,29 @@
 import { evalMoreFunction, isMoreFn, resolveMoreFunction } from './more-functions.js';
 import type { ScalarFn } from './expr.js';
 import { isIntegral, isNumeric, MS_PER_DAY, type SqlType, type Value } from '../types.js';
+import {
+  asDecimal,
+  checkDecimal,
+  decimalCommonType,
+  decimalProductType,
+  decimalSumType,
+  decimalToNumber,
+  divCeil,
+  divFloor,
+  divRound,
+  fitsDecimal,
+  formatDecimal,
+  isDecimal,
+  numberToDecimal,
+  overflowError,
+  parseDecimal,
+  pow10,
+  precisionOf,
+  rescale,
+  scaleOf,
+  scaleOrZero,
+  type DecimalType,
+} from '../decimal.js';
 
 /** The outcome of typing a call: the function, its result type, and the type each argument must be cast to. */
 export interface ResolvedFunction {
@@ -43,7 +66,11 @@ export function commonType(a: SqlType, b: SqlType): SqlType | undefined {
   if (a === b) return a;
   if (a === 'NULL') return b;
   if (b === 'NULL') return a;
-  if (isNumeric(a) && isNumeric(b)) return NUMERIC_RANK[a]! >= NUMERIC_RANK[b]! ? a : b;
+  if (isNumeric(a) && isNumeric(b)) {
+    if (a === 'DOUBLE' || b === 'DOUBLE') return 'DOUBLE';
+    if (isDecimal(a) || isDecimal(b)) return decimalCommonType(asDecimal(a)!, asDecimal(b)!);
+    return NUMERIC_RANK[a]! >= NUMERIC_RANK[b]! ? a : b;
+  }
   if ((a === 'DATE' && b === 'TIMESTAMP') || (a === 'TIMESTAMP' && b === 'DATE')) return 'TIMESTAMP';
   // Text meets a temporal value when a string literal or column is compared with a time:
   // the text side is parsed, as DuckDB does for literals.
@@ -127,6 +154,22 @@ function numericResult(a: SqlType, b: SqlType): SqlType {
   return a === 'DOUBLE' || b === 'DOUBLE' ? 'DOUBLE' : 'BIGINT';
 }
 
+/**
+ * Arithmetic with a DECIMAL operand (and no DOUBLE), as DuckDB types it. `+ - %` compute on
+ * operands rescaled to the result's scale, `*` on the operands as they are (the scales add
+ * up), `/` in DOUBLE.
+ */
+function decimalArithmetic(fn: 'add' | 'sub' | 'mul' | 'div' | 'mod', a0: SqlType, b0: SqlType): ResolvedFunction {
+  const a = asDecimal(a0)!;
+  const b = asDecimal(b0)!;
+  if (fn === 'div') return ok(fn, 'DOUBLE', ['DOUBLE', 'DOUBLE']);
+  if (fn === 'mul') return ok(fn, decimalProductType(a, b), [a, b]);
+  const t = fn === 'mod' ? decimalCommonType(a, b) : decimalSumType(a, b);
+  const s = scaleOf(t);
+  const widened = (x: DecimalType): SqlType => decimalCommonType(x, `DECIMAL(${s},${s})`);
+  return ok(fn, t, [widened(a), widened(b)]);
+}
+
 function resolveArithmetic(fn: 'add' | 'sub' | 'mul' | 'div' | 'mod', a0: SqlType, b0: SqlType): Resolution {
   let a = a0;
   let b = b0;
@@ -135,6 +178,7 @@ function resolveArithmetic(fn: 'add' | 'sub' | 'mul' | 'div' | 'mod', a0: SqlTyp
   else if (a === 'NULL') a = b === 'TIMESTAMP' || b === 'DATE' ? (fn === 'sub' ? b : 'INTERVAL') : b;
   else if (b === 'NULL') b = a === 'TIMESTAMP' ? 'INTERVAL' : a === 'DATE' ? 'INT' : a === 'INTERVAL' && (fn === 'mul' || fn === 'div') ? 'DOUBLE' : a;
   if (isNumeric(a) && isNumeric(b)) {
+    if ((isDecimal(a) || isDecimal(b)) && a !== 'DOUBLE' && b !== 'DOUBLE') return decimalArithmetic(fn, a, b);
     const t = fn === 'div' ? 'DOUBLE' : numericResult(a, b);
     return ok(fn, t, [t, t]);
   }
@@ -160,11 +204,11 @@ function resolveArithmetic(fn: 'add' | 'sub' | 'mul' | 'div' | 'mod', a0: SqlTyp
       if (a === 'INTERVAL' && b === 'INTERVAL') return ok(fn, 'INTERVAL', [a, b]);
       return fail;
     case 'mul':
-      if (a === 'INTERVAL' && isNumeric(b)) return ok(fn, 'INTERVAL', [a, b]);
-      if (isNumeric(a) && b === 'INTERVAL') return ok(fn, 'INTERVAL', [a, b]);
+      if (a === 'INTERVAL' && isNumeric(b)) return ok(fn, 'INTERVAL', [a, isDecimal(b) ? 'DOUBLE' : b]);
+      if (isNumeric(a) && b === 'INTERVAL') return ok(fn, 'INTERVAL', [isDecimal(a) ? 'DOUBLE' : a, b]);
       return fail;
     case 'div':
-      if (a === 'INTERVAL' && isNumeric(b)) return ok(fn, 'INTERVAL', [a, b]);
+      if (a === 'INTERVAL' && isNumeric(b)) return ok(fn, 'INTERVAL', [a, isDecimal(b) ? 'DOUBLE' : b]);
       return fail;
     case 'mod':
       return fail;
@@ -296,6 +340,8 @@ function resolveSqlFunction(name: string, args: readonly SqlType[]): Resolution 
       if (bad) return bad;
       const a = args[0]! === 'NULL' ? 'BIGINT' : args[0]!;
       if (!isNumeric(a)) return `${name} expects a numeric argument, got ${args[0]}`;
+      // DuckDB: FLOOR and CEIL of DECIMAL(p,s) are DECIMAL(p,0).
+      if (fn !== 'abs' && isDecimal(a)) return ok(fn, `DECIMAL(${precisionOf(a)},0)`, [a]);
       return ok(fn, a, [a]);
     }
     case 'ROUND': {
@@ -303,7 +349,9 @@ function resolveSqlFunction(name: string, args: readonly SqlType[]): Resolution 
       if (bad) return bad;
       const a = args[0]! === 'NULL' ? 'DOUBLE' : args[0]!;
       if (!isNumeric(a)) return `ROUND expects a numeric argument, got ${args[0]}`;
-      if (args.length === 1) return ok('round', a, [a]);
+      // DECIMAL: ROUND(d) is DECIMAL(p,0); with digits the binder narrows the scale when they
+      // are a constant (decimalRoundType), else the scale stays and the value is rounded in it.
+      if (args.length === 1) return ok('round', isDecimal(a) ? `DECIMAL(${precisionOf(a)},0)` : a, [a]);
       if (!isIntegral(args[1]!) && args[1] !== 'NULL') return `ROUND expects an integer number of digits, got ${args[1]}`;
       return ok('round', a, [a, 'INT']);
     }
@@ -916,6 +964,18 @@ const FALSE_TEXT = new Set(['false', 'f', 'no', 'n', '0']);
 export function castValue(v: Value, from: SqlType, to: SqlType): Value {
   if (v === null || to === 'NULL') return null;
   if (from === to) return v;
+  if (isDecimal(to)) return castToDecimal(v, from, to);
+  if (isDecimal(from)) {
+    if (to === 'VARCHAR') return formatDecimal(v as number, scaleOf(from));
+    if (to === 'BOOLEAN') return v !== 0;
+    if (to === 'DOUBLE') return decimalToNumber(v as number, scaleOf(from));
+    if (to === 'INT' || to === 'BIGINT') {
+      // Half away from zero, as DuckDB casts a DECIMAL to an integer.
+      const x = divRound(v as number, pow10(scaleOf(from)));
+      return to === 'INT' ? toInt32(x) : toBigint(x);
+    }
+    return null;
+  }
   switch (to) {
     case 'VARCHAR':
       return toText(v, from);
@@ -952,7 +1012,27 @@ export function castValue(v: Value, from: SqlType, to: SqlType): Value {
   }
 }
 
+/**
+ * A value as an unscaled DECIMAL of `to`: integers scale up, DECIMALs rescale (rounding
+ * half away from zero), a DOUBLE by its shortest digits, text exactly. Text that is no
+ * number is null; a value beyond the type's digits or 2^53 unscaled is an OVERFLOW.
+ */
+export function castToDecimal(v: Value, from: SqlType, to: DecimalType): Value {
+  const s = scaleOf(to);
+  let x: number;
+  if (isDecimal(from)) x = rescale(v as number, scaleOf(from), s);
+  else if (from === 'INT' || from === 'BIGINT') x = (v as number) * pow10(s);
+  else if (from === 'BOOLEAN') x = v ? pow10(s) : 0;
+  else if (from === 'DOUBLE') x = numberToDecimal(v as number, s);
+  else if (from === 'VARCHAR') {
+    x = parseDecimal(v as string, s);
+    if (x !== x) return null;
+  } else return null;
+  return checkDecimal(x, to, `CAST(${isDecimal(from) ? formatDecimal(v as number, scaleOf(from)) : toText(v, from)} AS ${to})`);
+}
+
 function toText(v: Value, from: SqlType): string {
+  if (isDecimal(from)) return formatDecimal(v as number, scaleOf(from));
   switch (from) {
     case 'DOUBLE':
       return formatDouble(v as number);
@@ -1202,6 +1282,11 @@ export function evalScalar(fn: ScalarFn, args: readonly Value[], resultType: Sql
       const a = args[0] as number;
       const b = args[1] as number;
       let r: number;
+      if (isDecimal(resultType)) {
+        if (fn === 'mod') return b === 0 ? null : (a % b) + 0;
+        r = fn === 'add' ? a + b : fn === 'sub' ? a - b : a * b;
+        return checkDecimal(r, resultType, `the result of ${OP_SYMBOL[fn]}`);
+      }
       if (fn === 'add') r = a + b;
       else if (fn === 'sub') r = a - b;
       else if (fn === 'mul') r = a * b;
@@ -1246,11 +1331,17 @@ export function evalScalar(fn: ScalarFn, args: readonly Value[], resultType: Sql
     case 'abs':
       return integralResult(Math.abs(args[0] as number), resultType);
     case 'floor':
-      return Math.floor(args[0] as number);
     case 'ceil':
-      return Math.ceil(args[0] as number);
+      if (isDecimal(resultType)) {
+        const d = pow10(scaleOrZero(argTypes?.[0] ?? resultType));
+        return fn === 'floor' ? divFloor(args[0] as number, d) : divCeil(args[0] as number, d);
+      }
+      return fn === 'floor' ? Math.floor(args[0] as number) : Math.ceil(args[0] as number);
     case 'round': {
       const x = args[0] as number;
+      if (isDecimal(resultType)) {
+        return roundDecimal(x, scaleOrZero(argTypes?.[0] ?? resultType), args.length > 1 ? (args[1] as number) : 0, scaleOf(resultType));
+      }
       const integral = isIntegral(resultType);
       const r = args.length > 1 ? roundDigits(x, args[1] as number, integral) : integral ? x : roundHalfAway(x);
       return integralResult(r, resultType);
@@ -1266,6 +1357,17 @@ export function evalScalar(fn: ScalarFn, args: readonly Value[], resultType: Sql
     default:
       throw new Error(`evalScalar: unexpected function ${fn}`);
   }
+}
+
+/**
+ * ROUND of an unscaled DECIMAL at scale `from` to `digits` fraction digits (half away from
+ * zero), held at scale `to` (DuckDB: `to` is digits when smaller than `from`, 0 when digits
+ * are negative, else `from`).
+ */
+export function roundDecimal(x: number, from: number, digits: number, to: number): number {
+  if (digits >= from) return x;
+  const q = divRound(x, pow10(from - digits));
+  return digits >= to ? q : q * pow10(to - digits);
 }
 
 /** Keeps an integral result integral: -0 becomes 0, and an INT that overflows becomes NULL. */

@@ -9,6 +9,7 @@
  * one is refused when the query is bound, see {@link checkConstantArgs}); STRPTIME gives
  * NULL on text that does not match (DuckDB's TRY_STRPTIME); HASH is sluice's own stable hash.
  */
+import { isDecimal } from '../decimal.js';
 import { createHash } from 'node:crypto';
 import { MS_PER_DAY, type SqlType, type Value } from '../types.js';
 import { jsonExtract, jsonExtractString, compileJsonPath } from './json-functions.js';
@@ -174,7 +175,8 @@ function resolveSignature(
 ): { fn: MoreFn; type: SqlType; argTypes: SqlType[] } | string {
   if (sig.fn === 'hash') {
     if (args.length === 0) return `${name} takes at least one argument`;
-    return { fn: sig.fn, type: 'BIGINT', argTypes: [...args] };
+    // A DECIMAL hashes as its number (HASH(1.0) = HASH(1)), not as its unscaled integer.
+    return { fn: sig.fn, type: 'BIGINT', argTypes: args.map((t) => (isDecimal(t) ? 'DOUBLE' : t)) };
   }
   if (sig.fn === 'if') {
     if (args.length !== 3) return `${name} takes 3 arguments, got ${args.length}`;

@@ -5,6 +5,7 @@
 import { joinRetention } from './join-retention.js';
 import { deduplication } from './deduplicate.js';
 import type { Column, Schema, SqlType } from '../types.js';
+import { isDecimal, scaleOf } from '../decimal.js';
 import type { BoundExpr } from './expr.js';
 import type {
   AggCall,
@@ -320,6 +321,8 @@ export function aggregateType(fn: AggCall['fn'], argType: SqlType | null): SqlTy
     case 'AVG':
       return 'DOUBLE';
     case 'SUM':
+      // DECIMAL(p,s) sums to DECIMAL(38,s), as in DuckDB.
+      if (argType !== null && isDecimal(argType)) return `DECIMAL(38,${scaleOf(argType)})`;
       return argType === 'INT' || argType === 'BIGINT' ? 'BIGINT' : argType === 'INTERVAL' ? 'INTERVAL' : 'DOUBLE';
     case 'MIN':
     case 'MAX':

@@ -8,6 +8,7 @@ import {
   BIGINT,
   BOOLEAN,
   DATE,
+  DECIMAL,
   DOUBLE,
   DuckDBDataChunk,
   DuckDBDateValue,
@@ -19,13 +20,17 @@ import {
   type DuckDBAppender,
   type DuckDBType,
   type DuckDBVector,
-} from '@duckdb/node-api';
+} from './duckdb-api.js';
 import bindings, { type Vector } from '@duckdb/node-bindings';
 import type { Data } from 'apache-arrow';
 import type { SqlType } from '../types.js';
 import type { ColumnBuilder } from '../exec/batch.js';
+import { isDecimal, MAX_UNSCALED, overflowError, precisionOf, scaleOf, type DecimalType } from '../decimal.js';
+import { SluiceError } from '../errors.js';
 
 export const CHUNK_ROWS = 2048;
+/** Chunks an appender takes between flushes into its table (32k rows). */
+const FLUSH_CHUNKS = 16;
 
 export function duckType(t: SqlType): DuckDBType {
   switch (t) {
@@ -46,6 +51,8 @@ export function duckType(t: SqlType): DuckDBType {
       return DATE;
     case 'INTERVAL':
       return INTERVAL;
+    default:
+      return DECIMAL(precisionOf(t), scaleOf(t));
   }
 }
 
@@ -156,7 +163,69 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
       }
       break;
     }
+    default:
+      writeDecimal(vector, type, numbers ?? (data!.values as Float64Array), from, n, to, valid, bits === null);
   }
+}
+
+/**
+ * Writes unscaled DECIMAL values into the vector's buffer at DuckDB's width for the
+ * precision (int16 ≤ 4 digits, int32 ≤ 9, int64 ≤ 18, else int128 as two 64-bit halves),
+ * the 64-bit words through a 32-bit view: exact, never a double divided by 10^s.
+ */
+function writeDecimal(
+  vector: DuckDBVector,
+  type: DecimalType,
+  src: Float64Array,
+  from: number,
+  n: number,
+  to: number,
+  valid: (r: number) => boolean,
+  allValid: boolean,
+): void {
+  const v = vector as unknown as VectorInternals & { dataView: DataView };
+  const view = v.dataView;
+  const p = precisionOf(type);
+  const size = p <= 4 ? 2 : p <= 9 ? 4 : p <= 18 ? 8 : 16;
+  for (let i = 0; i < n; i++) {
+    if (!allValid && !valid(from + i)) {
+      v.validity.setItemValid(to + i, false);
+      continue;
+    }
+    const x = src[from + i]!;
+    if (!(x <= MAX_UNSCALED && x >= -MAX_UNSCALED)) throw overflowError(`a value ${x}`, type);
+    const at = (to + i) * size;
+    if (size === 2) view.setInt16(at, x, true);
+    else if (size === 4) view.setInt32(at, x, true);
+    else {
+      const hi = Math.floor(x * 2.3283064365386963e-10);
+      view.setInt32(at, (x - hi * 4294967296) | 0, true);
+      view.setInt32(at + 4, hi | 0, true);
+      if (size === 16) {
+        const sign = x < 0 ? -1 : 0;
+        view.setInt32(at + 8, sign, true);
+        view.setInt32(at + 12, sign, true);
+      }
+    }
+    if (!allValid) v.validity.setItemValid(to + i, true);
+  }
+}
+
+/** Reads one unscaled DECIMAL of a vector (the width as written by writeDecimal); throws when beyond 2^53. */
+function readDecimal(view: DataView, i: number, type: DecimalType): number {
+  const p = precisionOf(type);
+  if (p <= 4) return view.getInt16(i * 2, true);
+  if (p <= 9) return view.getInt32(i * 4, true);
+  const at = i * (p <= 18 ? 8 : 16);
+  const lo = view.getUint32(at, true);
+  const hi = view.getInt32(at + 4, true);
+  const x = hi * 4294967296 + lo;
+  if (p > 18) {
+    const sign = x < 0 ? -1 : 0;
+    if (view.getInt32(at + 8, true) !== sign || view.getInt32(at + 12, true) !== sign) throw overflowError('a stored value', type);
+  }
+  if (!(x <= MAX_UNSCALED && x >= -MAX_UNSCALED)) throw overflowError('a stored value', type);
+  return x;
 }
 
 /**
@@ -213,17 +282,32 @@ export function appendColumns(appender: DuckDBAppender, parts: readonly ChunkPar
   const types = first.columns.map((c) => duckType(c.type));
   const total = parts.reduce((a, p) => a + p.n, 0);
   let chunk: DuckDBDataChunk | null = null;
+  // One chunk is reused (the appender copies what it takes): a chunk per 2048 rows held its
+  // native memory until the JS side was collected, hundreds of MB for a view's backlog.
+  let spare = null as DuckDBDataChunk | null;
+  let shipped = 0;
   let filled = 0;
   let left = total;
   const ship = () => {
     for (let j = 0; j < types.length; j++) (chunk!.getColumnVector(j) as unknown as VectorInternals).flush();
     appender.appendDataChunk(chunk!);
+    spare = chunk;
     chunk = null;
+    // The appender keeps what it took until flushed: flushing as it goes bounds that copy.
+    if (++shipped % FLUSH_CHUNKS === 0) appender.flushSync();
   };
   for (const p of parts) {
     for (let from = 0; from < p.n; ) {
       if (chunk === null) {
-        chunk = DuckDBDataChunk.create(types, Math.min(CHUNK_ROWS, left));
+        const rows = Math.min(CHUNK_ROWS, left);
+        if (spare === null) chunk = DuckDBDataChunk.create(types, rows);
+        else {
+          chunk = spare;
+          spare = null;
+          chunk.reset();
+          // Setting the size also drops the chunk's cached JS vectors, read again for the new rows.
+          chunk.rowCount = rows;
+        }
         filled = 0;
       }
       const m = Math.min(CHUNK_ROWS - filled, p.n - from, left);
@@ -276,6 +360,15 @@ export function readVector(vector: DuckDBVector, type: SqlType, into: ColumnBuil
       return;
     }
     default:
+      if (isDecimal(type)) {
+        const view = (vector as unknown as { dataView?: DataView }).dataView;
+        if (view === undefined) throw new SluiceError('INTERNAL', `a ${type} column is not stored as a DECIMAL`);
+        for (let i = 0; i < n; i++) {
+          if (v.validity.itemValid(i)) into.appendNumber(readDecimal(view, i, type));
+          else into.appendNull();
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         const x = v.getItem(i);
         if (x === null || x === undefined) into.appendNull();

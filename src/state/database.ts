@@ -15,11 +15,12 @@ import {
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   type DuckDBValue,
-} from '@duckdb/node-api';
+} from './duckdb-api.js';
 import { SluiceError, type ErrorCode, type TextOrigin } from '../errors.js';
 import { registerSluiceFunctions } from './duckdb-functions.js';
 import { duckdbQueryError } from './duckdb-errors.js';
 import type { Schema, SqlType, Value } from '../types.js';
+import { decimalType, isDecimal, MAX_UNSCALED, overflowError, precisionOf, scaleOf } from '../decimal.js';
 import { appendColumns, duckTypeName, readVector, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
 import { batchFromRows, ColumnBuilder } from '../exec/batch.js';
 import type { Data } from 'apache-arrow';
@@ -71,11 +72,12 @@ const SQL_TYPE_OF: Record<string, SqlType> = {
 };
 
 function sqlTypeOf(duck: string): SqlType | null {
-  if (duck.startsWith('DECIMAL')) return 'DOUBLE';
+  const d = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(duck);
+  if (d !== null) return decimalType(Number(d[1]), Number(d[2])) ?? null;
   return SQL_TYPE_OF[duck] ?? null;
 }
 
-/** A DuckDB value as a sluice value. */
+/** A DuckDB value as a sluice value (a DECIMAL as its unscaled integer, see src/decimal.ts). */
 export function fromDuck(v: DuckDBValue): Value {
   if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
@@ -85,7 +87,11 @@ export function fromDuck(v: DuckDBValue): Value {
   if (v instanceof DuckDBTimestampNanosecondsValue) return Number(v.nanos / 1_000_000n);
   if (v instanceof DuckDBDateValue) return v.days;
   if (v instanceof DuckDBIntervalValue) return (v.months * 30 + v.days) * 86_400_000 + Number(v.micros / 1000n);
-  if (v instanceof DuckDBDecimalValue) return v.toDouble();
+  if (v instanceof DuckDBDecimalValue) {
+    const x = Number(v.value);
+    if (!(Math.abs(x) <= MAX_UNSCALED)) throw overflowError(`a value ${v.toString()}`, `DECIMAL(${v.width},${v.scale})`);
+    return x;
+  }
   return String(v);
 }
 
@@ -102,7 +108,7 @@ export function toDuckParam(v: Value, type: SqlType): DuckDBValue {
     case 'BIGINT':
       return BigInt(v as number);
     default:
-      return v;
+      return isDecimal(type) ? new DuckDBDecimalValue(BigInt(v as number), precisionOf(type), scaleOf(type)) : v;
   }
 }
 

@@ -20,7 +20,7 @@ import {
   type DuckDBConnection,
   type DuckDBType,
   type DuckDBValue,
-} from '@duckdb/node-api';
+} from './duckdb-api.js';
 import { checkConstantArgs, evalMoreFunction, type MoreFn } from '../plan/more-functions.js';
 import type { SqlType, Value } from '../types.js';
 

@@ -5,7 +5,7 @@
  * STATE error and left untouched.
  */
 import { existsSync, statSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdb-api.js';
 import { SluiceError } from '../errors.js';
 import type { Database } from './database.js';
 

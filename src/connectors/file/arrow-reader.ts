@@ -41,6 +41,8 @@ export function arrowCompatible(t: DataType, dst: SqlType): boolean {
       return numeric || id === Type.Timestamp || id === Type.Date;
     case 'DATE':
       return id === Type.Timestamp || id === Type.Date;
+    default:
+      return numeric; // DECIMAL
   }
 }
 

@@ -5,7 +5,7 @@
  * text to be parsed) goes through the same RowStage as jsonl and csv. Offsets are row
  * numbers in the file (DuckDB's `file_row_number`), so a resume filters on it.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBVector } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBVector } from '../../state/duckdb-api.js';
 import { SluiceError } from '../../errors.js';
 import type { Schema, SqlType } from '../../types.js';
 import type { ReadBatch, SourceReader } from '../source-reader.js';
@@ -72,6 +72,9 @@ export function selectAs(col: string, src: string, dst: SqlType): Selected | nul
       return isNumeric ? { sql: `CAST(${c} AS DOUBLE)`, take: TAKE_NUMBER } : null;
     case 'NULL':
       return { sql: 'NULL', take: TAKE_PHYSICAL };
+    default:
+      // DECIMAL: DuckDB's exact text of the value, parsed digit by digit.
+      return isNumeric ? asText : null;
   }
 }
 

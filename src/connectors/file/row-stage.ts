@@ -6,9 +6,12 @@
  */
 import { ColumnBuilder } from '../../exec/batch.js';
 import type { Schema, SqlType } from '../../types.js';
+import { isDecimal, numberToDecimal, scaleOf, type DecimalType } from '../../decimal.js';
 import {
+  decimalProblem,
   numericProblem,
   parseBooleanBytes,
+  parseDecimalBytes,
   parseDateBytes,
   parseNumberBytes,
   parseTimestampBytes,
@@ -87,6 +90,7 @@ export class RowStage {
     let te = e;
     while (ts < te && (b[ts] === 32 || b[ts] === 9)) ts++;
     while (te > ts && (b[te - 1] === 32 || b[te - 1] === 9)) te--;
+    if (isDecimal(type)) return this.setDecimal(j, type, parseDecimalBytes(b, ts, te, scaleOf(type)), () => showText(text(b, s, e)));
     switch (type) {
       case 'INT':
       case 'BIGINT':
@@ -138,7 +142,13 @@ export class RowStage {
     const type = this.types[j]!;
     if (type === 'VARCHAR') return this.setText(j, b, s, e);
     if (type === 'BOOLEAN' || type === 'DATE') return this.fail(j, text(b, s, e));
+    if (isDecimal(type)) return this.setDecimal(j, type, parseDecimalBytes(b, s, e, scaleOf(type)), () => text(b, s, e));
     return this.setNumberShown(j, parseNumberBytes(b, s, e), b, s, e);
+  }
+
+  /** An unscaled DECIMAL parsed from the field's own digits; out of range is a dead letter. */
+  private setDecimal(j: number, type: DecimalType, v: number, shown: () => string): string | null {
+    return decimalProblem(v, type, this.schema[j]!.name, shown) ?? this.setNum(j, v);
   }
 
   private setNumberShown(j: number, v: number, b: Uint8Array, s: number, e: number): string | null {
@@ -182,6 +192,9 @@ export class RowStage {
         return Number.isFinite(v) ? this.setNum(j, v) : this.fail(j, String(v));
       case 'NULL':
         return this.setNull(j);
+      default:
+        // DECIMAL: from the number's shortest digits (String(v)), not its binary fraction.
+        return this.setDecimal(j, type, numberToDecimal(v, scaleOf(type)), () => String(v));
     }
   }
 

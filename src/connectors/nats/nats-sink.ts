@@ -2,7 +2,9 @@
  * The `nats` sink: publishes each change as one JSON message to a JetStream stream — the
  * row alone for an append-only input, the row with `op` otherwise, as the file sink writes a
  * line — to `subject`, or with `partitions = N` to `subject.<p>` where p is a hash of the
- * row's key (so every change of one key lands in one partition, in order).
+ * row's key (so every change of one key lands in one partition, in order); `subject_suffix`
+ * adds a last token after the partition's (`subject.<p>.<suffix>`: a scale-out group's
+ * repartition stream names the upstream partition there).
  *
  * Exactly-once: every message carries a `Nats-Msg-Id` that a replay reproduces. The sink's
  * position (what checkpoints store, and `resumeAt` on recovery) is the number of its last
@@ -24,7 +26,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { parseIntervalText } from '../../catalog/interval-text.js';
 import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
-import { formatDate, formatIsoTimestamp } from '../../plan/functions.js';
+import { jsonRowText, jsonValue } from '../sinks/json-row.js';
 import type { SqlType, Value } from '../../types.js';
 import { enumOption } from '../options.js';
 import type { SinkInit, SinkWriter } from '../sinks/sink-writer.js';
@@ -42,7 +44,7 @@ import {
 } from './nats-connection.js';
 import { subjectsOverlap } from './nats-source.js';
 
-const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window', 'msg_id_prefix'];
+const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window', 'msg_id_prefix', 'subject_suffix'];
 const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 /** Publishes awaiting their ack at most; the next waits for the oldest. */
 const MAX_IN_FLIGHT = 1024;
@@ -50,12 +52,6 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 
 const encoder = new TextEncoder();
 
-function jsonValue(v: Value, t: SqlType): unknown {
-  if (v === null) return null;
-  if (t === 'TIMESTAMP') return formatIsoTimestamp(v as number);
-  if (t === 'DATE') return formatDate(v as number);
-  return v;
-}
 
 /** FNV-1a of a text: a stable hash, the same in every process and run. */
 export function fnv1a(s: string): number {
@@ -82,6 +78,8 @@ export class NatsSink implements SinkWriter {
    * publishes a partition's n-th change, even before any snapshot of it exists, uses one id.
    */
   private readonly idPrefix: string | null;
+  /** `subject_suffix`: a last subject token, after the partition's. */
+  private readonly suffix: string;
   private session: NatsSession | null = null;
   private js: JetStreamClient | null = null;
   private pending: { subject: string; data: Uint8Array }[] = [];
@@ -115,6 +113,8 @@ export class NatsSink implements SinkWriter {
       const prefix = opts['msg_id_prefix'];
       if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '')) throw new SluiceError('CONNECTOR', `option 'msg_id_prefix' must be a non-empty string`);
       this.idPrefix = prefix ?? null;
+      const suffix = opts['subject_suffix'];
+      this.suffix = suffix === undefined ? '' : `.${checkSubject(String(suffix))}`;
     } catch (e) {
       throw e instanceof SluiceError ? new SluiceError('CONNECTOR', `${this.who}: ${e.message}`) : e;
     }
@@ -138,12 +138,12 @@ export class NatsSink implements SinkWriter {
     const withOp = !this.init.appendOnly;
     const cols = columnsOf(batch);
     for (let i = 0; i < batch.length; i++) {
-      const o: Record<string, unknown> = {};
-      if (withOp) o['op'] = OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!];
-      for (let j = 0; j < schema.length; j++) o[schema[j]!.name] = jsonValue(readValue(cols[j]!, i, schema[j]!.type), schema[j]!.type);
+      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
       let subject = this.subject;
-      if (this.partitions !== null) subject += `.${fnv1a(JSON.stringify(this.key.map((j) => o[schema[j]!.name]))) % this.partitions}`;
-      this.pending.push({ subject, data: encoder.encode(JSON.stringify(o)) });
+      if (this.partitions !== null) subject += `.${fnv1a(JSON.stringify(this.key.map((j) => jsonValue(values[j]!, schema[j]!.type)))) % this.partitions}`;
+      subject += this.suffix;
+      const line = jsonRowText(schema, values, withOp ? OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!]! : null);
+      this.pending.push({ subject, data: encoder.encode(line) });
     }
     if (this.init.eager === true) this.startPublishing();
   }
@@ -181,7 +181,7 @@ export class NatsSink implements SinkWriter {
     if (this.js !== null) return this.js;
     const session = await openSession(this.servers, this.who);
     const { js, transport } = await loadNatsClient();
-    const target = this.partitions === null ? this.subject : `${this.subject}.*`;
+    const target = (this.partitions === null ? this.subject : `${this.subject}.*`) + this.suffix;
     try {
       let info;
       try {

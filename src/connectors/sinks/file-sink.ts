@@ -8,22 +8,16 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, writeSync } 
 import { resolve } from 'node:path';
 import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
-import { formatIsoTimestamp, formatDate } from '../../plan/functions.js';
+import { isDecimal } from '../../decimal.js';
+import { jsonRowText, jsonValue } from './json-row.js';
 import type { Schema, SqlType, Value } from '../../types.js';
 import type { SinkInit, SinkWriter } from './sink-writer.js';
 import { PostgresSink } from './postgres-sink.js';
 import { NatsSink } from '../nats/nats-sink.js';
 
-function jsonValue(v: Value, t: SqlType): unknown {
-  if (v === null) return null;
-  if (t === 'TIMESTAMP') return formatIsoTimestamp(v as number);
-  if (t === 'DATE') return formatDate(v as number);
-  return v;
-}
-
 function csvField(v: Value, t: SqlType): string {
   if (v === null) return '';
-  const s = t === 'TIMESTAMP' ? formatIsoTimestamp(v as number) : t === 'DATE' ? formatDate(v as number) : String(v);
+  const s = t === 'TIMESTAMP' || t === 'DATE' || isDecimal(t) ? (jsonValue(v, t) as string) : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -75,10 +69,7 @@ export class FileSink implements SinkWriter {
       const r = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
       const op = OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!];
       if (this.format === 'jsonl') {
-        const o: Record<string, unknown> = {};
-        if (withOp) o['op'] = op;
-        this.schema.forEach((c, j) => (o[c.name] = jsonValue(r[j]!, c.type)));
-        this.buffer.push(JSON.stringify(o) + '\n');
+        this.buffer.push(jsonRowText(this.schema, r, withOp ? op! : null) + '\n');
       } else {
         const fields = this.schema.map((c, j) => csvField(r[j]!, c.type));
         if (withOp) fields.unshift(op!);

@@ -12,6 +12,7 @@ import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_DELETE, OP_UPDATE_BEFORE, readValue, type ChangeBatch } from '../../exec/batch.js';
 import { formatDate } from '../../plan/functions.js';
 import type { SqlType, Value } from '../../types.js';
+import { formatDecimal, isDecimal, precisionOf, scaleOf } from '../../decimal.js';
 import type { SinkInit, SinkWriter } from './sink-writer.js';
 
 const OPTIONS = ['connector', 'url', 'table', 'key', 'partition'];
@@ -40,6 +41,8 @@ export function postgresType(t: SqlType): string {
       return 'date';
     case 'INTERVAL':
       return 'interval';
+    default:
+      return `numeric(${precisionOf(t)},${scaleOf(t)})`;
   }
 }
 
@@ -57,6 +60,8 @@ function pgValue(v: Value, t: SqlType): unknown {
   if (t === 'TIMESTAMP') return new Date(v as number);
   if (t === 'DATE') return formatDate(v as number);
   if (t === 'INTERVAL') return `${v as number} milliseconds`;
+  // DECIMAL: the exact digits as text, which Postgres reads into numeric without rounding.
+  if (isDecimal(t)) return formatDecimal(v as number, scaleOf(t));
   return v;
 }
 

@@ -6,6 +6,7 @@
 import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
 import type { ColumnBuilder } from '../batch.js';
+import type { ColumnarState } from '../columnar-state.js';
 
 export interface Accumulator {
   readonly type: SqlType;
@@ -30,6 +31,10 @@ export interface Accumulator {
   /** Group g's state as plain data, and back. */
   save(g: number): unknown;
   load(g: number, state: unknown): void;
+  /** The state of groups ids[0..n) column-wise, stored in `into` under names starting with `prefix`. */
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void;
+  /** Loads what saveColumns stored into groups ids[0..n) (the same order). */
+  loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void;
 }
 
 /** Grows a typed array to at least `n` elements, keeping its contents. */

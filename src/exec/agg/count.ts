@@ -2,6 +2,8 @@
 import type { Data } from 'apache-arrow';
 import type { ColumnBuilder } from '../batch.js';
 import { grown, type Accumulator } from './accumulator.js';
+import { scatterArray, type ColumnarState } from '../columnar-state.js';
+import { pick } from '../batch-ops.js';
 
 export class CountAccumulator implements Accumulator {
   readonly type = 'BIGINT' as const;
@@ -46,5 +48,13 @@ export class CountAccumulator implements Accumulator {
 
   load(g: number, state: unknown): void {
     this.counts[g] = state as number;
+  }
+
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
+    into.put(`${prefix}count`, pick(this.counts, ids, n));
+  }
+
+  loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
+    scatterArray(this.counts, ids, n, from.get(`${prefix}count`, 'f64'));
   }
 }

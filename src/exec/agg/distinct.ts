@@ -4,9 +4,13 @@ import type { SqlType, Value } from '../../types.js';
 import type { ColumnBuilder } from '../batch.js';
 import type { Accumulator } from './accumulator.js';
 import { GroupMultisets } from './multiset.js';
+import { checkDecimal, isDecimal, pow10, scaleOrZero } from '../../decimal.js';
+import type { ColumnarState } from '../columnar-state.js';
 
 export class DistinctAccumulator implements Accumulator {
   private readonly sets: GroupMultisets;
+  /** AVG over a DECIMAL: 10^scale. */
+  private readonly unit: number;
 
   constructor(
     readonly type: SqlType,
@@ -14,6 +18,7 @@ export class DistinctAccumulator implements Accumulator {
     argType: SqlType,
   ) {
     this.sets = new GroupMultisets(argType);
+    this.unit = pow10(scaleOrZero(argType));
   }
 
   grow(): void {}
@@ -30,7 +35,8 @@ export class DistinctAccumulator implements Accumulator {
     if (size === 0) return null;
     let sum = 0;
     for (const v of set!.keys()) sum += v as number;
-    return this.fn === 'SUM' ? sum : sum / size;
+    if (this.fn === 'SUM') return isDecimal(this.type) ? checkDecimal(sum, this.type, `SUM(DISTINCT …) as ${this.type}`) : sum;
+    return sum / (size * this.unit);
   }
 
   emit(g: number, out: ColumnBuilder): void {
@@ -51,5 +57,13 @@ export class DistinctAccumulator implements Accumulator {
 
   load(g: number, state: unknown): void {
     this.sets.load(g, state as [number, number][]);
+  }
+
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
+    this.sets.saveColumns(ids, n, into, prefix);
+  }
+
+  loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
+    this.sets.loadColumns(ids, n, from, prefix);
   }
 }

@@ -11,6 +11,8 @@ import { KeyTable } from '../vector/key-table.js';
 import { int32Column } from '../vector/columns.js';
 import { grown, type Accumulator } from './accumulator.js';
 import { makeAccumulator } from './make-accumulator.js';
+import { scatterArray, type ColumnarState } from '../columnar-state.js';
+import { pick } from '../batch-ops.js';
 
 /** One group as plain data (snapshots). */
 export interface SavedGroup {
@@ -134,6 +136,32 @@ export class GroupTable {
 
   save(g: number): SavedGroup {
     return { key: this.keyValues(g), rows: this.rows[g]!, accs: this.accs.map((a) => a.save(g)) };
+  }
+
+  /** The live group ids, ascending. */
+  liveIds(): Int32Array {
+    const ids = new Int32Array(this.keys.size);
+    let n = 0;
+    for (let g = 0; g < this.keys.capacity; g++) if (this.keys.has(g)) ids[n++] = g;
+    return ids;
+  }
+
+  /** Groups ids[0..n) column-wise: keys, row counts and every accumulator's state. */
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState): void {
+    this.keys.keyColumns(ids, n).forEach((d, j) => into.putColumn(`key${j}`, d));
+    into.put('rows', pick(this.rows, ids, n));
+    this.accs.forEach((a, j) => a.saveColumns(ids, n, into, `acc${j}.`));
+  }
+
+  /** Adds the `n` groups saveColumns stored (replacing any with the same key); returns their ids. */
+  loadColumns(from: ColumnarState, n: number): Int32Array {
+    const ids = new Int32Array(n);
+    const keys = this.keys.keyTypes.map((t, j) => from.column(`key${j}`, t));
+    if (n > 0) this.keys.findOrInsert(keys, n, ids);
+    this.grow();
+    scatterArray(this.rows, ids, n, from.get('rows', 'f64'));
+    this.accs.forEach((a, j) => a.loadColumns(ids, n, from, `acc${j}.`));
+    return ids;
   }
 
   /** Restores a saved group; returns its (new) id. */

@@ -14,9 +14,9 @@ export function makeAccumulator(a: AggCall, retractions: boolean): Accumulator {
     case 'COUNT':
       return new CountAccumulator();
     case 'SUM':
-      return new SumAccumulator(a.type, false);
+      return new SumAccumulator(a.type, false, a.argType ?? a.type);
     case 'AVG':
-      return new SumAccumulator('DOUBLE', true);
+      return new SumAccumulator('DOUBLE', true, a.argType ?? 'DOUBLE');
     case 'MIN':
     case 'MAX':
       return retractions ? new MultisetMinMaxAccumulator(a.type, a.fn === 'MAX') : new MinMaxAccumulator(a.type, a.fn === 'MAX');

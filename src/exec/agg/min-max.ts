@@ -4,8 +4,10 @@
  */
 import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
-import { readValue, type ColumnBuilder } from '../batch.js';
+import { ColumnBuilder, readValue } from '../batch.js';
 import { grown, type Accumulator } from './accumulator.js';
+import { scatterArray, type ColumnarState } from '../columnar-state.js';
+import { pick } from '../batch-ops.js';
 
 export class MinMaxAccumulator implements Accumulator {
   private nums = new Float64Array(16);
@@ -97,5 +99,26 @@ export class MinMaxAccumulator implements Accumulator {
     this.has[g] = 1;
     if (this.type === 'VARCHAR') this.strs[g] = v as string;
     else this.nums[g] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+  }
+
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
+    into.put(`${prefix}has`, pick(this.has, ids, n));
+    if (this.type !== 'VARCHAR') {
+      into.put(`${prefix}num`, pick(this.nums, ids, n));
+      return;
+    }
+    const b = new ColumnBuilder('VARCHAR', n);
+    for (let i = 0; i < n; i++) b.append(this.strs[ids[i]!] ?? null);
+    into.putColumn(`${prefix}str`, b.finish());
+  }
+
+  loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
+    scatterArray(this.has, ids, n, from.get(`${prefix}has`, 'u8'));
+    if (this.type !== 'VARCHAR') {
+      scatterArray(this.nums, ids, n, from.get(`${prefix}num`, 'f64'));
+      return;
+    }
+    const strs = from.column(`${prefix}str`, 'VARCHAR');
+    for (let i = 0; i < n; i++) this.strs[ids[i]!] = (readValue(strs, i, 'VARCHAR') as string | null) ?? undefined;
   }
 }

@@ -4,6 +4,7 @@ import type { SqlType, Value } from '../../types.js';
 import type { ColumnBuilder } from '../batch.js';
 import type { Accumulator } from './accumulator.js';
 import { GroupMultisets } from './multiset.js';
+import type { ColumnarState } from '../columnar-state.js';
 
 export class MultisetMinMaxAccumulator implements Accumulator {
   private readonly sets: GroupMultisets;
@@ -56,5 +57,14 @@ export class MultisetMinMaxAccumulator implements Accumulator {
   load(g: number, state: unknown): void {
     this.sets.load(g, state as [number, number][]);
     this.cache[g] = undefined;
+  }
+
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
+    this.sets.saveColumns(ids, n, into, prefix);
+  }
+
+  loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
+    this.sets.loadColumns(ids, n, from, prefix);
+    for (let i = 0; i < n; i++) this.cache[ids[i]!] = undefined;
   }
 }

@@ -4,7 +4,8 @@
  */
 import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
-import { readValue } from '../batch.js';
+import { ColumnBuilder, readValue } from '../batch.js';
+import type { ColumnarState } from '../columnar-state.js';
 
 type Key = number | string | boolean;
 
@@ -56,5 +57,46 @@ export class GroupMultisets {
 
   load(g: number, state: [Key, number][]): void {
     this.sets[g] = state.length ? new Map(state) : undefined;
+  }
+
+  /** Groups ids[0..n) column-wise: each one's number of distinct values, then every value and its count. */
+  saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
+    const sizes = new Int32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += sizes[i] = this.sets[ids[i]!]?.size ?? 0;
+    into.put(`${prefix}sizes`, sizes);
+    if (total === 0) return;
+    const values = new ColumnBuilder(this.argType, total);
+    const counts = new Float64Array(total);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      for (const [v, c] of this.sets[ids[i]!] ?? []) {
+        values.append(v);
+        counts[k++] = c;
+      }
+    }
+    into.putColumn(`${prefix}values`, values.finish());
+    into.put(`${prefix}counts`, counts);
+  }
+
+  loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
+    const sizes = from.get(`${prefix}sizes`, 'i32');
+    if (!from.has(`${prefix}values`)) {
+      for (let i = 0; i < n; i++) this.sets[ids[i]!] = undefined;
+      return;
+    }
+    const values = from.column(`${prefix}values`, this.argType);
+    const counts = from.get(`${prefix}counts`, 'f64');
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const size = sizes[i]!;
+      if (size === 0) {
+        this.sets[ids[i]!] = undefined;
+        continue;
+      }
+      const m = new Map<Key, number>();
+      for (const end = k + size; k < end; k++) m.set(readValue(values, k, this.argType) as Key, counts[k]!);
+      this.sets[ids[i]!] = m;
+    }
   }
 }

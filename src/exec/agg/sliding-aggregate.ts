@@ -4,19 +4,31 @@
  * and AVG keep a count and a sum; MIN and MAX a monotonic queue of row indices (MIN:
  * increasing values, MAX: decreasing), so each row is pushed and popped at most once.
  */
-import type { OverCall } from '../../plan/logical-plan.js';
+import type { OverCall, OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
+import { checkDecimal, isDecimal, pow10, scaleOrZero } from '../../decimal.js';
+
+/** The scale of a call's DECIMAL argument (0 for other types): AVG divides by 10^scale. */
+export function argScale(node: OverNode, c: OverCall): number {
+  return c.arg === null ? 0 : scaleOrZero(node.input.schema[c.arg]!.type);
+}
 
 export class SlidingAggregate<R> {
   count = 0;
   sum = 0;
   /** Row indices, values monotonic (MIN: increasing, MAX: decreasing). */
   queue: number[] = [];
+  /** AVG over a DECIMAL: 10^scale of the argument (the unscaled sum is divided by it). */
+  private readonly unit: number;
 
+  /** `argScale`: the scale of a DECIMAL argument (0 otherwise). */
   constructor(
     private readonly call: OverCall,
     private readonly arg: ((r: R) => Value) | null,
-  ) {}
+    argScale = 0,
+  ) {
+    this.unit = pow10(argScale);
+  }
 
   add(rows: readonly R[], i: number): void {
     const v = this.arg ? this.arg(rows[i]!) : 1;
@@ -47,9 +59,10 @@ export class SlidingAggregate<R> {
       case 'COUNT':
         return this.count;
       case 'SUM':
-        return this.count === 0 ? null : this.sum;
+        if (this.count === 0) return null;
+        return isDecimal(this.call.type) ? checkDecimal(this.sum, this.call.type, `SUM(…) OVER as ${this.call.type}`) : this.sum;
       case 'AVG':
-        return this.count === 0 ? null : this.sum / this.count;
+        return this.count === 0 ? null : this.sum / (this.count * this.unit);
       default:
         return this.queue.length === 0 ? null : this.arg!(rows[this.queue[0]!]!);
     }

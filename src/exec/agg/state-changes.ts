@@ -38,6 +38,21 @@ export class StateChanges {
     }
   }
 
+  /** Whether the next checkpoint rewrites everything (the first one, or after {@link rewrite}). */
+  get pendingFull(): boolean {
+    return this.full;
+  }
+
+  /** Entries the next incremental checkpoint would write. */
+  get pendingCount(): number {
+    return this.dirty.size + this.deleted.length;
+  }
+
+  /** Makes the next checkpoint rewrite everything (compacting what incremental ones piled up). */
+  rewrite(): void {
+    this.full = true;
+  }
+
   touch(id: number): void {
     if (!this.full) this.dirty.add(id);
   }

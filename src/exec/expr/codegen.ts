@@ -17,6 +17,7 @@ import { isIntegral, isNumeric, MS_PER_DAY } from '../../types.js';
 import { dateTruncFn, extractFieldFn, truncUnitMs } from '../../plan/functions.js';
 import { isMoreFn, isStrict, type MoreFn } from '../../plan/more-functions.js';
 import { SluiceError } from '../../errors.js';
+import { isDecimal, MAX_UNSCALED, pow10, precisionOf, scaleOf, scaleOrZero, type DecimalType } from '../../decimal.js';
 import { likeShape } from './like.js';
 import type { RuntimeName } from './runtime.js';
 
@@ -254,7 +255,8 @@ export class ExprGen {
           break;
         case 'num':
           // Number(): a bigint or Date given for a BIGINT or TIMESTAMP parameter still works.
-          this.pre.push(`const ${name}v = ${name}n ? 0 : Number(${name});`);
+          if (isDecimal(type)) this.pre.push(`const ${name}v = ${name}n ? 0 : H.decimalParam(${name}, '${type}');`);
+          else this.pre.push(`const ${name}v = ${name}n ? 0 : Number(${name});`);
           break;
         default:
           this.pre.push(`const ${name}s = ${name}n ? '' : String(${name}), ${name}b = H.encode(${name}s);`);
@@ -270,17 +272,22 @@ export class ExprGen {
     if (from === to) return x;
     if (from === 'NULL' || x.nul === 'true') return nullVal(to);
     if (to === 'VARCHAR') return this.castToText(x, from);
-    if (from === 'VARCHAR') {
-      const t = this.temp('null');
+    if (isDecimal(to) && (isDecimal(from) || from === 'INT' || from === 'BIGINT')) return this.rescale(x, scaleOrZero(from), to, from);
+    if (isDecimal(from) && to === 'DOUBLE') return val('num', scaleOf(from) === 0 ? x.v : `(${x.v} / ${pow10(scaleOf(from))})`, x.nul);
+    if (isDecimal(from) && (to === 'INT' || to === 'BIGINT')) {
+      // Half away from zero, as DuckDB casts a DECIMAL to an integer.
+      const t = this.temp('0');
+      this.emit(`${t} = ${this.h('divRound')}(${x.v}, ${pow10(scaleOf(from))});`);
+      return val('num', t, to === 'INT' ? this.anyNull(x.nul, `!(${t} >= -2147483648 && ${t} <= 2147483647)`) : x.nul);
+    }
+    if (isDecimal(to) || isDecimal(from)) {
+      if (from === 'VARCHAR' || from === 'DOUBLE' || to === 'BOOLEAN' || from === 'BOOLEAN') return this.slowCast(x, from, to);
+      throw new SluiceError('INTERNAL', `cannot compile CAST from ${from} to ${to}`);
+    }
+    if (from === 'VARCHAR') return this.slowCast(x, from, to);
+    if (from === 'BOOLEAN' && isNumeric(to)) return val('num', `(${x.v} ? 1 : 0)`, x.nul);
       const nul = this.temp('false');
       const out = this.temp(to === 'BOOLEAN' ? 'false' : '0');
-      const s = this.asStr(x);
-      const call = `${t} = ${this.h('cast')}(${s}, 'VARCHAR', '${to}'); ${nul} = ${t} === null; ${out} = ${nul} ? ${to === 'BOOLEAN' ? 'false' : '0'} : ${t};`;
-      if (x.nul === 'false') this.emit(call);
-      else this.emit(`if (${x.nul}) { ${nul} = true; } else { ${call} }`);
-      return val(kindOfType(to), out, nul);
-    }
-    if (from === 'BOOLEAN' && isNumeric(to)) return val('num', `(${x.v} ? 1 : 0)`, x.nul);
     if (isNumeric(from) && to === 'BOOLEAN') return val('bool', `(${x.v} !== 0)`, x.nul);
     if (isNumeric(from) && isNumeric(to)) {
       if (to === 'DOUBLE' || (to === 'BIGINT' && from === 'INT')) return x;
@@ -300,9 +307,55 @@ export class ExprGen {
     throw new SluiceError('INTERNAL', `cannot compile CAST from ${from} to ${to}`);
   }
 
+  /** A cast through castValue per row (text parsing and the rare conversions); null when it gives null. */
+  private slowCast(x: Val, from: SqlType, to: SqlType): Val {
+    const t = this.temp('null');
+    const nul = this.temp('false');
+    const zero = to === 'BOOLEAN' ? 'false' : '0';
+    const out = this.temp(zero);
+    const arg = from === 'VARCHAR' ? this.asStr(x) : x.v;
+    const call = `${t} = ${this.h('cast')}(${arg}, '${from}', '${to}'); ${nul} = ${t} === null; ${out} = ${nul} ? ${zero} : ${t};`;
+    if (x.nul === 'false') this.emit(call);
+    else this.emit(`if (${x.nul}) { ${nul} = true; } else { ${call} }`);
+    return val(kindOfType(to), out, nul);
+  }
+
+  /**
+   * An exact number (unscaled at `from` digits) to DECIMAL `to`: a multiplication by a
+   * constant power of ten, or a rounding division, then the range check (the type's digits
+   * and 2^53), which throws OVERFLOW.
+   */
+  private rescale(x: Val, from: number, to: DecimalType, fromType: SqlType): Val {
+    const s = scaleOf(to);
+    const bound = Math.min(pow10(precisionOf(to)) - 1, MAX_UNSCALED);
+    let code: string;
+    if (s === from) code = x.v;
+    else if (s > from) code = `${x.v} * ${pow10(s - from)}`;
+    else code = `${this.h('divRound')}(${x.v}, ${pow10(from - s)})`;
+    const t = this.simple(code);
+    // Widening casts the binder inserts always fit: skip the check when the source's digits cannot exceed the target's.
+    const wide = fromType === 'INT' ? 10 : fromType === 'BIGINT' ? 16 : isDecimal(fromType) ? precisionOf(fromType) - from : 99;
+    // Rounding down a scale can carry into one more digit (99.95 → 100.0).
+    if (wide + s + (s < from ? 1 : 0) <= Math.min(precisionOf(to), 15)) return val('num', t, x.nul);
+    // Same scale into 16+ digits: the bound is 2^53, which every BIGINT and DECIMAL value already keeps.
+    if (s === from && precisionOf(to) >= 16) return val('num', t, x.nul);
+    this.guard(x.nul, `if (!(${t} <= ${bound} && ${t} >= -${bound})) ${this.h('decimalOverflow')}(${t}, '${fromType}', '${to}');`);
+    return val('num', t, x.nul);
+  }
+
+  /** A DECIMAL arithmetic result `t` checked to stay exact (within 2^53 unscaled). */
+  private checked(t: string, nul: string, type: DecimalType, op: string): void {
+    this.guard(nul, `if (!(${t} <= ${MAX_UNSCALED} && ${t} >= -${MAX_UNSCALED})) ${this.h('decimalOverflow')}(${t}, '${op}', '${type}');`);
+  }
+
   private castToText(x: Val, from: SqlType): Val {
     if (x.kind === 'ref' || x.kind === 'str') return x;
     let code: string;
+    if (isDecimal(from)) {
+      const t = this.temp("''");
+      this.guard(x.nul, `${t} = ${this.h('formatDecimal')}(${x.v}, ${scaleOf(from)});`);
+      return val('str', t, x.nul);
+    }
     switch (from) {
       case 'BOOLEAN':
         return val('str', `(${x.v} ? 'true' : 'false')`, x.nul);
@@ -513,8 +566,23 @@ export class ExprGen {
       }
       case 'floor':
       case 'ceil':
+        if (isDecimal(e.type)) {
+          const from = scaleOrZero(types[0]!);
+          if (from === 0) return a;
+          const t = this.temp('0');
+          this.guard(a.nul, `${t} = ${this.h(fn === 'floor' ? 'divFloor' : 'divCeil')}(${a.v}, ${pow10(from)});`);
+          return val('num', t, a.nul);
+        }
         return isIntegral(e.type) ? a : val('num', this.simple(`Math.${fn}(${a.v})`), a.nul);
       case 'round':
+        if (isDecimal(e.type)) {
+          const nul = this.anyNull(a.nul, args[1]?.nul ?? 'false');
+          if (nul === 'true') return nullVal(e.type);
+          const t = this.temp('0');
+          const digits = args[1] === undefined ? '0' : args[1].v;
+          this.guard(nul, `${t} = ${this.h('roundDecimal')}(${a.v}, ${scaleOrZero(types[0]!)}, ${digits}, ${scaleOf(e.type)});`);
+          return val('num', t, nul);
+        }
         return this.round(a, args[1], e.type);
       case 'extract':
         return this.extract(a, b, types[1]!);
@@ -530,6 +598,18 @@ export class ExprGen {
     let nul = this.anyNull(a.nul, b.nul);
     if (nul === 'true') return nullVal(type);
     const op = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' }[fn];
+    if (isDecimal(type)) {
+      // Unscaled integers: the binder has brought + - % operands to the result's scale, and
+      // the scales of a product add up, so each is one float operation, exact until 2^53.
+      if (fn === 'mod') {
+        if (b.num === 0) return nullVal(type);
+        if (b.num === undefined) nul = this.anyNull(nul, `${b.v} === 0`);
+        return val('num', this.simple(`(${a.v} % ${b.v}) + 0`), nul);
+      }
+      const t = this.simple(`${a.v} ${op} ${b.v}`);
+      this.checked(t, nul, type, op);
+      return val('num', t, nul);
+    }
     const integral = isIntegral(type);
     let code = `${a.v} ${op} ${b.v}`;
     // -0 is not an integer value: `x + 0` turns it into 0 where a product or remainder makes it.

@@ -30,6 +30,7 @@ export function evalConst(e: BoundExpr): Value {
       try {
         return evalScalar(e.fn, e.args.map(evalConst), e.type, e.args.map((a) => a.type));
       } catch (err) {
+        if (err instanceof SluiceError && err.code === 'OVERFLOW') throw err;
         throw new SluiceError('INTERNAL', `cannot evaluate ${e.fn}: ${(err as Error).message}`);
       }
     }

@@ -19,12 +19,15 @@ import {
   likeString,
   lowerString,
   ltrimString,
+  roundDecimal,
   roundDigits,
   rtrimString,
   substringOf,
   trimString,
   upperString,
 } from '../../plan/functions.js';
+import { divCeil, divFloor, divRound, fitsDecimal, formatDecimal, overflowError, scaleOf, toUnscaled, type DecimalType } from '../../decimal.js';
+import { SluiceError } from '../../errors.js';
 import { containsBytes, endsWithBytes, likeBytes, startsWithBytes } from './like.js';
 import { evalMoreFunction, type MoreFn } from '../../plan/more-functions.js';
 
@@ -71,6 +74,20 @@ function dateTrunc(unit: string, x: number): number | null {
   return f === undefined ? null : f(x);
 }
 
+/** Throws the OVERFLOW of a DECIMAL result `x` of `what` (an operator or the cast's source type) for `type`. */
+function decimalOverflow(x: number, what: string, type: DecimalType): never {
+  const shown = Number.isFinite(x) && Math.abs(x) < 1e21 ? formatDecimal(x, scaleOf(type)) : String(x);
+  throw overflowError(`${what.length <= 2 ? `the result of ${what}` : `a ${what} value`} (${shown} at scale ${scaleOf(type)})`, type, x);
+}
+
+/** A query parameter for a DECIMAL (a number, decimal text or a bigint) as its unscaled value. */
+function decimalParam(v: unknown, type: DecimalType): number {
+  const x = toUnscaled(v, scaleOf(type));
+  if (x !== x) throw new SluiceError('ARGUMENT', `parameter ${String(v)} is not a number for ${type}`);
+  if (!fitsDecimal(x, type)) throw overflowError(`parameter ${String(v)}`, type, x);
+  return x;
+}
+
 /** The helper table handed to generated code (as `H`). */
 export const RUNTIME = {
   decode: decodeUtf8,
@@ -97,6 +114,13 @@ export const RUNTIME = {
   formatInterval,
   cast,
   roundDigits,
+  roundDecimal,
+  divRound,
+  divFloor,
+  divCeil,
+  formatDecimal,
+  decimalOverflow,
+  decimalParam,
   extract,
   dateTrunc,
   more: (fn: MoreFn, args: Value[]) => evalMoreFunction(fn, args),

@@ -17,7 +17,7 @@ import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
-import { SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
 import { analyticValue, frameBounds, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
 import { lateRecord } from '../window/late-record.js';
 
@@ -82,7 +82,7 @@ export class OverAggregateOperator implements Operator {
     if (!p) {
       p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [] };
       p.aggs = this.node.calls.map((c) =>
-        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!),
+        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!, argScale(this.node, c)),
       );
       this.partitions.set(key, p);
     }

@@ -19,7 +19,7 @@ import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDA
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
-import { SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
 import { analyticValue, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 
@@ -181,7 +181,7 @@ export class OverChangelogOperator implements Operator {
   private computeRange(rows: Entry[], from: number, to: number): void {
     const f = this.node.frame;
     const aggs = this.node.calls.map((c) =>
-      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!),
+      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!, argScale(this.node, c)),
     );
     let lo = 0;
     let hi = 0;

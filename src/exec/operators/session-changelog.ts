@@ -12,6 +12,7 @@
  */
 import type { AggCall, WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
+import { pow10, scaleOrZero } from '../../decimal.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
@@ -276,7 +277,8 @@ function aggregate(a: AggCall, rows: readonly Row[]): Value {
     case 'SUM':
       return xs.length === 0 ? null : (xs as number[]).reduce((x, y) => x + y, 0);
     case 'AVG':
-      return xs.length === 0 ? null : (xs as number[]).reduce((x, y) => x + y, 0) / xs.length;
+      // A DECIMAL sums unscaled: divide by 10^scale too.
+      return xs.length === 0 ? null : (xs as number[]).reduce((x, y) => x + y, 0) / (xs.length * pow10(scaleOrZero(a.argType ?? 'NULL')));
     case 'MIN':
       return xs.length === 0 ? null : xs.reduce((x, y) => (y < x ? y : x));
     case 'MAX':

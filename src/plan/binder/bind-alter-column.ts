@@ -16,9 +16,17 @@ import { SluiceError } from '../../errors.js';
 import type { Schema, SqlType } from '../../types.js';
 import type { SchemaChange } from '../bound-statement.js';
 import { mapTypeName } from './bind-expr.js';
+import { asDecimal, isDecimal, precisionOf, scaleOf } from '../../decimal.js';
 
 /** Widenings every logged value survives unchanged (BIGINT stays within ±2^53, so DOUBLE holds it exactly). */
 const WIDENINGS: Readonly<Record<string, readonly SqlType[]>> = { INT: ['BIGINT', 'DOUBLE'], BIGINT: ['DOUBLE'] };
+
+/** DECIMAL(p,s) → DECIMAL with as many integer digits and at least the scale (an INT or BIGINT counts as DECIMAL(10,0)/(19,0)): every value exact. */
+function widensDecimal(from: SqlType, to: SqlType): boolean {
+  const a = asDecimal(from);
+  if (a === undefined || !isDecimal(to)) return false;
+  return scaleOf(to) >= scaleOf(a) && precisionOf(to) - scaleOf(to) >= precisionOf(a) - scaleOf(a);
+}
 
 /** The source after the change, what changed, and the materialized views that must be planned again. */
 export function bindAlterColumn(
@@ -59,10 +67,10 @@ export function bindAlterColumn(
     case 'AlterColumnType': {
       const to = mapTypeName(change.type);
       if (to === old.type) throw new SluiceError('CATALOG', `column '${old.name}' of source '${src.name}' is already ${to}`, { span: change.type.span });
-      if (!(WIDENINGS[old.type] ?? []).includes(to)) {
+      if (!(WIDENINGS[old.type] ?? []).includes(to) && !widensDecimal(old.type, to)) {
         throw new SluiceError(
           'UNSUPPORTED',
-          `ALTER COLUMN ${old.name} TYPE ${to}: a column can only be widened (INT to BIGINT or DOUBLE, BIGINT to DOUBLE), so that every logged ${old.type} reads the same`,
+          `ALTER COLUMN ${old.name} TYPE ${to}: a column can only be widened (INT to BIGINT or DOUBLE, BIGINT to DOUBLE, DECIMAL(p,s) to more digits or scale), so that every logged ${old.type} reads the same`,
           { span: change.type.span },
         );
       }

@@ -5,6 +5,7 @@
 import type { Expr, FuncCall, Span, TypeName } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import { isNumeric, type SqlType } from '../../types.js';
+import { decimalLiteralType, decimalRoundType, decimalType, isDecimal, parseDecimal, scaleOf, type DecimalType } from '../../decimal.js';
 import { call, lit, type BoundExpr, type ScalarFn } from '../expr.js';
 import { commonType, extractResultType, parseDate, parseTimestamp, resolveFunction } from '../functions.js';
 import { checkConstantArgs, isMoreFn, MORE_FUNCTION_NAMES } from '../more-functions.js';
@@ -61,8 +62,17 @@ export function spanText(sql: string, span: Span): string {
   return sql.slice(span.start, span.end);
 }
 
+/** The SQL type a written type names; DECIMAL alone is DECIMAL(18,3) and DECIMAL(p) is DECIMAL(p,0), as in DuckDB. */
 export function mapTypeName(t: TypeName): SqlType {
-  return t.name === 'DECIMAL' ? 'DOUBLE' : t.name;
+  if (t.name !== 'DECIMAL') return t.name;
+  const p = t.params[0] ?? 18;
+  const s = t.params[1] ?? (t.params.length === 0 ? 3 : 0);
+  const d = decimalType(p, s);
+  if (d === undefined) {
+    const why = p < 1 || p > 38 ? `its width must be between 1 and 38, got ${p}` : `its scale must be between 0 and the width ${p}, got ${s}`;
+    throw new SluiceError('TYPE', `invalid type DECIMAL(${t.params.join(', ')}): ${why}`, { span: t.span });
+  }
+  return d;
 }
 
 /** Casts `e` to `to` where needed; untyped NULLs and parameters simply take the type. */
@@ -184,11 +194,25 @@ export function resolveCall(name: string, args: BoundExpr[], span: Span, nameSpa
     const bad = checkConstantArgs(r.fn, args.map((a) => (a.kind === 'Literal' ? a.value : undefined)));
     if (bad !== undefined) throw new SluiceError('BIND', bad, { span });
   }
+  let type = r.type;
+  const digits = r.fn === 'round' && isDecimal(type) && args[1] !== undefined ? constantNumber(args[1]) : undefined;
+  // DuckDB narrows the scale of ROUND(DECIMAL, n) to a constant n.
+  if (digits !== undefined) type = decimalRoundType(type as DecimalType, digits);
   return call(
     r.fn,
     args.map((a, i) => coerce(a, r.argTypes[i] ?? a.type)),
-    r.type,
+    type,
   );
+}
+
+/** The value of a constant number expression (`2`, `-1`), else undefined. */
+function constantNumber(e: BoundExpr): number | undefined {
+  if (e.kind === 'Literal') return typeof e.value === 'number' ? e.value : undefined;
+  if (e.kind === 'Call' && e.fn === 'neg' && e.args.length === 1) {
+    const x = constantNumber(e.args[0]!);
+    return x === undefined ? undefined : -x;
+  }
+  return undefined;
 }
 
 function op(fn: ScalarFn, args: BoundExpr[], span: Span): BoundExpr {
@@ -212,7 +236,7 @@ export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
     case 'NumberLit':
       if (e.isInteger && Number.isSafeInteger(e.value)) return lit(e.value, Math.abs(e.value) < 2 ** 31 ? 'INT' : 'BIGINT');
       if (e.isInteger) throw new SluiceError('TYPE', `integer ${e.text} is outside the supported range (±2^53)`, { span: e.span });
-      return lit(e.value, 'DOUBLE');
+      return numberLiteral(e.text, e.value, e.span);
     case 'StringLit':
       return lit(e.value, 'VARCHAR');
     case 'BoolLit':
@@ -277,6 +301,19 @@ export function bindExpr(e: Expr, b: ExprBinder): BoundExpr {
       // list), bind-subquery.ts has already replaced them through `override`.
       throw new SluiceError('UNSUPPORTED', `${subqueryForm(e)} in ${b.clause} is not supported`, { span: e.span });
   }
+}
+
+/** A literal with a fraction: DECIMAL as DuckDB types it (`0.908` is DECIMAL(4,3)); with an exponent, DOUBLE. */
+function numberLiteral(text: string, value: number, span: Span): BoundExpr {
+  const t = decimalLiteralType(text);
+  if (t === undefined) return lit(value, 'DOUBLE');
+  const x = parseDecimal(text, scaleOf(t));
+  if (!(Math.abs(x) <= Number.MAX_SAFE_INTEGER)) {
+    throw new SluiceError('OVERFLOW', `decimal literal ${text} has more digits than sluice holds exactly (2^53 unscaled); write it as ${text}e0 for a DOUBLE`, {
+      span,
+    });
+  }
+  return lit(x, t);
 }
 
 /** How a subquery form reads in messages. */

@@ -5,6 +5,7 @@
  * navigations (see match-recognize-node.ts) through the expression binder's override hook,
  * so every ordinary function and operator works inside them.
  */
+import { isNumeric } from '../../types.js';
 import type { ColumnRef, Expr, FuncCall, Ident, MatchRecognize, RowPattern, Span } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import type { BoundExpr } from '../expr.js';
@@ -266,8 +267,13 @@ function bindNavExpr(e: Expr, clause: Clause, scope: Scope, varIds: ReadonlyMap<
     }
     const ref = columnArg(x);
     const c = column(ref);
-    if ((fn === 'SUM' || fn === 'AVG') && c.type !== 'INT' && c.type !== 'BIGINT' && c.type !== 'DOUBLE') {
+    if ((fn === 'SUM' || fn === 'AVG') && !isNumeric(c.type)) {
       throw new SluiceError('TYPE', `${fn} needs a numeric column, but '${c.name}' is ${c.type}`, { span: ref.span });
+    }
+    if (fn === 'AVG' && c.type.startsWith('DECIMAL')) {
+      throw new SluiceError('UNSUPPORTED', `AVG of the ${c.type} column '${c.name}' inside MATCH_RECOGNIZE is not supported yet: use SUM(…) / COUNT(…)`, {
+        span: ref.span,
+      });
     }
     return slot({ kind: 'agg', fn, variable: variableOf(ref.qualifier), column: c.index, type: aggregateType(fn, c.type) }, text);
   };

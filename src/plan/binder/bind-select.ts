@@ -2,6 +2,7 @@
  * Binds one SELECT block: WHERE, grouping (plain, window table function, or group-window
  * form), aggregates, HAVING, OVER, the select list and DISTINCT.
  */
+import { isNumeric } from '../../types.js';
 import type { ColumnRef, Expr, FuncCall, Select, SelectItem } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import { columnsUsed, exprEquals, type BoundExpr } from '../expr.js';
@@ -151,7 +152,7 @@ function bindAggArg(a: FuncCall, scope: Scope, sql: string): BoundAgg {
       throw new SluiceError('BIND', `${fn} takes exactly one argument, got ${a.args.length}`, { span: a.span });
     }
     arg = bindExpr(a.args[0]!, { scope, sql, clause: `the argument of ${fn}` });
-    const numeric = arg.type === 'INT' || arg.type === 'BIGINT' || arg.type === 'DOUBLE' || arg.type === 'NULL';
+    const numeric = isNumeric(arg.type) || arg.type === 'NULL';
     if ((fn === 'SUM' || fn === 'AVG') && !numeric && !(fn === 'SUM' && arg.type === 'INTERVAL')) {
       throw new SluiceError('TYPE', `${fn} needs a numeric argument, got ${arg.type}`, { span: a.args[0]!.span });
     }

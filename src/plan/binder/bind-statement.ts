@@ -17,7 +17,7 @@ import type { Options, SourceColumn, SourceDef } from '../../catalog/definitions
 import { SluiceError, type Span } from '../../errors.js';
 import { parseIntervalText } from '../../catalog/interval-text.js';
 import { FIXED_SYSTEM_TABLES, logTableName, RESERVED_PREFIX } from '../../catalog/table-names.js';
-import type { Schema, Value } from '../../types.js';
+import { isNumeric, type Schema, type SqlType, type Value } from '../../types.js';
 import type { BoundStatement, PullQuery } from '../bound-statement.js';
 import { pullQuery, pullQueryParts, selectAll } from './pull-query.js';
 import { viewsOf, sourcesOf, walkPlan, type JoinNode, type LogicalPlan } from '../logical-plan.js';
@@ -454,7 +454,8 @@ function bindInsert(s: Insert, sql: string, catalog: Catalog): BoundStatement {
       let v: Value | undefined;
       try {
         v = evaluateConstant(coerce(b, col.type));
-      } catch {
+      } catch (err) {
+        if (err instanceof SluiceError && err.code === 'OVERFLOW') throw new SluiceError('OVERFLOW', `column '${col.name}': ${err.message}`, { span: e.span });
         v = undefined;
       }
       if (v === undefined) throw new SluiceError('BIND', 'INSERT values must be constants', { span: e.span });
@@ -471,9 +472,8 @@ function bindInsert(s: Insert, sql: string, catalog: Catalog): BoundStatement {
   return { kind: 'Insert', source: target.name, rows, ...(s.expectedVersion ? { expectedVersion: s.expectedVersion } : {}) };
 }
 
-function compatible(from: string, to: string): boolean {
-  const num = ['INT', 'BIGINT', 'DOUBLE'];
-  if (num.includes(from) && num.includes(to)) return true;
+function compatible(from: SqlType, to: SqlType): boolean {
+  if (isNumeric(from) && isNumeric(to)) return true;
   if (from === 'VARCHAR') return true; // parsed: '2024-01-01 00:00:00' for a TIMESTAMP
   if (from === 'DATE' && to === 'TIMESTAMP') return true;
   return false;

@@ -54,7 +54,7 @@ export function foldExpr(e: BoundExpr): BoundExpr {
         if (rest.every(isLit)) return lit(evalScalar(e.fn, rest.map((a) => a.value), e.type), e.type);
         return { ...e, args: rest.length === 1 ? [rest[0]!, lit(!absorbing, 'BOOLEAN')] : rest };
       }
-      if (args.every(isLit)) return lit(evalScalar(e.fn, args.map((a) => (a as { value: Value }).value), e.type), e.type);
+      if (args.every(isLit)) return lit(evalScalar(e.fn, args.map((a) => (a as { value: Value }).value), e.type, args.map((a) => a.type)), e.type);
       return { ...e, args };
     }
   }

@@ -277,9 +277,13 @@ export function arrowToBatch(
       const vec = b.getChildAt(at)!;
       const ftype: DataType = fields[at]!.type;
       if (sameLayout(ftype, c.type) && vec.data.length === 1 && vec.data[0]!.offset === 0) return vec.data[0]!;
+      // An Arrow Decimal cell prints its unscaled digits: with the field's scale as an
+      // exponent, the exact parse puts the point back (`1250e-2` is 12.50).
+      const decimalScale = DataType.isDecimal(ftype) ? ftype.scale : null;
       for (let i = 0; i < n; i++) {
         const raw = vec.get(i);
-        const conv = fromApiValue(typeof raw === 'bigint' ? Number(raw) : raw, c.type);
+        const given = typeof raw === 'bigint' ? Number(raw) : decimalScale !== null && raw !== null ? `${String(raw)}e-${decimalScale}` : raw;
+        const conv = fromApiValue(given, c.type);
         if ('error' in conv) reject(i, `column ${c.name}: ${conv.error}`);
         builder.append('value' in conv ? conv.value : null);
       }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DuckDBDecimalValue, DuckDBInstance } from '@duckdb/node-api';
+import { Decimal, Field, makeData, RecordBatch, Schema, Struct, tableFromArrays } from 'apache-arrow';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine, SluiceError } from '../../src/index.js';
@@ -170,6 +171,31 @@ describe('DECIMAL through the API, sinks and storage', () => {
       expect(await engine.query('SELECT id FROM v WHERE amount > ?', [1])).toEqual([{ id: 1 }]);
       const [r] = await engine.execute('SELECT id, amount * 3 AS triple, CAST(amount AS VARCHAR) AS t FROM pay WHERE amount > 1.00');
       expect(r!.rows).toEqual([{ id: 1, triple: '3703.50', t: '1234.50' }]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('an Arrow Decimal column given to insert is read at its own scale, exactly, rounding half away from zero', async () => {
+    const engine = await Engine.open();
+    try {
+      await engine.execute(`CREATE SOURCE pay (id INT, amount DECIMAL(10,2), ts TIMESTAMP, WATERMARK FOR ts AS ts)`);
+      await engine.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, amount FROM pay`);
+      // Arrow Decimal(scale 3, precision 12, 128-bit): unscaled 12345 (12.345), -1235 (-1.235), 7 (0.007), null.
+      const type = new Decimal(3, 12, 128);
+      const words = new Uint32Array([12345, 0, 0, 0, -1235 >>> 0, ~0 >>> 0, ~0 >>> 0, ~0 >>> 0, 7, 0, 0, 0, 0, 0, 0, 0]);
+      const amount = makeData({ type, length: 4, data: words, nullCount: 1, nullBitmap: new Uint8Array([0b0111]) });
+      const batch = tableFromArrays({ id: Int32Array.from([1, 2, 3, 4]), ts: Float64Array.from([T0, T0, T0, T0]) }).batches[0]!;
+      const fields = [batch.schema.fields[0]!, new Field('amount', type, true), batch.schema.fields[1]!];
+      const children = [batch.data.children[0]!, amount, batch.data.children[1]!];
+      const rb = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: 4, children }));
+      expect(await engine.insert('pay', rb)).toMatchObject({ inserted: 4, rejected: 0 });
+      expect(await engine.query('SELECT * FROM v ORDER BY id')).toEqual([
+        { id: 1, amount: '12.35' },
+        { id: 2, amount: '-1.24' },
+        { id: 3, amount: '0.01' },
+        { id: 4, amount: null },
+      ]);
     } finally {
       await engine.close();
     }

@@ -27,7 +27,15 @@ export type BoundPattern =
 export type Navigation =
   | { readonly kind: 'prev'; readonly column: number; readonly offset: number; readonly type: SqlType }
   | { readonly kind: 'first' | 'last'; readonly variable: number | null; readonly column: number; readonly offset: number; readonly type: SqlType }
-  | { readonly kind: 'agg'; readonly fn: AggFn; readonly variable: number | null; readonly column: number | null; readonly type: SqlType }
+  | {
+      readonly kind: 'agg';
+      readonly fn: AggFn;
+      readonly variable: number | null;
+      readonly column: number | null;
+      readonly type: SqlType;
+      /** A DECIMAL argument's scale: its values are unscaled integers (SUM checks the exact range, AVG divides by 10^scale). */
+      readonly scale?: number;
+    }
   | { readonly kind: 'matchNumber'; readonly type: SqlType }
   | { readonly kind: 'classifier'; readonly type: SqlType };
 

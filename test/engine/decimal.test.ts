@@ -201,6 +201,29 @@ describe('DECIMAL through the API, sinks and storage', () => {
     }
   });
 
+  it('MATCH_RECOGNIZE aggregates a DECIMAL exactly: SUM keeps the scale, AVG is the DOUBLE of the exact mean', async () => {
+    const engine = await Engine.open();
+    try {
+      await engine.execute(`CREATE SOURCE ticker (symbol VARCHAR, rowtime TIMESTAMP, price DECIMAL(10,2), WATERMARK FOR rowtime AS rowtime)`);
+      // Flink's aggregation example (A+ B while AVG(A.price) < 15) with prices in hundredths.
+      await engine.execute(`CREATE MATERIALIZED VIEW v AS SELECT * FROM ticker MATCH_RECOGNIZE (
+        PARTITION BY symbol ORDER BY rowtime
+        MEASURES FIRST(A.rowtime) AS t0, AVG(A.price) AS avg_price, SUM(A.price) AS total, MAX(A.price) AS top
+        ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW
+        PATTERN (A+ B)
+        DEFINE A AS AVG(A.price) < 0.15)`);
+      const prices = ['0.12', '0.17', '0.13', '0.16', '0.25', '0.02', '0.04', '0.10', '0.15', '0.25', '0.25', '0.30'];
+      await engine.insert('ticker', prices.map((price, i) => ({ symbol: 'ACME', rowtime: T0 + i * 1000, price })));
+      await engine.endOfStream('ticker');
+      expect((await engine.query('SELECT avg_price, total, top FROM v ORDER BY t0'))).toEqual([
+        { avg_price: 0.145, total: '0.58', top: '0.17' },
+        { avg_price: 0.135, total: '0.81', top: '0.25' },
+      ]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('jsonl and csv sources read a DECIMAL from its digits; too many digits make a dead letter', async () => {
     const dir = tmp();
     writeFileSync(

@@ -6,6 +6,7 @@
  * so every ordinary function and operator works inside them.
  */
 import { isNumeric } from '../../types.js';
+import { isDecimal, scaleOf } from '../../decimal.js';
 import type { ColumnRef, Expr, FuncCall, Ident, MatchRecognize, RowPattern, Span } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import type { BoundExpr } from '../expr.js';
@@ -270,12 +271,8 @@ function bindNavExpr(e: Expr, clause: Clause, scope: Scope, varIds: ReadonlyMap<
     if ((fn === 'SUM' || fn === 'AVG') && !isNumeric(c.type)) {
       throw new SluiceError('TYPE', `${fn} needs a numeric column, but '${c.name}' is ${c.type}`, { span: ref.span });
     }
-    if (fn === 'AVG' && c.type.startsWith('DECIMAL')) {
-      throw new SluiceError('UNSUPPORTED', `AVG of the ${c.type} column '${c.name}' inside MATCH_RECOGNIZE is not supported yet: use SUM(…) / COUNT(…)`, {
-        span: ref.span,
-      });
-    }
-    return slot({ kind: 'agg', fn, variable: variableOf(ref.qualifier), column: c.index, type: aggregateType(fn, c.type) }, text);
+    const scale = isDecimal(c.type) && (fn === 'SUM' || fn === 'AVG') ? { scale: scaleOf(c.type) } : {};
+    return slot({ kind: 'agg', fn, variable: variableOf(ref.qualifier), column: c.index, type: aggregateType(fn, c.type), ...scale }, text);
   };
   const expr = bindExpr(e, { scope, sql, clause: `MATCH_RECOGNIZE ${where}`, override });
   return { expr, navs };

@@ -7,6 +7,7 @@
 import type { Data } from 'apache-arrow';
 import type { Navigation, NavExpr } from '../../../plan/match-recognize-node.js';
 import type { SqlType, Value } from '../../../types.js';
+import { MAX_UNSCALED, overflowError, pow10 } from '../../../decimal.js';
 import { ColumnBuilder } from '../../batch.js';
 import { boolColumn, float64Column, int32Column, physicalKindOf } from '../../vector/columns.js';
 import { compileExpr, compilePredicate, type CompiledExpr, type CompiledPredicate } from '../../expr/compile.js';
@@ -88,6 +89,8 @@ function aggregate(nav: Extract<Navigation, { kind: 'agg' }>, rows: readonly num
       case 'SUM':
       case 'AVG':
         acc = ((acc as number | null) ?? 0) + (x as number);
+        // A DECIMAL's unscaled partial sums must stay exact (within 2^53), as in GROUP BY.
+        if (nav.scale !== undefined && Math.abs(acc) > MAX_UNSCALED) throw overflowError(`${nav.fn} inside MATCH_RECOGNIZE over a DECIMAL`, nav.type);
         break;
       case 'MIN':
         if (acc === null || x < acc) acc = x;
@@ -100,7 +103,7 @@ function aggregate(nav: Extract<Navigation, { kind: 'agg' }>, rows: readonly num
     }
   }
   if (nav.fn === 'COUNT') return count;
-  if (nav.fn === 'AVG') return count === 0 ? null : (acc as number) / count;
+  if (nav.fn === 'AVG') return count === 0 ? null : (acc as number) / (count * pow10(nav.scale ?? 0));
   return acc;
 }
 

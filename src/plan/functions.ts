@@ -367,7 +367,11 @@ function resolveSqlFunction(name: string, args: readonly SqlType[]): Resolution 
       if (bad) return bad;
       const t = commonType(args[0]!, args[1]!);
       if (t === undefined) return `NULLIF cannot compare ${args[0]} and ${args[1]}`;
-      return ok('nullif', t, [t, t]);
+      // DuckDB types NULLIF as its first argument. The comparison runs on the common type;
+      // the result keeps the first argument's type when its values read the same in both.
+      const a = args[0]!;
+      const same = a === t || (isDecimal(a) && isDecimal(t) && scaleOf(a) === scaleOf(t));
+      return ok('nullif', same ? a : t, [t, t]);
     }
     case 'DATE_TRUNC': {
       const bad = arity(name, args, 2, 2);

@@ -22,6 +22,16 @@ const SOURCE = `CREATE SOURCE s (${COLUMNS}, WATERMARK FOR ts AS ts)`;
 /** The time of the last event, past every window the views below close. */
 const FLUSH_TS = T0 + 3_600_000;
 
+/** Runs `f` with a fresh engine (in memory unless `options` say otherwise) and closes it. */
+async function withEngine(f: (engine: Engine) => Promise<void>, options?: Parameters<typeof Engine.open>[0]): Promise<void> {
+  const engine = await Engine.open(options);
+  try {
+    await f(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
 /** [view name, sluice SQL, DuckDB SQL (the same when omitted)] over s / table s. */
 const VIEWS: readonly (readonly [string, string, string?])[] = [
   [
@@ -125,8 +135,7 @@ describe('DECIMAL views equal DuckDB digit for digit', () => {
 
   it('types every view column as DuckDB types the same expression', async () => {
     const duck = await instance.connect();
-    const engine = await Engine.open();
-    try {
+    await withEngine(async (engine) => {
       await engine.execute(SOURCE);
       await duck.run(`CREATE OR REPLACE TABLE s (${COLUMNS})`);
       for (const [name, sql, duckSql] of VIEWS) {
@@ -140,9 +149,7 @@ describe('DECIMAL views equal DuckDB digit for digit', () => {
           rs.filter((r) => /^(DECIMAL|DOUBLE)/.test(String(r['data_type'])) && String(r['column_name']) !== 'x10').map((r) => `${String(r['column_name'])} ${String(r['data_type'])}`);
         expect(pick(ours), name).toEqual(pick(theirs));
       }
-    } finally {
-      await engine.close();
-    }
+    });
   });
 });
 
@@ -156,8 +163,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
   };
 
   it("0.1 + 0.2 is '0.3'; a DECIMAL(10,2) column reads '1234.50' from a view, a pull query and a transient query", async () => {
-    const engine = await Engine.open();
-    try {
+    await withEngine(async (engine) => {
       expect(await engine.query('SELECT 0.1 + 0.2 AS x')).toEqual([{ x: '0.3' }]);
       await engine.execute(`CREATE SOURCE pay (id INT, amount DECIMAL(10,2), ts TIMESTAMP, WATERMARK FOR ts AS ts)`);
       await engine.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, amount, amount + 0.1 + 0.2 AS plus FROM pay`);
@@ -170,14 +176,11 @@ describe('DECIMAL through the API, sinks and storage', () => {
       expect(await engine.query('SELECT id FROM v WHERE amount > ?', [1])).toEqual([{ id: 1 }]);
       const [r] = await engine.execute('SELECT id, amount * 3 AS triple, CAST(amount AS VARCHAR) AS t FROM pay WHERE amount > 1.00');
       expect(r!.rows).toEqual([{ id: 1, triple: '3703.50', t: '1234.50' }]);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   it('an Arrow Decimal column given to insert is read at its own scale, exactly, rounding half away from zero', async () => {
-    const engine = await Engine.open();
-    try {
+    await withEngine(async (engine) => {
       await engine.execute(`CREATE SOURCE pay (id INT, amount DECIMAL(10,2), ts TIMESTAMP, WATERMARK FOR ts AS ts)`);
       await engine.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, amount FROM pay`);
       // Arrow Decimal(scale 3, precision 12, 128-bit): unscaled 12345 (12.345), -1235 (-1.235), 7 (0.007), null.
@@ -195,14 +198,11 @@ describe('DECIMAL through the API, sinks and storage', () => {
         { id: 3, amount: '0.01' },
         { id: 4, amount: null },
       ]);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   it('MATCH_RECOGNIZE aggregates a DECIMAL exactly: SUM keeps the scale, AVG is the DOUBLE of the exact mean', async () => {
-    const engine = await Engine.open();
-    try {
+    await withEngine(async (engine) => {
       await engine.execute(`CREATE SOURCE ticker (symbol VARCHAR, rowtime TIMESTAMP, price DECIMAL(10,2), WATERMARK FOR rowtime AS rowtime)`);
       // Flink's aggregation example (A+ B while AVG(A.price) < 15) with prices in hundredths.
       await engine.execute(`CREATE MATERIALIZED VIEW v AS SELECT * FROM ticker MATCH_RECOGNIZE (
@@ -218,9 +218,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
         { avg_price: 0.145, total: '0.58', top: '0.17' },
         { avg_price: 0.135, total: '0.81', top: '0.25' },
       ]);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   it('jsonl and csv sources read a DECIMAL from its digits; too many digits make a dead letter', async () => {
@@ -230,8 +228,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
       ['{"id":1,"amount":12.35,"ts":"2024-01-01T00:00:00Z"}', '{"id":2,"amount":"0.005","ts":"2024-01-01T00:00:01Z"}', '{"id":3,"amount":123456.7,"ts":"2024-01-01T00:00:02Z"}', '{"id":4,"amount":-1e-2,"ts":"2024-01-01T00:00:03Z"}'].join('\n') + '\n',
     );
     writeFileSync(join(dir, 'pay.csv'), 'id,amount,ts\n1,0.10,2024-01-01T00:00:00Z\n2, -2.675 ,2024-01-01T00:00:01Z\n3,abc,2024-01-01T00:00:02Z\n');
-    const engine = await Engine.open();
-    try {
+    await withEngine(async (engine) => {
       await engine.execute(`
         CREATE SOURCE pj (id INT, amount DECIMAL(6,2), ts TIMESTAMP) WITH (connector = 'file', path = '${join(dir, 'pay.jsonl')}', format = 'jsonl');
         CREATE SOURCE pc (id INT, amount DECIMAL(6,2), ts TIMESTAMP) WITH (connector = 'file', path = '${join(dir, 'pay.csv')}', format = 'csv');
@@ -251,9 +248,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
         { source: 'pc', reason: expect.stringContaining("column amount: expected DECIMAL(6,2), got 'abc'") },
         { source: 'pj', reason: expect.stringContaining('column amount: 123456.7 is out of range for DECIMAL(6,2)') },
       ]);
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   it('a jsonl sink prints the exact digits as JSON numbers, csv the digits', async () => {
@@ -297,8 +292,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
 
   it('subscribe, CHANGES(v), AS OF and REBUILD give the exact values', async () => {
     const path = join(tmp(), 'db.duckdb');
-    const engine = await Engine.open({ path });
-    try {
+    await withEngine(async (engine) => {
       await engine.execute(`CREATE SOURCE pay (k VARCHAR, amount DECIMAL(10,2), ts TIMESTAMP, WATERMARK FOR ts AS ts)`);
       await engine.execute(`CREATE MATERIALIZED VIEW totals AS SELECT k, SUM(amount) AS s FROM pay GROUP BY k`);
       const seen: unknown[] = [];
@@ -313,9 +307,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
       expect(await engine.query('SELECT s FROM totals AS OF OFFSET 0')).toEqual([{ s: '0.10' }]);
       await engine.execute('REBUILD MATERIALIZED VIEW totals');
       expect(await engine.query('SELECT s FROM totals')).toEqual([{ s: '0.30' }]);
-    } finally {
-      await engine.close();
-    }
+    }, { path });
   });
 
   it('ALTER COLUMN widens a DECIMAL: old events read the same in new views and after a reopen with REBUILD', async () => {
@@ -379,8 +371,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
   });
 
   it('refuses an out-of-range value with OVERFLOW and writes nothing of the insert', async () => {
-    const engine = await Engine.open();
-    try {
+    await withEngine(async (engine) => {
       await engine.execute(`CREATE SOURCE pay (id INT, amount DECIMAL(6,2), ts TIMESTAMP, WATERMARK FOR ts AS ts)`);
       await engine.execute(`CREATE MATERIALIZED VIEW n AS SELECT COUNT(*) AS n FROM pay`);
       const bad = engine.insert('pay', [{ id: 1, amount: '1.00', ts: T0 }, { id: 2, amount: '12345.67', ts: T0 }]);
@@ -390,9 +381,7 @@ describe('DECIMAL through the API, sinks and storage', () => {
       expect(await engine.query('SELECT n FROM n')).toEqual([{ n: 0 }]);
       await expect(engine.execute(`SELECT CAST(123.45 AS DECIMAL(4,2)) AS x`)).rejects.toMatchObject({ code: 'OVERFLOW' });
       await expect(engine.execute(`CREATE VIEW w AS SELECT CAST(amount AS DECIMAL(39,2)) AS x FROM pay`)).rejects.toMatchObject({ code: 'TYPE' });
-    } finally {
-      await engine.close();
-    }
+    });
   });
 
   it('a product past 2^53 unscaled is an OVERFLOW, never a rounded float', async () => {

@@ -123,4 +123,6 @@ export interface Metrics {
   readonly lateEvents: number;
   readonly deadLetters: number;
   readonly stateSize: number;
+  /** Pull queries answered from a view's in-memory state (point lookups by a GROUP BY key) rather than by DuckDB. */
+  readonly pointLookups: number;
 }

@@ -33,6 +33,7 @@ export class Checkpointer {
     for (const sink of s.sinks.values()) sinkBytes.set(sink.def.name, await sink.writer.flush());
     const positions = [...s.sources.values()].map((src) => src.position());
     await s.db.transaction(async () => {
+      for (const src of s.sources.values()) await src.log?.settle();
       for (const v of s.views.values()) await v.table.flush();
       await s.system.flush();
       // In memory nothing could be recovered: operator state and positions are not written.

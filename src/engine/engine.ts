@@ -153,7 +153,10 @@ export class Engine {
 
   /**
    * A pull query over materialized views and system tables, answered by DuckDB with any of
-   * its SQL; `?` parameters. Bounded sources are read to their end first.
+   * its SQL; `?` parameters. Bounded sources are read to their end first. A point lookup —
+   * plain columns of one GROUP BY view, `WHERE` pinning its whole key with `=` to `?` or
+   * literals — is answered from the view's in-memory state instead (same rows; see
+   * `metrics().pointLookups`).
    *
    * With `after` (read-your-writes), it first waits until every view the query reads has
    * consumed those offsets of its sources, up to `timeout` ms, else rejects with code TIMEOUT.
@@ -237,6 +240,6 @@ export class Engine {
     for (const src of s.sources.values()) eventsIn += src.eventsRead;
     let stateSize = 0;
     for (const v of s.views.values()) stateSize += v.pipeline?.stateSize() ?? 0;
-    return { eventsIn, lateEvents: s.system.lateCount, deadLetters: s.system.deadCount, stateSize };
+    return { eventsIn, lateEvents: s.system.lateCount, deadLetters: s.system.deadCount, stateSize, pointLookups: this.pull.pointLookups };
   }
 }

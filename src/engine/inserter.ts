@@ -148,6 +148,8 @@ export class Inserter {
     const staged: { rt: SourceRuntime; parts: StagedPart[]; result: InsertResult; req: PendingInsert }[] = [];
     const logs = new Set<EventLog>();
     const dead: DeadLetter[] = [];
+    // Before anything is staged: a failed write then refuses the group whole.
+    for (const rt of this.s.sources.values()) if (rt.log?.settleDue) await rt.log.settle();
     try {
       for (const req of group) {
         let p: PreparedInsert;

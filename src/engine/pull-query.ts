@@ -20,10 +20,19 @@ import type { ReadYourWrites } from './read-your-writes.js';
 import { ResultCollector } from './result-collector.js';
 import type { Row } from './rows.js';
 import { namesIn } from './sql-names.js';
+import { compilePointLookup, runPointLookup, type PointLookup } from './point-lookup.js';
+
+/** Point lookups kept by their text (see lookups); past this many the cache starts over. */
+const LOOKUP_CACHE = 1024;
 
 type PullResult = { columns: ResultColumn[]; rows: Row[] };
 
 export class PullQueries {
+  /** Pull queries that are point lookups, by their text: no parse on the next call. */
+  private readonly lookups = new Map<string, PointLookup>();
+  /** Pull queries answered as point lookups so far (Engine.metrics). */
+  pointLookups = 0;
+
   constructor(
     private readonly s: EngineState,
     private readonly dataflow: Dataflow,
@@ -51,6 +60,12 @@ export class PullQueries {
       if (typeof sql !== 'string') throw new SluiceError('ARGUMENT', 'query takes SQL text');
       if (!Array.isArray(params)) throw new SluiceError('ARGUMENT', 'query parameters must be an array');
       await this.pump.drain();
+      const known = this.lookups.get(sql);
+      const fast = known === undefined ? null : runPointLookup(known, this.s, params);
+      if (fast !== null) {
+        this.pointLookups++;
+        return fast;
+      }
       let statement: Statement | undefined;
       let parseError: SluiceError | undefined;
       try {
@@ -61,6 +76,16 @@ export class PullQueries {
         parseError = toSluiceError(e).withSql(sql);
       }
       try {
+        const lookup = statement === undefined ? null : compilePointLookup(statement, this.s);
+        if (lookup !== null) {
+          if (this.lookups.size >= LOOKUP_CACHE) this.lookups.clear();
+          this.lookups.set(sql, lookup);
+          const rows = runPointLookup(lookup, this.s, params);
+          if (rows !== null) {
+            this.pointLookups++;
+            return rows;
+          }
+        }
         const pull = statement?.kind === 'QueryStatement' ? bindPullQuery(statement, sql, this.s.catalog) : null;
         const r = pull ? await this.run(pull, params) : await this.pullQuery(sql, params);
         return r.rows;

@@ -40,6 +40,14 @@ export class EventLog {
   private undo: { next: number; versions: Map<string, number | undefined> } | null = null;
   /** Events moved out to Parquet by `retention` (file databases only; see log-archive.ts). */
   readonly archive: LogArchive | null;
+  /**
+   * In memory (nothing to make durable), committed batches wait here until a reader needs
+   * the table ({@link settle}) or enough pile up: a DuckDB round trip costs more than a
+   * small insert's whole path, and the events are live in the views already.
+   */
+  private unwritten: ChunkPart[] = [];
+  private unwrittenRuns: string[] = [];
+  private unwrittenRows = 0;
 
   constructor(
     private readonly db: Database,
@@ -177,6 +185,8 @@ export class EventLog {
    * without its index instead, altered, and indexed again (a cost that follows the log's size).
    */
   private async alterTable(alter: () => Promise<void>): Promise<void> {
+    // Waiting events have the old columns.
+    await this.settle();
     if (!this.key) return alter();
     const copy = quoteIdent(`${logTableName(this.source)}_altering`);
     await this.db.run(`CREATE TABLE ${copy} AS SELECT * FROM ${this.table} ORDER BY sluice_offset`);
@@ -220,6 +230,9 @@ export class EventLog {
   }
 
   async drop(): Promise<void> {
+    this.unwritten = [];
+    this.unwrittenRuns = [];
+    this.unwrittenRows = 0;
     await this.db.run(`DROP VIEW IF EXISTS temp.${quoteIdent(archivedLogViewName(this.source))}`);
     await this.db.run(`DROP TABLE IF EXISTS ${this.table}`);
     await this.archive?.drop();
@@ -275,24 +288,56 @@ export class EventLog {
     return offsets;
   }
 
+  /** Whether committed batches wait in memory rather than being written at once (see {@link unwritten}). */
+  get lazy(): boolean {
+    return this.db.path === null;
+  }
+
   /** How many statements {@link writeStaged} will run (more than one needs a transaction to be atomic). */
   stagedWrites(): number {
+    if (this.lazy) return 0;
     return (this.staged.length > 0 ? 1 : 0) + (this.stagedRuns.length > 0 ? 1 : 0);
   }
 
-  /** Writes the staged batches (inside the caller's transaction when it must be atomic with more). */
+  /** Writes the staged batches (inside the caller's transaction when it must be atomic with more); in memory see {@link unwritten}. */
   async writeStaged(): Promise<void> {
-    if (this.staged.length > 0) await this.db.appendMany(logTableName(this.source), this.staged.length > 8 ? [mergeParts(this.staged)] : this.staged);
-    if (this.stagedRuns.length > 0) await this.db.run(`INSERT INTO sluice_log_partitions VALUES ${this.stagedRuns.join(', ')}`);
+    if (this.lazy) return;
+    await this.write(this.staged, this.stagedRuns);
     this.staged = [];
     this.stagedRuns = [];
   }
 
-  /** The staged appends are durable: nothing is left to take back. */
+  private async write(parts: readonly ChunkPart[], runs: readonly string[]): Promise<void> {
+    if (parts.length > 0) await this.db.appendMany(logTableName(this.source), parts.length > 8 ? [mergeParts(parts)] : parts);
+    if (runs.length > 0) await this.db.run(`INSERT INTO sluice_log_partitions VALUES ${runs.join(', ')}`);
+  }
+
+  /** The staged appends are committed: nothing is left to take back. */
   commitStaged(): void {
+    if (this.lazy) {
+      for (const p of this.staged) this.unwritten.push(p), (this.unwrittenRows += p.n);
+      this.unwrittenRuns.push(...this.stagedRuns);
+    }
     this.undo = null;
     this.staged = [];
     this.stagedRuns = [];
+  }
+
+  /** Whether enough committed events wait in memory to be worth a write now (see {@link settle}). */
+  get settleDue(): boolean {
+    return this.unwrittenRows >= LAZY_ROWS;
+  }
+
+  /** Writes the committed events still waiting in memory: before anything reads the table. */
+  async settle(): Promise<void> {
+    if (this.unwritten.length === 0 && this.unwrittenRuns.length === 0) return;
+    const parts = this.unwritten;
+    const runs = this.unwrittenRuns;
+    // In memory there is no crash to be atomic against (and the caller may be inside a transaction).
+    await this.write(parts, runs);
+    this.unwritten = [];
+    this.unwrittenRuns = [];
+    this.unwrittenRows = 0;
   }
 
   /** The staged appends (and reserved offsets) were not written: offsets and versions go back. */
@@ -348,6 +393,7 @@ export class EventLog {
     to: number,
     batchSize: number,
   ): AsyncGenerator<{ batch: RecordBatch; offsets: Float64Array; partition: string }> {
+    await this.settle();
     for (const part of await this.splitByPartition(from, to)) {
       for await (const b of this.readRange(columns, part.from, part.to, batchSize)) yield { ...b, partition: part.partition };
     }
@@ -405,6 +451,9 @@ export class EventLog {
     if (rows > 0) yield emit();
   }
 }
+
+/** Events waiting in memory (in-memory engines) from which they are written without a reader asking. */
+const LAZY_ROWS = 65_536;
 
 /** Parts of one table's columns as one part (thousands of one-row inserts cost a column write each otherwise). */
 function mergeParts(parts: readonly ChunkPart[]): ChunkPart {

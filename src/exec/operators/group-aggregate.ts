@@ -86,6 +86,22 @@ export class GroupAggregateOperator implements Operator {
     this.flush();
   }
 
+  /**
+   * A group's current row as the operator emitted it, as a one-row insert batch (null: the
+   * group has no row), for pull queries answered from state (point-lookup.ts).
+   */
+  currentRow(key: readonly Value[]): ChangeBatch | null {
+    const g = this.table.keys.findValues(key);
+    if (g < 0 || !this.tracker.isEmitted(g)) return null;
+    const o = (this.lookupOutput ??= new OutputBuilder(this.node.schema));
+    o.row(OP_INSERT);
+    this.table.appendKey(g, o.columns);
+    o.values(this.node.keys.length, this.table.values(g) as never);
+    return o.finish(this.wm, false);
+  }
+
+  private lookupOutput: OutputBuilder | undefined;
+
   /** Each group's change in this batch is named after the group's last event in it. */
   private noteEvents(gids: Int32Array, n: number, offsets: Float64Array, source: string): void {
     if (this.lastEvent.length < this.table.keys.capacity) this.lastEvent = new Float64Array(this.table.keys.capacity);

@@ -33,6 +33,8 @@ export interface PointLookup {
   readonly above: (row: ChangeBatch) => ChangeBatch | null;
   /** The result's columns: view column index and name. */
   readonly output: readonly { readonly index: number; readonly name: string; readonly type: SqlType }[];
+  /** The `?` parameters of the text: another count goes to DuckDB, which says what is wrong. */
+  readonly params: number;
 }
 
 /** Key types whose API values compare as DuckDB compares them (others go to DuckDB). */
@@ -109,7 +111,8 @@ export function compilePointLookup(statement: Statement, s: EngineState): PointL
     if (arg === undefined || !EXACT_TYPES.has(type)) return null;
     keys.push({ arg, type });
   }
-  return { view: rt.def.name, plan, aggregateId: '0' + '.0'.repeat(chain.length), keys, above: statelessAbove(chain), output };
+  const params = keys.filter((k) => 'param' in k.arg).length;
+  return { view: rt.def.name, plan, aggregateId: '0' + '.0'.repeat(chain.length), keys, above: statelessAbove(chain), output, params };
 }
 
 /**
@@ -119,7 +122,7 @@ export function compilePointLookup(statement: Statement, s: EngineState): PointL
 export function runPointLookup(l: PointLookup, s: EngineState, params: readonly unknown[]): Row[] | null {
   const rt = s.views.get(l.view);
   const pipeline = rt?.pipeline;
-  if (!pipeline || pipeline.plan !== l.plan) return null;
+  if (!pipeline || pipeline.plan !== l.plan || params.length !== l.params) return null;
   const op = pipeline.operators.find((o) => o.id === l.aggregateId)?.op;
   if (!(op instanceof GroupAggregateOperator)) return null;
   const key: Value[] = [];

@@ -124,6 +124,11 @@ describe('point lookups from state', () => {
         ['SELECT n + 1 AS m FROM by_k WHERE k = ?', [1], [{ m: 3 }]],
         ['SELECT n FROM by_k WHERE k = ? OR k = 2', [1], [{ n: 2 }]],
       ];
+      for (const [sql, params] of [['SELECT n FROM by_k WHERE k = ?', [1, 2]], ['SELECT n FROM by_k WHERE k = ?', []]] as const) {
+        const before = e.metrics().pointLookups;
+        await expect(e.query(sql, params), `${params.length} parameters`).rejects.toThrow();
+        expect(e.metrics().pointLookups).toBe(before);
+      }
       for (const [sql, params, expected] of duckdbOnly) {
         const before = e.metrics().pointLookups;
         expect(await e.query(sql, params), sql).toEqual(expected);

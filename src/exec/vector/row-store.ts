@@ -23,6 +23,7 @@ export class RowStore {
   private nulls: Uint8Array[];
   private alive = new Uint8Array(64);
   private arena = new Uint8Array(0);
+  private spare: typeof this.arena | null = null;
   private arenaUsed = 0;
   private arenaWaste = 0;
   private free = new Int32Array(16);
@@ -202,18 +203,22 @@ export class RowStore {
   private storeBytes(j: number, slot: number, src: Uint8Array, s: number, e: number): void {
     const n = e - s;
     if (this.arenaUsed + n > this.arena.length) {
-      if (this.arenaWaste > this.arenaUsed / 2) this.compact();
+      // Compacting frees at least a quarter of the arena (amortized); else it doubles, so the
+      // arena stays within about 2.7x the live strings.
+      if (this.arenaWaste >= this.arena.length / 4) this.compact();
       if (this.arenaUsed + n > this.arena.length) {
         const a = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + n));
         a.set(this.arena.subarray(0, this.arenaUsed));
         this.arena = a;
+        this.spare = null;
       }
     }
     const a = this.arena;
     let p = this.arenaUsed;
     this.strStart[j]![slot] = p;
     this.strLen[j]![slot] = n;
-    if (n <= 128) for (let k = s; k < e; k++) a[p++] = src[k]!;
+    // A byte loop beats the subarray a set() needs only for short strings.
+    if (n <= 24) for (let k = s; k < e; k++) a[p++] = src[k]!;
     else {
       a.set(src.subarray(s, e), p);
       p += n;
@@ -223,7 +228,9 @@ export class RowStore {
 
   /** Rewrites the arena with the strings of live slots only (the slot being written is not yet marked). */
   private compact(): void {
-    const a = new Uint8Array(this.arena.length);
+    // The previous arena is kept for the next compaction: a new one each time is garbage as large as the state.
+    const a = this.spare !== null && this.spare.length === this.arena.length ? this.spare : new Uint8Array(this.arena.length);
+    this.spare = this.arena;
     let p = 0;
     for (let s = 0; s < this.highWater; s++) {
       if (this.alive[s] !== 1) continue;

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tableFromArrays } from 'apache-arrow';
+import { tableFromArrays } from '../exec/arrow.js';
 import { Engine } from '../engine/engine.js';
 import { SluiceError } from '../errors.js';
 import { Database } from '../state/database.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Table, tableFromArrays } from 'apache-arrow';
+import { Table, tableFromArrays } from '../exec/arrow.js';
 import { NexmarkGenerator } from '../connectors/nexmark/generator.js';
 import { Engine } from '../engine/engine.js';
 import { duckTypeName } from '../state/chunk-writer.js';

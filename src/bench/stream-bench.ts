@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tableFromArrays } from 'apache-arrow';
+import { tableFromArrays } from '../exec/arrow.js';
 import { Engine } from '../engine/engine.js';
 
 export interface StreamBenchRow {

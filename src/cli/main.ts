@@ -9,6 +9,10 @@ import { renderError, SluiceError, toSluiceError } from '../errors.js';
 // Commands load what they need when they run (dynamic import below): DuckDB, the parser,
 // ink and the benches cost most of a second to load, which `--version` and `--help` never need.
 import type { OutputFormat } from './run-command.js';
+import { useSingleFileArrow } from '../exec/arrow-build.js';
+
+// Before any command loads the engine (every load below is dynamic).
+useSingleFileArrow();
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -13,7 +13,7 @@ import {
   type Data,
   type RecordBatch,
   type Table,
-} from 'apache-arrow';
+} from '../exec/arrow.js';
 import { batchFromRows, ColumnBuilder, isValid, makeRecordBatch, arrowSchema, rowsOf, type OpName } from '../exec/batch.js';
 import { MS_PER_DAY, type Schema, type SqlType, type Value } from '../types.js';
 import { castValue, parseDate, parseTimestamp } from '../plan/functions.js';

@@ -21,7 +21,7 @@ import {
   Utf8,
   type Data,
   type DataType,
-} from 'apache-arrow';
+} from './arrow.js';
 import type { Column, Schema, SqlType, Value } from '../types.js';
 
 /** Change kinds, as Flink's RowKind. */

@@ -6,7 +6,7 @@
  * Dictionary<Utf8> and LargeUtf8 to Utf8 bytes. Offsets are row numbers in the file.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { RecordBatchReader, Type, type Data, type DataType, type RecordBatch, type Vector } from 'apache-arrow';
+import { RecordBatchReader, Type, type Data, type DataType, type RecordBatch, type Vector } from '../../exec/arrow.js';
 import { SluiceError } from '../../errors.js';
 import { MS_PER_DAY, type Schema, type SqlType } from '../../types.js';
 import type { ReadBatch, SourceReader } from '../source-reader.js';

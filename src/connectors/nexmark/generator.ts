@@ -28,7 +28,7 @@
  * Float64Array, a window of a precomputed byte stream, or pooled UTF-8 bytes copied into
  * one buffer; only the requested columns are generated, and no JS string is made per row.
  */
-import { Float64, makeData, Utf8, type Data, type RecordBatch, type Schema as ArrowSchema } from 'apache-arrow';
+import { Float64, makeData, Utf8, type Data, type RecordBatch, type Schema as ArrowSchema } from '../../exec/arrow.js';
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
 import type { Schema } from '../../types.js';
 import { poolsFor, streamWindow, type NexmarkPools, type StringPool } from './pools.js';

@@ -3,7 +3,7 @@
  * Data of the layout in src/exec/batch.ts, reading validity, constant and sliced columns.
  * Every Data made here has offset 0 and no validity bitmap when it has no nulls.
  */
-import { Bool, Float64, Int32, makeData, Null, Type, Utf8, type Data } from 'apache-arrow';
+import { Bool, Float64, Int32, makeData, Null, Type, Utf8, type Data } from '../arrow.js';
 import type { SqlType, Value } from '../../types.js';
 import { SluiceError } from '../../errors.js';
 

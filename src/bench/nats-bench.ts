@@ -5,10 +5,11 @@
  * them — then a windowed job through the nats source in one
  * process (events/s), the end-to-end latency of a per-key view (publish to change, p50/p99),
  * and scale-out groups of 2 and 3 member processes (events/s over the same stream, and how
- * long the survivors take to own a killed member's partitions).
+ * long the survivors take to own a killed member's partitions), and a group of 2 whose job
+ * groups by a column other than the key, so it runs through the repartition stream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +112,32 @@ const WINDOWED = `CREATE MATERIALIZED VIEW per_second AS
   SELECT k, window_start, COUNT(*) AS n, SUM(v) AS s FROM TUMBLE(ev, ts, INTERVAL '1' SECOND) GROUP BY k, window_start, window_end EMIT ON WINDOW CLOSE;
   CREATE SINK hole FROM per_second WITH (connector = 'blackhole');`;
 
+/** The windowed job grouped by `v`, not the source's key `k`: a group runs it in two stages through a repartition stream. */
+const REPARTITIONED = `CREATE MATERIALIZED VIEW per_second AS
+  SELECT v, window_start, COUNT(*) AS n, SUM(k) AS s FROM TUMBLE(ev, ts, INTERVAL '1' SECOND) GROUP BY v, window_start, window_end EMIT ON WINDOW CLOSE;
+  CREATE SINK hole FROM per_second WITH (connector = 'blackhole');`;
+
+/** CPU time (ms) a process has used, from /proc (USER_HZ = 100); null where unreadable. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+function cpuOf(children: readonly ChildProcess[]): number | null {
+  let sum = 0;
+  for (const c of children) {
+    const ms = cpuMs(c.pid);
+    if (ms === null) return null;
+    sum += ms;
+  }
+  return sum;
+}
+
 async function oneMember(servers: string, stream: string, prefix: string, n: number): Promise<number> {
   const e = await Engine.open();
   try {
@@ -171,10 +198,10 @@ async function until(what: string, f: () => Promise<boolean>, ms: number): Promi
 }
 
 /** `members` processes run the windowed job as a group over the stream; events/s from all partitions owned to all caught up, then a kill. */
-async function groupRun(servers: string, stream: string, prefix: string, n: number, members: number, dir: string): Promise<Figure> {
-  const group = `bench${process.pid}_${members}`;
-  const file = join(dir, `group${members}.sql`);
-  writeFileSync(file, sourceSql(servers, stream, prefix, false) + WINDOWED + `\nSET checkpoint_interval = '200 milliseconds';`);
+async function groupRun(servers: string, stream: string, prefix: string, n: number, members: number, dir: string, repartitioned = false): Promise<Figure> {
+  const group = `bench${process.pid}_${members}${repartitioned ? 'r' : ''}`;
+  const file = join(dir, `${group}.sql`);
+  writeFileSync(file, sourceSql(servers, stream, prefix, false) + (repartitioned ? REPARTITIONED : WINDOWED) + `\nSET checkpoint_interval = '200 milliseconds';`);
   const children: ChildProcess[] = [];
   const status = (): Promise<GroupStatus> => groupStatus(group, [servers]);
   try {
@@ -187,8 +214,10 @@ async function groupRun(servers: string, stream: string, prefix: string, n: numb
       return s.members.length === members && s.partitions.every((p) => p.owner !== null);
     }, 60_000);
     const owned = performance.now();
+    const cpu0 = cpuOf(children);
     await until('every partition to be caught up', async () => (await status()).partitions.every((p) => p.owner !== null && p.lag === 0), 600_000);
     const ms = performance.now() - owned;
+    const cpu1 = cpuOf(children);
     const wall = performance.now() - t;
     let rebalanceMs: number | null = null;
     if (members > 1) {
@@ -203,13 +232,15 @@ async function groupRun(servers: string, stream: string, prefix: string, n: numb
       rebalanceMs = performance.now() - k;
     }
     return {
-      figure: `group of ${members}`,
+      figure: `group of ${members}${repartitioned ? ', repartitioned' : ''}`,
       members,
       events: n,
       // From every partition owned (reading has begun) to every snapshot covering the stream.
       events_per_s: Math.round(n / (ms / 1000)),
       // From spawning the members: start-up (loading, joining, restoring) included.
       wall_events_per_s: Math.round(n / (wall / 1000)),
+      // The members' CPU over the same span, per event: what the machine pays for each.
+      cpu_us_per_event: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1000) / n * 10) / 10,
       rebalance_ms: rebalanceMs === null ? null : Math.round(rebalanceMs),
     };
   } finally {
@@ -239,6 +270,7 @@ export async function measureNats(options: Omit<NatsBenchOptions, 'json'>, onFig
     onFigure({ figure: 'windowed job, 1 process', events: n, events_per_s: Math.round(n / (one / 1000)) });
     if (options.noGroups !== true) {
       for (const members of [1, 2, 3]) onFigure(await groupRun(servers, stream, prefix, n, members, dir));
+      onFigure(await groupRun(servers, stream, prefix, n, 2, dir, true));
     }
     // Latency on a stream of its own: the source reads from the start.
     const lstream = `${stream}_LAT`;

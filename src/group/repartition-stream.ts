@@ -6,7 +6,7 @@
  * watermark progress.
  */
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { JetStreamPublisher } from '../connectors/nats/jetstream-publisher.js';
 import { EVENT_TIME_HEADER } from '../connectors/nats/nats-source.js';
 import { isNotFound } from '../connectors/nats/nats-connection.js';
 import type { GroupJob } from './group-job.js';
@@ -17,6 +17,7 @@ import type { GroupStore, SnapshotMeta } from './group-store.js';
  * owner's replay since the last snapshot (a lease of 5 s, a restore, the replay).
  */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
+const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** Creates the job's repartition streams where missing. */
 export async function createRepartitionStreams(store: GroupStore, job: GroupJob): Promise<void> {
@@ -55,16 +56,24 @@ export class WatermarkPublisher {
   ) {}
 
   async publish(sources: SnapshotMeta['sources']): Promise<void> {
-    const js = jetstream(this.store.nc);
-    const acks: Promise<unknown>[] = [];
-    for (const s of this.job.sources) {
-      const t = sources[s.name]?.maxEventTime ?? null;
-      if (s.repartition === null || s.delayMs === null || t === null || t <= (this.sent.get(s.name) ?? -Infinity)) continue;
-      const h = natsHeaders();
-      h.set(EVENT_TIME_HEADER, String(t));
-      for (let q = 0; q < this.job.repartitions; q++) acks.push(js.publish(`${s.repartition.stream}.${q}.${this.partition}`, new Uint8Array(0), { headers: h }));
-      this.sent.set(s.name, t);
+    // A few messages per checkpoint: a publisher (one inbox subscription) per call, closed after.
+    let pub: JetStreamPublisher | null = null;
+    const sent: [string, number][] = [];
+    try {
+      for (const s of this.job.sources) {
+        const t = sources[s.name]?.maxEventTime ?? null;
+        if (s.repartition === null || s.delayMs === null || t === null || t <= (this.sent.get(s.name) ?? -Infinity)) continue;
+        pub ??= await JetStreamPublisher.open(this.store.nc, { maxInFlight: Infinity, timeoutMs: PUBLISH_TIMEOUT_MS });
+        const h = natsHeaders();
+        h.set(EVENT_TIME_HEADER, String(t));
+        for (let q = 0; q < this.job.repartitions; q++) pub.publish(`${s.repartition.stream}.${q}.${this.partition}`, new Uint8Array(0), null, h);
+        sent.push([s.name, t]);
+      }
+      await pub?.settle();
+      // Only once stored: a failed publish is sent again at the next checkpoint.
+      for (const [name, t] of sent) this.sent.set(name, t);
+    } finally {
+      pub?.close();
     }
-    await Promise.all(acks);
   }
 }

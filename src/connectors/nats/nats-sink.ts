@@ -22,7 +22,6 @@
  * window a few milliseconds wide. An in-memory engine (no checkpoints to wait for)
  * publishes as it goes.
  */
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { parseIntervalText } from '../../catalog/interval-text.js';
 import { SluiceError } from '../../errors.js';
 import { columnsOf, OP_NAMES, readValue, type ChangeBatch } from '../../exec/batch.js';
@@ -31,6 +30,7 @@ import type { SqlType, Value } from '../../types.js';
 import { enumOption } from '../options.js';
 import type { SinkInit, SinkWriter } from '../sinks/sink-writer.js';
 import { loadNatsClient } from './nats-client.js';
+import { JetStreamPublisher } from './jetstream-publisher.js';
 import {
   checkStreamName,
   checkSubject,
@@ -46,7 +46,7 @@ import { subjectsOverlap } from './nats-source.js';
 
 const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window', 'msg_id_prefix', 'subject_suffix'];
 const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
-/** Publishes awaiting their ack at most; the next waits for the oldest. */
+/** Publishes awaiting their ack at most; the next waits until half of them are acked. */
 const MAX_IN_FLIGHT = 1024;
 const PUBLISH_TIMEOUT_MS = 10_000;
 
@@ -81,8 +81,12 @@ export class NatsSink implements SinkWriter {
   /** `subject_suffix`: a last subject token, after the partition's. */
   private readonly suffix: string;
   private session: NatsSession | null = null;
-  private js: JetStreamClient | null = null;
-  private pending: { subject: string; data: Uint8Array }[] = [];
+  private publisher: JetStreamPublisher | null = null;
+  /** Each partition's subject (one without `partitions`), built once rather than per message. */
+  private readonly subjects: readonly string[];
+  /** Written, not yet published: subjects and payloads side by side. */
+  private pendingSubjects: string[] = [];
+  private pendingData: Uint8Array[] = [];
   /** The position: the number of the last message published (known once connected). */
   private last = -1;
   private chain: Promise<void> = Promise.resolve();
@@ -130,6 +134,7 @@ export class NatsSink implements SinkWriter {
       // Without a key every column decides: equal rows still share a partition.
       this.key = init.key && init.key.length > 0 ? init.key : init.schema.map((_, i) => i);
     }
+    this.subjects = this.partitions === null ? [this.subject + this.suffix] : Array.from({ length: this.partitions }, (_, p) => `${this.subject}.${p}${this.suffix}`);
   }
 
   write(batch: ChangeBatch): void {
@@ -139,11 +144,10 @@ export class NatsSink implements SinkWriter {
     const cols = columnsOf(batch);
     for (let i = 0; i < batch.length; i++) {
       const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
-      let subject = this.subject;
-      if (this.partitions !== null) subject += `.${fnv1a(JSON.stringify(this.key.map((j) => jsonValue(values[j]!, schema[j]!.type)))) % this.partitions}`;
-      subject += this.suffix;
+      const p = this.partitions === null ? 0 : fnv1a(JSON.stringify(this.key.map((j) => jsonValue(values[j]!, schema[j]!.type)))) % this.partitions;
       const line = jsonRowText(schema, values, withOp ? OP_NAMES[batch.ops === null ? 0 : batch.ops[i]!]! : null);
-      this.pending.push({ subject, data: encoder.encode(line) });
+      this.pendingSubjects.push(this.subjects[p]!);
+      this.pendingData.push(encoder.encode(line));
     }
     if (this.init.eager === true) this.startPublishing();
   }
@@ -171,16 +175,17 @@ export class NatsSink implements SinkWriter {
       this.closed = true;
       const s = this.session;
       this.session = null;
-      this.js = null;
+      this.publisher?.close();
+      this.publisher = null;
       await closeSession(s);
     }
   }
 
   /** Connects, creates the stream if missing, and learns the position to continue from. */
-  private async connect(): Promise<JetStreamClient> {
-    if (this.js !== null) return this.js;
+  private async connect(): Promise<JetStreamPublisher> {
+    if (this.publisher !== null) return this.publisher;
     const session = await openSession(this.servers, this.who);
-    const { js, transport } = await loadNatsClient();
+    const { transport } = await loadNatsClient();
     const target = (this.partitions === null ? this.subject : `${this.subject}.*`) + this.suffix;
     try {
       let info;
@@ -200,25 +205,22 @@ export class NatsSink implements SinkWriter {
       throw natsError(this.who, e, `stream '${this.stream}'`);
     }
     this.session = session;
-    this.js = js.jetstream(session.nc, { timeout: PUBLISH_TIMEOUT_MS });
-    return this.js;
+    this.publisher = await JetStreamPublisher.open(session.nc, { maxInFlight: MAX_IN_FLIGHT, timeoutMs: PUBLISH_TIMEOUT_MS });
+    return this.publisher;
   }
 
   /** Publishes the buffered messages, at most MAX_IN_FLIGHT unacknowledged at a time. */
   private async publish(): Promise<void> {
-    const js = await this.connect();
-    const msgs = this.pending;
-    this.pending = [];
-    const window: Promise<PubAck>[] = [];
-    let oldest = 0;
+    const pub = await this.connect();
+    const subjects = this.pendingSubjects;
+    const data = this.pendingData;
+    this.pendingSubjects = [];
+    this.pendingData = [];
     const name = this.idPrefix ?? this.init.name;
-    for (const m of msgs) {
-      if (window.length - oldest >= MAX_IN_FLIGHT) await window[oldest++]!;
-      const p = js.publish(m.subject, m.data, { msgID: `${name}:${++this.last}`, timeout: PUBLISH_TIMEOUT_MS });
-      // Every rejection is awaited in order; this keeps a later one from counting as unhandled meanwhile.
-      p.catch(() => undefined);
-      window.push(p);
+    for (let i = 0; i < subjects.length; i++) {
+      if (pub.full) await pub.room();
+      pub.publish(subjects[i]!, data[i]!, `${name}:${++this.last}`);
     }
-    while (oldest < window.length) await window[oldest++]!;
+    await pub.settle();
   }
 }

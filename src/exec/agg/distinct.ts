@@ -4,11 +4,15 @@ import type { SqlType, Value } from '../../types.js';
 import type { ColumnBuilder } from '../batch.js';
 import type { Accumulator } from './accumulator.js';
 import { GroupMultisets } from './multiset.js';
+import { DistinctCounts } from './distinct-counts.js';
+import { physicalKindOf } from '../vector/columns.js';
 import { checkDecimal, isDecimal, pow10, scaleOrZero } from '../../decimal.js';
 import type { ColumnarState } from '../columnar-state.js';
 
 export class DistinctAccumulator implements Accumulator {
   private readonly sets: GroupMultisets;
+  /** COUNT(DISTINCT) of a number: counted in typed arrays instead (the sets stay empty). */
+  private readonly counts: DistinctCounts | null;
   /** AVG over a DECIMAL: 10^scale. */
   private readonly unit: number;
 
@@ -18,6 +22,8 @@ export class DistinctAccumulator implements Accumulator {
     argType: SqlType,
   ) {
     this.sets = new GroupMultisets(argType);
+    const kind = physicalKindOf(argType);
+    this.counts = fn === 'COUNT' && (kind === 'f64' || kind === 'i32') ? new DistinctCounts(argType) : null;
     this.unit = pow10(scaleOrZero(argType));
   }
 
@@ -25,10 +31,12 @@ export class DistinctAccumulator implements Accumulator {
 
   update(gids: Int32Array, n: number, arg: Data | null, signs: Int8Array | null): void {
     if (arg === null || arg.typeId === 1) return;
-    this.sets.update(gids, n, arg, signs);
+    if (this.counts !== null) this.counts.update(gids, n, arg, signs);
+    else this.sets.update(gids, n, arg, signs);
   }
 
   value(g: number): Value {
+    if (this.counts !== null) return this.counts.size(g);
     const set = this.sets.get(g);
     const size = set?.size ?? 0;
     if (this.fn === 'COUNT') return size;
@@ -44,26 +52,32 @@ export class DistinctAccumulator implements Accumulator {
   }
 
   merge(dst: number, src: number, from: Accumulator = this): void {
-    this.sets.merge(dst, src, (from as DistinctAccumulator).sets);
+    const other = from as DistinctAccumulator;
+    if (this.counts !== null) this.counts.merge(dst, src, other.counts!);
+    else this.sets.merge(dst, src, other.sets);
   }
 
   reset(g: number): void {
-    this.sets.reset(g);
+    if (this.counts !== null) this.counts.reset(g);
+    else this.sets.reset(g);
   }
 
   save(g: number): unknown {
-    return this.sets.save(g);
+    return this.counts !== null ? this.counts.save(g) : this.sets.save(g);
   }
 
   load(g: number, state: unknown): void {
-    this.sets.load(g, state as [number, number][]);
+    if (this.counts !== null) this.counts.load(g, state as [number, number][]);
+    else this.sets.load(g, state as [number, number][]);
   }
 
   saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
-    this.sets.saveColumns(ids, n, into, prefix);
+    if (this.counts !== null) this.counts.saveColumns(ids, n, into, prefix);
+    else this.sets.saveColumns(ids, n, into, prefix);
   }
 
   loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
-    this.sets.loadColumns(ids, n, from, prefix);
+    if (this.counts !== null) this.counts.loadColumns(ids, n, from, prefix);
+    else this.sets.loadColumns(ids, n, from, prefix);
   }
 }

@@ -34,18 +34,28 @@
  * `o.t <= s.c + k` keeps at or above o's watermark − k. A column no bound covers has no
  * lower limit while o can still send rows (Flink: an interval join's watermark is the input
  * watermark minus the bound).
+ *
+ * A batch is joined as a whole: its candidate pairs (row, stored batch and row) go into
+ * typed arrays, the residual condition runs once over the columns it reads gathered for
+ * every pair, and the output columns are gathered whole (join-gather.ts), in the order the
+ * rows were emitted one by one. An append-only side's batch is stored pending (not indexed
+ * by key) while both inputs are open and found by scanning until it has been scanned
+ * INDEX_AFTER_SCANS times: q7's bids meet one maximum per window, and indexing every bid
+ * cost more than the few scans.
  */
-import type { Data } from 'apache-arrow';
+import type { Data, Schema as ArrowSchema } from 'apache-arrow';
 import type { JoinNode } from '../../plan/logical-plan.js';
 import type { Schema, Value } from '../../types.js';
 import { columnsUsed } from '../../plan/expr.js';
-import { batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { changelogRetention } from '../../plan/join-retention.js';
+import { arrowSchema, batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
 import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { nullColumn } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
-import { RefChains, REF_SPLIT } from './ref-chains.js';
+import { ColumnParts, IntVec, JoinRows } from './join-gather.js';
+import { RefChains, REF_SPLIT, refRow } from './ref-chains.js';
 import { MinHeap } from '../window/min-heap.js';
 
 /**
@@ -73,34 +83,55 @@ class SideStore {
   readonly until: number[] = [];
   /** Per batch and row: the other side's watermark past which that row can match nothing. */
   readonly rowUntil: (Float64Array | null)[] = [];
+  /** Per column: its batches as the output gather reads them. */
+  readonly parts: ColumnParts[];
   /** Batches that still hold rows and may be dropped by a watermark. */
   openBatches: number[] = [];
   rows = 0;
   nextSeq = 0;
+  /**
+   * Batches from `indexed` on are pending: stored but not linked by key, found by scanning
+   * them (see JoinOperator.pendingMatches). The batches before it are the indexed ones, so
+   * a key's rows in chain order, then its pending rows in batch order, are in arrival order.
+   */
+  indexed = 0;
+  /** Per batch: how many probes scanned it while pending. */
+  readonly scans: number[] = [];
 
   constructor(
     readonly schema: Schema,
     retracts: boolean,
+    /** May leave batches pending (an append-only side of an equi-join). */
+    readonly lazy: boolean,
+    private readonly keyCols: readonly number[],
+    private readonly keys: KeyTable | null,
   ) {
     this.rowTable = retracts && schema.length > 0 ? new KeyTable(schema.map((c) => c.type)) : null;
     this.byRow = this.rowTable ? new RefChains() : null;
+    this.parts = schema.map((c) => new ColumnParts(c.type));
   }
 
-  addBatch(cols: readonly Data[], n: number, rowUntil: Float64Array | null): number {
+  /** Stores a batch (its rows come with add), pending or indexed; indexing it indexes every pending batch first. */
+  addBatch(cols: readonly Data[], n: number, rowUntil: Float64Array | null, pending = false): number {
+    if (!pending) this.indexAll();
     let until = rowUntil === null ? Infinity : -Infinity;
     if (rowUntil !== null) for (let i = 0; i < n; i++) if (rowUntil[i]! > until) until = rowUntil[i]!;
     this.rowUntil.push(rowUntil);
     this.batches.push(cols);
+    for (let j = 0; j < this.parts.length; j++) this.parts[j]!.push(cols[j]!, n);
     this.live.push(new Uint8Array(n));
     this.liveCount.push(0);
     this.matches.push(new Int32Array(n));
     this.seqs.push(new Float64Array(n));
-    this.keyIds.push(new Int32Array(n));
+    // A pending batch's key ids and links are made when it is indexed.
+    this.keyIds.push(pending ? NO_I32 : new Int32Array(n));
     this.rowIds.push(new Int32Array(this.byRow ? n : 0));
-    this.byKey.addBatch(n);
+    this.byKey.addBatch(pending ? 0 : n);
     this.byRow?.addBatch(n);
     this.until.push(until);
+    this.scans.push(0);
     const b = this.batches.length - 1;
+    if (!pending) this.indexed = b + 1;
     if (until !== Infinity) this.openBatches.push(b);
     return b;
   }
@@ -127,13 +158,13 @@ class SideStore {
    * Drops every live row of batch b; calls `gone` with each before it goes. Returns the key
    * ids of the batch's rows (repeated, and of rows gone before: a caller frees those no row holds).
    */
-  dropBatch(b: number, gone: (ref: number) => void): Int32Array {
+  dropBatch(b: number, gone: ((ref: number) => void) | null): Int32Array {
     const live = this.live[b]!;
-    const ids = this.keyIds[b]!;
+    const ids = b < this.indexed ? this.keyIds[b]! : NO_I32;
     for (let row = 0; row < live.length; row++) {
       if (live[row] === 0) continue;
       const ref = b * REF_SPLIT + row;
-      gone(ref);
+      gone?.(ref);
       this.unlinkRow(b, row, ref);
       live[row] = 0;
       this.rows--;
@@ -144,7 +175,7 @@ class SideStore {
   }
 
   private unlinkRow(b: number, row: number, ref: number): void {
-    this.byKey.unlink(this.keyIds[b]![row]!, ref);
+    if (b < this.indexed) this.byKey.unlink(this.keyIds[b]![row]!, ref);
     if (this.byRow) {
       const id = this.rowIds[b]![row]!;
       this.byRow.unlink(id, ref);
@@ -154,6 +185,7 @@ class SideStore {
 
   private free(b: number): void {
     this.batches[b] = null;
+    for (const p of this.parts) p.free(b);
     this.rowUntil[b] = null;
     // Per-row arrays too: on an endless stream they would grow with every row ever seen.
     this.live[b] = NO_U8;
@@ -168,11 +200,13 @@ class SideStore {
   add(keyId: number, b: number, row: number, seq?: number, rowId?: number): number {
     const ref = b * REF_SPLIT + row;
     this.live[b]![row] = 1;
-    this.keyIds[b]![row] = keyId;
     this.liveCount[b]!++;
     this.seqs[b]![row] = seq ?? this.nextSeq++;
     if (seq !== undefined && seq >= this.nextSeq) this.nextSeq = seq + 1;
-    this.byKey.link(keyId, ref);
+    if (b < this.indexed) {
+      this.keyIds[b]![row] = keyId;
+      this.byKey.link(keyId, ref);
+    }
     if (this.byRow) {
       this.rowIds[b]![row] = rowId!;
       this.byRow.link(rowId!, ref);
@@ -183,8 +217,8 @@ class SideStore {
 
   remove(ref: number): void {
     const b = Math.floor(ref / REF_SPLIT);
-    const row = ref % REF_SPLIT;
-    this.byKey.unlink(this.keyIds[b]![row]!, ref);
+    const row = refRow(ref);
+    if (b < this.indexed) this.byKey.unlink(this.keyIds[b]![row]!, ref);
     // The row identity is released by the caller once the batch is done (its ids stay valid).
     if (this.byRow) this.byRow.unlink(this.rowIds[b]![row]!, ref);
     this.live[b]![row] = 0;
@@ -192,6 +226,38 @@ class SideStore {
     // A batch whose rows are all gone is let go, unless it is the batch being taken in: a
     // later row of it may still be stored.
     if (--this.liveCount[b]! === 0 && b < this.batches.length - 1) this.free(b);
+  }
+
+  /** True when some stored batch is pending. */
+  get hasPending(): boolean {
+    return this.indexed < this.batches.length;
+  }
+
+  /** The key columns of batch b. */
+  keyColumnsOf(b: number): readonly Data[] {
+    const cols = this.batches[b]!;
+    return this.keyCols.map((k) => cols[k]!);
+  }
+
+  /** Links the live rows of the oldest pending batch by key. */
+  indexNext(): void {
+    const b = this.indexed++;
+    if (this.batches[b] === null || this.liveCount[b] === 0) return;
+    const live = this.live[b]!;
+    const n = live.length;
+    const keyCols = this.keyColumnsOf(b);
+    const ids = (this.keyIds[b] = new Int32Array(n));
+    this.byKey.sizeBatch(b, n);
+    this.keys!.findOrInsert(keyCols, n, ids);
+    for (const c of keyCols) {
+      if (c.nullCount === 0) continue;
+      for (let i = 0; i < n; i++) if (!isValid(c, i)) ids[i] = -1;
+    }
+    for (let row = 0; row < n; row++) if (live[row] === 1) this.byKey.link(ids[row]!, b * REF_SPLIT + row);
+  }
+
+  indexAll(): void {
+    while (this.indexed < this.batches.length) this.indexNext();
   }
 
   /** Every live row, in batch order. */
@@ -207,57 +273,51 @@ class SideStore {
 
   value(ref: number, j: number): Value {
     const cols = this.batches[Math.floor(ref / REF_SPLIT)]!;
-    return readValue(cols[j]!, ref % REF_SPLIT, this.schema[j]!.type);
+    return readValue(cols[j]!, refRow(ref), this.schema[j]!.type);
   }
 
   values(ref: number): Value[] {
     return this.schema.map((_, j) => this.value(ref, j));
   }
 
-  /** Appends column j of the rows `refs[0..count)` to `into`. */
-  appendColumn(j: number, refs: readonly number[], count: number, into: ColumnBuilder): void {
-    const batches = this.batches;
-    for (let q = 0; q < count; q++) {
-      const ref = refs[q]!;
-      into.appendFrom(batches[Math.floor(ref / REF_SPLIT)]![j]!, ref % REF_SPLIT);
-    }
-  }
-
   /** Appends the row's columns to builders[from…] (a null builder: a column not wanted). */
   appendRow(ref: number, builders: readonly (ColumnBuilder | null)[], from: number): void {
     const cols = this.batches[Math.floor(ref / REF_SPLIT)]!;
-    const row = ref % REF_SPLIT;
+    const row = refRow(ref);
     for (let j = 0; j < this.schema.length; j++) builders[from + j]?.appendFrom(cols[j]!, row);
   }
 
   matchCount(ref: number): number {
-    return this.matches[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+    return this.matches[Math.floor(ref / REF_SPLIT)]![refRow(ref)]!;
   }
 
   addMatches(ref: number, d: number): number {
     const m = this.matches[Math.floor(ref / REF_SPLIT)]!;
-    return (m[ref % REF_SPLIT]! += d);
+    return (m[refRow(ref)]! += d);
   }
 
   seq(ref: number): number {
-    return this.seqs[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+    return this.seqs[Math.floor(ref / REF_SPLIT)]![refRow(ref)]!;
   }
 
   /** The other side's watermark past which the row can match nothing (Infinity: unbounded). */
   untilOf(ref: number): number {
     const u = this.rowUntil[Math.floor(ref / REF_SPLIT)];
-    return u ? u[ref % REF_SPLIT]! : Infinity;
+    return u ? u[refRow(ref)]! : Infinity;
   }
 
   isLive(ref: number): boolean {
     const live = this.live[Math.floor(ref / REF_SPLIT)];
-    return live !== undefined && live[ref % REF_SPLIT] === 1;
+    return live !== undefined && live[refRow(ref)] === 1;
   }
 }
 
 const NO_U8 = new Uint8Array(0);
 const NO_I32 = new Int32Array(0);
 const NO_F64 = new Float64Array(0);
+
+/** Probes a pending batch may take before it is indexed (about what indexing a row costs over scanning it once). */
+const INDEX_AFTER_SCANS = 32;
 
 /** True once the other side's watermark `wm` rules out every match of a row bounded by `until`. */
 function expired(until: number, wm: number): boolean {
@@ -293,6 +353,30 @@ export class JoinOperator implements Operator {
   private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
   private full = true;
+  /** Scratch for one batch: candidate pairs (this batch's row, the other side's batch and row) and output rows. */
+  private readonly pairRow = new IntVec();
+  private readonly pairPart = new IntVec();
+  private readonly pairAt = new IntVec();
+  private zeros = new Int32Array(0);
+  /** Scratch of pendingMatches: probe key id → its group + 1 (0: not probed), and the matches found. */
+  private mark = new Int32Array(0);
+  private readonly pendingGroup = new IntVec();
+  private readonly pendingPart = new IntVec();
+  private readonly pendingRow = new IntVec();
+  private bucketStart = new Int32Array(0);
+  private bucketFill = new Int32Array(0);
+  private sortedPart = new Int32Array(0);
+  private sortedRow = new Int32Array(0);
+  private scanIds = new Int32Array(0);
+  /** The probe batch's key columns (set by process for candidates), and up to 8 distinct number keys of it. */
+  private probeKeys: readonly Data[] = [];
+  private readonly probeValues = new Float64Array(8);
+  private readonly rows = new JoinRows();
+  /** Per side: the batch being processed, as part 0 of its columns. */
+  private readonly current: [ColumnParts[], ColumnParts[]];
+  private readonly arrow: ArrowSchema;
+  /** The plan's bounds, or those a changelog input on time allows (see changelogRetention). */
+  private readonly retention: JoinNode['retention'];
 
   constructor(
     private readonly out: Emitter,
@@ -300,11 +384,20 @@ export class JoinOperator implements Operator {
     private readonly params: readonly Value[] = [],
   ) {
     this.keys = node.leftKeys.length > 0 ? new KeyTable(node.leftKeys.map((k) => node.left.schema[k]!.type)) : null;
-    this.sides = [new SideStore(node.left.schema, !node.left.appendOnly), new SideStore(node.right.schema, !node.right.appendOnly)];
+    const planned = node.retention[0].length + node.retention[1].length > 0;
+    this.retention = planned ? node.retention : changelogRetention(node);
+    this.sides = [this.newSide(0), this.newSide(1)];
     this.outer = [node.joinType === 'LEFT' || node.joinType === 'FULL', node.joinType === 'RIGHT' || node.joinType === 'FULL'];
     this.residual = node.condition ? compilePredicate(node.condition) : null;
     this.residualReads = node.condition ? columnsUsed(node.condition) : new Set();
     this.output = new OutputBuilder(node.schema);
+    this.arrow = arrowSchema(node.schema);
+    const currentOf = (schema: Schema) => schema.map((c) => {
+      const parts = new ColumnParts(c.type);
+      parts.push(UNREAD, 0);
+      return parts;
+    });
+    this.current = [currentOf(node.left.schema), currentOf(node.right.schema)];
     const closing = node.emit === 'ON_WINDOW_CLOSE';
     this.deferred = [closing && this.outer[0], closing && this.outer[1]];
     const leftWidth = node.left.schema.length;
@@ -312,9 +405,15 @@ export class JoinOperator implements Operator {
       if (c.timeAttr !== true) return [];
       const side = i < leftWidth ? 0 : 1;
       const column = side === 0 ? i : i - leftWidth;
-      const offsets = node.retention[side].filter((b) => b.column === column).map((b) => b.offsetMs);
+      const offsets = this.retention[side].filter((b) => b.column === column).map((b) => b.offsetMs);
       return [{ side, offset: offsets.length ? Math.min(...offsets) : undefined }];
     });
+  }
+
+  private newSide(side: 0 | 1): SideStore {
+    const input = side === 0 ? this.node.left : this.node.right;
+    const keyCols = side === 0 ? this.node.leftKeys : this.node.rightKeys;
+    return new SideStore(input.schema, !input.appendOnly, input.appendOnly && this.keys !== null, keyCols, this.keys);
   }
 
   /** Key ids of the rows; with `insert` false, unknown keys are -1 (rows that are not stored). */
@@ -343,77 +442,58 @@ export class JoinOperator implements Operator {
     const cols = columnsOf(batch);
     // Once the other input has ended, this batch's rows can meet no future row: they only probe.
     const keep = this.merger.of(other) !== Infinity;
-    const { ids, nullKey } = this.keyIds(side, cols, n, keep);
+    // An append-only side's batch is stored pending while both inputs are open.
+    const pendingStore = keep && mine.lazy && this.merger.of(side) !== Infinity;
+    // Probe keys must be in the table to find the other side's pending rows by id; a pending batch holds no key.
+    const insert = keep && (!pendingStore || theirs.hasPending);
+    const { ids, nullKey } = this.keyIds(side, cols, n, insert);
+    const created = pendingStore && insert ? this.keys!.created.slice() : null;
+    const current = this.current[side];
+    for (let j = 0; j < current.length; j++) current[j]!.set(0, cols[j]!, n);
 
-    // Every candidate pair (row of this batch, stored row of the other side).
-    const pairRow: number[] = [];
-    const pairRef: number[] = [];
-    const bounded = this.node.retention[other].length > 0;
-    for (let i = 0; i < n; i++) {
-      // Id -1 without a NULL key: a key no stored row has (probe-only rows are not looked up by insertion).
-      if (nullKey[i] || ids[i]! < 0) continue;
-      let ref = theirs.byKey.first(ids[i]!);
-      if (ref === -1) continue;
-      const wm = bounded ? rowWatermark(batch, i) : -Infinity;
-      for (; ref !== -1; ref = theirs.byKey.nextOf(ref)) {
-        if (bounded && expired(theirs.untilOf(ref), wm)) continue;
-        pairRow.push(i);
-        pairRef.push(ref);
-      }
-    }
-    const matched = this.evaluate(side, cols, pairRow, pairRef);
+    this.probeKeys = (side === 0 ? this.node.leftKeys : this.node.rightKeys).map((k) => cols[k]!);
+    const m = this.candidates(batch, side, ids, nullKey);
+    this.probeKeys = [];
+    const pairRow = this.pairRow.a;
+    const pairPart = this.pairPart.a;
+    const pairAt = this.pairAt.a;
+    const matched = this.evaluate(side, m);
 
-    const b = keep ? mine.addBatch(cols, n, this.rowBounds(side, cols, n)) : -1;
-    const o = this.output;
-    const leftWidth = this.sides[0].schema.length;
-    const emitPair = (op: number, i: number, ref: number) => {
-      o.row(op);
-      if (side === 0) {
-        for (let j = 0; j < leftWidth; j++) o.columns[j]!.appendFrom(cols[j]!, i);
-        theirs.appendRow(ref, o.columns, leftWidth);
-      } else {
-        theirs.appendRow(ref, o.columns, 0);
-        for (let j = 0; j < cols.length; j++) o.columns[leftWidth + j]!.appendFrom(cols[j]!, i);
-      }
-    };
-    const emitPadded = (op: number, s: 0 | 1, write: (builders: readonly ColumnBuilder[], from: number) => void) => {
-      o.row(op);
-      const w = this.sides[s].schema.length;
-      const from = s === 0 ? 0 : leftWidth;
-      for (let j = 0; j < o.columns.length; j++) if (j < from || j >= from + w) o.columns[j]!.appendNull();
-      write(o.columns, from);
-    };
-    const thisRowInto = (i: number) => (builders: readonly ColumnBuilder[], from: number) => {
-      for (let j = 0; j < cols.length; j++) builders[from + j]!.appendFrom(cols[j]!, i);
-    };
-
+    const b = keep ? mine.addBatch(cols, n, this.rowBounds(side, cols, n), pendingStore) : -1;
+    const out = this.rows;
+    const outerMine = this.outer[side];
+    const outerOther = this.outer[other];
+    const deferOther = this.deferred[other];
+    const ops = batch.ops;
     const emptied: number[] = [];
     const rowIds = keep ? mine.rowIdsOf(cols, n) : null;
     let p = 0;
     for (let i = 0; i < n; i++) {
-      const retract = batch.ops !== null && isRetraction(batch.ops[i]!);
+      const retract = ops !== null && isRetraction(ops[i]!);
       const pairsStart = p;
-      while (p < pairRow.length && pairRow[p] === i) p++;
+      while (p < m && pairRow[p] === i) p++;
       let count = 0;
-      for (let q = pairsStart; q < p; q++) if (matched[q]) count++;
+      for (let q = pairsStart; q < p; q++) count += matched[q]!;
       if (!retract) {
         const ref = keep ? mine.add(nullKey[i] ? -1 : ids[i]!, b, i, undefined, rowIds?.[i]) : -1;
         if (keep && !this.full) this.added[side].add(mine.seq(ref));
-        if (keep && this.outer[side]) mine.addMatches(ref, count);
+        if (keep && outerMine) mine.addMatches(ref, count);
         for (let q = pairsStart; q < p; q++) {
           if (!matched[q]) continue;
-          const r = pairRef[q]!;
-          if (this.outer[other] && theirs.addMatches(r, 1) === 1) {
-            if (!this.deferred[other]) emitPadded(OP_DELETE, other, (bs, from) => theirs.appendRow(r, bs, from));
-            this.touch(other, r);
+          if (outerOther) {
+            const r = pairPart[q]! * REF_SPLIT + pairAt[q]!;
+            if (theirs.addMatches(r, 1) === 1) {
+              if (!deferOther) out.add(OP_DELETE, -1, pairPart[q]!, pairAt[q]!);
+              this.touch(other, r);
+            }
           }
-          emitPair(OP_INSERT, i, r);
+          out.add(OP_INSERT, i, pairPart[q]!, pairAt[q]!);
         }
         if (this.deferred[side] && keep) {
           // A row the other side's watermark has already passed is final as it arrives.
-          if (count === 0 && expired(mine.untilOf(ref), this.merger.of(other))) emitPadded(OP_INSERT, side, thisRowInto(i));
+          if (count === 0 && expired(mine.untilOf(ref), this.merger.of(other))) out.add(OP_INSERT, i, -1, 0);
           else if (count === 0) this.pending[side].push(mine.untilOf(ref), ref);
-        } else if (this.outer[side] && count === 0) emitPadded(OP_INSERT, side, thisRowInto(i));
+        } else if (outerMine && count === 0) out.add(OP_INSERT, i, -1, 0);
       } else {
         const stored = !keep ? -1 : rowIds ? mine.findRow(rowIds[i]!) : this.findStored(mine, nullKey[i] ? -1 : ids[i]!, cols, i);
         if (stored === -1 && keep) {
@@ -423,49 +503,207 @@ export class JoinOperator implements Operator {
         }
         for (let q = pairsStart; q < p; q++) {
           if (!matched[q]) continue;
-          const r = pairRef[q]!;
-          emitPair(OP_DELETE, i, r);
-          if (this.outer[other] && theirs.addMatches(r, -1) === 0) {
-            emitPadded(OP_INSERT, other, (bs, from) => theirs.appendRow(r, bs, from));
-            this.touch(other, r);
+          out.add(OP_DELETE, i, pairPart[q]!, pairAt[q]!);
+          if (outerOther) {
+            const r = pairPart[q]! * REF_SPLIT + pairAt[q]!;
+            if (theirs.addMatches(r, -1) === 0) {
+              out.add(OP_INSERT, -1, pairPart[q]!, pairAt[q]!);
+              this.touch(other, r);
+            }
           }
         }
-        if (this.outer[side] && count === 0) emitPadded(OP_DELETE, side, thisRowInto(i));
+        if (outerMine && count === 0) out.add(OP_DELETE, i, -1, 0);
         if (!keep) continue;
         this.forget(side, stored);
         mine.remove(stored);
         if (!nullKey[i]) emptied.push(ids[i]!);
       }
     }
+    // Built before any of the other side's batches can go (a retraction frees only this side's).
+    const built = out.build(current, theirs.parts, side === 0, this.arrow, this.emitted, this.node.appendOnly);
     // Only now: this batch's ids stay valid while it is processed.
     this.releaseKeys(emptied);
+    if (created) this.releaseKeys(created);
     if (rowIds) for (let i = 0; i < n; i++) mine.releaseRow(rowIds[i]!);
-    const out = o.finish(this.emitted, this.node.appendOnly);
-    if (out) this.out.push(out);
+    for (let j = 0; j < current.length; j++) current[j]!.free(0);
+    if (built) this.out.push(built);
   }
 
-  /** Which candidate pairs satisfy the residual condition (all of them without one). */
-  private evaluate(side: 0 | 1, cols: readonly Data[], pairRow: number[], pairRef: number[]): Uint8Array {
-    const m = pairRow.length;
+  /**
+   * Every candidate pair (row of this batch, stored row of the other side), in row order and
+   * for each row in arrival order of the stored rows, into pairRow / pairPart / pairAt (the
+   * stored row as batch and row); returns the count.
+   */
+  private candidates(batch: ChangeBatch, side: 0 | 1, ids: Int32Array, nullKey: Uint8Array): number {
+    const other = (1 - side) as 0 | 1;
+    const theirs = this.sides[other];
+    const chains = theirs.byKey;
+    const rows = this.pairRow;
+    const parts = this.pairPart;
+    const at = this.pairAt;
+    rows.length = parts.length = at.length = 0;
+    const bounded = this.retention[other].length > 0;
+    const n = batch.length;
+    const pending = this.pendingMatches(theirs, ids, nullKey, n, this.probeKeys);
+    const mark = this.mark;
+    const bucket = this.bucketStart;
+    const pPart = this.pendingPart.a;
+    const pRow = this.pendingRow.a;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      // Id -1 without a NULL key: a key no stored row has (probe-only rows are not looked up by insertion).
+      if (nullKey[i] || id < 0) continue;
+      let ref = chains.first(id);
+      const slot = pending ? mark[id]! - 1 : -1;
+      if (ref === -1 && (slot < 0 || bucket[slot] === bucket[slot + 1])) continue;
+      const wm = bounded ? rowWatermark(batch, i) : -Infinity;
+      rows.reserve(chains.countOf(id));
+      for (; ref !== -1; ref = chains.nextOf(ref)) {
+        if (bounded && expired(theirs.untilOf(ref), wm)) continue;
+        const part = Math.floor(ref / REF_SPLIT);
+        rows.push(i);
+        parts.push(part);
+        at.push(ref - part * REF_SPLIT);
+      }
+      if (slot < 0) continue;
+      for (let q = bucket[slot]!; q < bucket[slot + 1]!; q++) {
+        if (bounded && expired(theirs.untilOf(pPart[q]! * REF_SPLIT + pRow[q]!), wm)) continue;
+        rows.push(i);
+        parts.push(pPart[q]!);
+        at.push(pRow[q]!);
+      }
+    }
+    if (pending) for (let i = 0; i < n; i++) if (ids[i]! >= 0) mark[ids[i]!] = 0;
+    return rows.length;
+  }
+
+  /**
+   * Finds the rows of the other side's pending batches whose key a row of this batch has.
+   * Returns false when there are none to scan; else the matches are in pendingPart /
+   * pendingRow, grouped by probe key (mark[id] - 1 is a key's group; its rows lie at
+   * bucketStart[g] .. bucketStart[g + 1]), each group in arrival order, and mark is left
+   * set for the caller to clear.
+   *
+   * A pending batch is scanned (its keys looked up, not inserted) by every probing batch:
+   * cheap while the probes are few (q7's bids meet one maximum per window). Once scanned
+   * INDEX_AFTER_SCANS times it is indexed, so a side probed often soon costs what indexing
+   * every row on arrival cost (rent or buy).
+   */
+  private pendingMatches(theirs: SideStore, ids: Int32Array, nullKey: Uint8Array, n: number, probeKeys: readonly Data[]): boolean {
+    if (!theirs.hasPending) return false;
+    while (theirs.hasPending && theirs.scans[theirs.indexed]! >= INDEX_AFTER_SCANS) theirs.indexNext();
+    if (!theirs.hasPending) return false;
+    const keys = this.keys!;
+    if (this.mark.length < keys.capacity) {
+      const grown = new Int32Array(Math.max(keys.capacity, this.mark.length * 2));
+      grown.set(this.mark);
+      this.mark = grown;
+    }
+    const mark = this.mark;
+    let groups = 0;
+    // A single number key probed by few rows is compared as numbers (KeyTable's equality: -0
+    // is 0, NaN is NaN), not looked up: q7's bids meet one maximum at a time.
+    const kind = keys.kinds.length === 1 ? keys.kinds[0] : undefined;
+    const direct = (kind === 'f64' || kind === 'i32') && probeKeys[0]!.typeId !== 1 /* Null */;
+    const probeValues = this.probeValues;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      if (nullKey[i] || id < 0 || mark[id] !== 0) continue;
+      mark[id] = ++groups;
+      if (direct && groups <= probeValues.length) probeValues[groups - 1] = (probeKeys[0]!.values as Float64Array | Int32Array)[i]!;
+    }
+    if (groups === 0) return false;
+    const group = this.pendingGroup;
+    const part = this.pendingPart;
+    const row = this.pendingRow;
+    group.length = part.length = row.length = 0;
+    for (let b = theirs.indexed; b < theirs.batches.length; b++) {
+      if (theirs.batches[b] === null || theirs.liveCount[b] === 0) continue;
+      theirs.scans[b]!++;
+      const live = theirs.live[b]!;
+      const m = live.length;
+      const keyCol = theirs.keyColumnsOf(b)[0]!;
+      if (direct && groups <= probeValues.length && keyCol.offset === 0) {
+        this.compareKeys(keyCol, live, probeValues, groups, b);
+        continue;
+      }
+      if (this.scanIds.length < m) this.scanIds = new Int32Array(m);
+      const found = this.scanIds;
+      keys.find(theirs.keyColumnsOf(b), m, found);
+      // A key with a NULL is never marked (probe rows with one are skipped), so it matches nothing.
+      for (let r = 0; r < m; r++) {
+        const id = found[r]!;
+        if (id < 0 || mark[id] === 0 || live[r] === 0) continue;
+        group.push(mark[id]! - 1);
+        part.push(b);
+        row.push(r);
+      }
+    }
+    // Counting sort by group, stable: each group keeps batch and row order.
+    const count = group.length;
+    if (this.bucketStart.length < groups + 1) this.bucketStart = new Int32Array(2 * groups + 1);
+    const start = this.bucketStart.fill(0, 0, groups + 1);
+    for (let q = 0; q < count; q++) start[group.a[q]! + 1]!++;
+    for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
+    const fill = this.bucketFill.length < groups ? (this.bucketFill = new Int32Array(2 * groups)) : this.bucketFill;
+    fill.set(start.subarray(0, groups));
+    const outPart = this.sortedPart.length < count ? (this.sortedPart = new Int32Array(2 * count)) : this.sortedPart;
+    const outRow = this.sortedRow.length < count ? (this.sortedRow = new Int32Array(2 * count)) : this.sortedRow;
+    for (let q = 0; q < count; q++) {
+      const at = fill[group.a[q]!]!++;
+      outPart[at] = part.a[q]!;
+      outRow[at] = row.a[q]!;
+    }
+    part.a.set(outPart.subarray(0, count));
+    row.a.set(outRow.subarray(0, count));
+    return true;
+  }
+
+  /** pendingMatches for a number key column `c` of batch b and `groups` probe values. */
+  private compareKeys(c: Data, live: Uint8Array, probe: Float64Array, groups: number, b: number): void {
+    if (c.typeId === 1 /* Null */) return;
+    const v = c.values as Float64Array | Int32Array;
+    const bm = c.nullCount > 0 ? c.nullBitmap! : null;
+    const group = this.pendingGroup;
+    const part = this.pendingPart;
+    const row = this.pendingRow;
+    for (let r = 0; r < live.length; r++) {
+      const x = v[r]!;
+      for (let g = 0; g < groups; g++) {
+        const y = probe[g]!;
+        if (x !== y && (x === x || y === y)) continue;
+        if (live[r] === 0 || (bm !== null && ((bm[r >> 3]! >> (r & 7)) & 1) === 0)) break;
+        group.push(g);
+        part.push(b);
+        row.push(r);
+        break;
+      }
+    }
+  }
+
+  /** Which candidate pairs (0 or 1 each) satisfy the residual condition (all of them without one). */
+  private evaluate(side: 0 | 1, m: number): Uint8Array {
     const ok = new Uint8Array(m);
     if (!this.residual) return ok.fill(1);
     if (m === 0) return ok;
     const theirs = this.sides[1 - side]!;
+    const mine = this.current[side];
+    if (this.zeros.length < m) this.zeros = new Int32Array(this.pairRow.a.length);
     // Only the columns the condition reads are gathered (q4's bound reads 3 of 14), a column at a time.
-    const pairColumns = [...this.node.left.schema, ...this.node.right.schema];
     const leftWidth = this.node.left.schema.length;
     const mineFrom = side === 0 ? 0 : leftWidth;
-    const data = pairColumns.map((c, k): Data => {
-      if (!this.residualReads.has(k)) return UNREAD;
-      const into = new ColumnBuilder(c.type, m);
+    const width = leftWidth + this.node.right.schema.length;
+    const data: Data[] = [];
+    for (let k = 0; k < width; k++) {
+      if (!this.residualReads.has(k)) {
+        data.push(UNREAD);
+        continue;
+      }
       const from = k < leftWidth ? 0 : leftWidth;
       const j = k - from;
-      if (from === mineFrom) {
-        const col = cols[j]!;
-        for (let q = 0; q < m; q++) into.appendFrom(col, pairRow[q]!);
-      } else theirs.appendColumn(j, pairRef, m, into);
-      return into.finish();
-    });
+      if (from === mineFrom) data.push(mine[j]!.gather(this.zeros, this.pairRow.a, m, false));
+      else data.push(theirs.parts[j]!.gather(this.pairPart.a, this.pairAt.a, m, false));
+    }
     const { sel, count } = this.residual.select(data, m, this.params);
     for (let k = 0; k < count; k++) ok[sel[k]!] = 1;
     return ok;
@@ -506,13 +744,18 @@ export class JoinOperator implements Operator {
    * its bounds (a NULL bound column bounds nothing); null when the side is unbounded.
    */
   private rowBounds(side: 0 | 1, cols: readonly Data[], n: number): Float64Array | null {
-    const bounds = this.node.retention[side];
+    const bounds = this.retention[side];
     if (bounds.length === 0) return null;
     const out = new Float64Array(n).fill(Infinity);
     for (const { column, offsetMs } of bounds) {
       const c = cols[column]!;
+      if (c.typeId === 1 /* Null */) continue;
       const t = c.values as Float64Array;
-      for (let i = 0; i < n; i++) if (isValid(c, i) && t[i]! + offsetMs < out[i]!) out[i] = t[i]! + offsetMs;
+      const bm = c.nullCount > 0 && c.nullBitmap !== undefined && c.nullBitmap.length > 0 ? c.nullBitmap : null;
+      for (let i = 0; i < n; i++) {
+        const u = t[i]! + offsetMs;
+        if (u < out[i]! && (bm === null || ((bm[i >> 3]! >> (i & 7)) & 1) === 1)) out[i] = u;
+      }
     }
     return out;
   }
@@ -575,7 +818,7 @@ export class JoinOperator implements Operator {
     for (const b of store.openBatches) {
       if (store.liveCount[b] === 0) continue;
       // A row on time on the other side has t >= wm: it cannot meet a row bounded below wm.
-      if (expired(store.until[b]!, wm)) this.releaseKeys(store.dropBatch(b, (ref) => this.forget(side, ref)));
+      if (expired(store.until[b]!, wm)) this.releaseKeys(store.dropBatch(b, this.full ? null : (ref) => this.forget(side, ref)));
       else keep.push(b);
     }
     store.openBatches = keep;
@@ -587,9 +830,11 @@ export class JoinOperator implements Operator {
    * end of a bounded run), and the next checkpoint rewrites the state whole.
    */
   private dropAll(side: 0 | 1): void {
+    // The other side's rows are only probed from now on, by key id: none may stay pending.
+    this.sides[1 - side]!.indexAll();
     const old = this.sides[side];
     if (old.rows === 0 && old.nextSeq === 0) return;
-    this.sides[side] = new SideStore(old.schema, old.rowTable !== null);
+    this.sides[side] = this.newSide(side);
     this.pending[side] = new MinHeap();
     this.full = true;
     const keys = this.keys;

@@ -7,6 +7,11 @@
  * A row is named by a ref: batch * REF_SPLIT + row. Id -1 (a NULL key) has its own list.
  */
 export const REF_SPLIT = 2 ** 21;
+
+/** The row of a ref within its batch (not `%`: refs pass 2^31, where `%` is a slow float modulo). */
+export function refRow(ref: number): number {
+  return ref - Math.floor(ref / REF_SPLIT) * REF_SPLIT;
+}
 const NONE = new Float64Array(0);
 
 export class RefChains {
@@ -18,10 +23,16 @@ export class RefChains {
   private readonly next: Float64Array[] = [];
   private readonly prev: Float64Array[] = [];
 
-  /** Room for the rows of a new batch (batches are numbered in the order they are added). */
+  /** Room for the rows of a new batch (batches are numbered in the order they are added); n = 0: none yet, see sizeBatch. */
   addBatch(n: number): void {
-    this.next.push(new Float64Array(n));
-    this.prev.push(new Float64Array(n));
+    this.next.push(n === 0 ? NONE : new Float64Array(n));
+    this.prev.push(n === 0 ? NONE : new Float64Array(n));
+  }
+
+  /** Room for the n rows of batch b, added with none. */
+  sizeBatch(b: number, n: number): void {
+    this.next[b] = new Float64Array(n);
+    this.prev[b] = new Float64Array(n);
   }
 
   /** Lets a batch's pointers go: none of its rows may be linked any more. */
@@ -37,7 +48,7 @@ export class RefChains {
   }
 
   nextOf(ref: number): number {
-    return this.next[Math.floor(ref / REF_SPLIT)]![ref % REF_SPLIT]!;
+    return this.next[Math.floor(ref / REF_SPLIT)]![refRow(ref)]!;
   }
 
   /** Rows linked under `id` (not counted for -1). */
@@ -48,13 +59,13 @@ export class RefChains {
   /** Links `ref` as the newest row of `id`. */
   link(id: number, ref: number): void {
     const b = Math.floor(ref / REF_SPLIT);
-    const row = ref % REF_SPLIT;
+    const row = refRow(ref);
     if (id >= 0) this.ensure(id);
     const last = id < 0 ? this.nullTail : this.tail[id]!;
     this.next[b]![row] = -1;
     this.prev[b]![row] = last;
     if (last === -1) this.setHead(id, ref);
-    else this.next[Math.floor(last / REF_SPLIT)]![last % REF_SPLIT] = ref;
+    else this.next[Math.floor(last / REF_SPLIT)]![refRow(last)] = ref;
     if (id < 0) this.nullTail = ref;
     else {
       this.tail[id] = ref;
@@ -65,15 +76,15 @@ export class RefChains {
   /** Unlinks `ref`, which is linked under `id`. */
   unlink(id: number, ref: number): void {
     const b = Math.floor(ref / REF_SPLIT);
-    const row = ref % REF_SPLIT;
+    const row = refRow(ref);
     const before = this.prev[b]![row]!;
     const after = this.next[b]![row]!;
     if (before === -1) this.setHead(id, after);
-    else this.next[Math.floor(before / REF_SPLIT)]![before % REF_SPLIT] = after;
+    else this.next[Math.floor(before / REF_SPLIT)]![refRow(before)] = after;
     if (after === -1) {
       if (id < 0) this.nullTail = before;
       else this.tail[id] = before;
-    } else this.prev[Math.floor(after / REF_SPLIT)]![after % REF_SPLIT] = before;
+    } else this.prev[Math.floor(after / REF_SPLIT)]![refRow(after)] = before;
     if (id >= 0) this.count[id]!--;
   }
 

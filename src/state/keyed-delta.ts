@@ -41,7 +41,9 @@ export function keyedDelta(table: string, schema: Schema, key: readonly number[]
   // (A KeyTable takes 1 to 31 key columns.)
   if (total > MAX_ROWS) return key.length === 0 || key.length > 31 ? null : { sql: null, net: netChanges(schema, key, batches) };
   // Per key (its values as text): its last insert (-1 when retracted), and a row naming it.
-  const last = new Map<string, { b: number; i: number; nb: number; ni: number; values: Value[] }>();
+  // A retraction is compared with the last insert only if no later insert overrides it (pb, pi:
+  // the pending one), so a -U followed by its +U costs no comparison.
+  const last = new Map<string, { b: number; i: number; nb: number; ni: number; pb: number; pi: number; values: Value[] }>();
   for (let bi = 0; bi < batches.length; bi++) {
     const b = batches[bi]!;
     const cols = columnsOf(b);
@@ -51,14 +53,19 @@ export function keyedDelta(table: string, schema: Schema, key: readonly number[]
       const op = b.ops === null ? 0 : b.ops[i]!;
       const cur = last.get(id);
       if (op === 0 || op === 2) {
-        last.set(id, { b: bi, i, nb: bi, ni: i, values: keyValues });
-      } else if (cur && cur.i >= 0 && sameRow(batches[cur.b]!, cur.i, b, i, schema)) {
-        last.set(id, { ...cur, i: -1 });
+        last.set(id, { b: bi, i, nb: bi, ni: i, pb: -1, pi: -1, values: keyValues });
+      } else if (cur && cur.i >= 0) {
+        if (cur.pb >= 0 && sameRow(batches[cur.b]!, cur.i, batches[cur.pb]!, cur.pi, schema)) cur.i = -1;
+        else {
+          cur.pb = bi;
+          cur.pi = i;
+        }
       } else if (!cur) {
-        last.set(id, { b: bi, i: -1, nb: bi, ni: i, values: keyValues });
+        last.set(id, { b: bi, i: -1, nb: bi, ni: i, pb: -1, pi: -1, values: keyValues });
       }
     }
   }
+  for (const k of last.values()) if (k.i >= 0 && k.pb >= 0 && sameRow(batches[k.b]!, k.i, batches[k.pb]!, k.pi, schema)) k.i = -1;
   // Per batch, the rows kept (+I) and the rows that only name a deleted key (-D), in order.
   const pick = batches.map(() => new Map<number, number>());
   for (const k of last.values()) {
@@ -193,6 +200,10 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
   let lastI = new Int32Array(1024);
   let nameB = new Int32Array(1024);
   let nameI = new Int32Array(1024);
+  // The latest retraction since the last insert, compared with it only if no insert follows
+  // (pendB -1: none): a -U followed by its +U, the usual case, costs no comparison.
+  let pendB = new Int32Array(1024);
+  let pendI = new Int32Array(1024);
   const cols = batches.map((b) => columnsOf(b).map(normalizeColumn));
   let ids = new Int32Array(0);
   for (let bi = 0; bi < batches.length; bi++) {
@@ -210,8 +221,11 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
         lastI = grown(lastI, id + 1);
         nameB = grown(nameB, id + 1);
         nameI = grown(nameI, id + 1);
+        pendB = grown(pendB, id + 1);
+        pendI = grown(pendI, id + 1);
       }
       nameB[id] = -1;
+      pendB[id] = -1;
     }
     const ops = b.ops;
     for (let i = 0; i < n; i++) {
@@ -220,14 +234,26 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
       if (op === 0 || op === 2) {
         lastB[id] = nameB[id] = bi;
         lastI[id] = nameI[id] = i;
+        pendB[id] = -1;
       } else if (nameB[id] === -1) {
         lastB[id] = nameB[id] = bi;
         lastI[id] = -1;
         nameI[id] = i;
-      } else if (lastI[id]! >= 0 && sameRowColumns(cols[lastB[id]!]!, lastI[id]!, cols[bi]!, i)) {
-        lastI[id] = -1;
+      } else if (lastI[id]! >= 0) {
+        // A second retraction settles the first (a mismatch has no effect, so it is dropped).
+        if (pendB[id]! >= 0 && sameRowColumns(cols[lastB[id]!]!, lastI[id]!, cols[pendB[id]!]!, pendI[id]!)) {
+          lastI[id] = -1;
+          pendB[id] = -1;
+        } else {
+          pendB[id] = bi;
+          pendI[id] = i;
+        }
       }
     }
+  }
+  for (let id = 0; id < keys.capacity; id++) {
+    if (!keys.has(id) || pendB[id]! < 0 || lastI[id]! < 0) continue;
+    if (sameRowColumns(cols[lastB[id]!]!, lastI[id]!, cols[pendB[id]!]!, pendI[id]!)) lastI[id] = -1;
   }
   // Per batch and row: 1 kept (+I), 2 only names a deleted key (-D), 0 neither.
   const marks = batches.map((b) => new Uint8Array(b.length));

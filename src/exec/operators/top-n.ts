@@ -113,6 +113,11 @@ export class TopNOperator implements Operator {
   private slots = new Int32Array(1024);
   /** Slots that left in this batch: freed after its output is built (their values are still emitted). */
   private dropped: number[] = [];
+  /** Slot → 1 while it is in `dropped` (appends: a new row that left gets no strings). */
+  private gone = new Uint8Array(64);
+  /** String columns no ORDER BY key reads: an appended row's are copied once the batch settles. */
+  private readonly later: boolean[];
+  private readonly laterCols: number[];
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
   /** The least event time of the held rows: a held row can come back (retracted, moved). */
@@ -137,6 +142,9 @@ export class TopNOperator implements Operator {
     this.keys = node.partitionBy.length > 0 ? new KeyTable(node.partitionBy.map((p) => node.input.schema[p]!.type)) : null;
     this.cmps = node.orderBy.map((k) => keyCompare(this.store, k.column, k.desc, k.nullsFirst));
     this.timeCols = TimeFloor.columnsOf(node.schema, this.width);
+    const keyCols = new Set(node.orderBy.map((k) => k.column));
+    this.later = this.store.kinds.map((k, j) => k === 'utf8' && !keyCols.has(j));
+    this.laterCols = this.later.flatMap((l, j) => (l ? [j] : []));
   }
 
   /** Order of two held slots: ORDER BY keys, then arrival. */
@@ -251,19 +259,23 @@ export class TopNOperator implements Operator {
   }
 
   /** Numbers a new slot in arrival order and notes its event time. */
-  private held(slot: number): number {
+  private held(slot: number, timed = true): number {
     if (slot >= this.seqOf.length) {
       this.seqOf = grown(this.seqOf, slot + 1);
       this.timeOf = grown(this.timeOf, slot + 1);
     }
     this.seqOf[slot] = this.seq++;
-    if (this.timeCols.length > 0) {
-      let t = Infinity;
-      for (const c of this.timeCols) if (!this.store.isNull(slot, c) && this.store.f64[c]![slot]! < t) t = this.store.f64[c]![slot]!;
-      this.timeOf[slot] = t;
-      if (t !== Infinity) this.heap.push(t, slot);
-    }
+    if (timed) this.timed(slot);
     return slot;
+  }
+
+  /** Notes a held slot's event time: the watermark waits for it. */
+  private timed(slot: number): void {
+    if (this.timeCols.length === 0) return;
+    let t = Infinity;
+    for (const c of this.timeCols) if (!this.store.isNull(slot, c) && this.store.f64[c]![slot]! < t) t = this.store.f64[c]![slot]!;
+    this.timeOf[slot] = t;
+    if (t !== Infinity) this.heap.push(t, slot);
   }
 
   /** Where a new slot goes: after every row it does not sort before (it arrived last). */
@@ -296,7 +308,9 @@ export class TopNOperator implements Operator {
    * An append-only batch: rows a full partition cannot take (judged against the partition
    * before the batch; it only gets harder to enter) are skipped in place, the rest are copied
    * in one pass a column at a time, then placed in order; a placed row pushed past the last
-   * rank, or one that no longer makes it in, leaves at the end of the batch.
+   * rank, or one that no longer makes it in, leaves at the end of the batch. Many candidates
+   * enter and leave within one batch: only those still held at its end get their non-key
+   * strings copied and their event time noted.
    */
   private processAppends(cols: readonly Data[], n: number, gids: Int32Array, lastCmp: number, before: Map<number, Selection>): void {
     if (this.rows.length < n) {
@@ -310,9 +324,10 @@ export class TopNOperator implements Operator {
       if (list !== undefined && list.length > 0 && this.full(list) && this.compareRow(cols, i, list[list.length - 1]!) >= lastCmp) continue;
       rows[count++] = i;
     }
-    this.store.addRows(cols, rows, count, this.slots);
+    const defer = this.laterCols.length > 0 || this.timeCols.length > 0;
+    this.store.addRows(cols, rows, count, this.slots, this.later);
     for (let r = 0; r < count; r++) {
-      const slot = this.held(this.slots[r]!);
+      const slot = this.held(this.slots[r]!, false);
       const g = gids[rows[r]!]!;
       let list = this.lists[g];
       if (list !== undefined && list.length > 0 && this.full(list) && this.compareKeys(slot, list[list.length - 1]!) >= lastCmp) {
@@ -329,6 +344,26 @@ export class TopNOperator implements Operator {
       for (let j = k; j < list.length; j++) this.dropped.push(list[j]!);
       list.length = k;
     }
+    if (defer) this.settle(cols, count);
+  }
+
+  /** The rest of each appended row still held: its deferred strings and its event time. */
+  private settle(cols: readonly Data[], count: number): void {
+    if (this.gone.length < this.seqOf.length) this.gone = new Uint8Array(this.seqOf.length);
+    const gone = this.gone;
+    for (const s of this.dropped) gone[s] = 1;
+    const rows = this.rows;
+    const slots = this.slots;
+    let kept = 0;
+    for (let r = 0; r < count; r++) {
+      const slot = slots[r]!;
+      if (gone[slot] === 1) continue;
+      rows[kept] = rows[r]!;
+      slots[kept++] = slot;
+      this.timed(slot);
+    }
+    for (const s of this.dropped) gone[s] = 0;
+    for (const j of this.laterCols) this.store.addStrings(j, cols[j]!, rows, slots, kept);
   }
 
   process(batch: ChangeBatch): void {

@@ -1,8 +1,8 @@
 /**
  * RowStore: whole rows kept by an operator (Top-N, deduplication), stored column by column
  * in typed arrays indexed by a slot id: numbers in Float64Array/Int32Array, booleans as
- * bytes, strings as (start, length) into one byte arena compacted when half of it is
- * garbage. A row is copied in from an Arrow batch and out into column builders without
+ * bytes, strings as (start, length) into an arena of byte chunks (growing it never copies
+ * what is held, nor zero-fills twice its size) compacted when a quarter of it is garbage. A row is copied in from an Arrow batch and out into column builders without
  * decoding; freed slots are reused. Nothing here allocates per row, so a million held rows
  * cost their bytes, not a million JS objects.
  */
@@ -22,9 +22,16 @@ export class RowStore {
   /** Per column: slot → 1 when NULL. */
   private nulls: Uint8Array[];
   private alive = new Uint8Array(64);
-  private arena = new Uint8Array(0);
-  private spare: typeof this.arena | null = null;
+  /** String bytes: a start is (chunk << CHUNK_BITS) | offset; a string never spans chunks. */
+  private chunks: Uint8Array[] = [new Uint8Array(0)];
+  /** Chunks freed by a compaction, reused before new ones are allocated. */
+  private spare: Uint8Array[] = [];
+  private cur = 0;
+  /** Bytes used in the current chunk. */
   private arenaUsed = 0;
+  /** Bytes of every chunk, and of freed strings (a chunk's unused tail is not counted: a
+   * compaction leaves as many, and strings near CHUNK bytes would compact over and over). */
+  private arenaSize = 0;
   private arenaWaste = 0;
   private free = new Int32Array(16);
   private freeCount = 0;
@@ -32,6 +39,8 @@ export class RowStore {
   private cap = 64;
   private live = 0;
   private readonly hasStrings: boolean;
+  /** The string columns. */
+  private readonly strCols: Int32Array;
 
   constructor(readonly types: readonly SqlType[]) {
     this.kinds = types.map(physicalKindOf);
@@ -41,7 +50,9 @@ export class RowStore {
     this.strLen = this.kinds.map((k) => new Int32Array(k === 'utf8' ? this.cap : 0));
     this.nulls = this.kinds.map(() => new Uint8Array(this.cap));
     this.hasStrings = this.kinds.includes('utf8');
-    if (this.hasStrings) this.arena = new Uint8Array(4096);
+    this.strCols = Int32Array.from(this.kinds.flatMap((k, j) => (k === 'utf8' ? [j] : [])));
+    if (this.hasStrings) this.chunks = [new Uint8Array(4096)];
+    this.arenaSize = this.chunks[0]!.length;
   }
 
   /** Rows held. */
@@ -66,7 +77,12 @@ export class RowStore {
       if (s === this.cap) this.growSlots(this.cap * 2);
     }
     // A compaction while this row's strings are copied in must not copy a previous row's.
-    if (this.hasStrings) for (let j = 0; j < this.kinds.length; j++) if (this.kinds[j] === 'utf8') this.strLen[j]![s] = 0;
+    // (A start from the slot's previous row could name a chunk a compaction dropped.)
+    for (let c = 0; c < this.strCols.length; c++) {
+      const j = this.strCols[c]!;
+      this.strLen[j]![s] = 0;
+      this.strStart[j]![s] = 0;
+    }
     return s;
   }
 
@@ -116,7 +132,7 @@ export class RowStore {
    * Copies rows `rows[0..count)` of `cols` into new slots, written to `out` (a batch at a time:
    * one tight loop per column, so each loop sees one array type).
    */
-  addRows(cols: readonly Data[], rows: Int32Array, count: number, out: Int32Array): void {
+  addRows(cols: readonly Data[], rows: Int32Array, count: number, out: Int32Array, later?: readonly boolean[]): void {
     for (let r = 0; r < count; r++) {
       const slot = this.allocSlot();
       this.alive[slot] = 1;
@@ -156,16 +172,24 @@ export class RowStore {
           }
           break;
         }
-        case 'utf8': {
-          const off = d.valueOffsets as Int32Array;
-          const src = d.values as Uint8Array;
-          for (let r = 0; r < count; r++) {
-            const i = rows[r]!;
-            if (nulls[out[r]!] === 0) this.storeBytes(j, out[r]!, src, off[i]!, off[i + 1]!);
-          }
+        case 'utf8':
+          if (later?.[j] !== true) this.addStrings(j, d, rows, out, count);
           break;
-        }
       }
+    }
+  }
+
+  /**
+   * Copies column j's strings of rows `rows[0..count)` into `slots` (added by addRows with that
+   * column `later`: until then they read as empty).
+   */
+  addStrings(j: number, d: Data, rows: Int32Array, slots: Int32Array, count: number): void {
+    const off = d.valueOffsets as Int32Array;
+    const src = d.values as Uint8Array;
+    const nulls = this.nulls[j]!;
+    for (let r = 0; r < count; r++) {
+      const i = rows[r]!;
+      if (nulls[slots[r]!] === 0) this.storeBytes(j, slots[r]!, src, off[i]!, off[i + 1]!);
     }
   }
 
@@ -202,20 +226,14 @@ export class RowStore {
 
   private storeBytes(j: number, slot: number, src: Uint8Array, s: number, e: number): void {
     const n = e - s;
-    if (this.arenaUsed + n > this.arena.length) {
-      // Compacting frees at least a quarter of the arena (amortized); else it doubles, so the
-      // arena stays within about 2.7x the live strings.
-      if (this.arenaWaste >= this.arena.length / 4) this.compact();
-      if (this.arenaUsed + n > this.arena.length) {
-        const a = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + n));
-        a.set(this.arena.subarray(0, this.arenaUsed));
-        this.arena = a;
-        this.spare = null;
-      }
+    if (this.arenaUsed + n > this.chunks[this.cur]!.length) {
+      // Compacting frees at least a quarter of the arena (amortized); else it grows.
+      if (this.arenaWaste >= this.arenaSize / 4) this.compact();
+      if (this.arenaUsed + n > this.chunks[this.cur]!.length) this.makeRoom(n);
     }
-    const a = this.arena;
+    const a = this.chunks[this.cur]!;
     let p = this.arenaUsed;
-    this.strStart[j]![slot] = p;
+    this.strStart[j]![slot] = (this.cur << CHUNK_BITS) | p;
     this.strLen[j]![slot] = n;
     // A byte loop beats the subarray a set() needs only for short strings.
     if (n <= 24) for (let k = s; k < e; k++) a[p++] = src[k]!;
@@ -226,26 +244,58 @@ export class RowStore {
     this.arenaUsed = p;
   }
 
-  /** Rewrites the arena with the strings of live slots only (the slot being written is not yet marked). */
+  /**
+   * Room for n more bytes: the first chunk doubles up to CHUNK bytes (copied: it is small),
+   * then each new chunk holds CHUNK bytes (or one longer string alone).
+   */
+  private makeRoom(n: number): void {
+    const a = this.chunks[this.cur]!;
+    if (this.cur === 0 && this.arenaUsed + n <= CHUNK) {
+      const b = this.takeChunk(Math.min(CHUNK, Math.max(a.length * 2, this.arenaUsed + n)));
+      b.set(a.subarray(0, this.arenaUsed));
+      this.chunks[0] = b;
+      this.arenaSize += b.length - a.length;
+      return;
+    }
+    if (this.cur + 1 >= 1 << (31 - CHUNK_BITS)) throw new Error('a row store holds at most 2 GB of strings');
+    const b = this.takeChunk(Math.max(CHUNK, n));
+    this.chunks.push(b);
+    this.cur++;
+    this.arenaUsed = 0;
+    this.arenaSize += b.length;
+  }
+
+  private takeChunk(size: number): Uint8Array {
+    const k = this.spare.findIndex((c) => c.length === size);
+    if (k < 0) return new Uint8Array(size);
+    const c = this.spare[k]!;
+    this.spare.splice(k, 1);
+    return c;
+  }
+
+  /** Rewrites the arena with the strings of live slots only. */
   private compact(): void {
-    // The previous arena is kept for the next compaction: a new one each time is garbage as large as the state.
-    const a = this.spare !== null && this.spare.length === this.arena.length ? this.spare : new Uint8Array(this.arena.length);
-    this.spare = this.arena;
-    let p = 0;
+    const old = this.chunks;
+    // The old chunks are kept for reuse: new ones each time are garbage as large as the state.
+    this.chunks = [this.takeChunk(old[0]!.length)];
+    this.cur = 0;
+    this.arenaUsed = 0;
+    this.arenaSize = this.chunks[0]!.length;
+    this.arenaWaste = 0;
     for (let s = 0; s < this.highWater; s++) {
       if (this.alive[s] !== 1) continue;
       for (let j = 0; j < this.kinds.length; j++) {
         if (this.kinds[j] !== 'utf8' || this.nulls[j]![s] === 1) continue;
         const st = this.strStart[j]![s]!;
         const len = this.strLen[j]![s]!;
-        a.set(this.arena.subarray(st, st + len), p);
-        this.strStart[j]![s] = p;
-        p += len;
+        if (this.arenaUsed + len > this.chunks[this.cur]!.length) this.makeRoom(len);
+        const o = st & MASK;
+        this.chunks[this.cur]!.set(old[st >>> CHUNK_BITS]!.subarray(o, o + len), this.arenaUsed);
+        this.strStart[j]![s] = (this.cur << CHUNK_BITS) | this.arenaUsed;
+        this.arenaUsed += len;
       }
     }
-    this.arena = a;
-    this.arenaUsed = p;
-    this.arenaWaste = 0;
+    for (const c of old) if (c.length <= CHUNK) this.spare.push(c);
   }
 
   /** Frees a slot for reuse; its values are gone. */
@@ -253,8 +303,9 @@ export class RowStore {
     if (this.alive[slot] !== 1) return;
     this.alive[slot] = 0;
     this.live--;
-    if (this.hasStrings) {
-      for (let j = 0; j < this.kinds.length; j++) if (this.kinds[j] === 'utf8' && this.nulls[j]![slot] === 0) this.arenaWaste += this.strLen[j]![slot]!;
+    for (let c = 0; c < this.strCols.length; c++) {
+      const j = this.strCols[c]!;
+      if (this.nulls[j]![slot] === 0) this.arenaWaste += this.strLen[j]![slot]!;
     }
     if (this.freeCount === this.free.length) this.free = grown(this.free, this.freeCount + 1);
     this.free[this.freeCount++] = slot;
@@ -279,8 +330,9 @@ export class RowStore {
           b.appendBoolean(this.i32[j]![slot] === 1);
           break;
         case 'utf8': {
-          const s = this.strStart[j]![slot]!;
-          b.appendUtf8(this.arena, s, s + this.strLen[j]![slot]!);
+          const st = this.strStart[j]![slot]!;
+          const s = st & MASK;
+          b.appendUtf8(this.chunks[st >>> CHUNK_BITS]!, s, s + this.strLen[j]![slot]!);
           break;
         }
         case 'null':
@@ -300,8 +352,9 @@ export class RowStore {
       case 'bool':
         return this.i32[j]![slot] === 1;
       case 'utf8': {
-        const s = this.strStart[j]![slot]!;
-        return decodeUtf8(this.arena, s, s + this.strLen[j]![slot]!);
+        const st = this.strStart[j]![slot]!;
+        const s = st & MASK;
+        return decodeUtf8(this.chunks[st >>> CHUNK_BITS]!, s, s + this.strLen[j]![slot]!);
       }
       case 'null':
         return null;
@@ -336,8 +389,9 @@ export class RowStore {
           const len = off[row + 1]! - s;
           if (this.strLen[j]![slot] !== len) return false;
           const src = d.values as Uint8Array;
-          const a = this.arena;
-          const st = this.strStart[j]![slot]!;
+          const at = this.strStart[j]![slot]!;
+          const a = this.chunks[at >>> CHUNK_BITS]!;
+          const st = at & MASK;
           for (let k = 0; k < len; k++) if (a[st + k] !== src[s + k]) return false;
           break;
         }
@@ -356,9 +410,16 @@ export class RowStore {
     this.highWater = 0;
     this.freeCount = 0;
     this.live = 0;
+    this.chunks.length = 1;
+    this.cur = 0;
     this.arenaUsed = 0;
+    this.arenaSize = this.chunks[0]!.length;
     this.arenaWaste = 0;
   }
 }
+
+const CHUNK_BITS = 22;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
 
 const encoder = new TextEncoder();

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckSubject } from '../../src/connectors/nats/ack-subject.js';
+import { ackSubjects } from './ack-subjects.js';
 import { openNatsReader } from '../../src/connectors/nats/nats-source.js';
 import type { ReaderOptions, SourceReader } from '../../src/connectors/source-reader.js';
 import { cleanup, openNats, publish, SERVERS, stream, type Nats } from './nats-helpers.js';
@@ -28,15 +29,7 @@ function reference(s: string): { seq: number; pending: number } {
 }
 
 describe('AckSubject', () => {
-  const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/);
-  const num = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
-  const subject = fc
-    .record({ form: fc.constantFrom(9, 11, 12), stream: name, consumer: name, domain: name, hash: name, dc: num, seq: num, dseq: num, pending: num, random: name })
-    .map((r) => {
-      const tail = [r.dc, r.seq, r.dseq, 1796395991123318703n, r.pending].join('.');
-      const head = r.form === 9 ? `$JS.ACK.${r.stream}.${r.consumer}` : `$JS.ACK.${r.domain}.${r.hash}.${r.stream}.${r.consumer}`;
-      return { s: `${head}.${tail}${r.form === 12 ? `.${r.random}` : ''}`, seq: r.seq, pending: r.pending };
-    });
+  const subject = ackSubjects;
 
   it('reads sequence and pending as the client does, in every subject form, across consumers', () => {
     const a = new AckSubject();

@@ -7,20 +7,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AckSubject } from '../../src/connectors/nats/ack-subject.js';
+import { ackSubjects } from './ack-subjects.js';
 import { readReply, ReplyInfo } from '../../src/connectors/nats/nats-source.js';
 
 const enc = new TextEncoder();
 
 describe('readReply', () => {
-  const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/);
-  const num = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
-  const subject = fc
-    .record({ form: fc.constantFrom(9, 11, 12), stream: name, consumer: name, domain: name, hash: name, dc: num, seq: num, dseq: num, pending: num, random: name })
-    .map((r) => {
-      const tail = [r.dc, r.seq, r.dseq, 1796395991123318703n, r.pending].join('.');
-      const head = r.form === 9 ? `$JS.ACK.${r.stream}.${r.consumer}` : `$JS.ACK.${r.domain}.${r.hash}.${r.stream}.${r.consumer}`;
-      return { s: `${head}.${tail}${r.form === 12 ? `.${r.random}` : ''}`, dseq: r.dseq };
-    });
+  const subject = ackSubjects;
 
   it('agrees with AckSubject on every subject form', () => {
     const a = new AckSubject();

@@ -1,6 +1,34 @@
 /** A DuckDB connection for a test file's oracle, and rows made comparable across both engines. */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import fc from 'fast-check';
 import { afterAll, beforeAll } from 'vitest';
+
+/** An event of the two-source join tests: a key and an event time. */
+export interface KeyedEvent {
+  readonly k: number;
+  readonly ts: number;
+}
+
+/**
+ * Events with times that go up by steps and back by less than the watermark `delay`: each row
+ * is on time (above the watermark of the rows before it), often right at it — the rows that
+ * meet a stored row at the edge of its bound.
+ */
+export function onTimeEvents(t0: number, delay: number, maxKey: number, maxStep: number): fc.Arbitrary<KeyedEvent[]> {
+  return fc
+    .array(
+      fc.record({
+        k: fc.integer({ min: 0, max: maxKey }),
+        step: fc.integer({ min: 0, max: maxStep }),
+        back: fc.oneof(fc.constant(delay - 1), fc.integer({ min: 0, max: delay - 1 })),
+      }),
+      { maxLength: 40 },
+    )
+    .map((xs) => {
+      let t = t0;
+      return xs.map(({ k, step, back }): KeyedEvent => ({ k, ts: (t += step) - back }));
+    });
+}
 
 /** Opens an in-memory DuckDB for the file's tests; call at the top level, use inside tests. */
 export function useDuck(): () => DuckDBConnection {

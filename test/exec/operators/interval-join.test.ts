@@ -12,34 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../../src/index.js';
-import { duckRows, normRows as norm, useDuck } from './duck.js';
+import { duckRows, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './duck.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const DELAY = 2000;
 
-interface Ev {
-  readonly k: number;
-  readonly ts: number;
-}
+type Ev = KeyedEvent;
 
-/**
- * Events with times that go up by steps and back by less than the watermark delay: each row
- * is on time (its time is above the watermark of the rows before it).
- */
-const streamArb = fc
-  .array(
-    fc.record({
-      k: fc.integer({ min: 0, max: 2 }),
-      step: fc.integer({ min: 0, max: 2500 }),
-      // Often right at the watermark: the rows that meet a stored row at the edge of its bound.
-      back: fc.oneof(fc.constant(DELAY - 1), fc.integer({ min: 0, max: DELAY - 1 })),
-    }),
-    { maxLength: 40 },
-  )
-  .map((xs) => {
-    let t = T0;
-    return xs.map(({ k, step, back }): Ev => ({ k, ts: (t += step) - back }));
-  });
+const streamArb = onTimeEvents(T0, DELAY, 2, 2500);
 
 const QUERIES: Record<string, string> = {
   inner: `SELECT a.k, a.ts AS ats, b.ts AS bts FROM a JOIN b ON a.k = b.k

@@ -13,30 +13,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../../src/index.js';
-import { duckRows, normRows as norm, useDuck } from './duck.js';
+import { duckRows, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './duck.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const DELAY = 2000;
 
-interface Ev {
-  readonly k: number;
-  readonly ts: number;
-}
+type Ev = KeyedEvent;
 
-/** Times that go up by steps and back by less than the watermark delay: every row is on time. */
-const streamArb = fc
-  .array(
-    fc.record({
-      k: fc.integer({ min: 0, max: 3 }),
-      step: fc.integer({ min: 0, max: 1500 }),
-      back: fc.oneof(fc.constant(DELAY - 1), fc.integer({ min: 0, max: DELAY - 1 })),
-    }),
-    { maxLength: 40 },
-  )
-  .map((xs) => {
-    let t = T0;
-    return xs.map(({ k, step, back }): Ev => ({ k, ts: (t += step) - back }));
-  });
+const streamArb = onTimeEvents(T0, DELAY, 3, 1500);
 
 const MAXES = `(SELECT MAX(k) AS mx, window_end AS we FROM TUMBLE(b, ts, INTERVAL '2' SECOND) GROUP BY window_start, window_end)`;
 const DUCK_MAXES = `(SELECT MAX(k) AS mx, time_bucket(INTERVAL '2 seconds', ts) + INTERVAL '2 seconds' AS we FROM b GROUP BY 2)`;

@@ -10,9 +10,9 @@
  */
 import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
-import { ColumnBuilder, readValue } from '../batch.js';
 import type { ColumnarState } from '../columnar-state.js';
 import { grown } from './accumulator.js';
+import { loadMultisetColumns, saveMultisetColumns } from './multiset.js';
 
 const EMPTY = 0;
 const GONE = -1;
@@ -169,39 +169,16 @@ export class DistinctCounts {
     for (const [v, c] of state) this.add(g, v as number, c);
   }
 
-  /** The layout GroupMultisets.saveColumns writes (sizes, values, counts), so either reads the other's. */
+  /** Groups ids[0..n) column-wise, in GroupMultisets' layout (see saveMultisetColumns). */
   saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
-    const sizes = new Int32Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) total += sizes[i] = this.size(ids[i]!);
-    into.put(`${prefix}sizes`, sizes);
-    if (total === 0) return;
-    const values = new ColumnBuilder(this.argType, total);
-    const counts = new Float64Array(total);
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const g = ids[i]!;
-      if (g >= this.head.length) continue;
-      for (let e = this.head[g]!; e >= 0; e = this.eNext[e]!) {
-        values.appendNumber(this.eValue[e]!);
-        counts[k++] = this.eCount[e]!;
-      }
-    }
-    into.putColumn(`${prefix}values`, values.finish());
-    into.put(`${prefix}counts`, counts);
+    saveMultisetColumns(this.argType, ids, n, into, prefix, (g) => this.size(g), (g, add) => {
+      if (g >= this.head.length) return;
+      for (let e = this.head[g]!; e >= 0; e = this.eNext[e]!) add(this.eValue[e]!, this.eCount[e]!);
+    });
   }
 
   loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
-    const sizes = from.get(`${prefix}sizes`, 'i32');
-    const has = from.has(`${prefix}values`);
-    const values = has ? from.column(`${prefix}values`, this.argType) : null;
-    const counts = has ? from.get(`${prefix}counts`, 'f64') : null;
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const g = ids[i]!;
-      this.reset(g);
-      for (const end = k + sizes[i]!; k < end; k++) this.add(g, readValue(values!, k, this.argType) as number, counts![k]!);
-    }
+    loadMultisetColumns(this.argType, ids, n, from, prefix, (g, pairs) => this.load(g, pairs));
   }
 
   private growEntries(n: number): void {

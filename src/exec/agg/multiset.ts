@@ -59,44 +59,65 @@ export class GroupMultisets {
     this.sets[g] = state.length ? new Map(state) : undefined;
   }
 
-  /** Groups ids[0..n) column-wise: each one's number of distinct values, then every value and its count. */
+  /** Groups ids[0..n) column-wise (see saveMultisetColumns). */
   saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
-    const sizes = new Int32Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) total += sizes[i] = this.sets[ids[i]!]?.size ?? 0;
-    into.put(`${prefix}sizes`, sizes);
-    if (total === 0) return;
-    const values = new ColumnBuilder(this.argType, total);
-    const counts = new Float64Array(total);
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      for (const [v, c] of this.sets[ids[i]!] ?? []) {
-        values.append(v);
-        counts[k++] = c;
-      }
-    }
-    into.putColumn(`${prefix}values`, values.finish());
-    into.put(`${prefix}counts`, counts);
+    saveMultisetColumns(this.argType, ids, n, into, prefix, (g) => this.sets[g]?.size ?? 0, (g, add) => {
+      for (const [v, c] of this.sets[g] ?? []) add(v, c);
+    });
   }
 
   loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
-    const sizes = from.get(`${prefix}sizes`, 'i32');
-    if (!from.has(`${prefix}values`)) {
-      for (let i = 0; i < n; i++) this.sets[ids[i]!] = undefined;
-      return;
-    }
-    const values = from.column(`${prefix}values`, this.argType);
-    const counts = from.get(`${prefix}counts`, 'f64');
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const size = sizes[i]!;
-      if (size === 0) {
-        this.sets[ids[i]!] = undefined;
-        continue;
-      }
-      const m = new Map<Key, number>();
-      for (const end = k + size; k < end; k++) m.set(readValue(values, k, this.argType) as Key, counts[k]!);
-      this.sets[ids[i]!] = m;
-    }
+    loadMultisetColumns(this.argType, ids, n, from, prefix, (g, pairs) => this.load(g, pairs as [Key, number][]));
+  }
+}
+
+/**
+ * Per-group multisets column-wise, the one layout GroupMultisets and DistinctCounts both
+ * write and read (so a checkpoint of either restores into the other): each group's number of
+ * values, then every value and its count, group after group.
+ */
+export function saveMultisetColumns(
+  argType: SqlType,
+  ids: Int32Array,
+  n: number,
+  into: ColumnarState,
+  prefix: string,
+  size: (g: number) => number,
+  pairs: (g: number, add: (v: Value, count: number) => void) => void,
+): void {
+  const sizes = new Int32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += sizes[i] = size(ids[i]!);
+  into.put(`${prefix}sizes`, sizes);
+  if (total === 0) return;
+  const values = new ColumnBuilder(argType, total);
+  const counts = new Float64Array(total);
+  let k = 0;
+  const add = (v: Value, c: number): void => {
+    values.append(v);
+    counts[k++] = c;
+  };
+  for (let i = 0; i < n; i++) pairs(ids[i]!, add);
+  into.putColumn(`${prefix}values`, values.finish());
+  into.put(`${prefix}counts`, counts);
+}
+
+/** Reads what saveMultisetColumns wrote: `load(g, pairs)` for every group, empty ones included. */
+export function loadMultisetColumns(
+  argType: SqlType,
+  ids: Int32Array,
+  n: number,
+  from: ColumnarState,
+  prefix: string,
+  load: (g: number, pairs: [Value, number][]) => void,
+): void {
+  const sizes = from.get(`${prefix}sizes`, 'i32');
+  const values = from.has(`${prefix}values`) ? from.column(`${prefix}values`, argType) : null;
+  const counts = values === null ? null : from.get(`${prefix}counts`, 'f64');
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const pairs: [Value, number][] = [];
+    for (const end = k + sizes[i]!; k < end; k++) pairs.push([readValue(values!, k, argType), counts![k]!]);
+    load(ids[i]!, pairs);
   }
 }

@@ -61,6 +61,14 @@ export interface SourceReader {
    * when none came, so the caller can check idle timeouts.
    */
   next(maxRows: number): Promise<ReadBatch | null>;
+  /**
+   * For an unbounded reader: false when `next()` would only wait for data (nothing has
+   * arrived), so the caller need not call it and holds nothing while it waits. Absent:
+   * always worth calling.
+   */
+  ready?(): boolean;
+  /** Resolves once `ready()` turns true, or after `ms` (for a caller that waits without calling `next()`). */
+  whenReady?(ms: number): Promise<void>;
   /** Where to resume after everything returned so far (JSON-serializable; stored in checkpoints). */
   position(): unknown;
   /**

@@ -11,6 +11,9 @@ import type { EngineState } from './engine-state.js';
 import type { ReadYourWrites } from './read-your-writes.js';
 import { yieldToEventLoop } from './source-runtime.js';
 
+/** Longest wait for data between two rounds of background reading (idle timeouts are checked each round). */
+const IDLE_MS = 50;
+
 export interface PumpOptions {
   readonly background: boolean;
   readonly onBackgroundError: ((error: SluiceError) => void) | undefined;
@@ -59,8 +62,9 @@ export class SourcePump {
           return any;
         }).catch(() => false);
         if (worked) this.progress.notify();
-        // Yield to other calls; idle a little when there was nothing to read.
-        await new Promise((r) => setTimeout(r, worked ? 0 : 50));
+        // Yield to other calls; when there was nothing to read, wait for data (at most 50 ms, for idle timeouts) without holding the queue.
+        await new Promise((r) => setImmediate(r));
+        if (!worked) await Promise.race([...s.sources.values()].filter((src) => src.isConnector && !src.ended && src.inputs.size > 0).map((src) => src.waitForData(IDLE_MS)).concat(new Promise<void>((r) => setTimeout(r, IDLE_MS))));
       }
       this.pumping = false;
     };

@@ -268,6 +268,8 @@ export class SourceRuntime {
       for (const c of columns) this.readerColumns[c] = 1;
     }
     this.hold(this.inputs, this.reader);
+    // Nothing has arrived: waiting for it here would hold the engine's queue (see waitForData).
+    if (!this.reader.bounded && this.reader.ready?.() === false) return false;
     const b = await this.reader.next(batchSize);
     if (b === null) {
       this.finish();
@@ -306,6 +308,13 @@ export class SourceRuntime {
       if (t > this.maxEventTime) this.maxEventTime = t;
       for (const input of inputs) input.advance((tr) => tr.progress(p, t, now));
     }
+  }
+
+  /** Resolves once the open reader has data for `step`, or after `ms` (idle background reading waits here, outside the queue). */
+  waitForData(ms: number): Promise<void> {
+    const r = this.reader;
+    if (r === null || r.whenReady === undefined || this.ended) return new Promise((done) => setTimeout(done, ms));
+    return r.whenReady(ms);
   }
 
   /** A checkpoint holding `p` (this source's `position()`) has committed. */

@@ -277,6 +277,8 @@ class NatsReader implements SourceReader {
   private pumpDone = false;
   /** Stream sequence of the last message handed out: the position. */
   private lastSeq: number;
+  /** Callers of whenReady waiting for something to arrive. */
+  private readyWaiters: (() => void)[] = [];
   /** Stream sequence of the last message built into the batch in progress. */
   private builtSeq: number;
   /** The last message built, and its pending count (> 0: the stream holds more for us). */
@@ -400,6 +402,7 @@ class NatsReader implements SourceReader {
       this.build(m);
       if (this.wake !== null && (this.asm.events >= this.wantAt || this.builtEnd)) this.signal();
     }
+    this.wakeReady();
     if (this.credit <= PULL_MESSAGES / 2) this.pull();
   }
 
@@ -507,6 +510,7 @@ class NatsReader implements SourceReader {
   }
 
   private signal(): void {
+    this.wakeReady();
     const w = this.wake;
     if (w !== null) {
       this.wake = null;
@@ -660,6 +664,27 @@ class NatsReader implements SourceReader {
       if (this.partitionOf.size < 100_000) this.partitionOf.set(subject, p);
     }
     return p;
+  }
+
+  ready(): boolean {
+    return this.sub === null || this.closed || this.done || this.pumpDone || this.builtEnd || this.builtSeq > this.lastSeq || this.queueHead < this.queue.length;
+  }
+
+  whenReady(ms: number): Promise<void> {
+    if (this.ready()) return Promise.resolve();
+    this.pull();
+    return new Promise<void>((r) => {
+      this.readyWaiters.push(r);
+      setTimeout(r, ms);
+    });
+  }
+
+  /** Wakes the callers of whenReady once something arrived (or reading stopped). */
+  private wakeReady(): void {
+    if (this.readyWaiters.length === 0) return;
+    const ws = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of ws) w();
   }
 
   position(): unknown {

@@ -23,5 +23,6 @@ export {
   type Progress,
 } from './engine/engine.js';
 export type { Change, Row } from './engine/rows.js';
+export { GroupMember, type GroupJoinOptions, type GroupRunOptions } from './group/group-member.js';
 export { SluiceError, renderError, type ErrorCode } from './errors.js';
 export type { SqlType } from './types.js';

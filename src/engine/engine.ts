@@ -170,6 +170,19 @@ export class Engine {
   }
 
   /**
+   * @internal A scale-out group's query (src/group/group-query.ts): how far the views named
+   * have read a source's stream (null: none of them reads it).
+   */
+  consumedSeq(views: ReadonlySet<string>, source: string): number | null {
+    return this.pull.consumedSeq(views, source);
+  }
+
+  /** @internal A scale-out group's query: the named views' current contents as Parquet files in `dir`. */
+  exportViews(views: readonly string[], dir: string): Promise<string[]> {
+    return this.pull.exportViews(views, dir);
+  }
+
+  /**
    * A continuous query: a streaming SELECT over sources, or `SUBSCRIBE view`. The listener
    * gets the changes of its result as they happen (everything so far first); meanwhile the
    * engine reads connector sources in the background (unbounded ones without end) until

@@ -3,7 +3,9 @@
  * read-your-writes (`after`) and AS OF reads, each replayed into a temporary table first
  * (from a view's nearest retained snapshot when one applies).
  */
+import { join } from 'node:path';
 import { DuckDBTimestampValue } from '../state/duckdb-api.js';
+import { quoteIdent } from '../state/database.js';
 import { isDialectError, parseStatement } from '../../grammar/index.js';
 import type { Statement } from '../../grammar/ast.js';
 import { SluiceError, toSluiceError, type TextOrigin } from '../errors.js';
@@ -146,6 +148,39 @@ export class PullQueries {
   }
 
   /**
+   * How far the views named in `views` have read `source`: its connector position's stream
+   * sequence (0 before the first message), or null when none of them reads it. A scale-out
+   * group's query compares it with the offsets it waits for.
+   */
+  consumedSeq(views: ReadonlySet<string>, source: string): number | null {
+    const rt = this.s.sources.get(source) ?? this.s.sources.get(source.toLowerCase());
+    if (rt === undefined) return null;
+    let read = false;
+    for (const v of this.s.views.values()) if (views.has(v.def.name.toLowerCase()) && v.readsSource(rt.name)) read = true;
+    if (!read) return null;
+    const seq = (rt.position().position as { seq?: unknown } | null | undefined)?.seq;
+    return typeof seq === 'number' ? seq : 0;
+  }
+
+  /**
+   * Writes the current contents of each materialized view named in `views` to
+   * `<dir>/<view>.parquet`, brought up to date as for a pull query; returns the views found.
+   */
+  exportViews(views: readonly string[], dir: string): Promise<string[]> {
+    return this.s.queue.run(async () => {
+      const wanted = new Set(views.map((n) => n.toLowerCase()));
+      const found = [...this.s.views.values()].map((v) => v.def.name).filter((n) => wanted.has(n.toLowerCase()));
+      await this.pump.drain();
+      await this.prepareRead(found.join(' '));
+      for (const name of found) {
+        const file = join(dir, `${name.toLowerCase()}.parquet`).replace(/'/g, "''");
+        await this.s.db.run(`COPY (SELECT * FROM ${quoteIdent(name)}) TO '${file}' (FORMAT parquet)`);
+      }
+      return found.map((n) => n.toLowerCase());
+    });
+  }
+
+  /**
    * Brings what `sql` can read up to date. In a file, view tables change only inside
    * checkpoints, so what a pull query reads is durable (and a crash cannot apply a change
    * twice). In memory nothing is recovered: only the tables of the views the text names are
@@ -184,7 +219,7 @@ export class PullQueries {
 }
 
 /** An API parameter as a DuckDB value (Dates become timestamps). */
-function toDuckParamLoose(v: unknown): unknown {
+export function toDuckParamLoose(v: unknown): unknown {
   if (v instanceof Date) return new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n);
   if (v === undefined) return null;
   return v;

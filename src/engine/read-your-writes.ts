@@ -62,7 +62,7 @@ export class ReadYourWrites {
 }
 
 /** The largest offset to wait for in each source of an `after` option, checked. */
-function afterTargets(after: QueryOptions['after'], sourceNamed: (name: string) => string | null): Map<string, number> {
+export function afterTargets(after: QueryOptions['after'], sourceNamed: (name: string) => string | null): Map<string, number> {
   if (after === null || typeof after !== 'object' || Array.isArray(after)) {
     throw new SluiceError('ARGUMENT', "after must name each source's offsets: { source: offsets }, e.g. { clicks: await engine.insert('clicks', rows) }");
   }

@@ -19,6 +19,7 @@ import type { Statement } from '../../grammar/ast.js';
 import { ScriptChecker } from '../engine/script-check.js';
 import { readScript } from '../cli/run-command.js';
 import { SluiceError, type Span } from '../errors.js';
+import type { SqlType } from '../types.js';
 import { partitionConsumer, repartitionConsumer, repartitionStream, type GroupNames, type TaskRef } from './group-names.js';
 import { chooseRepartition, type ViewPlan } from './repartition-keys.js';
 
@@ -33,6 +34,10 @@ export interface GroupSource {
   readonly delayMs: number | null;
   /** With repartitioning: the stream its rows go through, and the column that picks their partition. */
   readonly repartition: { readonly stream: string; readonly column: string } | null;
+  /** Its declared columns (what a member's insert publishes). */
+  readonly fields: readonly { readonly name: string; readonly type: SqlType }[];
+  /** The column its `key` option names (the publisher partitions by it), or null. */
+  readonly key: string | null;
 }
 
 /** What a task's script depends on at run time. */
@@ -51,6 +56,8 @@ export interface GroupJob {
   readonly repartitions: number;
   /** Every task: the source partitions, then the repartition partitions. */
   readonly tasks: readonly TaskRef[];
+  /** The materialized views, by name as declared (a group query reads them). */
+  readonly views: readonly string[];
   /** How often each partition's pipeline checkpoints and uploads a snapshot (ms). */
   readonly checkpointMs: number;
   /** The files' texts for a task, with the folder relative paths resolve against. */
@@ -80,7 +87,7 @@ interface SourceText {
 }
 
 /** A source as the check found it, before the repartition columns are chosen. */
-interface CheckedSource extends Omit<GroupSource, 'repartition'> {
+interface CheckedSource extends Omit<GroupSource, 'repartition' | 'key'> {
   readonly columns: readonly string[];
   /** The index of its `key` column, or null without one. */
   readonly declared: number | null;
@@ -146,6 +153,7 @@ export async function planGroupJob(files: readonly string[], names: GroupNames):
                 subjectPrefix: subject.slice(0, -2),
                 delayMs: def.watermark?.delayMs ?? null,
                 columns: def.columns.map((c) => c.name),
+                fields: def.columns.map((c) => ({ name: c.name, type: c.type })),
                 declared: k < 0 ? null : k,
                 repartitions: typeof reparts === 'number' ? reparts : null,
                 text: { file: fi, start: first, end: last, options: opts.map((o) => ({ key: o.key.toLowerCase(), text: file.sql.slice(o.span.start, o.span.end) })) },
@@ -220,6 +228,8 @@ export async function planGroupJob(files: readonly string[], names: GroupNames):
     servers: s.servers,
     subjectPrefix: s.subjectPrefix,
     delayMs: s.delayMs,
+    fields: s.fields,
+    key: s.declared === null ? null : s.columns[s.declared]!,
     repartition: by === null ? null : { stream: repartitionStream(names, s.name), column: s.columns[by.get(s.name)!]! },
   }));
   if (by !== null) {
@@ -253,6 +263,7 @@ export async function planGroupJob(files: readonly string[], names: GroupNames):
     partitions: count,
     repartitions,
     tasks,
+    views: views.map((v) => v.name),
     checkpointMs,
     scripts: (t, c) => {
       const out = texts.map((f, i) => ({ sql: applyEdits(f.sql, edits[i]!, t, c, by !== null && t.stage === 'source' ? upstream[i]! : null), baseDir: f.baseDir }));

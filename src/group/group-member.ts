@@ -23,12 +23,23 @@ import { GroupStore, groupError, HEARTBEAT_MS, LEASE_MS, newMemberId } from './g
 import { PartitionTask } from './partition-task.js';
 import { writeJobRecord } from './group-status.js';
 import { createRepartitionStreams } from './repartition-stream.js';
+import { GroupPublisher } from './group-insert.js';
+import { queryGroup, QueryResponder } from './group-query.js';
+import { Database } from '../state/database.js';
+import type { InsertResult, QueryOptions } from '../engine/api-types.js';
+import type { Row } from '../engine/rows.js';
 
 export interface GroupRunOptions {
   readonly group: string;
   /** The member's local files go beside it (`<db>.group-<name>/`); a temporary folder without it. */
   readonly db?: string;
   readonly servers?: string;
+}
+
+/** Options of {@link GroupMember.join}. */
+export interface GroupJoinOptions extends GroupRunOptions {
+  /** Called once if the member fails (it lost its lease, NATS went away, a partition's pipeline failed); it has stopped then. */
+  readonly onError?: (error: SluiceError) => void;
 }
 
 /** The member lost a partition it was writing: it must stop without another write. */
@@ -38,32 +49,145 @@ function log(line: string): void {
   process.stderr.write(line + '\n');
 }
 
+/**
+ * One member of a scale-out group inside an application (SPEC 8): it runs the job's
+ * partitions it is given, as `sluice run job.sql --group NAME` does, and answers pull
+ * queries over the whole group's views, with read-your-writes (SPEC 2.7).
+ *
+ * @example
+ * const member = await GroupMember.join('job.sql', { group: 'orders', db: 'member1.duckdb' });
+ * const written = await member.insert('orders', [{ customer: 7, amount: 12.5, ts: new Date() }]);
+ * await member.query('SELECT * FROM totals WHERE customer = ?', [7], { after: { orders: written } });
+ * await member.close(); // hands its partitions over
+ */
+export class GroupMember {
+  private failure: SluiceError | null = null;
+  private db: Database | null = null;
+  /** Group queries run one at a time: they share the member's DuckDB and its table names. */
+  private queries: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    /** This member's id (as `sluice group status` lists it). */
+    readonly id: string,
+    private readonly member: Member,
+    private readonly store: GroupStore,
+    private readonly job: GroupJob,
+    private readonly dir: string,
+    private readonly scratch: boolean,
+    private readonly stop: () => void,
+    private readonly running: Promise<void>,
+    private readonly publisher: GroupPublisher,
+  ) {}
+
+  /** Joins (or starts) group `options.group` running the job in `files`; resolves once it has taken its first partitions. */
+  static async join(files: string | readonly string[], options: GroupJoinOptions): Promise<GroupMember> {
+    if (options === null || typeof options !== 'object' || typeof options.group !== 'string') throw new SluiceError('ARGUMENT', 'GroupMember.join needs options with a group name');
+    const names = groupNames(options.group);
+    const job = await planGroupJob(typeof files === 'string' ? [files] : files, names);
+    const servers = options.servers !== undefined ? groupServers(options.servers) : job.sources[0]!.servers.split(',').map((s) => s.trim());
+    const store = await GroupStore.open(servers, names);
+    const id = newMemberId();
+    const scratch = options.db === undefined;
+    const dir = !scratch ? `${resolve(options.db!)}.group-${names.group}` : mkdtempSync(join(tmpdir(), `sluice-${names.group}-`));
+    mkdirSync(dir, { recursive: true });
+    const member = new Member(id, store, job, dir, servers.join(','));
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((r) => (stop = r));
+    let running: Promise<void>;
+    try {
+      await writeJobRecord(store, job);
+      await createRepartitionStreams(store, job);
+      running = member.run(stopped);
+    } catch (e) {
+      await store.close();
+      if (scratch) rmSync(dir, { recursive: true, force: true });
+      throw toSluiceError(e);
+    }
+    const m = new GroupMember(id, member, store, job, dir, scratch, stop, running, new GroupPublisher(store.nc, job));
+    running.catch((e: unknown) => {
+      m.failure = toSluiceError(e);
+      options.onError?.(m.failure);
+    });
+    await Promise.race([member.ready, running.catch(() => undefined)]);
+    if (m.failure !== null) {
+      await m.close().catch(() => undefined);
+      throw m.failure;
+    }
+    return m;
+  }
+
+  /** Resolves when the member stops by itself (it failed; see `onError`), never while it runs. */
+  get stopped(): Promise<void> {
+    return this.running.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.closed) throw new SluiceError('STATE', `group member ${this.id} is closed`);
+  }
+
+  /**
+   * Publishes events to a nats source of the job: each to the partition of its `key`
+   * column's value (round robin without one). Resolves once JetStream has stored them, with
+   * their stream sequences as `offsets`, for `query(…, { after })` on any member.
+   */
+  async insert(source: string, rows: readonly object[]): Promise<InsertResult> {
+    this.check();
+    return this.publisher.insert(source, rows);
+  }
+
+  /**
+   * A pull query over the whole group's materialized views (any DuckDB SQL over them, `?`
+   * parameters). With `after`, it first waits until every partition holding the views it
+   * reads has consumed those offsets (stream sequences, as `insert` returns them) of their
+   * sources, up to `timeout` ms (default 10,000), else rejects with code TIMEOUT.
+   */
+  query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
+    const run = this.queries.then(async () => {
+      this.check();
+      this.db ??= await Database.open();
+      return queryGroup({ nc: this.store.nc, store: this.store, job: this.job, dir: this.dir, db: this.db }, sql, params, options);
+    });
+    this.queries = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Leaves the group: a final checkpoint of each partition it owns, handed over to the others. Rejects if the member had failed. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.stop();
+      await this.running.catch(() => undefined);
+      await this.queries;
+      this.db?.close();
+      await this.store.close();
+      if (this.scratch) rmSync(this.dir, { recursive: true, force: true });
+    }
+    if (this.failure !== null) throw this.failure;
+  }
+}
+
 /** Runs a group member until SIGINT/SIGTERM (then hands its partitions over and exits 0) or a failure. */
 export async function runGroupMember(files: readonly string[], options: GroupRunOptions): Promise<void> {
-  const names = groupNames(options.group);
-  const job = await planGroupJob(files, names);
-  const servers = options.servers !== undefined ? groupServers(options.servers) : job.sources[0]!.servers.split(',').map((s) => s.trim());
-  const store = await GroupStore.open(servers, names);
-  const id = newMemberId();
-  const dir = options.db !== undefined ? `${resolve(options.db)}.group-${names.group}` : mkdtempSync(join(tmpdir(), `sluice-${names.group}-`));
-  mkdirSync(dir, { recursive: true });
-  const member = new Member(id, store, job, dir, servers.join(','));
-  log(`sluice: group '${names.group}' member ${id}`);
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (stop = r));
-  const onSignal = () => stop();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  let signalled: () => void = () => undefined;
+  const signal = new Promise<void>((r) => (signalled = r));
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
   try {
-    await writeJobRecord(store, job);
-    await createRepartitionStreams(store, job);
-    await member.run(stopped);
+    const member = await GroupMember.join(files, options);
+    log(`sluice: group '${options.group}' member ${member.id}`);
+    try {
+      await Promise.race([signal, member.stopped]);
+    } finally {
+      await member.close();
+    }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await store.close();
-    // Without --db the local files were scratch: the snapshots in JetStream are the state.
-    if (options.db === undefined) rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', signalled);
+    process.off('SIGTERM', signalled);
   }
 }
 
@@ -80,6 +204,10 @@ class Member {
   private beating: Promise<void> = Promise.resolve();
   private incarnation = '';
   private wake: (() => void) | null = null;
+  private firstPass: () => void = () => undefined;
+  /** Resolves after the member's first rebalance: it holds what it could take then. */
+  readonly ready = new Promise<void>((r) => (this.firstPass = r));
+  private readonly responder: QueryResponder;
 
   constructor(
     private readonly id: string,
@@ -87,7 +215,9 @@ class Member {
     private readonly job: GroupJob,
     private readonly dir: string,
     private readonly servers: string,
-  ) {}
+  ) {
+    this.responder = new QueryResponder(store.nc, store.jsm, job, store.names, join(dir, 'queries'), () => this.tasks.values());
+  }
 
   private partitionsText(): string[] {
     return this.job.tasks.filter((t) => this.tasks.has(ownerKey(t))).flatMap((t) => taskPartitions(this.job, t));
@@ -113,6 +243,7 @@ class Member {
     const started = new Date().toISOString();
     this.incarnation = await this.store.incarnation();
     await this.beat(started);
+    this.responder.start();
     const timer = setInterval(() => (this.beating = this.beat(started)), HEARTBEAT_MS);
     let stopping = false;
     void stopped.then(() => {
@@ -123,6 +254,7 @@ class Member {
       while (!stopping && this.failure === null) {
         try {
           await this.rebalance();
+          this.firstPass();
           await this.checkpointDue();
         } catch (e) {
           this.fail(e instanceof SluiceError ? e : groupError(this.store.names.group, e));
@@ -136,6 +268,7 @@ class Member {
       }
     } finally {
       clearInterval(timer);
+      this.responder.stop();
       await this.beating;
       if (!(this.failure instanceof FencedError)) await this.handOverAll();
       await this.store.leave(this.id);

@@ -58,6 +58,8 @@ function removeFiles(path: string): void {
 export class PartitionTask {
   private lastCheckpoint = Date.now();
   private stopped = false;
+  /** Checkpoints, hand-over and a query's export run one at a time: the file is copied only between them. */
+  private turn: Promise<unknown> = Promise.resolve();
   /** The source stage of a repartitioned job tells the repartition partitions its watermarks. */
   private readonly watermarks: WatermarkPublisher | null;
 
@@ -102,8 +104,28 @@ export class PartitionTask {
     return now - this.lastCheckpoint >= this.o.job.checkpointMs;
   }
 
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(f, f);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  /** How far the views named have read `source`'s stream (null: none of them reads it, or the task stopped). */
+  consumedSeq(views: ReadonlySet<string>, source: string): number | null {
+    return this.stopped ? null : this.engine.consumedSeq(views, source);
+  }
+
+  /** The named views' current contents as Parquet files in `dir` (null once the task has stopped: its new owner answers). */
+  exportViews(views: readonly string[], dir: string): Promise<string[] | null> {
+    return this.exclusive(async () => (this.stopped ? null : this.engine.exportViews(views, dir)));
+  }
+
   /** Checkpoints the pipeline and uploads the snapshot. The caller has checked it still owns the partition. */
-  async checkpoint(): Promise<void> {
+  checkpoint(): Promise<void> {
+    return this.exclusive(() => this.checkpointNow());
+  }
+
+  private async checkpointNow(): Promise<void> {
     if (this.stopped) return;
     this.lastCheckpoint = Date.now();
     // A pull query checkpoints first, then reads what that checkpoint holds.
@@ -117,7 +139,11 @@ export class PartitionTask {
   }
 
   /** Hands the partition over: a final checkpoint, the engine closed, its snapshot uploaded. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.exclusive(() => this.stopNow());
+  }
+
+  private async stopNow(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');

@@ -2,7 +2,8 @@
  * The nats source pulls from its consumer itself (no client `consume()`): a consumer deleted
  * under a reader fails it with a CONNECTOR error instead of leaving it waiting, a replay's
  * ephemeral consumer is gone once it has read to the end, and reading live picks up
- * messages published after a wait (real NATS server, 127.0.0.1:4222).
+ * messages published after a wait; it says when it has data to read (real NATS server,
+ * 127.0.0.1:4222).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNatsReader } from '../../src/connectors/nats/nats-source.js';
@@ -43,6 +44,27 @@ describe('nats source pulls', () => {
       let err: unknown = null;
       for (let k = 0; k < 100 && err === null; k++) await r.next(100).catch((e: unknown) => (err = e));
       expect(String(err)).toMatch(/source 'pull'.*Consumer Deleted/);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('says when it has data, so background reading waits for it without holding the engine', async () => {
+    const { stream: s, prefix } = await stream(nats, 'ready');
+    const r = await openNatsReader(options(s, prefix));
+    try {
+      // Not started: next() must run to start it.
+      expect(r.ready!()).toBe(true);
+      expect((await r.next(100))!.data.numRows).toBe(0);
+      expect(r.ready!()).toBe(false);
+      await r.whenReady!(50);
+      expect(r.ready!()).toBe(false);
+      const arrived = r.whenReady!(60_000);
+      await publish(nats, s, [[`${prefix}.0`, '{"i":1}']]);
+      await arrived;
+      expect(r.ready!()).toBe(true);
+      expect((await r.next(100))!.data.numRows).toBe(1);
+      expect(r.ready!()).toBe(false);
     } finally {
       await r.close();
     }

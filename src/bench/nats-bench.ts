@@ -6,7 +6,9 @@
  * process (events/s), the end-to-end latency of a per-key view (publish to change, p50/p99),
  * and scale-out groups of 2 and 3 member processes (events/s over the same stream, and how
  * long the survivors take to own a killed member's partitions), and a group of 2 whose job
- * groups by a column other than the key, so it runs through the repartition stream.
+ * groups by a column other than the key, so it runs through the repartition stream; last,
+ * read-your-writes through a group member inside the process (insert, then a point query
+ * with `after`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { Engine } from '../engine/engine.js';
 import { SluiceError } from '../errors.js';
 import { deleteGroup } from '../group/group-delete.js';
 import { groupStatus, type GroupStatus } from '../group/group-status.js';
+import { GroupMember } from '../group/group-member.js';
 
 export interface NatsBenchOptions {
   readonly json: boolean;
@@ -30,6 +33,8 @@ export interface NatsBenchOptions {
   /** The latency figure's publish rate (default 20,000 events/s) and duration (default 3 s). */
   readonly latencyRate?: number;
   readonly latencySeconds?: number;
+  /** Rounds of the read-your-writes figure (default 200). */
+  readonly rywRounds?: number;
 }
 
 export type Figure = { readonly figure: string } & Record<string, number | string | boolean | null>;
@@ -250,6 +255,35 @@ async function groupRun(servers: string, stream: string, prefix: string, n: numb
   }
 }
 
+/**
+ * Read-your-writes across a group: a member inside this process (GroupMember) owns every
+ * partition of a per-key view; each round inserts one event and runs a point query with
+ * `after`, timed from the insert to the answer.
+ */
+async function groupReadYourWrites(servers: string, stream: string, prefix: string, rounds: number, dir: string): Promise<Figure> {
+  const group = `bench${process.pid}_ryw`;
+  const file = join(dir, `${group}.sql`);
+  writeFileSync(file, sourceSql(servers, stream, prefix, false) + `\nCREATE MATERIALIZED VIEW per_key AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k;`);
+  const member = await GroupMember.join(file, { group, servers });
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const k = i % 100;
+      const t = performance.now();
+      const written = await member.insert('ev', [{ k, v: i, ts: new Date(T0 + i), sent: Date.now() }]);
+      const rows = await member.query('SELECT n FROM per_key WHERE k = ?', [k], { after: { ev: written } });
+      ms.push(performance.now() - t);
+      if (rows.length !== 1 || rows[0]!['n'] !== Math.floor(i / 100) + 1) throw new SluiceError('EXECUTION', `bench nats: round ${i} read ${JSON.stringify(rows)} for key ${k}, not its own write`);
+    }
+  } finally {
+    await member.close();
+    await deleteGroup(group, [servers]).catch(() => undefined);
+  }
+  ms.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]! * 10) / 10;
+  return { figure: 'read-your-writes, group member', partitions: PARTITIONS, rounds, p50_ms: q(0.5), p99_ms: q(0.99) };
+}
+
 export async function measureNats(options: Omit<NatsBenchOptions, 'json'>, onFigure: (f: Figure) => void): Promise<void> {
   const n = options.events ?? 500_000;
   if (!Number.isSafeInteger(n) || n < 1) throw new SluiceError('ARGUMENT', `--events must be a positive whole number, got ${n}`);
@@ -281,6 +315,14 @@ export async function measureNats(options: Omit<NatsBenchOptions, 'json'>, onFig
     const q = (p: number) => (lat.length === 0 ? null : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!);
     onFigure({ figure: 'end-to-end latency, per-key view', events_per_s: rate, changes: lat.length, p50_ms: q(0.5), p99_ms: q(0.99) });
     await jsm.streams.delete(lstream).catch(() => undefined);
+    const rstream = `${stream}_RYW`;
+    const rprefix = `${prefix}ryw`;
+    await jsm.streams.add({ name: rstream, subjects: [`${rprefix}.*`] });
+    try {
+      onFigure(await groupReadYourWrites(servers, rstream, rprefix, options.rywRounds ?? 200, dir));
+    } finally {
+      await jsm.streams.delete(rstream).catch(() => undefined);
+    }
   } finally {
     await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close().catch(() => undefined);

@@ -107,6 +107,7 @@ export class Dataflow {
       options: def.options,
       baseDir: def.baseDir,
       eager: this.s.path === null,
+      fromSource: this.s.catalog.source(def.from) !== undefined,
       ...(resumeAt === undefined ? {} : { resumeAt }),
     });
     const pipeline = this.s.newPipeline(plan, { push: (b) => writer.write(b), watermark: () => undefined }, def.name);

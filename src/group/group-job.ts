@@ -316,6 +316,8 @@ function repartitionSinks(sources: readonly GroupSource[], names: GroupNames, p:
         `key = ${quote(r.column)}`,
         `subject_suffix = ${quote(String(p))}`,
         `msg_id_prefix = ${quote(`${names.group}.${c.incarnation}.repart.${s.name}.${p}`)}`,
+        // Rows go on as they are read, not at checkpoint pace: a replay republishes them under the same ids.
+        `publish = 'change'`,
       ];
       return `\nCREATE SINK ${quoteIdent(`${s.name}__repartition`)} FROM ${quoteIdent(s.name)} WITH (${opts.join(', ')});`;
     })

@@ -132,6 +132,36 @@ describe('nats sink', () => {
     }
   });
 
+  it("publishes a source's rows as they come with publish = 'change', and refuses it for a view", async () => {
+    const eager = outStream('eager');
+    const late = outStream('late');
+    const engine = await Engine.open({ path: join(tempDir(), 'eager.duckdb') });
+    try {
+      await engine.execute(`
+        SET checkpoint_interval = '1 hour';
+        CREATE SOURCE o (k BIGINT, ts TIMESTAMP);
+        CREATE MATERIALIZED VIEW per_k AS SELECT k, COUNT(*) AS n FROM o GROUP BY k;
+        CREATE SINK rows_now FROM o WITH (connector = 'nats', servers = '${SERVERS}', stream = '${eager}', subject = 't${pid}.eager', publish = 'change');
+        CREATE SINK rows_later FROM o WITH (connector = 'nats', servers = '${SERVERS}', stream = '${late}', subject = 't${pid}.late');`);
+      await expect(engine.execute(`CREATE SINK bad FROM per_k WITH (connector = 'nats', servers = '${SERVERS}', stream = '${late}', subject = 't${pid}.bad', publish = 'change')`)).rejects.toMatchObject({
+        code: 'CONNECTOR',
+        message: expect.stringMatching(/publish = 'change' needs a sink that reads a source directly/),
+      });
+      await engine.insert('o', [{ k: 1, ts: T0 }, { k: 2, ts: T0 + 1 }]);
+      await until('the rows in the eager sink’s stream', async () => (await nats.jsm.streams.info(eager)).state.messages === 2);
+      // The default waits for a checkpoint (none is due for an hour; its stream may not exist yet).
+      expect(await nats.jsm.streams.info(late).then((i) => i.state.messages, () => 0)).toBe(0);
+      await engine.checkpoint();
+      expect((await nats.jsm.streams.info(late)).state.messages).toBe(2);
+      expect((await readAll(nats, eager)).map((m) => [m.id, m.json['k']])).toEqual([
+        ['rows_now:1', 1],
+        ['rows_now:2', 2],
+      ]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('after kill -9 at random moments the output stream holds each change exactly once', async () => {
     const DIST = resolve('dist/src/index.js');
     expect(existsSync(DIST), 'the kill test runs the built engine: npm run build').toBe(true);

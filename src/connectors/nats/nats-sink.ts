@@ -20,7 +20,9 @@
  * the same input batches, and only changes published after the last checkpoint can be
  * replayed differently, so publishing just before the checkpoint's commit leaves that
  * window a few milliseconds wide. An in-memory engine (no checkpoints to wait for)
- * publishes as it goes.
+ * publishes as it goes, and so does a sink reading a source directly with
+ * `publish = 'change'`: a source's rows come back in the same order after a crash, whatever
+ * the batches, so they get the same ids (a scale-out group's repartition sinks).
  */
 import { parseIntervalText } from '../../catalog/interval-text.js';
 import { SluiceError } from '../../errors.js';
@@ -44,7 +46,7 @@ import {
 } from './nats-connection.js';
 import { subjectsOverlap } from './nats-source.js';
 
-const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window', 'msg_id_prefix', 'subject_suffix'];
+const OPTIONS = ['connector', 'servers', 'stream', 'subject', 'format', 'partitions', 'key', 'duplicate_window', 'msg_id_prefix', 'subject_suffix', 'publish'];
 const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 /** Publishes awaiting their ack at most; the next waits until half of them are acked. */
 const MAX_IN_FLIGHT = 1024;
@@ -80,6 +82,8 @@ export class NatsSink implements SinkWriter {
   private readonly idPrefix: string | null;
   /** `subject_suffix`: a last subject token, after the partition's. */
   private readonly suffix: string;
+  /** Publishes as changes come (in memory, or `publish = 'change'`) rather than when a checkpoint flushes it. */
+  private readonly eager: boolean;
   private session: NatsSession | null = null;
   private publisher: JetStreamPublisher | null = null;
   /** Each partition's subject (one without `partitions`), built once rather than per message. */
@@ -119,6 +123,11 @@ export class NatsSink implements SinkWriter {
       this.idPrefix = prefix ?? null;
       const suffix = opts['subject_suffix'];
       this.suffix = suffix === undefined ? '' : `.${checkSubject(String(suffix))}`;
+      this.eager = init.eager === true || enumOption(opts, 'publish', ['checkpoint', 'change'], 'checkpoint') === 'change';
+      // A replay after a crash must give the changes the same ids: only a source's rows come back the same, whatever the batches.
+      if (this.eager && init.eager !== true && init.fromSource !== true) {
+        throw new SluiceError('CONNECTOR', `publish = 'change' needs a sink that reads a source directly (a view's changes may come back differently batched after a crash, under other ids): use publish = 'checkpoint'`);
+      }
     } catch (e) {
       throw e instanceof SluiceError ? new SluiceError('CONNECTOR', `${this.who}: ${e.message}`) : e;
     }
@@ -149,7 +158,7 @@ export class NatsSink implements SinkWriter {
       this.pendingSubjects.push(this.subjects[p]!);
       this.pendingData.push(encoder.encode(line));
     }
-    if (this.init.eager === true) this.startPublishing();
+    if (this.eager) this.startPublishing();
   }
 
   private startPublishing(): void {

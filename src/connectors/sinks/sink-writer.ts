@@ -34,4 +34,6 @@ export interface SinkInit {
    * changes as they happen).
    */
   readonly eager?: boolean;
+  /** The sink reads a source directly: a replay from a checkpoint gives it the same rows in the same order. */
+  readonly fromSource?: boolean;
 }

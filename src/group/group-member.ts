@@ -40,6 +40,8 @@ export interface GroupRunOptions {
 export interface GroupJoinOptions extends GroupRunOptions {
   /** Called once if the member fails (it lost its lease, NATS went away, a partition's pipeline failed); it has stopped then. */
   readonly onError?: (error: SluiceError) => void;
+  /** Called with the member's id as soon as it has one, before it takes partitions. */
+  readonly onId?: (id: string) => void;
 }
 
 /** The member lost a partition it was writing: it must stop without another write. */
@@ -88,6 +90,7 @@ export class GroupMember {
     const servers = options.servers !== undefined ? groupServers(options.servers) : job.sources[0]!.servers.split(',').map((s) => s.trim());
     const store = await GroupStore.open(servers, names);
     const id = newMemberId();
+    options.onId?.(id);
     const scratch = options.db === undefined;
     const dir = !scratch ? `${resolve(options.db!)}.group-${names.group}` : mkdtempSync(join(tmpdir(), `sluice-${names.group}-`));
     mkdirSync(dir, { recursive: true });
@@ -178,8 +181,7 @@ export async function runGroupMember(files: readonly string[], options: GroupRun
   process.on('SIGINT', signalled);
   process.on('SIGTERM', signalled);
   try {
-    const member = await GroupMember.join(files, options);
-    log(`sluice: group '${options.group}' member ${member.id}`);
+    const member = await GroupMember.join(files, { ...options, onId: (id) => log(`sluice: group '${options.group}' member ${id}`) });
     try {
       await Promise.race([signal, member.stopped]);
     } finally {

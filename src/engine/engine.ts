@@ -171,9 +171,9 @@ export class Engine {
 
   /**
    * @internal A scale-out group's query (src/group/group-query.ts): how far the views named
-   * have read a source's stream (null: none of them reads it).
+   * (null: anything) have read a source's stream (null: none of them reads it).
    */
-  consumedSeq(views: ReadonlySet<string>, source: string): number | null {
+  consumedSeq(views: ReadonlySet<string> | null, source: string): number | null {
     return this.pull.consumedSeq(views, source);
   }
 

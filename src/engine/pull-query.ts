@@ -148,16 +148,14 @@ export class PullQueries {
   }
 
   /**
-   * How far the views named in `views` have read `source`: its connector position's stream
-   * sequence (0 before the first message), or null when none of them reads it. A scale-out
-   * group's query compares it with the offsets it waits for.
+   * How far the views named in `views` (null: whatever reads it) have read `source`: its
+   * connector position's stream sequence (0 before the first message), or null when none of
+   * them reads it. A scale-out group's query compares it with the offsets it waits for.
    */
-  consumedSeq(views: ReadonlySet<string>, source: string): number | null {
+  consumedSeq(views: ReadonlySet<string> | null, source: string): number | null {
     const rt = this.s.sources.get(source) ?? this.s.sources.get(source.toLowerCase());
     if (rt === undefined) return null;
-    let read = false;
-    for (const v of this.s.views.values()) if (views.has(v.def.name.toLowerCase()) && v.readsSource(rt.name)) read = true;
-    if (!read) return null;
+    if (views !== null && ![...this.s.views.values()].some((v) => views.has(v.def.name.toLowerCase()) && v.readsSource(rt.name))) return null;
     const seq = (rt.position().position as { seq?: unknown } | null | undefined)?.seq;
     return typeof seq === 'number' ? seq : 0;
   }

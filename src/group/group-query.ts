@@ -11,15 +11,16 @@
  * Offsets are stream sequences of the sources' JetStream streams. A task has consumed
  * sequence s once it has read its subject past s, or its subject holds nothing more up to s
  * (asked of the stream: the first message of the subject after where the task stands). In a
- * repartitioned job, s is first carried through the repartition stream: once every source
- * partition's snapshot covers s (its rows are then stored in the repartition stream), the
- * repartition stream's last sequence is what the last stage must consume.
+ * repartitioned job, s is first carried through the repartition stream: every source
+ * partition's owner waits until it has read s, checkpoints (its repartition sinks then hold
+ * what it led to) and answers where the repartition stream ends, which the last stage must
+ * consume.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { toApiResult } from '../engine/api-results.js';
 import type { QueryOptions } from '../engine/api-types.js';
 import { toDuckParamLoose } from '../engine/pull-query.js';
@@ -33,9 +34,15 @@ import { ownerKey, taskLabel, type GroupNames, type TaskRef } from './group-name
 import type { GroupStore } from './group-store.js';
 import type { PartitionTask } from './partition-task.js';
 
-/** What a member asks the others. */
+/**
+ * What a member asks the others: `views`, the contents of the last stage's views once they
+ * have consumed `targets`; `upstream` (a repartitioned job), that the source stage's tasks
+ * consume `targets` and publish what they led to, answering with where the repartition
+ * streams then end.
+ */
 interface QueryRequest {
   readonly id: string;
+  readonly kind: 'views' | 'upstream';
   /** The job's views the query names (lower case). */
   readonly views: readonly string[];
   /** Per source: the sequence of the stream the last stage reads that each task must have consumed. */
@@ -111,7 +118,7 @@ export class QueryResponder {
     } catch {
       return;
     }
-    const stage = lastStage(this.job).map(ownerKey);
+    const stage = (req.kind === 'upstream' ? this.job.tasks.filter((t) => t.stage === 'source') : lastStage(this.job)).map(ownerKey);
     const mine = [...this.tasks()].filter((t) => stage.includes(ownerKey(t.task)));
     await Promise.all(mine.map((t) => this.answerTask(t, req, m.reply!)));
   }
@@ -128,9 +135,8 @@ export class QueryResponder {
       out.set('Sluice-Epoch', String(t.epoch));
       return out;
     };
-    let dir: string | null = null;
     try {
-      const views = new Set(req.views);
+      const views = req.kind === 'upstream' ? null : new Set(req.views);
       const until = Date.now() + req.waitMs;
       for (;;) {
         const behind = await this.behind(t, views, req.targets);
@@ -138,6 +144,28 @@ export class QueryResponder {
         if (Date.now() >= until) throw new SluiceError('TIMEOUT', `read-your-writes query gave up after ${req.waitMs} ms: ${behind}`);
         await sleep(20);
       }
+      if (req.kind === 'upstream') await this.answerUpstream(t, req, reply, h);
+      else await this.answerViews(t, req, reply, h);
+    } catch (e) {
+      const err = toSluiceError(e);
+      this.nc.publish(reply, JSON.stringify({ code: err.code, message: err.message }), { headers: h('error') });
+    }
+  }
+
+  /** The source stage's task has read the targets: once its sinks hold what they led to, where each repartition stream ends. */
+  private async answerUpstream(t: PartitionTask, req: QueryRequest, reply: string, h: (kind: string) => MsgHdrs): Promise<void> {
+    if (!(await t.flush())) return;
+    const ends: Record<string, number> = {};
+    for (const name of Object.keys(req.targets)) {
+      const src = sourceNamed(this.job, name);
+      if (src?.repartition) ends[src.name] = (await this.jsm.streams.info(src.repartition.stream)).state.last_seq;
+    }
+    this.nc.publish(reply, JSON.stringify({ ends }), { headers: h('done') });
+  }
+
+  private async answerViews(t: PartitionTask, req: QueryRequest, reply: string, h: (kind: string) => MsgHdrs): Promise<void> {
+    let dir: string | null = null;
+    try {
       mkdirSync(this.dir, { recursive: true });
       dir = mkdtempSync(join(this.dir, 'query-'));
       const found = await t.exportViews(req.views, dir);
@@ -153,16 +181,13 @@ export class QueryResponder {
         }
       }
       this.nc.publish(reply, JSON.stringify({ views: found }), { headers: h('done') });
-    } catch (e) {
-      const err = toSluiceError(e);
-      this.nc.publish(reply, JSON.stringify({ code: err.code, message: err.message }), { headers: h('error') });
     } finally {
       if (dir !== null) rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  /** Why task t has not yet consumed the targets, or null when it has. */
-  private async behind(t: PartitionTask, views: ReadonlySet<string>, targets: Readonly<Record<string, number>>): Promise<string | null> {
+  /** Why task t has not yet consumed the targets (through `views`; null: through any reader), or null when it has. */
+  private async behind(t: PartitionTask, views: ReadonlySet<string> | null, targets: Readonly<Record<string, number>>): Promise<string | null> {
     for (const [name, target] of Object.entries(targets)) {
       const src = sourceNamed(this.job, name);
       const seq = src === undefined ? null : t.consumedSeq(views, src.name);
@@ -186,9 +211,10 @@ export interface GroupQueryContext {
   readonly db: Database;
 }
 
-/** One task's answer as it arrives. */
+/** One task's answer as it arrives: views' Parquet in parts, and the closing message's body. */
 interface Answer {
   readonly parts: Map<string, Uint8Array[]>;
+  body: unknown;
 }
 
 /**
@@ -207,7 +233,8 @@ export async function queryGroup(ctx: GroupQueryContext, sql: string, params: re
   const views = job.views.map((v) => v.toLowerCase()).filter((v) => named.has(v));
   let targets = options.after === undefined ? new Map<string, number>() : afterTargets(options.after, (n) => sourceNamed(job, n)?.name ?? null);
   if (job.repartitions > 0 && targets.size > 0) targets = await throughRepartition(ctx, targets, until, timeout);
-  const answers = views.length === 0 ? new Map<string, Answer>() : await gather(ctx, { id: randomBytes(8).toString('hex'), views, targets: Object.fromEntries(targets), waitMs: Math.max(0, until - Date.now()) }, until, timeout);
+  const req: QueryRequest = { id: randomBytes(8).toString('hex'), kind: 'views', views, targets: Object.fromEntries(targets), waitMs: 0 };
+  const answers = views.length === 0 ? new Map<string, Answer>() : await ask(ctx, req, lastStage(job), until, timeout);
   const dir = mkdtempSync(join(ctx.dir, 'answer-'));
   try {
     for (const v of views) {
@@ -234,35 +261,22 @@ export async function queryGroup(ctx: GroupQueryContext, sql: string, params: re
 }
 
 /**
- * The repartition stream's sequence each source's targets come to: once every source
- * partition's snapshot covers the target, what it led to is stored in the repartition stream.
+ * Where the repartition streams end once every source partition has read the targets and
+ * published the rows they led to: what the last stage must consume (per source).
  */
 async function throughRepartition(ctx: GroupQueryContext, targets: Map<string, number>, until: number, timeout: number): Promise<Map<string, number>> {
+  const req: QueryRequest = { id: randomBytes(8).toString('hex'), kind: 'upstream', views: [], targets: Object.fromEntries(targets), waitMs: 0 };
+  const answers = await ask(ctx, req, ctx.job.tasks.filter((t) => t.stage === 'source'), until, timeout);
   const out = new Map<string, number>();
-  const jsm = ctx.store.jsm;
-  for (const [name, target] of targets) {
-    const src = sourceNamed(ctx.job, name)!;
-    for (let p = 0; p < ctx.job.partitions; ) {
-      const meta = await ctx.store.snapshotMeta({ stage: 'source', index: p });
-      const at = Object.entries(meta?.sources ?? {}).find(([s]) => s.toLowerCase() === src.name.toLowerCase())?.[1].seq ?? 0;
-      if (await nothingBefore(jsm, src.stream, `${src.subjectPrefix}.${p}`, at, target)) {
-        p++;
-        continue;
-      }
-      if (Date.now() >= until) {
-        throw new SluiceError('TIMEOUT', `read-your-writes query gave up after ${timeout} ms: partition ${p} of source '${src.name}' has checkpointed up to sequence ${at} of stream '${src.stream}', not yet ${target}`);
-      }
-      await sleep(50);
-    }
-    out.set(src.name, (await jsm.streams.info(src.repartition!.stream)).state.last_seq);
+  for (const a of answers.values()) {
+    for (const [source, end] of Object.entries((a.body as { ends: Record<string, number> }).ends)) out.set(source, Math.max(end, out.get(source) ?? 0));
   }
   return out;
 }
 
-/** Sends the request until every last-stage task has answered (the first complete answer per task counts). */
-async function gather(ctx: GroupQueryContext, req: QueryRequest, until: number, timeout: number): Promise<Map<string, Answer>> {
-  const { nc, job } = ctx;
-  const wanted = lastStage(job);
+/** Sends the request until every task in `wanted` has answered (the first complete answer per task counts). */
+async function ask(ctx: GroupQueryContext, req: QueryRequest, wanted: readonly TaskRef[], until: number, timeout: number): Promise<Map<string, Answer>> {
+  const { nc } = ctx;
   const done = new Map<string, Answer>();
   /** Answers under way, by member connection, task and epoch. */
   const partial = new Map<string, Answer>();
@@ -285,13 +299,14 @@ async function gather(ctx: GroupQueryContext, req: QueryRequest, until: number, 
             return fail(e.code, e.message);
           }
           let a = partial.get(key);
-          if (a === undefined) partial.set(key, (a = { parts: new Map() }));
+          if (a === undefined) partial.set(key, (a = { parts: new Map(), body: null }));
           if (kind === 'part') {
             const view = m.headers!.get('Sluice-View');
             const list = a.parts.get(view) ?? [];
             list.push(m.data.slice());
             a.parts.set(view, list);
           } else if (kind === 'done') {
+            a.body = m.json();
             done.set(task, a);
             if (wanted.every((t) => done.has(ownerKey(t)))) resolve(done);
           }

@@ -110,14 +110,23 @@ export class PartitionTask {
     return run;
   }
 
-  /** How far the views named have read `source`'s stream (null: none of them reads it, or the task stopped). */
-  consumedSeq(views: ReadonlySet<string>, source: string): number | null {
+  /** How far the views named (null: anything) have read `source`'s stream (null: none of them reads it, or the task stopped). */
+  consumedSeq(views: ReadonlySet<string> | null, source: string): number | null {
     return this.stopped ? null : this.engine.consumedSeq(views, source);
   }
 
   /** The named views' current contents as Parquet files in `dir` (null once the task has stopped: its new owner answers). */
   exportViews(views: readonly string[], dir: string): Promise<string[] | null> {
     return this.exclusive(async () => (this.stopped ? null : this.engine.exportViews(views, dir)));
+  }
+
+  /** Checkpoints the engine without uploading (its sinks then hold what it has read); false once the task has stopped. */
+  flush(): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (this.stopped) return false;
+      await this.engine.checkpoint();
+      return true;
+    });
   }
 
   /** Checkpoints the pipeline and uploads the snapshot. The caller has checked it still owns the partition. */

@@ -15,6 +15,6 @@ const entry = createRequire(import.meta.url).resolve('chevrotain');
 const bundle = pathToFileURL(join(dirname(entry), '..', 'chevrotain.mjs')).href;
 const chevrotain = (await import(bundle)) as typeof Chevrotain;
 
-export const { CstParser, EOF, Lexer, createToken, tokenMatcher } = chevrotain;
+export const { CstParser, EOF, Lexer, LLkLookaheadStrategy, createToken, tokenMatcher } = chevrotain;
 // Build tools: they must walk the grammar with the same copy of Chevrotain that built it.
 export const { generateCstDts, createSyntaxDiagramsCode } = chevrotain;

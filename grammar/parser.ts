@@ -6,25 +6,67 @@
  * Operator precedence, loosest first: OR, AND, NOT, comparison (= <> < … IS BETWEEN IN
  * LIKE), `||`, + -, * / %, unary + -, `::`, primary.
  */
-import type { IToken, TokenType } from 'chevrotain';
-import { CstParser, EOF } from './chevrotain.js';
+import type { ILookaheadStrategy, IOrAlt, IToken, TokenType } from 'chevrotain';
+import { CstParser, EOF, LLkLookaheadStrategy } from './chevrotain.js';
 import * as T from './lexer.js';
 import { errorMessageProvider } from './syntax-errors.js';
 
 const STATEMENT_AFTER_PARENS = new Set<TokenType>([T.Select, T.With]);
+const MAX_LOOKAHEAD = 3;
+
+/**
+ * Chevrotain's LL(k) lookahead, each decision's function built the first time the parser
+ * reaches it rather than all at construction (~60 ms at every start, most of it for rules a
+ * given script never uses). The functions are the ones the eager build makes, from the same
+ * finished grammar, so parsing is unchanged.
+ */
+class LazyLookahead implements ILookaheadStrategy {
+  private readonly eager: ILookaheadStrategy;
+
+  constructor(maxLookahead: number) {
+    this.eager = new LLkLookaheadStrategy({ maxLookahead });
+  }
+
+  validate(options: Parameters<ILookaheadStrategy['validate']>[0]): ReturnType<ILookaheadStrategy['validate']> {
+    return this.eager.validate(options);
+  }
+
+  initialize(options: Parameters<NonNullable<ILookaheadStrategy['initialize']>>[0]): void {
+    this.eager.initialize?.(options);
+  }
+
+  buildLookaheadForAlternation(options: Parameters<ILookaheadStrategy['buildLookaheadForAlternation']>[0]): (orAlts?: IOrAlt<unknown>[]) => number | undefined {
+    const eager = this.eager;
+    let built: ((orAlts?: IOrAlt<unknown>[]) => number | undefined) | undefined;
+    return function (this: unknown, orAlts?: IOrAlt<unknown>[]) {
+      return (built ??= eager.buildLookaheadForAlternation(options)).call(this, orAlts);
+    };
+  }
+
+  buildLookaheadForOptional(options: Parameters<ILookaheadStrategy['buildLookaheadForOptional']>[0]): () => boolean {
+    const eager = this.eager;
+    let built: (() => boolean) | undefined;
+    return function (this: unknown) {
+      return (built ??= eager.buildLookaheadForOptional(options)).call(this);
+    };
+  }
+}
 
 export class SqlParser extends CstParser {
   /**
    * `validate` runs Chevrotain's grammar checks (ambiguities, left recursion); they cost
-   * ~100 ms, so the shared instance skips them and a test builds a validated one.
+   * ~100 ms, so the shared instance skips them and a test builds a validated one. The
+   * validated one also builds every lookahead function at once, as Chevrotain does by
+   * default (the shared one builds each when first needed: see LazyLookahead).
    */
   constructor(options: { readonly validate: boolean }) {
     super(T.allTokens, {
       recoveryEnabled: false,
-      maxLookahead: 3,
+      maxLookahead: MAX_LOOKAHEAD,
       nodeLocationTracking: 'full',
       errorMessageProvider,
       skipValidations: !options.validate,
+      ...(options.validate ? {} : { lookaheadStrategy: new LazyLookahead(MAX_LOOKAHEAD) }),
     });
     this.performSelfAnalysis();
   }

@@ -14,8 +14,7 @@ import { splitScript } from '../engine/script.js';
 import { Engine, type LiveQuery, type ResultColumn } from '../engine/engine.js';
 import type { Change } from '../engine/rows.js';
 import { SluiceError, toSluiceError } from '../errors.js';
-import { ProgressReporter } from './progress.js';
-import { checkFiles, renderResult, setAside, type RunOptions, type RunReport } from './run-command.js';
+import { checkFiles, progressReporter, renderResult, setAside, type RunOptions, type RunReport } from './run-command.js';
 
 /** How often a table is reprinted at most. */
 const TABLE_REFRESH_MS = 500;
@@ -155,7 +154,7 @@ export async function runFollowJob(files: readonly string[], options: RunOptions
   }
   const out: Out = options.output ? createWriteStream(options.output) : process.stdout;
   const live: { query: LiveQuery; printer: ChangePrinter }[] = [];
-  const progress = new ProgressReporter();
+  const progress = await progressReporter();
   let report: RunReport = { deadLetters: new Map(), lateEvents: new Map() };
   try {
     for (const file of checked) {

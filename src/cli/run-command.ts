@@ -10,7 +10,7 @@ import { Engine, type StatementResult } from '../engine/engine.js';
 import { ScriptChecker, type CheckedStatement } from '../engine/script-check.js';
 import type { ScriptItem } from '../engine/script.js';
 import { formatCsv, formatJsonl, formatTable } from '../../repl/format.js';
-import { ProgressReporter } from './progress.js';
+import type { ProgressReporter } from './progress.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'csv';
 
@@ -105,7 +105,7 @@ async function closeOutput(out: WriteStream | NodeJS.WriteStream): Promise<void>
  * One statement run alone, at its place in its file: the text before it is blanked (line
  * breaks kept), so positions in errors stay those of the file, which the error then shows.
  */
-async function runStatement(engine: Engine, file: CheckedFile, item: ScriptItem, options: RunOptions, progress: ProgressReporter): Promise<StatementResult[]> {
+async function runStatement(engine: Engine, file: CheckedFile, item: ScriptItem, options: RunOptions, progress: Progress): Promise<StatementResult[]> {
   const text = file.sql.slice(0, item.start).replace(/[^\r\n]/g, ' ') + item.text;
   try {
     return await engine.execute(text, {
@@ -134,7 +134,7 @@ export async function runFiles(files: readonly string[], options: RunOptions): P
     await closeOutput(out);
     throw e;
   });
-  const progress = new ProgressReporter();
+  const progress = await progressReporter();
   try {
     for (const file of checked) {
       for (const s of file.statements) {
@@ -154,6 +154,17 @@ export async function runFiles(files: readonly string[], options: RunOptions): P
     await closeOutput(out);
     if (failure !== undefined) throw outputError(options.output, failure);
   }
+}
+
+export type Progress = Pick<ProgressReporter, 'update' | 'stop'>;
+
+/**
+ * The progress line, which only a terminal shows: its module (cli-progress) costs ~40 ms to
+ * load, which a run whose stderr is a file or a pipe need not pay.
+ */
+export async function progressReporter(): Promise<Progress> {
+  if (process.stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
+  return new (await import('./progress.js')).ProgressReporter();
 }
 
 function outputError(path: string | undefined, e: unknown): SluiceError {

@@ -169,13 +169,17 @@ export class Inserter {
         logs.add(log);
         const schema = sourceSchema(rt.def);
         const parts: StagedPart[] = [];
-        const offsets: number[] = [];
+        let count = 0;
         for (const batch of p.batches) {
           if (batch.numRows === 0) continue;
           const o = log.stage(batch, schema, rt.def.version, partition);
           parts.push({ batch, offsets: o, partition });
-          for (let i = 0; i < o.length; i++) offsets.push(o[i]!);
+          count += o.length;
         }
+        // Sized at once: pushing a 50k-row insert's offsets one by one regrows the array.
+        const offsets = new Array<number>(count);
+        let at = 0;
+        for (const part of parts) for (let i = 0; i < part.offsets.length; i++) offsets[at++] = part.offsets[i]!;
         if (p.rejected.length > 0) {
           const first = log.reserve(p.rejected.length);
           p.rejected.forEach((x, i) => dead.push({ source: rt.name, offset: first + i, raw: x.raw, reason: x.reason }));

@@ -20,6 +20,7 @@ import type { Schema, Value } from '../types.js';
 import { duckTypeName, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
 import { LogArchive } from './log-archive.js';
+import { RowInsert } from './row-insert.js';
 
 export class EventLog {
   /**
@@ -48,6 +49,8 @@ export class EventLog {
   private unwritten: ChunkPart[] = [];
   private unwrittenRuns: string[] = [];
   private unwrittenRows = 0;
+  /** The prepared INSERT that writes a lone event (see row-insert.ts), for the columns' types it was made for. */
+  private rowInsert: { types: string; insert: RowInsert | null } | null = null;
 
   constructor(
     private readonly db: Database,
@@ -187,6 +190,7 @@ export class EventLog {
   private async alterTable(alter: () => Promise<void>): Promise<void> {
     // Waiting events have the old columns.
     await this.settle();
+    this.forgetRowInsert();
     if (!this.key) return alter();
     const copy = quoteIdent(`${logTableName(this.source)}_altering`);
     await this.db.run(`CREATE TABLE ${copy} AS SELECT * FROM ${this.table} ORDER BY sluice_offset`);
@@ -230,6 +234,7 @@ export class EventLog {
   }
 
   async drop(): Promise<void> {
+    this.forgetRowInsert();
     this.unwritten = [];
     this.unwrittenRuns = [];
     this.unwrittenRows = 0;
@@ -265,7 +270,8 @@ export class EventLog {
     const stream = this.key ? this.nextStreamVersions(batch) : null;
     this.mark();
     const offsets = new Float64Array(n);
-    for (let i = 0; i < n; i++) offsets[i] = this.next + i;
+    const first = this.next;
+    for (let i = 0; i < n; i++) offsets[i] = first + i;
     const cols = columnsOf(batch);
     this.staged.push({
       columns: [
@@ -308,8 +314,26 @@ export class EventLog {
   }
 
   private async write(parts: readonly ChunkPart[], runs: readonly string[]): Promise<void> {
-    if (parts.length > 0) await this.db.appendMany(logTableName(this.source), parts.length > 8 ? [mergeParts(parts)] : parts);
+    // A lone event (an awaited insert of one row) goes through a prepared INSERT, else an appender.
+    const lone = parts.length === 1 && parts[0]!.n === 1 && (await this.insertOne(parts[0]!));
+    if (!lone && parts.length > 0) await this.db.appendMany(logTableName(this.source), parts.length > 8 ? [mergeParts(parts)] : parts);
     if (runs.length > 0) await this.db.run(`INSERT INTO sluice_log_partitions VALUES ${runs.join(', ')}`);
+  }
+
+  /** Writes a one-row part through the prepared INSERT; false when it cannot (see RowInsert.run). */
+  private async insertOne(part: ChunkPart): Promise<boolean> {
+    const types = part.columns.map((c) => c.type).join(',');
+    if (this.rowInsert?.types !== types) {
+      this.forgetRowInsert();
+      this.rowInsert = { types, insert: await RowInsert.prepare(this.db, logTableName(this.source), part.columns.map((c) => c.type)) };
+    }
+    return this.rowInsert.insert !== null && (await this.rowInsert.insert.run(part.columns));
+  }
+
+  /** The table's columns are about to change (or it goes): the statement is prepared again when next needed. */
+  private forgetRowInsert(): void {
+    this.rowInsert?.insert?.close();
+    this.rowInsert = null;
   }
 
   /** The staged appends are committed: nothing is left to take back. */

@@ -89,6 +89,31 @@ describe('rowsToBatch', () => {
     );
   });
 
+  it('equals it for calls of well-formed rows (read a column at a time), a bad row anywhere or not', () => {
+    // Values the column path takes: rows of one spelling, with nulls but an event time.
+    const good = fc.record({
+      id: fc.oneof(fc.constant(null), fc.integer(), fc.constantFrom(2 ** 53 - 1)),
+      Qty: fc.oneof(fc.constant(undefined), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+      price: fc.oneof(fc.constant(null), fc.double()),
+      name: fc.oneof(fc.constant(null), fc.string({ unit: 'grapheme', maxLength: 8 })),
+      ok: fc.oneof(fc.constant(null), fc.boolean()),
+      ts: fc.oneof(fc.integer({ min: 0, max: 4e12 }).map((t) => new Date(t)), fc.double({ min: -1e12, max: 1e12, noNaN: true })),
+      toString: fc.oneof(fc.constant(null), fc.string({ maxLength: 4 })),
+    });
+    fc.assert(
+      fc.property(fc.array(good, { maxLength: 40 }), fc.option(fc.tuple(fc.nat(), rowArb)), (rows, bad) => {
+        const all: unknown[] = [...rows];
+        if (bad !== null) all.splice(bad[0] % (all.length + 1), 0, bad[1]);
+        const want = reference(all);
+        const { batch, rejected } = rowsToBatch(all, schema, defaults, EVENT_TIME);
+        expect(rejected.map((r) => ({ index: r.index, reason: r.reason }))).toEqual(want.rejected);
+        expect(rowsOf(batch, schema)).toEqual(want.good);
+        expect(batch.numRows).toBe(want.good.length);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('never reads a column from the object prototype', () => {
     const { batch } = rowsToBatch([{ id: 1, ts: 5 }], schema, defaults, EVENT_TIME);
     expect(rowsOf(batch, schema)[0]![6]).toBeNull();

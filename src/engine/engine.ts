@@ -177,9 +177,12 @@ export class Engine {
     return this.pull.consumedSeq(views, source);
   }
 
-  /** @internal A scale-out group's query: the named views' current contents as Parquet files in `dir`. */
-  exportViews(views: readonly string[], dir: string): Promise<string[]> {
-    return this.pull.exportViews(views, dir);
+  /**
+   * @internal A scale-out group's query: the named views' current contents as Parquet files
+   * in `dir` (`scratchFile`: without a checkpoint; see PullQueries.exportViews).
+   */
+  exportViews(views: readonly string[], dir: string, scratchFile = false): Promise<string[]> {
+    return this.pull.exportViews(views, dir, scratchFile);
   }
 
   /**

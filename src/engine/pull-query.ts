@@ -163,13 +163,18 @@ export class PullQueries {
   /**
    * Writes the current contents of each materialized view named in `views` to
    * `<dir>/<view>.parquet`, brought up to date as for a pull query; returns the views found.
+   * With `scratchFile` (a file recovery never reopens: a group task's, restored from its
+   * snapshot instead) only the views' own changes are written, with no checkpoint.
    */
-  exportViews(views: readonly string[], dir: string): Promise<string[]> {
+  exportViews(views: readonly string[], dir: string, scratchFile = false): Promise<string[]> {
     return this.s.queue.run(async () => {
       const wanted = new Set(views.map((n) => n.toLowerCase()));
-      const found = [...this.s.views.values()].map((v) => v.def.name).filter((n) => wanted.has(n.toLowerCase()));
+      const runtimes = [...this.s.views.values()].filter((v) => wanted.has(v.def.name.toLowerCase()));
+      const found = runtimes.map((v) => v.def.name);
       await this.pump.drain();
-      await this.prepareRead(found.join(' '));
+      // A file that is never reopened after a crash may hold changes no checkpoint covers yet.
+      if (scratchFile) for (const v of runtimes) await v.table.flushTable();
+      else await this.prepareRead(found.join(' '));
       for (const name of found) {
         const file = join(dir, `${name.toLowerCase()}.parquet`).replace(/'/g, "''");
         await this.s.db.run(`COPY (SELECT * FROM ${quoteIdent(name)}) TO '${file}' (FORMAT parquet)`);

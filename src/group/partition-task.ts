@@ -117,7 +117,8 @@ export class PartitionTask {
 
   /** The named views' current contents as Parquet files in `dir` (null once the task has stopped: its new owner answers). */
   exportViews(views: readonly string[], dir: string): Promise<string[] | null> {
-    return this.exclusive(async () => (this.stopped ? null : this.engine.exportViews(views, dir)));
+    // The local file is never reopened after a crash (a new owner restores the snapshot), so no checkpoint is needed.
+    return this.exclusive(async () => (this.stopped ? null : this.engine.exportViews(views, dir, true)));
   }
 
   /** Checkpoints the engine without uploading (its sinks then hold what it has read); false once the task has stopped. */

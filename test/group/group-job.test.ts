@@ -144,7 +144,7 @@ describe('scale-out group jobs', () => {
     expect(up).not.toContain('MATERIALIZED VIEW');
     expect(up).not.toContain('out_v');
     expect(up).toContain(
-      `CREATE SINK "orders__repartition" FROM "orders" WITH (connector = 'nats', servers = 'nats://h:4222', stream = 'sluice_g_orders_repart', subject = 'sluice_g_orders_repart', partitions = 4, key = 'c', subject_suffix = '1', msg_id_prefix = 'g.abc.repart.orders.1');`,
+      `CREATE SINK "orders__repartition" FROM "orders" WITH (connector = 'nats', servers = 'nats://h:4222', stream = 'sluice_g_orders_repart', subject = 'sluice_g_orders_repart', partitions = 4, key = 'c', subject_suffix = '1', msg_id_prefix = 'g.abc.repart.orders.1', publish = 'change');`,
     );
     const down = job.scripts({ stage: 'repartition', index: 3 }, ctx)[0]!.sql;
     expect(down).toContain(

@@ -14,12 +14,13 @@ import { CLI } from './cli-runner.js';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the command with a module hook that records every module it loads. */
+/** Runs the command (or a script, with `args[0]` ending in .mjs) with a module hook that records every module it loads. */
 function loadedModules(args: readonly string[]): Promise<{ code: number; stdout: string; modules: string[] }> {
   writeFileSync(join(dir, 'hooks.mjs'), `export async function load(url, context, next) { process.stderr.write('LOADED ' + url + '\\n'); return next(url, context); }\n`);
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, CLI, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+    const entry = args[0]?.endsWith('.mjs') ? [] : [CLI];
+    execFile(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, ...entry, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
       const modules = stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
       resolve({ code: err ? 1 : 0, stdout, modules });
     });
@@ -37,5 +38,14 @@ describe('start-up', () => {
     expect(arrow).toEqual([]);
     // The engine's own modules did load (the hook sees them): the check above can fail.
     expect(r.modules.some((m) => m.endsWith('/exec/batch.js'))).toBe(true);
+  });
+
+  it("importing 'sluice' does not load the NATS client until a group member starts", async () => {
+    const script = join(dir, 'api.mjs');
+    writeFileSync(script, `import { Engine, GroupMember } from ${JSON.stringify(pathToFileURL(join(CLI, '..', '..', 'index.js')).href)};\nconsole.log(typeof Engine.open, typeof GroupMember.join);\n`);
+    const r = await loadedModules([script]);
+    expect(r.stdout.trim()).toBe('function function');
+    expect(r.modules.filter((m) => m.includes('/@nats-io/'))).toEqual([]);
+    expect(r.modules.some((m) => m.endsWith('/group/group-member.js'))).toBe(true);
   });
 });

@@ -31,6 +31,8 @@ import { UnionOperator } from './operators/union.js';
 import { WindowAggregateOperator } from './operators/window-aggregate.js';
 import { WindowAssignOperator } from './operators/window-assign.js';
 import { WatermarkTracker, type RowPartitions } from './watermark-tracker.js';
+import { FanOut, subplanKey } from './shared-subplans.js';
+import { walkPlan } from '../plan/logical-plan.js';
 
 /** Orders the moves of all source inputs, so a change can name the input that caused it. */
 let inputClock = 0;
@@ -149,6 +151,15 @@ export class Pipeline {
   readonly operators: { readonly id: string; readonly op: Operator }[] = [];
   /** Whether any input reached the pipeline since its last checkpoint (nothing to write otherwise). */
   dirty = true;
+  /** Subplans built so far, by structure: a repeat is fed from the first (see shared-subplans.ts). */
+  private readonly built = new Map<string, FanOut>();
+  /**
+   * Each input's number as if no subplan were shared (what snapshots name it by: `input.N`),
+   * so checkpoints written before sharing, or by a build that shared less, restore into the
+   * same inputs.
+   */
+  private readonly inputNumbers: number[] = [];
+  private nextInput = 0;
 
   constructor(
     readonly plan: LogicalPlan,
@@ -159,6 +170,20 @@ export class Pipeline {
   }
 
   private build(p: LogicalPlan, out: Emitter, id: string): void {
+    const key = subplanKey(p);
+    if (key !== null) {
+      const shared = this.built.get(key);
+      if (shared) {
+        // The inputs its own copy would have had keep their numbers.
+        walkPlan(p, (n) => {
+          if (n.kind === 'Scan' || n.kind === 'ViewScan' || n.kind === 'Values') this.nextInput++;
+        });
+        return shared.add(out);
+      }
+      const fan = new FanOut(out);
+      this.built.set(key, fan);
+      out = fan;
+    }
     const ctx = this.options.ctx;
     const params = this.options.params ?? [];
     const add = (op: Operator, inputs: readonly LogicalPlan[]) => {
@@ -180,12 +205,15 @@ export class Pipeline {
     switch (p.kind) {
       case 'Scan':
         this.inputs.push(new SourceInput(p, touch, this.options.idleTimeout?.(p.source) ?? null));
+        this.inputNumbers.push(this.nextInput++);
         return;
       case 'ViewScan':
         this.inputs.push(new ViewInput(p, touch));
+        this.inputNumbers.push(this.nextInput++);
         return;
       case 'Values':
         this.inputs.push(new ValuesInput(p, touch, params));
+        this.inputNumbers.push(this.nextInput++);
         return;
       case 'Filter':
         return add(new FilterOperator(out, p.predicate, params), [p.input]);
@@ -261,7 +289,7 @@ export class Pipeline {
     const out: Record<string, unknown> = {};
     for (const { id, op } of this.operators) out[id] = op.snapshot();
     this.inputs.forEach((input, i) => {
-      if (input.kind === 'source') out[`input.${i}`] = input.tracker.save();
+      if (input.kind === 'source') out[`input.${this.inputNumbers[i]}`] = input.tracker.save();
     });
     return out;
   }
@@ -276,7 +304,7 @@ export class Pipeline {
       out.set(id, op.checkpointDelta ? op.checkpointDelta() : { full: true, puts: [['', op.snapshot()]], deletes: [] });
     }
     this.inputs.forEach((input, i) => {
-      if (input.kind === 'source') out.set(`input.${i}`, { full: true, puts: [['', input.tracker.save()]], deletes: [] });
+      if (input.kind === 'source') out.set(`input.${this.inputNumbers[i]}`, { full: true, puts: [['', input.tracker.save()]], deletes: [] });
     });
     return out;
   }
@@ -290,7 +318,7 @@ export class Pipeline {
       else if (entries.get('') !== undefined && entries.get('') !== null) op.restore(entries.get(''));
     }
     this.inputs.forEach((input, i) => {
-      const s = state.get(`input.${i}`)?.get('');
+      const s = state.get(`input.${this.inputNumbers[i]}`)?.get('');
       if (input.kind === 'source' && s) input.tracker.load(s as never);
     });
   }
@@ -298,7 +326,7 @@ export class Pipeline {
   restore(state: Record<string, unknown>): void {
     for (const { id, op } of this.operators) if (state[id] !== undefined && state[id] !== null) op.restore(state[id]);
     this.inputs.forEach((input, i) => {
-      const s = state[`input.${i}`];
+      const s = state[`input.${this.inputNumbers[i]}`];
       if (input.kind === 'source' && s) input.tracker.load(s as never);
     });
   }

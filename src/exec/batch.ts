@@ -286,7 +286,10 @@ export class ColumnBuilder {
       b.set(this.bytes!.subarray(0, this.byteLength));
       this.bytes = b;
     }
-    this.bytes!.set(src.subarray(start, end), this.byteLength);
+    const bytes = this.bytes!;
+    // A byte loop beats the subarray a set() needs for short strings (Top-N emits rows a value at a time).
+    if (n <= 32) for (let k = 0, p = this.byteLength; k < n; k++) bytes[p + k] = src[start + k]!;
+    else bytes.set(src.subarray(start, end), this.byteLength);
     this.byteLength += n;
     this.offsets![i + 1] = this.byteLength;
   }

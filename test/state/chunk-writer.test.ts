@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../src/state/database.js';
 import { ColumnBuilder, readValue } from '../../src/exec/batch.js';
@@ -87,6 +88,37 @@ describe('appending columns to DuckDB', () => {
     const r = await db.query("SELECT count(*), count(DISTINCT o), sum(o), count(s), sum(length(s)) FROM t");
     const len = text.reduce((a, s) => a + (s === null ? 0 : s.length), 0);
     expect(r.rows[0]!.map(Number)).toEqual([n, n, (n * (n - 1)) / 2, text.filter((s) => s !== null).length, len]);
+    db.close();
+  });
+
+  it('strings of any length, NULLs among them, land as they were in parts of any size (long ones share one heap string per chunk)', async () => {
+    const db = await Database.open();
+    await db.run('CREATE TABLE t (o BIGINT, s VARCHAR)');
+    const text = fc.oneof(
+      fc.constant(null),
+      fc.string({ maxLength: 12 }),
+      fc.string({ minLength: 13, maxLength: 80, unit: 'grapheme' }),
+      fc.string({ minLength: 11, maxLength: 16 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(text, { maxLength: 3000 }), { minLength: 1, maxLength: 4 }), async (parts) => {
+        await db.run('DELETE FROM t');
+        let o = 0;
+        const want: (string | null)[] = [];
+        const chunkParts = parts.map((values) => {
+          const numbers = Float64Array.from(values, () => o++);
+          want.push(...values);
+          return { columns: [{ type: 'BIGINT' as const, numbers }, column('VARCHAR', values)], n: values.length };
+        });
+        await db.appendMany('t', chunkParts);
+        const back = await db.query('SELECT s FROM t ORDER BY o');
+        expect(back.rows.map((r) => r[0])).toEqual(want);
+        // Compared and hashed by DuckDB as the values they are (a long string's first 4 bytes are in its slot).
+        const distinct = await db.query('SELECT count(DISTINCT s) FROM t');
+        expect(Number(distinct.rows[0]![0])).toBe(new Set(want.filter((s) => s !== null)).size);
+      }),
+      { numRuns: 30 },
+    );
     db.close();
   });
 });

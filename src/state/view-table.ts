@@ -2,9 +2,10 @@
  * A materialized view's current contents, kept as a DuckDB table of the view's name so pull
  * queries can use any DuckDB SQL on it. Changes are written lazily (before a pull query and
  * at checkpoints), not on every batch, and cost what changed, not the view's size: an
- * append-only view appends its new rows; otherwise the changes since the last write go,
- * columnar, through the appender into a temporary staging table, and DuckDB folds them into
- * the table in one round trip — a view with a unique key replaces the keys that changed by
+ * append-only view appends its new rows (copied by DuckDB from the audit trail when both are
+ * written together); otherwise the changes since the last write go, columnar, through the
+ * appender into a temporary staging table, and DuckDB folds them into the table in one round
+ * trip — a view with a unique key replaces the keys that changed by
  * their last row, a keyless changelog view adds and deletes copies of rows by their net
  * count. No row is decoded in JS. The audit trail is written separately ({@link flushAudit}),
  * so a pull query that does not read it need not wait for it.
@@ -244,8 +245,29 @@ export class ViewTable {
 
   /** Writes pending changes to the audit trail and the table. Call inside a transaction when it must be atomic. */
   async flush(): Promise<void> {
+    const from = this.appendOnly ? this.tableRowsInAudit() : null;
     await this.flushAudit();
-    await this.flushTable();
+    if (from === null) return this.flushTable();
+    // An append-only view's new rows are the audit trail's last rows: DuckDB copies them
+    // (a third of what the appender costs for them, and no second conversion in JS).
+    this.tablePending = [];
+    const cols = this.schema.map((c) => quoteIdent(c.name)).join(', ');
+    await this.db.run(`INSERT INTO ${this.table} SELECT ${cols} FROM ${this.audit} WHERE sluice_seq >= ${from}`);
+  }
+
+  /**
+   * The audit sequence number the pending table rows will start at once the pending audit
+   * is written, or null when they are not its tail (nothing pending, or not the same batches).
+   */
+  private tableRowsInAudit(): number | null {
+    const table = this.tablePending;
+    const audit = this.auditPending;
+    const skip = audit.length - table.length;
+    if (table.length === 0 || skip < 0) return null;
+    let seq = this.auditSeq;
+    for (let i = 0; i < skip; i++) seq += audit[i]!.batch.length;
+    for (let i = 0; i < table.length; i++) if (audit[skip + i]!.batch !== table[i]) return null;
+    return seq;
   }
 
   /** Brings the table up to date with the changes so far (the audit trail may lag behind). */

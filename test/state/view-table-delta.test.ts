@@ -147,3 +147,32 @@ it('equals the changelog folded when writes of thousands of changes (worked out 
     { numRuns: 4 },
   );
 }, 60_000);
+
+it('an append-only view holds every row once, and its audit trail every change once, however table-only and full writes alternate', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ rows: fc.nat(40), write: fc.constantFrom('none', 'table', 'both') }), { minLength: 1, maxLength: 12 }),
+      async (steps) => {
+        const t = new ViewTable(db, 'dv', SCHEMA, true, null);
+        await t.create();
+        const all: Value[][] = [];
+        for (const { rows, write } of steps) {
+          const part = Array.from({ length: rows }, (_, i): Value[] => [`r${all.length + i}`, i % 3 === 0 ? null : 1.7e12 + i, all.length + i, i / 3]);
+          all.push(...part);
+          // Several batches per write, as a view emits them.
+          for (let i = 0; i < part.length; i += 7) t.apply(batch(part.slice(i, i + 7).map((row) => ({ op: '+I' as const, row }))));
+          if (write === 'table') await t.flushTable();
+          if (write === 'both') await t.flush();
+        }
+        await t.flush();
+        expect(norm(await contents())).toEqual(norm(all));
+        const audit = await db.query(`SELECT k, epoch_ms(ts)::DOUBLE AS ts, n, x FROM sluice_audit_dv ORDER BY sluice_seq`);
+        expect(audit.rows.map((r) => JSON.stringify(r))).toEqual(all.map((r) => JSON.stringify(r)));
+        const seqs = await db.query(`SELECT count(*), count(DISTINCT sluice_seq), coalesce(max(sluice_seq), -1) FROM sluice_audit_dv`);
+        expect(seqs.rows[0]!.map(Number)).toEqual([all.length, all.length, all.length - 1]);
+        await t.drop();
+      },
+    ),
+    { numRuns: 25 },
+  );
+}, 60_000);

@@ -179,7 +179,15 @@ export class JoinRows {
    * The rows as a batch (null when none): columns of `left` then of `right`, where the
    * side this batch came in on reads its `mine` rows from part 0 of its ColumnParts.
    */
-  build(mineParts: readonly ColumnParts[], theirParts: readonly ColumnParts[], mineLeft: boolean, arrow: ArrowSchema, wm: number, appendOnly: boolean): ChangeBatch | null {
+  build(
+    mineParts: readonly ColumnParts[],
+    theirParts: readonly ColumnParts[],
+    mineLeft: boolean,
+    arrow: ArrowSchema,
+    wm: number,
+    appendOnly: boolean,
+    mineData: readonly Data[] | null = null,
+  ): ChangeBatch | null {
     const n = this.length;
     if (n === 0) return null;
     const padded = this.padded;
@@ -188,8 +196,14 @@ export class JoinRows {
     if (this.mineSrc.length < n) this.mineSrc = new Int32Array(this.ops.length);
     const src = this.mineSrc;
     const mine = this.mine;
-    for (let k = 0; k < n; k++) src[k] = mine[k]! < 0 ? -1 : 0;
-    const mineCols = mineParts.map((c) => c.gather(src, mine, n, padded));
+    // (A NULL-typed or offset column is gathered: the output's columns are of their declared types, from 0.)
+    let identity = mineData !== null && !padded && n === mineData[0]?.length && mineData.every((d) => d.typeId !== 1 && d.offset === 0);
+    for (let k = 0; k < n; k++) {
+      src[k] = mine[k]! < 0 ? -1 : 0;
+      if (mine[k] !== k) identity = false;
+    }
+    // Every row of the batch once, in order (q13's bids each meet one side row): its columns as they came.
+    const mineCols = identity ? [...mineData!] : mineParts.map((c) => c.gather(src, mine, n, padded));
     const theirCols = theirParts.map((c) => c.gather(this.part, this.row, n, padded));
     const columns = mineLeft ? [...mineCols, ...theirCols] : [...theirCols, ...mineCols];
     return { data: makeRecordBatch(arrow, columns, n), length: n, ops: appendOnly ? null : this.ops.slice(0, n), wm: null, wmConst: wm, origin: null };

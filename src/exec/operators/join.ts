@@ -39,9 +39,9 @@
  * typed arrays, the residual condition runs once over the columns it reads gathered for
  * every pair, and the output columns are gathered whole (join-gather.ts), in the order the
  * rows were emitted one by one. An append-only side's batch is stored pending (not indexed
- * by key) while both inputs are open and found by scanning until it has been scanned
- * INDEX_AFTER_SCANS times: q7's bids meet one maximum per window, and indexing every bid
- * cost more than the few scans.
+ * by key) while both inputs are open and found by scanning until its scans have cost
+ * INDEX_AFTER_SCANS comparisons per row: q7's bids meet one maximum per window, and indexing
+ * every bid cost more than the few scans.
  */
 import type { Data, Schema as ArrowSchema } from 'apache-arrow';
 import type { JoinNode } from '../../plan/logical-plan.js';
@@ -215,6 +215,26 @@ class SideStore {
     return ref;
   }
 
+  /** add() for every row of batch b (n rows) at once: a side that keeps no row identities. */
+  addAll(b: number, n: number, ids: Int32Array, nullKey: Uint8Array): void {
+    const live = this.live[b]!;
+    const seqs = this.seqs[b]!;
+    live.fill(1, 0, n);
+    this.liveCount[b]! += n;
+    const seq0 = this.nextSeq;
+    for (let row = 0; row < n; row++) seqs[row] = seq0 + row;
+    this.nextSeq = seq0 + n;
+    if (b < this.indexed) {
+      const keyIds = this.keyIds[b]!;
+      for (let row = 0; row < n; row++) {
+        const keyId = nullKey[row] ? -1 : ids[row]!;
+        keyIds[row] = keyId;
+        this.byKey.link(keyId, b * REF_SPLIT + row);
+      }
+    }
+    this.rows += n;
+  }
+
   remove(ref: number): void {
     const b = Math.floor(ref / REF_SPLIT);
     const row = refRow(ref);
@@ -316,8 +336,13 @@ const NO_U8 = new Uint8Array(0);
 const NO_I32 = new Int32Array(0);
 const NO_F64 = new Float64Array(0);
 
-/** Probes a pending batch may take before it is indexed (about what indexing a row costs over scanning it once). */
+/**
+ * The scanning cost a pending batch may take before it is indexed, in comparisons per row
+ * (about what indexing a row costs over scanning it once).
+ */
 const INDEX_AFTER_SCANS = 32;
+/** The cost of scanning a pending batch by hash lookups, in the same units. */
+const FIND_SCAN_COST = 16;
 
 /** True once the other side's watermark `wm` rules out every match of a row bounded by `until`. */
 function expired(until: number, wm: number): boolean {
@@ -467,8 +492,18 @@ export class JoinOperator implements Operator {
     const ops = batch.ops;
     const emptied: number[] = [];
     const rowIds = keep ? mine.rowIdsOf(cols, n) : null;
-    let p = 0;
-    for (let i = 0; i < n; i++) {
+    // Inserts only, no padding to track: the rows are stored and the pairs emitted in bulk, in
+    // the order the loop below would (pairs are in row order).
+    const bulk = ops === null && !outerMine && !outerOther && !this.deferred[side] && rowIds === null;
+    if (bulk) {
+      if (keep) {
+        mine.addAll(b, n, ids, nullKey);
+        if (!this.full) for (let i = 0; i < n; i++) this.added[side].add(mine.seq(b * REF_SPLIT + i));
+      }
+      for (let q = 0; q < m; q++) if (matched[q]) out.add(OP_INSERT, pairRow[q]!, pairPart[q]!, pairAt[q]!);
+    }
+    let p = bulk ? m : 0;
+    for (let i = bulk ? n : 0; i < n; i++) {
       const retract = ops !== null && isRetraction(ops[i]!);
       const pairsStart = p;
       while (p < m && pairRow[p] === i) p++;
@@ -520,7 +555,7 @@ export class JoinOperator implements Operator {
       }
     }
     // Built before any of the other side's batches can go (a retraction frees only this side's).
-    const built = out.build(current, theirs.parts, side === 0, this.arrow, this.emitted, this.node.appendOnly);
+    const built = out.build(current, theirs.parts, side === 0, this.arrow, this.emitted, this.node.appendOnly, cols);
     // Only now: this batch's ids stay valid while it is processed.
     this.releaseKeys(emptied);
     if (created) this.releaseKeys(created);
@@ -585,9 +620,10 @@ export class JoinOperator implements Operator {
    * set for the caller to clear.
    *
    * A pending batch is scanned (its keys looked up, not inserted) by every probing batch:
-   * cheap while the probes are few (q7's bids meet one maximum per window). Once scanned
-   * INDEX_AFTER_SCANS times it is indexed, so a side probed often soon costs what indexing
-   * every row on arrival cost (rent or buy).
+   * cheap while the probes are few (q7's bids meet one maximum per window). Once its scans
+   * have cost INDEX_AFTER_SCANS comparisons per row (a hash lookup of each row counts
+   * FIND_SCAN_COST) it is indexed, so a side probed often soon costs what indexing every
+   * row on arrival cost (rent or buy).
    */
   private pendingMatches(theirs: SideStore, ids: Int32Array, nullKey: Uint8Array, n: number, probeKeys: readonly Data[]): boolean {
     if (!theirs.hasPending) return false;
@@ -619,14 +655,17 @@ export class JoinOperator implements Operator {
     group.length = part.length = row.length = 0;
     for (let b = theirs.indexed; b < theirs.batches.length; b++) {
       if (theirs.batches[b] === null || theirs.liveCount[b] === 0) continue;
-      theirs.scans[b]!++;
       const live = theirs.live[b]!;
       const m = live.length;
       const keyCol = theirs.keyColumnsOf(b)[0]!;
       if (direct && groups <= probeValues.length && keyCol.offset === 0) {
+        // Rent: a comparison per probe value and row.
+        theirs.scans[b]! += groups;
         this.compareKeys(keyCol, live, probeValues, groups, b);
         continue;
       }
+      // A hash lookup of every row costs about what indexing the batch would.
+      theirs.scans[b]! += FIND_SCAN_COST;
       if (this.scanIds.length < m) this.scanIds = new Int32Array(m);
       const found = this.scanIds;
       keys.find(theirs.keyColumnsOf(b), m, found);

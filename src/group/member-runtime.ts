@@ -116,7 +116,8 @@ export class RunningMember {
    */
   async insert(source: string, rows: readonly object[]): Promise<InsertResult> {
     this.check();
-    return this.publisher.insert(source, rows);
+    // The client's own errors (NATS unreachable, no stream for the subject) as CONNECTOR errors naming the group.
+    return this.publisher.insert(source, rows).catch((e: unknown) => Promise.reject(groupError(this.store.names.group, e)));
   }
 
   /**
@@ -129,7 +130,9 @@ export class RunningMember {
     const run = this.queries.then(async () => {
       this.check();
       this.db ??= await Database.open();
-      return queryGroup({ nc: this.store.nc, store: this.store, job: this.job, dir: this.dir, db: this.db }, sql, params, options);
+      return queryGroup({ nc: this.store.nc, store: this.store, job: this.job, dir: this.dir, db: this.db }, sql, params, options).catch((e: unknown) =>
+        Promise.reject(groupError(this.store.names.group, e)),
+      );
     });
     this.queries = run.catch(() => undefined);
     return run;

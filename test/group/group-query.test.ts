@@ -112,6 +112,8 @@ describe('queries across a scale-out group', () => {
         }
       } finally {
         await api.close();
+        await expect(api.query('SELECT * FROM totals')).rejects.toMatchObject({ code: 'STATE' });
+        await expect(api.insert('orders', [])).rejects.toMatchObject({ code: 'STATE' });
         if (other.child.exitCode === null && other.child.signalCode === null) await stopAll([other]);
       }
     });

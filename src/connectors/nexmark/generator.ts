@@ -32,7 +32,7 @@ import { Float64, makeData, Utf8, type Data, type RecordBatch, type Schema as Ar
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
 import type { Schema } from '../../types.js';
 import { poolsFor, streamWindow, type NexmarkPools, type StringPool } from './pools.js';
-import { hash32, hashBits, streamKey, U32 } from './random.js';
+import { streamKey, U32 } from './random.js';
 import { NEXMARK_SCHEMAS, type NexmarkTable } from './schemas.js';
 
 /** Default start of event time: 2024-01-01T00:00:00Z. */
@@ -105,13 +105,6 @@ export function lastBase0AuctionId(n: number): number {
   return epoch * AUCTION_PROPORTION + off;
 }
 
-/** A person id (base 0) among the active people plus a lead, for uniform u in [0, 1). */
-function randomBase0PersonId(n: number, u: number): number {
-  const numPeople = lastBase0PersonId(n) + 1;
-  const active = Math.min(numPeople, NUM_ACTIVE_PEOPLE);
-  return numPeople - active + Math.floor(u * (active + PERSON_ID_LEAD));
-}
-
 // One stream key index per random choice.
 const K_BID_AUCTION = 1;
 const K_BID_BIDDER = 2;
@@ -135,7 +128,10 @@ const U30 = 1 / 1073741824;
 /**
  * 10^(6u)·100 split over the bits of u = h/2^32 (10 + 11 + 11 bits), so a price is three
  * table lookups and two multiplications instead of Math.exp (twice as fast, and equal to
- * the rounded exp on every value tested).
+ * the rounded exp on every value tested). A price, as the reference's nextPrice (100 to
+ * 10^8), is round(HI[h >>> 22] · MID[(h >>> 11) & 2047] · LO[h & 2047]) in that order;
+ * floor(x + 0.5) is Math.round for these positive values and, in V8 on x64, several times
+ * faster.
  */
 const PRICE_HI = new Float64Array(1024);
 const PRICE_MID = new Float64Array(2048);
@@ -143,15 +139,6 @@ const PRICE_LO = new Float64Array(2048);
 for (let a = 0; a < 1024; a++) PRICE_HI[a] = Math.pow(10, (6 * a) / 1024);
 for (let b = 0; b < 2048; b++) PRICE_MID[b] = Math.pow(10, (6 * b) / (1024 * 2048));
 for (let c = 0; c < 2048; c++) PRICE_LO[c] = Math.pow(10, (6 * c) / 4294967296) * 100;
-
-/**
- * round(10^(6u)·100) for the bits h of a hash (u = (h >>> 0)/2^32), as the reference's
- * nextPrice: 100 to 10^8. floor(x + 0.5) is Math.round for these positive values and, in
- * V8 on x64, several times faster.
- */
-function price(h: number): number {
-  return Math.floor(PRICE_HI[h >>> 22]! * PRICE_MID[(h >>> 11) & 2047]! * PRICE_LO[h & 2047]! + 0.5);
-}
 
 /** Everything a column filler needs. */
 interface Ctx {
@@ -177,10 +164,7 @@ function utf8Data(offsets: Int32Array, bytes: Uint8Array, length: number): Data 
 
 function eventTimes(c: Ctx, shift = 0): Float64Array {
   const out = new Float64Array(c.length);
-  const ev = c.events;
-  const base = c.baseTime;
-  const rate = c.rate;
-  for (let i = 0; i < out.length; i++) out[i] = base + Math.floor(((ev[i]! + shift) * 1000) / rate);
+  eventTimeKernel(out, c.events, c.baseTime, c.rate, shift);
   return out;
 }
 
@@ -209,10 +193,8 @@ function pooled(pool: StringPool, choice: Int32Array): Data {
 
 /** Choices of a pool of `size` entries, uniform per row. */
 function uniformChoice(c: Ctx, k: number, size: number): Int32Array {
-  const key = streamKey(c.seed, k);
-  const out = new Int32Array(c.length);
-  const ev = c.events;
-  for (let i = 0; i < out.length; i++) out[i] = Math.floor(hash32(ev[i]!, key) * U32 * size);
+  const out = rowHashes(c, k);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor((out[i]! >>> 0) * U32 * size);
   return out;
 }
 
@@ -234,75 +216,196 @@ function trimmedWindow(out: Uint8Array, p: number, words: Uint8Array, s: number,
 type Filler = (c: Ctx) => Data;
 
 // For a bid event n (n mod 50 >= 4) of epoch e = floor(n / 50): lastBase0AuctionId(n) = 3e + 2
-// and lastBase0PersonId(n) = e; the bid fillers inline that. Divisions become multiplications
-// by the inverse (floor(n · (1/50)) = floor(n / 50) for every integer n < 2^45: the product's
-// error is far below the gap 1/50 to the next integer) and `%` is avoided (a float modulo is
-// a library call in V8).
-const INV_TOTAL = 1 / TOTAL_PROPORTION;
+// and lastBase0PersonId(n) = e; the bid kernels inline that. floor(x / 100) is computed as
+// floor(x · (1/100)) (equal for every integer x < 2^45: the product's error is far below the
+// gap 1/100 to the next integer) and `%` is avoided (a float modulo is a library call in V8).
 const INV_HOT_GROUP = 1 / HOT_GROUP;
-const BID: Readonly<Record<string, Filler>> = {
-  auction(c) {
-    const key = streamKey(c.seed, K_BID_AUCTION);
-    const ev = c.events;
-    const out = new Float64Array(c.length);
-    // What depends on the epoch (n / 50) only is computed when a new epoch begins.
-    let epochStart = 0;
-    let epochEnd = -1;
-    let hot = 0;
-    let min = 0;
-    let span = 0;
-    for (let i = 0; i < out.length; i++) {
-      const n = ev[i]!;
-      const h = hashBits(n, key);
-      if (n >= epochEnd || n < epochStart) {
-        const epoch = Math.floor(n * INV_TOTAL);
-        epochStart = epoch * TOTAL_PROPORTION;
-        epochEnd = epochStart + TOTAL_PROPORTION;
-        const last = epoch * AUCTION_PROPORTION + AUCTION_PROPORTION - 1;
-        hot = Math.floor(last * INV_HOT_GROUP) * HOT_GROUP;
-        min = last > NUM_IN_FLIGHT_AUCTIONS ? last - NUM_IN_FLIGHT_AUCTIONS : 0;
-        // U31 is a power of two: folding it in first rounds alike.
-        span = (last - min + 1 + AUCTION_ID_LEAD) * U31;
-      }
+const TWO32 = 4294967296;
+const INV_TWO32 = 1 / TWO32;
+/** The multipliers of hashBits' Weyl step (low and high 32 bits of n). */
+const WEYL_LO = 0x9e3779b1 | 0;
+const WEYL_HI = 0x632be5ab;
+const FIRST_BID_RESIDUE = PERSON_PROPORTION + AUCTION_PROPORTION;
+
+// The bid kernels fill out[0, count) for the bid rows from event `first` on (a bid event).
+// They walk the rows as runs of consecutive events (the bids of one epoch, cut where
+// floor(n / 2^32) changes), so per run they compute what depends on the epoch once, and per
+// row they step hashBits' Weyl term (imul(n, WEYL_LO) + WEYL_LO is imul(n + 1, WEYL_LO) mod
+// 2^32) and inline its finalizer: the same bits as hashBits(n, key) without a call or a
+// double-to-int conversion per row. They take only numbers and typed arrays and end with
+// their loop, so V8 optimizes them early and keeps them optimized (a call after the loop of
+// an OSR-compiled filler deoptimized it at the end of every batch).
+
+/** The exact epoch (n div 50) and residue of event n, for any safe integer n. */
+function epochOf(n: number): number {
+  let e = Math.floor(n / TOTAL_PROPORTION);
+  const r = n - e * TOTAL_PROPORTION;
+  if (r < 0) e--;
+  else if (r >= TOTAL_PROPORTION) e++;
+  return e;
+}
+
+/**
+ * hashBits(n, key) of `count` rows of the table whose events have residues [lo, lo + per)
+ * mod 50, from event `first` on: the walk of the bid kernels for any table, shared by the
+ * person and auction columns (one hot function, optimized early).
+ */
+function hashRowsKernel(out: Int32Array, first: number, count: number, key: number, lo: number, per: number): void {
+  let e = epochOf(first);
+  let r = first - e * TOTAL_PROPORTION;
+  const endResidue = lo + per;
+  let i = 0;
+  while (i < count) {
+    const n = e * TOTAL_PROPORTION + r;
+    const hi = Math.floor(n * INV_TWO32);
+    const take = Math.min(endResidue - r, count - i, (hi + 1) * TWO32 - n);
+    const k = key ^ Math.imul(hi, WEYL_HI);
+    let w = Math.imul(n - hi * TWO32, WEYL_LO);
+    for (const end = i + take; i < end; i++) {
+      let x = w ^ k;
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x7feb352d);
+      x ^= x >>> 15;
+      x = Math.imul(x, 0x846ca68b);
+      out[i] = x ^ (x >>> 16);
+      w = (w + WEYL_LO) | 0;
+    }
+    r += take;
+    if (r === endResidue) {
+      e++;
+      r = lo;
+    }
+  }
+}
+
+/** hashBits(n, streamKey(seed, k)) of each row of a batch (hash32 is the same bits >>> 0). */
+function rowHashes(c: Ctx, k: number): Int32Array {
+  const out = new Int32Array(c.length);
+  const [lo, hi] = RESIDUES[c.table];
+  if (c.length > 0) hashRowsKernel(out, c.events[0]!, c.length, streamKey(c.seed, k), lo, hi - lo);
+  return out;
+}
+
+function bidAuctionKernel(out: Float64Array, first: number, count: number, key: number): void {
+  let e = epochOf(first);
+  let r = first - e * TOTAL_PROPORTION;
+  let i = 0;
+  while (i < count) {
+    const n = e * TOTAL_PROPORTION + r;
+    const hi = Math.floor(n * INV_TWO32);
+    const take = Math.min(TOTAL_PROPORTION - r, count - i, (hi + 1) * TWO32 - n);
+    const last = e * AUCTION_PROPORTION + AUCTION_PROPORTION - 1;
+    const hot = Math.floor(last * INV_HOT_GROUP) * HOT_GROUP + FIRST_AUCTION_ID;
+    const min = (last > NUM_IN_FLIGHT_AUCTIONS ? last - NUM_IN_FLIGHT_AUCTIONS : 0) + FIRST_AUCTION_ID;
+    // U31 is a power of two: folding it in first rounds alike.
+    const span = (last - (min - FIRST_AUCTION_ID) + 1 + AUCTION_ID_LEAD) * U31;
+    const k = key ^ Math.imul(hi, WEYL_HI);
+    let w = Math.imul(n - hi * TWO32, WEYL_LO);
+    for (const end = i + take; i < end; i++) {
+      let x = w ^ k;
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x7feb352d);
+      x ^= x >>> 15;
+      x = Math.imul(x, 0x846ca68b);
+      const h = x ^ (x >>> 16);
       // Both choices, then a select by the hot bit: a branch on a random bit is mispredicted
       // half the time, which cost more than the arithmetic (integers: the select is exact).
       const cold = min + Math.floor((h >>> 1) * span);
-      out[i] = cold + (h & 1) * (hot - cold) + FIRST_AUCTION_ID;
+      out[i] = cold + (h & 1) * (hot - cold);
+      w = (w + WEYL_LO) | 0;
     }
+    r += take;
+    if (r === TOTAL_PROPORTION) {
+      e++;
+      r = FIRST_BID_RESIDUE;
+    }
+  }
+}
+
+function bidBidderKernel(out: Float64Array, first: number, count: number, key: number): void {
+  let e = epochOf(first);
+  let r = first - e * TOTAL_PROPORTION;
+  let i = 0;
+  while (i < count) {
+    const n = e * TOTAL_PROPORTION + r;
+    const hi = Math.floor(n * INV_TWO32);
+    const take = Math.min(TOTAL_PROPORTION - r, count - i, (hi + 1) * TWO32 - n);
+    // As for auctions: hot three times in four without a branch.
+    const hot = Math.floor(e * INV_HOT_GROUP) * HOT_GROUP + 1 + FIRST_PERSON_ID;
+    const active = e < NUM_ACTIVE_PEOPLE ? e + 1 : NUM_ACTIVE_PEOPLE;
+    const lo = e + 1 - active + FIRST_PERSON_ID;
+    const span = (active + PERSON_ID_LEAD) * U30;
+    const k = key ^ Math.imul(hi, WEYL_HI);
+    let w = Math.imul(n - hi * TWO32, WEYL_LO);
+    for (const end = i + take; i < end; i++) {
+      let x = w ^ k;
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x7feb352d);
+      x ^= x >>> 15;
+      x = Math.imul(x, 0x846ca68b);
+      const h = x ^ (x >>> 16);
+      const cold = lo + Math.floor((h >>> 2) * span);
+      out[i] = cold + (((h & 3) + 3) >> 2) * (hot - cold);
+      w = (w + WEYL_LO) | 0;
+    }
+    r += take;
+    if (r === TOTAL_PROPORTION) {
+      e++;
+      r = FIRST_BID_RESIDUE;
+    }
+  }
+}
+
+function bidPriceKernel(out: Float64Array, first: number, count: number, key: number): void {
+  const pHi = PRICE_HI;
+  const pMid = PRICE_MID;
+  const pLo = PRICE_LO;
+  let e = epochOf(first);
+  let r = first - e * TOTAL_PROPORTION;
+  let i = 0;
+  while (i < count) {
+    const n = e * TOTAL_PROPORTION + r;
+    const hi = Math.floor(n * INV_TWO32);
+    const take = Math.min(TOTAL_PROPORTION - r, count - i, (hi + 1) * TWO32 - n);
+    const k = key ^ Math.imul(hi, WEYL_HI);
+    let w = Math.imul(n - hi * TWO32, WEYL_LO);
+    for (const end = i + take; i < end; i++) {
+      let x = w ^ k;
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x7feb352d);
+      x ^= x >>> 15;
+      x = Math.imul(x, 0x846ca68b);
+      const h = x ^ (x >>> 16);
+      out[i] = Math.floor(pHi[h >>> 22]! * pMid[(h >>> 11) & 2047]! * pLo[h & 2047]! + 0.5);
+      w = (w + WEYL_LO) | 0;
+    }
+    r += take;
+    if (r === TOTAL_PROPORTION) {
+      e++;
+      r = FIRST_BID_RESIDUE;
+    }
+  }
+}
+
+/** Event times of rows whose event numbers are `ev` (shifted by `shift`). */
+function eventTimeKernel(out: Float64Array, ev: Float64Array, base: number, rate: number, shift: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = base + Math.floor(((ev[i]! + shift) * 1000) / rate);
+}
+
+const BID: Readonly<Record<string, Filler>> = {
+  auction(c) {
+    const out = new Float64Array(c.length);
+    bidAuctionKernel(out, c.events[0]!, c.length, streamKey(c.seed, K_BID_AUCTION));
     return f64Data(out);
   },
   bidder(c) {
-    const key = streamKey(c.seed, K_BID_BIDDER);
-    const ev = c.events;
     const out = new Float64Array(c.length);
-    // As for auctions: per-epoch values computed once, hot three times in four without a branch.
-    let epochStart = 0;
-    let epochEnd = -1;
-    let hot = 0;
-    let first = 0;
-    let span = 0;
-    for (let i = 0; i < out.length; i++) {
-      const n = ev[i]!;
-      const h = hashBits(n, key);
-      if (n >= epochEnd || n < epochStart) {
-        const last = Math.floor(n * INV_TOTAL);
-        epochStart = last * TOTAL_PROPORTION;
-        epochEnd = epochStart + TOTAL_PROPORTION;
-        hot = Math.floor(last * INV_HOT_GROUP) * HOT_GROUP + 1;
-        const active = last < NUM_ACTIVE_PEOPLE ? last + 1 : NUM_ACTIVE_PEOPLE;
-        first = last + 1 - active;
-        span = (active + PERSON_ID_LEAD) * U30;
-      }
-      const cold = first + Math.floor((h >>> 2) * span);
-      out[i] = cold + (((h & 3) + 3) >> 2) * (hot - cold) + FIRST_PERSON_ID;
-    }
+    bidBidderKernel(out, c.events[0]!, c.length, streamKey(c.seed, K_BID_BIDDER));
     return f64Data(out);
   },
   price(c) {
-    const key = streamKey(c.seed, K_BID_PRICE);
-    const ev = c.events;
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = price(hashBits(ev[i]!, key));
+    bidPriceKernel(out, c.events[0]!, c.length, streamKey(c.seed, K_BID_PRICE));
     return f64Data(out);
   },
   channel(c) {
@@ -333,8 +436,9 @@ function fourDigits(out: Uint8Array, p: number, bits16: number): void {
 
 const PERSON: Readonly<Record<string, Filler>> = {
   id(c) {
+    // Person row j is event 50j, whose id (base 0) is j.
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = lastBase0PersonId(c.events[i]!) + FIRST_PERSON_ID;
+    for (let i = 0; i < out.length; i++) out[i] = c.row0 + i + FIRST_PERSON_ID;
     return f64Data(out);
   },
   name(c) {
@@ -342,8 +446,8 @@ const PERSON: Readonly<Record<string, Filler>> = {
   },
   email_address(c) {
     // nextString(7) + '@' + nextString(5) + '.com'
-    const k1 = streamKey(c.seed, K_PERSON_EMAIL);
-    const k2 = streamKey(c.seed, K_PERSON_EMAIL_DOMAIN);
+    const hs1 = rowHashes(c, K_PERSON_EMAIL);
+    const hs2 = rowHashes(c, K_PERSON_EMAIL_DOMAIN);
     const words = c.pools.words;
     const room = words.length - 8;
     const n = c.length;
@@ -351,8 +455,8 @@ const PERSON: Readonly<Record<string, Filler>> = {
     const out = new Uint8Array(n * 15);
     let p = 0;
     for (let i = 0; i < n; i++) {
-      const h1 = hash32(c.events[i]!, k1);
-      const h2 = hash32(c.events[i]!, k2);
+      const h1 = hs1[i]!;
+      const h2 = hs2[i]!;
       p = trimmedWindow(out, p, words, (h1 >>> 2) % room, 3 + (h1 & 3));
       out[p++] = 64; // @
       p = trimmedWindow(out, p, words, (h2 >>> 1) % room, 3 + (h2 & 1));
@@ -366,14 +470,14 @@ const PERSON: Readonly<Record<string, Filler>> = {
   },
   credit_card(c) {
     // Four groups of four digits, separated by spaces: 19 bytes.
-    const k1 = streamKey(c.seed, K_PERSON_CARD);
-    const k2 = streamKey(c.seed, K_PERSON_CARD2);
+    const hs1 = rowHashes(c, K_PERSON_CARD);
+    const hs2 = rowHashes(c, K_PERSON_CARD2);
     const n = c.length;
     const offsets = new Int32Array(n + 1);
     const out = new Uint8Array(n * 19);
     for (let i = 0; i < n; i++) {
-      const h1 = hash32(c.events[i]!, k1);
-      const h2 = hash32(c.events[i]!, k2);
+      const h1 = hs1[i]!;
+      const h2 = hs2[i]!;
       const p = i * 19;
       fourDigits(out, p, h1 & 0xffff);
       out[p + 4] = 32;
@@ -398,10 +502,22 @@ const PERSON: Readonly<Record<string, Filler>> = {
   extra,
 };
 
+/** Adds the price of each row's hash (see PRICE_HI) to `out`. */
+function addPrices(out: Float64Array, hs: Int32Array): void {
+  const pHi = PRICE_HI;
+  const pMid = PRICE_MID;
+  const pLo = PRICE_LO;
+  for (let i = 0; i < out.length; i++) {
+    const h = hs[i]!;
+    out[i] += Math.floor(pHi[h >>> 22]! * pMid[(h >>> 11) & 2047]! * pLo[h & 2047]! + 0.5);
+  }
+}
+
 const AUCTION: Readonly<Record<string, Filler>> = {
   id(c) {
+    // Auction row j is the auction whose id (base 0) is j.
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = lastBase0AuctionId(c.events[i]!) + FIRST_AUCTION_ID;
+    for (let i = 0; i < out.length; i++) out[i] = c.row0 + i + FIRST_AUCTION_ID;
     return f64Data(out);
   },
   item_name(c) {
@@ -413,46 +529,47 @@ const AUCTION: Readonly<Record<string, Filler>> = {
     return utf8Data(w.offsets, w.bytes, c.length);
   },
   initial_bid(c) {
-    const key = streamKey(c.seed, K_AUCTION_INITIAL);
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = price(hashBits(c.events[i]!, key));
+    addPrices(out, rowHashes(c, K_AUCTION_INITIAL));
     return f64Data(out);
   },
   reserve(c) {
-    const k1 = streamKey(c.seed, K_AUCTION_INITIAL);
-    const k2 = streamKey(c.seed, K_AUCTION_RESERVE);
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = price(hashBits(c.events[i]!, k1)) + price(hashBits(c.events[i]!, k2));
+    addPrices(out, rowHashes(c, K_AUCTION_INITIAL));
+    addPrices(out, rowHashes(c, K_AUCTION_RESERVE));
     return f64Data(out);
   },
   date_time(c) {
     return f64Data(eventTimes(c));
   },
   expires(c) {
-    const key = streamKey(c.seed, K_AUCTION_EXPIRES);
+    const hs = rowHashes(c, K_AUCTION_EXPIRES);
     const now = eventTimes(c);
     const later = eventTimes(c, EVENTS_FOR_IN_FLIGHT_AUCTIONS);
     for (let i = 0; i < now.length; i++) {
       const horizon = later[i]! - now[i]!;
-      now[i] = now[i]! + 1 + Math.floor(hash32(c.events[i]!, key) * U32 * Math.max(horizon * 2, 1));
+      now[i] = now[i]! + 1 + Math.floor((hs[i]! >>> 0) * U32 * Math.max(horizon * 2, 1));
     }
     return f64Data(now);
   },
   seller(c) {
-    const key = streamKey(c.seed, K_AUCTION_SELLER);
+    const hs = rowHashes(c, K_AUCTION_SELLER);
+    const ev = c.events;
     const out = new Float64Array(c.length);
     for (let i = 0; i < out.length; i++) {
-      const n = c.events[i]!;
-      const h = hash32(n, key);
-      const p = (h & 3) !== 0 ? Math.floor(lastBase0PersonId(n) / HOT_GROUP) * HOT_GROUP : randomBase0PersonId(n, (h >>> 2) * U30);
+      const h = hs[i]!;
+      // lastBase0PersonId(n) of an auction event n is its epoch; randomBase0PersonId inlined.
+      const people = Math.floor(ev[i]! / TOTAL_PROPORTION);
+      const active = Math.min(people + 1, NUM_ACTIVE_PEOPLE);
+      const p = (h & 3) !== 0 ? Math.floor(people / HOT_GROUP) * HOT_GROUP : people + 1 - active + Math.floor((h >>> 2) * U30 * (active + PERSON_ID_LEAD));
       out[i] = p + FIRST_PERSON_ID;
     }
     return f64Data(out);
   },
   category(c) {
-    const key = streamKey(c.seed, K_AUCTION_CATEGORY);
+    const hs = rowHashes(c, K_AUCTION_CATEGORY);
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = FIRST_CATEGORY_ID + Math.floor(hash32(c.events[i]!, key) * U32 * NUM_CATEGORIES);
+    for (let i = 0; i < out.length; i++) out[i] = FIRST_CATEGORY_ID + Math.floor((hs[i]! >>> 0) * U32 * NUM_CATEGORIES);
     return f64Data(out);
   },
   extra,
@@ -508,7 +625,7 @@ export class NexmarkGenerator {
   private readonly seed: number;
   private readonly rate: number;
   private readonly baseTime: number;
-  /** The string pools, built only when a text column is generated (about 20 MB). */
+  /** The string pools, only when a text column is generated (each pool is built when first read). */
   private readonly pools: NexmarkPools | null;
   private readonly arrow: ArrowSchema;
   /** Row index (within the table) of the next row. */

@@ -186,61 +186,139 @@ function textStream(words: Uint8Array, seed: number, k: number, maxLength: numbe
   return choiceStream(pool, Int32Array.from(parts.keys()));
 }
 
-function buildPools(seed: number): NexmarkPools {
-  const names: string[] = [];
-  for (const f of FIRST_NAMES) for (const l of LAST_NAMES) names.push(`${f} ${l}`);
-  const urlKey = streamKey(seed, K_POOL);
-  const channelKey = streamKey(seed, K_POOL + 1);
-  const channels = [...HOT_CHANNELS];
-  const urls = HOT_CHANNELS.map((_, i) => baseUrl(urlKey, CHANNELS_NUMBER + i));
-  for (let c = 0; c < CHANNELS_NUMBER; c++) {
-    channels.push(`channel-${c}`);
-    let url = baseUrl(urlKey, c);
-    if (hash32(c, channelKey) % 10 > 0) url += `&channel_id=${Math.abs(reverse32(c))}`;
-    urls.push(url);
+/**
+ * The pools of one seed, each built when first used: a query reading a person's name and
+ * state should not pay for the bids' 10,000 urls or the 5 MB of `extra` letters (building
+ * all of them took ~180 ms of CPU). A pool's contents depend on the seed only, never on
+ * which other pools exist.
+ */
+class LazyPools implements NexmarkPools {
+  private namesPool?: StringPool;
+  private citiesPool?: StringPool;
+  private statesPool?: StringPool;
+  private channelsPool?: StringPool;
+  private urlsPool?: StringPool;
+  private wordsBytes?: Uint8Array;
+  private lettersBytes?: Uint8Array;
+  private extraStreams?: Record<'person' | 'auction' | 'bid', RowStream>;
+  private choices?: Int32Array;
+  private channelRows?: RowStream;
+  private urlRows?: RowStream;
+  private itemNameRows?: RowStream;
+  private descriptionRows?: RowStream;
+
+  constructor(private readonly seed: number) {}
+
+  get names(): StringPool {
+    if (this.namesPool === undefined) {
+      const names: string[] = [];
+      for (const f of FIRST_NAMES) for (const l of LAST_NAMES) names.push(`${f} ${l}`);
+      this.namesPool = makePool(names);
+    }
+    return this.namesPool;
   }
-  const letters = new Uint8Array(LETTERS_PERIOD + LETTERS_MARGIN);
-  fillLetters(letters, LETTERS_PERIOD, streamKey(seed, K_POOL + 2), false);
-  for (let p = LETTERS_PERIOD; p < letters.length; p += LETTERS_PERIOD) letters.copyWithin(p, 0, Math.min(LETTERS_PERIOD, letters.length - p));
-  const words = new Uint8Array(1 << 16);
-  fillLetters(words, words.length, streamKey(seed, K_POOL + 3), true);
-  // Half the bids on one of the 4 hot channels, the rest uniform over the 10,000 others.
-  const choiceKey = streamKey(seed, K_POOL + 7);
-  const channelChoice = new Int32Array(CHANNEL_PERIOD);
-  for (let j = 0; j < CHANNEL_PERIOD; j++) {
-    const h = hash32(j, choiceKey);
-    channelChoice[j] = (h & 1) !== 0 ? (h >>> 1) & 3 : HOT_CHANNELS.length + Math.floor((h >>> 3) * (CHANNELS_NUMBER / 536870912));
+
+  get cities(): StringPool {
+    return (this.citiesPool ??= makePool(US_CITIES));
   }
-  const channelPool = makePool(channels);
-  const urlPool = makePool(urls);
-  return {
-    names: makePool(names),
-    cities: makePool(US_CITIES),
-    states: makePool(US_STATES),
-    channels: channelPool,
-    urls: urlPool,
-    words,
-    extra: {
-      person: extraStream(letters, seed, K_POOL + 4, EXTRA_RANGE.person[0], EXTRA_RANGE.person[1], 0),
-      auction: extraStream(letters, seed, K_POOL + 5, EXTRA_RANGE.auction[0], EXTRA_RANGE.auction[1], Math.floor(LETTERS_PERIOD / 3)),
-      bid: extraStream(letters, seed, K_POOL + 6, EXTRA_RANGE.bid[0], EXTRA_RANGE.bid[1], Math.floor((2 * LETTERS_PERIOD) / 3)),
-    },
-    channelChoice,
-    channelStream: choiceStream(channelPool, channelChoice),
-    urlStream: choiceStream(urlPool, channelChoice),
-    itemNames: textStream(words, seed, K_POOL + 8, 20, AUCTION_TEXT_PERIOD),
-    descriptions: textStream(words, seed, K_POOL + 9, 100, AUCTION_TEXT_PERIOD),
-  };
+
+  get states(): StringPool {
+    return (this.statesPool ??= makePool(US_STATES));
+  }
+
+  get channels(): StringPool {
+    if (this.channelsPool === undefined) {
+      const channels = [...HOT_CHANNELS];
+      for (let c = 0; c < CHANNELS_NUMBER; c++) channels.push(`channel-${c}`);
+      this.channelsPool = makePool(channels);
+    }
+    return this.channelsPool;
+  }
+
+  get urls(): StringPool {
+    if (this.urlsPool === undefined) {
+      const urlKey = streamKey(this.seed, K_POOL);
+      const channelKey = streamKey(this.seed, K_POOL + 1);
+      const urls = HOT_CHANNELS.map((_, i) => baseUrl(urlKey, CHANNELS_NUMBER + i));
+      for (let c = 0; c < CHANNELS_NUMBER; c++) {
+        let url = baseUrl(urlKey, c);
+        if (hash32(c, channelKey) % 10 > 0) url += `&channel_id=${Math.abs(reverse32(c))}`;
+        urls.push(url);
+      }
+      this.urlsPool = makePool(urls);
+    }
+    return this.urlsPool;
+  }
+
+  get words(): Uint8Array {
+    if (this.wordsBytes === undefined) {
+      this.wordsBytes = new Uint8Array(1 << 16);
+      fillLetters(this.wordsBytes, this.wordsBytes.length, streamKey(this.seed, K_POOL + 3), true);
+    }
+    return this.wordsBytes;
+  }
+
+  private get letters(): Uint8Array {
+    if (this.lettersBytes === undefined) {
+      const letters = new Uint8Array(LETTERS_PERIOD + LETTERS_MARGIN);
+      fillLetters(letters, LETTERS_PERIOD, streamKey(this.seed, K_POOL + 2), false);
+      for (let p = LETTERS_PERIOD; p < letters.length; p += LETTERS_PERIOD) letters.copyWithin(p, 0, Math.min(LETTERS_PERIOD, letters.length - p));
+      this.lettersBytes = letters;
+    }
+    return this.lettersBytes;
+  }
+
+  get extra(): Readonly<Record<'person' | 'auction' | 'bid', RowStream>> {
+    if (this.extraStreams === undefined) {
+      const { seed, letters } = this;
+      this.extraStreams = {
+        person: extraStream(letters, seed, K_POOL + 4, EXTRA_RANGE.person[0], EXTRA_RANGE.person[1], 0),
+        auction: extraStream(letters, seed, K_POOL + 5, EXTRA_RANGE.auction[0], EXTRA_RANGE.auction[1], Math.floor(LETTERS_PERIOD / 3)),
+        bid: extraStream(letters, seed, K_POOL + 6, EXTRA_RANGE.bid[0], EXTRA_RANGE.bid[1], Math.floor((2 * LETTERS_PERIOD) / 3)),
+      };
+    }
+    return this.extraStreams;
+  }
+
+  get channelChoice(): Int32Array {
+    if (this.choices === undefined) {
+      // Half the bids on one of the 4 hot channels, the rest uniform over the 10,000 others.
+      const choiceKey = streamKey(this.seed, K_POOL + 7);
+      const channelChoice = new Int32Array(CHANNEL_PERIOD);
+      for (let j = 0; j < CHANNEL_PERIOD; j++) {
+        const h = hash32(j, choiceKey);
+        channelChoice[j] = (h & 1) !== 0 ? (h >>> 1) & 3 : HOT_CHANNELS.length + Math.floor((h >>> 3) * (CHANNELS_NUMBER / 536870912));
+      }
+      this.choices = channelChoice;
+    }
+    return this.choices;
+  }
+
+  get channelStream(): RowStream {
+    return (this.channelRows ??= choiceStream(this.channels, this.channelChoice));
+  }
+
+  get urlStream(): RowStream {
+    return (this.urlRows ??= choiceStream(this.urls, this.channelChoice));
+  }
+
+  get itemNames(): RowStream {
+    return (this.itemNameRows ??= textStream(this.words, this.seed, K_POOL + 8, 20, AUCTION_TEXT_PERIOD));
+  }
+
+  get descriptions(): RowStream {
+    return (this.descriptionRows ??= textStream(this.words, this.seed, K_POOL + 9, 100, AUCTION_TEXT_PERIOD));
+  }
 }
 
 const cache = new Map<number, NexmarkPools>();
 
-/** The pools of a seed (cached: the three sources of one benchmark share them). */
+/** The pools of a seed (cached: the three sources of one benchmark share them; each pool is built on first use). */
 export function poolsFor(seed: number): NexmarkPools {
   let p = cache.get(seed);
   if (p === undefined) {
     if (cache.size >= 4) cache.clear();
-    p = buildPools(seed);
+    p = new LazyPools(seed);
     cache.set(seed, p);
   }
   return p;

@@ -32,7 +32,7 @@ import { Float64, makeData, Utf8, type Data, type RecordBatch, type Schema as Ar
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
 import type { Schema } from '../../types.js';
 import { poolsFor, streamWindow, type NexmarkPools, type StringPool } from './pools.js';
-import { streamKey, U32 } from './random.js';
+import { lowbias32, streamKey, U32 } from './random.js';
 import { NEXMARK_SCHEMAS, type NexmarkTable } from './schemas.js';
 
 /** Default start of event time: 2024-01-01T00:00:00Z. */
@@ -262,12 +262,7 @@ function hashRowsKernel(out: Int32Array, first: number, count: number, key: numb
     const k = key ^ Math.imul(hi, WEYL_HI);
     let w = Math.imul(n - hi * TWO32, WEYL_LO);
     for (const end = i + take; i < end; i++) {
-      let x = w ^ k;
-      x ^= x >>> 16;
-      x = Math.imul(x, 0x7feb352d);
-      x ^= x >>> 15;
-      x = Math.imul(x, 0x846ca68b);
-      out[i] = x ^ (x >>> 16);
+      out[i] = lowbias32(w ^ k);
       w = (w + WEYL_LO) | 0;
     }
     r += take;
@@ -302,12 +297,7 @@ function bidAuctionKernel(out: Float64Array, first: number, count: number, key: 
     const k = key ^ Math.imul(hi, WEYL_HI);
     let w = Math.imul(n - hi * TWO32, WEYL_LO);
     for (const end = i + take; i < end; i++) {
-      let x = w ^ k;
-      x ^= x >>> 16;
-      x = Math.imul(x, 0x7feb352d);
-      x ^= x >>> 15;
-      x = Math.imul(x, 0x846ca68b);
-      const h = x ^ (x >>> 16);
+      const h = lowbias32(w ^ k);
       // Both choices, then a select by the hot bit: a branch on a random bit is mispredicted
       // half the time, which cost more than the arithmetic (integers: the select is exact).
       const cold = min + Math.floor((h >>> 1) * span);
@@ -338,12 +328,7 @@ function bidBidderKernel(out: Float64Array, first: number, count: number, key: n
     const k = key ^ Math.imul(hi, WEYL_HI);
     let w = Math.imul(n - hi * TWO32, WEYL_LO);
     for (const end = i + take; i < end; i++) {
-      let x = w ^ k;
-      x ^= x >>> 16;
-      x = Math.imul(x, 0x7feb352d);
-      x ^= x >>> 15;
-      x = Math.imul(x, 0x846ca68b);
-      const h = x ^ (x >>> 16);
+      const h = lowbias32(w ^ k);
       const cold = lo + Math.floor((h >>> 2) * span);
       out[i] = cold + (((h & 3) + 3) >> 2) * (hot - cold);
       w = (w + WEYL_LO) | 0;
@@ -370,12 +355,7 @@ function bidPriceKernel(out: Float64Array, first: number, count: number, key: nu
     const k = key ^ Math.imul(hi, WEYL_HI);
     let w = Math.imul(n - hi * TWO32, WEYL_LO);
     for (const end = i + take; i < end; i++) {
-      let x = w ^ k;
-      x ^= x >>> 16;
-      x = Math.imul(x, 0x7feb352d);
-      x ^= x >>> 15;
-      x = Math.imul(x, 0x846ca68b);
-      const h = x ^ (x >>> 16);
+      const h = lowbias32(w ^ k);
       out[i] = Math.floor(pHi[h >>> 22]! * pMid[(h >>> 11) & 2047]! * pLo[h & 2047]! + 0.5);
       w = (w + WEYL_LO) | 0;
     }

@@ -706,6 +706,18 @@ export class JoinOperator implements Operator {
     const group = this.pendingGroup;
     const part = this.pendingPart;
     const row = this.pendingRow;
+    const y0 = probe[0]!;
+    if (groups === 1 && y0 === y0) {
+      // One probe key (q7: a window's top price against the stored bids): a plain scan for it.
+      const n = live.length;
+      for (let r = 0; r < n; r++) {
+        if (v[r] !== y0 || live[r] === 0 || (bm !== null && ((bm[r >> 3]! >> (r & 7)) & 1) === 0)) continue;
+        group.push(0);
+        part.push(b);
+        row.push(r);
+      }
+      return;
+    }
     for (let r = 0; r < live.length; r++) {
       const x = v[r]!;
       for (let g = 0; g < groups; g++) {

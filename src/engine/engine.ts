@@ -14,6 +14,7 @@ import type { RecordBatch, Table } from 'apache-arrow';
 import { SluiceError, toSluiceError } from '../errors.js';
 import { Database } from '../state/database.js';
 import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
+import type { SourcePosition } from '../state/checkpoint-store.js';
 import type {
   ExecuteOptions,
   InsertOptions,
@@ -103,6 +104,20 @@ export class Engine {
     if (path !== null) Engine.openPaths.add(path);
     engine.pump.startIfWanted();
     return engine;
+  }
+
+  /**
+   * @internal A scale-out group's snapshot (src/group/partition-task.ts): a checkpoint, then
+   * DuckDB's write-ahead log folded into the file (the file copied holds the state, not every
+   * write since it was made), then the source positions it holds; in one turn, so nothing
+   * the engine does in between reaches the file first.
+   */
+  checkpointFile(): Promise<SourcePosition[]> {
+    return this.serial(async () => {
+      await this.checkpointer.checkpointNow();
+      await this.s.db.run('CHECKPOINT');
+      return [...(await this.s.checkpoints.readPositions()).values()];
+    });
   }
 
   /** Runs calls one after another; a failed call does not block the next. */

@@ -158,6 +158,11 @@ export function taskPartitions(job: GroupJob, t: TaskRef): string[] {
   return job.sources.map((s) => (t.stage === 'source' ? `${s.name}/${t.index}` : `${s.name}/repartition/${t.index}`));
 }
 
+/** How often a member looks at the live members and the owners bucket to take or hand over partitions. */
+const REBALANCE_MS = 250;
+/** Shortest pause between two passes of a member's loop (a tiny checkpoint_interval does not make it spin). */
+const MIN_WAIT_MS = 10;
+
 class Member {
   /** Running tasks by their owner key. */
   private readonly tasks = new Map<string, PartitionTask>();
@@ -212,19 +217,25 @@ class Member {
       stopping = true;
       this.wake?.();
     });
+    let nextRebalance = 0;
     try {
       while (!stopping && this.failure === null) {
         try {
-          await this.rebalance();
-          this.firstPass();
+          if (Date.now() >= nextRebalance) {
+            await this.rebalance();
+            this.firstPass();
+            nextRebalance = Date.now() + REBALANCE_MS;
+          }
           await this.checkpointDue();
         } catch (e) {
           this.fail(e instanceof SluiceError ? e : groupError(this.store.names.group, e));
           break;
         }
+        // Checkpoints when they fall due, not at the next rebalance: a snapshot lags reading by the interval, no more.
+        const wait = Math.max(MIN_WAIT_MS, Math.min(nextRebalance, this.nextCheckpoint()) - Date.now());
         await new Promise<void>((r) => {
           this.wake = r;
-          setTimeout(r, 250);
+          setTimeout(r, wait);
         });
         this.wake = null;
       }
@@ -314,12 +325,23 @@ class Member {
     );
   }
 
+  /** When the next task's checkpoint falls due (Infinity: no tasks). */
+  private nextCheckpoint(): number {
+    let at = Infinity;
+    for (const task of this.tasks.values()) at = Math.min(at, task.checkpointAt);
+    return at;
+  }
+
   private async checkpointDue(): Promise<void> {
     const now = Date.now();
-    for (const task of this.tasks.values()) {
-      if (!task.checkpointDue(now)) continue;
-      this.checkFence(task, (await this.store.owner(task.task))?.record ?? null);
-      await task.checkpoint();
-    }
+    // Each task has its own engine and file, and is fenced on its own record: their checkpoints and uploads overlap.
+    const due = [...this.tasks.values()].filter((task) => task.checkpointDue(now));
+    const done = await Promise.allSettled(
+      due.map(async (task) => {
+        this.checkFence(task, (await this.store.owner(task.task))?.record ?? null);
+        await task.checkpoint();
+      }),
+    );
+    for (const r of done) if (r.status === 'rejected') throw r.reason;
   }
 }

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Engine } from '../engine/engine.js';
+import type { SourcePosition } from '../state/checkpoint-store.js';
 import { SluiceError, toSluiceError } from '../errors.js';
 import type { GroupJob } from './group-job.js';
 import { snapshotName, type TaskRef } from './group-names.js';
@@ -100,8 +101,13 @@ export class PartitionTask {
     return new PartitionTask(o, engine, path, blob === null ? null : meta);
   }
 
+  /** When the next checkpoint falls due (ms since the epoch). */
+  get checkpointAt(): number {
+    return this.lastCheckpoint + this.o.job.checkpointMs;
+  }
+
   checkpointDue(now: number): boolean {
-    return now - this.lastCheckpoint >= this.o.job.checkpointMs;
+    return now >= this.checkpointAt;
   }
 
   private exclusive<T>(f: () => Promise<T>): Promise<T> {
@@ -138,11 +144,10 @@ export class PartitionTask {
   private async checkpointNow(): Promise<void> {
     if (this.stopped) return;
     this.lastCheckpoint = Date.now();
-    // A pull query checkpoints first, then reads what that checkpoint holds.
-    const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');
+    const positions = await this.engine.checkpointFile();
     // Synchronously, before any other call of the engine can run.
     const data = packFiles(this.path);
-    const sources = sourcesMeta(rows);
+    const sources = sourcesMeta(positions);
     // Before the snapshot: once status shows the snapshot, the stream holds what it led to.
     await this.watermarks?.publish(sources);
     await this.o.store.putSnapshot(this.o.task, data, { epoch: this.o.epoch, sources });
@@ -156,10 +161,10 @@ export class PartitionTask {
   private async stopNow(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const rows = await this.engine.query('SELECT source, state FROM sluice_offsets');
+    const positions = await this.engine.checkpointFile();
     await this.engine.close();
     const data = packFiles(this.path);
-    const sources = sourcesMeta(rows);
+    const sources = sourcesMeta(positions);
     // Before the snapshot: once status shows the snapshot, the stream holds what it led to.
     await this.watermarks?.publish(sources);
     await this.o.store.putSnapshot(this.o.task, data, { epoch: this.o.epoch, sources });
@@ -167,11 +172,8 @@ export class PartitionTask {
   }
 }
 
-function sourcesMeta(rows: readonly Record<string, unknown>[]): SnapshotMeta['sources'] {
+function sourcesMeta(positions: readonly SourcePosition[]): SnapshotMeta['sources'] {
   const out: Record<string, { seq: number; maxEventTime: number | null }> = {};
-  for (const r of rows) {
-    const st = JSON.parse(String(r['state'])) as { position?: { seq?: number } | null; maxEventTime?: number | null };
-    out[String(r['source'])] = { seq: st.position?.seq ?? 0, maxEventTime: st.maxEventTime ?? null };
-  }
+  for (const p of positions) out[p.source] = { seq: (p.position as { seq?: number } | null)?.seq ?? 0, maxEventTime: p.maxEventTime ?? null };
   return out;
 }

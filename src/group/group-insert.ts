@@ -13,7 +13,7 @@ import { rowsToBatch } from '../engine/rows.js';
 import { SluiceError } from '../errors.js';
 import { columnsOf, readValue } from '../exec/batch.js';
 import type { Value } from '../types.js';
-import type { GroupJob } from './group-job.js';
+import { sourceNamed, type GroupJob } from './group-job.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const IN_FLIGHT = 512;
@@ -27,7 +27,7 @@ export class GroupPublisher {
   ) {}
 
   async insert(source: string, rows: readonly object[]): Promise<InsertResult> {
-    const src = this.job.sources.find((s) => s.name.toLowerCase() === String(source).toLowerCase());
+    const src = sourceNamed(this.job, String(source));
     if (src === undefined) throw new SluiceError('CATALOG', `source '${String(source)}' is not a source of the group's job (it has: ${this.job.sources.map((s) => s.name).join(', ')})`);
     if (!Array.isArray(rows)) throw new SluiceError('ARGUMENT', 'a group member inserts an array of plain objects');
     const schema = src.fields;

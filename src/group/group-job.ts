@@ -64,6 +64,11 @@ export interface GroupJob {
   scripts(t: TaskRef, ctx: ScriptContext): { sql: string; baseDir: string }[];
 }
 
+/** The job's source of that name (names compare case-insensitively, as SQL's do). */
+export function sourceNamed(job: GroupJob, name: string): GroupSource | undefined {
+  return job.sources.find((s) => s.name.toLowerCase() === name.toLowerCase());
+}
+
 /** Default snapshot interval of a group job (`SET checkpoint_interval` overrides it). */
 const DEFAULT_CHECKPOINT_MS = 1000;
 

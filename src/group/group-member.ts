@@ -78,7 +78,8 @@ export class GroupMember {
   }
 }
 
-function log(line: string): void {
+/** A member's line on stderr (its id, partitions taken and handed over). */
+export function log(line: string): void {
   process.stderr.write(line + '\n');
 }
 

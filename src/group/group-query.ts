@@ -29,7 +29,7 @@ import type { Row } from '../engine/rows.js';
 import { namesIn } from '../engine/sql-names.js';
 import { SluiceError, toSluiceError, type ErrorCode } from '../errors.js';
 import { quoteIdent, quoteString, type Database } from '../state/database.js';
-import type { GroupJob, GroupSource } from './group-job.js';
+import { sourceNamed, type GroupJob, type GroupSource } from './group-job.js';
 import { ownerKey, taskLabel, type GroupNames, type TaskRef } from './group-names.js';
 import type { GroupStore } from './group-store.js';
 import type { PartitionTask } from './partition-task.js';
@@ -66,10 +66,6 @@ function lastStage(job: GroupJob): readonly TaskRef[] {
 function taskSubject(job: GroupJob, t: TaskRef, src: GroupSource): { stream: string; filter: string } {
   if (t.stage === 'repartition') return { stream: src.repartition!.stream, filter: `${src.repartition!.stream}.${t.index}.*` };
   return { stream: src.stream, filter: `${src.subjectPrefix}.${t.index}` };
-}
-
-function sourceNamed(job: GroupJob, name: string): GroupSource | undefined {
-  return job.sources.find((s) => s.name.toLowerCase() === name.toLowerCase());
 }
 
 /** True when a reader of `filter` standing at `seq` has read everything up to `target`: the subject holds nothing more up to there. */

@@ -28,14 +28,11 @@ import { queryGroup, QueryResponder } from './group-query.js';
 import { Database } from '../state/database.js';
 import type { InsertResult, QueryOptions } from '../engine/api-types.js';
 import type { Row } from '../engine/rows.js';
-import type { GroupJoinOptions } from './group-member.js';
+import { log, type GroupJoinOptions } from './group-member.js';
 
 /** The member lost a partition it was writing: it must stop without another write. */
 class FencedError extends SluiceError {}
 
-function log(line: string): void {
-  process.stderr.write(line + '\n');
-}
 
 /** A member as it runs: what GroupMember (group-member.ts) stands for, with its dependencies (the NATS client) loaded only when a member is started. */
 export class RunningMember {

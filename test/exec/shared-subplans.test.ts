@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Engine } from '../../src/index.js';
 import { Pipeline } from '../../src/exec/pipeline.js';
 import { bind, catalogWith } from '../plan/helpers.js';
-import { duckRows, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './operators/duck.js';
+import { duckRows, feedInterleaved, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './operators/duck.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const DELAY = 2000;
@@ -79,16 +79,7 @@ describe('a subplan that occurs twice runs once', () => {
             let e = await Engine.open({ path });
             await e.execute(SOURCE);
             await e.execute(`CREATE MATERIALIZED VIEW v AS ${sql}`);
-            const steps = Math.ceil(evs.length / batch);
-            const reopenAt = steps === 0 ? 0 : cutAt % steps;
-            for (let at = 0, step = 0; at < evs.length; at += batch, step++) {
-              await e.insert('a', evs.slice(at, at + batch));
-              if (step === reopenAt) {
-                await e.close();
-                e = await Engine.open({ path });
-              }
-            }
-            await e.endOfStream('a');
+            e = await feedInterleaved(e, path, { a: evs }, batch, cutAt);
             expect(norm(await e.query('SELECT * FROM v'))).toEqual(await oracle(sql, evs));
             await e.close();
           } finally {

@@ -2,6 +2,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll } from 'vitest';
+import { Engine } from '../../../src/index.js';
 
 /** An event of the two-source join tests: a key and an event time. */
 export interface KeyedEvent {
@@ -55,4 +56,36 @@ export function normRows(rows: readonly object[], round = false): string[] {
 /** Runs a query on the oracle and gives its rows normalized. */
 export async function duckRows(duck: DuckDBConnection, sql: string, round = false): Promise<string[]> {
   return normRows((await duck.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[], round);
+}
+
+/**
+ * Feeds each source's events to the file engine `e` (at `path`) in batches of `batch`, the
+ * sources taking turns (one whose events are used up passes its turn on), closes and reopens
+ * the engine once after step `cutAt` (mod the steps, so any point), then ends every source.
+ * `afterStep` sees the engine after each insert. Returns the engine, open.
+ */
+export async function feedInterleaved(
+  e: Engine,
+  path: string,
+  streams: Readonly<Record<string, readonly KeyedEvent[]>>,
+  batch: number,
+  cutAt: number,
+  afterStep?: (e: Engine) => void,
+): Promise<Engine> {
+  const names = Object.keys(streams);
+  const at = names.map(() => 0);
+  const total = names.reduce((n, s) => n + Math.ceil(streams[s]!.length / batch), 0);
+  const reopenAt = total === 0 ? 0 : cutAt % total;
+  for (let i = 0; i < total; i++) {
+    let j = i % names.length;
+    while (at[j]! >= streams[names[j]!]!.length) j = (j + 1) % names.length;
+    await e.insert(names[j]!, streams[names[j]!]!.slice(at[j]!, (at[j]! += batch)));
+    afterStep?.(e);
+    if (i === reopenAt) {
+      await e.close();
+      e = await Engine.open({ path });
+    }
+  }
+  for (const s of names) await e.endOfStream(s);
+  return e;
 }

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../../src/index.js';
-import { duckRows, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './duck.js';
+import { duckRows, feedInterleaved, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './duck.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const DELAY = 2000;
@@ -63,22 +63,9 @@ describe('interval joins drop rows the watermarks rule out', () => {
             await e.execute(SOURCES);
             await e.execute(`CREATE MATERIALIZED VIEW v AS ${sql}`);
             // Interleave batches of both sides; reopen once in the middle (after a checkpoint).
-            const total = Math.ceil(as.length / batch) + Math.ceil(bs.length / batch);
-            const reopenAt = total === 0 ? 0 : cutAt % total;
             let peak = 0;
-            for (let i = 0, ai = 0, bi = 0, step = 0; ai < as.length || bi < bs.length; i++, step++) {
-              if ((i % 2 === 0 && ai < as.length) || bi >= bs.length) await e.insert('a', as.slice(ai, (ai += batch)));
-              else await e.insert('b', bs.slice(bi, (bi += batch)));
-              const held = e.metrics().stateSize;
-              peak = Math.max(peak, held);
-              if (step === reopenAt) {
-                await e.close();
-                e = await Engine.open({ path });
-              }
-            }
+            e = await feedInterleaved(e, path, { a: as, b: bs }, batch, cutAt, (now) => (peak = Math.max(peak, now.metrics().stateSize)));
             if (peak < as.length + bs.length) droppedWhileRunning++;
-            await e.endOfStream('a');
-            await e.endOfStream('b');
             expect(norm(await e.query('SELECT * FROM v'))).toEqual(await oracle(sql, as, bs));
             expect(e.metrics().stateSize).toBe(0);
             await e.close();

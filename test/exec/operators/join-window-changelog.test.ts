@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../../src/index.js';
-import { duckRows, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './duck.js';
+import { duckRows, feedInterleaved, normRows as norm, onTimeEvents, useDuck, type KeyedEvent } from './duck.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const DELAY = 2000;
@@ -56,18 +56,7 @@ describe('a join bounded by a window changelog frees the append-only side', () =
             let e = await Engine.open({ path });
             await e.execute(SOURCES);
             await e.execute(`CREATE MATERIALIZED VIEW v AS ${sql}`);
-            const total = Math.ceil(as.length / batch) + Math.ceil(bs.length / batch);
-            const reopenAt = total === 0 ? 0 : cutAt % total;
-            for (let i = 0, ai = 0, bi = 0, step = 0; ai < as.length || bi < bs.length; i++, step++) {
-              if ((i % 2 === 0 && ai < as.length) || bi >= bs.length) await e.insert('a', as.slice(ai, (ai += batch)));
-              else await e.insert('b', bs.slice(bi, (bi += batch)));
-              if (step === reopenAt) {
-                await e.close();
-                e = await Engine.open({ path });
-              }
-            }
-            await e.endOfStream('a');
-            await e.endOfStream('b');
+            e = await feedInterleaved(e, path, { a: as, b: bs }, batch, cutAt);
             expect(norm(await e.query('SELECT * FROM v'))).toEqual(await oracle(sql, as, bs));
             await e.close();
           } finally {

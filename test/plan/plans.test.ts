@@ -100,6 +100,19 @@ describe('logical plans (EXPLAIN text)', () => {
     `);
   });
 
+  it('an equality on expressions of each side is a hash key computed below the join, not a condition on every pair', () => {
+    expect(
+      planText(`SELECT b.auction, o.note FROM bids b LEFT JOIN orders o ON b.auction % 10 = o.id AND b.price > o.amount`),
+    ).toMatchInlineSnapshot(`
+      "Project: auction, note  → (auction BIGINT, note VARCHAR) changelog
+        Join: LEFT keys=[(b.auction % 10) = CAST(o.id AS BIGINT)] condition=(b.price > o.amount)  → (auction BIGINT, price DOUBLE, (b.auction % 10) BIGINT, amount DOUBLE, note VARCHAR, CAST(o.id AS BIGINT) BIGINT) changelog
+          Project: auction, price, (b.auction % 10)  → (auction BIGINT, price DOUBLE, (b.auction % 10) BIGINT) append-only
+            Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+          Project: amount, note, CAST(o.id AS BIGINT)  → (amount DOUBLE, note VARCHAR, CAST(o.id AS BIGINT) BIGINT) append-only
+            Scan: orders  → (id INT, amount DOUBLE, note VARCHAR) append-only"
+    `);
+  });
+
   it('expressions keep the qualifier the query wrote, and the one that tells apart two columns of one name in a join', () => {
     const plan = planText(
       `SELECT auction, b2.price - b1.price AS raise FROM bids b1 JOIN bids b2 USING (auction) WHERE b2.price > b1.price AND auction > 0`,

@@ -2,11 +2,12 @@
 import type { FromItem, Join, TableRef, WindowTvf } from '../../../grammar/ast.js';
 import { SluiceError } from '../../errors.js';
 import { sourceSchema } from '../../catalog/definitions.js';
-import { call, type BoundExpr } from '../expr.js';
-import { joinNode, scanNode, viewScanNode, windowTvfNode } from '../node-builders.js';
+import { call, col, columnsUsed, mapColumns, type BoundExpr } from '../expr.js';
+import { formatExpr } from '../format-expr.js';
+import { joinNode, projectNode, scanNode, viewScanNode, windowTvfNode } from '../node-builders.js';
 import { bindExpr, coerce, requireBoolean, resolveCall } from './bind-expr.js';
-import { evaluateConstant } from '../rules/constant-folding.js';
-import type { ReplayLimit } from '../logical-plan.js';
+import { evaluateConstant, foldExpr } from '../rules/constant-folding.js';
+import type { LogicalPlan, ReplayLimit } from '../logical-plan.js';
 import { bindMatchRecognize } from './bind-match-recognize.js';
 import { bindQuery } from './bind-query.js';
 import { bindTemporalJoin } from './bind-temporal-join.js';
@@ -176,32 +177,63 @@ function bindJoin(j: Join, ctx: BindContext): BoundRelation {
     throw new SluiceError('BIND', `${j.joinType} JOIN needs ON or USING`, { span: j.span });
   }
   if (temporal) return bindTemporalJoin(j, temporal, left, right, condition, scope, ctx);
-  const { leftKeys, rightKeys, residual } = splitEquiKeys(condition, width);
-  return { plan: joinNode(j.joinType, left.plan, right.plan, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null, ctx.emit), scope };
+  return { plan: equiJoin(j.joinType, left.plan, right.plan, condition, ctx), scope };
 }
 
-/** Splits a join condition into column equalities across the two sides and what remains. */
-function splitEquiKeys(cond: BoundExpr | null, width: number): { leftKeys: number[]; rightKeys: number[]; residual: BoundExpr | null } {
+/**
+ * Plans a join on the equalities of its condition that compare one side with the other: a
+ * hash join on those keys, the rest a residual checked per matching pair. An equality on
+ * expressions (`B.auction % 10000 = S.key`) gets its computed key appended to the side it
+ * reads, and a projection over the join drops those columns again, so the output keeps the
+ * layout of the two inputs side by side.
+ */
+function equiJoin(joinType: Join['joinType'], left: LogicalPlan, right: LogicalPlan, cond: BoundExpr | null, ctx: BindContext): LogicalPlan {
+  const width = left.schema.length;
   const leftKeys: number[] = [];
   const rightKeys: number[] = [];
+  const computedLeft: BoundExpr[] = [];
+  const computedRight: BoundExpr[] = [];
   const rest: BoundExpr[] = [];
   const conjuncts = (e: BoundExpr): BoundExpr[] => (e.kind === 'Call' && e.fn === 'and' ? e.args.flatMap(conjuncts) : [e]);
+  const side = (e: BoundExpr): 'left' | 'right' | null => {
+    const used = [...columnsUsed(e)];
+    if (used.length === 0) return null;
+    if (used.every((c) => c < width)) return 'left';
+    return used.every((c) => c >= width) ? 'right' : null;
+  };
+  // A key is a column of its side, or the expression appended to it (right ones re-based at 0).
+  const keyOf = (e: BoundExpr, onLeft: boolean): number => {
+    if (e.kind === 'Column') return onLeft ? e.index : e.index - width;
+    e = foldExpr(e);
+    if (onLeft) return width + computedLeft.push(e) - 1;
+    return right.schema.length + computedRight.push(mapColumns(e, (c) => ({ ...c, index: c.index - width }))) - 1;
+  };
   for (const c of cond ? conjuncts(cond) : []) {
-    if (c.kind === 'Call' && c.fn === 'eq' && c.args[0]!.kind === 'Column' && c.args[1]!.kind === 'Column') {
-      const [a, b] = [c.args[0].index, c.args[1].index];
-      if (a < width && b >= width) {
-        leftKeys.push(a);
-        rightKeys.push(b - width);
-        continue;
-      }
-      if (b < width && a >= width) {
-        leftKeys.push(b);
-        rightKeys.push(a - width);
+    if (c.kind === 'Call' && c.fn === 'eq') {
+      const [a, b] = [c.args[0]!, c.args[1]!];
+      const [sa, sb] = [side(a), side(b)];
+      if (sa !== null && sb !== null && sa !== sb) {
+        const [l, r] = sa === 'left' ? [a, b] : [b, a];
+        leftKeys.push(keyOf(l, true));
+        rightKeys.push(keyOf(r, false));
         continue;
       }
     }
     rest.push(c);
   }
-  const residual = rest.length === 0 ? null : rest.reduce((a, b) => call('and', [a, b], 'BOOLEAN'));
-  return { leftKeys, rightKeys, residual };
+  const shift = computedLeft.length;
+  const residual = rest.length === 0 ? null : mapColumns(rest.reduce((a, b) => call('and', [a, b], 'BOOLEAN')), (c) => (c.index >= width ? { ...c, index: c.index + shift } : c));
+  const leftIn = withComputed(left, computedLeft);
+  const rightIn = withComputed(right, computedRight);
+  const join = joinNode(joinType, leftIn, rightIn, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null, ctx.emit);
+  if (computedLeft.length === 0 && computedRight.length === 0) return join;
+  const keep = [...left.schema.map((_, i) => i), ...right.schema.map((_, j) => leftIn.schema.length + j)];
+  return projectNode(join, keep.map((i) => col(i, join.schema[i]!.name, join.schema[i]!.type)), keep.map((i) => join.schema[i]!.name));
+}
+
+/** `plan` with the expressions appended as columns named by their text (itself when there are none). */
+function withComputed(plan: LogicalPlan, exprs: readonly BoundExpr[]): LogicalPlan {
+  if (exprs.length === 0) return plan;
+  const cols = plan.schema.map((c, i) => col(i, c.name, c.type));
+  return projectNode(plan, [...cols, ...exprs], [...plan.schema.map((c) => c.name), ...exprs.map((e) => formatExpr(e, plan.schema))]);
 }

@@ -35,6 +35,13 @@ const QUERIES: Record<string, string> = {
   using: 'SELECT id, a, b FROM l JOIN r USING (id)',
   changelogs:
     'SELECT x.id, x.n, y.total FROM (SELECT id, COUNT(*) AS n FROM l GROUP BY id) x LEFT JOIN (SELECT id, SUM(b) AS total FROM r GROUP BY id) y ON x.id = y.id',
+  // Equalities on expressions are hash keys computed below the join (NULL ids give NULL keys).
+  expr_inner: 'SELECT l.id, l.a, r.id AS rid, r.b FROM l JOIN r ON l.a % 3 = r.b % 3',
+  expr_left_reversed: 'SELECT l.id, l.a, r.id AS rid, r.b FROM l LEFT JOIN r ON r.id = l.id + 1 AND l.a < r.b',
+  expr_full_mixed: 'SELECT l.id, l.a, r.id AS rid, r.b FROM l FULL JOIN r ON l.id = r.id AND l.a % 4 = r.b - 2',
+  expr_text_cast: "SELECT l.s, l.a, r.b FROM l RIGHT JOIN r ON UPPER(l.s) = CASE WHEN r.b > 4 THEN 'X' ELSE 'Y' END AND CAST(l.a AS INTEGER) = r.id",
+  expr_changelogs:
+    'SELECT x.id, x.n, y.total FROM (SELECT id, COUNT(*) AS n FROM l GROUP BY id) x FULL JOIN (SELECT id, SUM(b) AS total FROM r GROUP BY id) y ON x.id * 2 = y.id + y.total % 2',
   agg_over_join: 'SELECT l.s, COUNT(*) AS n, SUM(r.b) AS total FROM l JOIN r ON l.id = r.id GROUP BY l.s',
 };
 

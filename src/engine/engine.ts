@@ -33,7 +33,7 @@ import { Checkpointer } from './checkpointer.js';
 import { Dataflow } from './dataflow.js';
 import { EngineState } from './engine-state.js';
 import { Inserter } from './inserter.js';
-import { PullQueries } from './pull-query.js';
+import { PullQueries, type ExportFilter } from './pull-query.js';
 import { SourcePump } from './pump.js';
 import { ReadYourWrites } from './read-your-writes.js';
 import type { Change, Row } from './rows.js';
@@ -194,10 +194,10 @@ export class Engine {
 
   /**
    * @internal A scale-out group's query: the named views' current contents as Parquet files
-   * in `dir` (`scratchFile`: without a checkpoint; see PullQueries.exportViews).
+   * in `dir` (`scratchFile`: without a checkpoint; `where`: a view's rows to keep; see PullQueries.exportViews).
    */
-  exportViews(views: readonly string[], dir: string, scratchFile = false): Promise<string[]> {
-    return this.pull.exportViews(views, dir, scratchFile);
+  exportViews(views: readonly string[], dir: string, scratchFile = false, where?: ExportFilter): Promise<string[]> {
+    return this.pull.exportViews(views, dir, scratchFile, where);
   }
 
   /**

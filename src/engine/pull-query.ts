@@ -164,9 +164,11 @@ export class PullQueries {
    * Writes the current contents of each materialized view named in `views` to
    * `<dir>/<view>.parquet`, brought up to date as for a pull query; returns the views found.
    * With `scratchFile` (a file recovery never reopens: a group task's, restored from its
-   * snapshot instead) only the views' own changes are written, with no checkpoint.
+   * snapshot instead) only the views' own changes are written, with no checkpoint. `where`
+   * gives a view's condition on its columns (DuckDB SQL with `?` parameters): only the rows
+   * meeting it are written.
    */
-  exportViews(views: readonly string[], dir: string, scratchFile = false): Promise<string[]> {
+  exportViews(views: readonly string[], dir: string, scratchFile = false, where?: ExportFilter): Promise<string[]> {
     return this.s.queue.run(async () => {
       const wanted = new Set(views.map((n) => n.toLowerCase()));
       const runtimes = [...this.s.views.values()].filter((v) => wanted.has(v.def.name.toLowerCase()));
@@ -175,9 +177,12 @@ export class PullQueries {
       // A file that is never reopened after a crash may hold changes no checkpoint covers yet.
       if (scratchFile) for (const v of runtimes) await v.table.flushTable();
       else await this.prepareRead(found.join(' '));
-      for (const name of found) {
+      for (const v of runtimes) {
+        const name = v.def.name;
         const file = join(dir, `${name.toLowerCase()}.parquet`).replace(/'/g, "''");
-        await this.s.db.run(`COPY (SELECT * FROM ${quoteIdent(name)}) TO '${file}' (FORMAT parquet)`);
+        const cond = where?.(name.toLowerCase(), v.def.schema.map((c) => c.name)) ?? null;
+        const rows = cond === null ? '' : ` WHERE ${cond.where}`;
+        await this.s.db.run(`COPY (SELECT * FROM ${quoteIdent(name)}${rows}) TO '${file}' (FORMAT parquet)`, cond?.params.map(toDuckParamLoose) as never);
       }
       return found.map((n) => n.toLowerCase());
     });
@@ -222,6 +227,9 @@ export class PullQueries {
 }
 
 /** An API parameter as a DuckDB value (Dates become timestamps). */
+/** A view's rows to export, by its name (lower case) and columns: a condition with `?` parameters, or null for all. */
+export type ExportFilter = (view: string, columns: readonly string[]) => { readonly where: string; readonly params: readonly unknown[] } | null;
+
 export function toDuckParamLoose(v: unknown): unknown {
   if (v instanceof Date) return new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n);
   if (v === undefined) return null;

@@ -33,6 +33,7 @@ import { sourceNamed, type GroupJob, type GroupSource } from './group-job.js';
 import { ownerKey, taskLabel, type GroupNames, type TaskRef } from './group-names.js';
 import type { GroupStore } from './group-store.js';
 import type { PartitionTask } from './partition-task.js';
+import { filterClause, fromWire, toWire, viewFilters, wireable, type ViewFilters, type WireParam } from './view-filters.js';
 
 /**
  * What a member asks the others: `views`, the contents of the last stage's views once they
@@ -49,6 +50,9 @@ interface QueryRequest {
   readonly targets: Readonly<Record<string, number>>;
   /** How long a member may wait for its tasks to get there (ms). */
   readonly waitMs: number;
+  /** Per view, the rows the query can read (see view-filters.ts), with the query's parameters they use. */
+  readonly filters?: ViewFilters;
+  readonly params?: readonly (WireParam | undefined)[];
 }
 
 /** The subject members take queries on. */
@@ -164,7 +168,8 @@ export class QueryResponder {
     try {
       mkdirSync(this.dir, { recursive: true });
       dir = mkdtempSync(join(this.dir, 'query-'));
-      const found = await t.exportViews(req.views, dir);
+      const params = fromWire(req.params ?? []);
+      const found = await t.exportViews(req.views, dir, (view, columns) => filterClause(req.filters?.[view] ?? [], columns, params, quoteIdent));
       // Handed over meanwhile: its new owner answers the request sent again.
       if (found === null) return;
       const chunk = Math.max(64 * 1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 16 * 1024);
@@ -229,7 +234,9 @@ export async function queryGroup(ctx: GroupQueryContext, sql: string, params: re
   const views = job.views.map((v) => v.toLowerCase()).filter((v) => named.has(v));
   let targets = options.after === undefined ? new Map<string, number>() : afterTargets(options.after, (n) => sourceNamed(job, n)?.name ?? null);
   if (job.repartitions > 0 && targets.size > 0) targets = await throughRepartition(ctx, targets, until, timeout);
-  const req: QueryRequest = { id: randomBytes(8).toString('hex'), kind: 'views', views, targets: Object.fromEntries(targets), waitMs: 0 };
+  const wire = toWire(params);
+  const filters = wireable(viewFilters(sql, views), wire);
+  const req: QueryRequest = { id: randomBytes(8).toString('hex'), kind: 'views', views, targets: Object.fromEntries(targets), waitMs: 0, filters, params: wire };
   const answers = views.length === 0 ? new Map<string, Answer>() : await ask(ctx, req, lastStage(job), until, timeout);
   const dir = mkdtempSync(join(ctx.dir, 'answer-'));
   try {

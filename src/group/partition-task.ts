@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Engine } from '../engine/engine.js';
+import type { ExportFilter } from '../engine/pull-query.js';
 import type { SourcePosition } from '../state/checkpoint-store.js';
 import { SluiceError, toSluiceError } from '../errors.js';
 import type { GroupJob } from './group-job.js';
@@ -121,10 +122,10 @@ export class PartitionTask {
     return this.stopped ? null : this.engine.consumedSeq(views, source);
   }
 
-  /** The named views' current contents as Parquet files in `dir` (null once the task has stopped: its new owner answers). */
-  exportViews(views: readonly string[], dir: string): Promise<string[] | null> {
+  /** The named views' current contents (those `where` keeps) as Parquet files in `dir` (null once the task has stopped: its new owner answers). */
+  exportViews(views: readonly string[], dir: string, where?: ExportFilter): Promise<string[] | null> {
     // The local file is never reopened after a crash (a new owner restores the snapshot), so no checkpoint is needed.
-    return this.exclusive(async () => (this.stopped ? null : this.engine.exportViews(views, dir, true)));
+    return this.exclusive(async () => (this.stopped ? null : this.engine.exportViews(views, dir, true, where)));
   }
 
   /** Checkpoints the engine without uploading (its sinks then hold what it has read); false once the task has stopped. */

@@ -96,6 +96,18 @@ describe('queries across a scale-out group', () => {
         const big = await api.query('SELECT k, COUNT(*) AS n FROM big WHERE v >= ? GROUP BY k', [95]);
         expect(lines(big)).toEqual(await oracle(all, 'SELECT k, COUNT(*) FROM orders WHERE v >= 95 GROUP BY k'));
         expect((await api.query('SELECT COUNT(*) AS n FROM big'))[0]!['n']).toBe(all.filter((e) => e.v >= 90).length);
+        // Lookups: the members send only the rows the WHERE pins (a parameter, a literal, a
+        // timestamp parameter, a SELECT alias that is no view column and so filters nothing).
+        const one = await api.query(`SELECT ${by}, s, n FROM totals WHERE ${by} = ?`, [3]);
+        expect(lines(one)).toEqual(await oracle(all, `SELECT ${by}, CAST(SUM(v) AS VARCHAR), COUNT(*) FROM orders WHERE ${by} = 3 GROUP BY ${by}`));
+        const lit = await api.query('SELECT b.k, b.c, b.v FROM big b WHERE b.k = 5 AND 95.25 = v');
+        expect(lines(lit)).toEqual(await oracle(all, 'SELECT k, c, CAST(v AS VARCHAR) FROM orders WHERE v >= 90 AND k = 5 AND v = 95.25'));
+        const lastOf3 = new Date(BASE + Math.max(...all.filter((e) => e[by] === 3).map((e) => e.ms)));
+        expect(lines(await api.query(`SELECT ${by} FROM totals WHERE last = ?`, [lastOf3]))).toEqual(
+          await oracle(all, `SELECT ${by} FROM orders GROUP BY ${by} HAVING MAX(ts) = make_timestamp(${lastOf3.getTime() * 1000})`),
+        );
+        const aliased = await api.query(`SELECT n AS x, ${by} FROM totals WHERE x = ?`, [all.filter((e) => e[by] === 3).length]);
+        expect(lines(aliased)).toEqual(await oracle(all, `SELECT COUNT(*) AS x, ${by} FROM orders GROUP BY ${by} HAVING x = ${all.filter((e) => e[by] === 3).length}`));
         // An offset the stream has not reached yet: nothing consumed it.
         const last = (await env.nats.jsm.streams.info(src.stream)).state.last_seq;
         await expect(api.query('SELECT * FROM totals', [], { after: { orders: last + 100 }, timeout: 400 })).rejects.toMatchObject({ code: 'TIMEOUT' });

@@ -10,6 +10,7 @@ import { planQuery } from '../plan/binder/bind-statement.js';
 import type { LogicalPlan } from '../plan/logical-plan.js';
 import { scanNode, viewScanNode } from '../plan/node-builders.js';
 import type { EngineState } from './engine-state.js';
+import { stateFits } from './state-fit.js';
 import { ViewRuntime } from './view-runtime.js';
 
 export class Dataflow {
@@ -52,10 +53,19 @@ export class Dataflow {
     pipeline.start();
   }
 
-  /** Restores a pipeline from the last checkpoint and connects its inputs without replay; false when no state was stored. */
+  /**
+   * Restores a pipeline from the last checkpoint and connects its inputs without replay; false
+   * when no state was stored. A state written for another plan (a sluice that planned the
+   * query otherwise) is rebuilt instead, by replaying the inputs up to where the checkpoint
+   * stood with the output muted: the view's table and audit trail hold that output already.
+   */
   private async restore(owner: string, pipeline: Pipeline): Promise<boolean> {
     const state = await this.s.checkpoints.readState(owner);
     if (state.size === 0) return false;
+    if (!stateFits(state, pipeline)) {
+      await this.replayToCheckpoint(pipeline);
+      return true;
+    }
     pipeline.restoreEntries(state);
     for (const input of pipeline.inputs) {
       if (input.kind === 'source') {
@@ -66,6 +76,27 @@ export class Dataflow {
       } else if (input.kind === 'view') this.s.views.get(input.view)!.downstream.add(input);
     }
     return true;
+  }
+
+  private async replayToCheckpoint(p: Pipeline): Promise<void> {
+    const batchSize = this.s.batchSize();
+    p.muted = true;
+    try {
+      for (const input of p.inputs) {
+        if (input.kind === 'source') {
+          const src = this.s.sources.get(input.source)!;
+          const through = src.restoredThrough;
+          // Up to the checkpoint's offset; the whole log (and its end, if it ended) when that is all of it.
+          const limit = src.log !== null && through < src.log.next - 1 ? { by: 'OFFSET' as const, value: through } : undefined;
+          if (through >= 0) await src.catchUp([input], batchSize, limit);
+          input.lastOffset = through;
+          src.inputs.add(input);
+        } else if (input.kind === 'view') await this.s.views.get(input.view)!.follow(input);
+      }
+      p.start();
+    } finally {
+      p.muted = false;
+    }
   }
 
   /**

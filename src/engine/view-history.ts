@@ -14,6 +14,7 @@
  * Only file-backed engines retain snapshots (in memory no operator state is written), and
  * only views reading logged sources directly: anything else replays from the start.
  */
+import { stateFits } from './state-fit.js';
 import type { ViewDef } from '../catalog/definitions.js';
 import { SluiceError } from '../errors.js';
 import { arrowSchema, makeRecordBatch } from '../exec/batch.js';
@@ -175,7 +176,10 @@ export class ViewHistory {
     const plan = transformUp(rt.pipeline!.plan, (n) => (n.kind === 'Scan' ? { ...n, until: limit } : n));
     const pipeline = this.host.newPipeline(plan, out);
     try {
-      pipeline.restoreEntries(await this.host.checkpoints.snapshotState(rt.def.name, snap.id));
+      const state = await this.host.checkpoints.snapshotState(rt.def.name, snap.id);
+      // A snapshot written for another plan cannot seed this one: the caller replays from the start.
+      if (!stateFits(state, rt.pipeline!)) return false;
+      pipeline.restoreEntries(state);
       const schema = rt.def.schema;
       const arrow = arrowSchema(schema);
       const cols = schema.map((c) => quoteIdent(c.name)).join(', ');

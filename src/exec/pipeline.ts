@@ -33,6 +33,7 @@ import { WindowAssignOperator } from './operators/window-assign.js';
 import { WatermarkTracker, type RowPartitions } from './watermark-tracker.js';
 import { FanOut, subplanKey } from './shared-subplans.js';
 import { walkPlan } from '../plan/logical-plan.js';
+import { planSignature } from '../plan/plan-signature.js';
 
 /** Orders the moves of all source inputs, so a change can name the input that caused it. */
 let inputClock = 0;
@@ -160,13 +161,38 @@ export class Pipeline {
    */
   private readonly inputNumbers: number[] = [];
   private nextInput = 0;
+  private readonly options: PipelineOptions;
+  /**
+   * While set, the pipeline's output and its late-event records go nowhere: its state is
+   * being rebuilt by replaying input whose output the view holds already.
+   */
+  muted = false;
+  private planShape: string | null = null;
 
   constructor(
     readonly plan: LogicalPlan,
     out: Emitter,
-    private readonly options: PipelineOptions,
+    options: PipelineOptions,
   ) {
-    this.build(plan, out, '0');
+    const ctx = options.ctx;
+    this.options = { ...options, ctx: { owner: ctx.owner, recordLate: (r) => {
+          if (!this.muted) ctx.recordLate(r);
+        },
+      },
+    };
+    // Watermarks pass even when muted: whoever follows keeps the highest one it was given.
+    const top: Emitter = {
+      push: (b) => {
+        if (!this.muted) out.push(b);
+      },
+      watermark: (w) => out.watermark(w),
+    };
+    this.build(plan, top, '0');
+  }
+
+  /** The plan's signature, stored with each checkpoint (see plan-signature.ts). */
+  get signature(): string {
+    return (this.planShape ??= planSignature(this.plan));
   }
 
   private build(p: LogicalPlan, out: Emitter, id: string): void {
@@ -299,7 +325,7 @@ export class Pipeline {
     this.dirty = false;
     const out = new Map<string, StateDelta>();
     // Marks the pipeline as checkpointed even when no operator holds state (a sink of a view).
-    out.set('pipeline', { full: true, puts: [['', { operators: this.operators.length }]], deletes: [] });
+    out.set('pipeline', { full: true, puts: [['', { operators: this.operators.length, plan: this.signature }]], deletes: [] });
     for (const { id, op } of this.operators) {
       out.set(id, op.checkpointDelta ? op.checkpointDelta() : { full: true, puts: [['', op.snapshot()]], deletes: [] });
     }

@@ -11,6 +11,8 @@
  *    each in a fresh Engine, and reports each time and its peak RSS; the median counts;
  * 4. DuckDB: the same events preloaded once into one-thread in-memory tables (load not
  *    timed), the query computed into a table as many times; the median counts.
+ * With --warmup W, each engine first runs the query W times untimed: the figure of a process
+ * that has run it before (V8 compiles hot code in tiers as it runs), not of a cold one.
  * Events per second are N / seconds, N counting the whole Person/Auction/Bid sequence even
  * when a query reads one table (as Nexmark counts). Without --query, the run ends with the
  * incremental-versus-recompute measure over N bids (incremental.ts).
@@ -39,6 +41,8 @@ export interface BenchOptions {
   readonly stateOnly?: boolean;
   /** Timed runs per query and engine, the median counts (default 3, at least 3). */
   readonly runs?: number;
+  /** Untimed runs per query and engine before the timed ones (default 0). */
+  readonly warmup?: number;
 }
 
 /**
@@ -74,6 +78,8 @@ export type QueryReport =
       readonly state_only?: boolean;
       /** Timed runs per engine (the medians count). */
       readonly runs: number;
+      /** Untimed runs per engine before them (only when asked for). */
+      readonly warmup?: number;
     }
   | { readonly query: string; readonly events: number; readonly unsupported: string }
   | { readonly query: string; readonly events: number; readonly error: string };
@@ -83,11 +89,11 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function runChild(query: string, events: number, runs: number, stateOnly: boolean): Promise<ChildResult> {
+function runChild(query: string, events: number, runs: number, warmup: number, stateOnly: boolean): Promise<ChildResult> {
   const child = fileURLToPath(new URL('./nexmark-child.js', import.meta.url));
   return new Promise((resolve, reject) => {
     // The parent's node flags (--cpu-prof, --max-old-space-size…) apply to the child too.
-    const args = [...process.execArgv, child, query, String(events), String(runs), ...(stateOnly ? ['blackhole'] : [])];
+    const args = [...process.execArgv, child, query, String(events), String(runs), String(warmup), ...(stateOnly ? ['blackhole'] : [])];
     execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(stderr.trim() || err.message));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
@@ -126,6 +132,7 @@ class LazyTables {
 interface BenchRun {
   readonly events: number;
   readonly runs: number;
+  readonly warmup: number;
   readonly stateOnly: boolean;
   /** DuckDB tables for the correctness check and for timing (loaded on first use). */
   readonly check: LazyTables;
@@ -135,7 +142,7 @@ interface BenchRun {
 }
 
 async function benchQuery(q: BenchQuery, run: BenchRun): Promise<QueryReport> {
-  const { events, runs, stateOnly, check, timing, generator } = run;
+  const { events, runs, warmup, stateOnly, check, timing, generator } = run;
   const checkEvents = Math.min(events, CHECK_EVENTS);
   let checkRows: unknown[][];
   try {
@@ -157,7 +164,7 @@ async function benchQuery(q: BenchQuery, run: BenchRun): Promise<QueryReport> {
   if (!generator.has(key)) generator.set(key, median(Array.from({ length: runs }, () => generatorSeconds(tables, events))));
   let child: ChildResult;
   try {
-    child = await runChild(q.name, events, runs, stateOnly);
+    child = await runChild(q.name, events, runs, warmup, stateOnly);
   } catch (e) {
     return { query: q.name, events, error: (e as Error).message };
   }
@@ -167,6 +174,7 @@ async function benchQuery(q: BenchQuery, run: BenchRun): Promise<QueryReport> {
   if (q.duckdb !== null) {
     const duck = await timing.get();
     const times: number[] = [];
+    for (let i = 0; i < warmup; i++) await duck.time(q.duckdb);
     for (let i = 0; i < runs; i++) times.push(await duck.time(q.duckdb));
     duckSeconds = median(times);
   }
@@ -183,6 +191,7 @@ async function benchQuery(q: BenchQuery, run: BenchRun): Promise<QueryReport> {
     sluice_cpu_seconds: round(child.cpu_seconds[medianRun]!, 3),
     duckdb_seconds: duckSeconds === null ? null : round(duckSeconds, 3),
     runs,
+    ...(warmup > 0 && { warmup }),
     ...(stateOnly && { state_only: true }),
     ...(mismatch !== undefined && { mismatch }),
   };
@@ -207,11 +216,12 @@ class Reporter {
 
   constructor(private readonly json: boolean) {}
 
-  start(events: number, runs: number, stateOnly: boolean): void {
+  start(events: number, runs: number, warmup: number, stateOnly: boolean): void {
     if (this.json) return;
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
-    process.stdout.write(`Nexmark, ${fmtCount(events)} events per run (median of ${runs}); ${cpu}, ${cpus().length} cores, load ${load}; node ${process.version}\n`);
+    const warm = warmup > 0 ? `, after ${warmup} untimed run${warmup > 1 ? 's' : ''} per engine` : '';
+    process.stdout.write(`Nexmark, ${fmtCount(events)} events per run (median of ${runs}${warm}); ${cpu}, ${cpus().length} cores, load ${load}; node ${process.version}\n`);
     process.stdout.write(`ratio = sluice events/s / DuckDB (1 thread, batch SQL over preloaded tables) events/s\n`);
     if (stateOnly) process.stdout.write(`--state-only: sluice's views feed a blackhole sink, so peak RSS is the operators' state\n`);
     process.stdout.write('\n');
@@ -280,12 +290,17 @@ export async function runNexmarkBench(options: BenchOptions): Promise<void> {
   if (!Number.isSafeInteger(runs) || runs < 3) {
     throw new SluiceError('ARGUMENT', `--runs must be a whole number of at least 3 (the median of 3 or more runs counts), got ${options.runs}`);
   }
+  const warmup = options.warmup ?? 0;
+  if (!Number.isSafeInteger(warmup) || warmup < 0) {
+    throw new SluiceError('ARGUMENT', `--warmup must be a whole number of runs (0 or more), got ${options.warmup}`);
+  }
   const queries = wanted === undefined ? BENCH_QUERIES : BENCH_QUERIES.filter((q) => q.name === wanted);
   const report = new Reporter(options.json);
-  report.start(events, runs, options.stateOnly === true);
+  report.start(events, runs, warmup, options.stateOnly === true);
   const run: BenchRun = {
     events,
     runs,
+    warmup,
     stateOnly: options.stateOnly === true,
     check: new LazyTables(Math.min(events, CHECK_EVENTS), null, CHECK_RATE),
     timing: new LazyTables(events, queries.map((q) => q.duckdb).filter((s): s is string => s !== null)),

@@ -6,9 +6,10 @@
  * that did nothing but this query's runs gives that query's peak. (Worker threads would
  * share the parent's RSS, and the parent also holds DuckDB's preloaded tables.)
  *
- * Usage: node dist/src/bench/nexmark-child.js QUERY EVENTS RUNS [blackhole]
- * (`blackhole`: a windowed view feeds a blackhole sink instead of being materialized, so
- * the peak RSS shows operator state alone; see runSluice.)
+ * Usage: node dist/src/bench/nexmark-child.js QUERY EVENTS RUNS [WARMUP] [blackhole]
+ * (WARMUP: untimed runs first, default 0; `blackhole`: a windowed view feeds a blackhole
+ * sink instead of being materialized, so the peak RSS shows operator state alone; see
+ * runSluice.)
  */
 import { toSluiceError } from '../errors.js';
 import { runSluice } from './sluice-runner.js';
@@ -21,12 +22,15 @@ export interface ChildResult {
 }
 
 async function main(): Promise<void> {
-  const [query, eventsText, runsText, mode] = process.argv.slice(2);
+  const [query, eventsText, runsText, ...rest] = process.argv.slice(2);
   const events = Number(eventsText);
   const runs = Number(runsText ?? 3);
-  if (!query || !Number.isSafeInteger(events) || !Number.isSafeInteger(runs)) {
-    throw new Error('usage: nexmark-child.js QUERY EVENTS RUNS [blackhole]');
+  const warmup = rest[0] !== undefined && rest[0] !== 'blackhole' ? Number(rest.shift()) : 0;
+  const mode = rest[0];
+  if (!query || !Number.isSafeInteger(events) || !Number.isSafeInteger(runs) || !Number.isSafeInteger(warmup)) {
+    throw new Error('usage: nexmark-child.js QUERY EVENTS RUNS [WARMUP] [blackhole]');
   }
+  for (let i = 0; i < warmup; i++) await runSluice(query, events, false, undefined, mode === 'blackhole');
   const seconds: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {

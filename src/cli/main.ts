@@ -92,7 +92,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--json', 'print one JSON object per query')
     .option('--state-only', "nexmark: views feed a blackhole sink, so peak RSS is the operators' state alone")
     .option('--runs <n>', 'nexmark: timed runs per query and engine, the median counts (default 3)', (v) => Number(v))
-    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean; stateOnly?: boolean; runs?: number }) => {
+    .option('--warmup <n>', 'nexmark: untimed runs per query and engine before the timed ones (default 0)', (v) => Number(v))
+    .action(async (suite: string, opts: { query?: string; events?: number; json?: boolean; stateOnly?: boolean; runs?: number; warmup?: number }) => {
       if (suite === 'state') {
         const { runStateBench } = await import('../bench/state-bench.js');
         await runStateBench({ json: opts.json === true, events: opts.events });
@@ -112,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
         throw new SluiceError('ARGUMENT', `unknown benchmark '${suite}': try 'sluice bench nexmark', 'sluice bench state', 'sluice bench latency' or 'sluice bench nats'`);
       }
       const { runNexmarkBench } = await import('../bench/nexmark-bench.js');
-      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true, runs: opts.runs });
+      await runNexmarkBench({ query: opts.query, events: opts.events, json: opts.json === true, stateOnly: opts.stateOnly === true, runs: opts.runs, warmup: opts.warmup });
     });
 
   const group = program.command('group').description('scale-out groups on NATS JetStream: status and delete');

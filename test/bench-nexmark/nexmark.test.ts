@@ -58,14 +58,18 @@ describe('sluice bench nexmark --json', () => {
     }
   });
 
-  it.skipIf(!built)('--state-only runs the view into a blackhole sink and says so', async () => {
-    const r = JSON.parse((await bench(['--query', 'q12', '--events', '5000', '--json', '--state-only', '--runs', '4'])).trim()) as Record<string, unknown>;
-    expect(r).toMatchObject({ query: 'q12', state_only: true, runs: 4, result_matches_duckdb: true });
+  it.skipIf(!built)('--state-only runs the view into a blackhole sink and says so, as --warmup its untimed runs', async () => {
+    const r = JSON.parse((await bench(['--query', 'q12', '--events', '5000', '--json', '--state-only', '--runs', '4', '--warmup', '2'])).trim()) as Record<string, unknown>;
+    expect(r).toMatchObject({ query: 'q12', state_only: true, runs: 4, warmup: 2, result_matches_duckdb: true });
     expect(r['peak_rss_mb'] as number).toBeGreaterThan(0);
   });
 
   it('rejects fewer than 3 runs (the median of at least 3 counts)', async () => {
     await expect(runNexmarkBench({ query: 'q0', runs: 2, json: true })).rejects.toThrow(/--runs must be a whole number of at least 3/);
+  });
+
+  it('rejects a warm-up that is not a whole number of runs', async () => {
+    await expect(runNexmarkBench({ query: 'q0', warmup: -1, json: true })).rejects.toThrow(/--warmup must be a whole number/);
   });
 
   it('rejects an unknown query', async () => {

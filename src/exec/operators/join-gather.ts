@@ -93,7 +93,11 @@ export class ColumnParts {
       case 'f64': {
         const parts = this.values as Float64Array[];
         const out = new Float64Array(count);
-        if (validity === null) for (let k = 0; k < count; k++) out[k] = parts[src[k]!]![rows[k]!]!;
+        // One part (the batch being joined) and no NULLs, so no padding: every row is of part 0.
+        if (validity === null && parts.length === 1) {
+          const part = parts[0]!;
+          for (let k = 0; k < count; k++) out[k] = part[rows[k]!]!;
+        } else if (validity === null) for (let k = 0; k < count; k++) out[k] = parts[src[k]!]![rows[k]!]!;
         // 0 under a NULL, whatever the source row held (the output does not depend on it).
         else for (let k = 0; k < count; k++) if (((validity[k >> 3]! >> (k & 7)) & 1) === 1) out[k] = parts[src[k]!]![rows[k]!]!;
         return float64Column(out, validity, nulls);
@@ -173,6 +177,24 @@ export class JoinRows {
     this.part[k] = part;
     this.row[k] = row;
     if (mineRow < 0 || part < 0) this.padded = true;
+  }
+
+  /** add(op, mine[q], part[q], row[q]) for each q < m with matched[q] (none padded). */
+  addMatched(op: number, matched: Uint8Array, mine: Int32Array, part: Int32Array, row: Int32Array, m: number): void {
+    while (this.length + m > this.ops.length) this.grow();
+    let k = this.length;
+    const ops = this.ops;
+    const mineRows = this.mine;
+    const parts = this.part;
+    const rows = this.row;
+    for (let q = 0; q < m; q++) {
+      if (matched[q] === 0) continue;
+      ops[k] = op;
+      mineRows[k] = mine[q]!;
+      parts[k] = part[q]!;
+      rows[k++] = row[q]!;
+    }
+    this.length = k;
   }
 
   /**

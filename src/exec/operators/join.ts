@@ -41,7 +41,10 @@
  * rows were emitted one by one. An append-only side's batch is stored pending (not indexed
  * by key) while both inputs are open and found by scanning until its scans have cost
  * INDEX_AFTER_SCANS comparisons per row: q7's bids meet one maximum per window, and indexing
- * every bid cost more than the few scans.
+ * every bid cost more than the few scans. A single number key is scanned by zones of rows
+ * whose least and greatest key rule most of them out (q7's window maximum is above most
+ * zones; q20's auction ids are above or below most zones of the bids). A probe batch larger
+ * than the other side's pending rows indexes them instead (its keys would cost more).
  */
 import type { Data, Schema as ArrowSchema } from 'apache-arrow';
 import type { JoinNode } from '../../plan/logical-plan.js';
@@ -70,14 +73,21 @@ class SideStore {
   readonly liveCount: number[] = [];
   /** Match counts of each stored row (outer sides only). */
   readonly matches: Int32Array[] = [];
-  /** Stable id of each stored row, for incremental checkpoints. */
-  readonly seqs: Float64Array[] = [];
+  /**
+   * Stable id of each stored row, for incremental checkpoints: per batch, one per row, or
+   * none when they run on from seqBase (a batch stored whole, see addAll).
+   */
+  private readonly seqs: Float64Array[] = [];
+  private readonly seqBase: number[] = [];
   readonly byKey = new RefChains();
   /** Key id of each stored row, per batch (to drop a batch's rows). */
   readonly keyIds: Int32Array[] = [];
-  /** Rows by identity (changelog sides only): the table of whole rows and its lists. */
-  readonly rowTable: KeyTable | null;
-  private readonly byRow: RefChains | null;
+  /**
+   * Rows by identity: the table of whole rows and its lists, made at a changelog side's first
+   * retraction (see trackRows); until then, none (q8's window aggregates never retract).
+   */
+  private rowTable: KeyTable | null = null;
+  private byRow: RefChains | null = null;
   private readonly rowIds: Int32Array[] = [];
   /** Per batch: the other side's watermark past which none of its rows can match (interval joins). */
   readonly until: number[] = [];
@@ -97,17 +107,22 @@ class SideStore {
   indexed = 0;
   /** Per batch: how many probes scanned it while pending. */
   readonly scans: number[] = [];
+  /**
+   * Per pending batch of a single number key: the least and greatest key of each ZONE rows
+   * (null: not yet read), so a probe skips the zones its values lie outside of.
+   */
+  private readonly zones: (Float64Array | null)[] = [];
 
   constructor(
     readonly schema: Schema,
-    retracts: boolean,
+    private readonly retracts: boolean,
+    /** Pads its unmatched rows (counts each row's matches). */
+    private readonly outer: boolean,
     /** May leave batches pending (an append-only side of an equi-join). */
     readonly lazy: boolean,
     private readonly keyCols: readonly number[],
     private readonly keys: KeyTable | null,
   ) {
-    this.rowTable = retracts && schema.length > 0 ? new KeyTable(schema.map((c) => c.type)) : null;
-    this.byRow = this.rowTable ? new RefChains() : null;
     this.parts = schema.map((c) => new ColumnParts(c.type));
   }
 
@@ -121,22 +136,50 @@ class SideStore {
     for (let j = 0; j < this.parts.length; j++) this.parts[j]!.push(cols[j]!, n);
     this.live.push(new Uint8Array(n));
     this.liveCount.push(0);
-    this.matches.push(new Int32Array(n));
-    this.seqs.push(new Float64Array(n));
+    this.matches.push(this.outer ? new Int32Array(n) : NO_I32);
+    this.seqs.push(NO_F64);
+    this.seqBase.push(0);
     // A pending batch's key ids and links are made when it is indexed.
     this.keyIds.push(pending ? NO_I32 : new Int32Array(n));
-    this.rowIds.push(new Int32Array(this.byRow ? n : 0));
+    this.rowIds.push(this.byRow ? new Int32Array(n) : NO_I32);
     this.byKey.addBatch(pending ? 0 : n);
     this.byRow?.addBatch(n);
     this.until.push(until);
     this.scans.push(0);
+    this.zones.push(null);
     const b = this.batches.length - 1;
     if (!pending) this.indexed = b + 1;
     if (until !== Infinity) this.openBatches.push(b);
     return b;
   }
 
-  /** The ids of rows 0..n-1 of `cols` as whole rows (inserting new ones); null without a row table. */
+  /**
+   * Lists the stored rows by identity from now on (call before a batch with a retraction is
+   * stored): a changelog side's live rows, in arrival order as if listed as they came.
+   * Without columns there is no identity (the rows of a key are compared, see findStored).
+   */
+  trackRows(): void {
+    if (!this.retracts || this.schema.length === 0 || this.rowTable !== null) return;
+    const table = (this.rowTable = new KeyTable(this.schema.map((c) => c.type)));
+    const chains = (this.byRow = new RefChains());
+    for (let b = 0; b < this.batches.length; b++) {
+      const cols = this.batches[b];
+      if (cols === null || this.liveCount[b] === 0) {
+        chains.addBatch(0);
+        continue;
+      }
+      const live = this.live[b]!;
+      const n = live.length;
+      const ids = (this.rowIds[b] = new Int32Array(n));
+      table.findOrInsert(cols, n, ids);
+      chains.addBatch(n);
+      for (let row = 0; row < n; row++) if (live[row] === 1) chains.link(ids[row]!, b * REF_SPLIT + row);
+    }
+    // The identities only rows gone before had.
+    for (let id = 0; id < table.capacity; id++) if (table.has(id) && chains.countOf(id) === 0) table.remove(id);
+  }
+
+  /** The ids of rows 0..n-1 of `cols` as whole rows (inserting new ones); null while rows are not tracked. */
   rowIdsOf(cols: readonly Data[], n: number): Int32Array | null {
     if (!this.rowTable) return null;
     const ids = new Int32Array(n);
@@ -161,13 +204,18 @@ class SideStore {
   dropBatch(b: number, gone: ((ref: number) => void) | null): Int32Array {
     const live = this.live[b]!;
     const ids = b < this.indexed ? this.keyIds[b]! : NO_I32;
-    for (let row = 0; row < live.length; row++) {
-      if (live[row] === 0) continue;
-      const ref = b * REF_SPLIT + row;
-      gone?.(ref);
-      this.unlinkRow(b, row, ref);
-      live[row] = 0;
-      this.rows--;
+    // A pending batch's rows are in no list (q7's bids): nothing to unlink or tell a row at a time.
+    if (gone === null && b >= this.indexed && this.byRow === null) {
+      this.rows -= this.liveCount[b]!;
+    } else {
+      for (let row = 0; row < live.length; row++) {
+        if (live[row] === 0) continue;
+        const ref = b * REF_SPLIT + row;
+        gone?.(ref);
+        this.unlinkRow(b, row, ref);
+        live[row] = 0;
+        this.rows--;
+      }
     }
     this.liveCount[b] = 0;
     this.free(b);
@@ -193,6 +241,7 @@ class SideStore {
     this.seqs[b] = NO_F64;
     this.keyIds[b] = NO_I32;
     this.rowIds[b] = NO_I32;
+    this.zones[b] = null;
     this.byKey.freeBatch(b);
     this.byRow?.freeBatch(b);
   }
@@ -201,6 +250,7 @@ class SideStore {
     const ref = b * REF_SPLIT + row;
     this.live[b]![row] = 1;
     this.liveCount[b]!++;
+    if (this.seqs[b]!.length === 0) this.seqs[b] = new Float64Array(this.live[b]!.length);
     this.seqs[b]![row] = seq ?? this.nextSeq++;
     if (seq !== undefined && seq >= this.nextSeq) this.nextSeq = seq + 1;
     if (b < this.indexed) {
@@ -218,12 +268,10 @@ class SideStore {
   /** add() for every row of batch b (n rows) at once: a side that keeps no row identities. */
   addAll(b: number, n: number, ids: Int32Array, nullKey: Uint8Array): void {
     const live = this.live[b]!;
-    const seqs = this.seqs[b]!;
     live.fill(1, 0, n);
     this.liveCount[b]! += n;
-    const seq0 = this.nextSeq;
-    for (let row = 0; row < n; row++) seqs[row] = seq0 + row;
-    this.nextSeq = seq0 + n;
+    this.seqBase[b] = this.nextSeq;
+    this.nextSeq += n;
     if (b < this.indexed) {
       const keyIds = this.keyIds[b]!;
       for (let row = 0; row < n; row++) {
@@ -253,15 +301,49 @@ class SideStore {
     return this.indexed < this.batches.length;
   }
 
+  /** Live rows of the pending batches. */
+  pendingRows(): number {
+    let n = 0;
+    for (let b = this.indexed; b < this.batches.length; b++) n += this.liveCount[b]!;
+    return n;
+  }
+
   /** The key columns of batch b. */
   keyColumnsOf(b: number): readonly Data[] {
     const cols = this.batches[b]!;
     return this.keyCols.map((k) => cols[k]!);
   }
 
+  /**
+   * The zones of pending batch b, whose number key column is `c` (n rows): per ZONE rows
+   * [least, greatest] key, read at the first probe. NULL slots and dead rows only widen a
+   * zone; NaN keys lie in none (a NaN probe scans every zone).
+   */
+  zonesOf(b: number, c: Data, n: number): Float64Array {
+    let z = this.zones[b];
+    if (z) return z;
+    const v = c.values as Float64Array | Int32Array;
+    z = this.zones[b] = new Float64Array(2 * Math.ceil(n / ZONE));
+    for (let at = 0, k = 0; at < n; at += ZONE, k += 2) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let r = at, end = Math.min(n, at + ZONE); r < end; r++) {
+        const x = v[r]!;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      z[k] = lo;
+      z[k + 1] = hi;
+    }
+    // Reading the zones costs about one scan.
+    this.scans[b]!++;
+    return z;
+  }
+
   /** Links the live rows of the oldest pending batch by key. */
   indexNext(): void {
     const b = this.indexed++;
+    this.zones[b] = null;
     if (this.batches[b] === null || this.liveCount[b] === 0) return;
     const live = this.live[b]!;
     const n = live.length;
@@ -308,7 +390,8 @@ class SideStore {
   }
 
   matchCount(ref: number): number {
-    return this.matches[Math.floor(ref / REF_SPLIT)]![refRow(ref)]!;
+    const m = this.matches[Math.floor(ref / REF_SPLIT)]!;
+    return m.length > 0 ? m[refRow(ref)]! : 0;
   }
 
   addMatches(ref: number, d: number): number {
@@ -317,7 +400,9 @@ class SideStore {
   }
 
   seq(ref: number): number {
-    return this.seqs[Math.floor(ref / REF_SPLIT)]![refRow(ref)]!;
+    const b = Math.floor(ref / REF_SPLIT);
+    const seqs = this.seqs[b]!;
+    return seqs.length > 0 ? seqs[refRow(ref)]! : this.seqBase[b]! + refRow(ref);
   }
 
   /** The other side's watermark past which the row can match nothing (Infinity: unbounded). */
@@ -343,6 +428,35 @@ const NO_F64 = new Float64Array(0);
 const INDEX_AFTER_SCANS = 32;
 /** The cost of scanning a pending batch by hash lookups, in the same units. */
 const FIND_SCAN_COST = 16;
+
+/** Rows of a pending batch per zone of its key range (see SideStore.zonesOf). */
+const ZONE = 256;
+/** Probe values up to which a pending batch's zones are scanned comparing each row with each. */
+const FEW_PROBES = 8;
+/** Probe values within a zone's key range beyond which bisecting them costs more than a hash lookup. */
+const WIDE_ZONE = 64;
+
+/** The first q in [from, to) with keys[q] >= x (keys ascending; `to` when none; NaN x: `from`). */
+function lowerBound(keys: Float64Array, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The live, non-NULL rows in [from, end) whose number key v[r] is y (not NaN), as group 0 of batch b. */
+function scanOne(v: Float64Array | Int32Array, bm: Uint8Array | null, live: Uint8Array, y: number, from: number, end: number, group: IntVec, part: IntVec, row: IntVec, b: number): void {
+  for (let r = from; r < end; r++) {
+    if (v[r] !== y || live[r] === 0 || (bm !== null && ((bm[r >> 3]! >> (r & 7)) & 1) === 0)) continue;
+    group.push(0);
+    part.push(b);
+    row.push(r);
+  }
+}
 
 /** True once the other side's watermark `wm` rules out every match of a row bounded by `until`. */
 function expired(until: number, wm: number): boolean {
@@ -393,9 +507,12 @@ export class JoinOperator implements Operator {
   private sortedPart = new Int32Array(0);
   private sortedRow = new Int32Array(0);
   private scanIds = new Int32Array(0);
-  /** The probe batch's key columns (set by process for candidates), and up to 8 distinct number keys of it. */
+  /** The probe batch's key columns (set by process for candidates), and its distinct number keys (pendingMatches). */
   private probeKeys: readonly Data[] = [];
-  private readonly probeValues = new Float64Array(8);
+  private probeValues = new Float64Array(8);
+  /** Scratch of pendingMatches: many probe values in order, and the group of each. */
+  private sortedKeys = new Float64Array(0);
+  private sortedGroups = new Int32Array(0);
   private readonly rows = new JoinRows();
   /** Per side: the batch being processed, as part 0 of its columns. */
   private readonly current: [ColumnParts[], ColumnParts[]];
@@ -411,8 +528,8 @@ export class JoinOperator implements Operator {
     this.keys = node.leftKeys.length > 0 ? new KeyTable(node.leftKeys.map((k) => node.left.schema[k]!.type)) : null;
     const planned = node.retention[0].length + node.retention[1].length > 0;
     this.retention = planned ? node.retention : changelogRetention(node);
-    this.sides = [this.newSide(0), this.newSide(1)];
     this.outer = [node.joinType === 'LEFT' || node.joinType === 'FULL', node.joinType === 'RIGHT' || node.joinType === 'FULL'];
+    this.sides = [this.newSide(0), this.newSide(1)];
     this.residual = node.condition ? compilePredicate(node.condition) : null;
     this.residualReads = node.condition ? columnsUsed(node.condition) : new Set();
     this.output = new OutputBuilder(node.schema);
@@ -438,7 +555,7 @@ export class JoinOperator implements Operator {
   private newSide(side: 0 | 1): SideStore {
     const input = side === 0 ? this.node.left : this.node.right;
     const keyCols = side === 0 ? this.node.leftKeys : this.node.rightKeys;
-    return new SideStore(input.schema, !input.appendOnly, input.appendOnly && this.keys !== null, keyCols, this.keys);
+    return new SideStore(input.schema, !input.appendOnly, this.outer[side], input.appendOnly && this.keys !== null, keyCols, this.keys);
   }
 
   /** Key ids of the rows; with `insert` false, unknown keys are -1 (rows that are not stored). */
@@ -469,10 +586,14 @@ export class JoinOperator implements Operator {
     const keep = this.merger.of(other) !== Infinity;
     // An append-only side's batch is stored pending while both inputs are open.
     const pendingStore = keep && mine.lazy && this.merger.of(side) !== Infinity;
-    // Probe keys must be in the table to find the other side's pending rows by id; a pending batch holds no key.
-    const insert = keep && (!pendingStore || theirs.hasPending);
+    // Probe keys must be in the table to find the other side's pending rows by id; a pending
+    // batch holds no key, nor does a batch that only probes: the keys it made are let go after.
+    // Buy: a batch with more rows than those pending would pay more to insert its keys than
+    // indexing them costs (q20: a batch of bids after a batch of auctions).
+    if ((pendingStore || !keep) && theirs.hasPending && n >= theirs.pendingRows()) theirs.indexAll();
+    const insert = theirs.hasPending || (keep && !pendingStore);
     const { ids, nullKey } = this.keyIds(side, cols, n, insert);
-    const created = pendingStore && insert ? this.keys!.created.slice() : null;
+    const created = insert && (pendingStore || !keep) ? this.keys!.created.slice() : null;
     const current = this.current[side];
     for (let j = 0; j < current.length; j++) current[j]!.set(0, cols[j]!, n);
 
@@ -484,23 +605,26 @@ export class JoinOperator implements Operator {
     const pairAt = this.pairAt.a;
     const matched = this.evaluate(side, m);
 
+    const ops = batch.ops;
+    let retracting = false;
+    if (ops !== null) for (let i = 0; i < n && !retracting; i++) retracting = isRetraction(ops[i]!);
+    if (keep && retracting) mine.trackRows();
     const b = keep ? mine.addBatch(cols, n, this.rowBounds(side, cols, n), pendingStore) : -1;
     const out = this.rows;
     const outerMine = this.outer[side];
     const outerOther = this.outer[other];
     const deferOther = this.deferred[other];
-    const ops = batch.ops;
     const emptied: number[] = [];
     const rowIds = keep ? mine.rowIdsOf(cols, n) : null;
-    // Inserts only, no padding to track: the rows are stored and the pairs emitted in bulk, in
-    // the order the loop below would (pairs are in row order).
-    const bulk = ops === null && !outerMine && !outerOther && !this.deferred[side] && rowIds === null;
+    // Inserts only, no padding or row identities to track: the rows are stored and the pairs
+    // emitted in bulk, in the order the loop below would (pairs are in row order).
+    const bulk = !retracting && !outerMine && !outerOther && !this.deferred[side] && rowIds === null;
     if (bulk) {
       if (keep) {
         mine.addAll(b, n, ids, nullKey);
         if (!this.full) for (let i = 0; i < n; i++) this.added[side].add(mine.seq(b * REF_SPLIT + i));
       }
-      for (let q = 0; q < m; q++) if (matched[q]) out.add(OP_INSERT, pairRow[q]!, pairPart[q]!, pairAt[q]!);
+      out.addMatched(OP_INSERT, matched, pairRow, pairPart, pairAt, m);
     }
     let p = bulk ? m : 0;
     for (let i = bulk ? n : 0; i < n; i++) {
@@ -584,32 +708,54 @@ export class JoinOperator implements Operator {
     const bucket = this.bucketStart;
     const pPart = this.pendingPart.a;
     const pRow = this.pendingRow.a;
+    const untils = theirs.rowUntil;
+    // The pairs are written straight into the vectors' arrays, room made per probe row.
+    let len = 0;
+    let rowA = rows.a;
+    let partA = parts.a;
+    let atA = at.a;
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
       // Id -1 without a NULL key: a key no stored row has (probe-only rows are not looked up by insertion).
       if (nullKey[i] || id < 0) continue;
       let ref = chains.first(id);
       const slot = pending ? mark[id]! - 1 : -1;
-      if (ref === -1 && (slot < 0 || bucket[slot] === bucket[slot + 1])) continue;
+      const found = slot < 0 ? 0 : bucket[slot + 1]! - bucket[slot]!;
+      if (ref === -1 && found === 0) continue;
       const wm = bounded ? rowWatermark(batch, i) : -Infinity;
-      rows.reserve(chains.countOf(id));
+      const room = len + chains.countOf(id) + found;
+      if (room > rowA.length) {
+        rows.length = parts.length = at.length = len;
+        for (const v of [rows, parts, at]) v.reserve(room - len);
+        rowA = rows.a;
+        partA = parts.a;
+        atA = at.a;
+      }
       for (; ref !== -1; ref = chains.nextOf(ref)) {
-        if (bounded && expired(theirs.untilOf(ref), wm)) continue;
         const part = Math.floor(ref / REF_SPLIT);
-        rows.push(i);
-        parts.push(part);
-        at.push(ref - part * REF_SPLIT);
+        const row = ref - part * REF_SPLIT;
+        if (bounded) {
+          const u = untils[part];
+          if (expired(u ? u[row]! : Infinity, wm)) continue;
+        }
+        rowA[len] = i;
+        partA[len] = part;
+        atA[len++] = row;
       }
       if (slot < 0) continue;
       for (let q = bucket[slot]!; q < bucket[slot + 1]!; q++) {
-        if (bounded && expired(theirs.untilOf(pPart[q]! * REF_SPLIT + pRow[q]!), wm)) continue;
-        rows.push(i);
-        parts.push(pPart[q]!);
-        at.push(pRow[q]!);
+        if (bounded) {
+          const u = untils[pPart[q]!];
+          if (expired(u ? u[pRow[q]!]! : Infinity, wm)) continue;
+        }
+        rowA[len] = i;
+        partA[len] = pPart[q]!;
+        atA[len++] = pRow[q]!;
       }
     }
+    rows.length = parts.length = at.length = len;
     if (pending) for (let i = 0; i < n; i++) if (ids[i]! >= 0) mark[ids[i]!] = 0;
-    return rows.length;
+    return len;
   }
 
   /**
@@ -641,14 +787,22 @@ export class JoinOperator implements Operator {
     // is 0, NaN is NaN), not looked up: q7's bids meet one maximum at a time.
     const kind = keys.kinds.length === 1 ? keys.kinds[0] : undefined;
     const direct = (kind === 'f64' || kind === 'i32') && probeKeys[0]!.typeId !== 1 /* Null */;
-    const probeValues = this.probeValues;
+    let probeValues: Float64Array = this.probeValues;
+    let nan = false;
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
       if (nullKey[i] || id < 0 || mark[id] !== 0) continue;
       mark[id] = ++groups;
-      if (direct && groups <= probeValues.length) probeValues[groups - 1] = (probeKeys[0]!.values as Float64Array | Int32Array)[i]!;
+      if (!direct) continue;
+      if (groups > probeValues.length) probeValues = this.growProbeValues();
+      const y = (probeKeys[0]!.values as Float64Array | Int32Array)[i]!;
+      probeValues[groups - 1] = y;
+      if (y !== y) nan = true;
     }
     if (groups === 0) return false;
+    // Many probe values (q20: a batch of auctions against the stored bids) are looked up in
+    // order, a zone at a time; a NaN among them is left to hash lookups.
+    const sorted = direct && groups > FEW_PROBES && !nan ? this.sortProbes(groups) : 0;
     const group = this.pendingGroup;
     const part = this.pendingPart;
     const row = this.pendingRow;
@@ -658,11 +812,20 @@ export class JoinOperator implements Operator {
       const live = theirs.live[b]!;
       const m = live.length;
       const keyCol = theirs.keyColumnsOf(b)[0]!;
-      if (direct && groups <= probeValues.length && keyCol.offset === 0) {
-        // Rent: a comparison per probe value and row.
-        theirs.scans[b]! += groups;
-        this.compareKeys(keyCol, live, probeValues, groups, b);
-        continue;
+      if (direct && (groups <= FEW_PROBES || sorted > 0) && keyCol.offset === 0) {
+        if (keyCol.typeId === 1 /* Null */) continue;
+        const zones = theirs.zonesOf(b, keyCol, m);
+        // Rent: a comparison per probe value and row of the zones that may hold a probe
+        // value, or a lookup (about a hash lookup's cost) per row of such zones.
+        if (sorted === 0) {
+          theirs.scans[b]! += (groups * this.compareKeys(keyCol, live, probeValues, groups, b, zones)) / m;
+          continue;
+        }
+        const looked = this.lookupKeys(keyCol, live, sorted, b, zones);
+        if (looked >= 0) {
+          theirs.scans[b]! += (FIND_SCAN_COST * looked) / m;
+          continue;
+        }
       }
       // A hash lookup of every row costs about what indexing the batch would.
       theirs.scans[b]! += FIND_SCAN_COST;
@@ -699,26 +862,40 @@ export class JoinOperator implements Operator {
   }
 
   /** pendingMatches for a number key column `c` of batch b and `groups` probe values. */
-  private compareKeys(c: Data, live: Uint8Array, probe: Float64Array, groups: number, b: number): void {
-    if (c.typeId === 1 /* Null */) return;
+  private compareKeys(c: Data, live: Uint8Array, probe: Float64Array, groups: number, b: number, zones: Float64Array): number {
     const v = c.values as Float64Array | Int32Array;
     const bm = c.nullCount > 0 ? c.nullBitmap! : null;
     const group = this.pendingGroup;
     const part = this.pendingPart;
     const row = this.pendingRow;
     const y0 = probe[0]!;
-    if (groups === 1 && y0 === y0) {
-      // One probe key (q7: a window's top price against the stored bids): a plain scan for it.
-      const n = live.length;
-      for (let r = 0; r < n; r++) {
-        if (v[r] !== y0 || live[r] === 0 || (bm !== null && ((bm[r >> 3]! >> (r & 7)) & 1) === 0)) continue;
-        group.push(0);
-        part.push(b);
-        row.push(r);
+    const n = live.length;
+    let scanned = 0;
+    for (let at = 0, k = 0; at < n; at += ZONE, k += 2) {
+      // A zone is scanned only when some probe value may lie in it (q7: a window's top price
+      // is above most zones of the stored bids).
+      const lo = zones[k]!;
+      const hi = zones[k + 1]!;
+      let hit = false;
+      for (let g = 0; g < groups && !hit; g++) {
+        const y = probe[g]!;
+        hit = y !== y || (y >= lo && y <= hi);
       }
-      return;
+      if (!hit) continue;
+      const end = Math.min(n, at + ZONE);
+      scanned += end - at;
+      if (groups === 1 && y0 === y0) scanOne(v, bm, live, y0, at, end, group, part, row, b);
+      else this.scanMany(v, bm, live, probe, groups, at, end, b);
     }
-    for (let r = 0; r < live.length; r++) {
+    return scanned;
+  }
+
+  /** compareKeys over rows [from, end) for several probe values (or a NaN). */
+  private scanMany(v: Float64Array | Int32Array, bm: Uint8Array | null, live: Uint8Array, probe: Float64Array, groups: number, from: number, end: number, b: number): void {
+    const group = this.pendingGroup;
+    const part = this.pendingPart;
+    const row = this.pendingRow;
+    for (let r = from; r < end; r++) {
       const x = v[r]!;
       for (let g = 0; g < groups; g++) {
         const y = probe[g]!;
@@ -730,6 +907,73 @@ export class JoinOperator implements Operator {
         break;
       }
     }
+  }
+
+  private growProbeValues(): Float64Array {
+    const grown = new Float64Array(this.probeValues.length * 2);
+    grown.set(this.probeValues);
+    return (this.probeValues = grown);
+  }
+
+  /** Puts probeValues[0..groups) in order into sortedKeys, their groups into sortedGroups; returns groups. */
+  private sortProbes(groups: number): number {
+    if (this.sortedKeys.length < groups) {
+      this.sortedKeys = new Float64Array(this.probeValues.length);
+      this.sortedGroups = new Int32Array(this.probeValues.length);
+    }
+    const values = this.probeValues;
+    const order = this.sortedGroups.subarray(0, groups);
+    let ascending = true;
+    for (let g = 0; g < groups; g++) {
+      order[g] = g;
+      if (g > 0 && values[g]! < values[g - 1]!) ascending = false;
+    }
+    // Often so already (q4, q20: auction ids as they were created).
+    if (!ascending) order.sort((a, b) => values[a]! - values[b]!);
+    for (let q = 0; q < groups; q++) this.sortedKeys[q] = values[order[q]!]!;
+    return groups;
+  }
+
+  /**
+   * pendingMatches for a number key column `c` of batch b and the `count` probe values in
+   * sortedKeys (no NaN): each row of a zone that some probe value may lie in is looked up
+   * among the probe values of its range by bisection. Returns the rows looked up, or -1
+   * (nothing done) when most zones span many probe values (keys in no order): a hash
+   * lookup per row is cheaper than those bisections.
+   */
+  private lookupKeys(c: Data, live: Uint8Array, count: number, b: number, zones: Float64Array): number {
+    const keys = this.sortedKeys;
+    const n = live.length;
+    let wide = 0;
+    for (let k = 0; k < zones.length; k += 2) {
+      const first = lowerBound(keys, 0, count, zones[k]!);
+      if (lowerBound(keys, first, count, zones[k + 1]!) - first > WIDE_ZONE) wide++;
+    }
+    if (4 * wide > zones.length) return -1;
+    const v = c.values as Float64Array | Int32Array;
+    const bm = c.nullCount > 0 ? c.nullBitmap! : null;
+    const groupOf = this.sortedGroups;
+    const group = this.pendingGroup;
+    const part = this.pendingPart;
+    const row = this.pendingRow;
+    let scanned = 0;
+    for (let at = 0, k = 0; at < n; at += ZONE, k += 2) {
+      const first = lowerBound(keys, 0, count, zones[k]!);
+      if (first === count || keys[first]! > zones[k + 1]!) continue;
+      let last = lowerBound(keys, first, count, zones[k + 1]!);
+      if (last < count && keys[last] === zones[k + 1]) last++;
+      const end = Math.min(n, at + ZONE);
+      scanned += end - at;
+      for (let r = at; r < end; r++) {
+        const x = v[r]!;
+        const q = lowerBound(keys, first, last, x);
+        if (q === last || keys[q] !== x || live[r] === 0 || (bm !== null && ((bm[r >> 3]! >> (r & 7)) & 1) === 0)) continue;
+        group.push(groupOf[q]!);
+        part.push(b);
+        row.push(r);
+      }
+    }
+    return scanned;
   }
 
   /** Which candidate pairs (0 or 1 each) satisfy the residual condition (all of them without one). */
@@ -881,8 +1125,8 @@ export class JoinOperator implements Operator {
    * end of a bounded run), and the next checkpoint rewrites the state whole.
    */
   private dropAll(side: 0 | 1): void {
-    // The other side's rows are only probed from now on, by key id: none may stay pending.
-    this.sides[1 - side]!.indexAll();
+    // The other side's pending rows stay pending: the probes still to come (q7: the last
+    // windows' maxima) scan them, cheaper than indexing them all for those few.
     const old = this.sides[side];
     if (old.rows === 0 && old.nextSeq === 0) return;
     this.sides[side] = this.newSide(side);

@@ -86,10 +86,26 @@ export function arrowSchema(schema: Schema): ArrowSchema {
   return new ArrowSchema(schema.map((c) => new Field(c.name, arrowType(c.type), true, new Map([['sluice.type', c.type]]))));
 }
 
+/** Per schema, the struct type of its batches and an empty batch to copy (see makeRecordBatch). */
+const batchTemplates = new WeakMap<ArrowSchema, { readonly type: InstanceType<typeof Struct>; readonly empty: RecordBatch }>();
+
 /** Builds a RecordBatch from finished columns. */
 export function makeRecordBatch(schema: ArrowSchema, columns: readonly Data[], length: number): RecordBatch {
-  const struct = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: columns as Data[] });
-  return new RecordBatch(schema, struct);
+  let t = batchTemplates.get(schema);
+  if (t === undefined) {
+    // An undefined data argument: Arrow's constructor makes empty columns.
+    t = { type: new Struct(schema.fields), empty: new RecordBatch(schema, undefined as never) };
+    batchTemplates.set(schema, t);
+  }
+  const struct = makeData({ type: t.type, length, nullCount: 0, children: columns as Data[] });
+  for (const c of columns) if (c.length !== length) return new RecordBatch(schema, struct);
+  // Columns of the batch's length: Arrow's constructor would copy the schema and the struct
+  // (ensureSameLengthData), which costs more than the rest of a small operator's batch. A
+  // copy of the schema's empty batch (its own fields, whatever Arrow's build names them)
+  // with this data is the batch the constructor would make.
+  const batch = Object.assign(Object.create(RecordBatch.prototype) as object, t.empty) as { data: Data };
+  batch.data = struct;
+  return batch as unknown as RecordBatch;
 }
 
 /** The columns of a batch. */

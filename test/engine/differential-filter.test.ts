@@ -19,6 +19,9 @@ const FILTERED = [
   ['COUNT(*) FILTER (WHERE x > 0)', 'COUNT(*) FILTER (WHERE x > 0)'],
   ['COUNT(x) FILTER (WHERE d IS NULL)', 'COUNT(x) FILTER (WHERE d IS NULL)'],
   ['COUNT(DISTINCT v) FILTER (WHERE b > 0)', 'COUNT(DISTINCT v) FILTER (WHERE b > 0)'],
+  // Filtered and plain COUNT(DISTINCT) of one column share a table, a lane each (shared-distinct.ts).
+  ['COUNT(DISTINCT v)', 'COUNT(DISTINCT v)'],
+  ['COUNT(DISTINCT v) FILTER (WHERE x > 10)', 'COUNT(DISTINCT v) FILTER (WHERE x > 10)'],
   ['SUM(x) FILTER (WHERE v IS NOT NULL)', 'SUM(x) FILTER (WHERE v IS NOT NULL)::BIGINT'],
   ['SUM(d) FILTER (WHERE x < 50)', 'SUM(d) FILTER (WHERE x < 50)'],
   ['AVG(b) FILTER (WHERE d > 0 OR x IS NULL)', 'AVG(b) FILTER (WHERE d > 0 OR x IS NULL)'],
@@ -41,10 +44,12 @@ const CASES: Case[] = [
     // Over a changelog: every change of an inner group retracts its old row, which must meet the same filter.
     name: 'f_over_changelog',
     sql: `SELECT n, COUNT(*) FILTER (WHERE total > 0) AS pos, SUM(total) FILTER (WHERE lo IS NOT NULL) AS st,
-            MIN(lo) FILTER (WHERE total > 20) AS ml, COUNT(DISTINCT total) FILTER (WHERE n > 1) AS dt, AVG(total) FILTER (WHERE lo < 0) AS at
+            MIN(lo) FILTER (WHERE total > 20) AS ml, COUNT(DISTINCT total) FILTER (WHERE n > 1) AS dt, AVG(total) FILTER (WHERE lo < 0) AS at,
+            COUNT(DISTINCT total) AS dt2, COUNT(DISTINCT total) FILTER (WHERE lo > 0) AS dt3
           FROM (SELECT k, v, COUNT(*) AS n, SUM(x) AS total, MIN(d) AS lo FROM s GROUP BY k, v) GROUP BY n`,
     oracle: `SELECT n, COUNT(*) FILTER (WHERE total > 0), SUM(total) FILTER (WHERE lo IS NOT NULL)::BIGINT,
-            MIN(lo) FILTER (WHERE total > 20), COUNT(DISTINCT total) FILTER (WHERE n > 1), AVG(total) FILTER (WHERE lo < 0)
+            MIN(lo) FILTER (WHERE total > 20), COUNT(DISTINCT total) FILTER (WHERE n > 1), AVG(total) FILTER (WHERE lo < 0),
+            COUNT(DISTINCT total), COUNT(DISTINCT total) FILTER (WHERE lo > 0)
           FROM (SELECT k, v, COUNT(*) AS n, SUM(x) AS total, MIN(d) AS lo FROM t GROUP BY k, v) GROUP BY n`,
   },
   {

@@ -9,10 +9,20 @@ import { physicalKindOf } from '../vector/columns.js';
 import { checkDecimal, isDecimal, pow10, scaleOrZero } from '../../decimal.js';
 import type { ColumnarState } from '../columnar-state.js';
 
+/** Whether a DISTINCT call is counted in typed arrays (DistinctCounts): COUNT of a number. */
+export function countsInArrays(fn: 'COUNT' | 'SUM' | 'AVG', argType: SqlType): boolean {
+  const kind = physicalKindOf(argType);
+  return fn === 'COUNT' && (kind === 'f64' || kind === 'i32');
+}
+
 export class DistinctAccumulator implements Accumulator {
   private readonly sets: GroupMultisets;
-  /** COUNT(DISTINCT) of a number: counted in typed arrays instead (the sets stay empty). */
-  private readonly counts: DistinctCounts | null;
+  /**
+   * COUNT(DISTINCT) of a number: counted in typed arrays instead (the sets stay empty), in
+   * lane `lane` of a table that may be shared with other calls (see shared-distinct.ts).
+   */
+  readonly counts: DistinctCounts | null;
+  readonly lane: number;
   /** AVG over a DECIMAL: 10^scale. */
   private readonly unit: number;
 
@@ -20,10 +30,11 @@ export class DistinctAccumulator implements Accumulator {
     readonly type: SqlType,
     private readonly fn: 'COUNT' | 'SUM' | 'AVG',
     argType: SqlType,
+    shared?: { readonly counts: DistinctCounts; readonly lane: number },
   ) {
     this.sets = new GroupMultisets(argType);
-    const kind = physicalKindOf(argType);
-    this.counts = fn === 'COUNT' && (kind === 'f64' || kind === 'i32') ? new DistinctCounts(argType) : null;
+    this.counts = shared?.counts ?? (countsInArrays(fn, argType) ? new DistinctCounts(argType) : null);
+    this.lane = shared?.lane ?? 0;
     this.unit = pow10(scaleOrZero(argType));
   }
 
@@ -31,12 +42,12 @@ export class DistinctAccumulator implements Accumulator {
 
   update(gids: Int32Array, n: number, arg: Data | null, signs: Int8Array | null): void {
     if (arg === null || arg.typeId === 1) return;
-    if (this.counts !== null) this.counts.update(gids, n, arg, signs);
+    if (this.counts !== null) this.counts.update(gids, n, arg, signs, this.lane);
     else this.sets.update(gids, n, arg, signs);
   }
 
   value(g: number): Value {
-    if (this.counts !== null) return this.counts.size(g);
+    if (this.counts !== null) return this.counts.size(g, this.lane);
     const set = this.sets.get(g);
     const size = set?.size ?? 0;
     if (this.fn === 'COUNT') return size;
@@ -53,31 +64,31 @@ export class DistinctAccumulator implements Accumulator {
 
   merge(dst: number, src: number, from: Accumulator = this): void {
     const other = from as DistinctAccumulator;
-    if (this.counts !== null) this.counts.merge(dst, src, other.counts!);
+    if (this.counts !== null) this.counts.merge(dst, src, other.counts!, this.lane, other.lane);
     else this.sets.merge(dst, src, other.sets);
   }
 
   reset(g: number): void {
-    if (this.counts !== null) this.counts.reset(g);
+    if (this.counts !== null) this.counts.reset(g, this.lane);
     else this.sets.reset(g);
   }
 
   save(g: number): unknown {
-    return this.counts !== null ? this.counts.save(g) : this.sets.save(g);
+    return this.counts !== null ? this.counts.save(g, this.lane) : this.sets.save(g);
   }
 
   load(g: number, state: unknown): void {
-    if (this.counts !== null) this.counts.load(g, state as [number, number][]);
+    if (this.counts !== null) this.counts.load(g, state as [number, number][], this.lane);
     else this.sets.load(g, state as [number, number][]);
   }
 
   saveColumns(ids: Int32Array, n: number, into: ColumnarState, prefix: string): void {
-    if (this.counts !== null) this.counts.saveColumns(ids, n, into, prefix);
+    if (this.counts !== null) this.counts.saveColumns(ids, n, into, prefix, this.lane);
     else this.sets.saveColumns(ids, n, into, prefix);
   }
 
   loadColumns(ids: Int32Array, n: number, from: ColumnarState, prefix: string): void {
-    if (this.counts !== null) this.counts.loadColumns(ids, n, from, prefix);
+    if (this.counts !== null) this.counts.loadColumns(ids, n, from, prefix, this.lane);
     else this.sets.loadColumns(ids, n, from, prefix);
   }
 }

@@ -13,6 +13,22 @@ import { grown, type Accumulator } from './accumulator.js';
 import { makeAccumulator } from './make-accumulator.js';
 import { scatterArray, type ColumnarState } from '../columnar-state.js';
 import { pick } from '../batch-ops.js';
+import type { DistinctCounts } from './distinct-counts.js';
+import { distinctShares, type DistinctShare } from './shared-distinct.js';
+
+/** Folds the rows into a shared table's lanes at once (as each call's update would, lane by lane). */
+function updateShare(s: DistinctShare, gids: Int32Array, n: number, args: readonly (Data | null)[], signs: Int8Array | null): void {
+  const cols: Data[] = [];
+  const lanes: number[] = [];
+  s.members.forEach((j, lane) => {
+    const arg = args[j];
+    // As DistinctAccumulator.update: a NULL-typed column holds no values.
+    if (arg === null || arg === undefined || arg.typeId === 1) return;
+    cols.push(arg);
+    lanes.push(lane);
+  });
+  if (cols.length > 0) s.counts.updateLanes(gids, n, cols, lanes, signs);
+}
 
 /** One group as plain data (snapshots). */
 export interface SavedGroup {
@@ -31,10 +47,19 @@ export class GroupTable {
   private readonly keyless: boolean;
   private constKey: Data | null = null;
 
-  constructor(keyTypes: readonly SqlType[], aggs: readonly AggCall[], retractions: boolean) {
+  /** COUNT(DISTINCT) calls sharing a table, updated together; `shared[j]`: call j is in one. */
+  private readonly shares: readonly DistinctShare[];
+  private readonly shared: Uint8Array;
+
+  /** `sources`: what each call's argument is a copy of (distinctSources), to share DISTINCT tables. */
+  constructor(keyTypes: readonly SqlType[], aggs: readonly AggCall[], retractions: boolean, sources?: readonly (string | null)[]) {
     this.keyless = keyTypes.length === 0;
     this.keys = new KeyTable(this.keyless ? ['INT'] : keyTypes);
-    this.accs = aggs.map((a) => makeAccumulator(a, retractions));
+    this.shares = sources === undefined ? [] : distinctShares(aggs, sources);
+    const lanes = new Map<number, { counts: DistinctCounts; lane: number }>();
+    for (const s of this.shares) s.members.forEach((j, lane) => lanes.set(j, { counts: s.counts, lane }));
+    this.accs = aggs.map((a, j) => makeAccumulator(a, retractions, lanes.get(j)));
+    this.shared = Uint8Array.from(aggs, (_, j) => (lanes.has(j) ? 1 : 0));
   }
 
   get size(): number {
@@ -81,7 +106,8 @@ export class GroupTable {
         if (g >= 0) rows[g] += signs[i]!;
       }
     }
-    for (let j = 0; j < this.accs.length; j++) this.accs[j]!.update(gids, n, args[j]!, signs);
+    for (const s of this.shares) updateShare(s, gids, n, args, signs);
+    for (let j = 0; j < this.accs.length; j++) if (this.shared[j] === 0) this.accs[j]!.update(gids, n, args[j]!, signs);
   }
 
   rowCount(g: number): number {

@@ -4,7 +4,8 @@
  */
 import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
-import { ColumnBuilder, readValue } from '../batch.js';
+import { ColumnBuilder, decodeUtf8, readValue } from '../batch.js';
+import { eqBytes } from '../vector/bytes.js';
 import { grown, type Accumulator } from './accumulator.js';
 import { scatterArray, type ColumnarState } from '../columnar-state.js';
 import { pick } from '../batch-ops.js';
@@ -48,6 +49,7 @@ export class MinMaxAccumulator implements Accumulator {
       }
       return;
     }
+    if (this.type === 'VARCHAR') return this.updateText(gids, n, arg, bm);
     for (let i = 0; i < n; i++) {
       const g = gids[i]!;
       if (g < 0) continue;
@@ -62,6 +64,35 @@ export class MinMaxAccumulator implements Accumulator {
         if (cur === undefined || (this.max ? (x as string) > cur : (x as string) < cur)) this.strs[g] = x as string;
         this.has[g] = 1;
       }
+    }
+  }
+
+  /**
+   * Strings, compared as JS strings: a row whose bytes repeat the last decoded row's reuses
+   * that string (text derived from event times repeats for long runs of rows).
+   */
+  private updateText(gids: Int32Array, n: number, arg: Data, bm: Uint8Array | null): void {
+    const off = arg.valueOffsets as Int32Array;
+    const bytes = arg.values as Uint8Array;
+    const strs = this.strs;
+    const max = this.max;
+    let last: string | null = null;
+    let lastStart = 0;
+    let lastLen = 0;
+    for (let i = 0; i < n; i++) {
+      const g = gids[i]!;
+      if (g < 0) continue;
+      if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+      const s = off[i]!;
+      const len = off[i + 1]! - s;
+      if (last === null || len !== lastLen || !eqBytes(bytes, s, bytes, lastStart, len)) {
+        last = decodeUtf8(bytes, s, s + len);
+        lastStart = s;
+        lastLen = len;
+      }
+      const cur = strs[g];
+      if (cur === undefined || (max ? last > cur : last < cur)) strs[g] = last;
+      this.has[g] = 1;
     }
   }
 

@@ -588,6 +588,9 @@ export class ExprGen {
         return this.extract(a, b, types[1]!);
       case 'date_trunc':
         return this.dateTrunc(a, b);
+      case 'split_part':
+        if (a.kind === 'ref' && b.bytes !== undefined && args[2]!.num !== undefined) return this.splitPart(a, b.bytes, args[2]!.num);
+        return this.rowFunction(fn, args, e.type);
       default:
         if (isMoreFn(fn)) return this.rowFunction(fn, args, e.type);
         throw new SluiceError('INTERNAL', `cannot compile function ${fn}`);
@@ -820,6 +823,16 @@ export class ExprGen {
     const t = this.temp(kind === 'bool' ? 'false' : kind === 'num' ? '0' : "''");
     this.emit(`${t} = ${r} === null ? ${kind === 'bool' ? 'false' : kind === 'num' ? '0' : "''"} : ${r};`);
     return val(kind === 'ref' ? 'str' : kind, t, this.anyNull(nul, `${r} === null`));
+  }
+
+  /** SPLIT_PART of bytes by a constant delimiter and part: a range of the input, nothing decoded. */
+  private splitPart(a: Val, delimiter: Uint8Array, part: number): Val {
+    if (a.nul === 'true') return nullVal('VARCHAR');
+    const x = this.simpleRef(a);
+    const s = this.temp('0');
+    const e = this.temp('0');
+    this.guard(a.nul, `${s} = ${this.h('splitPartStart')}(${x.buf}, ${x.s}, ${x.e}, ${this.konst(delimiter)}, ${numLit(part)}); ${e} = ${this.h('splitPartEnd')}();`);
+    return refVal(x.buf, s, e, a.nul);
   }
 
   private textCall(helper: 'lower' | 'upper' | 'trim' | 'ltrim' | 'rtrim' | 'substr', args: readonly Val[], type: SqlType): Val {

@@ -60,6 +60,61 @@ function utf8Length(s: Uint8Array, start: number, end: number): number {
   return n;
 }
 
+/** The end of the range splitPartStart last found (read right after the call). */
+let splitEnd = 0;
+
+/** Where delimiter `d` (not empty) next occurs in b[from, end), or -1. */
+function nextDelimiter(b: Uint8Array, from: number, end: number, d: Uint8Array): number {
+  const d0 = d[0]!;
+  const m = d.length;
+  outer: for (let p = from; p + m <= end; p++) {
+    if (b[p] !== d0) continue;
+    for (let k = 1; k < m; k++) if (b[p + k] !== d[k]) continue outer;
+    return p;
+  }
+  return -1;
+}
+
+/**
+ * SPLIT_PART on UTF-8 bytes, as evalMoreFunction's on the decoded string (UTF-8 matches a
+ * valid delimiter exactly where the text has it): the start of part `n` (1-based; negative
+ * counts from the end; 0 or out of range: the empty part at `s`) of b[s, e) split on `d`,
+ * its end in {@link splitPartEnd}.
+ */
+function splitPartStart(b: Uint8Array, s: number, e: number, d: Uint8Array, n: number): number {
+  if (d.length === 0) {
+    const whole = n === 1 || n === -1;
+    splitEnd = whole ? e : s;
+    return s;
+  }
+  let k = n - 1;
+  if (n < 0) {
+    let parts = 1;
+    for (let p = nextDelimiter(b, s, e, d); p >= 0; p = nextDelimiter(b, p + d.length, e, d)) parts++;
+    k = parts + n;
+  }
+  if (k < 0) {
+    splitEnd = s;
+    return s;
+  }
+  let start = s;
+  for (; k > 0; k--) {
+    const p = nextDelimiter(b, start, e, d);
+    if (p < 0) {
+      splitEnd = s;
+      return s;
+    }
+    start = p + d.length;
+  }
+  const p = nextDelimiter(b, start, e, d);
+  splitEnd = p < 0 ? e : p;
+  return start;
+}
+
+function splitPartEnd(): number {
+  return splitEnd;
+}
+
 function cast(v: Value, from: SqlType, to: SqlType): Value {
   return castValue(v, from, to);
 }
@@ -123,6 +178,8 @@ export const RUNTIME = {
   decimalParam,
   extract,
   dateTrunc,
+  splitPartStart,
+  splitPartEnd,
   more: (fn: MoreFn, args: Value[]) => evalMoreFunction(fn, args),
 };
 

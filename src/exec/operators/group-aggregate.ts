@@ -8,6 +8,7 @@ import { columnsOf, type ChangeBatch } from '../batch.js';
 import { signsOf } from '../batch-ops.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
+import { distinctSources } from '../agg/shared-distinct.js';
 import type { Emitter, Operator, StateDelta } from '../operator.js';
 import { StateChanges } from '../agg/state-changes.js';
 import type { Value } from '../../types.js';
@@ -39,6 +40,7 @@ export class GroupAggregateOperator implements Operator {
       node.keys.map((k) => node.input.schema[k]!.type),
       node.aggs,
       !node.input.appendOnly,
+      distinctSources(node.input, node.aggs),
     );
     this.output = new OutputBuilder(node.schema);
     this.global = node.keys.length === 0;

@@ -41,10 +41,12 @@ export class ProjectOperator extends StatelessOperator {
 /** The batch without its -U/+U pairs of equal rows (null when nothing is left). */
 function dropUnchangedUpdates(b: ChangeBatch, ops: Uint8Array, cols: readonly Data[]): ChangeBatch | null {
   const n = b.length;
+  // Numbers first: an update usually changes an aggregate, found before comparing any text.
+  const order = [...cols].sort((x, y) => textRank(x) - textRank(y));
   let sel: Int32Array | null = null;
   let m = 0;
   for (let i = 0; i < n; i++) {
-    if (ops[i] === OP_UPDATE_BEFORE && ops[i + 1] === OP_UPDATE_AFTER && i + 1 < n && sameRow(cols, i, i + 1)) {
+    if (ops[i] === OP_UPDATE_BEFORE && ops[i + 1] === OP_UPDATE_AFTER && i + 1 < n && sameRow(order, i, i + 1)) {
       if (sel === null) {
         sel = new Int32Array(n);
         for (let k = 0; k < i; k++) sel[k] = k;
@@ -57,6 +59,10 @@ function dropUnchangedUpdates(b: ChangeBatch, ops: Uint8Array, cols: readonly Da
   }
   if (sel === null) return b;
   return m === 0 ? null : selectRows(b, sel, m);
+}
+
+function textRank(d: Data): number {
+  return d.valueOffsets !== undefined && d.valueOffsets !== null ? 1 : 0;
 }
 
 /** True when rows i and j hold the same values (NULLs equal, NaN equal) in every column. */

@@ -19,18 +19,13 @@ import type { Data } from 'apache-arrow';
 import type { SqlType, Value } from '../../types.js';
 import { ColumnBuilder, decodeUtf8 } from '../batch.js';
 import { SluiceError } from '../../errors.js';
+import { eqBytes } from './bytes.js';
 import { boolColumn, float64Column, int32Column, kindOfData, normalizeColumn, nullColumn, physicalKindOf, utf8Column, type PhysicalKind } from './columns.js';
 
 type ProbeFn = (t: KeyTable, cols: readonly Data[], n: number, out: Int32Array) => number;
 
 const INITIAL_SLOTS = 64;
 const INITIAL_IDS = 32;
-
-/** Byte equality of a[as..as+len) and b[bs..bs+len). */
-function eqBytes(a: Uint8Array, as: number, b: Uint8Array, bs: number, len: number): boolean {
-  for (let k = 0; k < len; k++) if (a[as + k] !== b[bs + k]) return false;
-  return true;
-}
 
 // Scratch views to read the two 32-bit halves of a double without allocating.
 const F64 = new Float64Array(1);

@@ -113,3 +113,91 @@ describe('DistinctCounts', () => {
     for (let g = 0; g < 13; g++) expect(d.size(g)).toBe(0);
   });
 });
+
+/**
+ * Lanes: one table shared by LANES calls must keep each lane exactly as a table of its own
+ * (a GroupMultisets per lane): rows fold into a random subset of lanes at once
+ * (updateLanes), with each lane's value the row's base value (the common case, one lookup),
+ * NULL, or another value; resets and loads of one lane, merges between lanes and tables.
+ */
+const LANES = 3;
+
+type LaneOp =
+  | { kind: 'rows'; lanes: number[]; rows: { g: number; v: number; own: (number | null | 'base')[]; s: 1 | -1 }[] }
+  | { kind: 'reset'; g: number; lane: number }
+  | { kind: 'merge'; dst: number; src: number; lane: number; fromLane: number; other: boolean }
+  | { kind: 'save'; lane: number }
+  | { kind: 'columns'; lane: number };
+
+const lane = fc.integer({ min: 0, max: LANES - 1 });
+const group = fc.integer({ min: 0, max: GROUPS - 1 });
+const laneValue = fc.oneof({ weight: 4, arbitrary: fc.constant('base' as const) }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 12 }) });
+const laneOp: fc.Arbitrary<LaneOp> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('rows' as const),
+      lanes: fc.uniqueArray(lane, { minLength: 1, maxLength: LANES }),
+      rows: fc.array(fc.record({ g: group, v: fc.constantFrom(-0, 0, 1, 2, 3, 7, 0.5), own: fc.array(laneValue, { minLength: LANES, maxLength: LANES }), s: fc.constantFrom(1 as const, 1 as const, -1 as const) }), { maxLength: 30 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const), g: group, lane }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('merge' as const), dst: group, src: group, lane, fromLane: lane, other: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('save' as const), lane }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('columns' as const), lane }) },
+);
+
+describe('DistinctCounts lanes', () => {
+  it('keep each lane as a table of its own', () => {
+    fc.assert(
+      fc.property(fc.array(laneOp, { maxLength: 25 }), (ops) => {
+        const shared = new DistinctCounts('DOUBLE', LANES);
+        const refs = Array.from({ length: LANES }, () => new GroupMultisets('DOUBLE'));
+        // A second shared table and its references, to merge from.
+        const other = new DistinctCounts('DOUBLE', LANES);
+        const otherRefs = Array.from({ length: LANES }, () => new GroupMultisets('DOUBLE'));
+        const ids = Int32Array.from({ length: GROUPS }, (_, g) => g);
+        for (const o of ops) {
+          if (o.kind === 'rows') {
+            const gids = Int32Array.from(o.rows, (r) => r.g);
+            const signs = Int8Array.from(o.rows, (r) => r.s);
+            const cols = o.lanes.map((l) => {
+              const b = new ColumnBuilder('DOUBLE', o.rows.length);
+              for (const r of o.rows) b.append(r.own[l] === 'base' ? r.v : r.own[l]!);
+              return b.finish();
+            });
+            shared.updateLanes(gids, o.rows.length, cols, o.lanes, signs);
+            o.lanes.forEach((l, j) => refs[l]!.update(gids, o.rows.length, cols[j]!, signs));
+            // The other table gets the same rows in the other lane order, one lane at a time.
+            o.lanes.forEach((l, j) => other.update(gids, o.rows.length, cols[j]!, signs, l));
+            o.lanes.forEach((l, j) => otherRefs[l]!.update(gids, o.rows.length, cols[j]!, signs));
+          } else if (o.kind === 'reset') {
+            shared.reset(o.g, o.lane);
+            refs[o.lane]!.reset(o.g);
+          } else if (o.kind === 'merge') {
+            if (!o.other && o.dst === o.src && o.lane === o.fromLane) continue;
+            shared.merge(o.dst, o.src, o.other ? other : shared, o.lane, o.fromLane);
+            refs[o.lane]!.merge(o.dst, o.src, (o.other ? otherRefs : refs)[o.fromLane]!);
+          } else if (o.kind === 'save') {
+            for (let g = 0; g < GROUPS; g++) {
+              const a = JSON.parse(JSON.stringify(shared.save(g, o.lane))) as [number, number][];
+              shared.reset(g, o.lane);
+              shared.load(g, a, o.lane);
+            }
+          } else {
+            const a = new ColumnarState();
+            shared.saveColumns(ids, GROUPS, a, 'x.', o.lane);
+            for (let g = 0; g < GROUPS; g++) shared.reset(g, o.lane);
+            shared.loadColumns(ids, GROUPS, ColumnarState.decode(a.encode()), 'x.', o.lane);
+          }
+          for (let l = 0; l < LANES; l++) {
+            expect(contents((g) => shared.save(g, l))).toEqual(contents((g) => [...(refs[l]!.get(g) ?? [])]));
+            for (let g = 0; g < GROUPS; g++) expect(shared.size(g, l)).toBe(refs[l]!.get(g)?.size ?? 0);
+            expect(contents((g) => other.save(g, l))).toEqual(contents((g) => [...(otherRefs[l]!.get(g) ?? [])]));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

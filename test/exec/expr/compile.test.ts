@@ -110,6 +110,22 @@ describe('lazy and conditional evaluation', () => {
     const words = 'a b c d e f g h i j'.split(' ').map((w) => L(w));
     expect(evalRows(fn('in', s, ...words), only(3, ['j', 'k', null]))).toEqual([true, false, null]);
   });
+
+  it('keeps the constants of each expression when another compiles to the same code', () => {
+    // Two long IN lists generate the same source with their sets as constants: the loops
+    // share compiled code (compile.ts keeps one factory per source), not constants.
+    const low = compileExpr(fn('in', i, ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => L(v))));
+    const high = compileExpr(fn('in', i, ...[11, 12, 13, 14, 15, 16, 17, 18, 19].map((v) => L(v))));
+    expect(low.source()).toBe(high.source());
+    const rows = only(0, [3, 13]);
+    const read = (c: typeof low): Value[] => {
+      const out = c.evaluate(cols(SCHEMA, rows), rows.length);
+      return rows.map((_, r) => readValue(out, r, 'BOOLEAN'));
+    };
+    expect(read(low)).toEqual([true, false]);
+    expect(read(high)).toEqual([false, true]);
+    expect(read(low)).toEqual([true, false]);
+  });
 });
 
 describe('values', () => {

@@ -126,6 +126,8 @@ const CASES: readonly (readonly [string, BoundExpr])[] = [
   ["regexp_replace(s, 'b', 'X')", fn('REGEXP_REPLACE', s, L('b'), L('X'))],
   ["regexp_replace(s, 'b', 'X', 'g')", fn('REGEXP_REPLACE', s, L('b'), L('X'), L('g'))],
   ["split_part(s, 'b', 2)", fn('SPLIT_PART', s, L('b'), L(2))],
+  ["split_part(s, 'b', -1)", fn('SPLIT_PART', s, L('b'), L(-1))],
+  ["split_part(s, 'bc', 1)", fn('SPLIT_PART', s, L('bc'), L(1))],
   ["replace(s, 'a', 'zz')", fn('REPLACE', s, L('a'), L('zz'))],
   ["strpos(s, 'c')", fn('STRPOS', s, L('c'))],
   ["starts_with(s, 'a')", fn('STARTS_WITH', s, L('a'))],

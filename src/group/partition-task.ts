@@ -2,13 +2,13 @@
  * One task's pipeline (a partition of the sources, or of the repartition streams), Kafka Streams' task: an Engine of its own over a local DuckDB
  * file holding the operator state, view contents, source positions and sink positions of
  * that partition alone. Its snapshot — the DuckDB file as the last checkpoint left it,
- * gzipped — goes to the group's object store after every checkpoint; a new owner downloads
- * it, opens it (the engine's own recovery restores state and positions) and resumes reading
- * at the checkpointed sequence. Sinks make the replay since that snapshot exactly-once.
+ * without its zero pages, gzipped (snapshot-pack.ts) — goes to the group's object store
+ * after every checkpoint; a new owner downloads it, opens it (the engine's own recovery
+ * restores state and positions) and resumes reading at the checkpointed sequence. Sinks
+ * make the replay since that snapshot exactly-once.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { Engine } from '../engine/engine.js';
 import type { ExportFilter } from '../engine/pull-query.js';
 import type { SourcePosition } from '../state/checkpoint-store.js';
@@ -17,6 +17,7 @@ import type { GroupJob } from './group-job.js';
 import { snapshotName, type TaskRef } from './group-names.js';
 import type { GroupStore, SnapshotMeta } from './group-store.js';
 import { WatermarkPublisher } from './repartition-stream.js';
+import { packFiles, unpackFiles } from './snapshot-pack.js';
 
 /**
  * Engine checkpoints happen only when the task asks, so the DuckDB file is never being
@@ -34,22 +35,6 @@ export interface TaskOptions {
   /** The group's NATS servers (its repartition streams live there). */
   readonly servers: string;
   readonly onFailure: (e: SluiceError) => void;
-}
-
-/** The files of a DuckDB database: the file and its write-ahead log, in one buffer. */
-function packFiles(path: string): Uint8Array {
-  const main = readFileSync(path);
-  const wal = existsSync(`${path}.wal`) ? readFileSync(`${path}.wal`) : Buffer.alloc(0);
-  const head = Buffer.alloc(8);
-  head.writeDoubleLE(main.length);
-  return gzipSync(Buffer.concat([head, main, wal]), { level: 1 });
-}
-
-function unpackFiles(path: string, blob: Uint8Array): void {
-  const all = gunzipSync(blob);
-  const n = all.readDoubleLE(0);
-  writeFileSync(path, all.subarray(8, 8 + n));
-  if (all.length > 8 + n) writeFileSync(`${path}.wal`, all.subarray(8 + n));
 }
 
 function removeFiles(path: string): void {

@@ -33,7 +33,8 @@ interface Entry extends OrderedRow {
 }
 
 export class OverChangelogOperator implements Operator {
-  private readonly partitions = new Map<string, Entry[]>();
+  /** Partition → its rows; keyed by the value itself when one column partitions (no string built per row). */
+  private readonly partitions = new Map<Value, Entry[]>();
   private readonly output: OutputBuilder;
   private seq = 0;
   /** The last watermark forwarded downstream. */
@@ -78,8 +79,11 @@ export class OverChangelogOperator implements Operator {
     return this.node.orderBy.every((k) => compareValues(a.values[k.column]!, b.values[k.column]!, k) === 0);
   }
 
-  private key(values: readonly Value[]): string {
-    return partitionKey(this.node.partitionBy.map((i) => values[i]!));
+  private key(values: readonly Value[]): Value {
+    const by = this.node.partitionBy;
+    // One column's values are distinct map keys as they are (NaN one partition, apart from NULL).
+    if (by.length === 1) return values[by[0]!]!;
+    return partitionKey(by.map((i) => values[i]!));
   }
 
   private emit(op: number, e: Entry, out: readonly Value[]): void {
@@ -92,7 +96,7 @@ export class OverChangelogOperator implements Operator {
     const cols = columnsOf(batch);
     const schema = this.node.input.schema;
     // Per partition touched: the rows that came or went (their sort positions mark where frames changed).
-    const changed = new Map<string, Entry[]>();
+    const changed = new Map<Value, Entry[]>();
     for (let i = 0; i < batch.length; i++) {
       const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
       const pk = this.key(values);
@@ -104,7 +108,8 @@ export class OverChangelogOperator implements Operator {
         // Any one row equal to the retracted one goes (rows are a multiset).
         const probe: Entry = { values, seq: -1, out: null };
         let at = this.lowerBound(rows, probe);
-        while (at < rows.length && !rows[at]!.values.every((v, j) => v === values[j])) {
+        // NaN equals NaN here, as a row's copy must be found by its own values.
+        while (at < rows.length && !rows[at]!.values.every((v, j) => v === values[j] || (v !== v && values[j] !== values[j]))) {
           if (!this.peers(rows[at]!, probe)) {
             at = rows.length;
             break;

@@ -32,6 +32,8 @@ import { compareValues } from './ordered-rows.js';
 interface KeyCompare {
   slots(a: number, b: number): number;
   row(cols: readonly Data[], i: number, slot: number): number;
+  /** Row i of a batch against its row k. */
+  rows(cols: readonly Data[], i: number, k: number): number;
 }
 
 function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: boolean): KeyCompare {
@@ -42,6 +44,7 @@ function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: 
   if (kind === 'f64' || kind === 'i32' || kind === 'bool') {
     const vals = () => (kind === 'f64' ? store.f64[column]! : store.i32[column]!);
     const num = (x: number, y: number) => (x < y ? -sign : x > y ? sign : 0);
+    const bool = kind === 'bool';
     return {
       slots(a, b) {
         const na = store.isNull(a, column);
@@ -52,27 +55,40 @@ function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: 
       },
       row(cols, i, slot) {
         const d = cols[column]!;
-        const nr = d.typeId === 1 || (d.nullCount > 0 && ((d.nullBitmap![i >> 3]! >> (i & 7)) & 1) === 0);
+        const nr = rowIsNull(d, i);
         const ns = store.isNull(slot, column);
         if (nr || ns) return nr === ns ? 0 : nr ? nullSide : -nullSide;
-        const x = kind === 'bool' ? ((d.values as Uint8Array)[i >> 3]! >> (i & 7)) & 1 : (d.values as Float64Array | Int32Array)[i]!;
-        return num(x, vals()[slot]!);
+        return num(rowNumber(d, i, bool), vals()[slot]!);
+      },
+      rows(cols, i, k) {
+        const d = cols[column]!;
+        const ni = rowIsNull(d, i);
+        const nk = rowIsNull(d, k);
+        if (ni || nk) return ni === nk ? 0 : ni ? nullSide : -nullSide;
+        return num(rowNumber(d, i, bool), rowNumber(d, k, bool));
       },
     };
   }
+  const rowValue = (d: Data, i: number): Value => {
+    if (kind !== 'utf8' || rowIsNull(d, i)) return null;
+    const off = d.valueOffsets as Int32Array;
+    return decodeUtf8(d.values as Uint8Array, off[i]!, off[i + 1]!);
+  };
   // Strings (and NULL-typed keys) compare decoded, as SQL values.
   return {
     slots: (a, b) => compareValues(store.value(a, column), store.value(b, column), key),
-    row(cols, i, slot) {
-      const d = cols[column]!;
-      let v: Value = null;
-      if (kind === 'utf8' && !(d.nullCount > 0 && ((d.nullBitmap![i >> 3]! >> (i & 7)) & 1) === 0)) {
-        const off = d.valueOffsets as Int32Array;
-        v = decodeUtf8(d.values as Uint8Array, off[i]!, off[i + 1]!);
-      }
-      return compareValues(v, store.value(slot, column), key);
-    },
+    row: (cols, i, slot) => compareValues(rowValue(cols[column]!, i), store.value(slot, column), key),
+    rows: (cols, i, k) => compareValues(rowValue(cols[column]!, i), rowValue(cols[column]!, k), key),
   };
+}
+
+function rowIsNull(d: Data, i: number): boolean {
+  return d.typeId === 1 || (d.nullCount > 0 && ((d.nullBitmap![i >> 3]! >> (i & 7)) & 1) === 0);
+}
+
+/** Row i of a number or boolean column (not NULL). */
+function rowNumber(d: Data, i: number, bool: boolean): number {
+  return bool ? ((d.values as Uint8Array)[i >> 3]! >> (i & 7)) & 1 : (d.values as Float64Array | Int32Array)[i]!;
 }
 
 /** A partition's selected slots and their ranks (null: by position). */
@@ -118,6 +134,20 @@ export class TopNOperator implements Operator {
   /** String columns no ORDER BY key reads: an appended row's are copied once the batch settles. */
   private readonly later: boolean[];
   private readonly laterCols: number[];
+  /**
+   * ROW_NUMBER over appends (a small LIMIT): per partition a batch touches, its best `keep` rows
+   * of the batch so far, in order (`bestAt[g]` into `best`, while `bestStamp[g]` is the batch).
+   */
+  private readonly boundBatch: boolean;
+  private bestStamp = new Int32Array(64);
+  private bestAt = new Int32Array(64);
+  private bestLen = new Int32Array(64);
+  private best = new Int32Array(1024);
+  private batchNo = 0;
+  /** Batch row → its ORDER BY key, ascending (see ascendingKeys). */
+  private keyScratch = new Float64Array(1024);
+  /** Batch row → 1 while it is among its partition's best of the batch. */
+  private inBest = new Uint8Array(1024);
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
   /** The least event time of the held rows: a held row can come back (retracted, moved). */
@@ -145,6 +175,7 @@ export class TopNOperator implements Operator {
     const keyCols = new Set(node.orderBy.map((k) => k.column));
     this.later = this.store.kinds.map((k, j) => k === 'utf8' && !keyCols.has(j));
     this.laterCols = this.later.flatMap((l, j) => (l ? [j] : []));
+    this.boundBatch = this.appendOnly && this.rank === 'ROW_NUMBER' && this.keep >= 1 && this.keep <= 128;
   }
 
   /** Order of two held slots: ORDER BY keys, then arrival. */
@@ -177,6 +208,98 @@ export class TopNOperator implements Operator {
       if (r !== 0) return r;
     }
     return 0;
+  }
+
+  /** Order of batch rows i and k on the ORDER BY keys alone. */
+  private compareRows(cols: readonly Data[], i: number, k: number): number {
+    for (const c of this.cmps) {
+      const r = c.rows(cols, i, k);
+      if (r !== 0) return r;
+    }
+    return 0;
+  }
+
+  /**
+   * One number ORDER BY key without NULLs in the batch: rows `rows[0..count)`'s values, negated
+   * when descending, so that a smaller one sorts first (null: compare the general way).
+   */
+  private ascendingKeys(cols: readonly Data[], rows: Int32Array, count: number): Float64Array | null {
+    if (this.node.orderBy.length !== 1) return null;
+    const { column, desc } = this.node.orderBy[0]!;
+    const kind = this.store.kinds[column];
+    const d = cols[column]!;
+    if ((kind !== 'f64' && kind !== 'i32') || d.typeId === 1 || d.nullCount > 0) return null;
+    if (this.keyScratch.length < d.length) this.keyScratch = new Float64Array(Math.max(d.length, this.keyScratch.length * 2));
+    const out = this.keyScratch;
+    const src = d.values as Float64Array | Int32Array;
+    for (let r = 0; r < count; r++) {
+      const i = rows[r]!;
+      out[i] = desc ? -src[i]! : src[i]!;
+    }
+    return out;
+  }
+
+  /**
+   * Keeps of `rows[0..count)` (ascending) those that fewer than `keep` earlier or better rows
+   * of their partition in the batch sort before, and returns how many: the others can only
+   * end the batch past the last rank, so they are never copied in. (Bids of one auction
+   * arrive together: in Nexmark q19 half of a batch's rows are pushed out within it.)
+   */
+  private bestOfBatch(cols: readonly Data[], gids: Int32Array, rows: Int32Array, count: number): number {
+    const keep = this.keep;
+    const stamp = ++this.batchNo;
+    if (this.inBest.length < rows.length) this.inBest = new Uint8Array(rows.length);
+    const inBest = this.inBest;
+    const keys = this.ascendingKeys(cols, rows, count);
+    let used = 0;
+    for (let r = 0; r < count; r++) {
+      const i = rows[r]!;
+      const g = gids[i]!;
+      if (g >= this.bestStamp.length) {
+        this.bestStamp = grown(this.bestStamp, g + 1);
+        this.bestAt = grown(this.bestAt, g + 1);
+        this.bestLen = grown(this.bestLen, g + 1);
+      }
+      if (this.bestStamp[g] !== stamp) {
+        this.bestStamp[g] = stamp;
+        this.bestAt[g] = used;
+        this.bestLen[g] = 0;
+        used += keep;
+        if (used > this.best.length) this.best = grown(this.best, used);
+      }
+      const best = this.best;
+      const at = this.bestAt[g]!;
+      const len = this.bestLen[g]!;
+      // After every row it does not sort before (it arrived last).
+      let lo = 0;
+      let hi = len;
+      if (keys !== null) {
+        const v = keys[i]!;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          // Not after: as the key compare, NaN is a peer of every number.
+          if (!(keys[best[at + mid]!]! > v)) lo = mid + 1;
+          else hi = mid;
+        }
+      } else
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (this.compareRows(cols, best[at + mid]!, i) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+      if (lo === keep) {
+        inBest[i] = 0;
+        continue;
+      }
+      if (len === keep) inBest[best[at + keep - 1]!] = 0;
+      else this.bestLen[g] = len + 1;
+      for (let k = Math.min(len, keep - 1); k > lo; k--) best[at + k] = best[at + k - 1]!;
+      best[at + lo] = i;
+      inBest[i] = 1;
+    }
+    let kept = 0;
+    for (let r = 0; r < count; r++) if (inBest[rows[r]!] === 1) rows[kept++] = rows[r]!;
+    return kept;
   }
 
   /**
@@ -287,7 +410,13 @@ export class TopNOperator implements Operator {
       if (this.compareSlots(list[mid]!, slot) < 0) lo = mid + 1;
       else hi = mid;
     }
-    list.splice(lo, 0, slot);
+    // A few places: moved by hand (a splice call costs more than a top 10's shift).
+    if (list.length - lo > 16) list.splice(lo, 0, slot);
+    else {
+      list.push(slot);
+      for (let k = list.length - 1; k > lo; k--) list[k] = list[k - 1]!;
+      list[lo] = slot;
+    }
   }
 
   /** Removes the latest held row equal to row i (the fewest ranks move), if any. */
@@ -324,6 +453,7 @@ export class TopNOperator implements Operator {
       if (list !== undefined && list.length > 0 && this.full(list) && this.compareRow(cols, i, list[list.length - 1]!) >= lastCmp) continue;
       rows[count++] = i;
     }
+    if (this.boundBatch) count = this.bestOfBatch(cols, gids, rows, count);
     const defer = this.laterCols.length > 0 || this.timeCols.length > 0;
     this.store.addRows(cols, rows, count, this.slots, this.later);
     for (let r = 0; r < count; r++) {
@@ -342,7 +472,7 @@ export class TopNOperator implements Operator {
       this.insertAt(list, slot);
       const k = this.selected(list);
       for (let j = k; j < list.length; j++) this.dropped.push(list[j]!);
-      list.length = k;
+      if (list.length > k) list.length = k;
     }
     if (defer) this.settle(cols, count);
   }

@@ -187,9 +187,29 @@ export class RowStore {
     const off = d.valueOffsets as Int32Array;
     const src = d.values as Uint8Array;
     const nulls = this.nulls[j]!;
-    for (let r = 0; r < count; r++) {
-      const i = rows[r]!;
-      if (nulls[slots[r]!] === 0) this.storeBytes(j, slots[r]!, src, off[i]!, off[i + 1]!);
+    let r = 0;
+    while (r < count) {
+      if (nulls[slots[r]!] === 1) {
+        r++;
+        continue;
+      }
+      // Rows next to each other in the batch have their bytes next to each other: one copy
+      // (within a chunk's bytes: a start holds an offset of CHUNK_BITS).
+      const s0 = off[rows[r]!]!;
+      let e = r + 1;
+      while (e < count && rows[e] === rows[e - 1]! + 1 && nulls[slots[e]!] === 0 && off[rows[e]! + 1]! - s0 <= CHUNK) e++;
+      const n = off[rows[e - 1]! + 1]! - s0;
+      const p = this.reserve(n);
+      copyBytes(this.chunks[this.cur]!, p, src, s0, s0 + n);
+      this.arenaUsed = p + n;
+      const starts = this.strStart[j]!;
+      const lens = this.strLen[j]!;
+      const base = (this.cur << CHUNK_BITS) | p;
+      for (; r < e; r++) {
+        const i = rows[r]!;
+        starts[slots[r]!] = base + (off[i]! - s0);
+        lens[slots[r]!] = off[i + 1]! - off[i]!;
+      }
     }
   }
 
@@ -226,22 +246,21 @@ export class RowStore {
 
   private storeBytes(j: number, slot: number, src: Uint8Array, s: number, e: number): void {
     const n = e - s;
+    const p = this.reserve(n);
+    this.strStart[j]![slot] = (this.cur << CHUNK_BITS) | p;
+    this.strLen[j]![slot] = n;
+    copyBytes(this.chunks[this.cur]!, p, src, s, e);
+    this.arenaUsed = p + n;
+  }
+
+  /** Where n more bytes go in the current chunk (compacting or growing the arena first if need be). */
+  private reserve(n: number): number {
     if (this.arenaUsed + n > this.chunks[this.cur]!.length) {
       // Compacting frees at least a quarter of the arena (amortized); else it grows.
       if (this.arenaWaste >= this.arenaSize / 4) this.compact();
       if (this.arenaUsed + n > this.chunks[this.cur]!.length) this.makeRoom(n);
     }
-    const a = this.chunks[this.cur]!;
-    let p = this.arenaUsed;
-    this.strStart[j]![slot] = (this.cur << CHUNK_BITS) | p;
-    this.strLen[j]![slot] = n;
-    // A byte loop beats the subarray a set() needs only for short strings.
-    if (n <= 24) for (let k = s; k < e; k++) a[p++] = src[k]!;
-    else {
-      a.set(src.subarray(s, e), p);
-      p += n;
-    }
-    this.arenaUsed = p;
+    return this.arenaUsed;
   }
 
   /**
@@ -416,6 +435,12 @@ export class RowStore {
     this.arenaSize = this.chunks[0]!.length;
     this.arenaWaste = 0;
   }
+}
+
+/** Copies src[s..e) to dst at p; a byte loop beats the subarray a set() needs only for short strings. */
+function copyBytes(dst: Uint8Array, p: number, src: Uint8Array, s: number, e: number): void {
+  if (e - s <= 24) for (let k = s; k < e; k++) dst[p++] = src[k]!;
+  else dst.set(src.subarray(s, e), p);
 }
 
 const CHUNK_BITS = 22;

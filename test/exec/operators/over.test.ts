@@ -79,6 +79,13 @@ describe('OVER aggregates that change (a changelog input, or not ordered by even
       `SELECT k, n, RANK() OVER w AS r, DENSE_RANK() OVER w AS d FROM (SELECT k, COUNT(x) AS n FROM s GROUP BY k) WINDOW w AS (ORDER BY n DESC)`,
     ],
     [
+      'partitioned by a DOUBLE that is NULL, NaN or a number: NULL and NaN are two partitions',
+      `SELECT k, n, SUM(n) OVER (PARTITION BY p ORDER BY n, k ROWS UNBOUNDED PRECEDING) AS t
+       FROM (SELECT k, COUNT(*) AS n, CASE WHEN k % 3 = 0 THEN NULL WHEN k % 3 = 1 THEN CAST('NaN' AS DOUBLE) ELSE 1.5 END AS p FROM s GROUP BY k)`,
+      `SELECT k, n, SUM(n) OVER w AS t FROM (SELECT k, COUNT(*) AS n, CASE WHEN k % 3 = 0 THEN NULL WHEN k % 3 = 1 THEN CAST('NaN' AS DOUBLE) ELSE 1.5 END AS p FROM s GROUP BY k)
+       WINDOW w AS (PARTITION BY p ORDER BY n, k ROWS UNBOUNDED PRECEDING)`,
+    ],
+    [
       "over a Top-N that retracts (Nexmark q6's shape)",
       `SELECT k, AVG(x) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS a
        FROM (SELECT * FROM (SELECT id, k, x, ts, ROW_NUMBER() OVER (PARTITION BY id % 6 ORDER BY x DESC, id) AS rn FROM s) WHERE rn <= 1)`,

@@ -1,8 +1,8 @@
 /**
  * RowStore against a plain Map of rows: random adds (from Arrow batches and from values) and
- * removals, with strings long and short, ASCII and not, so that slots are reused and the
- * string arena grows and compacts. Every live slot must read back its own row, and copy out
- * to column builders unchanged.
+ * removals (strings of a batch copied with the rest or after it), with strings long and
+ * short, ASCII and not, so that slots are reused and the string arena grows and compacts.
+ * Every live slot must read back its own row, and copy out to column builders unchanged.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ const rowArb = fc.tuple(
 );
 
 const opArb = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ add: fc.array(rowArb, { minLength: 1, maxLength: 20 }), how: fc.constantFrom('values', 'row', 'rows') }) },
+  { weight: 3, arbitrary: fc.record({ add: fc.array(rowArb, { minLength: 1, maxLength: 20 }), how: fc.constantFrom('values', 'row', 'rows', 'later') }) },
   { weight: 2, arbitrary: fc.record({ remove: fc.nat(), count: fc.integer({ min: 1, max: 25 }) }) },
 );
 
@@ -47,6 +47,18 @@ describe('RowStore', () => {
               const picked = Int32Array.from(rows.keys()).filter((i) => i % 2 === 0);
               const out = new Int32Array(picked.length);
               store.addRows(cols, picked, picked.length, out);
+              picked.forEach((i, r) => {
+                expect(ref.has(out[r]!)).toBe(false);
+                ref.set(out[r]!, rows[i]!);
+              });
+            } else if (op.how === 'later') {
+              // Runs of two rows out of three, strings copied after the rest (runs copied at once).
+              const cols = columnsOf(batchFromRows(schema, rows));
+              const picked = Int32Array.from(rows.keys()).filter((i) => i % 3 !== 2);
+              const out = new Int32Array(picked.length);
+              const later = schema.map((c) => c.type === 'VARCHAR');
+              store.addRows(cols, picked, picked.length, out, later);
+              later.forEach((l, j) => l && store.addStrings(j, cols[j]!, picked, out, picked.length));
               picked.forEach((i, r) => {
                 expect(ref.has(out[r]!)).toBe(false);
                 ref.set(out[r]!, rows[i]!);
@@ -100,5 +112,17 @@ describe('RowStore', () => {
       }
     }
     for (const [slot, row] of ref) expect(store.values(slot)).toEqual(row);
+  });
+
+  it('copies a run of adjacent strings longer than a chunk (4 MB) in parts', () => {
+    const schema1: Schema = [{ name: 's', type: 'VARCHAR' }];
+    const rows = ['a', 'b', 'c', 'd'].map((c, i) => [c.repeat(1_500_000 + i)]);
+    const cols = columnsOf(batchFromRows(schema1, rows));
+    const store = new RowStore(['VARCHAR']);
+    const picked = Int32Array.from([0, 1, 2, 3]);
+    const out = new Int32Array(4);
+    store.addRows(cols, picked, 4, out, [true]);
+    store.addStrings(0, cols[0]!, picked, out, 4);
+    rows.forEach((r, i) => expect(store.value(out[i]!, 0)).toBe(r[0]));
   });
 });

@@ -87,7 +87,9 @@ export function keyColumns(plan: LogicalPlan, ctx: SplitContext, what: string): 
         refuse(what, `its join is not on both sides' partition keys, so matching rows can sit in different partitions; ${NO_KEY}`);
       }
       const width = plan.left.schema.length;
-      return new Set([...l, ...[...r].map((c) => c + width)]);
+      const joined = new Set([...l, ...[...r].map((c) => c + width)]);
+      // Positions of its output (left ++ right unless it outputs fewer).
+      return plan.output ? new Set(plan.output.flatMap((j, i) => (joined.has(j) ? [i] : []))) : joined;
     }
     case 'Over': {
       const inner = keyColumns(plan.input, ctx, what);

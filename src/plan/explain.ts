@@ -7,7 +7,7 @@ import { formatSchema, type Schema } from '../types.js';
 import { formatDuration, formatExpr } from './format-expr.js';
 import { deduplication } from './deduplicate.js';
 import { matchRecognizeText } from './match-recognize-text.js';
-import { inputsOf, type AggCall, type LogicalPlan, type SortKey, type WindowDef } from './logical-plan.js';
+import { inputsOf, type AggCall, type JoinNode, type LogicalPlan, type SortKey, type WindowDef } from './logical-plan.js';
 import { overCallText, overEmitText } from './over-text.js';
 
 function windowText(w: WindowDef, input: Schema): string {
@@ -25,6 +25,22 @@ function windowText(w: WindowDef, input: Schema): string {
       return `SESSION(${t}, gap=${formatDuration(w.gap)}${p})`;
     }
   }
+}
+
+/**
+ * The columns a join outputs when not all: by name, with its side where both sides have
+ * the name (the plan signature hashes this text, so it must tell them apart).
+ */
+function joinOutputText(p: JoinNode): string {
+  if (p.output === undefined) return '';
+  const w = p.left.schema.length;
+  const joined = [...p.left.schema, ...p.right.schema];
+  const names = p.output.map((j) => {
+    const name = joined[j]!.name;
+    const twice = joined.some((c, i) => i !== j && c.name === name);
+    return twice ? `${j < w ? 'left' : 'right'}.${name}` : name;
+  });
+  return ` output=[${names.join(', ')}]`;
 }
 
 function aggText(a: AggCall, input: Schema): string {
@@ -86,7 +102,7 @@ function header(p: LogicalPlan): string {
       });
       const state = held.length ? ` state=[${held.join(', ')}]` : '';
       const emit = p.emit === 'ON_WINDOW_CLOSE' && p.joinType !== 'INNER' && p.joinType !== 'CROSS' ? ' emit=ON WINDOW CLOSE' : '';
-      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}${emit}`;
+      return `Join: ${p.joinType}${keys.length ? ` keys=[${keys.join(', ')}]` : ''}${cond}${state}${emit}${joinOutputText(p)}`;
     }
     case 'TemporalJoin': {
       const keys = p.leftKeys.map((l, i) => `${p.left.schema[l]!.name} = ${p.right.schema[p.rightKeys[i]!]!.name}`);

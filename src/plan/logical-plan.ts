@@ -173,6 +173,11 @@ export interface JoinNode extends PlanBase {
    * when the other side's watermark passes its bound, so the output is append-only.
    */
   readonly emit: EmitMode;
+  /**
+   * The columns it outputs, as indexes into left ++ right in output order (absent: all of
+   * them); the rest are read only by the join itself (keys, condition, retention bounds).
+   */
+  readonly output?: readonly number[];
 }
 
 /**

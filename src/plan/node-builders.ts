@@ -200,6 +200,18 @@ export function unionAllNode(inputs: readonly LogicalPlan[], schema: Schema): Un
   return { kind: 'UnionAll', inputs, schema, appendOnly: inputs.every((i) => i.appendOnly), uniqueKey: null };
 }
 
+/**
+ * A join's columns before it picks its output: the left ones then the right ones, those of
+ * a side padded with NULLs (an outer join's other side) no longer event time.
+ */
+export function joinedSchema(joinType: JoinType, left: Schema, right: Schema): Schema {
+  const nullable = (s: Schema): Column[] => s.map((c) => ({ name: c.name, type: c.type }));
+  return [
+    ...(joinType === 'RIGHT' || joinType === 'FULL' ? nullable(left) : left),
+    ...(joinType === 'LEFT' || joinType === 'FULL' ? nullable(right) : right),
+  ];
+}
+
 export function joinNode(
   joinType: JoinType,
   left: LogicalPlan,
@@ -209,8 +221,11 @@ export function joinNode(
   condition: BoundExpr | null,
   stateTtlMs: number | null = null,
   emit: EmitMode = 'CHANGES',
+  output: readonly number[] | null = null,
 ): JoinNode {
-  const nullable = (s: Schema): Column[] => s.map((c) => ({ name: c.name, type: c.type }));
+  const joined = joinedSchema(joinType, left.schema, right.schema);
+  // Every column in order is the default: left out, so such a plan is as it always was.
+  const picked = output === null || (output.length === joined.length && output.every((j, i) => j === i)) ? null : output;
   return {
     kind: 'Join',
     joinType,
@@ -222,10 +237,8 @@ export function joinNode(
     retention: joinRetention(condition, left.schema, right.schema, left.appendOnly && right.appendOnly, stateTtlMs),
     stateTtlMs,
     emit,
-    schema: [
-      ...(joinType === 'RIGHT' || joinType === 'FULL' ? nullable(left.schema) : left.schema),
-      ...(joinType === 'LEFT' || joinType === 'FULL' ? nullable(right.schema) : right.schema),
-    ],
+    ...(picked ? { output: picked } : {}),
+    schema: picked ? picked.map((j) => joined[j]!) : joined,
     // Under EMIT ON WINDOW CLOSE an outer row is padded once, when final, never retracted.
     appendOnly: joinType === 'INNER' || joinType === 'CROSS' || emit === 'ON_WINDOW_CLOSE' ? left.appendOnly && right.appendOnly : false,
     uniqueKey: null,

@@ -37,7 +37,7 @@ export function withInputs(p: LogicalPlan, inputs: readonly LogicalPlan[]): Logi
     case 'UnionAll':
       return unionAllNode(inputs, p.schema);
     case 'Join':
-      return joinNode(p.joinType, inputs[0]!, inputs[1]!, p.leftKeys, p.rightKeys, p.condition, p.stateTtlMs, p.emit);
+      return joinNode(p.joinType, inputs[0]!, inputs[1]!, p.leftKeys, p.rightKeys, p.condition, p.stateTtlMs, p.emit, p.output ?? null);
     case 'TemporalJoin':
       return temporalJoinNode(p.joinType, inputs[0]!, inputs[1]!, { left: p.leftKeys, right: p.rightKeys }, p.leftTime, p.rightTime, p.condition);
     case 'Over':
@@ -76,7 +76,7 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: BoundExpr) => BoundExpr): Lo
     case 'Values':
       return valuesNode(p.rows.map((r) => r.map(f)), p.schema);
     case 'Join':
-      return joinNode(p.joinType, p.left, p.right, p.leftKeys, p.rightKeys, p.condition ? f(p.condition) : null, p.stateTtlMs, p.emit);
+      return joinNode(p.joinType, p.left, p.right, p.leftKeys, p.rightKeys, p.condition ? f(p.condition) : null, p.stateTtlMs, p.emit, p.output ?? null);
     default:
       return p;
   }

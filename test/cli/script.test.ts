@@ -222,7 +222,7 @@ describe.skipIf(!built)('sluice explain', () => {
         '',
         '-- statement 3 (line 6): CREATE MATERIALIZED VIEW v',
         'Project: b.auction, a.seller, (b.price * 2) AS double_price  → (auction BIGINT, seller BIGINT, double_price DOUBLE) append-only',
-        '  Join: INNER keys=[auction = id]  → (auction BIGINT, price DOUBLE, ts TIMESTAMP*, id BIGINT, seller BIGINT) append-only',
+        '  Join: INNER keys=[auction = id] output=[auction, price, seller]  → (auction BIGINT, price DOUBLE, seller BIGINT) append-only',
         '    Filter: (b.price > 5)  → (auction BIGINT, price DOUBLE, ts TIMESTAMP*) append-only',
         '      Scan: bids watermark=ts - 1s  → (auction BIGINT, price DOUBLE, ts TIMESTAMP*) append-only',
         '    Scan: auctions  → (id BIGINT, seller BIGINT) append-only',

@@ -53,6 +53,16 @@ describe('scale-out group jobs', () => {
     expect(job.tasks).toHaveLength(4);
   });
 
+  it('follows the key through a join that outputs fewer columns than it reads', async () => {
+    // The join outputs only o.c (its keys are left out): GROUP BY o.c is not by the key.
+    const sql = `${ORDERS}\n${PAYMENTS(4, 'k')} CREATE MATERIALIZED VIEW v AS SELECT o.c, COUNT(*) AS n FROM orders o JOIN payments p ON o.k = p.k GROUP BY o.c;\n${SINK('v')}`;
+    const job = await plan(sql).catch((x: unknown) => x);
+    if (!(job instanceof SluiceError)) expect((job as Awaited<ReturnType<typeof plan>>).repartitions).toBeGreaterThan(0);
+    // And the key output at another position than it has in left ++ right is still the key.
+    const keyed = await plan(`${ORDERS}\n${PAYMENTS(4, 'k')} CREATE MATERIALIZED VIEW v AS SELECT p.k, SUM(o.v) AS s FROM orders o JOIN payments p ON o.k = p.k GROUP BY p.k;\n${SINK('v')}`);
+    expect(keyed.repartitions).toBe(0);
+  });
+
   it.each([
     ['GROUP BY another column', `CREATE MATERIALIZED VIEW v AS SELECT c, SUM(v) AS s FROM orders GROUP BY c;`, { orders: 'c' }],
     ['a window per another column', `CREATE MATERIALIZED VIEW v AS SELECT c, window_start, COUNT(*) AS n FROM TUMBLE(orders, ts, INTERVAL '1' SECOND) GROUP BY c, window_start, window_end;`, { orders: 'c' }],

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bind, planText } from './helpers.js';
 import { explainPlan } from '../../src/plan/explain.js';
+import { call } from '../../src/plan/expr.js';
+import { filterNode } from '../../src/plan/node-builders.js';
+import { optimize } from '../../src/plan/optimizer.js';
 
 describe('logical plans (EXPLAIN text)', () => {
   it('stateless filter and projection, with the filter pushed below the projection and columns pruned', () => {
@@ -91,12 +94,11 @@ describe('logical plans (EXPLAIN text)', () => {
     expect(
       planText(`SELECT b.auction, a.seller FROM bids b JOIN auction a ON b.auction = a.id WHERE a.category = 10 AND b.price > 5`),
     ).toMatchInlineSnapshot(`
-      "Project: b.auction, a.seller  → (auction BIGINT, seller BIGINT) append-only
-        Join: INNER keys=[auction = id]  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*, id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
-          Filter: (b.price > 5)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
-            Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
-          Filter: (a.category = 10)  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
-            Scan: auction watermark=date_time - 4s  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only"
+      "Join: INNER keys=[auction = id] output=[auction, seller]  → (auction BIGINT, seller BIGINT) append-only
+        Filter: (b.price > 5)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+          Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+        Filter: (a.category = 10)  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
+          Scan: auction watermark=date_time - 4s  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only"
     `);
   });
 
@@ -104,12 +106,11 @@ describe('logical plans (EXPLAIN text)', () => {
     expect(
       planText(`SELECT b.auction, o.note FROM bids b LEFT JOIN orders o ON b.auction % 10 = o.id AND b.price > o.amount`),
     ).toMatchInlineSnapshot(`
-      "Project: auction, note  → (auction BIGINT, note VARCHAR) changelog
-        Join: LEFT keys=[(b.auction % 10) = CAST(o.id AS BIGINT)] condition=(b.price > o.amount)  → (auction BIGINT, price DOUBLE, (b.auction % 10) BIGINT, amount DOUBLE, note VARCHAR, CAST(o.id AS BIGINT) BIGINT) changelog
-          Project: auction, price, (b.auction % 10)  → (auction BIGINT, price DOUBLE, (b.auction % 10) BIGINT) append-only
-            Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
-          Project: amount, note, CAST(o.id AS BIGINT)  → (amount DOUBLE, note VARCHAR, CAST(o.id AS BIGINT) BIGINT) append-only
-            Scan: orders  → (id INT, amount DOUBLE, note VARCHAR) append-only"
+      "Join: LEFT keys=[(b.auction % 10) = CAST(o.id AS BIGINT)] condition=(b.price > o.amount) output=[auction, note]  → (auction BIGINT, note VARCHAR) changelog
+        Project: auction, price, (b.auction % 10)  → (auction BIGINT, price DOUBLE, (b.auction % 10) BIGINT) append-only
+          Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+        Project: amount, note, CAST(o.id AS BIGINT)  → (amount DOUBLE, note VARCHAR, CAST(o.id AS BIGINT) BIGINT) append-only
+          Scan: orders  → (id INT, amount DOUBLE, note VARCHAR) append-only"
     `);
   });
 
@@ -120,9 +121,26 @@ describe('logical plans (EXPLAIN text)', () => {
     // `auction` was written bare, but both sides have it: the copy it reads (b1's) is named.
     expect(plan.split('\n').filter((l) => /^\s*(Project|Filter|Join)/.test(l)).map((l) => l.trim().split('  → ')[0])).toEqual([
       'Project: b1.auction, (b2.price - b1.price) AS raise',
-      'Join: INNER keys=[auction = auction] condition=(b2.price > b1.price)',
+      // It outputs only what the Project reads, the side named where both have the name.
+      'Join: INNER keys=[auction = auction] condition=(b2.price > b1.price) output=[left.auction, left.price, right.price]',
       'Filter: (b1.auction > 0)',
     ]);
+  });
+
+  it('the rules read a join that outputs fewer columns through its output list', () => {
+    const b = bind(`SELECT b.auction, a.seller, a.category FROM bids b JOIN auction a ON b.auction = a.id`);
+    if (b.kind !== 'StreamQuery') throw new Error(b.kind);
+    const join = b.plan;
+    expect(explainPlan(join).split('\n')[0]).toContain('output=[auction, seller, category]');
+    // A filter on its output column 1 (a.seller: column 3 of left ++ right) goes to the auction side.
+    const seller = { kind: 'Column', index: 1, name: 'seller', type: 'BIGINT', qualifier: 'a' } as const;
+    const filtered = filterNode(join, call('gt', [seller, { kind: 'Literal', value: 5, type: 'BIGINT' }], 'BOOLEAN'));
+    expect(explainPlan(optimize(filtered))).toMatchInlineSnapshot(`
+      "Join: INNER keys=[auction = id] output=[auction, seller, category]  → (auction BIGINT, seller BIGINT, category BIGINT) append-only
+        Scan: bids watermark=date_time - 4s  → (auction BIGINT, date_time TIMESTAMP*) append-only
+        Filter: (a.seller > 5)  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only
+          Scan: auction watermark=date_time - 4s  → (id BIGINT, seller BIGINT, category BIGINT, date_time TIMESTAMP*) append-only"
+    `);
   });
 
   it('both spellings of every window function give the same plan', () => {

@@ -33,7 +33,7 @@ describe('subquery plans', () => {
   it('a correlated scalar aggregate is grouped by the correlation key and LEFT joined back', () => {
     expect(planText(`SELECT id, (SELECT COUNT(*) FROM bids AS b WHERE b.auction = a.id) AS n FROM auction AS a`)).toMatchInlineSnapshot(`
       "Project: id, CASE WHEN (subquery_present IS NULL) THEN 0 ELSE COUNT(*) END AS n  → (id BIGINT, n BIGINT) changelog
-        Join: LEFT keys=[id = corr_key1]  → (id BIGINT, date_time TIMESTAMP*, corr_key1 BIGINT, COUNT(*) BIGINT, subquery_present BOOLEAN) changelog
+        Join: LEFT keys=[id = corr_key1] output=[id, COUNT(*), subquery_present]  → (id BIGINT, COUNT(*) BIGINT, subquery_present BOOLEAN) changelog
           Scan: auction watermark=date_time - 4s  → (id BIGINT, date_time TIMESTAMP*) append-only
           Project: auction AS corr_key1, COUNT(*), TRUE AS subquery_present  → (corr_key1 BIGINT, COUNT(*) BIGINT, subquery_present BOOLEAN) changelog
             Aggregate: keys=[auction] aggs=[COUNT(*)]  → (auction BIGINT, COUNT(*) BIGINT) changelog
@@ -43,12 +43,11 @@ describe('subquery plans', () => {
   });
   it('an uncorrelated scalar aggregate is a CROSS join to the global aggregate', () => {
     expect(planText(`SELECT auction, price FROM bids WHERE price > (SELECT AVG(price) FROM bids)`)).toMatchInlineSnapshot(`
-      "Project: auction, price  → (auction BIGINT, price DOUBLE) changelog
-        Join: CROSS condition=(price > AVG(price))  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*, AVG(price) DOUBLE) changelog
-          Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
-          Aggregate: keys=[] aggs=[AVG(price)]  → (AVG(price) DOUBLE) changelog
-            Project: price  → (price DOUBLE) append-only
-              Scan: bids watermark=date_time - 4s  → (price DOUBLE, date_time TIMESTAMP*) append-only"
+      "Join: CROSS condition=(price > AVG(price)) output=[auction, price]  → (auction BIGINT, price DOUBLE) changelog
+        Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only
+        Aggregate: keys=[] aggs=[AVG(price)]  → (AVG(price) DOUBLE) changelog
+          Project: price  → (price DOUBLE) append-only
+            Scan: bids watermark=date_time - 4s  → (price DOUBLE, date_time TIMESTAMP*) append-only"
     `);
   });
   it('elsewhere EXISTS and IN are mark joins: a BOOLEAN column with their value', () => {

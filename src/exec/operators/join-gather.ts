@@ -198,13 +198,16 @@ export class JoinRows {
   }
 
   /**
-   * The rows as a batch (null when none): columns of `left` then of `right`, where the
-   * side this batch came in on reads its `mine` rows from part 0 of its ColumnParts.
+   * The rows as a batch (null when none): the columns `output` names of left ++ right
+   * (`leftWidth` of them left), where the side this batch came in on reads its `mine` rows
+   * from part 0 of its ColumnParts. Only those columns are gathered.
    */
   build(
     mineParts: readonly ColumnParts[],
     theirParts: readonly ColumnParts[],
     mineLeft: boolean,
+    output: readonly number[],
+    leftWidth: number,
     arrow: ArrowSchema,
     wm: number,
     appendOnly: boolean,
@@ -225,9 +228,12 @@ export class JoinRows {
       if (mine[k] !== k) identity = false;
     }
     // Every row of the batch once, in order (q13's bids each meet one side row): its columns as they came.
-    const mineCols = identity ? [...mineData!] : mineParts.map((c) => c.gather(src, mine, n, padded));
-    const theirCols = theirParts.map((c) => c.gather(this.part, this.row, n, padded));
-    const columns = mineLeft ? [...mineCols, ...theirCols] : [...theirCols, ...mineCols];
+    const columns = output.map((j) => {
+      const left = j < leftWidth;
+      const c = left ? j : j - leftWidth;
+      if (left !== mineLeft) return theirParts[c]!.gather(this.part, this.row, n, padded);
+      return identity ? mineData![c]! : mineParts[c]!.gather(src, mine, n, padded);
+    });
     return { data: makeRecordBatch(arrow, columns, n), length: n, ops: appendOnly ? null : this.ops.slice(0, n), wm: null, wmConst: wm, origin: null };
   }
 

@@ -38,7 +38,8 @@
  * A batch is joined as a whole: its candidate pairs (row, stored batch and row) go into
  * typed arrays, the residual condition runs once over the columns it reads gathered for
  * every pair, and the output columns are gathered whole (join-gather.ts), in the order the
- * rows were emitted one by one. An append-only side's batch is stored pending (not indexed
+ * rows were emitted one by one. Only the columns read above the join are output (the plan's
+ * JoinNode.output): its keys and condition's columns are stored, not gathered again. An append-only side's batch is stored pending (not indexed
  * by key) while both inputs are open and found by scanning until its scans have cost
  * INDEX_AFTER_SCANS comparisons per row: q7's bids meet one maximum per window, and indexing
  * every bid cost more than the few scans. A single number key is scanned by zones of rows
@@ -51,6 +52,7 @@ import type { JoinNode } from '../../plan/logical-plan.js';
 import type { Schema, Value } from '../../types.js';
 import { columnsUsed } from '../../plan/expr.js';
 import { changelogRetention } from '../../plan/join-retention.js';
+import { joinedSchema } from '../../plan/node-builders.js';
 import { arrowSchema, batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
 import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
@@ -480,6 +482,10 @@ export class JoinOperator implements Operator {
   /** Pair columns (left then right) the residual condition reads. */
   private readonly residualReads: ReadonlySet<number>;
   private readonly output: OutputBuilder;
+  /** The columns of left ++ right it outputs, in order (see JoinNode.output). */
+  private readonly picked: readonly number[];
+  /** Per side, per column of its rows: the output column it fills when padded (null: not output). */
+  private readonly padTargets: [(ColumnBuilder | null)[], (ColumnBuilder | null)[]];
   private readonly merger = new WatermarkMerger(2);
   /** The last watermark sent downstream (output rows are stamped with it). */
   private emitted = -Infinity;
@@ -532,8 +538,19 @@ export class JoinOperator implements Operator {
     this.sides = [this.newSide(0), this.newSide(1)];
     this.residual = node.condition ? compilePredicate(node.condition) : null;
     this.residualReads = node.condition ? columnsUsed(node.condition) : new Set();
+    const leftWidth = node.left.schema.length;
+    const joined = joinedSchema(node.joinType, node.left.schema, node.right.schema);
+    this.picked = node.output ?? joined.map((_, j) => j);
     this.output = new OutputBuilder(node.schema);
     this.arrow = arrowSchema(node.schema);
+    this.padTargets = [0, 1].map((side) => {
+      const from = side === 0 ? 0 : leftWidth;
+      const store = this.sides[side]!;
+      return store.schema.map((_, c) => {
+        const k = this.picked.indexOf(from + c);
+        return k < 0 ? null : this.output.columns[k]!;
+      });
+    }) as JoinOperator['padTargets'];
     const currentOf = (schema: Schema) => schema.map((c) => {
       const parts = new ColumnParts(c.type);
       parts.push(UNREAD, 0);
@@ -542,8 +559,8 @@ export class JoinOperator implements Operator {
     this.current = [currentOf(node.left.schema), currentOf(node.right.schema)];
     const closing = node.emit === 'ON_WINDOW_CLOSE';
     this.deferred = [closing && this.outer[0], closing && this.outer[1]];
-    const leftWidth = node.left.schema.length;
-    this.timeColumns = node.schema.flatMap((c, i): TimeColumn[] => {
+    // Over every column, output or not: the watermark is as if all were (a Project above dropped them before).
+    this.timeColumns = joined.flatMap((c, i): TimeColumn[] => {
       if (c.timeAttr !== true) return [];
       const side = i < leftWidth ? 0 : 1;
       const column = side === 0 ? i : i - leftWidth;
@@ -679,7 +696,7 @@ export class JoinOperator implements Operator {
       }
     }
     // Built before any of the other side's batches can go (a retraction frees only this side's).
-    const built = out.build(current, theirs.parts, side === 0, this.arrow, this.emitted, this.node.appendOnly, cols);
+    const built = out.build(current, theirs.parts, side === 0, this.picked, this.sides[0].schema.length, this.arrow, this.emitted, this.node.appendOnly, cols);
     // Only now: this batch's ids stay valid while it is processed.
     this.releaseKeys(emptied);
     if (created) this.releaseKeys(created);
@@ -1075,15 +1092,14 @@ export class JoinOperator implements Operator {
     const store = this.sides[side];
     const heap = this.pending[side];
     const o = this.output;
-    const leftWidth = this.sides[0].schema.length;
-    const w = store.schema.length;
-    const from = side === 0 ? 0 : leftWidth;
+    const targets = this.padTargets[side];
+    const padding = this.padTargets[1 - side]!.filter((b) => b !== null);
     while (heap.size > 0 && expired(heap.peekKey()!, wm)) {
       const ref = heap.pop()![1];
       if (!store.isLive(ref) || store.matchCount(ref) > 0) continue;
       o.row(OP_INSERT);
-      for (let j = 0; j < o.columns.length; j++) if (j < from || j >= from + w) o.columns[j]!.appendNull();
-      store.appendRow(ref, o.columns, from);
+      for (const b of padding) b.appendNull();
+      store.appendRow(ref, targets, 0);
     }
     const out = o.finish(this.emitted, true);
     if (out) this.out.push(out);

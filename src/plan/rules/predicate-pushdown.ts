@@ -73,7 +73,10 @@ function pushInto(input: LogicalPlan, pred: BoundExpr): LogicalPlan {
       const left: BoundExpr[] = [];
       const right: BoundExpr[] = [];
       const rest: BoundExpr[] = [];
-      for (const c of conjuncts(pred)) {
+      // The filter reads the join's output: as columns of left ++ right.
+      const picked = input.output;
+      const joinedPred = picked ? mapColumns(pred, (x) => ({ ...x, index: picked[x.index]! })) : pred;
+      for (const c of conjuncts(joinedPred)) {
         const cols = [...columnsUsed(c)];
         if (cols.length > 0 && cols.every((i) => i < w)) left.push(c);
         else if (cols.length > 0 && cols.every((i) => i >= w)) right.push(mapColumns(c, (x) => ({ ...x, index: x.index - w })));
@@ -85,7 +88,7 @@ function pushInto(input: LogicalPlan, pred: BoundExpr): LogicalPlan {
       // same, pairs are dropped before they are built, and time bounds there let the join
       // free its state (join-retention.ts).
       const condition = and([...(input.condition ? [input.condition] : []), ...rest]);
-      return joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, condition, input.stateTtlMs, input.emit);
+      return joinNode(input.joinType, l, r, input.leftKeys, input.rightKeys, condition, input.stateTtlMs, input.emit, picked ?? null);
     }
     case 'SemiJoin': {
       // Its output is its left rows: a filter on them can run before the join (not one on the mark).

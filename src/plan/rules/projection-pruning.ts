@@ -133,7 +133,13 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       return { plan: unionAllNode(inputs, kept.map((k) => plan.schema[k]!)), map: keepMap(plan.schema.length, kept) };
     }
     case 'Join': {
-      const { l, r, map } = pruneSides(plan, plan.leftKeys, plan.rightKeys, required);
+      // Its inputs keep what the join reads; its output only what is read above it.
+      const picked = plan.output ?? range(plan.left.schema.length + plan.right.schema.length);
+      const wanted = new Set([...required].map((i) => picked[i]!));
+      const { l, r, map } = pruneSides(plan, plan.leftKeys, plan.rightKeys, wanted);
+      // A batch carries at least one column: with none read above (COUNT(*)), one stands in.
+      const width = l.plan.schema.length + r.plan.schema.length;
+      const output = wanted.size > 0 || width === 0 ? sorted(wanted).map((j) => map[j]!) : [0];
       const node = joinNode(
         plan.joinType,
         l.plan,
@@ -143,8 +149,10 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
         plan.condition ? remap(plan.condition, map) : null,
         plan.stateTtlMs,
         plan.emit,
+        output,
       );
-      return { plan: node, map };
+      const at = keepMap(width, output);
+      return { plan: node, map: picked.map((j) => (wanted.has(j) ? at[map[j]!]! : -1)) };
     }
     case 'Over': {
       const n = plan.input.schema.length;
@@ -229,12 +237,12 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
 
 /** A projection that passes its input through unchanged (same columns, same names) is dropped. */
 /**
- * Prunes both inputs of a two-sided node whose output is the left columns then the right
- * ones: each side keeps the columns named for it, those required of the output and those
- * its condition reads. `map` takes the node's old columns to the new ones (-1: gone).
+ * Prunes both inputs of a two-sided node over the left columns then the right ones: each
+ * side keeps the columns named for it, those `required` (of left ++ right) and those its
+ * condition reads. `map` takes the old left ++ right columns to the new ones (-1: gone).
  */
 function pruneSides(
-  plan: { readonly left: LogicalPlan; readonly right: LogicalPlan; readonly schema: LogicalPlan['schema']; readonly condition: BoundExpr | null },
+  plan: { readonly left: LogicalPlan; readonly right: LogicalPlan; readonly condition: BoundExpr | null },
   leftNeeds: readonly number[],
   rightNeeds: readonly number[],
   required: Set<number>,
@@ -246,7 +254,7 @@ function pruneSides(
   const l = prune(plan.left, needL);
   const r = prune(plan.right, needR);
   const lw = l.plan.schema.length;
-  const map = range(plan.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
+  const map = range(w + plan.right.schema.length).map((i) => (i < w ? l.map[i]! : r.map[i - w]! < 0 ? -1 : lw + r.map[i - w]!));
   return { l, r, map };
 }
 

@@ -89,3 +89,18 @@ export async function feedInterleaved(
   for (const s of names) await e.endOfStream(s);
   return e;
 }
+
+/**
+ * Inserts `ls` into source l and `rs` into r in alternating batches, of the sizes `cuts`
+ * cycles through (one side's rows used up, the other's go on alone).
+ */
+export async function insertAlternating(e: Engine, ls: readonly object[], rs: readonly object[], cuts: readonly number[]): Promise<void> {
+  let li = 0;
+  let ri = 0;
+  for (let k = 0; li < ls.length || ri < rs.length; k++) {
+    const n = cuts[k % cuts.length]!;
+    if (k % 2 === 0 && li < ls.length) await e.insert('l', ls.slice(li, (li += n)));
+    else if (ri < rs.length) await e.insert('r', rs.slice(ri, (ri += n)));
+    else await e.insert('l', ls.slice(li, (li += n)));
+  }
+}

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/index.js';
-import { duckRows, normRows as norm, useDuck } from './duck.js';
+import { duckRows, insertAlternating, normRows as norm, useDuck } from './duck.js';
 
 interface L {
   readonly id: number | null;
@@ -67,14 +67,7 @@ describe('joins equal DuckDB on random interleaved streams', () => {
             const k = JSON.stringify(Object.values(c.row));
             folded.set(k, (folded.get(k) ?? 0) + (c.op === '+I' || c.op === '+U' ? 1 : -1));
           });
-          let li = 0;
-          let ri = 0;
-          for (let k = 0; li < ls.length || ri < rs.length; k++) {
-            const n = cuts[k % cuts.length]!;
-            if (k % 2 === 0 && li < ls.length) await e.insert('l', ls.slice(li, (li += n)));
-            else if (ri < rs.length) await e.insert('r', rs.slice(ri, (ri += n)));
-            else await e.insert('l', ls.slice(li, (li += n)));
-          }
+          await insertAlternating(e, ls, rs, cuts);
           const got = norm(await e.query('SELECT * FROM v'));
           expect(got).toEqual(await oracle(sql, ls, rs));
           const fromChanges = [...folded].flatMap(([k, c]) => Array<string>(c).fill(k)).sort();

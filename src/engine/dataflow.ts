@@ -16,13 +16,23 @@ import { ViewRuntime } from './view-runtime.js';
 export class Dataflow {
   constructor(private readonly s: EngineState) {}
 
-  /** Connects a pipeline's inputs: each catches up on history, then follows live. */
-  async attach(p: Pipeline): Promise<void> {
+  /**
+   * Connects a pipeline's inputs: each catches up on history (with `toCheckpoint`, only up to
+   * where the restored checkpoint stood), then follows live.
+   */
+  async attach(p: Pipeline, toCheckpoint = false): Promise<void> {
     const batchSize = this.s.batchSize();
     for (const input of p.inputs) {
       if (input.kind === 'source') {
         const rt = this.s.sources.get(input.source)!;
-        await rt.catchUp([input], batchSize);
+        if (!toCheckpoint) await rt.catchUp([input], batchSize);
+        else {
+          const through = rt.restoredThrough;
+          // Up to the checkpoint's offset; the whole log (and its end, if it ended) when that is all of it.
+          const limit = rt.log !== null && through < rt.log.next - 1 ? { by: 'OFFSET' as const, value: through } : undefined;
+          if (through >= 0) await rt.catchUp([input], batchSize, limit);
+          input.lastOffset = through;
+        }
         rt.inputs.add(input);
       } else if (input.kind === 'view') {
         await this.s.views.get(input.view)!.follow(input);
@@ -79,21 +89,9 @@ export class Dataflow {
   }
 
   private async replayToCheckpoint(p: Pipeline): Promise<void> {
-    const batchSize = this.s.batchSize();
     p.muted = true;
     try {
-      for (const input of p.inputs) {
-        if (input.kind === 'source') {
-          const src = this.s.sources.get(input.source)!;
-          const through = src.restoredThrough;
-          // Up to the checkpoint's offset; the whole log (and its end, if it ended) when that is all of it.
-          const limit = src.log !== null && through < src.log.next - 1 ? { by: 'OFFSET' as const, value: through } : undefined;
-          if (through >= 0) await src.catchUp([input], batchSize, limit);
-          input.lastOffset = through;
-          src.inputs.add(input);
-        } else if (input.kind === 'view') await this.s.views.get(input.view)!.follow(input);
-      }
-      p.start();
+      await this.attach(p, true);
     } finally {
       p.muted = false;
     }

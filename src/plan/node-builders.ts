@@ -6,7 +6,7 @@ import { joinRetention } from './join-retention.js';
 import { deduplication } from './deduplicate.js';
 import type { Column, Schema, SqlType } from '../types.js';
 import { isDecimal, scaleOf } from '../decimal.js';
-import type { BoundExpr } from './expr.js';
+import { col, type BoundExpr } from './expr.js';
 import type {
   AggCall,
   AggregateNode,
@@ -98,6 +98,13 @@ export function projectNode(input: LogicalPlan, exprs: readonly BoundExpr[], nam
     appendOnly: input.appendOnly,
     uniqueKey: remapKey(input.uniqueKey, positions),
   };
+}
+
+/** `input` with `exprs` appended as columns named `names` (the input itself when there are none). */
+export function withColumns(input: LogicalPlan, exprs: readonly BoundExpr[], names: readonly string[]): LogicalPlan {
+  if (exprs.length === 0) return input;
+  const cols = input.schema.map((c, i) => col(i, c.name, c.type));
+  return projectNode(input, [...cols, ...exprs], [...input.schema.map((c) => c.name), ...names]);
 }
 
 /** Where each key column of the input ends up when the output picks `columns`, or null if one is lost. */

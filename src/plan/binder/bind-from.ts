@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors.js';
 import { sourceSchema } from '../../catalog/definitions.js';
 import { call, col, columnsUsed, mapColumns, type BoundExpr } from '../expr.js';
 import { formatExpr } from '../format-expr.js';
-import { joinNode, projectNode, scanNode, viewScanNode, windowTvfNode } from '../node-builders.js';
+import { joinNode, projectNode, withColumns, scanNode, viewScanNode, windowTvfNode } from '../node-builders.js';
 import { bindExpr, coerce, requireBoolean, resolveCall } from './bind-expr.js';
 import { evaluateConstant, foldExpr } from '../rules/constant-folding.js';
 import type { LogicalPlan, ReplayLimit } from '../logical-plan.js';
@@ -223,17 +223,12 @@ function equiJoin(joinType: Join['joinType'], left: LogicalPlan, right: LogicalP
   }
   const shift = computedLeft.length;
   const residual = rest.length === 0 ? null : mapColumns(rest.reduce((a, b) => call('and', [a, b], 'BOOLEAN')), (c) => (c.index >= width ? { ...c, index: c.index + shift } : c));
-  const leftIn = withComputed(left, computedLeft);
-  const rightIn = withComputed(right, computedRight);
+  // The computed keys are named by their text (EXPLAIN shows them so).
+  const leftIn = withColumns(left, computedLeft, computedLeft.map((e) => formatExpr(e, left.schema)));
+  const rightIn = withColumns(right, computedRight, computedRight.map((e) => formatExpr(e, right.schema)));
   const join = joinNode(joinType, leftIn, rightIn, leftKeys, rightKeys, residual, ctx.stateTtlMs ?? null, ctx.emit);
   if (computedLeft.length === 0 && computedRight.length === 0) return join;
   const keep = [...left.schema.map((_, i) => i), ...right.schema.map((_, j) => leftIn.schema.length + j)];
   return projectNode(join, keep.map((i) => col(i, join.schema[i]!.name, join.schema[i]!.type)), keep.map((i) => join.schema[i]!.name));
 }
 
-/** `plan` with the expressions appended as columns named by their text (itself when there are none). */
-function withComputed(plan: LogicalPlan, exprs: readonly BoundExpr[]): LogicalPlan {
-  if (exprs.length === 0) return plan;
-  const cols = plan.schema.map((c, i) => col(i, c.name, c.type));
-  return projectNode(plan, [...cols, ...exprs], [...plan.schema.map((c) => c.name), ...exprs.map((e) => formatExpr(e, plan.schema))]);
-}

@@ -21,7 +21,7 @@ import type { SqlType } from '../../types.js';
 import { call, lit, type BoundExpr } from '../expr.js';
 import { commonType } from '../functions.js';
 import type { LogicalPlan } from '../logical-plan.js';
-import { aggregateType, joinNode, projectNode, semiJoinNode, windowTvfNode } from '../node-builders.js';
+import { aggregateType, joinNode, projectNode, semiJoinNode, windowTvfNode, withColumns } from '../node-builders.js';
 import { evaluateConstant } from '../rules/constant-folding.js';
 import { AGGREGATE_FUNCTIONS, bindExpr, coerce, containsAggregate, spanText, subqueryForm, visitExpr } from './bind-expr.js';
 import { bindFrom } from './bind-from.js';
@@ -274,10 +274,7 @@ function alignKeys(
     extra.push(e);
     return width + extra.length - 1;
   });
-  if (extra.length > 0) {
-    const cols = left.schema.map((c, i): BoundExpr => ({ kind: 'Column', index: i, name: c.name, type: c.type }));
-    left = projectNode(left, [...cols, ...extra], [...left.schema.map((c) => c.name), ...extra.map((_, i) => `subquery_probe${i + 1}`)]);
-  }
+  left = withColumns(left, extra, extra.map((_, i) => `subquery_probe${i + 1}`));
   if (rightKeys.some((k, i) => right.schema[k]!.type !== types[i])) {
     const cols = right.schema.map((c, j): BoundExpr => {
       const e: BoundExpr = { kind: 'Column', index: j, name: c.name, type: c.type };

@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { GroupMember } from '../../src/group/group-member.js';
 import { SERVERS, stream } from '../connectors/nats-helpers.js';
@@ -63,6 +64,47 @@ function norm(v: unknown): unknown {
   return v;
 }
 
+/**
+ * What the members send to answer queries, read off the wire: every view part on an inbox,
+ * assembled per answer (inbox, task, epoch) at its closing message. `rowsSent` counts the
+ * rows of the answers closed since the last call, per view, by reading their Parquet.
+ */
+function wireTap(nc: NatsConnection) {
+  const open = new Map<string, Map<string, Buffer[]>>();
+  let closed: { view: string; bytes: Buffer }[] = [];
+  const sub = nc.subscribe('_INBOX.>', {
+    callback: (err, m) => {
+      const kind = m.headers?.get('Sluice-Kind');
+      if (err !== null || (kind !== 'part' && kind !== 'done')) return;
+      const key = `${m.subject}|${m.headers!.get('Sluice-Task')}|${m.headers!.get('Sluice-Epoch')}`;
+      if (kind === 'part') {
+        const views = open.get(key) ?? new Map<string, Buffer[]>();
+        open.set(key, views);
+        const v = m.headers!.get('Sluice-View');
+        views.set(v, [...(views.get(v) ?? []), Buffer.from(m.data)]);
+        return;
+      }
+      for (const [view, parts] of open.get(key) ?? []) closed.push({ view, bytes: Buffer.concat(parts) });
+      open.delete(key);
+    },
+  });
+  return {
+    async rowsSent(): Promise<Record<string, number>> {
+      await nc.flush();
+      const out: Record<string, number> = {};
+      for (const [i, { view, bytes }] of closed.entries()) {
+        const file = join(env.dir, `tap-${i}.parquet`);
+        writeFileSync(file, bytes);
+        const r = await duckdb().runAndReadAll(`SELECT count(*) FROM read_parquet('${file}')`);
+        out[view] = (out[view] ?? 0) + Number(r.getRows()[0]![0]);
+      }
+      closed = [];
+      return out;
+    },
+    stop: () => sub.unsubscribe(),
+  };
+}
+
 const lines = (r: readonly Record<string, unknown>[]) => r.map((x) => JSON.stringify(Object.values(x).map(norm))).sort();
 
 describe('queries across a scale-out group', () => {
@@ -76,6 +118,7 @@ describe('queries across a scale-out group', () => {
       env.members.push(other);
       await other.id;
       const api = await GroupMember.join(file, { group: g, db: join(env.dir, `${by}-api.duckdb`) });
+      const tap = wireTap(env.nats.nc);
       try {
         await untilStatus(g, 'two members sharing the partitions', stable(2));
         const totals = `SELECT ${by}, s, n, epoch_ms(last) FROM totals`;
@@ -97,17 +140,24 @@ describe('queries across a scale-out group', () => {
         expect(lines(big)).toEqual(await oracle(all, 'SELECT k, COUNT(*) FROM orders WHERE v >= 95 GROUP BY k'));
         expect((await api.query('SELECT COUNT(*) AS n FROM big'))[0]!['n']).toBe(all.filter((e) => e.v >= 90).length);
         // Lookups: the members send only the rows the WHERE pins (a parameter, a literal, a
-        // timestamp parameter, a SELECT alias that is no view column and so filters nothing).
+        // timestamp parameter, a SELECT alias that is no view column and so filters nothing),
+        // counted on the wire.
+        const groups = by === 'k' ? 23 : 5;
+        await tap.rowsSent();
         const one = await api.query(`SELECT ${by}, s, n FROM totals WHERE ${by} = ?`, [3]);
         expect(lines(one)).toEqual(await oracle(all, `SELECT ${by}, CAST(SUM(v) AS VARCHAR), COUNT(*) FROM orders WHERE ${by} = 3 GROUP BY ${by}`));
+        expect(await tap.rowsSent()).toEqual({ totals: 1 });
         const lit = await api.query('SELECT b.k, b.c, b.v FROM big b WHERE b.k = 5 AND 95.25 = v');
         expect(lines(lit)).toEqual(await oracle(all, 'SELECT k, c, CAST(v AS VARCHAR) FROM orders WHERE v >= 90 AND k = 5 AND v = 95.25'));
+        expect(await tap.rowsSent()).toEqual({ big: lit.length });
         const lastOf3 = new Date(BASE + Math.max(...all.filter((e) => e[by] === 3).map((e) => e.ms)));
         expect(lines(await api.query(`SELECT ${by} FROM totals WHERE last = ?`, [lastOf3]))).toEqual(
           await oracle(all, `SELECT ${by} FROM orders GROUP BY ${by} HAVING MAX(ts) = make_timestamp(${lastOf3.getTime() * 1000})`),
         );
+        expect((await tap.rowsSent())['totals']).toBeLessThan(groups);
         const aliased = await api.query(`SELECT n AS x, ${by} FROM totals WHERE x = ?`, [all.filter((e) => e[by] === 3).length]);
         expect(lines(aliased)).toEqual(await oracle(all, `SELECT COUNT(*) AS x, ${by} FROM orders GROUP BY ${by} HAVING x = ${all.filter((e) => e[by] === 3).length}`));
+        expect(await tap.rowsSent()).toEqual({ totals: groups });
         // An offset the stream has not reached yet: nothing consumed it.
         const last = (await env.nats.jsm.streams.info(src.stream)).state.last_seq;
         await expect(api.query('SELECT * FROM totals', [], { after: { orders: last + 100 }, timeout: 400 })).rejects.toMatchObject({ code: 'TIMEOUT' });
@@ -123,6 +173,7 @@ describe('queries across a scale-out group', () => {
           expect(lines(got)).toEqual(await oracle(all, `SELECT k, CAST(SUM(v) AS VARCHAR), COUNT(*), epoch_ms(MAX(ts)) FROM orders GROUP BY k`));
         }
       } finally {
+        tap.stop();
         await api.close();
         await expect(api.query('SELECT * FROM totals')).rejects.toMatchObject({ code: 'STATE' });
         await expect(api.insert('orders', [])).rejects.toMatchObject({ code: 'STATE' });

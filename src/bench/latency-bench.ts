@@ -196,12 +196,12 @@ async function firstCheckpoint(dir: string, groups: number): Promise<Figure> {
   }
 }
 
-/** The built CLI: dist/src/cli/main.js of the package this module belongs to. */
-function cliPath(): string {
+/** The built CLI: dist/src/cli/main.js of the package this module belongs to (also when this module runs from src/, as under vitest). */
+export function cliPath(): string {
   let d = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(d, 'package.json'))) {
     const up = dirname(d);
-    if (up === d) throw new SluiceError('ARGUMENT', 'cannot find the sluice package to time its start-up');
+    if (up === d) throw new SluiceError('ARGUMENT', 'cannot find the sluice package to start its CLI');
     d = up;
   }
   return join(d, 'dist', 'src', 'cli', 'main.js');

@@ -14,7 +14,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Engine } from '../engine/engine.js';
@@ -22,6 +21,9 @@ import { SluiceError } from '../errors.js';
 import { deleteGroup } from '../group/group-delete.js';
 import { groupStatus, type GroupStatus } from '../group/group-status.js';
 import { GroupMember } from '../group/group-member.js';
+import { groupNames } from '../group/group-names.js';
+import { GroupStore } from '../group/group-store.js';
+import { cliPath } from './latency-bench.js';
 
 export interface NatsBenchOptions {
   readonly json: boolean;
@@ -30,6 +32,9 @@ export interface NatsBenchOptions {
   readonly servers?: string;
   /** Skip the group figures (they start member processes). */
   readonly noGroups?: boolean;
+  /** The group sizes measured (default 1, 2 and 3 members), and whether the repartitioned group of 2 is (default true). */
+  readonly groupSizes?: readonly number[];
+  readonly repartitioned?: boolean;
   /** The latency figure's publish rate (default 20,000 events/s) and duration (default 3 s). */
   readonly latencyRate?: number;
   readonly latencySeconds?: number;
@@ -190,10 +195,6 @@ async function latency(nc: NatsConnection, servers: string, stream: string, pref
   return lat.sort((a, b) => a - b);
 }
 
-function cli(): string {
-  return fileURLToPath(new URL('../cli/main.js', import.meta.url));
-}
-
 async function until(what: string, f: () => Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await f().catch(() => false))) {
@@ -202,8 +203,33 @@ async function until(what: string, f: () => Promise<boolean>, ms: number): Promi
   }
 }
 
+/** The sequence of the last event of each partition's subject (the partitions' ends). */
+async function partitionEnds(jsm: JetStreamManager, stream: string, prefix: string): Promise<number[]> {
+  const ends: number[] = [];
+  for (let p = 0; p < PARTITIONS; p++) ends.push((await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.${p}` }))?.seq ?? 0);
+  return ends;
+}
+
+/**
+ * Waits until every partition's snapshot covers its end: what `lag` 0 in `sluice group
+ * status` says, read off the snapshots' metadata alone. Status itself creates a consumer per
+ * partition to count the lag; asked every 50 ms, that load on the server (on the members'
+ * cores) would be part of what is measured.
+ */
+async function untilSnapshotsCover(servers: string, group: string, ends: readonly number[]): Promise<void> {
+  const store = await GroupStore.open([servers], groupNames(group));
+  try {
+    await until('every partition to be caught up', async () => {
+      const metas = await Promise.all(ends.map((_, index) => store.snapshotMeta({ stage: 'source', index })));
+      return metas.every((m, i) => (m?.sources['ev']?.seq ?? 0) >= ends[i]!);
+    }, 600_000);
+  } finally {
+    await store.close();
+  }
+}
+
 /** `members` processes run the windowed job as a group over the stream; events/s from all partitions owned to all caught up, then a kill. */
-async function groupRun(servers: string, stream: string, prefix: string, n: number, members: number, dir: string, repartitioned = false): Promise<Figure> {
+async function groupRun(servers: string, stream: string, prefix: string, n: number, members: number, dir: string, ends: readonly number[], repartitioned = false): Promise<Figure> {
   const group = `bench${process.pid}_${members}${repartitioned ? 'r' : ''}`;
   const file = join(dir, `${group}.sql`);
   writeFileSync(file, sourceSql(servers, stream, prefix, false) + (repartitioned ? REPARTITIONED : WINDOWED) + `\nSET checkpoint_interval = '200 milliseconds';`);
@@ -212,7 +238,7 @@ async function groupRun(servers: string, stream: string, prefix: string, n: numb
   try {
     const t = performance.now();
     for (let i = 0; i < members; i++) {
-      children.push(spawn(process.execPath, [cli(), 'run', file, '--group', group, '--db', join(dir, `${group}_${i}.duckdb`)], { stdio: 'ignore' }));
+      children.push(spawn(process.execPath, [cliPath(), 'run', file, '--group', group, '--db', join(dir, `${group}_${i}.duckdb`)], { stdio: 'ignore' }));
     }
     await until('the members to own every partition', async () => {
       const s = await status();
@@ -220,10 +246,13 @@ async function groupRun(servers: string, stream: string, prefix: string, n: numb
     }, 60_000);
     const owned = performance.now();
     const cpu0 = cpuOf(children);
-    await until('every partition to be caught up', async () => (await status()).partitions.every((p) => p.owner !== null && p.lag === 0), 600_000);
+    if (repartitioned) {
+      await until('every partition to be caught up', async () => (await status()).partitions.every((p) => p.owner !== null && p.lag === 0), 600_000);
+    } else await untilSnapshotsCover(servers, group, ends);
     const ms = performance.now() - owned;
     const cpu1 = cpuOf(children);
     const wall = performance.now() - t;
+    if (!repartitioned && !(await status()).partitions.every((p) => p.lag === 0)) throw new SluiceError('EXECUTION', `bench nats: group '${group}' is not caught up`);
     let rebalanceMs: number | null = null;
     if (members > 1) {
       const s = await status();
@@ -303,8 +332,9 @@ export async function measureNats(options: Omit<NatsBenchOptions, 'json'>, onFig
     const one = await oneMember(servers, stream, prefix, n);
     onFigure({ figure: 'windowed job, 1 process', events: n, events_per_s: Math.round(n / (one / 1000)) });
     if (options.noGroups !== true) {
-      for (const members of [1, 2, 3]) onFigure(await groupRun(servers, stream, prefix, n, members, dir));
-      onFigure(await groupRun(servers, stream, prefix, n, 2, dir, true));
+      const ends = await partitionEnds(jsm, stream, prefix);
+      for (const members of options.groupSizes ?? [1, 2, 3]) onFigure(await groupRun(servers, stream, prefix, n, members, dir, ends));
+      if (options.repartitioned !== false) onFigure(await groupRun(servers, stream, prefix, n, 2, dir, ends, true));
     }
     // Latency on a stream of its own: the source reads from the start.
     const lstream = `${stream}_LAT`;

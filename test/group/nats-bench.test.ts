@@ -2,7 +2,8 @@
  * `sluice bench nats` at toy sizes against the real NATS server: every one-process figure
  * is printed once in its JSON shape, and the windowed job read every event (the bench
  * checks that itself), as did every read-your-writes round (its own write in the answer).
- * The group figures spawn members and are covered by the group tests.
+ * A group of 1 at toy size: its end is read off the snapshots' metadata, and the bench then
+ * checks that `sluice group status` shows every lag at 0.
  * No timing is asserted (SPEC 7).
  */
 import { expect, it } from 'vitest';
@@ -23,3 +24,11 @@ it('prints each figure once with its fields', async () => {
   ]);
   expect(figures[4]!['changes']).toBeGreaterThan(0);
 }, 60_000);
+
+it('measures a group of one member until its snapshots cover the stream', async () => {
+  const figures: Figure[] = [];
+  await measureNats({ events: 3000, servers: SERVERS, groupSizes: [1], repartitioned: false, latencyRate: 1000, latencySeconds: 0.2, rywRounds: 2 }, (f) => figures.push(f));
+  const group = figures.find((f) => f.figure === 'group of 1');
+  expect(group).toEqual({ figure: 'group of 1', members: 1, events: 3000, events_per_s: expect.any(Number), wall_events_per_s: expect.any(Number), cpu_us_per_event: expect.any(Number), rebalance_ms: null });
+  expect(figures.map((f) => f.figure)).not.toContain('group of 2, repartitioned');
+}, 120_000);

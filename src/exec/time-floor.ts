@@ -1,16 +1,26 @@
 /**
- * The least event time over the rows an operator holds and may still emit (Top-N, changelog
- * OVER): its output watermark may not pass it, or a downstream window would find the row late
- * when it comes back (a -D of a row pushed out of the top, a -U/+U of a renumbered row).
+ * The least event time over the rows an operator holds and may still emit (changelog OVER):
+ * its output watermark may not pass it, or a downstream window would find the row late when
+ * it comes back (a -D of a row pushed out of the top, a -U/+U of a renumbered row).
  * A heap with lazy deletion: rows that went are skipped when they reach the top, and the heap
- * is rebuilt when mostly stale, so memory follows the rows held.
+ * is rebuilt when mostly stale, so memory follows the rows held. A held row carries its own
+ * time (`held`, NaN once it went), so holding a row adds no map entry: an OVER over a
+ * changelog holds every row it has seen, and a Map of them cost more than the rest of a
+ * row's bookkeeping.
  */
 import type { Schema, Value } from '../types.js';
 import { MinHeap } from './window/min-heap.js';
 
-export class TimeFloor<T extends { readonly values: readonly Value[] }> {
+/** A row a TimeFloor can hold: `held` is the floor's to write (NaN when not held). */
+export interface FloorRow {
+  readonly values: readonly Value[];
+  held: number;
+}
+
+export class TimeFloor<T extends FloorRow> {
   private heap = new MinHeap<T>();
-  private readonly live = new Map<T, number>();
+  /** Rows held (with a finite time). */
+  private live = 0;
 
   /** @param columns the event-time columns of a held row's values */
   constructor(private readonly columns: readonly number[]) {}
@@ -32,26 +42,31 @@ export class TimeFloor<T extends { readonly values: readonly Value[] }> {
       if (typeof v === 'number' && v < t) t = v;
     }
     if (t === Infinity) return;
-    this.live.set(row, t);
+    if (row.held === row.held) this.live--;
+    row.held = t;
+    this.live++;
     this.heap.push(t, row);
   }
 
   remove(row: T): void {
-    this.live.delete(row);
+    if (row.held !== row.held) return;
+    row.held = NaN;
+    this.live--;
   }
 
   /** The least event time held (Infinity: none). */
   min(): number {
-    while (this.heap.size > 0 && this.live.get(this.heap.peekValue()!) !== this.heap.peekKey()) this.heap.pop();
-    if (this.heap.size > 2 * this.live.size + 64) {
+    while (this.heap.size > 0 && this.heap.peekValue()!.held !== this.heap.peekKey()) this.heap.pop();
+    if (this.heap.size > 2 * this.live + 64) {
+      const old = this.heap;
       this.heap = new MinHeap();
-      for (const [row, t] of this.live) this.heap.push(t, row);
+      for (let e = old.pop(); e !== undefined; e = old.pop()) if (e[1].held === e[0]) this.heap.push(e[0], e[1]);
     }
     return this.heap.peekKey() ?? Infinity;
   }
 
   clear(): void {
     this.heap = new MinHeap();
-    this.live.clear();
+    this.live = 0;
   }
 }

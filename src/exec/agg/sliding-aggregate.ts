@@ -30,6 +30,13 @@ export class SlidingAggregate<R> {
     this.unit = pow10(argScale);
   }
 
+  /** Back to an empty frame (to compute another range of rows). */
+  reset(): void {
+    this.count = 0;
+    this.sum = 0;
+    this.queue.length = 0;
+  }
+
   add(rows: readonly R[], i: number): void {
     const v = this.arg ? this.arg(rows[i]!) : 1;
     if (v === null) return;

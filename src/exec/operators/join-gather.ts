@@ -69,11 +69,17 @@ export class ColumnParts {
     this.validity[p] = null;
   }
 
+  /** Scratch values of gathers whose column is read and let go at once (see gather's `transient`). */
+  private scratchF64 = NO_F64;
+  private scratchI32 = NO_I32;
+
   /**
    * Row rows[k] of part src[k] for k < count (src[k] = -1: NULL), as a new column;
-   * `padded` false promises no src[k] is -1.
+   * `padded` false promises no src[k] is -1. A `transient` number column is written into a
+   * buffer the next transient gather reuses (a residual condition's input, read once), so
+   * joining a batch allocates only its output.
    */
-  gather(src: Int32Array, rows: Int32Array, count: number, padded: boolean): Data {
+  gather(src: Int32Array, rows: Int32Array, count: number, padded: boolean, transient = false): Data {
     if (this.kind === 'null') return nullColumn(count);
     let validity: Uint8Array | null = null;
     let nulls = 0;
@@ -92,21 +98,21 @@ export class ColumnParts {
     switch (this.kind) {
       case 'f64': {
         const parts = this.values as Float64Array[];
-        const out = new Float64Array(count);
+        const out = transient ? this.scratchOf64(count) : new Float64Array(count);
         // One part (the batch being joined) and no NULLs, so no padding: every row is of part 0.
         if (validity === null && parts.length === 1) {
           const part = parts[0]!;
           for (let k = 0; k < count; k++) out[k] = part[rows[k]!]!;
         } else if (validity === null) for (let k = 0; k < count; k++) out[k] = parts[src[k]!]![rows[k]!]!;
         // 0 under a NULL, whatever the source row held (the output does not depend on it).
-        else for (let k = 0; k < count; k++) if (((validity[k >> 3]! >> (k & 7)) & 1) === 1) out[k] = parts[src[k]!]![rows[k]!]!;
+        else for (let k = 0; k < count; k++) out[k] = ((validity[k >> 3]! >> (k & 7)) & 1) === 1 ? parts[src[k]!]![rows[k]!]! : 0;
         return float64Column(out, validity, nulls);
       }
       case 'i32': {
         const parts = this.values as Int32Array[];
-        const out = new Int32Array(count);
+        const out = transient ? this.scratchOf32(count) : new Int32Array(count);
         if (validity === null) for (let k = 0; k < count; k++) out[k] = parts[src[k]!]![rows[k]!]!;
-        else for (let k = 0; k < count; k++) if (((validity[k >> 3]! >> (k & 7)) & 1) === 1) out[k] = parts[src[k]!]![rows[k]!]!;
+        else for (let k = 0; k < count; k++) out[k] = ((validity[k >> 3]! >> (k & 7)) & 1) === 1 ? parts[src[k]!]![rows[k]!]! : 0;
         return int32Column(out, validity, nulls);
       }
       case 'bool': {
@@ -122,6 +128,16 @@ export class ColumnParts {
       case 'utf8':
         return this.gatherUtf8(src, rows, count, validity, nulls);
     }
+  }
+
+  private scratchOf64(count: number): Float64Array {
+    if (this.scratchF64.length < count) this.scratchF64 = new Float64Array(Math.max(count, 2 * this.scratchF64.length));
+    return this.scratchF64.subarray(0, count);
+  }
+
+  private scratchOf32(count: number): Int32Array {
+    if (this.scratchI32.length < count) this.scratchI32 = new Int32Array(Math.max(count, 2 * this.scratchI32.length));
+    return this.scratchI32.subarray(0, count);
   }
 
   private gatherUtf8(src: Int32Array, rows: Int32Array, count: number, validity: Uint8Array | null, nulls: number): Data {

@@ -53,7 +53,7 @@ import type { Schema, Value } from '../../types.js';
 import { columnsUsed } from '../../plan/expr.js';
 import { changelogRetention } from '../../plan/join-retention.js';
 import { joinedSchema } from '../../plan/node-builders.js';
-import { arrowSchema, batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
+import { arrowSchema, batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
 import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
 import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
@@ -95,6 +95,11 @@ class SideStore {
   readonly until: number[] = [];
   /** Per batch and row: the other side's watermark past which that row can match nothing. */
   readonly rowUntil: (Float64Array | null)[] = [];
+  /**
+   * Per batch: the least of its rows' bounds, so a probe under a watermark at or below it
+   * meets every row of the batch without reading their bounds one by one.
+   */
+  readonly untilLeast: number[] = [];
   /** Per column: its batches as the output gather reads them. */
   readonly parts: ColumnParts[];
   /** Batches that still hold rows and may be dropped by a watermark. */
@@ -132,8 +137,16 @@ class SideStore {
   addBatch(cols: readonly Data[], n: number, rowUntil: Float64Array | null, pending = false): number {
     if (!pending) this.indexAll();
     let until = rowUntil === null ? Infinity : -Infinity;
-    if (rowUntil !== null) for (let i = 0; i < n; i++) if (rowUntil[i]! > until) until = rowUntil[i]!;
+    let least = Infinity;
+    if (rowUntil !== null) {
+      for (let i = 0; i < n; i++) {
+        const u = rowUntil[i]!;
+        if (u > until) until = u;
+        if (u < least) least = u;
+      }
+    }
     this.rowUntil.push(rowUntil);
+    this.untilLeast.push(least);
     this.batches.push(cols);
     for (let j = 0; j < this.parts.length; j++) this.parts[j]!.push(cols[j]!, n);
     this.live.push(new Uint8Array(n));
@@ -503,6 +516,14 @@ export class JoinOperator implements Operator {
   private readonly pairPart = new IntVec();
   private readonly pairAt = new IntVec();
   private zeros = new Int32Array(0);
+  /** Scratch of candidates: per probe row, the first and last stored row of its key. */
+  private heads = new Float64Array(0);
+  private tails = new Float64Array(0);
+  /** Scratch of evaluate: which candidate pairs of the batch satisfy the condition. */
+  private okScratch = new Uint8Array(0);
+  /** Scratch of keyIds: a batch's key ids and NULL-key flags. */
+  private idScratch = new Int32Array(0);
+  private nullScratch = new Uint8Array(0);
   /** Scratch of pendingMatches: probe key id → its group + 1 (0: not probed), and the matches found. */
   private mark = new Int32Array(0);
   private readonly pendingGroup = new IntVec();
@@ -578,8 +599,13 @@ export class JoinOperator implements Operator {
   /** Key ids of the rows; with `insert` false, unknown keys are -1 (rows that are not stored). */
   private keyIds(side: 0 | 1, cols: readonly Data[], n: number, insert = true): { ids: Int32Array; nullKey: Uint8Array } {
     const keyCols = (side === 0 ? this.node.leftKeys : this.node.rightKeys).map((k) => cols[k]!);
-    const ids = new Int32Array(n);
-    const nullKey = new Uint8Array(n);
+    // Scratch reused by every batch (a batch's ids are copied where they are kept).
+    if (this.idScratch.length < n) {
+      this.idScratch = new Int32Array(Math.max(n, 2 * this.idScratch.length));
+      this.nullScratch = new Uint8Array(this.idScratch.length);
+    }
+    const ids = this.idScratch.subarray(0, n);
+    const nullKey = this.nullScratch.subarray(0, n).fill(0);
     if (this.keys) {
       if (insert) this.keys.findOrInsert(keyCols, n, ids);
       else this.keys.find(keyCols, n, ids);
@@ -726,49 +752,79 @@ export class JoinOperator implements Operator {
     const pPart = this.pendingPart.a;
     const pRow = this.pendingRow.a;
     const untils = theirs.rowUntil;
-    // The pairs are written straight into the vectors' arrays, room made per probe row.
+    const least = theirs.untilLeast;
+    const wms = batch.wm;
+    const wmConst = batch.wmConst;
+    if (this.heads.length < n) {
+      this.heads = new Float64Array(Math.max(n, 2 * this.heads.length));
+      this.tails = new Float64Array(this.heads.length);
+    }
+    const heads = this.heads;
+    const tails = this.tails;
+    chains.endsOf(ids, nullKey, n, heads, tails);
+    // The pairs are written straight into the vectors' arrays, grown when full; their bounds
+    // are checked after, in a pass of their own (see below).
     let len = 0;
     let rowA = rows.a;
     let partA = parts.a;
     let atA = at.a;
     for (let i = 0; i < n; i++) {
+      let ref = heads[i]!;
       const id = ids[i]!;
       // Id -1 without a NULL key: a key no stored row has (probe-only rows are not looked up by insertion).
-      if (nullKey[i] || id < 0) continue;
-      let ref = chains.first(id);
-      const slot = pending ? mark[id]! - 1 : -1;
+      const slot = pending && nullKey[i] === 0 && id >= 0 ? mark[id]! - 1 : -1;
       const found = slot < 0 ? 0 : bucket[slot + 1]! - bucket[slot]!;
       if (ref === -1 && found === 0) continue;
-      const wm = bounded ? rowWatermark(batch, i) : -Infinity;
-      const room = len + chains.countOf(id) + found;
-      if (room > rowA.length) {
+      // A key's newest row ends its list: a one-row list (q4's auction) needs no next pointer.
+      const last = tails[i]!;
+      while (ref !== -1) {
+        const part = Math.floor(ref / REF_SPLIT);
+        if (len === rowA.length) {
+          rows.length = parts.length = at.length = len;
+          for (const v of [rows, parts, at]) v.reserve(1);
+          rowA = rows.a;
+          partA = parts.a;
+          atA = at.a;
+        }
+        rowA[len] = i;
+        partA[len] = part;
+        atA[len++] = ref - part * REF_SPLIT;
+        ref = ref === last ? -1 : chains.nextOf(ref);
+      }
+      if (slot < 0) continue;
+      if (len + found > rowA.length) {
         rows.length = parts.length = at.length = len;
-        for (const v of [rows, parts, at]) v.reserve(room - len);
+        for (const v of [rows, parts, at]) v.reserve(found);
         rowA = rows.a;
         partA = parts.a;
         atA = at.a;
       }
-      for (; ref !== -1; ref = chains.nextOf(ref)) {
-        const part = Math.floor(ref / REF_SPLIT);
-        const row = ref - part * REF_SPLIT;
-        if (bounded) {
-          const u = untils[part];
-          if (expired(u ? u[row]! : Infinity, wm)) continue;
-        }
-        rowA[len] = i;
-        partA[len] = part;
-        atA[len++] = row;
-      }
-      if (slot < 0) continue;
       for (let q = bucket[slot]!; q < bucket[slot + 1]!; q++) {
-        if (bounded) {
-          const u = untils[pPart[q]!];
-          if (expired(u ? u[pRow[q]!]! : Infinity, wm)) continue;
-        }
         rowA[len] = i;
         partA[len] = pPart[q]!;
         atA[len++] = pRow[q]!;
       }
+    }
+    // A stored row meets the probe row only while its bound is at or above the watermark the
+    // probe row arrived under. A stored batch whose least bound is at or above it has every
+    // row met without reading their bounds; the others' are read here, in a tight loop
+    // whose loads overlap.
+    if (bounded) {
+      let kept = 0;
+      for (let k = 0; k < len; k++) {
+        const i = rowA[k]!;
+        const part = partA[k]!;
+        const row = atA[k]!;
+        const wm = wms === null ? wmConst : wms[i]!;
+        if (!(least[part]! >= wm && wm !== Infinity)) {
+          const u = untils[part];
+          if (expired(u ? u[row]! : Infinity, wm)) continue;
+        }
+        rowA[kept] = i;
+        partA[kept] = part;
+        atA[kept++] = row;
+      }
+      len = kept;
     }
     rows.length = parts.length = at.length = len;
     if (pending) for (let i = 0; i < n; i++) if (ids[i]! >= 0) mark[ids[i]!] = 0;
@@ -995,7 +1051,8 @@ export class JoinOperator implements Operator {
 
   /** Which candidate pairs (0 or 1 each) satisfy the residual condition (all of them without one). */
   private evaluate(side: 0 | 1, m: number): Uint8Array {
-    const ok = new Uint8Array(m);
+    if (this.okScratch.length < m) this.okScratch = new Uint8Array(Math.max(m, 2 * this.okScratch.length));
+    const ok = this.okScratch.subarray(0, m).fill(0);
     if (!this.residual) return ok.fill(1);
     if (m === 0) return ok;
     const theirs = this.sides[1 - side]!;
@@ -1013,8 +1070,8 @@ export class JoinOperator implements Operator {
       }
       const from = k < leftWidth ? 0 : leftWidth;
       const j = k - from;
-      if (from === mineFrom) data.push(mine[j]!.gather(this.zeros, this.pairRow.a, m, false));
-      else data.push(theirs.parts[j]!.gather(this.pairPart.a, this.pairAt.a, m, false));
+      if (from === mineFrom) data.push(mine[j]!.gather(this.zeros, this.pairRow.a, m, false, true));
+      else data.push(theirs.parts[j]!.gather(this.pairPart.a, this.pairAt.a, m, false, true));
     }
     const { sel, count } = this.residual.select(data, m, this.params);
     for (let k = 0; k < count; k++) ok[sel[k]!] = 1;
@@ -1156,9 +1213,15 @@ export class JoinOperator implements Operator {
   }
 
   /** Frees the key ids no stored row of either side holds any more (interval joins would otherwise keep every key ever seen). */
-  private releaseKeys(ids: Iterable<number>): void {
-    if (!this.keys) return;
-    for (const k of ids) if (k >= 0 && this.sides[0].byKey.countOf(k) === 0 && this.sides[1].byKey.countOf(k) === 0) this.keys.remove(k);
+  private releaseKeys(ids: ArrayLike<number>): void {
+    const keys = this.keys;
+    if (!keys) return;
+    const left = this.sides[0].byKey;
+    const right = this.sides[1].byKey;
+    for (let i = 0; i < ids.length; i++) {
+      const k = ids[i]!;
+      if (k >= 0 && left.countOf(k) === 0 && right.countOf(k) === 0) keys.remove(k);
+    }
   }
 
   private entry(side: 0 | 1, ref: number): [string, unknown] {

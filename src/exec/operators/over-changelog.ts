@@ -30,6 +30,8 @@ function isRanking(fn: OverCall['fn']): boolean {
 interface Entry extends OrderedRow {
   /** The aggregates last emitted with this row; null before its first emission. */
   out: Value[] | null;
+  /** Its event time while the TimeFloor holds it (NaN: not held). */
+  held: number;
 }
 
 export class OverChangelogOperator implements Operator {
@@ -61,7 +63,16 @@ export class OverChangelogOperator implements Operator {
     this.floor = new TimeFloor(TimeFloor.columnsOf(node.input.schema));
     this.ahead = rowsAhead(node);
     this.back = lagReach(node);
+    this.aggs = node.calls.map((c) =>
+      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!, argScale(node, c)),
+    );
+    this.now = node.calls.map(() => null);
   }
+
+  /** Per call its running aggregate (null: a rank or navigation function), reset per range computed. */
+  private readonly aggs: (SlidingAggregate<Entry> | null)[];
+  /** Scratch: the values a recomputed row's calls have now. */
+  private readonly now: Value[];
 
   /** Rows ahead of / behind a row that its LEAD or ROWS frame end, or its LAG, reach. */
   private readonly ahead: number;
@@ -97,8 +108,10 @@ export class OverChangelogOperator implements Operator {
     const schema = this.node.input.schema;
     // Per partition touched: the rows that came or went (their sort positions mark where frames changed).
     const changed = new Map<Value, Entry[]>();
+    const width = schema.length;
     for (let i = 0; i < batch.length; i++) {
-      const values = schema.map((c, j) => readValue(cols[j]!, i, c.type));
+      const values: Value[] = [];
+      for (let j = 0; j < width; j++) values.push(readValue(cols[j]!, i, schema[j]!.type));
       const pk = this.key(values);
       let rows = this.partitions.get(pk);
       if (!rows) this.partitions.set(pk, (rows = []));
@@ -106,7 +119,7 @@ export class OverChangelogOperator implements Operator {
       if (!marks) changed.set(pk, (marks = []));
       if (batch.ops !== null && isRetraction(batch.ops[i]!)) {
         // Any one row equal to the retracted one goes (rows are a multiset).
-        const probe: Entry = { values, seq: -1, out: null };
+        const probe: Entry = { values, seq: -1, out: null, held: NaN };
         let at = this.lowerBound(rows, probe);
         // NaN equals NaN here, as a row's copy must be found by its own values.
         while (at < rows.length && !rows[at]!.values.every((v, j) => v === values[j] || (v !== v && values[j] !== values[j]))) {
@@ -122,7 +135,7 @@ export class OverChangelogOperator implements Operator {
         if (gone!.out !== null) this.emit(OP_DELETE, gone!, gone!.out);
         marks.push(gone!);
       } else {
-        const e: Entry = { values, seq: this.seq++, out: null };
+        const e: Entry = { values, seq: this.seq++, out: null, held: NaN };
         rows.splice(this.lowerBound(rows, e), 0, e);
         this.floor.add(e);
         marks.push(e);
@@ -185,9 +198,10 @@ export class OverChangelogOperator implements Operator {
   /** Computes rows [from, to] with one forward-sliding frame and emits the rows that changed. */
   private computeRange(rows: Entry[], from: number, to: number): void {
     const f = this.node.frame;
-    const aggs = this.node.calls.map((c) =>
-      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!, argScale(this.node, c)),
-    );
+    const calls = this.node.calls;
+    const aggs = this.aggs;
+    for (const a of aggs) a?.reset();
+    const now = this.now;
     let lo = 0;
     let hi = 0;
     let lastEnd = 0;
@@ -198,13 +212,21 @@ export class OverChangelogOperator implements Operator {
       while (groupStart > 0 && this.peers(rows[groupStart - 1]!, rows[from]!)) groupStart--;
       for (let i = 1; i <= groupStart; i++) if (!this.peers(rows[i - 1]!, rows[i]!)) groupsBefore++;
     }
+    const len = rows.length;
+    // A ROWS frame's ends are offsets from the row (no peers or values to look at).
+    const rowsFrame = f.unit === 'ROWS';
     // The frame of row r is [start(r), end(r)]; both only move forward as r does.
     for (let r = from; r <= to; r++) {
       if (this.ranked && r > from && !this.peers(rows[r - 1]!, rows[r]!)) {
         groupStart = r;
         groupsBefore++;
       }
-      const { start, end } = this.frame(rows, r, lo, lastEnd);
+      let start: number;
+      let end: number;
+      if (rowsFrame) {
+        start = f.preceding === null ? 0 : Math.min(len, Math.max(0, r - f.preceding));
+        end = f.following === null ? len : Math.min(len, Math.max(0, r + f.following + 1));
+      } else ({ start, end } = this.frame(rows, r, lo, lastEnd));
       lastEnd = end;
       if (r === from) lo = hi = start;
       // Grow the end first (an empty frame ends where it starts), then cut the start.
@@ -212,23 +234,30 @@ export class OverChangelogOperator implements Operator {
       for (; hi < top; hi++) for (const a of aggs) a?.add(rows, hi);
       for (; lo < start; lo++) for (const a of aggs) a?.remove(rows, lo);
       const e = rows[r]!;
-      const now = this.node.calls.map((c, j) =>
-        c.fn === 'ROW_NUMBER'
-          ? r + 1
-          : c.fn === 'RANK'
-            ? groupStart + 1
-            : c.fn === 'DENSE_RANK'
-              ? groupsBefore + 1
-              : isAnalytic(c.fn)
-                ? analyticValue(c, rows, r, start, end)
-                : aggs[j]!.value(rows),
-      );
-      if (e.out === null) this.emit(OP_INSERT, e, now);
-      else if (!now.every((v, j) => Object.is(v, e.out![j]))) {
-        this.emit(OP_UPDATE_BEFORE, e, e.out);
+      for (let j = 0; j < calls.length; j++) {
+        const c = calls[j]!;
+        now[j] =
+          c.fn === 'ROW_NUMBER'
+            ? r + 1
+            : c.fn === 'RANK'
+              ? groupStart + 1
+              : c.fn === 'DENSE_RANK'
+                ? groupsBefore + 1
+                : isAnalytic(c.fn)
+                  ? analyticValue(c, rows, r, start, end)
+                  : aggs[j]!.value(rows);
+      }
+      const was = e.out;
+      if (was === null) this.emit(OP_INSERT, e, now);
+      else {
+        let same = true;
+        for (let j = 0; j < now.length && same; j++) same = Object.is(now[j], was[j]);
+        // Unchanged: the row keeps the values it was emitted with (nothing to copy).
+        if (same) continue;
+        this.emit(OP_UPDATE_BEFORE, e, was);
         this.emit(OP_UPDATE_AFTER, e, now);
       }
-      e.out = now;
+      e.out = now.slice();
     }
   }
 
@@ -297,7 +326,7 @@ export class OverChangelogOperator implements Operator {
       const pk = this.key(values);
       let list = this.partitions.get(pk);
       if (!list) this.partitions.set(pk, (list = []));
-      const e: Entry = { seq, values, out };
+      const e: Entry = { seq, values, out, held: NaN };
       list.push(e);
       this.floor.add(e);
     }

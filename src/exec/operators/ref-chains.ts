@@ -15,8 +15,11 @@ export function refRow(ref: number): number {
 const NONE = new Float64Array(0);
 
 export class RefChains {
-  private head = new Float64Array(64).fill(-1);
-  private tail = new Float64Array(64).fill(-1);
+  /**
+   * Per id its oldest and newest ref, side by side ([2 id], [2 id + 1]): one cache line tells
+   * a probe both where a key's list starts and that a one-row list ends there.
+   */
+  private ends = new Float64Array(128).fill(-1);
   private count = new Int32Array(64);
   private nullHead = -1;
   private nullTail = -1;
@@ -44,7 +47,33 @@ export class RefChains {
   /** The oldest row with this id, or -1; follow with nextOf. */
   first(id: number): number {
     if (id < 0) return this.nullHead;
-    return id < this.head.length ? this.head[id]! : -1;
+    return 2 * id < this.ends.length ? this.ends[2 * id]! : -1;
+  }
+
+  /**
+   * first() and last() of ids[0..n) into heads and tails (-1 where skip[i] is set or ids[i]
+   * is -1). One tight loop of independent loads, so the memory system fetches many lists'
+   * ends at once instead of one per probe row (q4: a bid's auction is anywhere in the table).
+   */
+  endsOf(ids: Int32Array, skip: Uint8Array, n: number, heads: Float64Array, tails: Float64Array): void {
+    const ends = this.ends;
+    const size = ends.length >> 1;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      if (skip[i] !== 0 || id < 0 || id >= size) {
+        heads[i] = -1;
+        tails[i] = -1;
+      } else {
+        heads[i] = ends[2 * id]!;
+        tails[i] = ends[2 * id + 1]!;
+      }
+    }
+  }
+
+  /** The newest row with this id, or -1. */
+  last(id: number): number {
+    if (id < 0) return this.nullTail;
+    return 2 * id < this.ends.length ? this.ends[2 * id + 1]! : -1;
   }
 
   nextOf(ref: number): number {
@@ -61,14 +90,14 @@ export class RefChains {
     const b = Math.floor(ref / REF_SPLIT);
     const row = refRow(ref);
     if (id >= 0) this.ensure(id);
-    const last = id < 0 ? this.nullTail : this.tail[id]!;
+    const last = id < 0 ? this.nullTail : this.ends[2 * id + 1]!;
     this.next[b]![row] = -1;
     this.prev[b]![row] = last;
     if (last === -1) this.setHead(id, ref);
     else this.next[Math.floor(last / REF_SPLIT)]![refRow(last)] = ref;
     if (id < 0) this.nullTail = ref;
     else {
-      this.tail[id] = ref;
+      this.ends[2 * id + 1] = ref;
       this.count[id]!++;
     }
   }
@@ -83,27 +112,23 @@ export class RefChains {
     else this.next[Math.floor(before / REF_SPLIT)]![refRow(before)] = after;
     if (after === -1) {
       if (id < 0) this.nullTail = before;
-      else this.tail[id] = before;
+      else this.ends[2 * id + 1] = before;
     } else this.prev[Math.floor(after / REF_SPLIT)]![refRow(after)] = before;
     if (id >= 0) this.count[id]!--;
   }
 
   private setHead(id: number, ref: number): void {
     if (id < 0) this.nullHead = ref;
-    else this.head[id] = ref;
+    else this.ends[2 * id] = ref;
   }
 
   private ensure(id: number): void {
-    if (id < this.head.length) return;
-    let cap = this.head.length;
+    if (id < this.count.length) return;
+    let cap = this.count.length;
     while (cap <= id) cap *= 2;
-    const grow = (a: Float64Array) => {
-      const g = new Float64Array(cap).fill(-1);
-      g.set(a);
-      return g;
-    };
-    this.head = grow(this.head);
-    this.tail = grow(this.tail);
+    const ends = new Float64Array(2 * cap).fill(-1);
+    ends.set(this.ends);
+    this.ends = ends;
     const c = new Int32Array(cap);
     c.set(this.count);
     this.count = c;

@@ -1060,7 +1060,6 @@ export class JoinOperator implements Operator {
     if (this.zeros.length < m) this.zeros = new Int32Array(this.pairRow.a.length);
     // Only the columns the condition reads are gathered (q4's bound reads 3 of 14), a column at a time.
     const leftWidth = this.node.left.schema.length;
-    const mineFrom = side === 0 ? 0 : leftWidth;
     const width = leftWidth + this.node.right.schema.length;
     const data: Data[] = [];
     for (let k = 0; k < width; k++) {
@@ -1068,9 +1067,10 @@ export class JoinOperator implements Operator {
         data.push(UNREAD);
         continue;
       }
-      const from = k < leftWidth ? 0 : leftWidth;
-      const j = k - from;
-      if (from === mineFrom) data.push(mine[j]!.gather(this.zeros, this.pairRow.a, m, false, true));
+      // By side, not by offset: a left side none of whose columns is read has none, and then the right's start at 0 too.
+      const colSide = k < leftWidth ? 0 : 1;
+      const j = colSide === 0 ? k : k - leftWidth;
+      if (colSide === side) data.push(mine[j]!.gather(this.zeros, this.pairRow.a, m, false, true));
       else data.push(theirs.parts[j]!.gather(this.pairPart.a, this.pairAt.a, m, false, true));
     }
     const { sel, count } = this.residual.select(data, m, this.params);

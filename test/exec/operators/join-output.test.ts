@@ -51,6 +51,10 @@ const QUERIES: Record<string, string> = {
   count_inner: 'SELECT COUNT(*) AS c FROM l JOIN r ON l.id = r.k',
   count_left: 'SELECT COUNT(*) AS c, COUNT(r.name) AS named, SUM(r.b) AS total FROM l LEFT JOIN r ON l.id = r.k AND r.n > l.a',
   cross_filtered: 'SELECT l.s, r.name FROM l CROSS JOIN r WHERE l.a = r.n AND r.b > 0',
+  // No left column is read: the left side has no columns, and the condition's right columns
+  // start at position 0 too (found by the query fuzzer; it read them from the left batch).
+  no_left_columns: 'SELECT r.b FROM l JOIN r ON r.n > 1',
+  no_left_columns_outer: 'SELECT r.b, r.name FROM l RIGHT JOIN r ON r.n > 1 OR r.name IS NULL',
   // Changelog inputs: retractions take back pairs whose output columns are a subset.
   changelogs:
     'SELECT x.s, y.total FROM (SELECT s, MAX(id) AS id, SUM(a) AS sa FROM l GROUP BY s) x FULL JOIN (SELECT k, SUM(b) AS total, MIN(n) AS mn FROM r GROUP BY k) y ON x.id = y.k AND x.sa >= y.mn',

@@ -81,11 +81,11 @@ export async function readAll(n: Nats, streamName: string): Promise<StoredMsg[]>
   return out;
 }
 
-/** Polls `probe` until it returns true; fails after `ms`. */
-export async function until(what: string, probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
+/** Polls `probe` until it returns true; fails after `ms`, saying `reached()` (what was seen last) if given. */
+export async function until(what: string, probe: () => Promise<boolean>, ms = 20_000, reached?: () => string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${reached ? `; ${reached()}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -200,9 +200,12 @@ setInterval(() => undefined, 1000);`,
     try {
       // Generous: on a loaded 2-core VM the reopened engine replays ~30k events; the count reached tells slow from lost.
       let seen = 0;
-      await until(`all ${want.length} changes in the view`, async () => (seen = Number((await engine.query('SELECT COUNT(*) AS n FROM big'))[0]!['n'])) >= want.length, 90_000).catch((e: Error) => {
-        throw new Error(`${e.message}; the view held ${seen} of ${want.length} changes`);
-      });
+      await until(
+        `all ${want.length} changes in the view`,
+        async () => (seen = Number((await engine.query('SELECT COUNT(*) AS n FROM big'))[0]!['n'])) >= want.length,
+        90_000,
+        () => `the view held ${seen} of ${want.length} changes`,
+      );
       await engine.checkpoint();
     } finally {
       await engine.close();

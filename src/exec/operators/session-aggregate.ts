@@ -51,7 +51,6 @@ export class SessionAggregateOperator implements Operator {
   private readonly changes: boolean;
   private readonly byId = new Map<number, Session>();
   private readonly closing = new MinHeap<Session>();
-  private readonly tombstones = new MinHeap<number>();
   /** Open sessions by start, lazily (an entry whose session closed or starts earlier now is stale). */
   private readonly starts = new MinHeap<Session>();
   private nextId = 1;
@@ -290,22 +289,20 @@ export class SessionAggregateOperator implements Operator {
       const until = Math.max(this.closedUntil.get(s.partition) ?? -Infinity, end);
       this.closedUntil.set(s.partition, until);
       this.tombChanges.touch(s.partition);
-      this.tombstones.push(until + gap, s.partition);
     }
-    // A closed session can no longer be reached once the watermark is a gap past its end —
-    // unless an open session starts within a gap of it: a row merging into that session (on
-    // time by SPEC 2.5 even if its own window has closed) may reach the closed one too. That
-    // session's close then moves the mark on.
-    while (this.tombstones.size > 0 && this.tombstones.peekKey()! <= wm) {
-      const [at, p] = this.tombstones.pop()!;
-      const until = this.closedUntil.get(p);
-      if (until === undefined || until + gap !== at) continue;
-      if ((this.open[p] ?? []).some((s) => s.start < until + gap)) continue;
-      this.closedUntil.delete(p);
-      this.tombChanges.remove(p, () => this.tombKey(p));
-      if (this.partitions && (this.open[p]?.length ?? 0) === 0) {
-        this.partitions.remove(p);
-        this.open[p] = undefined;
+    // A partition's closed-session mark is kept until the stream ends: a row that comes within
+    // a gap of a closed session is late however long ago it closed, and an open session of the
+    // partition can reach back to it through a chain of rows that each merge into it (one
+    // within a gap of the next). Forgetting the mark at any earlier point made the outcome
+    // depend on where batches were cut. One number per partition key, as a GROUP BY holds.
+    if (wm === Infinity) {
+      for (const p of [...this.closedUntil.keys()]) {
+        this.closedUntil.delete(p);
+        this.tombChanges.remove(p, () => this.tombKey(p));
+        if (this.partitions && (this.open[p]?.length ?? 0) === 0) {
+          this.partitions.remove(p);
+          this.open[p] = undefined;
+        }
       }
     }
     this.flush();
@@ -415,7 +412,6 @@ export class SessionAggregateOperator implements Operator {
     for (const c of s.closed) {
       const p = pid(c.partition);
       this.closedUntil.set(p, c.until);
-      this.tombstones.push(c.until + this.gap, p);
     }
     this.nextId = s.nextId;
     this.wm = s.wm ?? -Infinity;

@@ -217,8 +217,9 @@ export class SessionChangelogOperator implements Operator {
         p.closedUntil = Math.max(p.closedUntil, closed[closed.length - 1]!.end);
         p.rows = p.rows.slice(cut);
       }
-      // A partition with no open session is forgotten once no on-time change can reach its closed one.
-      if (p.rows.length === 0 && p.closedUntil + this.gap <= wm) this.partitions.delete(pk);
+      // A partition's closed mark stays until the stream ends (see session-aggregate.ts: a chain
+      // of rows merging into a later session can reach a closed one however old).
+      if (p.rows.length === 0 && wm === Infinity) this.partitions.delete(pk);
     }
     this.flush();
     // A later on-time row starts a session after wm − gap, or joins an open one.

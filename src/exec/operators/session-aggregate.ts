@@ -19,6 +19,7 @@ import { OutputBuilder } from '../output-builder.js';
 import { float64Column } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
 import { lateRecord } from '../window/late-record.js';
+import { ClosedMarks } from '../window/closed-marks.js';
 import { MinHeap } from '../window/min-heap.js';
 
 interface Session {
@@ -45,7 +46,7 @@ export class SessionAggregateOperator implements Operator {
   private readonly extraKeys: readonly number[];
   private readonly partitions: KeyTable | null;
   private readonly open: (Session[] | undefined)[] = [];
-  private readonly closedUntil = new Map<number, number>();
+  private readonly closedUntil = new ClosedMarks();
   private readonly table: GroupTable;
   private readonly output: OutputBuilder;
   private readonly changes: boolean;
@@ -103,7 +104,7 @@ export class SessionAggregateOperator implements Operator {
       // A late row's record names its own session window [ts, ts + gap): the session it would
       // have merged into is final and may be gone, and the row's own window does not depend on
       // how the input was cut into batches.
-      if ((this.closedUntil.get(p) ?? -Infinity) > t) {
+      if (this.closedUntil.get(p) > t) {
         late.push(lateRecord(batch, i, this.node.input.schema, this.node.window.timeCol, wm, { start: t, end: t + gap }));
         continue;
       }
@@ -286,7 +287,9 @@ export class SessionAggregateOperator implements Operator {
       this.byId.delete(s.id);
       const list = this.open[s.partition]!;
       list.splice(list.indexOf(s), 1);
-      const until = Math.max(this.closedUntil.get(s.partition) ?? -Infinity, end);
+      // An idle partition keeps only its mark (below), not an empty list.
+      if (list.length === 0) this.open[s.partition] = undefined;
+      const until = Math.max(this.closedUntil.get(s.partition), end);
       this.closedUntil.set(s.partition, until);
       this.tombChanges.touch(s.partition);
     }
@@ -355,7 +358,7 @@ export class SessionAggregateOperator implements Operator {
     );
     const tombs = this.tombChanges.take(
       () => this.closedUntil.keys(),
-      (p) => [this.tombKey(p), this.closedUntil.get(p)!],
+      (p) => [this.tombKey(p), this.closedUntil.get(p)],
       [],
     );
     return { full: sessions.full, puts: [...sessions.puts, ...tombs.puts], deletes: [...sessions.deletes, ...tombs.deletes] };
@@ -384,9 +387,9 @@ export class SessionAggregateOperator implements Operator {
       emitted: s.emitted,
       groups: [...s.groups].map((g) => this.table.save(g)),
     }));
-    const closed = [...this.closedUntil].map(([p, until]) => ({
+    const closed = [...this.closedUntil.keys()].map((p) => ({
       partition: this.partitions ? this.partitions.keyValues(p) : [],
-      until,
+      until: this.closedUntil.get(p),
     }));
     return { sessions, closed, nextId: this.nextId, wm: Number.isFinite(this.wm) ? this.wm : null };
   }

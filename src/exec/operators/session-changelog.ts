@@ -45,6 +45,8 @@ type SavedPartition = [key: string, rows: [number, Value[]][], emitted: OutRow[]
 
 export class SessionChangelogOperator implements Operator {
   private readonly partitions = new Map<string, Partition>();
+  /** Partitions with no open session, by the end of their last closed one (kept until the stream ends: see onWatermark). */
+  private readonly idle = new Map<string, number>();
   private readonly output: OutputBuilder;
   private readonly changes: boolean;
   private readonly gap: number;
@@ -103,7 +105,7 @@ export class SessionChangelogOperator implements Operator {
       let p = this.partitions.get(pk);
       const retract = batch.ops !== null && isRetraction(batch.ops[i]!);
       const dropLate = (): void => void late.push(lateRecord(batch, i, schema, this.timeCol, wm, { start: t, end: t + this.gap }));
-      if (p && t < p.closedUntil) {
+      if (t < (p ? p.closedUntil : (this.idle.get(pk) ?? -Infinity))) {
         dropLate();
         continue;
       }
@@ -137,7 +139,10 @@ export class SessionChangelogOperator implements Operator {
         dropLate();
         continue;
       }
-      if (!p) this.partitions.set(pk, (p = { rows, emitted: new Map(), closedUntil: -Infinity }));
+      if (!p) {
+        this.partitions.set(pk, (p = { rows, emitted: new Map(), closedUntil: this.idle.get(pk) ?? -Infinity }));
+        this.idle.delete(pk);
+      }
       p.rows.splice(k, 0, { ts: t, seq: this.seq++, values });
       touched.add(p);
     }
@@ -218,9 +223,14 @@ export class SessionChangelogOperator implements Operator {
         p.rows = p.rows.slice(cut);
       }
       // A partition's closed mark stays until the stream ends (see session-aggregate.ts: a chain
-      // of rows merging into a later session can reach a closed one however old).
-      if (p.rows.length === 0 && wm === Infinity) this.partitions.delete(pk);
+      // of rows merging into a later session can reach a closed one however old); without open
+      // sessions it is only that mark, set aside so watermarks do not walk it.
+      if (p.rows.length === 0 && p.emitted.size === 0) {
+        this.partitions.delete(pk);
+        if (Number.isFinite(p.closedUntil)) this.idle.set(pk, p.closedUntil);
+      }
     }
+    if (wm === Infinity) this.idle.clear();
     this.flush();
     // A later on-time row starts a session after wm − gap, or joins an open one.
     let held = wm;
@@ -241,13 +251,19 @@ export class SessionChangelogOperator implements Operator {
       [...p.emitted.values()],
       Number.isFinite(p.closedUntil) ? p.closedUntil : null,
     ]);
+    for (const [k, until] of this.idle) parts.push([k, [], [], until]);
     return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null };
   }
 
   restore(state: unknown): void {
     const s = state as { parts: SavedPartition[]; seq: number; wm: number | null };
     this.partitions.clear();
+    this.idle.clear();
     for (const [k, rows, emitted, until] of s.parts) {
+      if (rows.length === 0 && emitted.length === 0) {
+        if (until !== null) this.idle.set(k, until);
+        continue;
+      }
       this.partitions.set(k, {
         rows: rows.map(([seq, values]) => ({ seq, values, ts: values[this.timeCol] as number })),
         emitted: new Map(emitted.map((r) => [JSON.stringify([r.start, r.end, r.key]), r])),

@@ -8,6 +8,9 @@
  * by the batch-size property test, seed 364276311); the operator over a changelog forgot a
  * partition with no open session a gap after its last session closed.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, type Row } from '../../../src/index.js';
 import { T0 } from './over-harness.js';
@@ -64,13 +67,32 @@ const SCENARIOS: [string, (number | [number, number])[], [number, number, number
   ],
 ];
 
-async function run(delay: number, view: string, times: readonly (number | [number, number])[], batch: number): Promise<{ sessions: number[][]; late: number[] }> {
-  const engine = await Engine.open();
+/**
+ * Feeds the rows in batches of `batch` and reads partition 1's sessions and the late rows;
+ * with `reopenAfter`, checkpoints, closes and reopens the engine (a file) after that many rows.
+ */
+async function run(
+  delay: number,
+  view: string,
+  times: readonly (number | [number, number])[],
+  batch: number,
+  reopenAfter?: number,
+): Promise<{ sessions: number[][]; late: number[] }> {
+  const dir = reopenAfter === undefined ? null : mkdtempSync(join(tmpdir(), 'sluice-session-mark-'));
+  const path = dir === null ? undefined : join(dir, 'db.duckdb');
+  let engine = await Engine.open(path === undefined ? {} : { path });
   try {
     await engine.execute(SOURCE(delay));
     await engine.execute(`CREATE MATERIALIZED VIEW v AS ${view}`);
     const rows = times.map((r, i) => ({ id: i, k: typeof r === 'number' ? 1 : r[1], ts: new Date(T0 + (typeof r === 'number' ? r : r[0])) }));
-    for (let i = 0; i < rows.length; i += batch) await engine.insert('s', rows.slice(i, i + batch));
+    for (let i = 0; i < rows.length; i += batch) {
+      if (i === reopenAfter) {
+        await engine.checkpoint();
+        await engine.close();
+        engine = await Engine.open({ path: path! });
+      }
+      await engine.insert('s', rows.slice(i, i + batch));
+    }
     await engine.endOfStream('s');
     const sessions = ((await engine.query('SELECT window_start, window_end, c FROM v WHERE k = 1 ORDER BY window_start')) as Row[]).map((r) => [
       (r['window_start'] as Date).getTime() - T0,
@@ -83,6 +105,7 @@ async function run(delay: number, view: string, times: readonly (number | [numbe
     return { sessions, late };
   } finally {
     await engine.close();
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -95,6 +118,8 @@ describe('a row within a gap of a closed session is late, whatever the batch cut
         // A join's output rows of one input batch share the watermark before it: in one
         // batch nothing reaches the session late.
         if (delay === 2000) expect(await run(delay, view, times, times.length), 'in one batch').toEqual(want);
+        // The mark is part of the checkpoint: a reopen just before the bridging rows keeps it.
+        expect(await run(delay, view, times, 1, times.length - 2), 'reopened').toEqual(want);
       });
     }
   }

@@ -228,6 +228,7 @@ export class JoinRows {
     wm: number,
     appendOnly: boolean,
     mineData: readonly Data[] | null = null,
+    mineWm: Float64Array | null = null,
   ): ChangeBatch | null {
     const n = this.length;
     if (n === 0) return null;
@@ -250,7 +251,19 @@ export class JoinRows {
       if (left !== mineLeft) return theirParts[c]!.gather(this.part, this.row, n, padded);
       return identity ? mineData![c]! : mineParts[c]!.gather(src, mine, n, padded);
     });
-    return { data: makeRecordBatch(arrow, columns, n), length: n, ops: appendOnly ? null : this.ops.slice(0, n), wm: null, wmConst: wm, origin: null };
+    // A row made from a row of this batch carries that row's watermark; a padding of a stored
+    // row (made as a row of this batch meets it) the one before it: row watermarks never go back.
+    let wms: Float64Array | null = null;
+    if (mineWm !== null) {
+      wms = new Float64Array(n);
+      let w = wm;
+      for (let k = 0; k < n; k++) {
+        const r = mine[k]!;
+        if (r >= 0 && mineWm[r]! > w) w = mineWm[r]!;
+        wms[k] = w;
+      }
+    }
+    return { data: makeRecordBatch(arrow, columns, n), length: n, ops: appendOnly ? null : this.ops.slice(0, n), wm: wms, wmConst: wm, origin: null };
   }
 
   private grow(): void {

@@ -722,7 +722,7 @@ export class JoinOperator implements Operator {
       }
     }
     // Built before any of the other side's batches can go (a retraction frees only this side's).
-    const built = out.build(current, theirs.parts, side === 0, this.picked, this.sides[0].schema.length, this.arrow, this.emitted, this.node.appendOnly, cols);
+    const built = out.build(current, theirs.parts, side === 0, this.picked, this.sides[0].schema.length, this.arrow, this.emitted, this.node.appendOnly, cols, this.rowWatermarks(batch, side));
     // Only now: this batch's ids stay valid while it is processed.
     this.releaseKeys(emptied);
     if (created) this.releaseKeys(created);
@@ -1163,17 +1163,52 @@ export class JoinOperator implements Operator {
   }
 
   /**
-   * The watermark no later output row's event-time columns can fall below (see the header);
-   * without such columns, the inputs' minimum.
+   * Per row of a batch that came in on `side` with per-row watermarks, the output watermark
+   * the rows it makes are emitted under: the join's watermark had the input advanced to that
+   * row's (so a window downstream judges them as when rows come one by one; the other input
+   * stands still within the batch). Null when the batch's rows share one watermark.
    */
-  private outputWatermark(): number {
-    const wm = [this.merger.of(0), this.merger.of(1)];
-    if (this.timeColumns.length === 0) return Math.min(wm[0]!, wm[1]!);
+  private rowWatermarks(batch: ChangeBatch, side: 0 | 1): Float64Array | null {
+    const wms = batch.wm;
+    if (wms === null) return null;
+    // Input watermarks only grow along a batch: when its first and last rows give the same
+    // output watermark (the other input holds it back), every row does.
+    const first = Math.max(this.emitted, this.outputWatermark(side, wms[0]!));
+    if (first === Math.max(this.emitted, this.outputWatermark(side, wms[batch.length - 1]!))) return first === this.emitted ? null : new Float64Array(batch.length).fill(first);
+    const out = new Float64Array(batch.length);
+    let last = NaN;
+    let w = this.emitted;
+    for (let i = 0; i < batch.length; i++) {
+      const x = wms[i]!;
+      if (x !== last) {
+        last = x;
+        w = Math.max(this.emitted, this.outputWatermark(side, x));
+      }
+      out[i] = w;
+    }
+    return out;
+  }
+
+  /**
+   * The watermark no later output row's event-time columns can fall below (see the header);
+   * without such columns, the inputs' minimum. With `side` and `at`, as if input `side`'s
+   * watermark were `at` (when higher).
+   */
+  private outputWatermark(side = -1, at = -Infinity): number {
+    // Called per row by rowWatermarks: no allocation.
+    let w0 = this.merger.of(0);
+    let w1 = this.merger.of(1);
+    if (side === 0 && at > w0) w0 = at;
+    if (side === 1 && at > w1) w1 = at;
+    const cols = this.timeColumns;
+    if (cols.length === 0) return Math.min(w0, w1);
     let out = Infinity;
-    for (const { side, offset } of this.timeColumns) {
-      const other = wm[1 - side]!;
+    for (let c = 0; c < cols.length; c++) {
+      const { side: s, offset } = cols[c]!;
+      const own = s === 0 ? w0 : w1;
+      const other = s === 0 ? w1 : w0;
       const stored = other === Infinity ? Infinity : offset === undefined ? -Infinity : other - offset;
-      out = Math.min(out, wm[side]!, stored);
+      out = Math.min(out, own, stored);
     }
     return out;
   }

@@ -310,17 +310,18 @@ export interface SluiceRun {
 /**
  * Opens an in-memory engine with source `s`, creates the views, inserts the events in
  * batches of the given sizes and ends the stream. With `viewsAfter`, that many events are
- * inserted before the views exist (the views catch up by replaying the event log). The
- * caller closes the engine.
+ * inserted before the views exist (the views catch up by replaying the event log). `setup`
+ * runs once `s` exists (another source, say). The caller closes the engine.
  */
 export async function runSluice(
   events: readonly Ev[],
   views: readonly ViewSpec[],
-  o: { delayMs: number; batches: readonly number[]; end?: boolean; viewsAfter?: number },
+  o: { delayMs: number; batches: readonly number[]; end?: boolean; viewsAfter?: number; setup?: (engine: Engine) => Promise<void> },
 ): Promise<SluiceRun> {
   const engine = await Engine.open();
   try {
     await engine.execute(sourceSql(o.delayMs));
+    if (o.setup) await o.setup(engine);
     const before = Math.min(o.viewsAfter ?? 0, events.length);
     for (const batch of cut(events.slice(0, before), o.batches)) await engine.insert('s', batch);
     for (const v of views) await engine.execute(`CREATE MATERIALIZED VIEW ${v.name} AS ${v.sql}`);

@@ -21,10 +21,10 @@ export class CatalogStore {
   constructor(private readonly db: Database) {}
 
   async create(): Promise<void> {
-    await this.db.run(
+    await this.db.runAll([
       `CREATE TABLE IF NOT EXISTS sluice_catalog (position BIGINT, name VARCHAR PRIMARY KEY, kind VARCHAR, sql VARCHAR, base_dir VARCHAR, definition VARCHAR)`,
-    );
-    await this.db.run(`CREATE TABLE IF NOT EXISTS sluice_settings (name VARCHAR PRIMARY KEY, value VARCHAR)`);
+      `CREATE TABLE IF NOT EXISTS sluice_settings (name VARCHAR PRIMARY KEY, value VARCHAR)`,
+    ]);
   }
 
   async put(e: CatalogEntry): Promise<void> {

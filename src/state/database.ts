@@ -190,6 +190,14 @@ export class Database {
     return new Database(instance, connection, path ?? null);
   }
 
+  /**
+   * Runs statements without parameters in one round trip (each round trip costs about a
+   * quarter of a millisecond: an engine's start-up made 17 for its tables).
+   */
+  async runAll(statements: readonly string[]): Promise<void> {
+    if (statements.length > 0) await this.run(statements.join(';\n'));
+  }
+
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {
     try {
       await this.connection.run(sql, params);

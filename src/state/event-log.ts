@@ -22,6 +22,9 @@ import { quoteIdent, quoteString, type Database } from './database.js';
 import { LogArchive } from './log-archive.js';
 import { RowInsert } from './row-insert.js';
 
+/** Databases whose shared log tables exist (made once at open: a source need not ask again). */
+const sharedMade = new WeakSet<Database>();
+
 export class EventLog {
   /**
    * The offset the next event gets. Offsets are the source's positions in what the API was
@@ -118,8 +121,12 @@ export class EventLog {
 
   /** The table all logs share, made with the database so that it can be read before any log exists. */
   static async createShared(db: Database): Promise<void> {
-    await db.run(`CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`);
-    await LogArchive.createShared(db);
+    if (sharedMade.has(db)) return;
+    await db.runAll([
+      `CREATE TABLE IF NOT EXISTS sluice_log_partitions (source VARCHAR, first_offset BIGINT, last_offset BIGINT, partition VARCHAR)`,
+      ...LogArchive.sharedDdl,
+    ]);
+    sharedMade.add(db);
   }
 
   /**

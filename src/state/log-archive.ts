@@ -49,14 +49,13 @@ export class LogArchive {
   }
 
   /** The registry all sources share. */
-  static async createShared(db: Database): Promise<void> {
-    await db.run(`CREATE TABLE IF NOT EXISTS sluice_log_archive (source VARCHAR, first_offset BIGINT, last_offset BIGINT, file VARCHAR, events BIGINT)`);
-    await db.run(`CREATE TABLE IF NOT EXISTS sluice_log_archive_edits (source VARCHAR, file VARCHAR, seq BIGINT, column_name VARCHAR, new_name VARCHAR)`);
-  }
+  static readonly sharedDdl: readonly string[] = [
+    `CREATE TABLE IF NOT EXISTS sluice_log_archive (source VARCHAR, first_offset BIGINT, last_offset BIGINT, file VARCHAR, events BIGINT)`,
+    `CREATE TABLE IF NOT EXISTS sluice_log_archive_edits (source VARCHAR, file VARCHAR, seq BIGINT, column_name VARCHAR, new_name VARCHAR)`,
+  ];
 
   /** Reads the registry and removes files no row names (written by a checkpoint that did not commit). */
   async load(): Promise<void> {
-    await LogArchive.createShared(this.db);
     const r = await this.db.query(`SELECT first_offset, last_offset, file FROM sluice_log_archive WHERE source = ${quoteString(this.source)} ORDER BY first_offset`);
     this.files = r.rows.map(([first, last, file]) => ({ first: Number(first), last: Number(last), file: file as string }));
     const e = await this.db.query(`SELECT file, column_name, new_name FROM sluice_log_archive_edits WHERE source = ${quoteString(this.source)} ORDER BY file, seq`);

@@ -47,12 +47,10 @@ export class SystemTables {
   constructor(private readonly db: Database) {}
 
   async create(): Promise<void> {
-    await this.db.run(
+    await this.db.runAll([
       `CREATE TABLE IF NOT EXISTS sluice_late_events (source VARCHAR, "offset" BIGINT, event_time TIMESTAMP, watermark TIMESTAMP, "view" VARCHAR, "row" VARCHAR, recorded_at TIMESTAMP)`,
-    );
-    await this.db.run(
       `CREATE TABLE IF NOT EXISTS sluice_dead_letters (source VARCHAR, "offset" BIGINT, raw VARCHAR, reason VARCHAR, recorded_at TIMESTAMP)`,
-    );
+    ]);
     await EventLog.createShared(this.db);
     const r = await this.db.query(`SELECT (SELECT count(*) FROM sluice_late_events), (SELECT count(*) FROM sluice_dead_letters)`);
     this.lateCount = r.rows[0]![0] as number;

@@ -23,7 +23,7 @@ import { OutputBuilder } from '../output-builder.js';
 import { KeyTable } from '../vector/key-table.js';
 import { RowStore } from '../vector/row-store.js';
 import { lateRecord } from '../window/late-record.js';
-import { MinHeap } from '../window/min-heap.js';
+import { NumberHeap } from '../window/number-heap.js';
 
 const NONE = 0;
 /** first: the earliest row so far, not emitted yet; last: the row emitted. */
@@ -47,7 +47,7 @@ export class DeduplicateOperator implements Operator {
   /** Key id → the time of its held (or emitted) row. */
   private timeOf = new Float64Array(64);
   /** (time, key id) of held rows: the next to emit (first) or the watermark floor (last). */
-  private heap = new MinHeap<number>();
+  private heap = new NumberHeap();
   private held = 0;
   private gids = new Int32Array(1024);
   /** Per key: the batch row that wins it in the batch being processed (-1: none) and its time. */
@@ -179,7 +179,9 @@ export class DeduplicateOperator implements Operator {
   private release(wm: number): void {
     const h = this.heap;
     while (h.size > 0 && (h.peekKey()! <= wm || wm === Infinity)) {
-      const [t, g] = h.pop()!;
+      const t = h.peekKey()!;
+      const g = h.peekValue()!;
+      h.removeTop();
       if (this.state[g] !== HELD || this.timeOf[g] !== t) continue;
       this.emitFirst(g);
     }
@@ -198,9 +200,9 @@ export class DeduplicateOperator implements Operator {
   /** keep=last: the earliest time of a held row, which may still be retracted. */
   private floor(): number {
     const h = this.heap;
-    while (h.size > 0 && !(this.state[h.peekValue()!] === HELD && this.timeOf[h.peekValue()!] === h.peekKey())) h.pop();
+    while (h.size > 0 && !(this.state[h.peekValue()!] === HELD && this.timeOf[h.peekValue()!] === h.peekKey())) h.removeTop();
     if (h.size > 2 * this.held + 64) {
-      this.heap = new MinHeap();
+      this.heap.clear();
       for (let g = 0; g < this.keys.capacity; g++) if (this.state[g] === HELD && Number.isFinite(this.timeOf[g]!)) this.heap.push(this.timeOf[g]!, g);
     }
     return this.heap.peekKey() ?? Infinity;
@@ -261,7 +263,7 @@ export class DeduplicateOperator implements Operator {
     const s = state as { keys: SavedKey[]; inWm: number | null };
     this.keys.clear();
     this.store.clear();
-    this.heap = new MinHeap();
+    this.heap.clear();
     this.state.fill(0);
     this.held = 0;
     for (const e of s.keys) {

@@ -61,7 +61,7 @@ import { nullColumn } from '../vector/columns.js';
 import { KeyTable } from '../vector/key-table.js';
 import { ColumnParts, IntVec, JoinRows } from './join-gather.js';
 import { RefChains, REF_SPLIT, refRow } from './ref-chains.js';
-import { MinHeap } from '../window/min-heap.js';
+import { NumberHeap } from '../window/number-heap.js';
 
 /**
  * Rows of one side: their columns by batch, and lists of the rows by key id (typed-array
@@ -506,7 +506,7 @@ export class JoinOperator implements Operator {
   /** Outer sides padded once, when final (EMIT ON WINDOW CLOSE). */
   private readonly deferred: [boolean, boolean];
   /** Per deferred side: its rows not yet final, by bound (row refs). */
-  private readonly pending: [MinHeap<number>, MinHeap<number>] = [new MinHeap(), new MinHeap()];
+  private readonly pending: [NumberHeap, NumberHeap] = [new NumberHeap(), new NumberHeap()];
   /** Changes since the last checkpoint: stored rows added (by seq) or removed, per side. */
   private readonly added: [Set<number>, Set<number>] = [new Set(), new Set()];
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
@@ -1152,7 +1152,8 @@ export class JoinOperator implements Operator {
     const targets = this.padTargets[side];
     const padding = this.padTargets[1 - side]!.filter((b) => b !== null);
     while (heap.size > 0 && expired(heap.peekKey()!, wm)) {
-      const ref = heap.pop()![1];
+      const ref = heap.peekValue()!;
+      heap.removeTop();
       if (!store.isLive(ref) || store.matchCount(ref) > 0) continue;
       o.row(OP_INSERT);
       for (const b of padding) b.appendNull();
@@ -1238,7 +1239,7 @@ export class JoinOperator implements Operator {
     const old = this.sides[side];
     if (old.rows === 0 && old.nextSeq === 0) return;
     this.sides[side] = this.newSide(side);
-    this.pending[side] = new MinHeap();
+    this.pending[side] = new NumberHeap();
     this.full = true;
     const keys = this.keys;
     if (keys === null) return;

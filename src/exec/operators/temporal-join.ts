@@ -24,7 +24,7 @@ import { WatermarkMerger, type Emitter, type LateRecord, type Operator, type Ope
 import { OutputBuilder } from '../output-builder.js';
 import { KeyTable } from '../vector/key-table.js';
 import { lateRecord } from '../window/late-record.js';
-import { MinHeap } from '../window/min-heap.js';
+import { NumberHeap } from '../window/number-heap.js';
 
 const REF_SPLIT = 2 ** 21;
 
@@ -93,7 +93,7 @@ export class TemporalJoinOperator implements Operator {
   private readonly left = new RowStore();
   /** Key id of each stored left row, per batch (-1: a NULL key). */
   private readonly leftKeyIds: (Int32Array | null)[] = [];
-  private readonly waiting = new MinHeap<number>();
+  private readonly waiting = new NumberHeap();
   private readonly merger = new WatermarkMerger(2);
   private emitted = -Infinity;
   private versionCount = 0;

@@ -24,7 +24,7 @@ import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
 import { KeyTable } from '../vector/key-table.js';
 import { RowStore } from '../vector/row-store.js';
-import { MinHeap } from '../window/min-heap.js';
+import { NumberHeap } from '../window/number-heap.js';
 import { grown } from '../agg/accumulator.js';
 import { compareValues } from './ordered-rows.js';
 
@@ -153,7 +153,7 @@ export class TopNOperator implements Operator {
   /** The least event time of the held rows: a held row can come back (retracted, moved). */
   private readonly timeCols: number[];
   private timeOf = new Float64Array(64);
-  private heap = new MinHeap<number>();
+  private heap = new NumberHeap();
   /** The partitions changed since the last checkpoint (it writes only those). */
   private readonly changes = new StateChanges();
 
@@ -538,9 +538,9 @@ export class TopNOperator implements Operator {
   /** The least event time of a held row (Infinity: none). */
   private floor(): number {
     const h = this.heap;
-    while (h.size > 0 && !(this.store.has(h.peekValue()!) && this.timeOf[h.peekValue()!] === h.peekKey())) h.pop();
+    while (h.size > 0 && !(this.store.has(h.peekValue()!) && this.timeOf[h.peekValue()!] === h.peekKey())) h.removeTop();
     if (h.size > 2 * this.store.size + 64) {
-      this.heap = new MinHeap();
+      this.heap.clear();
       for (const s of this.store.slots()) if (this.timeOf[s] !== Infinity) this.heap.push(this.timeOf[s]!, s);
     }
     return this.heap.peekKey() ?? Infinity;
@@ -596,7 +596,7 @@ export class TopNOperator implements Operator {
     this.store.clear();
     this.keys?.clear();
     this.lists = [];
-    this.heap = new MinHeap();
+    this.heap.clear();
     for (const r of s.rows) {
       const values = r.slice(1);
       const g = this.keys === null ? 0 : this.keys.findOrInsertValues(this.node.partitionBy.map((p) => values[p]!));

@@ -1,65 +1,48 @@
-/** A binary min-heap of (key, value) pairs: the next window or session to close. */
+import { NumberHeap } from './number-heap.js';
+
+/**
+ * A binary min-heap of (key, value) pairs with any values (sessions): a {@link NumberHeap}
+ * ordered by key whose values are slots of an array holding the values.
+ */
 export class MinHeap<T> {
-  private keys: number[] = [];
-  private values: T[] = [];
+  private readonly heap = new NumberHeap();
+  private items: (T | undefined)[] = [];
+  /** Slots of `items` free for the next push. */
+  private free: number[] = [];
 
   get size(): number {
-    return this.keys.length;
+    return this.heap.size;
   }
 
   peekKey(): number | undefined {
-    return this.keys[0];
+    return this.heap.peekKey();
   }
 
   peekValue(): T | undefined {
-    return this.values[0];
+    const slot = this.heap.peekValue();
+    return slot === undefined ? undefined : this.items[slot];
   }
 
   push(key: number, value: T): void {
-    const k = this.keys;
-    const v = this.values;
-    let i = k.length;
-    k.push(key);
-    v.push(value);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (k[p]! <= key) break;
-      k[i] = k[p]!;
-      v[i] = v[p]!;
-      i = p;
-    }
-    k[i] = key;
-    v[i] = value;
+    const slot = this.free.pop() ?? this.items.length;
+    this.items[slot] = value;
+    this.heap.push(key, slot);
   }
 
   pop(): [number, T] | undefined {
-    const k = this.keys;
-    const v = this.values;
-    if (k.length === 0) return undefined;
-    const top: [number, T] = [k[0]!, v[0]!];
-    const lastK = k.pop()!;
-    const lastV = v.pop()!;
-    const n = k.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && k[r]! < k[l]! ? r : l;
-        if (k[c]! >= lastK) break;
-        k[i] = k[c]!;
-        v[i] = v[c]!;
-        i = c;
-      }
-      k[i] = lastK;
-      v[i] = lastV;
-    }
-    return top;
+    const key = this.heap.peekKey();
+    const slot = this.heap.peekValue();
+    if (key === undefined || slot === undefined) return undefined;
+    this.heap.removeTop();
+    const value = this.items[slot]!;
+    this.items[slot] = undefined;
+    this.free.push(slot);
+    return [key, value];
   }
 
   clear(): void {
-    this.keys = [];
-    this.values = [];
+    this.heap.clear();
+    this.items = [];
+    this.free = [];
   }
 }

@@ -44,6 +44,12 @@ export const SETTINGS: readonly SettingDef[] = [
     default: '8192',
     parse: positiveInt('batch_size', 1_000_000),
   },
+  {
+    name: 'view_flush_bytes',
+    description: 'in memory: bytes of changes the views hold before they are written to their tables without a pull query asking',
+    default: String(64 * 1024 * 1024),
+    parse: positiveInt('view_flush_bytes', 2 ** 40),
+  },
 ];
 
 /** The current values of the settings, parsed. */

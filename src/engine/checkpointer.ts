@@ -66,8 +66,16 @@ export class Checkpointer {
 
   /** Checkpoints when checkpoint_interval has passed since the last one. */
   async maybeCheckpoint(): Promise<void> {
-    // In memory there is nothing to make durable: view tables are brought up to date by pull queries.
-    if (this.s.path === null) return;
+    if (this.s.path === null) {
+      // In memory nothing is made durable, and view tables are brought up to date by pull
+      // queries; but the changes that wait for them are held in memory, so past
+      // view_flush_bytes they are written now: an endless stream that nobody reads holds
+      // bounded memory (5M Nexmark events into a view of three bid columns held 1.6 GB).
+      let pending = 0;
+      for (const v of this.s.views.values()) pending += v.table.pendingBytes;
+      if (pending > this.s.settings.number('view_flush_bytes')) await this.checkpointNow();
+      return;
+    }
     if (Date.now() - this.lastCheckpoint >= this.s.settings.number('checkpoint_interval')) await this.checkpointNow();
   }
 

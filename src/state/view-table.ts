@@ -101,6 +101,13 @@ function matchOps(changes: readonly ChangeBatch[], columns: readonly number[]): 
   return columns.map((j) => (changes.some((b) => columnsOf(b)[j]!.nullCount > 0) ? 'IS NOT DISTINCT FROM' : '='));
 }
 
+/** The bytes of a batch's column buffers (a slice counts its whole buffers: an estimate from above). */
+function batchBytes(b: ChangeBatch): number {
+  let n = 0;
+  for (const d of columnsOf(b)) n += (d.values?.byteLength ?? 0) + (d.valueOffsets?.byteLength ?? 0) + (d.nullBitmap?.byteLength ?? 0);
+  return n;
+}
+
 export class ViewTable {
   private readonly table: string;
   private readonly audit: string;
@@ -111,6 +118,8 @@ export class ViewTable {
   /** The temporary table changes are staged in before they are folded into the table. */
   private readonly stage: string;
   private auditSeq = 0;
+  /** Bytes of the batches applied since both pending lists were last empty (see pendingBytes). */
+  private heldBytes = 0;
   private readonly offsetsTable: string;
   /** The source offsets last written (a change whose offsets are the same adds no row). */
   private lastOffsets = '';
@@ -184,6 +193,7 @@ export class ViewTable {
   clearPending(): void {
     this.auditPending = [];
     this.tablePending = [];
+    this.heldBytes = 0;
   }
 
   /**
@@ -192,8 +202,18 @@ export class ViewTable {
    */
   apply(b: ChangeBatch, offsets: ReadonlyMap<string, number> = new Map(), cause: ChangeCause | null = null): void {
     if (b.length === 0) return;
+    if (this.auditPending.length === 0 && this.tablePending.length === 0) this.heldBytes = 0;
     this.auditPending.push({ batch: b, at: Date.now(), offsets, cause });
     this.tablePending.push(b);
+    this.heldBytes += batchBytes(b);
+  }
+
+  /**
+   * About how many bytes of changes wait for the table or the audit trail (their batches'
+   * buffers): what an in-memory engine weighs to write them before a pull query asks.
+   */
+  get pendingBytes(): number {
+    return this.auditPending.length === 0 && this.tablePending.length === 0 ? 0 : this.heldBytes;
   }
 
   /** Changes not yet in the audit trail. */

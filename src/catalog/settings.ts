@@ -46,7 +46,7 @@ export const SETTINGS: readonly SettingDef[] = [
   },
   {
     name: 'view_flush_bytes',
-    description: 'in memory: bytes of changes the views hold before they are written to their tables without a pull query asking',
+    description: 'bytes of changes the views may hold for their tables before a checkpoint comes early (in memory: before they are written without a pull query)',
     default: String(64 * 1024 * 1024),
     parse: positiveInt('view_flush_bytes', 2 ** 40),
   },

@@ -3,8 +3,14 @@
  * view_flush_bytes, without a pull query asking (each such write is a checkpoint row in
  * sluice_checkpoints); the contents come out the same either way.
  */
-import { afterEach, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { Engine } from '../../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-view-flush-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let engine: Engine | undefined;
 afterEach(async () => {
@@ -12,8 +18,10 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function run(flushBytes: number | null): Promise<{ checkpoints: number; rows: unknown[] }> {
-  engine = await Engine.open();
+async function run(flushBytes: number | null, path?: string): Promise<{ checkpoints: number; rows: unknown[] }> {
+  engine = await Engine.open(path === undefined ? {} : { path });
+  // (A file's timed checkpoints never fall due here: only the budget makes one.)
+  await engine.execute(`SET checkpoint_interval = '1 hour'`);
   if (flushBytes !== null) await engine.execute(`SET view_flush_bytes = ${flushBytes}`);
   await engine.execute(`CREATE SOURCE ev (k VARCHAR, x BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)`);
   await engine.execute('CREATE MATERIALIZED VIEW copy AS SELECT k, x FROM ev WHERE x % 2 = 0');
@@ -38,6 +46,14 @@ it('writes held view changes past view_flush_bytes without a pull query, to the 
   expect(flushed.checkpoints).toBe(20);
   expect(flushed.rows).toEqual(held.rows);
   expect(held.rows[1]).toEqual([{ n: 1000, s: 999000 }]);
+});
+
+it('checkpoints a file early when its views hold more than view_flush_bytes', async () => {
+  const held = await run(null, join(dir, 'held.duckdb'));
+  const flushed = await run(1, join(dir, 'flushed.duckdb'));
+  expect(held.checkpoints).toBe(0);
+  expect(flushed.checkpoints).toBe(20);
+  expect(flushed.rows).toEqual(held.rows);
 });
 
 it('takes a positive whole number of bytes for view_flush_bytes and refuses anything else', async () => {

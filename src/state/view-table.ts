@@ -210,7 +210,7 @@ export class ViewTable {
 
   /**
    * About how many bytes of changes wait for the table or the audit trail (their batches'
-   * buffers): what an in-memory engine weighs to write them before a pull query asks.
+   * buffers): past view_flush_bytes of them, a checkpoint comes early (Checkpointer).
    */
   get pendingBytes(): number {
     return this.auditPending.length === 0 && this.tablePending.length === 0 ? 0 : this.heldBytes;

@@ -12,7 +12,7 @@
 import { resolve } from 'node:path';
 import type { RecordBatch, Table } from 'apache-arrow';
 import { SluiceError, toSluiceError } from '../errors.js';
-import { Database, parkingInstances } from '../state/database.js';
+import { Database } from '../state/database.js';
 import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { SourcePosition } from '../state/checkpoint-store.js';
 import type {
@@ -256,8 +256,7 @@ export class Engine {
       s.closed = true;
     }).catch(() => undefined);
     s.closed = true;
-    if (parkingInstances()) await s.db.park();
-    else s.db.close();
+    await s.db.release();
     if (s.path !== null) Engine.openPaths.delete(s.path);
   }
 

@@ -140,7 +140,7 @@ const STATEMENT_NAMES: Record<number, string> = {
   28: 'COPY DATABASE',
 };
 
-/** Instances kept open by {@link Database.park} until the process exits. */
+/** Instances kept open by {@link Database.release} until the process exits. */
 const parked: DuckDBInstance[] = [];
 let parking = false;
 
@@ -159,11 +159,6 @@ export function parkInstancesOnClose(): void {
 /** The instances parked so far (the bench's tests look inside them). */
 export function parkedInstances(): readonly DuckDBInstance[] {
   return parked;
-}
-
-/** Whether {@link parkInstancesOnClose} is in effect. */
-export function parkingInstances(): boolean {
-  return parking;
 }
 
 export class Database {
@@ -382,11 +377,11 @@ export class Database {
   }
 
   /**
-   * Empties an in-memory database and keeps its DuckDB instance open until the process exits
-   * (see {@link parkInstancesOnClose}); a database with a file is closed as usual.
+   * Closes the database (an engine's close): once {@link parkInstancesOnClose} was called, an
+   * in-memory one is emptied instead and its DuckDB instance kept open until the process exits.
    */
-  async park(): Promise<void> {
-    if (this.path !== null) return this.close();
+  async release(): Promise<void> {
+    if (!parking || this.path !== null) return this.close();
     try {
       const r = await this.connection.runAndReadAll('SELECT database_name, schema_name, table_name FROM duckdb_tables()');
       for (const [d, s, t] of r.getRows()) await this.connection.run(`DROP TABLE IF EXISTS ${[d, s, t].map((x) => quoteIdent(String(x))).join('.')}`);

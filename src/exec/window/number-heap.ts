@@ -1,3 +1,5 @@
+import { grown } from '../agg/accumulator.js';
+
 /**
  * A binary min-heap of (key, value) pairs of numbers (an event time and a slot, key id or
  * row reference), in two Float64Arrays: a push or a pop allocates nothing, where MinHeap's
@@ -74,11 +76,7 @@ export class NumberHeap {
   }
 
   private grow(): void {
-    const k = new Float64Array(this.keys.length * 2);
-    k.set(this.keys);
-    this.keys = k;
-    const v = new Float64Array(this.values.length * 2);
-    v.set(this.values);
-    this.values = v;
+    this.keys = grown(this.keys, this.keys.length * 2);
+    this.values = grown(this.values, this.values.length * 2);
   }
 }

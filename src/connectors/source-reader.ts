@@ -106,6 +106,12 @@ export interface ReaderOptions {
    * must leave shared progress alone (a broker's durable consumer and its acks).
    */
   readonly replay?: boolean;
+  /**
+   * False when the engine makes nothing durable (in memory): no checkpoint will ever hold a
+   * position, so a broker reader keeps none on the server either (no durable consumer, no
+   * acks held). Absent: true.
+   */
+  readonly durable?: boolean;
 }
 
 /** The connectors that can be read from. */

@@ -114,6 +114,7 @@ export class SourceRuntime {
       ...(resumeFrom === null ? {} : { resumeFrom }),
       ...(columns === undefined ? {} : { columns }),
       ...(replay ? { replay } : {}),
+      ...(this.db.path === null ? { durable: false } : {}),
     });
   }
 

@@ -245,6 +245,7 @@ describe('nats source', () => {
       await publish(nats, s, Array.from({ length: 100 }, (_, i) => ev(i)));
       await until('100 events read', async () => n === 100);
       expect(await consumer()).toBe(0);
+      expect((await nats.jsm.consumers.info(s, 'sluice_o')).config.ack_policy).toBe('all');
       await engine.checkpoint();
       await until('the ack of the checkpoint', async () => (await consumer()) === 100, 5000);
       await engine.close();
@@ -253,6 +254,23 @@ describe('nats source', () => {
       engine = await Engine.open({ path });
       await until('150 events', async () => (await count(engine, 'SELECT COUNT(*) FROM seen')) >= 150);
       expect(await engine.query('SELECT COUNT(*) AS n, COUNT(DISTINCT i) AS d, SUM(i) AS s FROM seen')).toEqual([{ n: 150, d: 150, s: (149 * 150) / 2 }]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('in memory, holds no acks on the server: its consumer acknowledges nothing and nothing stays pending', async () => {
+    const { stream: s, prefix } = await stream(nats, 'memack');
+    await publish(nats, s, Array.from({ length: 100 }, (_, i) => [`${prefix}.${i % 2}`, JSON.stringify({ i, ts: iso(i) })] as const));
+    const engine = await Engine.open();
+    try {
+      await engine.execute(`CREATE SOURCE o (i BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (connector = 'nats', stream = '${s}', subject = '${prefix}.*', partitions = 2);
+        CREATE MATERIALIZED VIEW seen AS SELECT i FROM o;`);
+      await until('100 events read', async () => (await count(engine, 'SELECT COUNT(*) FROM seen')) === 100);
+      const info = await nats.jsm.consumers.info(s, 'sluice_o');
+      expect(info.config.ack_policy).toBe('none');
+      expect(info.num_ack_pending).toBe(0);
+      expect(info.delivered.stream_seq).toBe(100);
     } finally {
       await engine.close();
     }

@@ -253,7 +253,10 @@ class NatsReader implements SourceReader {
   private readonly stage: RowStage;
   private readonly parser: JsonRowParser;
   private readonly eventTime: number | null;
+  /** Reads through the durable consumer (not a replay's ephemeral one). */
   private readonly durable: boolean;
+  /** Acknowledges at checkpoints: a durable consumer of an engine with a file. */
+  private readonly acking: boolean;
   private sub: Subscription | null = null;
   private inbox = '';
   private pullSubject = '';
@@ -312,6 +315,7 @@ class NatsReader implements SourceReader {
     this.who = `source '${opts.source}'`;
     this.bounded = endSeq !== null;
     this.durable = opts.replay !== true;
+    this.acking = this.durable && opts.durable !== false;
     this.asm = new BatchAssembler(opts.source, opts.schema);
     this.stage = new RowStage(opts.schema);
     this.parser = new JsonRowParser(opts.schema, this.stage);
@@ -341,14 +345,24 @@ class NatsReader implements SourceReader {
       });
       info = await jsm.consumers.add(stream, {
         durable_name: name,
-        description: `sluice source ${this.opts.source}: acknowledged up to its last checkpoint`,
-        ack_policy: AckPolicy.All,
-        ack_wait: transport.nanos(ACK_WAIT_MS),
-        // Acks wait for a checkpoint: a cap on unacknowledged messages would stall reading.
-        max_ack_pending: -1,
         filter_subject: subject,
         replay_policy: ReplayPolicy.Instant,
         ...start,
+        ...(this.acking
+          ? {
+              description: `sluice source ${this.opts.source}: acknowledged up to its last checkpoint`,
+              ack_policy: AckPolicy.All,
+              ack_wait: transport.nanos(ACK_WAIT_MS),
+              // Acks wait for a checkpoint: a cap on unacknowledged messages would stall reading.
+              max_ack_pending: -1,
+            }
+          : {
+              // In memory no checkpoint ever holds a message: acks held for good would have the
+              // server track every message read as pending (6.3 against 2.9 µs of its CPU per
+              // message at 1.5M) and redeliver them all once ack_wait passed.
+              description: `sluice source ${this.opts.source}: in memory, acknowledges nothing`,
+              ack_policy: AckPolicy.None,
+            }),
       });
     } else {
       // A replay acknowledges nothing and keeps nothing: the server drops the consumer once unused.
@@ -566,7 +580,7 @@ class NatsReader implements SourceReader {
     }
     if (this.builtSeq > this.lastSeq) {
       this.lastSeq = this.builtSeq;
-      if (this.durable) this.unacked.push({ seq: this.lastSeq, reply: this.builtMsg!.reply! });
+      if (this.acking) this.unacked.push({ seq: this.lastSeq, reply: this.builtMsg!.reply! });
     }
     this.builtMsg = null;
     const rows = asm.rows;

@@ -12,6 +12,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../errors.js';
 import { describe } from '../connectors/nats/nats-connection.js';
+import { installFastParser } from '../connectors/nats/fast-parser.js';
 import { ownerKey, snapshotName, type GroupNames, type TaskRef } from './group-names.js';
 
 /** A member's lease: its record expires this long after its last heartbeat. */
@@ -157,6 +158,7 @@ export class GroupStore {
 }
 
 export async function connectTo(servers: readonly string[], group: string): Promise<NatsConnection> {
+  installFastParser();
   try {
     return await connect({ servers: [...servers], timeout: 5000, name: `sluice group ${group}`, maxReconnectAttempts: 60, reconnectTimeWait: 1000 });
   } catch (e) {

@@ -18,6 +18,9 @@ export const CONSUMER_NOT_FOUND = 10014;
 let loading: Promise<NatsClient> | null = null;
 
 export function loadNatsClient(): Promise<NatsClient> {
-  loading ??= Promise.all([import('@nats-io/jetstream'), import('@nats-io/transport-node')]).then(([js, transport]) => ({ js, transport }));
+  loading ??= Promise.all([import('@nats-io/jetstream'), import('@nats-io/transport-node'), import('./fast-parser.js')]).then(([js, transport, parser]) => {
+    parser.installFastParser();
+    return { js, transport };
+  });
   return loading;
 }

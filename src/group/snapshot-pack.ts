@@ -9,29 +9,14 @@
  * page, set when packed), the packed pages in order, then the log. A snapshot of the
  * first layout (the file's length, the file, the log) still unpacks.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 const PAGE = 4096;
 const MAGIC = Buffer.from('SLSNAP2\0', 'latin1');
 const ZERO = Buffer.alloc(PAGE);
 
-/** The pages of `file` as a bitmap (bit set: not all zero) and those pages, concatenated. */
-export function packPages(file: Buffer): { bitmap: Buffer; pages: Buffer } {
-  const count = Math.ceil(file.length / PAGE);
-  const bitmap = Buffer.alloc((count + 7) >> 3);
-  const kept: Buffer[] = [];
-  for (let p = 0; p < count; p++) {
-    const page = file.subarray(p * PAGE, (p + 1) * PAGE);
-    // A native compare: the scan costs little next to gzip.
-    if (page.length === PAGE ? page.equals(ZERO) : page.equals(ZERO.subarray(0, page.length))) continue;
-    bitmap[p >> 3]! |= 1 << (p & 7);
-    kept.push(page);
-  }
-  return { bitmap, pages: Buffer.concat(kept) };
-}
-
-/** The file `packPages` read, `length` bytes long. */
+/** The file `packFiles` packed, `length` bytes long: its kept pages put back where the bitmap says. */
 export function unpackPages(length: number, bitmap: Uint8Array, pages: Uint8Array): Buffer {
   const file = Buffer.alloc(length);
   let at = 0;
@@ -44,14 +29,70 @@ export function unpackPages(length: number, bitmap: Uint8Array, pages: Uint8Arra
   return file;
 }
 
+/**
+ * Room for reading a file and laying its snapshot out, kept between snapshots: a member
+ * snapshots every partition at every checkpoint, and a fresh 4–9 MB buffer each time cost
+ * as much in page faults as the read itself. Sync code only, so one pair serves every
+ * partition; a file past KEEP_BYTES gets buffers of its own, not kept.
+ */
+const KEEP_BYTES = 64 * 1024 * 1024;
+let fileRoom: Buffer = Buffer.alloc(0);
+let packRoom: Buffer = Buffer.alloc(0);
+
+function room(kept: Buffer, n: number): Buffer {
+  if (kept.length >= n) return kept;
+  return Buffer.allocUnsafe(n <= KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(n, Math.ceil(kept.length * 1.5))) : n);
+}
+
+/** Reads the whole file at `path` into `into` (grown as needed); the buffer and the length read. */
+function readInto(path: string, into: Buffer): { buf: Buffer; length: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    let buf = room(into, size);
+    let length = 0;
+    for (;;) {
+      if (length === buf.length) {
+        const grown = room(buf, buf.length * 2 + PAGE);
+        grown.set(buf.subarray(0, length));
+        buf = grown;
+      }
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return { buf, length };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The snapshot of the DuckDB file at `path` and its log. */
 export function packFiles(path: string): Buffer {
-  const main = readFileSync(path);
+  const read = readInto(path, fileRoom);
+  if (read.buf.length <= KEEP_BYTES) fileRoom = read.buf;
+  const main = read.buf.subarray(0, read.length);
   const wal = existsSync(`${path}.wal`) ? readFileSync(`${path}.wal`) : Buffer.alloc(0);
-  const head = Buffer.alloc(8);
-  head.writeDoubleLE(main.length);
-  const { bitmap, pages } = packPages(main);
-  return gzipSync(Buffer.concat([MAGIC, head, bitmap, pages, wal]), { level: 1 });
+  const count = Math.ceil(main.length / PAGE);
+  const bits = (count + 7) >> 3;
+  // MAGIC, the length, the bitmap, the kept pages, the log: laid out in place, then gzipped.
+  const out = room(packRoom, MAGIC.length + 8 + bits + main.length + wal.length);
+  if (out.length <= KEEP_BYTES) packRoom = out;
+  MAGIC.copy(out, 0);
+  out.writeDoubleLE(main.length, MAGIC.length);
+  const bitmapAt = MAGIC.length + 8;
+  out.fill(0, bitmapAt, bitmapAt + bits);
+  let at = bitmapAt + bits;
+  for (let p = 0; p < count; p++) {
+    const from = p * PAGE;
+    const page = main.subarray(from, Math.min(main.length, from + PAGE));
+    // A native compare: the scan costs little next to gzip.
+    if (page.equals(page.length === PAGE ? ZERO : ZERO.subarray(0, page.length))) continue;
+    out[bitmapAt + (p >> 3)]! |= 1 << (p & 7);
+    at += page.copy(out, at);
+  }
+  at += wal.copy(out, at);
+  return gzipSync(out.subarray(0, at), { level: 1 });
 }
 
 /** Writes the DuckDB file (and its log, if the snapshot holds one) a snapshot holds to `path`. */

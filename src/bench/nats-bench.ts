@@ -232,7 +232,8 @@ async function untilSnapshotsCover(servers: string, group: string, ends: readonl
 async function groupRun(servers: string, stream: string, prefix: string, n: number, members: number, dir: string, ends: readonly number[], repartitioned = false): Promise<Figure> {
   const group = `bench${process.pid}_${members}${repartitioned ? 'r' : ''}`;
   const file = join(dir, `${group}.sql`);
-  writeFileSync(file, sourceSql(servers, stream, prefix, false) + (repartitioned ? REPARTITIONED : WINDOWED) + `\nSET checkpoint_interval = '200 milliseconds';`);
+  // The default checkpoint_interval (1 s): a partition that catches up with the stream checkpoints at once, which ends the figure.
+  writeFileSync(file, sourceSql(servers, stream, prefix, false) + (repartitioned ? REPARTITIONED : WINDOWED) + (process.env['SLUICE_BENCH_CHECKPOINT'] ? `\nSET checkpoint_interval = '${process.env['SLUICE_BENCH_CHECKPOINT']}';` : ''));
   const children: ChildProcess[] = [];
   const status = (): Promise<GroupStatus> => groupStatus(group, [servers]);
   try {

@@ -19,6 +19,12 @@ import { openNatsReader, validateNatsOptions } from './nats/nats-source.js';
 
 export { GENERIC_SOURCE_OPTIONS } from './options.js';
 
+/** How far a reader is behind its source (SourceReader.backlog). */
+export interface Backlog {
+  readonly waiting: number;
+  readonly waited: boolean;
+}
+
 /** An event that could not be read; stored in `sluice_dead_letters`. */
 export interface DeadLetter {
   readonly source: string;
@@ -76,6 +82,12 @@ export interface SourceReader {
    * acknowledges the messages it covers, never before (they are replayed after a crash).
    */
   committed?(position: unknown): void;
+  /**
+   * `waiting`: events beyond what `next()` has handed out — read ahead, or still on the
+   * server as the last delivery said (0: caught up with the stream as of then); `waited`:
+   * whether any were waiting at some point since the previous call. Absent: not known.
+   */
+  backlog?(): Backlog;
   close(): Promise<void>;
 }
 

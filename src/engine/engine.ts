@@ -15,6 +15,7 @@ import { SluiceError, toSluiceError } from '../errors.js';
 import { Database } from '../state/database.js';
 import { initMetadata, probeDatabaseFile } from '../state/metadata.js';
 import type { SourcePosition } from '../state/checkpoint-store.js';
+import type { Backlog } from '../connectors/source-reader.js';
 import type {
   ExecuteOptions,
   InsertOptions,
@@ -190,6 +191,23 @@ export class Engine {
    */
   consumedSeq(views: ReadonlySet<string> | null, source: string): number | null {
     return this.pull.consumedSeq(views, source);
+  }
+
+  /**
+   * @internal A scale-out group's partition (src/group/partition-task.ts): how far its
+   * connector sources are behind, together (null: a source cannot tell).
+   */
+  sourceBacklog(): Backlog | null {
+    let waiting = 0;
+    let waited = false;
+    for (const src of this.s.sources.values()) {
+      if (!src.isConnector) continue;
+      const b = src.backlog();
+      if (b === null) return null;
+      waiting += b.waiting;
+      waited ||= b.waited;
+    }
+    return { waiting, waited };
   }
 
   /**

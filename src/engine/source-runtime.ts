@@ -5,7 +5,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { isBounded, sourceSchema, type SourceDef } from '../catalog/definitions.js';
-import { openSourceReader, type SourceReader } from '../connectors/source-reader.js';
+import { openSourceReader, type Backlog, type SourceReader } from '../connectors/source-reader.js';
 import { columnsOf, isValid } from '../exec/batch.js';
 import type { ReplayLimit } from '../plan/logical-plan.js';
 import { headRows } from '../exec/batch-ops.js';
@@ -316,6 +316,11 @@ export class SourceRuntime {
     const r = this.reader;
     if (r === null || r.whenReady === undefined || this.ended) return new Promise((done) => setTimeout(done, ms));
     return r.whenReady(ms);
+  }
+
+  /** How far the shared reader is behind the source (null: no reader open, or it cannot tell). */
+  backlog(): Backlog | null {
+    return this.reader?.backlog?.() ?? null;
   }
 
   /** A checkpoint holding `p` (this source's `position()`) has committed. */

@@ -159,6 +159,8 @@ export function taskPartitions(job: GroupJob, t: TaskRef): string[] {
 const REBALANCE_MS = 250;
 /** Shortest pause between two passes of a member's loop (a tiny checkpoint_interval does not make it spin). */
 const MIN_WAIT_MS = 10;
+/** How often a member looks whether a task behind its streams has caught up (and checkpoints it). */
+const CATCH_UP_POLL_MS = 50;
 
 class Member {
   /** Running tasks by their owner key. */
@@ -229,7 +231,8 @@ class Member {
           break;
         }
         // Checkpoints when they fall due, not at the next rebalance: a snapshot lags reading by the interval, no more.
-        const wait = Math.max(MIN_WAIT_MS, Math.min(nextRebalance, this.nextCheckpoint()) - Date.now());
+        // While tasks run, look again soon: one that has caught up with a backlog checkpoints then.
+        const wait = Math.max(MIN_WAIT_MS, Math.min(nextRebalance, this.nextCheckpoint(), this.tasks.size > 0 ? Date.now() + CATCH_UP_POLL_MS : Infinity) - Date.now());
         await new Promise<void>((r) => {
           this.wake = r;
           setTimeout(r, wait);

@@ -45,6 +45,8 @@ function removeFiles(path: string): void {
 export class PartitionTask {
   private lastCheckpoint = Date.now();
   private stopped = false;
+  /** Seen with events waiting since its last checkpoint. */
+  private behind = false;
   /** Checkpoints, hand-over and a query's export run one at a time: the file is copied only between them. */
   private turn: Promise<unknown> = Promise.resolve();
   /** The source stage of a repartitioned job tells the repartition partitions its watermarks. */
@@ -92,8 +94,18 @@ export class PartitionTask {
     return this.lastCheckpoint + this.o.job.checkpointMs;
   }
 
+  /**
+   * Whether a checkpoint is due: checkpoint_interval has passed, or the partition was seen
+   * behind its streams and has caught up since (so the end of a backlog is durable, and
+   * acknowledged, once it is read rather than up to an interval later).
+   */
   checkpointDue(now: number): boolean {
-    return now >= this.checkpointAt;
+    if (now >= this.checkpointAt) return true;
+    if (this.stopped) return false;
+    const backlog = this.engine.sourceBacklog();
+    if (backlog === null) return false;
+    if (backlog.waited) this.behind = true;
+    return backlog.waiting === 0 && this.behind;
   }
 
   private exclusive<T>(f: () => Promise<T>): Promise<T> {
@@ -130,6 +142,7 @@ export class PartitionTask {
   private async checkpointNow(): Promise<void> {
     if (this.stopped) return;
     this.lastCheckpoint = Date.now();
+    this.behind = false;
     const positions = await this.engine.checkpointFile();
     // Synchronously, before any other call of the engine can run.
     const data = packFiles(this.path);

@@ -40,7 +40,7 @@ import { BatchAssembler } from '../file/batch-assembler.js';
 import { JsonRowParser } from '../file/jsonl-reader.js';
 import { RowStage, S_NULL } from '../file/row-stage.js';
 import { booleanOption, checkKnownOptions, enumOption, requiredString, stringOption } from '../options.js';
-import type { ReadBatch, ReaderOptions, SourceOptions, SourceReader } from '../source-reader.js';
+import type { Backlog, ReadBatch, ReaderOptions, SourceOptions, SourceReader } from '../source-reader.js';
 import { CONSUMER_NOT_FOUND, loadNatsClient } from './nats-client.js';
 import {
   checkStreamName,
@@ -287,6 +287,8 @@ class NatsReader implements SourceReader {
   /** The last message built, and its pending count (> 0: the stream holds more for us). */
   private builtMsg: Msg | null = null;
   private builtPending = 0;
+  /** A delivery since the last backlog() said more were waiting. */
+  private waited = false;
   /** The last message of a bounded read is built. */
   private builtEnd = false;
   private done = false;
@@ -506,6 +508,7 @@ class NatsReader implements SourceReader {
     this.builtSeq = seq;
     this.builtMsg = m;
     this.builtPending = ack.pending;
+    if (ack.pending > 0) this.waited = true;
     if (this.endSeq !== null && (seq >= this.endSeq || ack.pending === 0)) {
       this.builtEnd = true;
       this.stop();
@@ -714,6 +717,13 @@ class NatsReader implements SourceReader {
     if (i === 0) return;
     this.session.nc.publish(this.unacked[i - 1]!.reply, ACK);
     this.unacked = this.unacked.slice(i);
+  }
+
+  backlog(): Backlog {
+    const waiting = this.builtPending + (this.queue.length - this.queueHead) + this.asm.events;
+    const waited = this.waited || waiting > 0;
+    this.waited = false;
+    return { waiting, waited };
   }
 
   /** A replay's ephemeral consumer, removed at once rather than left to expire. */

@@ -233,7 +233,7 @@ async function groupRun(servers: string, stream: string, prefix: string, n: numb
   const group = `bench${process.pid}_${members}${repartitioned ? 'r' : ''}`;
   const file = join(dir, `${group}.sql`);
   // The default checkpoint_interval (1 s): a partition that catches up with the stream checkpoints at once, which ends the figure.
-  writeFileSync(file, sourceSql(servers, stream, prefix, false) + (repartitioned ? REPARTITIONED : WINDOWED) + (process.env['SLUICE_BENCH_CHECKPOINT'] ? `\nSET checkpoint_interval = '${process.env['SLUICE_BENCH_CHECKPOINT']}';` : ''));
+  writeFileSync(file, sourceSql(servers, stream, prefix, false) + (repartitioned ? REPARTITIONED : WINDOWED));
   const children: ChildProcess[] = [];
   const status = (): Promise<GroupStatus> => groupStatus(group, [servers]);
   try {

@@ -4,8 +4,8 @@
  * `MSG` line through a state machine whose every `case` loads a property of a module object,
  * then splits the arguments again byte by byte (~1 µs of a member's ~7 µs per event).
  *
- * This parse frames complete `MSG`/`HMSG` messages itself — the line's end found natively
- * (`indexOf`), the arguments split in one pass, the payload taken as a subarray — and hands
+ * This parse frames complete `MSG`/`HMSG` messages itself — one pass over the line finds
+ * its arguments and its end, the payload is taken as a subarray of a plain view — and hands
  * the client's dispatcher exactly what the client's parser would. Every other operation
  * (PING, PONG, +OK, -ERR, INFO) goes, one whole line at a time, to the client's own parse. A
  * frame cut by the end of a socket read waits, without copying, for the reads that complete

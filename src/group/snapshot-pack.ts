@@ -44,20 +44,18 @@ function room(kept: Buffer, n: number): Buffer {
   return Buffer.allocUnsafe(n <= KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(n, Math.ceil(kept.length * 1.5))) : n);
 }
 
-/** Reads the whole file at `path` into `into` (grown as needed); the buffer and the length read. */
+/**
+ * Reads the file at `path` into `into` (or a larger buffer); the buffer and the length read.
+ * Nothing writes the file meanwhile: the caller packs it between two calls of its engine.
+ */
 function readInto(path: string, into: Buffer): { buf: Buffer; length: number } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    let buf = room(into, size);
+    const buf = room(into, size);
     let length = 0;
-    for (;;) {
-      if (length === buf.length) {
-        const grown = room(buf, buf.length * 2 + PAGE);
-        grown.set(buf.subarray(0, length));
-        buf = grown;
-      }
-      const n = readSync(fd, buf, length, buf.length - length, null);
+    while (length < size) {
+      const n = readSync(fd, buf, length, size - length, null);
       if (n === 0) break;
       length += n;
     }

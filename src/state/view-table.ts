@@ -91,14 +91,16 @@ function survivors(b: ChangeBatch): ChangeBatch {
 }
 
 /**
- * How a fold matches each of `columns` between the table and the staged rows: by `=` where no
+ * How a fold matches rows of `a` and `b` on `columns` (named `cols`): by `=` where no
  * row of `changes` is NULL in it (the same rows as IS NOT DISTINCT FROM, since a staged value
  * is never NULL), else by IS NOT DISTINCT FROM. On `=` DuckDB filters the table's scan by the
  * staged values' range, so a large view is not read whole to replace a few recent rows (a
  * DELETE of 300 keys from 2M rows: 14 -> 2 ms).
  */
-function matchOps(changes: readonly ChangeBatch[], columns: readonly number[]): string[] {
-  return columns.map((j) => (changes.some((b) => columnsOf(b)[j]!.nullCount > 0) ? 'IS NOT DISTINCT FROM' : '='));
+function matchOn(a: string, b: string, cols: readonly string[], changes: readonly ChangeBatch[], columns: readonly number[]): string {
+  return columns
+    .map((j, i) => `${a}.${cols[i]} ${changes.some((x) => columnsOf(x)[j]!.nullCount > 0) ? 'IS NOT DISTINCT FROM' : '='} ${b}.${cols[i]}`)
+    .join(' AND ');
 }
 
 /** The bytes of a batch's column buffers (a slice counts its whole buffers: an estimate from above). */
@@ -352,13 +354,18 @@ export class ViewTable {
     return r.rows[0]![0] === true;
   }
 
+  /** Removes the table's rows whose key is among the staged rows' keys (every row, for a view keyed by nothing). */
+  private deleteStagedKeys(fresh: string, cols: readonly string[], changes: readonly ChangeBatch[]): string {
+    const key = this.uniqueKey!;
+    if (key.length === 0) return `DELETE FROM ${this.table}`;
+    const keys = key.map((k) => cols[k]!);
+    return `DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${fresh}) k WHERE ${matchOn(this.table, 'k', keys, changes, key)}`;
+  }
+
   /** A keyed view's net delta (see keyedDelta): the staged keys are replaced by their +I rows. */
   private foldNet(cols: readonly string[], net: readonly ChangeBatch[]): string[] {
-    const keys = this.uniqueKey!.map((k) => cols[k]!);
-    const op = matchOps(net, this.uniqueKey!);
-    const same = keys.map((c, j) => `${this.table}.${c} ${op[j]} k.${c}`).join(' AND ');
     return [
-      keys.length === 0 ? `DELETE FROM ${this.table}` : `DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${this.stage}) k WHERE ${same}`,
+      this.deleteStagedKeys(this.stage, cols, net),
       `INSERT INTO ${this.table} SELECT ${cols.join(', ')} FROM ${this.stage} WHERE sluice_op = 0 ORDER BY sluice_seq`,
     ];
   }
@@ -370,13 +377,10 @@ export class ViewTable {
    */
   private foldKeyed(fresh: string, cols: readonly string[], changes: readonly ChangeBatch[]): string[] {
     const keys = this.uniqueKey!.map((k) => cols[k]!);
-    const op = matchOps(changes, this.uniqueKey!);
     const same = (a: string, b: string, on: readonly string[]) => on.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
     const partition = keys.length > 0 ? `PARTITION BY ${keys.join(', ')}` : '';
     return [
-      keys.length === 0
-        ? `DELETE FROM ${this.table}`
-        : `DELETE FROM ${this.table} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${fresh}) k WHERE ${keys.map((c, j) => `${this.table}.${c} ${op[j]} k.${c}`).join(' AND ')}`,
+      this.deleteStagedKeys(fresh, cols, changes),
       `INSERT INTO ${this.table} SELECT ${cols.map((c) => `i.${c}`).join(', ')}
        FROM (SELECT * FROM ${fresh} c WHERE sluice_op IN (0, 2) QUALIFY row_number() OVER (${partition} ORDER BY sluice_seq DESC) = 1) i
        WHERE NOT EXISTS (SELECT 1 FROM ${fresh} r WHERE r.sluice_op IN (1, 3) AND r.sluice_seq > i.sluice_seq AND ${same('r', 'i', cols)})
@@ -388,8 +392,7 @@ export class ViewTable {
   private foldMultiset(fresh: string, cols: readonly string[], changes: readonly ChangeBatch[]): string[] {
     const list = cols.join(', ');
     const tmp = quoteIdent(`sluice_fold_${this.name}`);
-    const op = matchOps(changes, cols.map((_, j) => j));
-    const same = cols.map((c, j) => `v.${c} ${op[j]} n.${c}`).join(' AND ');
+    const same = matchOn('v', 'n', cols, changes, cols.map((_, j) => j));
     return [
       `CREATE OR REPLACE TEMP TABLE ${tmp} AS
        SELECT ${list}, sum(CASE WHEN sluice_op IN (0, 2) THEN 1 ELSE -1 END)::BIGINT AS sluice_net, min(sluice_seq) AS sluice_first

@@ -66,7 +66,10 @@ export type QueryReport =
       readonly events_per_s: number;
       readonly duckdb_events_per_s: number | null;
       readonly ratio: number | null;
+      /** Peak RSS of a process that has run the query once (the measuring process, after its first run). */
       readonly peak_rss_mb: number;
+      /** The measuring process's peak after all its runs: higher with more runs, as earlier runs' memory stays with the process. */
+      readonly peak_rss_all_runs_mb: number;
       readonly result_matches_duckdb: boolean | null;
       readonly generator_events_per_s: number;
       readonly sluice_seconds: number;
@@ -185,6 +188,7 @@ async function benchQuery(q: BenchQuery, run: BenchRun): Promise<QueryReport> {
     duckdb_events_per_s: duckSeconds === null ? null : Math.round(events / duckSeconds),
     ratio: duckSeconds === null ? null : round(duckSeconds / sluiceSeconds, 3),
     peak_rss_mb: Math.round(child.peak_rss_mb),
+    peak_rss_all_runs_mb: Math.round(child.peak_rss_all_runs_mb),
     result_matches_duckdb: matches,
     generator_events_per_s: Math.round(events / generator.get(key)!),
     sluice_seconds: round(sluiceSeconds, 3),

@@ -62,6 +62,8 @@ describe('sluice bench nexmark --json', () => {
     const r = JSON.parse((await bench(['--query', 'q12', '--events', '5000', '--json', '--state-only', '--runs', '4', '--warmup', '2'])).trim()) as Record<string, unknown>;
     expect(r).toMatchObject({ query: 'q12', state_only: true, runs: 4, warmup: 2, result_matches_duckdb: true });
     expect(r['peak_rss_mb'] as number).toBeGreaterThan(0);
+    // The peak after the first of 6 runs, and after all: later runs can only have raised it.
+    expect(r['peak_rss_all_runs_mb'] as number).toBeGreaterThanOrEqual(r['peak_rss_mb'] as number);
   });
 
   it('rejects fewer than 3 runs (the median of at least 3 counts)', async () => {

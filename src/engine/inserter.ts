@@ -3,15 +3,15 @@
  * versions of keyed streams (SPEC 2.7), and group commit, where inserts that arrive while a
  * commit is in progress are appended together in the next one.
  */
-import type { RecordBatch, Table } from 'apache-arrow';
+import type { Data, RecordBatch, Table } from 'apache-arrow';
 import { sourceSchema, type SourceColumn, type SourceDef } from '../catalog/definitions.js';
 import type { DeadLetter } from '../connectors/source-reader.js';
 import { SluiceError, toSluiceError, type Span } from '../errors.js';
-import { arrowSchema, columnsOf, makeRecordBatch } from '../exec/batch.js';
+import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batch.js';
 import { concatColumns } from '../exec/vector/concat.js';
 import type { BoundStatement } from '../plan/bound-statement.js';
-import type { EventLog } from '../state/event-log.js';
-import type { Schema, Value } from '../types.js';
+import { streamId, type EventLog } from '../state/event-log.js';
+import type { Schema, SqlType, Value } from '../types.js';
 import type { InsertOptions, InsertResult } from './api-types.js';
 import type { Checkpointer } from './checkpointer.js';
 import type { EngineState } from './engine-state.js';
@@ -266,11 +266,12 @@ export class Inserter {
   }
 
   /**
-   * Consecutive inserts of objects from `group[g]` on, into one source without event time
-   * or stream key and one partition, converted and staged as one batch: what they would be
-   * one by one (such a source's views take consecutive inserts as one batch anyway, and each
-   * insert's offsets follow the one before), for one conversion and one staged part instead
-   * of one per call (5,000 one-row inserts in flight made as many Arrow batches). Only the
+   * Consecutive inserts of objects from `group[g]` on (none with an expected version), into
+   * one source without event time and one partition, converted and staged as one batch: what
+   * they would be one by one (such a source's views take consecutive inserts as one batch
+   * anyway, each insert's offsets follow the one before, and a keyed source's stream versions
+   * move on row by row in the same order), for one conversion and one staged part instead of
+   * one per call (5,000 one-row inserts in flight made as many Arrow batches). Only the
    * inserts before the first one with a row set aside go together: from it on they go one by
    * one, so each rejected row's offset stays after its own insert's rows. `until`: where the
    * caller may try again.
@@ -282,7 +283,7 @@ export class Inserter {
     const rt = this.s.sources.get(first.source) ?? this.s.sources.get(first.source.toLowerCase());
     const log = rt?.log;
     // Anything else (and every error) takes the path of one insert at a time.
-    if (rt === undefined || rt.isConnector || rt.ended || rt.def.watermark !== null || !log || log.key) return none;
+    if (rt === undefined || rt.isConnector || rt.ended || rt.def.watermark !== null || !log) return none;
     let end = g + 1;
     for (; end < group.length; end++) {
       const p = group[end]!.plain;
@@ -317,18 +318,30 @@ export class Inserter {
       return { staged: null, until: end };
     }
     const { batch } = converted;
-    const o = log.stage(batch, schema, rt.def.version, first.partition);
+    // A NULL stream key fails its own insert: one by one.
+    const keyCol = log.key ? columnsOf(batch)[log.keyColumn]! : null;
+    if (keyCol !== null && (keyCol.typeId === 1 || keyCol.nullCount > 0)) return { staged: null, until: end };
+    const { offsets: o, versions } = log.stageRows(batch, schema, rt.def.version, first.partition);
     const out: StagedInsert[] = [];
     let at = 0;
     for (let k = g; k < upTo; k++) {
       const n = group[k]!.plain!.rows.length;
       const offsets = new Array<number>(n);
       for (let i = 0; i < n; i++) offsets[i] = o[at + i]!;
+      // A keyed source: the stream's version after an insert whose rows name one stream.
+      const version = keyCol !== null && n > 0 && oneStream(keyCol, log.key!.type, at, at + n) ? { version: versions![at + n - 1]! } : {};
       at += n;
-      out.push({ rt, parts: k === g ? [{ batch, offsets: o, partition: first.partition }] : [], req: group[k]!, result: { inserted: n, rejected: 0, offsets } });
+      out.push({ rt, parts: k === g ? [{ batch, offsets: o, partition: first.partition }] : [], req: group[k]!, result: { inserted: n, rejected: 0, offsets, ...version } });
     }
     return { staged: out, until: end };
   }
+}
+
+/** Whether rows [from, to) of a key column name one stream. */
+function oneStream(col: Data, type: SqlType, from: number, to: number): boolean {
+  const id = streamId(readValue(col, from, type));
+  for (let i = from + 1; i < to; i++) if (streamId(readValue(col, i, type)) !== id) return false;
+  return true;
 }
 
 /** Batches of one schema as one. */

@@ -37,6 +37,11 @@ export class EventLog {
   private readonly versions = new Map<string, number>();
   /** Where the key is among the source's columns (-1: not keyed). */
   private keyIndex = -1;
+
+  /** The key column's index among the source's columns (-1: a source without a key). */
+  get keyColumn(): number {
+    return this.keyIndex;
+  }
   /** Batches staged for the next group write, and their partition runs (SQL value lists). */
   private staged: ChunkPart[] = [];
   private stagedRuns: string[] = [];
@@ -273,6 +278,11 @@ export class EventLog {
    * beside the log (most sources have one partition, and pay nothing for it).
    */
   stage(batch: RecordBatch, schema: Schema, version: number, partition = ''): Float64Array {
+    return this.stageRows(batch, schema, version, partition).offsets;
+  }
+
+  /** As {@link stage}, with each row's stream version (null for a source without a key). */
+  stageRows(batch: RecordBatch, schema: Schema, version: number, partition = ''): { offsets: Float64Array; versions: Float64Array | null } {
     const n = batch.numRows;
     const stream = this.key ? this.nextStreamVersions(batch) : null;
     this.mark();
@@ -298,7 +308,7 @@ export class EventLog {
     }
     if (partition !== '') this.stagedRuns.push(`(${quoteString(this.source)}, ${this.next}, ${this.next + n - 1}, ${quoteString(partition)})`);
     this.next += n;
-    return offsets;
+    return { offsets, versions: stream?.versions ?? null };
   }
 
   /** Whether committed batches wait in memory rather than being written at once (see {@link unwritten}). */
@@ -506,7 +516,8 @@ function mergeParts(parts: readonly ChunkPart[]): ChunkPart {
 }
 
 /** A key value as a map key: the values of one column share a type, so their text tells them apart. */
-function streamId(v: Value): string {
+/** A stream's identity: its key value as text. */
+export function streamId(v: Value): string {
   return String(v);
 }
 

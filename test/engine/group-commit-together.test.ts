@@ -11,6 +11,9 @@ import { Engine, type InsertOptions } from '../../src/index.js';
 
 const SETUP = `CREATE SOURCE ev (id BIGINT, k VARCHAR, x DOUBLE);
   CREATE MATERIALIZED VIEW per_k AS SELECT k, COUNT(*) AS n, SUM(id) AS s, SUM(x) AS sx FROM ev GROUP BY k;`;
+/** The same with a stream key: each insert of one stream's rows resolves with its version. */
+const KEYED = `CREATE SOURCE ev (id BIGINT, k VARCHAR, x DOUBLE) WITH (key = 'k');
+  CREATE MATERIALIZED VIEW per_k AS SELECT k, COUNT(*) AS n, SUM(id) AS s, SUM(x) AS sx FROM ev GROUP BY k;`;
 
 type Call = { rows: unknown[]; options: InsertOptions };
 
@@ -22,6 +25,8 @@ const row = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<unknown>({ id: 1 }, { ID: 2, K: 'b' }) },
   // Out of BIGINT's range: the insert fails (OVERFLOW) or sets the row aside.
   { weight: 1, arbitrary: fc.constant<unknown>({ id: 1e300, k: 'a', x: 0 }) },
+  // A NULL stream key (keyed source): that insert fails alone.
+  { weight: 1, arbitrary: fc.constant<unknown>({ id: 3, k: null, x: 0 }) },
 );
 
 const call: fc.Arbitrary<Call> = fc.record({
@@ -29,15 +34,15 @@ const call: fc.Arbitrary<Call> = fc.record({
   options: fc.oneof({ weight: 8, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.constant({ partition: 'p1' }) }, { weight: 1, arbitrary: fc.constant({ expectedVersion: 0 }) }),
 });
 
-type Outcome = { ok: { inserted: number; rejected: number; offsets: number[] } } | { err: string };
+type Outcome = { ok: { inserted: number; rejected: number; offsets: number[]; version?: number } } | { err: string };
 
-async function run(calls: readonly Call[], together: boolean): Promise<{ outcomes: Outcome[]; log: unknown; dead: unknown; view: unknown }> {
+async function run(setup: string, calls: readonly Call[], together: boolean): Promise<{ outcomes: Outcome[]; log: unknown; dead: unknown; view: unknown; versions: unknown }> {
   const e = await Engine.open();
   try {
-    await e.execute(SETUP);
+    await e.execute(setup);
     const one = (c: Call): Promise<Outcome> =>
       e.insert('ev', c.rows as object[], c.options).then(
-        (r) => ({ ok: { inserted: r.inserted, rejected: r.rejected, offsets: r.offsets } }),
+        (r) => ({ ok: { inserted: r.inserted, rejected: r.rejected, offsets: r.offsets, ...(r.version === undefined ? {} : { version: r.version }) } }),
         (err: unknown) => ({ err: `${(err as { code?: string }).code}: ${(err as Error).message}` }),
       );
     const outcomes: Outcome[] = [];
@@ -45,9 +50,10 @@ async function run(calls: readonly Call[], together: boolean): Promise<{ outcome
     else for (const c of calls) outcomes.push(await one(c));
     return {
       outcomes,
-      log: await e.query(`SELECT sluice_offset, id, k, x FROM sluice_log_ev ORDER BY sluice_offset`),
+      log: await e.query(`SELECT sluice_offset, id, k, x${setup === KEYED ? ', sluice_stream_version' : ''} FROM sluice_log_ev ORDER BY sluice_offset`),
       dead: await e.query(`SELECT source, "offset", raw, reason FROM sluice_dead_letters ORDER BY "offset"`),
       view: await e.query(`SELECT k, n, s, sx FROM per_k ORDER BY k`),
+      versions: setup === KEYED ? await Promise.all(['a', 'b', 'c'].map((k) => e.streamVersion('ev', k))) : null,
     };
   } finally {
     await e.close();
@@ -55,14 +61,17 @@ async function run(calls: readonly Call[], together: boolean): Promise<{ outcome
 }
 
 describe('group commit of inserts converted together', () => {
-  it('resolves each insert and ends the log, dead letters and views as the same calls awaited one by one', async () => {
+  it.each([
+    ['a source', SETUP],
+    ['a keyed source (stream versions)', KEYED],
+  ])('resolves each insert into %s and ends the log, dead letters and views as the same calls awaited one by one', async (_, setup) => {
     await fc.assert(
       fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 40 }), async (calls) => {
-        const together = await run(calls, true);
-        const apart = await run(calls, false);
+        const together = await run(setup, calls, true);
+        const apart = await run(setup, calls, false);
         expect(together).toEqual(apart);
       }),
-      { numRuns: 60 },
+      { numRuns: 50 },
     );
   }, 120_000);
 

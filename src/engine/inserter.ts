@@ -9,6 +9,7 @@ import type { DeadLetter } from '../connectors/source-reader.js';
 import { SluiceError, toSluiceError, type Span } from '../errors.js';
 import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batch.js';
 import { concatColumns } from '../exec/vector/concat.js';
+import { sliceRows } from '../exec/batch-ops.js';
 import type { BoundStatement } from '../plan/bound-statement.js';
 import { streamId, type EventLog } from '../state/event-log.js';
 import type { Schema, SqlType, Value } from '../types.js';
@@ -267,11 +268,11 @@ export class Inserter {
 
   /**
    * Consecutive inserts of objects from `group[g]` on (none with an expected version), into
-   * one source without event time and one partition, converted and staged as one batch: what
-   * they would be one by one (such a source's views take consecutive inserts as one batch
-   * anyway, each insert's offsets follow the one before, and a keyed source's stream versions
+   * one source and one partition, converted and staged as one batch: what they would be one
+   * by one (each insert's offsets follow the one before, and a keyed source's stream versions
    * move on row by row in the same order), for one conversion and one staged part instead of
-   * one per call (5,000 one-row inserts in flight made as many Arrow batches). Only the
+   * one per call (5,000 one-row inserts in flight made as many Arrow batches). They reach the
+   * views as before: a source without event time's as one batch, else one insert at a time. Only the
    * inserts before the first one with a row set aside go together: from it on they go one by
    * one, so each rejected row's offset stays after its own insert's rows. `until`: where the
    * caller may try again.
@@ -283,7 +284,7 @@ export class Inserter {
     const rt = this.s.sources.get(first.source) ?? this.s.sources.get(first.source.toLowerCase());
     const log = rt?.log;
     // Anything else (and every error) takes the path of one insert at a time.
-    if (rt === undefined || rt.isConnector || rt.ended || rt.def.watermark !== null || !log) return none;
+    if (rt === undefined || rt.isConnector || rt.ended || !log) return none;
     let end = g + 1;
     for (; end < group.length; end++) {
       const p = group[end]!.plain;
@@ -298,7 +299,7 @@ export class Inserter {
       const rows: object[] = new Array(total);
       let at = 0;
       for (let k = g; k < to; k++) for (const r of group[k]!.plain!.rows) rows[at++] = r;
-      return rowsToBatch(rows, schema, defaults, null);
+      return rowsToBatch(rows, schema, defaults, eventTimeColumn(rt.def));
     };
     let converted;
     let upTo = end;
@@ -322,6 +323,7 @@ export class Inserter {
     const keyCol = log.key ? columnsOf(batch)[log.keyColumn]! : null;
     if (keyCol !== null && (keyCol.typeId === 1 || keyCol.nullCount > 0)) return { staged: null, until: end };
     const { offsets: o, versions } = log.stageRows(batch, schema, rt.def.version, first.partition);
+    const timed = rt.def.watermark !== null;
     const out: StagedInsert[] = [];
     let at = 0;
     for (let k = g; k < upTo; k++) {
@@ -330,8 +332,13 @@ export class Inserter {
       for (let i = 0; i < n; i++) offsets[i] = o[at + i]!;
       // A keyed source: the stream's version after an insert whose rows name one stream.
       const version = keyCol !== null && n > 0 && oneStream(keyCol, log.key!.type, at, at + n) ? { version: versions![at + n - 1]! } : {};
+      // With event time each insert reaches the views alone (lateness as if awaited in
+      // turn): its own rows, copied out; without, the run's one batch goes once.
+      let parts: StagedPart[];
+      if (timed) parts = n === 0 ? [] : [{ batch: sliceRows(batch, at, n), offsets: o.subarray(at, at + n), partition: first.partition }];
+      else parts = k === g ? [{ batch, offsets: o, partition: first.partition }] : [];
       at += n;
-      out.push({ rt, parts: k === g ? [{ batch, offsets: o, partition: first.partition }] : [], req: group[k]!, result: { inserted: n, rejected: 0, offsets, ...version } });
+      out.push({ rt, parts, req: group[k]!, result: { inserted: n, rejected: 0, offsets, ...version } });
     }
     return { staged: out, until: end };
   }

@@ -51,5 +51,10 @@ export function signsOf(b: ChangeBatch): Int8Array | null {
 
 /** The first n rows of a record batch, with offset-0 columns. */
 export function headRows(rb: RecordBatch, n: number): RecordBatch {
-  return makeRecordBatch(rb.schema, columnsOf(rb).map((c) => sliceColumn(c, 0, n)), n);
+  return sliceRows(rb, 0, n);
+}
+
+/** Rows [start, start + n) of a record batch, with offset-0 columns (copied). */
+export function sliceRows(rb: RecordBatch, start: number, n: number): RecordBatch {
+  return makeRecordBatch(rb.schema, columnsOf(rb).map((c) => sliceColumn(c, start, n)), n);
 }

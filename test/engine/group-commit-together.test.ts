@@ -11,6 +11,9 @@ import { Engine, type InsertOptions } from '../../src/index.js';
 
 const SETUP = `CREATE SOURCE ev (id BIGINT, k VARCHAR, x DOUBLE);
   CREATE MATERIALIZED VIEW per_k AS SELECT k, COUNT(*) AS n, SUM(id) AS s, SUM(x) AS sx FROM ev GROUP BY k;`;
+/** With event time: each insert reaches the view alone, so the same rows are late. */
+const TIMED = `CREATE SOURCE ev (id BIGINT, k VARCHAR, x DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND);
+  CREATE MATERIALIZED VIEW per_k AS SELECT k, COUNT(*) AS n, SUM(id) AS s, SUM(x) AS sx FROM TUMBLE(ev, ts, INTERVAL '5' SECOND) GROUP BY k, window_start, window_end;`;
 /** The same with a stream key: each insert of one stream's rows resolves with its version. */
 const KEYED = `CREATE SOURCE ev (id BIGINT, k VARCHAR, x DOUBLE) WITH (key = 'k');
   CREATE MATERIALIZED VIEW per_k AS SELECT k, COUNT(*) AS n, SUM(id) AS s, SUM(x) AS sx FROM ev GROUP BY k;`;
@@ -18,7 +21,16 @@ const KEYED = `CREATE SOURCE ev (id BIGINT, k VARCHAR, x DOUBLE) WITH (key = 'k'
 type Call = { rows: unknown[]; options: InsertOptions };
 
 const row = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ id: fc.integer({ min: -50, max: 50 }), k: fc.constantFrom('a', 'b', 'c'), x: fc.double({ noNaN: true, min: -1e6, max: 1e6 }) }) },
+  {
+    weight: 12,
+    arbitrary: fc.record({
+      id: fc.integer({ min: -50, max: 50 }),
+      k: fc.constantFrom('a', 'b', 'c'),
+      x: fc.double({ noNaN: true, min: -1e6, max: 1e6 }),
+      // Event time over 30 s: rows behind the watermark are late (the timed source); ignored by the others.
+      ts: fc.integer({ min: 0, max: 30 }).map((s) => new Date(Date.UTC(2024, 0, 1, 0, 0, s))),
+    }),
+  },
   // Set aside: not an object, or a value of the wrong type.
   { weight: 1, arbitrary: fc.constantFrom<unknown>('not an object', { id: 'seven', k: 'a', x: 1 }, null) },
   // Missing columns (NULLs), other spellings of a key.
@@ -36,7 +48,7 @@ const call: fc.Arbitrary<Call> = fc.record({
 
 type Outcome = { ok: { inserted: number; rejected: number; offsets: number[]; version?: number } } | { err: string };
 
-async function run(setup: string, calls: readonly Call[], together: boolean): Promise<{ outcomes: Outcome[]; log: unknown; dead: unknown; view: unknown; versions: unknown }> {
+async function run(setup: string, calls: readonly Call[], together: boolean): Promise<{ outcomes: Outcome[]; log: unknown; dead: unknown; view: unknown; versions: unknown; late: unknown }> {
   const e = await Engine.open();
   try {
     await e.execute(setup);
@@ -52,8 +64,9 @@ async function run(setup: string, calls: readonly Call[], together: boolean): Pr
       outcomes,
       log: await e.query(`SELECT sluice_offset, id, k, x${setup === KEYED ? ', sluice_stream_version' : ''} FROM sluice_log_ev ORDER BY sluice_offset`),
       dead: await e.query(`SELECT source, "offset", raw, reason FROM sluice_dead_letters ORDER BY "offset"`),
-      view: await e.query(`SELECT k, n, s, sx FROM per_k ORDER BY k`),
+      view: await e.query(`SELECT k, n, s, sx FROM per_k ORDER BY ALL`),
       versions: setup === KEYED ? await Promise.all(['a', 'b', 'c'].map((k) => e.streamVersion('ev', k))) : null,
+      late: setup === TIMED ? await e.query(`SELECT source, "offset" FROM sluice_late_events ORDER BY "offset"`) : null,
     };
   } finally {
     await e.close();
@@ -64,6 +77,7 @@ describe('group commit of inserts converted together', () => {
   it.each([
     ['a source', SETUP],
     ['a keyed source (stream versions)', KEYED],
+    ['a source with event time (late rows)', TIMED],
   ])('resolves each insert into %s and ends the log, dead letters and views as the same calls awaited one by one', async (_, setup) => {
     await fc.assert(
       fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 40 }), async (calls) => {

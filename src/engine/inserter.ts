@@ -58,14 +58,7 @@ export class Inserter {
   /** Appends events to a source fed by the API (see Engine.insert). */
   insert(source: string, rows: readonly object[] | Table | RecordBatch, options: InsertOptions): Promise<InsertResult> {
     return new Promise<InsertResult>((resolve, reject) => {
-      const simple =
-        Array.isArray(rows) && options !== null && typeof options === 'object' && options.expectedVersion === undefined && (options.partition === undefined || typeof options.partition === 'string');
-      const req: PendingInsert = {
-        prepare: () => this.prepareInsert(source, rows, options),
-        resolve,
-        reject,
-        ...(simple ? { plain: { source, rows: rows as readonly object[], partition: options.partition ?? '' } } : {}),
-      };
+      const req: PendingInsert = { prepare: () => this.prepareInsert(source, rows, options), resolve, reject, ...plainInsert(source, rows, options) };
       if (this.openGroup !== null) {
         this.openGroup.push(req);
         return;
@@ -272,10 +265,10 @@ export class Inserter {
    * by one (each insert's offsets follow the one before, and a keyed source's stream versions
    * move on row by row in the same order), for one conversion and one staged part instead of
    * one per call (5,000 one-row inserts in flight made as many Arrow batches). They reach the
-   * views as before: a source without event time's as one batch, else one insert at a time. Only the
-   * inserts before the first one with a row set aside go together: from it on they go one by
-   * one, so each rejected row's offset stays after its own insert's rows. `until`: where the
-   * caller may try again.
+   * views as before: into a source without event time as one batch, else one at a time. Only
+   * the inserts before the first one with a row set aside go together: from it on they go one
+   * by one, so each rejected row's offset stays after its own insert's rows. `until`: where
+   * the caller may try again.
    */
   private stageTogether(group: readonly PendingInsert[], g: number): { staged: StagedInsert[] | null; until: number } {
     const none = { staged: null, until: g + 1 };
@@ -341,6 +334,18 @@ export class Inserter {
       out.push({ rt, parts, req: group[k]!, result: { inserted: n, rejected: 0, offsets, ...version } });
     }
     return { staged: out, until: end };
+  }
+}
+
+/** An insert's `plain` description, when it is one of objects without an expected version (see PendingInsert). */
+function plainInsert(source: string, rows: unknown, options: InsertOptions): Pick<PendingInsert, 'plain'> {
+  try {
+    if (!Array.isArray(rows) || options === null || typeof options !== 'object' || options.expectedVersion !== undefined) return {};
+    const partition = options.partition ?? '';
+    return typeof partition === 'string' ? { plain: { source, rows: rows as readonly object[], partition } } : {};
+  } catch {
+    // An options object whose getters throw: its own insert says so (prepareInsert).
+    return {};
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * The bench's measuring process: runs one query `runs` times over `events` events, each
  * time in a fresh Engine, and prints one JSON line with the time of each run and the
- * process's peak RSS after its first run (and after all of them). The parent starts one such process per query because the peak RSS
- * the OS reports (getrusage's maxrss) is per process and never goes down: only a process
- * that did nothing but this query's runs gives that query's peak. (Worker threads would
+ * process's peak RSS after its first run (and after all of them). The parent starts one
+ * such process per query because the peak RSS the OS reports (getrusage's maxrss) is per
+ * process and never goes down: only a process that did nothing but this query's runs gives
+ * that query's peak. (Worker threads would
  * share the parent's RSS, and the parent also holds DuckDB's preloaded tables.)
  *
  * Usage: node dist/src/bench/nexmark-child.js QUERY EVENTS RUNS [WARMUP] [blackhole]

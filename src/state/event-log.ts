@@ -516,7 +516,6 @@ function mergeParts(parts: readonly ChunkPart[]): ChunkPart {
 }
 
 /** A key value as a map key: the values of one column share a type, so their text tells them apart. */
-/** A stream's identity: its key value as text. */
 export function streamId(v: Value): string {
   return String(v);
 }

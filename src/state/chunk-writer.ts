@@ -2,7 +2,9 @@
  * Appends sluice columns to a DuckDB table in data chunks of up to 2048 rows, the fast way
  * into DuckDB. Numbers are written straight into the vectors' buffers (BIGINT and TIMESTAMP
  * as 64-bit integers through a 32-bit view, so no BigInt is created per value), strings
- * from their UTF-8 bytes; dates and intervals go through the vectors' setters.
+ * from their UTF-8 bytes; dates and intervals go through the vectors' setters. A column
+ * without NULLs of the common types is copied into DuckDB's vector without the API's
+ * JS-side copy of it (writeRaw).
  */
 import {
   BIGINT,
@@ -86,6 +88,20 @@ function validityOf(data: Data | null): Uint8Array | null | 'all-null' {
   return data.nullCount > 0 && bm !== undefined && bm.length > 0 ? bm : null;
 }
 
+/** Writes the whole number x as the 64-bit integer at index i of `words` (two 32-bit words, little-endian). */
+function putInt64(words: Int32Array, i: number, x: number): void {
+  if ((x | 0) === x) {
+    // Most counts and ids fit 32 bits: the high word is the sign.
+    words[2 * i] = x;
+    words[2 * i + 1] = x >> 31;
+  } else {
+    // Times 2^-32 is exact (a power of two), and cheaper than the division.
+    const hi = Math.floor(x * 2.3283064365386963e-10);
+    words[2 * i] = (x - hi * 4294967296) | 0;
+    words[2 * i + 1] = hi | 0;
+  }
+}
+
 /** Writes rows [from, from + n) of `col` into vector rows [to, to + n); the caller flushes. */
 function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: number, to: number): void {
   const v = vector as unknown as VectorInternals;
@@ -124,17 +140,7 @@ function writeColumn(vector: DuckDBVector, col: ChunkColumn, from: number, n: nu
           v.validity.setItemValid(to + i, false);
           continue;
         }
-        const x = Math.trunc(src[from + i]! * scale);
-        if ((x | 0) === x) {
-          // Most counts and ids fit 32 bits: the high word is the sign.
-          words[2 * i] = x;
-          words[2 * i + 1] = x >> 31;
-        } else {
-          // Times 2^-32 is exact (a power of two), and cheaper than the division.
-          const hi = Math.floor(x * 2.3283064365386963e-10);
-          words[2 * i] = (x - hi * 4294967296) | 0;
-          words[2 * i + 1] = hi | 0;
-        }
+        putInt64(words, i, Math.trunc(src[from + i]! * scale));
       }
       break;
     }
@@ -248,18 +254,40 @@ const longAt = new Float64Array(CHUNK_ROWS);
  */
 function writeUtf8(vector: DuckDBVector, data: Data, from: number, n: number, to: number, bits: Uint8Array | null): void {
   const v = vector as unknown as VectorInternals & { dataView: DataView; vector: Vector };
-  const view = v.dataView;
+  writeUtf8Slots(v.vector, v.dataView, data, from, n, to, bits === null ? null : { bits, set: (row) => v.validity.setItemValid(row, false) });
+}
+
+/** Scratch slots of a raw string write (rows of one chunk). */
+const rawSlots = new DataView(new ArrayBuffer(CHUNK_ROWS * 16));
+
+/**
+ * writeUtf8's work on vector rows [to, to + n): the slots are laid out in `view` (the
+ * vector's JS-side copy, or rawSlots shifted so that row `to` is its start) and copied
+ * over; `nulls` marks a NULL row (none when null).
+ */
+function writeUtf8Slots(
+  raw: Vector,
+  view: DataView,
+  data: Data,
+  from: number,
+  n: number,
+  to: number,
+  nulls: { bits: Uint8Array; set: (row: number) => void } | null,
+): void {
+  // In the scratch, vector row `to` is at slot 0.
+  const base0 = view === rawSlots ? to : 0;
   const slots = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
   const off = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
-  slots.fill(0, to * 16, (to + n) * 16);
+  const bits = nulls?.bits ?? null;
+  slots.fill(0, (to - base0) * 16, (to - base0 + n) * 16);
   const first = off[from]!;
   let long = 0;
   for (let i = 0; i < n; i++) {
     const r = from + i;
-    const at = (to + i) * 16;
+    const at = (to - base0 + i) * 16;
     if (bits !== null && ((bits[r >> 3]! >> (r & 7)) & 1) === 0) {
-      v.validity.setItemValid(to + i, false);
+      nulls!.set(to + i);
       continue;
     }
     const start = off[r]!;
@@ -273,24 +301,24 @@ function writeUtf8(vector: DuckDBVector, data: Data, from: number, n: number, to
     }
     for (let k = 0; k < len; k++) slots[at + 4 + k] = bytes[start + k]!;
   }
-  const base = long > 1 ? heapPointer(v.vector, to, bytes.subarray(first, off[from + n]!)) : null;
+  const base = long > 1 ? heapPointer(raw, to, bytes.subarray(first, off[from + n]!)) : null;
   if (base !== null) {
     // 64-bit pointers as two 32-bit words: the bytes' address + the string's place in them.
     const lo = base[0]!;
     const hi = base[1]!;
     for (let k = 0; k < long; k++) {
-      const at = (to + longRows[k]!) * 16;
+      const at = (to - base0 + longRows[k]!) * 16;
       const p = lo + longAt[k]!;
       const carry = p >= 4294967296 ? 1 : 0;
       view.setUint32(at + 8, p - carry * 4294967296, true);
       view.setUint32(at + 12, hi + carry, true);
     }
   }
-  bindings.copy_data_to_vector(v.vector, to * 16, view.buffer as ArrayBuffer, view.byteOffset + to * 16, n * 16);
+  bindings.copy_data_to_vector(raw, to * 16, view.buffer as ArrayBuffer, view.byteOffset + (to - base0) * 16, n * 16);
   if (base !== null) return;
   for (let k = 0; k < long; k++) {
     const r = from + longRows[k]!;
-    bindings.vector_assign_string_element_len(v.vector, to + longRows[k]!, bytes.subarray(off[r]!, off[r + 1]!));
+    bindings.vector_assign_string_element_len(raw, to + longRows[k]!, bytes.subarray(off[r]!, off[r + 1]!));
   }
 }
 
@@ -307,6 +335,45 @@ function heapPointer(vector: Vector, to: number, heap: Uint8Array): Uint32Array 
   if (heap.length <= 12 || words.getUint32(0, true) !== heap.length) return null;
   for (let k = 0; k < 4; k++) if (slot[to * 16 + 4 + k] !== heap[k]) return null;
   return Uint32Array.of(words.getUint32(8, true), words.getUint32(12, true));
+}
+
+/** Scratch of a raw BIGINT/TIMESTAMP write: 64-bit values as pairs of 32-bit words. */
+const rawWords = new Int32Array(CHUNK_ROWS * 2);
+
+/**
+ * Writes rows [from, from + n) of `col` into rows [to, to + n) of a raw vector, without the
+ * API's JS-side vector (whose creation copies the whole vector out of DuckDB first, for every
+ * chunk and column): DOUBLE and INT straight from the column's buffer, BIGINT and TIMESTAMP
+ * through a scratch, VARCHAR as writeUtf8 does. Only for a column without NULLs of those
+ * types; false (nothing written) otherwise.
+ */
+function writeRaw(raw: Vector, col: ChunkColumn, from: number, n: number, to: number): boolean {
+  const numbers = 'numbers' in col ? col.numbers : null;
+  const data = 'data' in col ? col.data : null;
+  if (data !== null && validityOf(data) !== null) return false;
+  switch (col.type) {
+    case 'DOUBLE':
+    case 'INT': {
+      const src = numbers ?? (data!.values as Float64Array | Int32Array);
+      const w = src.BYTES_PER_ELEMENT;
+      bindings.copy_data_to_vector(raw, to * w, src.buffer as ArrayBuffer, src.byteOffset + from * w, n * w);
+      return true;
+    }
+    case 'BIGINT':
+    case 'TIMESTAMP': {
+      const src = numbers ?? (data!.values as Float64Array);
+      const scale = col.type === 'TIMESTAMP' ? 1000 : 1;
+      const words = rawWords;
+      for (let i = 0; i < n; i++) putInt64(words, i, Math.trunc(src[from + i]! * scale));
+      bindings.copy_data_to_vector(raw, to * 8, words.buffer, 0, n * 8);
+      return true;
+    }
+    case 'VARCHAR':
+      writeUtf8Slots(raw, rawSlots, data!, from, n, to, null);
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Rows given column-wise (every part has the table's columns in order). */
@@ -331,8 +398,12 @@ export function appendColumns(appender: DuckDBAppender, parts: readonly ChunkPar
   let shipped = 0;
   let filled = 0;
   let left = total;
+  // Per column of the chunk being filled: its raw vector, and whether its JS-side vector is
+  // in use (then every write to it in this chunk goes there, as its flush copies all of it).
+  const raw: Vector[] = new Array(types.length);
+  const wrapped = new Uint8Array(types.length);
   const ship = () => {
-    for (let j = 0; j < types.length; j++) (chunk!.getColumnVector(j) as unknown as VectorInternals).flush();
+    for (let j = 0; j < types.length; j++) if (wrapped[j] === 1) (chunk!.getColumnVector(j) as unknown as VectorInternals).flush();
     appender.appendDataChunk(chunk!);
     spare = chunk;
     chunk = null;
@@ -352,9 +423,16 @@ export function appendColumns(appender: DuckDBAppender, parts: readonly ChunkPar
           chunk.rowCount = rows;
         }
         filled = 0;
+        for (let j = 0; j < types.length; j++) raw[j] = bindings.data_chunk_get_vector(chunk.chunk, j);
+        wrapped.fill(0);
       }
       const m = Math.min(CHUNK_ROWS - filled, p.n - from, left);
-      for (let j = 0; j < types.length; j++) writeColumn(chunk.getColumnVector(j), p.columns[j]!, from, m, filled);
+      for (let j = 0; j < types.length; j++) {
+        const c = p.columns[j]!;
+        if (wrapped[j] === 0 && writeRaw(raw[j]!, c, from, m, filled)) continue;
+        wrapped[j] = 1;
+        writeColumn(chunk.getColumnVector(j), c, from, m, filled);
+      }
       from += m;
       filled += m;
       left -= m;

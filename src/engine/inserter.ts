@@ -273,11 +273,16 @@ export class Inserter {
   private stageTogether(group: readonly PendingInsert[], g: number): { staged: StagedInsert[] | null; until: number } {
     const none = { staged: null, until: g + 1 };
     const first = group[g]!.plain;
-    if (first === undefined || typeof first.source !== 'string') return none;
-    const rt = this.s.sources.get(first.source) ?? this.s.sources.get(first.source.toLowerCase());
-    const log = rt?.log;
-    // Anything else (and every error) takes the path of one insert at a time.
-    if (rt === undefined || rt.isConnector || rt.ended || !log) return none;
+    if (first === undefined) return none;
+    let rt: SourceRuntime;
+    try {
+      rt = this.s.sourceRuntime(first.source);
+    } catch {
+      // Every error is the path of one insert at a time, which reports it per insert.
+      return none;
+    }
+    const log = rt.log;
+    if (rt.ended || !log) return none;
     let end = g + 1;
     for (; end < group.length; end++) {
       const p = group[end]!.plain;

@@ -253,39 +253,31 @@ const longAt = new Float64Array(CHUNK_ROWS);
  * copied the chunk.
  */
 function writeUtf8(vector: DuckDBVector, data: Data, from: number, n: number, to: number, bits: Uint8Array | null): void {
-  const v = vector as unknown as VectorInternals & { dataView: DataView; vector: Vector };
-  writeUtf8Slots(v.vector, v.dataView, data, from, n, to, bits === null ? null : { bits, set: (row) => v.validity.setItemValid(row, false) });
+  const v = vector as unknown as VectorInternals & { vector: Vector };
+  writeUtf8Slots(v.vector, data, from, n, to, bits === null ? null : { bits, set: (row) => v.validity.setItemValid(row, false) });
 }
 
-/** Scratch slots of a raw string write (rows of one chunk). */
-const rawSlots = new DataView(new ArrayBuffer(CHUNK_ROWS * 16));
+/** Scratch of writeUtf8Slots: the slots of the rows being written, the first at 0. */
+const slotView = new DataView(new ArrayBuffer(CHUNK_ROWS * 16));
+const slotBytes = new Uint8Array(slotView.buffer);
 
 /**
- * writeUtf8's work on vector rows [to, to + n): the slots are laid out in `view` (the
- * vector's JS-side copy, or rawSlots shifted so that row `to` is its start) and copied
- * over; `nulls` marks a NULL row (none when null).
+ * writeUtf8's work on vector rows [to, to + n) of a raw vector: the slots are laid out in a
+ * scratch and copied over in one call (the API's vector flushes only its validity and the
+ * strings set through it, never its slots); `nulls` marks a NULL row (none when null).
  */
-function writeUtf8Slots(
-  raw: Vector,
-  view: DataView,
-  data: Data,
-  from: number,
-  n: number,
-  to: number,
-  nulls: { bits: Uint8Array; set: (row: number) => void } | null,
-): void {
-  // In the scratch, vector row `to` is at slot 0.
-  const base0 = view === rawSlots ? to : 0;
-  const slots = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+function writeUtf8Slots(raw: Vector, data: Data, from: number, n: number, to: number, nulls: { bits: Uint8Array; set: (row: number) => void } | null): void {
+  const view = slotView;
+  const slots = slotBytes;
   const off = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
   const bits = nulls?.bits ?? null;
-  slots.fill(0, (to - base0) * 16, (to - base0 + n) * 16);
+  slots.fill(0, 0, n * 16);
   const first = off[from]!;
   let long = 0;
   for (let i = 0; i < n; i++) {
     const r = from + i;
-    const at = (to - base0 + i) * 16;
+    const at = i * 16;
     if (bits !== null && ((bits[r >> 3]! >> (r & 7)) & 1) === 0) {
       nulls!.set(to + i);
       continue;
@@ -307,14 +299,14 @@ function writeUtf8Slots(
     const lo = base[0]!;
     const hi = base[1]!;
     for (let k = 0; k < long; k++) {
-      const at = (to - base0 + longRows[k]!) * 16;
+      const at = longRows[k]! * 16;
       const p = lo + longAt[k]!;
       const carry = p >= 4294967296 ? 1 : 0;
       view.setUint32(at + 8, p - carry * 4294967296, true);
       view.setUint32(at + 12, hi + carry, true);
     }
   }
-  bindings.copy_data_to_vector(raw, to * 16, view.buffer as ArrayBuffer, view.byteOffset + (to - base0) * 16, n * 16);
+  bindings.copy_data_to_vector(raw, to * 16, view.buffer as ArrayBuffer, 0, n * 16);
   if (base !== null) return;
   for (let k = 0; k < long; k++) {
     const r = from + longRows[k]!;
@@ -369,7 +361,7 @@ function writeRaw(raw: Vector, col: ChunkColumn, from: number, n: number, to: nu
       return true;
     }
     case 'VARCHAR':
-      writeUtf8Slots(raw, rawSlots, data!, from, n, to, null);
+      writeUtf8Slots(raw, data!, from, n, to, null);
       return true;
     default:
       return false;

@@ -27,11 +27,15 @@ export interface KeyedDelta {
    * (null when the changes touch more than a few keys, or a value has no literal).
    */
   readonly sql: string | null;
+  /** How many keys the changes touch (the rows of `net`). */
+  readonly size: number;
   /**
    * Every touched key once, in the order emitted: its surviving row as +I, or (none survives)
    * a row naming the key as -D. Folded by a join, this costs far less than the raw changes.
    */
-  readonly net: ChangeBatch[];
+  net(): ChangeBatch[];
+  /** The +I rows of `net` alone, gathered once: what a first write into an empty table takes. */
+  inserted(): ChangeBatch[];
 }
 
 /** The net delta of `batches` on table `table`, or null for many changes without 1 to 31 key columns (folded raw in DuckDB). */
@@ -39,7 +43,7 @@ export function keyedDelta(table: string, schema: Schema, key: readonly number[]
   let total = 0;
   for (const b of batches) total += b.length;
   // (A KeyTable takes 1 to 31 key columns.)
-  if (total > MAX_ROWS) return key.length === 0 || key.length > 31 ? null : { sql: null, net: netChanges(schema, key, batches) };
+  if (total > MAX_ROWS) return key.length === 0 || key.length > 31 ? null : netChanges(schema, key, batches, total);
   // Per key (its values as text): its last insert (-1 when retracted), and a row naming it.
   // A retraction is compared with the last insert only if no later insert overrides it (pb, pi:
   // the pending one), so a -U followed by its +U costs no comparison.
@@ -80,9 +84,9 @@ export function keyedDelta(table: string, schema: Schema, key: readonly number[]
     const picked = selectRows(b, Int32Array.from(rows, (r) => r[0]), rows.length);
     net.push({ ...picked, ops: Uint8Array.from(rows, (r) => r[1]) });
     const kept = rows.filter((r) => r[1] === 0);
-    if (kept.length > 0) survivors.push(selectRows(b, Int32Array.from(kept, (r) => r[0]), kept.length));
+    if (kept.length > 0) survivors.push({ ...selectRows(b, Int32Array.from(kept, (r) => r[0]), kept.length), ops: null });
   });
-  return { sql: last.size > MAX_KEYS ? null : literalSql(table, schema, key, last.values(), survivors), net };
+  return { sql: last.size > MAX_KEYS ? null : literalSql(table, schema, key, last.values(), survivors), size: last.size, net: () => net, inserted: () => survivors };
 }
 
 /** The DELETE of the keys and the INSERT of the survivors as literals, or null where a value has none. */
@@ -192,8 +196,9 @@ function literal(v: Value, type: Schema[number]['type']): string | null {
  * The net rows of many changes (the rule of keyedDelta), column-wise: the keys go through a
  * KeyTable, so each row costs a probe and no value is decoded.
  */
-function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[]): ChangeBatch[] {
-  const keys = new KeyTable(key.map((k) => schema[k]!.type));
+function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): KeyedDelta {
+  // Sized for every change a key of its own: no rehash on the way (q18: 309k changes, 293k keys).
+  const keys = new KeyTable(key.map((k) => schema[k]!.type), total);
   // Per key id: the batch and row of its last insert (row -1: retracted since, or none) and
   // of a row naming it.
   let lastB = new Int32Array(1024);
@@ -262,18 +267,26 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
     if (lastI[id]! >= 0) marks[lastB[id]!]![lastI[id]!] = 1;
     else marks[nameB[id]!]![nameI[id]!] = 2;
   }
-  const net: ChangeBatch[] = [];
-  batches.forEach((b, bi) => {
-    const m = marks[bi]!;
-    const sel = new Int32Array(b.length);
-    let n = 0;
-    for (let i = 0; i < m.length; i++) if (m[i] !== 0) sel[n++] = i;
-    if (n === 0) return;
-    const ops = new Uint8Array(n);
-    for (let k = 0; k < n; k++) ops[k] = m[sel[k]!] === 1 ? 0 : 3;
-    net.push({ ...selectRows(b, sel, n), ops });
-  });
-  return net;
+  // The rows marked `want` (any mark: 0, then with their marks as change kinds), a batch at a time.
+  const pick = (want: number): ChangeBatch[] => {
+    const out: ChangeBatch[] = [];
+    batches.forEach((b, bi) => {
+      const m = marks[bi]!;
+      const sel = new Int32Array(b.length);
+      let n = 0;
+      for (let i = 0; i < m.length; i++) if (m[i] !== 0 && (want === 0 || m[i] === want)) sel[n++] = i;
+      if (n === 0) return;
+      let ops: Uint8Array | null = null;
+      if (want === 0) {
+        ops = new Uint8Array(n);
+        for (let k = 0; k < n; k++) ops[k] = m[sel[k]!] === 1 ? 0 : 3;
+      }
+      out.push({ ...selectRows(b, sel, n), ops });
+    });
+    return out;
+  };
+  let net: ChangeBatch[] | null = null;
+  return { sql: null, size: keys.size, net: () => (net ??= pick(0)), inserted: () => pick(1) };
 }
 
 /** Whether row i of `a` equals row j of `b` column by column (NULL equal to NULL, NaN to NaN). */

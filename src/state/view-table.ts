@@ -16,8 +16,7 @@
  * what `SELECT … FROM CHANGES(v)` reads. They are written in the same checkpoints, so after a
  * crash they hold each change exactly once.
  */
-import { columnsOf, isRetraction, OP_INSERT, type ChangeBatch } from '../exec/batch.js';
-import { selectRows } from '../exec/batch-ops.js';
+import { columnsOf, isRetraction, type ChangeBatch } from '../exec/batch.js';
 import { float64Column, int32Column, utf8Column } from '../exec/vector/columns.js';
 import { ColumnBuilder } from '../exec/batch.js';
 import type { Schema } from '../types.js';
@@ -80,15 +79,6 @@ const utf8 = new TextEncoder();
 
 /** Net rows from which an empty table is worth checking for (see emptyForMany). */
 const MANY_ROWS = 1000;
-
-/** The +I rows of a net delta batch. */
-function survivors(b: ChangeBatch): ChangeBatch {
-  if (b.ops === null) return b;
-  const sel = new Int32Array(b.length);
-  let n = 0;
-  for (let i = 0; i < b.length; i++) if (b.ops[i] === OP_INSERT) sel[n++] = i;
-  return selectRows(b, sel, n);
-}
 
 /**
  * How a fold matches rows of `a` and `b` on `columns` (named `cols`): by `=` where no
@@ -321,9 +311,9 @@ export class ViewTable {
       await this.db.run(delta.sql);
       return;
     }
-    if (delta !== null && (await this.emptyForMany(delta.net))) {
+    if (delta !== null && (await this.emptyForMany(delta.size))) {
       // Nothing to replace (a view's first write): its surviving rows go straight in.
-      await this.db.appendMany(this.name, delta.net.map((b) => survivors(b)).map((b) => ({ columns: values(b), n: b.length })));
+      await this.db.appendMany(this.name, delta.inserted().map((b) => ({ columns: values(b), n: b.length })));
       return;
     }
     // A keyless view whose changes retract nothing only gains rows (q8's window join): they
@@ -333,7 +323,7 @@ export class ViewTable {
       return;
     }
     // The net delta (a row per touched key) folds as the raw changes would, for less.
-    const changes = delta !== null ? delta.net : pending;
+    const changes = delta !== null ? delta.net() : pending;
     let seq = 0;
     const parts = changes.map((b) => {
       const n = b.length;
@@ -346,15 +336,13 @@ export class ViewTable {
     });
     await this.db.appendMany(`sluice_stage_${this.name}`, parts);
     const cols = this.schema.map((c) => quoteIdent(c.name));
-    const fold = delta !== null ? this.foldNet(cols, delta.net) : this.uniqueKey !== null ? this.foldKeyed(this.stage, cols, changes) : this.foldMultiset(this.stage, cols, changes);
+    const fold = delta !== null ? this.foldNet(cols, changes) : this.uniqueKey !== null ? this.foldKeyed(this.stage, cols, changes) : this.foldMultiset(this.stage, cols, changes);
     // One round trip (each costs about as much as a small statement), over the changes only.
     await this.db.run([...fold, `DELETE FROM ${this.stage}`].join(';\n'));
   }
 
-  /** Whether the table is empty, asked only before many rows (a round trip costs a small write's time). */
-  private async emptyForMany(net: readonly ChangeBatch[]): Promise<boolean> {
-    let n = 0;
-    for (const b of net) n += b.length;
+  /** Whether the table is empty, asked only before many (`n`) rows (a round trip costs a small write's time). */
+  private async emptyForMany(n: number): Promise<boolean> {
     if (n < MANY_ROWS) return false;
     const r = await this.db.query(`SELECT NOT EXISTS (SELECT 1 FROM ${this.table})`);
     return r.rows[0]![0] === true;

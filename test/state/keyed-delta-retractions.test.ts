@@ -46,7 +46,7 @@ function decode(net: readonly ChangeBatch[]): Map<string, string | null> {
     const cols = columnsOf(b);
     for (let i = 0; i < b.length; i++) {
       const row = SCHEMA.map((c, j) => readValue(cols[j]!, i, c.type));
-      out.set(JSON.stringify(row[0]), b.ops![i] === 0 ? JSON.stringify(row) : null);
+      out.set(JSON.stringify(row[0]), b.ops === null || b.ops[i] === 0 ? JSON.stringify(row) : null);
     }
   }
   return out;
@@ -69,7 +69,13 @@ for (const large of [false, true]) {
         if (large) changes.unshift(Array.from({ length: 5001 }, (_, i) => ({ op: 0, row: [1000 + i, i, 'pad'] })));
         const d = keyedDelta('t', SCHEMA, [0], changes.map(batch));
         expect(d).not.toBeNull();
-        expect(decode(d!.net)).toEqual(reference(changes));
+        const want = reference(changes);
+        expect(decode(d!.net())).toEqual(want);
+        expect(d!.size).toBe(want.size);
+        // The inserted rows alone: the surviving rows, each once, as inserts.
+        const inserted = d!.inserted();
+        expect(inserted.every((b) => b.ops === null)).toBe(true);
+        expect(decode(inserted)).toEqual(new Map([...want].filter(([, row]) => row !== null)));
       }),
       { numRuns: large ? 150 : 500 },
     );
@@ -90,5 +96,6 @@ it('a -U followed by its +U leaves the +U; a lone -U of the last insert deletes'
     ],
   ];
   const d = keyedDelta('t', SCHEMA, [0], changes.map(batch))!;
-  expect(decode(d.net)).toEqual(new Map([['1', JSON.stringify([1, 2, 'a'])], ['2', null]]));
+  expect(decode(d.net())).toEqual(new Map([['1', JSON.stringify([1, 2, 'a'])], ['2', null]]));
+  expect(decode(d.inserted())).toEqual(new Map([['1', JSON.stringify([1, 2, 'a'])]]));
 });

@@ -69,16 +69,20 @@ function gatherUtf8(d: Data, sel: Int32Array, count: number, validity: Uint8Arra
   }
   const dst = new Uint8Array(total);
   let p = 0;
-  for (let i = 0; i < count; i++) {
-    const j = sel[i]!;
-    const s = off[j]!;
-    const e = off[j + 1]!;
-    if (e - s <= 32) {
-      for (let k = s; k < e; k++) dst[p++] = src[k]!;
+  // A run of consecutive rows has its bytes side by side: one copy (a dense selection, such
+  // as a view's surviving rows, is mostly runs).
+  for (let i = 0; i < count; ) {
+    let e = i + 1;
+    while (e < count && sel[e] === sel[e - 1]! + 1) e++;
+    const s = off[sel[i]!]!;
+    const t = off[sel[e - 1]! + 1]!;
+    if (t - s <= 32) {
+      for (let k = s; k < t; k++) dst[p++] = src[k]!;
     } else {
-      dst.set(src.subarray(s, e), p);
-      p += e - s;
+      dst.set(src.subarray(s, t), p);
+      p += t - s;
     }
+    i = e;
   }
   return utf8Column(offsets, dst, validity, nulls);
 }

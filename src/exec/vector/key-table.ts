@@ -75,17 +75,29 @@ export class KeyTable {
   /** @internal */
   readonly scratchI32 = I32;
 
-  constructor(keyTypes: readonly SqlType[]) {
+  /** `expected`: about how many keys it will hold, to size it once (no rehash on the way). */
+  constructor(keyTypes: readonly SqlType[], expected = 0) {
     if (keyTypes.length === 0) throw new SluiceError('INTERNAL', 'KeyTable needs at least one key column');
     this.keyTypes = [...keyTypes];
+    const ids = Math.max(INITIAL_IDS, Math.ceil(expected));
+    if (ids > INITIAL_IDS) {
+      // Load at most 1/2, as insertAt keeps it.
+      let slots = INITIAL_SLOTS;
+      while (slots < 2 * ids) slots *= 2;
+      this.slots = new Int32Array(2 * slots);
+      this.mask = slots - 1;
+      this.idCap = ids;
+      this.hashes = new Int32Array(ids);
+      this.alive = new Uint8Array(ids);
+    }
     this.kinds = keyTypes.map(physicalKindOf);
     const k = keyTypes.length;
     if (k > 31) throw new SluiceError('UNSUPPORTED', `grouping or joining on ${k} columns (at most 31)`);
-    this.nullMask = k <= 8 ? new Uint8Array(INITIAL_IDS) : new Int32Array(INITIAL_IDS);
-    this.f64 = this.kinds.map((x) => new Float64Array(x === 'f64' ? INITIAL_IDS : 0));
-    this.i32 = this.kinds.map((x) => new Int32Array(x === 'i32' || x === 'bool' ? INITIAL_IDS : 0));
-    this.strStart = this.kinds.map((x) => new Int32Array(x === 'utf8' ? INITIAL_IDS : 0));
-    this.strLen = this.kinds.map((x) => new Int32Array(x === 'utf8' ? INITIAL_IDS : 0));
+    this.nullMask = k <= 8 ? new Uint8Array(ids) : new Int32Array(ids);
+    this.f64 = this.kinds.map((x) => new Float64Array(x === 'f64' ? ids : 0));
+    this.i32 = this.kinds.map((x) => new Int32Array(x === 'i32' || x === 'bool' ? ids : 0));
+    this.strStart = this.kinds.map((x) => new Int32Array(x === 'utf8' ? ids : 0));
+    this.strLen = this.kinds.map((x) => new Int32Array(x === 'utf8' ? ids : 0));
     this.hasStrings = this.kinds.includes('utf8');
     if (this.hasStrings) this.arena = new Uint8Array(1024);
     const sig = this.kinds.join(',');

@@ -46,6 +46,19 @@ function columns(rows: readonly (readonly Value[])[]): readonly Data[] {
 }
 
 describe('gather', () => {
+  it('copies runs of consecutive rows (a dense selection) as the rows they are', () => {
+    fc.assert(
+      fc.property(
+        fc.array(rowArb, { minLength: 1, maxLength: 120 }).chain((rows) => fc.tuple(fc.constant(rows), fc.array(fc.boolean(), { minLength: rows.length, maxLength: rows.length }))),
+        ([rows, keep]) => {
+          const picks = rows.flatMap((_, i) => (keep[i] ? [i] : []));
+          const out = gather(columns(rows), Int32Array.from(picks), picks.length);
+          expect(rowsOfColumns(out, picks.length)).toEqual(picks.map((p) => rows[p]));
+        },
+      ),
+    );
+  });
+
   it('picks the selected rows of every type, keeping NULLs', () => {
     fc.assert(
       fc.property(

@@ -60,10 +60,11 @@ const scenario = fc
   );
 
 describe('KeyTable', () => {
-  it('agrees with a Map through insertions, removals and re-insertions', () => {
+  it('agrees with a Map through insertions, removals and re-insertions, sized up front or not', () => {
     fc.assert(
-      fc.property(scenario, ({ types, ops }) => {
-        const table = new KeyTable(types);
+      // `expected` sizes the table up front: below, at and past the keys it then holds.
+      fc.property(scenario, fc.oneof(fc.constant(0), fc.nat(200)), ({ types, ops }, expected) => {
+        const table = new KeyTable(types, expected);
         const model = new Map<string, number>();
         const keysOf = new Map<number, Value[]>();
         const freed = new Set<number>();

@@ -197,8 +197,9 @@ function literal(v: Value, type: Schema[number]['type']): string | null {
  * KeyTable, so each row costs a probe and no value is decoded.
  */
 function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): KeyedDelta {
-  // Sized for every change a key of its own: no rehash on the way (q18: 309k changes, 293k keys).
-  const keys = new KeyTable(key.map((k) => schema[k]!.type), total);
+  // Sized for every change a key of its own (q18: 309k changes, 293k keys), no rehash on the
+  // way; at most a million, so that many changes to few keys do not allocate for keys never seen.
+  const keys = new KeyTable(key.map((k) => schema[k]!.type), Math.min(total, 1 << 20));
   // Per key id: the batch and row of its last insert (row -1: retracted since, or none) and
   // of a row naming it.
   let lastB = new Int32Array(1024);

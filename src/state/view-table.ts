@@ -5,10 +5,11 @@
  * append-only view appends its new rows (copied by DuckDB from the audit trail when both are
  * written together); otherwise the changes since the last write go, columnar, through the
  * appender into a temporary staging table, and DuckDB folds them into the table in one round
- * trip — a view with a unique key replaces the keys that changed by
- * their last row, a keyless changelog view adds and deletes copies of rows by their net
- * count (changes that retract nothing are appended as they are). No row is decoded in JS. The audit trail is written separately ({@link flushAudit}),
- * so a pull query that does not read it need not wait for it.
+ * trip — a view with a unique key replaces the keys that changed by their last row, a
+ * keyless changelog view adds and deletes copies of rows by their net count (changes that
+ * retract nothing are appended as they are). No row is decoded in JS. The audit trail is
+ * written separately ({@link flushAudit}), so a pull query that does not read it need not
+ * wait for it.
  *
  * Beside it, `sluice_audit_<view>` is the view's audit trail: every change it ever emitted,
  * in order, with its kind, when it was made and the event that caused it (source and offset),

@@ -14,7 +14,7 @@ import { quoteIdent, quoteString } from './database.js';
 import { KeyTable } from '../exec/vector/key-table.js';
 import { kindOfData, normalizeColumn } from '../exec/vector/columns.js';
 import type { Data } from 'apache-arrow';
-import { grown } from '../exec/agg/accumulator.js';
+import { rowKeysOf } from '../exec/row-keys.js';
 
 /** More changes than this are reduced column-wise: the per-row path below reads each value. */
 const MAX_ROWS = 5000;
@@ -192,47 +192,93 @@ function literal(v: Value, type: Schema[number]['type']): string | null {
   }
 }
 
+/** The key id of every change, per batch, and the ids in the order first seen. */
+interface ChangeKeys {
+  readonly ids: readonly Int32Array[];
+  /** One past the highest id. */
+  readonly capacity: number;
+  readonly seen: Int32Array;
+}
+
 /**
- * The net rows of many changes (the rule of keyedDelta), column-wise: the keys go through a
- * KeyTable, so each row costs a probe and no value is decoded.
+ * The ids the operator that made the changes attached (src/exec/row-keys.ts), when every
+ * batch has them, from one key space and over the view's key columns; else null. Not taken
+ * when the space is much larger than the changes (arrays indexed by id would cost more than
+ * hashing them).
  */
-function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): KeyedDelta {
+function attachedKeys(key: readonly number[], batches: readonly ChangeBatch[], total: number): ChangeKeys | null {
+  const first = rowKeysOf(batches[0]!.data);
+  if (first === undefined) return null;
+  const capacity = first.space.capacity;
+  if (capacity > 4 * total + 65536) return null;
+  const ids: Int32Array[] = [];
+  for (const b of batches) {
+    const k = rowKeysOf(b.data);
+    if (k === undefined || k.space !== first.space || k.columns.length !== key.length || !key.every((c) => k.columns.includes(c))) return null;
+    ids.push(k.ids);
+  }
+  const seenMark = new Uint8Array(capacity);
+  const seen = new Int32Array(total);
+  let count = 0;
+  for (const a of ids) {
+    for (let i = 0; i < a.length; i++) {
+      const id = a[i]!;
+      if (seenMark[id] === 0) {
+        seenMark[id] = 1;
+        seen[count++] = id;
+      }
+    }
+  }
+  return { ids, capacity, seen: seen.subarray(0, count) };
+}
+
+/** The key id of every change, by hashing the key columns. */
+function hashedKeys(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): ChangeKeys {
   // Sized for every change a key of its own (q18: 309k changes, 293k keys), no rehash on the
   // way; at most a million, so that many changes to few keys do not allocate for keys never seen.
-  const keys = new KeyTable(key.map((k) => schema[k]!.type), Math.min(total, 1 << 20));
+  const keys = new KeyTable(
+    key.map((k) => schema[k]!.type),
+    Math.min(total, 1 << 20),
+  );
+  const seen = new Int32Array(total);
+  let count = 0;
+  const ids = batches.map((b) => {
+    const cols = columnsOf(b).map(normalizeColumn);
+    const out = new Int32Array(b.length);
+    keys.findOrInsert(
+      key.map((k) => cols[k]!),
+      b.length,
+      out,
+    );
+    for (const id of keys.created) seen[count++] = id;
+    return out;
+  });
+  return { ids, capacity: keys.capacity, seen: seen.subarray(0, count) };
+}
+
+/**
+ * The net rows of many changes (the rule of keyedDelta), column-wise: each row costs a probe
+ * of a KeyTable over its key (or none, when the changes carry their keys' ids), and no value
+ * is decoded.
+ */
+function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): KeyedDelta {
+  const keys = attachedKeys(key, batches, total) ?? hashedKeys(schema, key, batches, total);
+  const cap = keys.capacity;
   // Per key id: the batch and row of its last insert (row -1: retracted since, or none) and
   // of a row naming it.
-  let lastB = new Int32Array(1024);
-  let lastI = new Int32Array(1024);
-  let nameB = new Int32Array(1024);
-  let nameI = new Int32Array(1024);
+  const lastB = new Int32Array(cap);
+  const lastI = new Int32Array(cap);
+  const nameB = new Int32Array(cap).fill(-1);
+  const nameI = new Int32Array(cap);
   // The latest retraction since the last insert, compared with it only if no insert follows
   // (pendB -1: none): a -U followed by its +U, the usual case, costs no comparison.
-  let pendB = new Int32Array(1024);
-  let pendI = new Int32Array(1024);
+  const pendB = new Int32Array(cap).fill(-1);
+  const pendI = new Int32Array(cap);
   const cols = batches.map((b) => columnsOf(b).map(normalizeColumn));
-  let ids = new Int32Array(0);
   for (let bi = 0; bi < batches.length; bi++) {
     const b = batches[bi]!;
     const n = b.length;
-    if (ids.length < n) ids = new Int32Array(n);
-    keys.findOrInsert(
-      key.map((k) => cols[bi]![k]!),
-      n,
-      ids,
-    );
-    for (const id of keys.created) {
-      if (id >= lastB.length) {
-        lastB = grown(lastB, id + 1);
-        lastI = grown(lastI, id + 1);
-        nameB = grown(nameB, id + 1);
-        nameI = grown(nameI, id + 1);
-        pendB = grown(pendB, id + 1);
-        pendI = grown(pendI, id + 1);
-      }
-      nameB[id] = -1;
-      pendB[id] = -1;
-    }
+    const ids = keys.ids[bi]!;
     const ops = b.ops;
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
@@ -257,14 +303,16 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
       }
     }
   }
-  for (let id = 0; id < keys.capacity; id++) {
-    if (!keys.has(id) || pendB[id]! < 0 || lastI[id]! < 0) continue;
+  const seen = keys.seen;
+  for (let k = 0; k < seen.length; k++) {
+    const id = seen[k]!;
+    if (pendB[id]! < 0 || lastI[id]! < 0) continue;
     if (sameRowColumns(cols[lastB[id]!]!, lastI[id]!, cols[pendB[id]!]!, pendI[id]!)) lastI[id] = -1;
   }
   // Per batch and row: 1 kept (+I), 2 only names a deleted key (-D), 0 neither.
   const marks = batches.map((b) => new Uint8Array(b.length));
-  for (let id = 0; id < keys.capacity; id++) {
-    if (!keys.has(id)) continue;
+  for (let k = 0; k < seen.length; k++) {
+    const id = seen[k]!;
     if (lastI[id]! >= 0) marks[lastB[id]!]![lastI[id]!] = 1;
     else marks[nameB[id]!]![nameI[id]!] = 2;
   }
@@ -287,7 +335,7 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
     return out;
   };
   let net: ChangeBatch[] | null = null;
-  return { sql: null, size: keys.size, net: () => (net ??= pick(0)), inserted: () => pick(1) };
+  return { sql: null, size: keys.seen.length, net: () => (net ??= pick(0)), inserted: () => pick(1) };
 }
 
 /** Whether row i of `a` equals row j of `b` column by column (NULL equal to NULL, NaN to NaN). */

@@ -24,6 +24,7 @@ import { KeyTable } from '../vector/key-table.js';
 import { RowStore } from '../vector/row-store.js';
 import { lateRecord } from '../window/late-record.js';
 import { NumberHeap } from '../window/number-heap.js';
+import { attachRowKeys, type KeySpace } from '../row-keys.js';
 
 const NONE = 0;
 /** first: the earliest row so far, not emitted yet; last: the row emitted. */
@@ -64,6 +65,11 @@ export class DeduplicateOperator implements Operator {
   private wm = -Infinity;
   /** The keys changed since the last checkpoint (it writes only those). */
   private readonly changes = new StateChanges();
+  /** The key id of each output row so far (attached to the batch: a view nets its changes by them). */
+  private outIds = new Int32Array(1024);
+  private outCount = 0;
+  /** Ids are never released, so one space lasts until a restore rebuilds the keys. */
+  private space: KeySpace;
 
   constructor(
     private readonly out: Emitter,
@@ -77,6 +83,7 @@ export class DeduplicateOperator implements Operator {
     this.output = new OutputBuilder(node.schema);
     this.time = node.orderBy[0]!.column;
     this.width = schema.length;
+    this.space = spaceOf(this.keys);
   }
 
   private grow(): void {
@@ -91,7 +98,9 @@ export class DeduplicateOperator implements Operator {
     this.winT = grown(this.winT, cap);
   }
 
-  private emit(op: number, slot: number): void {
+  private emit(op: number, slot: number, g: number): void {
+    if (this.outCount === this.outIds.length) this.outIds = grown(this.outIds, this.outCount + 1);
+    this.outIds[this.outCount++] = g;
     this.output.row(op);
     this.store.appendRow(slot, this.output.columns, 0);
     if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(1);
@@ -163,15 +172,21 @@ export class DeduplicateOperator implements Operator {
       const g = touched[k]!;
       const slot = this.slots[k]!;
       if (!this.keepFirst) {
-        if (this.state[g] === HELD) this.emit(OP_UPDATE_BEFORE, this.slotOf[g]!);
-        this.emit(this.state[g] === HELD ? OP_UPDATE_AFTER : OP_INSERT, slot);
+        if (this.state[g] === HELD) this.emit(OP_UPDATE_BEFORE, this.slotOf[g]!, g);
+        this.emit(this.state[g] === HELD ? OP_UPDATE_AFTER : OP_INSERT, slot, g);
       }
       this.holdSlot(g, slot, winT[g]!);
       win[g] = -1;
     }
     // Rows below the watermark already (late for their window, first for their key) go now.
     if (this.keepFirst) this.release(this.inWm);
+    this.flushOutput();
+  }
+
+  private flushOutput(): void {
     const b = this.output.finish(this.wm, this.keepFirst);
+    if (b) attachRowKeys(b.data, { space: this.space, columns: this.node.partitionBy, ids: this.outIds.slice(0, this.outCount) });
+    this.outCount = 0;
     if (b) this.out.push(b);
   }
 
@@ -190,7 +205,7 @@ export class DeduplicateOperator implements Operator {
   }
 
   private emitFirst(g: number): void {
-    this.emit(OP_INSERT, this.slotOf[g]!);
+    this.emit(OP_INSERT, this.slotOf[g]!, g);
     this.store.remove(this.slotOf[g]!);
     this.state[g] = EMITTED;
     this.changes.touch(g);
@@ -213,8 +228,7 @@ export class DeduplicateOperator implements Operator {
     let next = wm;
     if (this.keepFirst) {
       this.release(wm);
-      const b = this.output.finish(this.wm, true);
-      if (b) this.out.push(b);
+      this.flushOutput();
     } else if (wm !== Infinity) next = Math.min(wm, this.floor());
     if (next > this.wm) {
       this.wm = next;
@@ -262,6 +276,7 @@ export class DeduplicateOperator implements Operator {
   restore(state: unknown): void {
     const s = state as { keys: SavedKey[]; inWm: number | null };
     this.keys.clear();
+    this.space = spaceOf(this.keys);
     this.store.clear();
     this.heap.clear();
     this.state.fill(0);
@@ -285,4 +300,13 @@ export class DeduplicateOperator implements Operator {
   }
 
   close(): void {}
+}
+
+/** A key space over a key table that never releases an id (its capacity is the space's). */
+function spaceOf(keys: KeyTable): KeySpace {
+  return {
+    get capacity() {
+      return keys.capacity;
+    },
+  };
 }

@@ -11,10 +11,13 @@ import { selectRows, withColumns } from '../batch-ops.js';
 import { compileExpr, type CompiledExpr } from '../expr/compile.js';
 import type { Emitter } from '../operator.js';
 import { StatelessOperator } from './stateless.js';
+import { forwardRowKeys } from '../row-keys.js';
 
 export class ProjectOperator extends StatelessOperator {
   private readonly exprs: CompiledExpr[];
   private readonly schema: ArrowSchema;
+  /** Per output column, the input column it copies unchanged (-1: computed): where row keys go. */
+  private readonly source: readonly number[];
 
   constructor(
     out: Emitter,
@@ -25,6 +28,7 @@ export class ProjectOperator extends StatelessOperator {
     super(out);
     this.exprs = exprs.map((e) => compileExpr(e));
     this.schema = arrowSchema(schema);
+    this.source = exprs.map((e, j) => (e.kind === 'Column' && e.type === schema[j]!.type ? e.index : -1));
   }
 
   process(batch: ChangeBatch): void {
@@ -32,14 +36,19 @@ export class ProjectOperator extends StatelessOperator {
     const n = batch.length;
     const outCols = this.exprs.map((e) => e.evaluate(cols, n, this.params as never));
     const out = withColumns(batch, this.schema, outCols);
-    if (batch.ops === null) return this.out.push(out);
+    if (batch.ops === null) {
+      forwardRowKeys(batch.data, out.data, this.source);
+      return this.out.push(out);
+    }
     const kept = dropUnchangedUpdates(out, batch.ops, outCols);
-    if (kept) this.out.push(kept);
+    if (kept === null) return;
+    forwardRowKeys(batch.data, kept.batch.data, this.source, kept.sel);
+    this.out.push(kept.batch);
   }
 }
 
-/** The batch without its -U/+U pairs of equal rows (null when nothing is left). */
-function dropUnchangedUpdates(b: ChangeBatch, ops: Uint8Array, cols: readonly Data[]): ChangeBatch | null {
+/** The batch without its -U/+U pairs of equal rows, and the rows kept (null: all); null when nothing is left. */
+function dropUnchangedUpdates(b: ChangeBatch, ops: Uint8Array, cols: readonly Data[]): { batch: ChangeBatch; sel: Int32Array | null } | null {
   const n = b.length;
   // Numbers first: an update usually changes an aggregate, found before comparing any text.
   const order = [...cols].sort((x, y) => textRank(x) - textRank(y));
@@ -57,8 +66,8 @@ function dropUnchangedUpdates(b: ChangeBatch, ops: Uint8Array, cols: readonly Da
     }
     if (sel !== null) sel[m++] = i;
   }
-  if (sel === null) return b;
-  return m === 0 ? null : selectRows(b, sel, m);
+  if (sel === null) return { batch: b, sel: null };
+  return m === 0 ? null : { batch: selectRows(b, sel, m), sel };
 }
 
 function textRank(d: Data): number {

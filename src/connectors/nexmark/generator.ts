@@ -172,23 +172,40 @@ function eventTimes(c: Ctx, shift = 0): Float64Array {
 function pooled(pool: StringPool, choice: Int32Array): Data {
   const n = choice.length;
   const offsets = new Int32Array(n + 1);
-  const len = pool.len;
+  const bytes = new Uint8Array(pooledOffsets(offsets, pool.len, choice));
+  pooledBytes(bytes, offsets, pool.bytes, pool.start, pool.len, choice);
+  return utf8Data(offsets, bytes, n);
+}
+
+// The loops of the fillers are kernels of their own, taking only numbers and typed arrays
+// and ending with their loop: a filler runs a few times per run, so V8 compiles its loop on
+// stack replacement, and a call after that loop with no feedback yet deoptimized it at the
+// end of every batch (auction's seller and category: 45 deopts in six runs, 10–20 ms of a
+// q3 run until they settled).
+
+/** Offsets of the pooled strings `choice` (lengths `len`); returns the total bytes. */
+function pooledOffsets(offsets: Int32Array, len: Int32Array, choice: Int32Array): number {
   let total = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < choice.length; i++) {
     total += len[choice[i]!]!;
     offsets[i + 1] = total;
   }
-  const bytes = new Uint8Array(total);
-  const src = pool.bytes;
-  const start = pool.start;
-  for (let i = 0; i < n; i++) {
+  return total;
+}
+
+function pooledBytes(bytes: Uint8Array, offsets: Int32Array, src: Uint8Array, start: Int32Array, len: Int32Array, choice: Int32Array): void {
+  for (let i = 0; i < choice.length; i++) {
     const c = choice[i]!;
     let s = start[c]!;
     const e = s + len[c]!;
     let p = offsets[i]!;
     while (s < e) bytes[p++] = src[s++]!;
   }
-  return utf8Data(offsets, bytes, n);
+}
+
+/** out[i] = first + i: the ids of consecutive rows. */
+function idKernel(out: Float64Array, first: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = first + i;
 }
 
 /** Choices of a pool of `size` entries, uniform per row. */
@@ -414,11 +431,49 @@ function fourDigits(out: Uint8Array, p: number, bits16: number): void {
   }
 }
 
+/** nextString(7) + '@' + nextString(5) + '.com' per row, into out (offsets filled); returns the bytes written. */
+function emailKernel(out: Uint8Array, offsets: Int32Array, hs1: Int32Array, hs2: Int32Array, words: Uint8Array): number {
+  const room = words.length - 8;
+  const n = hs1.length;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const h1 = hs1[i]!;
+    const h2 = hs2[i]!;
+    p = trimmedWindow(out, p, words, (h1 >>> 2) % room, 3 + (h1 & 3));
+    out[p++] = 64; // @
+    p = trimmedWindow(out, p, words, (h2 >>> 1) % room, 3 + (h2 & 1));
+    out[p++] = 46; // .
+    out[p++] = 99; // c
+    out[p++] = 111; // o
+    out[p++] = 109; // m
+    offsets[i + 1] = p;
+  }
+  return p;
+}
+
+/** Four groups of four digits, separated by spaces (19 bytes) per row. */
+function creditCardKernel(out: Uint8Array, offsets: Int32Array, hs1: Int32Array, hs2: Int32Array): void {
+  const n = hs1.length;
+  for (let i = 0; i < n; i++) {
+    const h1 = hs1[i]!;
+    const h2 = hs2[i]!;
+    const p = i * 19;
+    fourDigits(out, p, h1 & 0xffff);
+    out[p + 4] = 32;
+    fourDigits(out, p + 5, h1 >>> 16);
+    out[p + 9] = 32;
+    fourDigits(out, p + 10, h2 & 0xffff);
+    out[p + 14] = 32;
+    fourDigits(out, p + 15, h2 >>> 16);
+    offsets[i + 1] = p + 19;
+  }
+}
+
 const PERSON: Readonly<Record<string, Filler>> = {
   id(c) {
     // Person row j is event 50j, whose id (base 0) is j.
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = c.row0 + i + FIRST_PERSON_ID;
+    idKernel(out, c.row0 + FIRST_PERSON_ID);
     return f64Data(out);
   },
   name(c) {
@@ -426,48 +481,17 @@ const PERSON: Readonly<Record<string, Filler>> = {
   },
   email_address(c) {
     // nextString(7) + '@' + nextString(5) + '.com'
-    const hs1 = rowHashes(c, K_PERSON_EMAIL);
-    const hs2 = rowHashes(c, K_PERSON_EMAIL_DOMAIN);
-    const words = c.pools.words;
-    const room = words.length - 8;
     const n = c.length;
     const offsets = new Int32Array(n + 1);
     const out = new Uint8Array(n * 15);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const h1 = hs1[i]!;
-      const h2 = hs2[i]!;
-      p = trimmedWindow(out, p, words, (h1 >>> 2) % room, 3 + (h1 & 3));
-      out[p++] = 64; // @
-      p = trimmedWindow(out, p, words, (h2 >>> 1) % room, 3 + (h2 & 1));
-      out[p++] = 46; // .
-      out[p++] = 99; // c
-      out[p++] = 111; // o
-      out[p++] = 109; // m
-      offsets[i + 1] = p;
-    }
+    const p = emailKernel(out, offsets, rowHashes(c, K_PERSON_EMAIL), rowHashes(c, K_PERSON_EMAIL_DOMAIN), c.pools.words);
     return utf8Data(offsets, out.subarray(0, p), n);
   },
   credit_card(c) {
-    // Four groups of four digits, separated by spaces: 19 bytes.
-    const hs1 = rowHashes(c, K_PERSON_CARD);
-    const hs2 = rowHashes(c, K_PERSON_CARD2);
     const n = c.length;
     const offsets = new Int32Array(n + 1);
     const out = new Uint8Array(n * 19);
-    for (let i = 0; i < n; i++) {
-      const h1 = hs1[i]!;
-      const h2 = hs2[i]!;
-      const p = i * 19;
-      fourDigits(out, p, h1 & 0xffff);
-      out[p + 4] = 32;
-      fourDigits(out, p + 5, h1 >>> 16);
-      out[p + 9] = 32;
-      fourDigits(out, p + 10, h2 & 0xffff);
-      out[p + 14] = 32;
-      fourDigits(out, p + 15, h2 >>> 16);
-      offsets[i + 1] = p + 19;
-    }
+    creditCardKernel(out, offsets, rowHashes(c, K_PERSON_CARD), rowHashes(c, K_PERSON_CARD2));
     return utf8Data(offsets, out, n);
   },
   city(c) {
@@ -493,11 +517,35 @@ function addPrices(out: Float64Array, hs: Int32Array): void {
   }
 }
 
+/** An auction's expiry: its time + uniform[1, 2·horizon], the horizon being the time 100 auctions ahead (`later`). */
+function expiresKernel(now: Float64Array, later: Float64Array, hs: Int32Array): void {
+  for (let i = 0; i < now.length; i++) {
+    const horizon = later[i]! - now[i]!;
+    now[i] = now[i]! + 1 + Math.floor((hs[i]! >>> 0) * U32 * Math.max(horizon * 2, 1));
+  }
+}
+
+/** An auction's seller: a hot one three times in four, else one of the last 1000 people (+ a lead of 10). */
+function sellerKernel(out: Float64Array, hs: Int32Array, ev: Float64Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const h = hs[i]!;
+    // lastBase0PersonId(n) of an auction event n is its epoch; randomBase0PersonId inlined.
+    const people = Math.floor(ev[i]! / TOTAL_PROPORTION);
+    const active = Math.min(people + 1, NUM_ACTIVE_PEOPLE);
+    const p = (h & 3) !== 0 ? Math.floor(people / HOT_GROUP) * HOT_GROUP : people + 1 - active + Math.floor((h >>> 2) * U30 * (active + PERSON_ID_LEAD));
+    out[i] = p + FIRST_PERSON_ID;
+  }
+}
+
+function categoryKernel(out: Float64Array, hs: Int32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = FIRST_CATEGORY_ID + Math.floor((hs[i]! >>> 0) * U32 * NUM_CATEGORIES);
+}
+
 const AUCTION: Readonly<Record<string, Filler>> = {
   id(c) {
     // Auction row j is the auction whose id (base 0) is j.
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = c.row0 + i + FIRST_AUCTION_ID;
+    idKernel(out, c.row0 + FIRST_AUCTION_ID);
     return f64Data(out);
   },
   item_name(c) {
@@ -523,33 +571,18 @@ const AUCTION: Readonly<Record<string, Filler>> = {
     return f64Data(eventTimes(c));
   },
   expires(c) {
-    const hs = rowHashes(c, K_AUCTION_EXPIRES);
     const now = eventTimes(c);
-    const later = eventTimes(c, EVENTS_FOR_IN_FLIGHT_AUCTIONS);
-    for (let i = 0; i < now.length; i++) {
-      const horizon = later[i]! - now[i]!;
-      now[i] = now[i]! + 1 + Math.floor((hs[i]! >>> 0) * U32 * Math.max(horizon * 2, 1));
-    }
+    expiresKernel(now, eventTimes(c, EVENTS_FOR_IN_FLIGHT_AUCTIONS), rowHashes(c, K_AUCTION_EXPIRES));
     return f64Data(now);
   },
   seller(c) {
-    const hs = rowHashes(c, K_AUCTION_SELLER);
-    const ev = c.events;
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) {
-      const h = hs[i]!;
-      // lastBase0PersonId(n) of an auction event n is its epoch; randomBase0PersonId inlined.
-      const people = Math.floor(ev[i]! / TOTAL_PROPORTION);
-      const active = Math.min(people + 1, NUM_ACTIVE_PEOPLE);
-      const p = (h & 3) !== 0 ? Math.floor(people / HOT_GROUP) * HOT_GROUP : people + 1 - active + Math.floor((h >>> 2) * U30 * (active + PERSON_ID_LEAD));
-      out[i] = p + FIRST_PERSON_ID;
-    }
+    sellerKernel(out, rowHashes(c, K_AUCTION_SELLER), c.events);
     return f64Data(out);
   },
   category(c) {
-    const hs = rowHashes(c, K_AUCTION_CATEGORY);
     const out = new Float64Array(c.length);
-    for (let i = 0; i < out.length; i++) out[i] = FIRST_CATEGORY_ID + Math.floor((hs[i]! >>> 0) * U32 * NUM_CATEGORIES);
+    categoryKernel(out, rowHashes(c, K_AUCTION_CATEGORY));
     return f64Data(out);
   },
   extra,

@@ -236,20 +236,13 @@ function attachedKeys(key: readonly number[], batches: readonly ChangeBatch[], t
 function hashedKeys(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): ChangeKeys {
   // Sized for every change a key of its own (q18: 309k changes, 293k keys), no rehash on the
   // way; at most a million, so that many changes to few keys do not allocate for keys never seen.
-  const keys = new KeyTable(
-    key.map((k) => schema[k]!.type),
-    Math.min(total, 1 << 20),
-  );
+  const keys = new KeyTable(key.map((k) => schema[k]!.type), Math.min(total, 1 << 20));
   const seen = new Int32Array(total);
   let count = 0;
   const ids = batches.map((b) => {
     const cols = columnsOf(b).map(normalizeColumn);
     const out = new Int32Array(b.length);
-    keys.findOrInsert(
-      key.map((k) => cols[k]!),
-      b.length,
-      out,
-    );
+    keys.findOrInsert(key.map((k) => cols[k]!), b.length, out);
     for (const id of keys.created) seen[count++] = id;
     return out;
   });

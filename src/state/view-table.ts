@@ -40,8 +40,10 @@ function causeColumns(batch: ChangeBatch, cause: ChangeCause | null): ChunkColum
   const n = batch.length;
   const own = batch.origin;
   const ownBytes = utf8.encode(own?.source ?? '');
-  if (own !== null && allOwn(own.offsets, n)) return ownCause(ownBytes, own.offsets, n);
+  if (own !== null && allOwn(own.offsets, n)) return oneSource(ownBytes, own.offsets.slice(0, n), n);
   const causeBytes = utf8.encode(cause?.source ?? '');
+  // No row has an event of its own (a join's or an aggregate's rows): all name the cause.
+  if (own === null && cause !== null) return oneSource(causeBytes, new Float64Array(n).fill(cause.offset), n);
   const offsets = new Int32Array(n + 1);
   const at = new Float64Array(n);
   const valid = new Uint8Array((n + 7) >> 3);
@@ -83,8 +85,8 @@ function allOwn(offsets: Float64Array, n: number): boolean {
   return true;
 }
 
-/** The cause columns of rows that all name their own event of one source: its name repeated, without a branch per row. */
-function ownCause(name: Uint8Array, events: Float64Array, n: number): ChunkColumn[] {
+/** The cause columns of rows that all name an event of one source (at `events`): its name repeated, without a branch per row. */
+function oneSource(name: Uint8Array, events: Float64Array, n: number): ChunkColumn[] {
   const len = name.length;
   const offsets = new Int32Array(n + 1);
   for (let i = 1; i <= n; i++) offsets[i] = i * len;
@@ -96,7 +98,7 @@ function ownCause(name: Uint8Array, events: Float64Array, n: number): ChunkColum
   }
   return [
     { type: 'VARCHAR', data: utf8Column(offsets, bytes) },
-    { type: 'BIGINT', data: float64Column(events.slice(0, n)) },
+    { type: 'BIGINT', data: float64Column(events) },
   ];
 }
 

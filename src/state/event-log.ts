@@ -15,7 +15,7 @@ import { archivedLogViewName, logTableName } from '../catalog/table-names.js';
 import type { Data } from 'apache-arrow';
 import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batch.js';
 import { concatColumns } from '../exec/vector/concat.js';
-import { int32Column } from '../exec/vector/columns.js';
+import { ascending, int32Column } from '../exec/vector/columns.js';
 import type { Schema, Value } from '../types.js';
 import { duckTypeName, type ChunkColumn, type ChunkPart } from './chunk-writer.js';
 import { quoteIdent, quoteString, type Database } from './database.js';
@@ -286,9 +286,7 @@ export class EventLog {
     const n = batch.numRows;
     const stream = this.key ? this.nextStreamVersions(batch) : null;
     this.mark();
-    const offsets = new Float64Array(n);
-    const first = this.next;
-    for (let i = 0; i < n; i++) offsets[i] = first + i;
+    const offsets = ascending(this.next, n);
     const cols = columnsOf(batch);
     this.staged.push({
       columns: [

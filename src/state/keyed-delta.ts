@@ -232,17 +232,16 @@ function attachedKeys(key: readonly number[], batches: readonly ChangeBatch[], t
   return { ids, capacity, seen: seen.subarray(0, count) };
 }
 
-/** The key id of every change, by hashing the key columns. */
-function hashedKeys(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): ChangeKeys {
+/** The key id of every change, by hashing the key columns (`cols`: each batch's, normalized). */
+function hashedKeys(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], cols: readonly (readonly Data[])[], total: number): ChangeKeys {
   // Sized for every change a key of its own (q18: 309k changes, 293k keys), no rehash on the
   // way; at most a million, so that many changes to few keys do not allocate for keys never seen.
   const keys = new KeyTable(key.map((k) => schema[k]!.type), Math.min(total, 1 << 20));
   const seen = new Int32Array(total);
   let count = 0;
-  const ids = batches.map((b) => {
-    const cols = columnsOf(b).map(normalizeColumn);
+  const ids = batches.map((b, bi) => {
     const out = new Int32Array(b.length);
-    keys.findOrInsert(key.map((k) => cols[k]!), b.length, out);
+    keys.findOrInsert(key.map((k) => cols[bi]![k]!), b.length, out);
     for (const id of keys.created) seen[count++] = id;
     return out;
   });
@@ -255,7 +254,8 @@ function hashedKeys(schema: Schema, key: readonly number[], batches: readonly Ch
  * is decoded.
  */
 function netChanges(schema: Schema, key: readonly number[], batches: readonly ChangeBatch[], total: number): KeyedDelta {
-  const keys = attachedKeys(key, batches, total) ?? hashedKeys(schema, key, batches, total);
+  const cols = batches.map((b) => columnsOf(b).map(normalizeColumn));
+  const keys = attachedKeys(key, batches, total) ?? hashedKeys(schema, key, batches, cols, total);
   const cap = keys.capacity;
   // Per key id: the batch and row of its last insert (row -1: retracted since, or none) and
   // of a row naming it.
@@ -267,7 +267,6 @@ function netChanges(schema: Schema, key: readonly number[], batches: readonly Ch
   // (pendB -1: none): a -U followed by its +U, the usual case, costs no comparison.
   const pendB = new Int32Array(cap).fill(-1);
   const pendI = new Int32Array(cap);
-  const cols = batches.map((b) => columnsOf(b).map(normalizeColumn));
   for (let bi = 0; bi < batches.length; bi++) {
     const b = batches[bi]!;
     const n = b.length;

@@ -18,7 +18,7 @@
  * crash they hold each change exactly once.
  */
 import { columnsOf, isRetraction, type ChangeBatch } from '../exec/batch.js';
-import { float64Column, int32Column, utf8Column } from '../exec/vector/columns.js';
+import { ascending, float64Column, int32Column, utf8Column } from '../exec/vector/columns.js';
 import { ColumnBuilder } from '../exec/batch.js';
 import type { Schema } from '../types.js';
 import { duckTypeName, type ChunkColumn } from './chunk-writer.js';
@@ -100,13 +100,6 @@ function oneSource(name: Uint8Array, events: Float64Array, n: number): ChunkColu
     { type: 'VARCHAR', data: utf8Column(offsets, bytes) },
     { type: 'BIGINT', data: float64Column(events) },
   ];
-}
-
-/** Audit sequence numbers first, first + 1, … of n rows. */
-function sequence(first: number, n: number): Float64Array {
-  const seq = new Float64Array(n);
-  for (let i = 0; i < n; i++) seq[i] = first + i;
-  return seq;
 }
 
 const utf8 = new TextEncoder();
@@ -268,7 +261,7 @@ export class ViewTable {
           positions.push(offset);
         }
       }
-      const seq = sequence(this.auditSeq, n);
+      const seq = ascending(this.auditSeq, n);
       this.auditSeq += n;
       // The kind as its code (0 +I, 1 -U, 2 +U, 3 -D): a number is written without a call per row.
       const op = new Int32Array(n);
@@ -360,7 +353,7 @@ export class ViewTable {
     let seq = 0;
     const parts = changes.map((b) => {
       const n = b.length;
-      const s = sequence(seq, n);
+      const s = ascending(seq, n);
       seq += n;
       const op = new Int32Array(n);
       if (b.ops !== null) op.set(b.ops);

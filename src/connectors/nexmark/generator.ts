@@ -30,6 +30,7 @@
  */
 import { Float64, makeData, Utf8, type Data, type RecordBatch, type Schema as ArrowSchema } from '../../exec/arrow.js';
 import { arrowSchema, makeRecordBatch } from '../../exec/batch.js';
+import { ascending } from '../../exec/vector/columns.js';
 import type { Schema } from '../../types.js';
 import { poolsFor, streamWindow, type NexmarkPools, type StringPool } from './pools.js';
 import { lowbias32, streamKey, U32 } from './random.js';
@@ -203,10 +204,6 @@ function pooledBytes(bytes: Uint8Array, offsets: Int32Array, src: Uint8Array, st
   }
 }
 
-/** out[i] = first + i: the ids of consecutive rows. */
-function idKernel(out: Float64Array, first: number): void {
-  for (let i = 0; i < out.length; i++) out[i] = first + i;
-}
 
 /** Choices of a pool of `size` entries, uniform per row. */
 function uniformChoice(c: Ctx, k: number, size: number): Int32Array {
@@ -472,9 +469,7 @@ function creditCardKernel(out: Uint8Array, offsets: Int32Array, hs1: Int32Array,
 const PERSON: Readonly<Record<string, Filler>> = {
   id(c) {
     // Person row j is event 50j, whose id (base 0) is j.
-    const out = new Float64Array(c.length);
-    idKernel(out, c.row0 + FIRST_PERSON_ID);
-    return f64Data(out);
+    return f64Data(ascending(c.row0 + FIRST_PERSON_ID, c.length));
   },
   name(c) {
     return pooled(c.pools.names, uniformChoice(c, K_PERSON_NAME, c.pools.names.len.length));
@@ -544,9 +539,7 @@ function categoryKernel(out: Float64Array, hs: Int32Array): void {
 const AUCTION: Readonly<Record<string, Filler>> = {
   id(c) {
     // Auction row j is the auction whose id (base 0) is j.
-    const out = new Float64Array(c.length);
-    idKernel(out, c.row0 + FIRST_AUCTION_ID);
-    return f64Data(out);
+    return f64Data(ascending(c.row0 + FIRST_AUCTION_ID, c.length));
   },
   item_name(c) {
     const w = streamWindow(c.pools.itemNames, c.row0, c.length);

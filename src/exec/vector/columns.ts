@@ -62,6 +62,13 @@ export function selectAll(n: number): Int32Array {
   return sel;
 }
 
+/** first, first + 1, … (n numbers): ids, offsets and sequence numbers of consecutive rows. */
+export function ascending(first: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = first + i;
+  return out;
+}
+
 /** The validity bitmap of a column (bit i set = row i not NULL), or null when no row is NULL. */
 export function validityOf(d: Data): Uint8Array | null {
   if (d.typeId === Type.Null) return d.length === 0 ? null : new Uint8Array((d.length + 7) >> 3);

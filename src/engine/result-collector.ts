@@ -2,6 +2,7 @@
  * Collects the output of a transient query: folds its changelog into the current result
  * (a multiset of rows, in first-arrival order) and, when asked, keeps the changes themselves.
  */
+import { valueJson } from '../value-json.js';
 import { columnsOf, isRetraction, OP_NAMES, readValue, type ChangeBatch, type OpName } from '../exec/batch.js';
 import type { Emitter } from '../exec/operator.js';
 import { compareValues } from '../exec/operators/ordered-rows.js';
@@ -29,7 +30,7 @@ export class ResultCollector implements Emitter {
     for (let i = 0; i < b.length; i++) {
       const values = this.schema.map((c, j) => readValue(cols[j]!, i, c.type));
       const op = b.ops === null ? 0 : b.ops[i]!;
-      const key = JSON.stringify(values);
+      const key = valueJson(values);
       const cur = this.rows.get(key);
       if (isRetraction(op)) {
         if (cur) {

@@ -10,6 +10,7 @@
  * NULL on text that does not match (DuckDB's TRY_STRPTIME); HASH is sluice's own stable hash.
  */
 import { isDecimal } from '../decimal.js';
+import { beats } from '../sql-order.js';
 import { createHash } from 'node:crypto';
 import { MS_PER_DAY, type SqlType, type Value } from '../types.js';
 import { jsonExtract, jsonExtractString, compileJsonPath } from './json-functions.js';
@@ -299,7 +300,7 @@ export function evalMoreFunction(fn: MoreFn, a: readonly Value[]): Value {
     case 'greatest':
     case 'least': {
       let best: Value = null;
-      for (const x of a) if (x !== null && (best === null || (fn === 'greatest' ? x > best : x < best))) best = x;
+      for (const x of a) if (x !== null && (best === null || beats(x, best, fn === 'greatest'))) best = x;
       return best;
     }
     case 'sqrt':

@@ -3,6 +3,7 @@
  * source positions, and sink output positions. A checkpoint writes them together with view
  * contents in one DuckDB transaction; a reopen reads them back.
  */
+import { parseValueJson, valueJson } from '../value-json.js';
 import type { Database } from './database.js';
 import { duckError, quoteString } from './database.js';
 import { appendStrings } from './chunk-writer.js';
@@ -101,7 +102,7 @@ export class CheckpointStore {
         if (v instanceof ColumnarState) {
           blobs.push([op, k, v]);
           rows.add(op, k, null);
-        } else rows.add(op, k, JSON.stringify(v));
+        } else rows.add(op, k, valueJson(v));
       }
     }
     if (rows.n === 0) return;
@@ -185,7 +186,7 @@ export class CheckpointStore {
     for (const [op, key, value, data] of rows) {
       let m = out.get(op as string);
       if (!m) out.set(op as string, (m = new Map()));
-      m.set(key as string, data instanceof DuckDBBlobValue ? ColumnarState.decode(data.bytes) : JSON.parse(value as string));
+      m.set(key as string, data instanceof DuckDBBlobValue ? ColumnarState.decode(data.bytes) : parseValueJson(value as string));
     }
     return out;
   }

@@ -7,6 +7,7 @@
  * ViewTable): each key touched ends as its last inserted row, unless a later change retracts
  * that very row. Past a few thousand changes it is worked out column-wise (netChanges).
  */
+import { valueJson } from '../value-json.js';
 import { columnsOf, readValue, type ChangeBatch } from '../exec/batch.js';
 import { selectRows } from '../exec/batch-ops.js';
 import type { Schema, Value } from '../types.js';
@@ -53,7 +54,7 @@ export function keyedDelta(table: string, schema: Schema, key: readonly number[]
     const cols = columnsOf(b);
     for (let i = 0; i < b.length; i++) {
       const keyValues = key.map((k) => readValue(cols[k]!, i, schema[k]!.type));
-      const id = JSON.stringify(keyValues);
+      const id = valueJson(keyValues);
       const op = b.ops === null ? 0 : b.ops[i]!;
       const cur = last.get(id);
       if (op === 0 || op === 2) {

@@ -9,6 +9,7 @@ import { eqBytes } from '../vector/bytes.js';
 import { grown, type Accumulator } from './accumulator.js';
 import { scatterArray, type ColumnarState } from '../columnar-state.js';
 import { pick } from '../batch-ops.js';
+import { beats } from '../../sql-order.js';
 
 export class MinMaxAccumulator implements Accumulator {
   private nums = new Float64Array(16);
@@ -42,7 +43,9 @@ export class MinMaxAccumulator implements Accumulator {
         if (g < 0) continue;
         if (bm !== null && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
         const x = v[i]!;
-        if (has[g] === 0 || (max ? x > nums[g]! : x < nums[g]!)) {
+        const c = nums[g]!;
+        // NaN is the greatest number (see sql-order.ts), written out here for the hot loop.
+        if (has[g] === 0 || (max ? x > c || (x !== x && c === c) : x < c || (c !== c && x === x))) {
           nums[g] = x;
           has[g] = 1;
         }
@@ -112,7 +115,7 @@ export class MinMaxAccumulator implements Accumulator {
     const v = from.value(src);
     if (v === null) return;
     const cur = this.value(dst);
-    if (cur === null || (this.max ? v > cur : v < cur)) this.load(dst, v);
+    if (cur === null || beats(v, cur, this.max)) this.load(dst, v);
   }
 
   reset(g: number): void {

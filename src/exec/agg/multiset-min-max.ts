@@ -4,6 +4,7 @@ import type { SqlType, Value } from '../../types.js';
 import type { ColumnBuilder } from '../batch.js';
 import type { Accumulator } from './accumulator.js';
 import { GroupMultisets } from './multiset.js';
+import { beats } from '../../sql-order.js';
 import type { ColumnarState } from '../columnar-state.js';
 
 export class MultisetMinMaxAccumulator implements Accumulator {
@@ -30,7 +31,7 @@ export class MultisetMinMaxAccumulator implements Accumulator {
     if (c !== undefined) return c;
     let best: Value = null;
     for (const v of this.sets.get(g)?.keys() ?? []) {
-      if (best === null || (this.max ? v > best : v < best)) best = v;
+      if (best === null || beats(v, best, this.max)) best = v;
     }
     this.cache[g] = best;
     return best;

@@ -7,6 +7,7 @@
 import type { OverCall, OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { checkDecimal, isDecimal, pow10, scaleOrZero } from '../../decimal.js';
+import { compareSql } from '../../sql-order.js';
 
 /** The scale of a call's DECIMAL argument (0 for other types): AVG divides by 10^scale. */
 export function argScale(node: OverNode, c: OverCall): number {
@@ -46,7 +47,8 @@ export class SlidingAggregate<R> {
       const max = this.call.fn === 'MAX';
       while (this.queue.length > 0) {
         const last = this.arg!(rows[this.queue[this.queue.length - 1]!]!)!;
-        if (max ? last <= v : last >= v) this.queue.pop();
+        // `v` outdoes `last` (or ties it: the later row stays in the frame longer).
+        if (max ? compareSql(last, v) <= 0 : compareSql(last, v) >= 0) this.queue.pop();
         else break;
       }
       this.queue.push(i);

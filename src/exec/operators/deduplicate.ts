@@ -12,6 +12,7 @@
  * rows can still be retracted, so the output watermark waits for the earliest of them, as a
  * Top-N's does.
  */
+import { parseValueJson, valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { TopNNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
@@ -256,7 +257,7 @@ export class DeduplicateOperator implements Operator {
       () => this.liveKeys(),
       (g) => {
         const { k, ...rest } = this.saved(g);
-        return [JSON.stringify(k), rest];
+        return [valueJson(k), rest];
       },
       [['#meta', { inWm: Number.isFinite(this.inWm) ? this.inWm : null }]],
     );
@@ -267,7 +268,7 @@ export class DeduplicateOperator implements Operator {
     let inWm: number | null = null;
     for (const [k, v] of entries) {
       if (k === '#meta') inWm = (v as { inWm: number | null }).inWm;
-      else keys.push({ k: JSON.parse(k) as Value[], ...(v as Omit<SavedKey, 'k'>) });
+      else keys.push({ k: parseValueJson(k) as Value[], ...(v as Omit<SavedKey, 'k'>) });
     }
     this.restore({ keys, inWm });
     this.changes.restored(this.liveKeys());

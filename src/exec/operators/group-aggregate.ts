@@ -3,6 +3,7 @@
  * the group (-U/+U on change, +I for a new group, -D when its last row is retracted). A
  * global aggregate (no GROUP BY) always has its one row, as in SQL.
  */
+import { parseValueJson, valueJson } from '../../value-json.js';
 import type { AggregateNode } from '../../plan/logical-plan.js';
 import { columnsOf, type ChangeBatch } from '../batch.js';
 import { signsOf } from '../batch-ops.js';
@@ -84,7 +85,7 @@ export class GroupAggregateOperator implements Operator {
     this.tracker.touch(gids, n, this.table);
     this.stateChanges.touchAll(gids, n);
     this.table.update(gids, n, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signs);
-    this.tracker.finish(this.table, this.emitRow, this.global, (g) => this.stateChanges.remove(g, () => JSON.stringify(this.table.keyValues(g))));
+    this.tracker.finish(this.table, this.emitRow, this.global, (g) => this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g))));
     this.flush();
   }
 
@@ -155,7 +156,7 @@ export class GroupAggregateOperator implements Operator {
       () => [],
       (g) => {
         const { key, rows, accs } = this.table.save(g);
-        return [JSON.stringify(key), { rows, accs }];
+        return [valueJson(key), { rows, accs }];
       },
       [meta],
     );
@@ -183,12 +184,12 @@ export class GroupAggregateOperator implements Operator {
       if (k === '#groups') continue;
       json++;
       if (v === null) {
-        const g = this.table.keys.findValues(JSON.parse(k) as Value[]);
+        const g = this.table.keys.findValues(parseValueJson(k) as Value[]);
         if (g >= 0) this.table.remove(g);
         continue;
       }
       const { rows, accs } = v as { rows: number; accs: unknown[] };
-      this.table.load({ key: JSON.parse(k) as Value[], rows, accs });
+      this.table.load({ key: parseValueJson(k) as Value[], rows, accs });
     }
     const ids = this.table.liveIds();
     for (let i = 0; i < ids.length; i++) this.tracker.markEmitted(ids[i]!);

@@ -7,6 +7,7 @@
  * arrived (recorded per window); it still counts in the open ones. Used when the size is a
  * whole multiple of the slide; results equal the row-by-row window aggregate.
  */
+import { parseValueJson, valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
@@ -209,7 +210,7 @@ export class HopPaneAggregateOperator implements Operator {
       for (const [pe, groups] of this.paneGroups) {
         if (pe + this.size - this.slide > wm) continue;
         for (const g of groups.view()) {
-          this.stateChanges.remove(g, () => JSON.stringify(this.panes.keyValues(g)));
+          this.stateChanges.remove(g, () => valueJson(this.panes.keyValues(g)));
           this.panes.remove(g);
         }
         this.paneGroups.delete(pe);
@@ -241,7 +242,7 @@ export class HopPaneAggregateOperator implements Operator {
       () => [...this.paneGroups.values()].flatMap((s) => [...s]),
       (g) => {
         const { key, rows, accs } = this.panes.save(g);
-        return [JSON.stringify(key), { rows, accs }];
+        return [valueJson(key), { rows, accs }];
       },
       [['#meta', this.meta()]],
     );
@@ -254,7 +255,7 @@ export class HopPaneAggregateOperator implements Operator {
 
   /** Each pane's groups in creation order, as storage keys (emission order survives a restore). */
   private order(): string[] {
-    return [...this.paneGroups.values()].flatMap((s) => [...s].map((g) => JSON.stringify(this.panes.keyValues(g))));
+    return [...this.paneGroups.values()].flatMap((s) => [...s].map((g) => valueJson(this.panes.keyValues(g))));
   }
 
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
@@ -269,7 +270,7 @@ export class HopPaneAggregateOperator implements Operator {
     for (const k of keys) {
       const v = entries.get(k) as { rows: number; accs: unknown[] } | undefined;
       if (!v) continue;
-      const key = JSON.parse(k) as Value[];
+      const key = parseValueJson(k) as Value[];
       const g = this.panes.load({ key, rows: v.rows, accs: v.accs });
       const pe = key[0] as number;
       let list = this.paneGroups.get(pe);
@@ -285,7 +286,7 @@ export class HopPaneAggregateOperator implements Operator {
     for (const s of this.paneGroups.values()) {
       for (const g of s) {
         const { key, rows, accs } = this.panes.save(g);
-        d.set(JSON.stringify(key), { rows, accs });
+        d.set(valueJson(key), { rows, accs });
       }
     }
     return Object.fromEntries(d);

@@ -3,8 +3,10 @@
  * under a sort key, of whole rows by the ORDER BY keys then arrival, where a row goes in a
  * sorted list, and the partition a row belongs to.
  */
+import { valueJson } from '../../value-json.js';
 import type { SortKey } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
+import { compareSql } from '../../sql-order.js';
 
 /** A stored row and its arrival number (ties on the ORDER BY keys keep arrival order). */
 export interface OrderedRow {
@@ -17,7 +19,7 @@ export function compareValues(a: Value, b: Value, key: Pick<SortKey, 'desc' | 'n
   if (a === b) return 0;
   if (a === null) return key.nullsFirst ? -1 : 1;
   if (b === null) return key.nullsFirst ? 1 : -1;
-  const c = a < b ? -1 : a > b ? 1 : 0;
+  const c = compareSql(a, b);
   return key.desc ? -c : c;
 }
 
@@ -52,5 +54,5 @@ export function lowerBound<R>(rows: readonly R[], e: R, compare: (a: R, b: R) =>
 
 /** The map key of a partition, from its PARTITION BY values ('' when there are none). */
 export function partitionKey(keyValues: readonly Value[]): string {
-  return keyValues.length === 0 ? '' : JSON.stringify(keyValues);
+  return keyValues.length === 0 ? '' : valueJson(keyValues);
 }

@@ -12,6 +12,7 @@
  * move forward, so each aggregate is kept incrementally over a sliding range of the history
  * (a monotonic queue for MIN and MAX); only the rows a frame or LAG can still reach are kept.
  */
+import { valueJson } from '../../value-json.js';
 import type { OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
@@ -90,7 +91,7 @@ export class OverAggregateOperator implements Operator {
   }
 
   private key(values: readonly Value[]): string {
-    return this.node.partitionBy.length === 0 ? '' : JSON.stringify(this.node.partitionBy.map((i) => values[i]));
+    return this.node.partitionBy.length === 0 ? '' : valueJson(this.node.partitionBy.map((i) => values[i]));
   }
 
   process(batch: ChangeBatch): void {

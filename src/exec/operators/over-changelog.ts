@@ -20,8 +20,9 @@ import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
 import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
-import { analyticValue, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
+import { analyticValue, forMergedRanges, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
+import { sameValue } from '../../sql-order.js';
 
 function isRanking(fn: OverCall['fn']): boolean {
   return fn === 'ROW_NUMBER' || fn === 'RANK' || fn === 'DENSE_RANK';
@@ -122,7 +123,7 @@ export class OverChangelogOperator implements Operator {
         const probe: Entry = { values, seq: -1, out: null, held: NaN };
         let at = this.lowerBound(rows, probe);
         // NaN equals NaN here, as a row's copy must be found by its own values.
-        while (at < rows.length && !rows[at]!.values.every((v, j) => v === values[j] || (v !== v && values[j] !== values[j]))) {
+        while (at < rows.length && !rows[at]!.values.every((v, j) => sameValue(v, values[j]!))) {
           if (!this.peers(rows[at]!, probe)) {
             at = rows.length;
             break;
@@ -171,15 +172,7 @@ export class OverChangelogOperator implements Operator {
       const to = bounded ? at + Math.max(f.preceding!, 0, this.back) : rows.length - 1;
       return [from, Math.min(to, rows.length - 1)] as const;
     });
-    ranges.sort((a, b) => a[0] - b[0]);
-    let k = 0;
-    while (k < ranges.length) {
-      const from = ranges[k]![0];
-      let to = ranges[k]![1];
-      while (k + 1 < ranges.length && ranges[k + 1]![0] <= to + 1) to = Math.max(to, ranges[++k]![1]);
-      k++;
-      if (from <= to) this.computeRange(rows, from, to);
-    }
+    forMergedRanges(ranges, (from, to) => this.computeRange(rows, from, to));
   }
 
   /** The first row before `from` whose RANGE frame ending `following` after it reaches row m's value. */

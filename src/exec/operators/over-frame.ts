@@ -76,3 +76,19 @@ export function frameBounds(
   }
   return { start: Math.min(start, len), end };
 }
+
+/**
+ * Calls `compute(from, to)` once per run of rows the `ranges` [from, to] cover, overlapping
+ * or adjacent ranges merged (a row is recomputed once however many changes reach it).
+ */
+export function forMergedRanges(ranges: (readonly [number, number])[], compute: (from: number, to: number) => void): void {
+  ranges.sort((a, b) => a[0] - b[0]);
+  let k = 0;
+  while (k < ranges.length) {
+    const from = ranges[k]![0];
+    let to = ranges[k]![1];
+    while (k + 1 < ranges.length && ranges[k + 1]![0] <= to + 1) to = Math.max(to, ranges[++k]![1]);
+    k++;
+    if (from <= to) compute(from, to);
+  }
+}

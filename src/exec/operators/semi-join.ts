@@ -21,6 +21,7 @@
  * Checkpoints are incremental: entries are the left rows (by a stable seq) and the non-zero
  * counts (by key values), and only those changed since the last checkpoint are written.
  */
+import { parseValueJson, valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { SemiJoinNode } from '../../plan/logical-plan.js';
 import type { Schema, Value } from '../../types.js';
@@ -409,7 +410,7 @@ export class SemiJoinOperator implements Operator {
   }
 
   private keyEntry(t: KeyTable | null, prefix: string, id: number): string {
-    return `${prefix}${JSON.stringify(t ? t.keyValues(id) : [])}`;
+    return `${prefix}${valueJson(t ? t.keyValues(id) : [])}`;
   }
 
   private countEntry(id: number): [string, unknown] {
@@ -480,10 +481,10 @@ export class SemiJoinOperator implements Operator {
       } else if (k.startsWith('L:')) {
         left.push([Number(k.slice(2)), v as Value[]]);
       } else if (k.startsWith('R:')) {
-        const key = JSON.parse(k.slice(2)) as Value[];
+        const key = parseValueJson(k.slice(2)) as Value[];
         this.count.add(this.full ? this.full.findOrInsertValues(key) : 0, v as number);
       } else if (k.startsWith('G:')) {
-        const key = JSON.parse(k.slice(2)) as Value[];
+        const key = parseValueJson(k.slice(2)) as Value[];
         const g = this.groups ? this.groups.findOrInsertValues(key) : 0;
         const [t, nl] = v as [number, number];
         this.total.add(g, t);

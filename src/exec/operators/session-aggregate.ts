@@ -7,6 +7,7 @@
  * closed (that session's result is final), or when it touches no session and its own
  * [ts, ts + gap) has closed. A late row is dropped and recorded. Groups are keyed by (session id, the group keys beyond the partition keys).
  */
+import { parseValueJson, valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
@@ -214,7 +215,7 @@ export class SessionAggregateOperator implements Operator {
     const rows = new Map<string, { key: Value[]; values: Value[] }>();
     for (const g of s.groups) {
       const key = this.table.keyValues(g).slice(1);
-      rows.set(JSON.stringify(key), { key, values: this.table.values(g) });
+      rows.set(valueJson(key), { key, values: this.table.values(g) });
     }
     return { start: s.start, end: s.last + this.gap, rows };
   }
@@ -336,7 +337,7 @@ export class SessionAggregateOperator implements Operator {
   }
 
   private tombKey(p: number): string {
-    return `c:${JSON.stringify(this.partitionKey(p))}`;
+    return `c:${valueJson(this.partitionKey(p))}`;
   }
 
   /** Sessions under `s:<id>`, closed-session marks under `c:<partition key>`, and `#meta`. */
@@ -371,7 +372,7 @@ export class SessionAggregateOperator implements Operator {
     for (const [k, v] of entries) {
       if (k === '#meta') meta = v as typeof meta;
       else if (k.startsWith('s:')) sessions.push({ id: Number(k.slice(2)), ...(v as Omit<(typeof sessions)[number], 'id'>) });
-      else if (k.startsWith('c:')) closed.push({ partition: JSON.parse(k.slice(2)) as Value[], until: v as number });
+      else if (k.startsWith('c:')) closed.push({ partition: parseValueJson(k.slice(2)) as Value[], until: v as number });
     }
     this.restore({ sessions, closed, nextId: meta.nextId, wm: meta.wm });
     this.sessionChanges.restored(this.byId.keys());

@@ -10,12 +10,14 @@
  * the session it lands in, merged or not, has closed (a retraction: the session holding the
  * row); a late change is dropped and recorded.
  */
+import { valueJson } from '../../value-json.js';
 import type { AggCall, WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { pow10, scaleOrZero } from '../../decimal.js';
 import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDATE_BEFORE, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
+import { beats, sameValue } from '../../sql-order.js';
 import { lateRecord } from '../window/late-record.js';
 
 interface Row {
@@ -66,7 +68,7 @@ export class SessionChangelogOperator implements Operator {
   }
 
   private partitionKey(values: readonly Value[]): string {
-    return JSON.stringify(this.node.window.partitionBy.map((c) => values[c]));
+    return valueJson(this.node.window.partitionBy.map((c) => values[c]));
   }
 
   /** First index of `rows` sorted at or after (ts, seq). */
@@ -112,7 +114,7 @@ export class SessionChangelogOperator implements Operator {
       if (retract) {
         const rows = p?.rows ?? [];
         let k = this.at(rows, t, -1);
-        while (k < rows.length && rows[k]!.ts === t && !rows[k]!.values.every((v, j) => v === values[j])) k++;
+        while (k < rows.length && rows[k]!.ts === t && !rows[k]!.values.every((v, j) => sameValue(v, values[j]!))) k++;
         if (k === rows.length || rows[k]!.ts !== t) {
           // Its row is gone with a closed session (or never came): nothing to take back.
           dropLate();
@@ -164,7 +166,7 @@ export class SessionChangelogOperator implements Operator {
       const end = rows[last]!.ts + this.gap;
       const groups = new Map<string, Row[]>();
       for (let j = i; j <= last; j++) {
-        const key = JSON.stringify(extra.map((c) => rows[j]!.values[c]));
+        const key = valueJson(extra.map((c) => rows[j]!.values[c]));
         let g = groups.get(key);
         if (!g) groups.set(key, (g = []));
         g.push(rows[j]!);
@@ -179,12 +181,12 @@ export class SessionChangelogOperator implements Operator {
 
   private emitChanges(p: Partition): void {
     const now = new Map<string, OutRow>();
-    for (const r of this.sessions(p.rows)) now.set(JSON.stringify([r.start, r.end, r.key]), r);
+    for (const r of this.sessions(p.rows)) now.set(valueJson([r.start, r.end, r.key]), r);
     const inserts: OutRow[] = [];
     for (const [k, old] of p.emitted) {
       const r = now.get(k);
       if (!r) this.append(old, OP_DELETE);
-      else if (JSON.stringify(r.values) !== JSON.stringify(old.values)) {
+      else if (valueJson(r.values) !== valueJson(old.values)) {
         this.append(old, OP_UPDATE_BEFORE);
         this.append(r, OP_UPDATE_AFTER);
       }
@@ -217,7 +219,7 @@ export class SessionChangelogOperator implements Operator {
         const closed = this.sessions(p.rows, cut);
         for (const r of closed) {
           if (!this.changes) this.append(r, OP_INSERT);
-          else p.emitted.delete(JSON.stringify([r.start, r.end, r.key]));
+          else p.emitted.delete(valueJson([r.start, r.end, r.key]));
         }
         p.closedUntil = Math.max(p.closedUntil, closed[closed.length - 1]!.end);
         p.rows = p.rows.slice(cut);
@@ -266,7 +268,7 @@ export class SessionChangelogOperator implements Operator {
       }
       this.partitions.set(k, {
         rows: rows.map(([seq, values]) => ({ seq, values, ts: values[this.timeCol] as number })),
-        emitted: new Map(emitted.map((r) => [JSON.stringify([r.start, r.end, r.key]), r])),
+        emitted: new Map(emitted.map((r) => [valueJson([r.start, r.end, r.key]), r])),
         closedUntil: until ?? -Infinity,
       });
     }
@@ -297,8 +299,8 @@ function aggregate(a: AggCall, rows: readonly Row[]): Value {
       // A DECIMAL sums unscaled: divide by 10^scale too.
       return xs.length === 0 ? null : (xs as number[]).reduce((x, y) => x + y, 0) / (xs.length * pow10(scaleOrZero(a.argType ?? 'NULL')));
     case 'MIN':
-      return xs.length === 0 ? null : xs.reduce((x, y) => (y < x ? y : x));
+      return xs.length === 0 ? null : xs.reduce((x, y) => (beats(y, x, false) ? y : x));
     case 'MAX':
-      return xs.length === 0 ? null : xs.reduce((x, y) => (y > x ? y : x));
+      return xs.length === 0 ? null : xs.reduce((x, y) => (beats(y, x, true) ? y : x));
   }
 }

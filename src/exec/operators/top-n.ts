@@ -14,6 +14,7 @@
  * comparing its ORDER BY keys in place, without copying it, and the others are copied in a
  * batch at a time.
  */
+import { valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { TopNNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
@@ -27,6 +28,7 @@ import { RowStore } from '../vector/row-store.js';
 import { NumberHeap } from '../window/number-heap.js';
 import { grown } from '../agg/accumulator.js';
 import { compareValues } from './ordered-rows.js';
+import { compareSql } from '../../sql-order.js';
 
 /** Compares row i of a batch (or a held slot) with a held slot on one ORDER BY key. */
 interface KeyCompare {
@@ -43,7 +45,7 @@ function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: 
   const kind = store.kinds[column]!;
   if (kind === 'f64' || kind === 'i32' || kind === 'bool') {
     const vals = () => (kind === 'f64' ? store.f64[column]! : store.i32[column]!);
-    const num = (x: number, y: number) => (x < y ? -sign : x > y ? sign : 0);
+    const num = (x: number, y: number) => (x < y ? -sign : x > y ? sign : x === y ? 0 : sign * compareSql(x, y));
     const bool = kind === 'bool';
     return {
       slots(a, b) {
@@ -557,7 +559,7 @@ export class TopNOperator implements Operator {
 
   /** A partition's storage key: its PARTITION BY values as JSON. */
   private partitionName(g: number): string {
-    return JSON.stringify(this.keys === null ? [] : this.keys.keyValues(g));
+    return valueJson(this.keys === null ? [] : this.keys.keyValues(g));
   }
 
   private livePartitions(): number[] {

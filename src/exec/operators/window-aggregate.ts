@@ -5,6 +5,7 @@
  * When the watermark reaches a window's end the window closes: under EMIT ON WINDOW CLOSE its
  * groups are emitted once (+I); in both modes its state is freed.
  */
+import { parseValueJson, valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
@@ -247,7 +248,7 @@ export class WindowAggregateOperator implements Operator {
 
   /** A group's storage key: its window end and group key. */
   private entryKey(g: number): string {
-    return JSON.stringify(this.table.keyValues(g));
+    return valueJson(this.table.keyValues(g));
   }
 
   checkpointDelta(): StateDelta {
@@ -277,7 +278,7 @@ export class WindowAggregateOperator implements Operator {
     }
     groups.sort((a, b) => a[1].seq - b[1].seq);
     for (const [k, { rows, accs, emitted, seq }] of groups) {
-      const key = JSON.parse(k) as Value[];
+      const key = parseValueJson(k) as Value[];
       const g = this.table.load({ key, rows, accs });
       const end = key[0] as number;
       this.fitGroups(g + 1);

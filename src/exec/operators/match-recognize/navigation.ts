@@ -9,6 +9,7 @@ import type { Navigation, NavExpr } from '../../../plan/match-recognize-node.js'
 import type { SqlType, Value } from '../../../types.js';
 import { MAX_UNSCALED, overflowError, pow10 } from '../../../decimal.js';
 import { ColumnBuilder } from '../../batch.js';
+import { beats } from '../../../sql-order.js';
 import { boolColumn, float64Column, int32Column, physicalKindOf } from '../../vector/columns.js';
 import { compileExpr, compilePredicate, type CompiledExpr, type CompiledPredicate } from '../../expr/compile.js';
 import type { Hist } from './nfa.js';
@@ -93,10 +94,10 @@ function aggregate(nav: Extract<Navigation, { kind: 'agg' }>, rows: readonly num
         if (nav.scale !== undefined && Math.abs(acc) > MAX_UNSCALED) throw overflowError(`${nav.fn} inside MATCH_RECOGNIZE over a DECIMAL`, nav.type);
         break;
       case 'MIN':
-        if (acc === null || x < acc) acc = x;
+        if (acc === null || beats(x, acc, false)) acc = x;
         break;
       case 'MAX':
-        if (acc === null || x > acc) acc = x;
+        if (acc === null || beats(x, acc, true)) acc = x;
         break;
       case 'COUNT':
         break;

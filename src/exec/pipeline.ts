@@ -17,6 +17,7 @@ import { canUsePanes, HopPaneAggregateOperator } from './operators/hop-pane-aggr
 import { MatchRecognizeOperator } from './operators/match-recognize/match-recognize.js';
 import { OverAggregateOperator } from './operators/over-aggregate.js';
 import { OverChangelogOperator } from './operators/over-changelog.js';
+import { OverRowsChangelogOperator, overRowsChangelogFits } from './operators/over-rows-changelog.js';
 import { GroupAggregateOperator } from './operators/group-aggregate.js';
 import { PassThroughOperator } from './operators/pass-through.js';
 import { ProjectOperator } from './operators/project.js';
@@ -288,7 +289,8 @@ export class Pipeline {
         return add(new SemiJoinOperator(out, p), [p.left, p.right]);
       case 'Over':
         // Final once the watermark passes a row (event-time order, append-only input), or a changelog.
-        return add(p.appendOnly ? new OverAggregateOperator(out, p, ctx) : new OverChangelogOperator(out, p), [p.input]);
+        if (p.appendOnly) return add(new OverAggregateOperator(out, p, ctx), [p.input]);
+        return add(overRowsChangelogFits(p) ? new OverRowsChangelogOperator(out, p) : new OverChangelogOperator(out, p), [p.input]);
     }
   }
 

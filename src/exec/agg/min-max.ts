@@ -64,7 +64,7 @@ export class MinMaxAccumulator implements Accumulator {
         this.has[g] = 1;
       } else {
         const cur = this.strs[g];
-        if (cur === undefined || (this.max ? (x as string) > cur : (x as string) < cur)) this.strs[g] = x as string;
+        if (cur === undefined || beats(x, cur, this.max)) this.strs[g] = x as string;
         this.has[g] = 1;
       }
     }
@@ -94,7 +94,7 @@ export class MinMaxAccumulator implements Accumulator {
         lastLen = len;
       }
       const cur = strs[g];
-      if (cur === undefined || (max ? last > cur : last < cur)) strs[g] = last;
+      if (cur === undefined || beats(last, cur, max)) strs[g] = last;
       this.has[g] = 1;
     }
   }

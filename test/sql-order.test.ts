@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { Engine, type Row } from '../src/index.js';
 import { beats, compareSql, compareText } from '../src/sql-order.js';
 import { useDuck } from './exec/operators/duck.js';
+import { cutsArb, nonFiniteCheck, rowsOf, streamArb } from './exec/operators/non-finite.js';
 
 const duck = useDuck();
-const T0 = Date.UTC(2024, 0, 1);
+const check = nonFiniteCheck(duck);
 
 describe('compareSql and beats', () => {
   it('order NaN above every number and equal to itself, as DuckDB does', () => {
@@ -43,54 +44,6 @@ describe('compareSql and beats', () => {
     );
   });
 });
-
-interface Ev {
-  readonly id: number;
-  readonly k: number;
-  readonly x: number | null;
-  readonly ts: number;
-}
-
-const valueArb = fc.option(fc.constantFrom(Number.NaN, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1.5, -2, 7), { nil: null, freq: 7 });
-
-/** Events in time order (none late), 1 s apart: several per 10-second window. */
-const streamArb = fc
-  .array(fc.record({ k: fc.integer({ min: 0, max: 3 }), x: valueArb }), { minLength: 1, maxLength: 30 })
-  .map((rows) => rows.map((r, i): Ev => ({ id: i, k: r.k, x: r.x, ts: T0 + i * 1000 })));
-const cutsArb = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 });
-
-/** A value both sides print alike: NaN and the infinities as text (JSON would make them null). */
-function norm(v: unknown): unknown {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  if (typeof v === 'number') return Math.round(v * 1e6) / 1e6 + 0;
-  return v;
-}
-const rowsOf = (rows: readonly object[]) => rows.map((r) => JSON.stringify(Object.values(r).map(norm))).sort();
-
-const sqlValue = (x: number | null) => (x === null ? 'NULL' : Number.isNaN(x) ? `'NaN'::DOUBLE` : !Number.isFinite(x) ? `'${x > 0 ? '' : '-'}Infinity'::DOUBLE` : Object.is(x, -0) ? '-0.0::DOUBLE' : `${x}::DOUBLE`);
-
-async function check(sql: string, duckSql: string, events: readonly Ev[], cuts: readonly number[]): Promise<void> {
-  const e = await Engine.open();
-  try {
-    await e.execute(`CREATE SOURCE s (id BIGINT, k BIGINT, x DOUBLE, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)`);
-    await e.execute(`CREATE MATERIALIZED VIEW v AS ${sql}`);
-    for (let i = 0, c = 0; i < events.length; c++) {
-      const n = cuts[c % cuts.length]!;
-      await e.insert('s', events.slice(i, i + n).map((x) => ({ ...x, ts: new Date(x.ts) })));
-      i += n;
-    }
-    await e.endOfStream('s');
-    const got = rowsOf((await e.query('SELECT * FROM v')) as Row[]);
-    await duck().run('CREATE OR REPLACE TABLE s (id BIGINT, k BIGINT, x DOUBLE, ts TIMESTAMP)');
-    await duck().run(`INSERT INTO s VALUES ${events.map((x) => `(${x.id}, ${x.k}, ${sqlValue(x.x)}, make_timestamp(${x.ts * 1000}))`).join(', ')}`);
-    const want = rowsOf((await duck().runAndReadAll(duckSql)).getRowObjectsJS() as Record<string, unknown>[]);
-    expect(got).toEqual(want);
-  } finally {
-    await e.close();
-  }
-}
 
 const minMax = 'MIN(x) AS lo, MAX(x) AS hi';
 const over = `OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)`;

@@ -18,9 +18,9 @@ export function makeAccumulator(a: AggCall, retractions: boolean, shared?: { rea
     case 'COUNT':
       return new CountAccumulator();
     case 'SUM':
-      return new SumAccumulator(a.type, false, a.argType ?? a.type);
+      return new SumAccumulator(a.type, false, a.argType ?? a.type, retractions);
     case 'AVG':
-      return new SumAccumulator('DOUBLE', true, a.argType ?? 'DOUBLE');
+      return new SumAccumulator('DOUBLE', true, a.argType ?? 'DOUBLE', retractions);
     case 'MIN':
     case 'MAX':
       return retractions ? new MultisetMinMaxAccumulator(a.type, a.fn === 'MAX') : new MinMaxAccumulator(a.type, a.fn === 'MAX');

@@ -16,7 +16,11 @@ export function argScale(node: OverNode, c: OverCall): number {
 
 export class SlidingAggregate<R> {
   count = 0;
+  /** The frame's finite values' sum; its +Infinity, -Infinity and NaN values are counted apart (a frame slides them out again). */
   sum = 0;
+  private posInf = 0;
+  private negInf = 0;
+  private nans = 0;
   /** Row indices, values monotonic (MIN: increasing, MAX: decreasing). */
   queue: number[] = [];
   /** AVG over a DECIMAL: 10^scale of the argument (the unscaled sum is divided by it). */
@@ -35,6 +39,7 @@ export class SlidingAggregate<R> {
   reset(): void {
     this.count = 0;
     this.sum = 0;
+    this.posInf = this.negInf = this.nans = 0;
     this.queue.length = 0;
   }
 
@@ -42,7 +47,7 @@ export class SlidingAggregate<R> {
     const v = this.arg ? this.arg(rows[i]!) : 1;
     if (v === null) return;
     this.count++;
-    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum += v as number;
+    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.addToSum(v as number, 1);
     if (this.call.fn === 'MIN' || this.call.fn === 'MAX') {
       const max = this.call.fn === 'MAX';
       while (this.queue.length > 0) {
@@ -59,8 +64,21 @@ export class SlidingAggregate<R> {
     const v = this.arg ? this.arg(rows[i]!) : 1;
     if (v === null) return;
     this.count--;
-    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.sum -= v as number;
+    if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.addToSum(v as number, -1);
     if (this.queue[0] === i) this.queue.shift();
+  }
+
+  private addToSum(x: number, s: number): void {
+    if (x - x === 0) this.sum += s * x;
+    else if (x !== x) this.nans += s;
+    else if (x > 0) this.posInf += s;
+    else this.negInf += s;
+  }
+
+  /** The frame's sum, its non-finite values included. */
+  private total(): number {
+    if (this.nans > 0 || (this.posInf > 0 && this.negInf > 0)) return NaN;
+    return this.posInf > 0 ? Infinity : this.negInf > 0 ? -Infinity : this.sum;
   }
 
   value(rows: readonly R[]): Value {
@@ -69,9 +87,9 @@ export class SlidingAggregate<R> {
         return this.count;
       case 'SUM':
         if (this.count === 0) return null;
-        return isDecimal(this.call.type) ? checkDecimal(this.sum, this.call.type, `SUM(…) OVER as ${this.call.type}`) : this.sum;
+        return isDecimal(this.call.type) ? checkDecimal(this.sum, this.call.type, `SUM(…) OVER as ${this.call.type}`) : this.total();
       case 'AVG':
-        return this.count === 0 ? null : this.sum / (this.count * this.unit);
+        return this.count === 0 ? null : this.total() / (this.count * this.unit);
       default:
         return this.queue.length === 0 ? null : this.arg!(rows[this.queue[0]!]!);
     }

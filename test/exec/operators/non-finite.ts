@@ -11,15 +11,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { Engine, type Row } from '../../../src/index.js';
+import { T0, type Ev } from './over-harness.js';
 
-export const T0 = Date.UTC(2024, 0, 1);
-
-export interface Ev {
-  readonly id: number;
-  readonly k: number;
-  readonly x: number | null;
-  readonly ts: number;
-}
 
 const valueArb = fc.option(fc.constantFrom(Number.NaN, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1.5, -2, 7), { nil: null, freq: 7 });
 

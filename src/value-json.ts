@@ -14,9 +14,10 @@ function keepNonFinite(_k: string, x: unknown): unknown {
 
 /** `v` (values, keys, operator state) as JSON text, NaN and ±Infinity kept apart from NULL. */
 export function valueJson(v: unknown): string {
-  const text = JSON.stringify(v);
+  // (undefined for undefined, as JSON.stringify gives: callers kept that behaviour before.)
+  const text = JSON.stringify(v) as string | undefined;
   // Every non-finite number came out as null: text without null had none.
-  return text.includes('null') ? JSON.stringify(v, keepNonFinite) : text;
+  return text !== undefined && text.includes('null') ? JSON.stringify(v, keepNonFinite) : (text as string);
 }
 
 /** The value {@link valueJson} wrote (plain JSON reads as JSON). */

@@ -8,6 +8,7 @@ import type { OverCall, OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { checkDecimal, isDecimal, pow10, scaleOrZero } from '../../decimal.js';
 import { compareSql } from '../../sql-order.js';
+import { nonFiniteKind, sumWithNonFinite } from './sum.js';
 
 /** The scale of a call's DECIMAL argument (0 for other types): AVG divides by 10^scale. */
 export function argScale(node: OverNode, c: OverCall): number {
@@ -18,9 +19,8 @@ export class SlidingAggregate<R> {
   count = 0;
   /** The frame's finite values' sum; its +Infinity, -Infinity and NaN values are counted apart (a frame slides them out again). */
   sum = 0;
-  private posInf = 0;
-  private negInf = 0;
-  private nans = 0;
+  /** How many +Infinity, -Infinity and NaN values the frame holds (by nonFiniteKind). */
+  private readonly odd = new Float64Array(3);
   /** Row indices, values monotonic (MIN: increasing, MAX: decreasing). */
   queue: number[] = [];
   /** AVG over a DECIMAL: 10^scale of the argument (the unscaled sum is divided by it). */
@@ -39,7 +39,7 @@ export class SlidingAggregate<R> {
   reset(): void {
     this.count = 0;
     this.sum = 0;
-    this.posInf = this.negInf = this.nans = 0;
+    this.odd.fill(0);
     this.queue.length = 0;
   }
 
@@ -70,15 +70,12 @@ export class SlidingAggregate<R> {
 
   private addToSum(x: number, s: number): void {
     if (x - x === 0) this.sum += s * x;
-    else if (x !== x) this.nans += s;
-    else if (x > 0) this.posInf += s;
-    else this.negInf += s;
+    else this.odd[nonFiniteKind(x)] += s;
   }
 
   /** The frame's sum, its non-finite values included. */
   private total(): number {
-    if (this.nans > 0 || (this.posInf > 0 && this.negInf > 0)) return NaN;
-    return this.posInf > 0 ? Infinity : this.negInf > 0 ? -Infinity : this.sum;
+    return sumWithNonFinite(this.sum, this.odd[0]!, this.odd[1]!, this.odd[2]!);
   }
 
   value(rows: readonly R[]): Value {

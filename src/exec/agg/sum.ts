@@ -14,6 +14,17 @@ import { grown, type Accumulator } from './accumulator.js';
 import { scatterArray, type ColumnarState } from '../columnar-state.js';
 import { pick } from '../batch-ops.js';
 
+/** A non-finite number's counter: 0 for +Infinity, 1 for -Infinity, 2 for NaN. */
+export function nonFiniteKind(y: number): number {
+  return y !== y ? 2 : y > 0 ? 0 : 1;
+}
+
+/** A sum of finite part `finite` and so many +Infinity, -Infinity and NaN values, as IEEE adds them. */
+export function sumWithNonFinite(finite: number, pos: number, neg: number, nans: number): number {
+  if (nans > 0 || (pos > 0 && neg > 0)) return NaN;
+  return pos > 0 ? Infinity : neg > 0 ? -Infinity : finite;
+}
+
 export class SumAccumulator implements Accumulator {
   private sums = new Float64Array(16);
   private counts = new Float64Array(16);
@@ -66,7 +77,7 @@ export class SumAccumulator implements Accumulator {
       const s = signs === null ? 1 : signs[i]!;
       const y = v[i]!;
       if (apart && y - y !== 0) {
-        this.countOdd(g, y, s);
+        this.addOdd(g, nonFiniteKind(y), s);
         counts[g] += s;
         continue;
       }
@@ -77,20 +88,10 @@ export class SumAccumulator implements Accumulator {
     }
   }
 
-  /** Counts a non-finite value `y` in (s = 1) or out of (s = -1) group g. */
-  private countOdd(g: number, y: number, s: number): void {
-    this.odd ??= new Float64Array(3 * Math.max(this.sums.length, 16));
-    this.odd[3 * g + (y !== y ? 2 : y > 0 ? 0 : 1)] += s;
-  }
-
   /** Group g's sum: its finite part, or what its non-finite values make of it. */
   private sumOf(g: number): number {
     const o = this.odd;
-    if (o === null) return this.sums[g]!;
-    const pos = o[3 * g]!;
-    const neg = o[3 * g + 1]!;
-    if (o[3 * g + 2]! > 0 || (pos > 0 && neg > 0)) return NaN;
-    return pos > 0 ? Infinity : neg > 0 ? -Infinity : this.sums[g]!;
+    return o === null ? this.sums[g]! : sumWithNonFinite(this.sums[g]!, o[3 * g]!, o[3 * g + 1]!, o[3 * g + 2]!);
   }
 
   private overflow(): never {
@@ -117,6 +118,7 @@ export class SumAccumulator implements Accumulator {
     if (f.odd !== null) for (let k = 0; k < 3; k++) if (f.odd[3 * src + k]! !== 0) this.addOdd(dst, k, f.odd[3 * src + k]!);
   }
 
+  /** Adds n values of non-finite kind k (see nonFiniteKind) to group g (n < 0: takes them out). */
   private addOdd(g: number, k: number, n: number): void {
     this.odd ??= new Float64Array(3 * Math.max(this.sums.length, 16));
     this.odd[3 * g + k] += n;

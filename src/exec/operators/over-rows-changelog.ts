@@ -103,7 +103,6 @@ export class OverRowsChangelogOperator implements Operator {
     this.aggs = node.calls.map((c) => new SlidingAggregate<number>(c, c.arg === null ? null : (s) => store.value(s, c.arg!), argScale(node, c)));
     this.now = node.calls.map(() => null);
     const keys = node.orderBy;
-    const seq = () => this.seqOf;
     const only = keys.length === 1 ? keys[0]! : null;
     if (only !== null && physicalKindOf(schema[only.column]!.type) === 'f64') {
       // One number key (q6: ORDER BY date_time): read it straight from the store's column.
@@ -112,8 +111,7 @@ export class OverRowsChangelogOperator implements Operator {
         const f = store.f64[c]!;
         const r = compareValues(store.isNull(a, c) ? null : f[a]!, store.isNull(b, c) ? null : f[b]!, only);
         if (r !== 0) return r;
-        const s = seq();
-        return s[a]! - s[b]!;
+        return this.seqOf[a]! - this.seqOf[b]!;
       };
     } else {
       this.compare = (a, b) => {
@@ -121,8 +119,7 @@ export class OverRowsChangelogOperator implements Operator {
           const c = compareValues(store.value(a, k.column), store.value(b, k.column), k);
           if (c !== 0) return c;
         }
-        const s = seq();
-        return s[a]! - s[b]!;
+        return this.seqOf[a]! - this.seqOf[b]!;
       };
     }
   }

@@ -278,6 +278,14 @@ export class Engine {
     if (s.path !== null) Engine.openPaths.delete(s.path);
   }
 
+  /**
+   * @internal `sluice run`'s report: whether this process has recorded a late event or a dead
+   * letter at or after `since` (when not, the system tables hold none from then on).
+   */
+  setAsideSince(since: Date): boolean {
+    return this.s.system.lastRecordedAt >= since.getTime();
+  }
+
   /** Names and columns of sources, views and sinks (REPL completion and dot-commands). */
   describeCatalog(): CatalogDescription {
     return describeCatalog(this.s.catalog);

@@ -43,6 +43,8 @@ export class SystemTables {
   /** Totals of the tables, written or buffered (metrics). */
   lateCount = 0;
   deadCount = 0;
+  /** When this process last recorded either (ms since the epoch): lets a caller skip asking the tables. */
+  lastRecordedAt = -Infinity;
 
   constructor(private readonly db: Database) {}
 
@@ -61,6 +63,7 @@ export class SystemTables {
     const at = Date.now();
     for (const r of records) this.late.push({ ...r, view, at });
     this.lateCount += records.length;
+    if (records.length > 0) this.lastRecordedAt = at;
   }
 
   /**
@@ -72,6 +75,7 @@ export class SystemTables {
     const at = Date.now();
     for (const d of letters) (fromInput ? this.inputDead : this.dead).push({ ...d, at });
     this.deadCount += letters.length;
+    if (letters.length > 0) this.lastRecordedAt = at;
   }
 
   async flushInput(): Promise<void> {

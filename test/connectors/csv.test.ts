@@ -38,7 +38,7 @@ describe('csv source', () => {
     expect(r.dead.map((d) => [d.offset, d.reason, d.raw])).toEqual([
       [starts[3], "column price: expected DOUBLE, got 'abc'", lines[3]],
       [starts[4], 'expected 5 fields, got 3', lines[4]],
-      [starts[6], 'unterminated quoted field (quoted newlines are not supported)', lines[6]],
+      [starts[6], 'unterminated quoted field', lines[6]],
       [starts[7], 'malformed quoted field (text after the closing quote)', lines[7]],
       [starts[8], 'missing event time column TS', lines[8]],
     ]);

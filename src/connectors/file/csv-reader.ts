@@ -1,7 +1,9 @@
 /**
- * csv: RFC 4180 fields (a quoted field may hold the delimiter, `""` is a quote), one record
- * per line. Quoted newlines are NOT supported: a record ends at the line end, and a quote
- * left open there makes the line a dead letter. With `header = true` (default) the first
+ * csv: RFC 4180 fields (a quoted field may hold the delimiter, line breaks, and `""` for a
+ * quote), one record per line except where a quoted field holds a line break. A record over
+ * several lines that is malformed (its fields, their count or a value) is taken back to its
+ * first line, which is the dead letter, and reading goes on at the second line: a stray
+ * quote costs one line, not the lines up to the next quote. With `header = true` (default) the first
  * line names the fields and declared columns match them case-insensitively (extra fields
  * are ignored); with `header = false` fields are positional. An unquoted empty field is
  * NULL; a quoted empty field `""` is the empty string for VARCHAR and NULL otherwise. A
@@ -10,10 +12,11 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { SluiceError } from '../../errors.js';
-import { LineReader, type LineReaderInit } from './line-reader.js';
+import { LineReader, RETAKE, type LineReaderInit } from './line-reader.js';
 import { LineSource } from './line-source.js';
 
 const QUOTE = 34;
+const NL = 10;
 const decoder = new TextDecoder();
 
 export interface CsvInit extends LineReaderInit {
@@ -81,7 +84,7 @@ function splitRecord(b: Uint8Array, s: number, e: number, delim: number, f: Fiel
       let escaped = false;
       for (;;) {
         while (k < e && b[k] !== QUOTE) k++;
-        if (k >= e) return 'unterminated quoted field (quoted newlines are not supported)';
+        if (k >= e) return 'unterminated quoted field';
         if (k + 1 < e && b[k + 1] === QUOTE) {
           escaped = true;
           k += 2;
@@ -119,7 +122,7 @@ export class CsvReader extends LineReader {
   private headerOffset = -1;
 
   constructor(init: CsvInit) {
-    super(init);
+    super({ ...init, quotes: { delimiter: init.delimiter } });
     this.header = init.header;
     this.delimiter = init.delimiter;
     this.fieldOf = init.header ? null : Int32Array.from(init.schema.map((_, j) => j));
@@ -134,7 +137,7 @@ export class CsvReader extends LineReader {
 
   /** Reads the header line of a file whose reading resumes past it. */
   async readHeader(handle: FileHandle): Promise<void> {
-    const src = new LineSource(handle, 0, 64 * 1024);
+    const src = new LineSource(handle, 0, 64 * 1024, { delimiter: this.delimiter });
     for (;;) {
       if (!src.nextLine()) {
         if ((await src.fill()) > 0) continue;
@@ -173,18 +176,26 @@ export class CsvReader extends LineReader {
     this.expectedFields = f.count;
   }
 
-  protected processLine(b: Uint8Array, s: number, e: number, offset: number): string | null | undefined {
+  protected processLine(b: Uint8Array, s: number, e: number, offset: number): string | null | undefined | typeof RETAKE {
     if (offset === this.headerOffset) return undefined;
     if (this.fieldOf === null) {
       this.setHeader(b, s, e);
       return undefined;
     }
+    const reason = this.record(b, s, e, this.fieldOf);
+    if (reason === null) return null;
+    const nl = b.indexOf(NL, s);
+    if (nl < 0 || nl >= e) return reason;
+    this.lines.firstLineOnly();
+    return RETAKE;
+  }
+
+  private record(b: Uint8Array, s: number, e: number, fieldOf: Int32Array): string | null {
     const f = this.fields;
     const problem = splitRecord(b, s, e, this.delimiter, f);
     if (problem !== null) return problem;
     if (f.count !== this.expectedFields) return `expected ${this.expectedFields} fields, got ${f.count}`;
     const stage = this.stage;
-    const fieldOf = this.fieldOf;
     for (let j = 0; j < fieldOf.length; j++) {
       const k = fieldOf[j]!;
       const fs = f.start[k]!;

@@ -38,7 +38,12 @@ export interface LineReaderInit {
   readonly follow: boolean;
   readonly onTruncate?: OnTruncate;
   readonly tuning?: LineReaderTuning | undefined;
+  /** csv: quoted fields may hold newlines (see LineSource). */
+  readonly quotes?: { readonly delimiter: number };
 }
+
+/** What processLine returns when it made the source's current line shorter: take it again. */
+export const RETAKE = Symbol('retake');
 
 const decoder = new TextDecoder();
 
@@ -55,6 +60,7 @@ export abstract class LineReader implements SourceReader {
   private readonly pollMs: number;
   private readonly chunkSize: number | undefined;
   private readonly onTruncate: OnTruncate;
+  private readonly quotes: { readonly delimiter: number } | undefined;
   /** The fingerprint of the bytes read so far (up to HEAD_BYTES), refreshed as reading passes them. */
   private head: HeadPrint = { bytes: 0, sha1: '' };
   private closed = false;
@@ -69,17 +75,19 @@ export abstract class LineReader implements SourceReader {
     this.pollMs = init.tuning?.pollMs ?? 100;
     this.chunkSize = init.tuning?.chunkSize;
     this.onTruncate = init.onTruncate ?? 'error';
+    this.quotes = init.quotes;
     this.asm = new BatchAssembler(init.source, init.schema);
     this.stage = new RowStage(init.schema);
-    this.lines = new LineSource(init.handle, init.startOffset, init.tuning?.chunkSize);
+    this.lines = new LineSource(init.handle, init.startOffset, init.tuning?.chunkSize, init.quotes);
   }
 
   /**
    * Converts one line (bytes [s, e) of `b`, BOM and line end removed, never blank) into the
-   * stage; returns a dead-letter reason, null when the row is staged, or undefined when the
-   * line is not an event (a csv header).
+   * stage; returns a dead-letter reason, null when the row is staged, undefined when the
+   * line is not an event (a csv header), or RETAKE when it cut the source's current line
+   * shorter (a csv record over several lines that is malformed).
    */
-  protected abstract processLine(b: Uint8Array, s: number, e: number, offset: number): string | null | undefined;
+  protected abstract processLine(b: Uint8Array, s: number, e: number, offset: number): string | null | undefined | typeof RETAKE;
 
   async next(maxRows: number): Promise<ReadBatch | null> {
     if (this.closed) throw new SluiceError('CONNECTOR', `reader of ${this.path} is closed`);
@@ -121,6 +129,7 @@ export abstract class LineReader implements SourceReader {
     if (k === e) return;
     this.stage.clear();
     const reason = this.processLine(buf, s, e, lineOffset);
+    if (reason === RETAKE) return this.takeLine();
     if (reason === undefined) return;
     if (reason === null) {
       const et = this.eventTime;
@@ -152,7 +161,7 @@ export abstract class LineReader implements SourceReader {
     const fresh = await open(this.path, 'r');
     await this.handle.close();
     this.handle = fresh;
-    this.lines = new LineSource(fresh, 0, this.chunkSize);
+    this.lines = new LineSource(fresh, 0, this.chunkSize, this.quotes);
     this.head = { bytes: 0, sha1: '' };
     this.restart();
     return true;

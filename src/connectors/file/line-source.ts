@@ -6,6 +6,11 @@
  *
  * A line ends at `\n`; a `\r` before it is dropped. In follow mode a last line without
  * `\n` is left unread until its newline arrives, because the writer may not be done with it.
+ *
+ * For csv (`quotes`), a "line" is a record: a newline inside a quoted field (a `"` at the
+ * start of a field, up to the `"` not doubled that closes it) does not end it. A quote
+ * left open holds the record open for at most MAX_QUOTED_RECORD bytes; past that the record
+ * is cut at its first newline, so a stray quote cannot make the rest of a file one record.
  */
 import type { FileHandle } from 'node:fs/promises';
 
@@ -14,6 +19,9 @@ export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
 const NL = 10;
 const CR = 13;
+const QUOTE = 34;
+/** The most bytes a record with a quote still open may span (DuckDB's default max_line_size is 2 MiB). */
+export const MAX_QUOTED_RECORD = 4 << 20;
 
 export class LineSource {
   /** The bytes of the current line are `buf[lineStart, lineEnd)`, valid until the next `fill()`. */
@@ -33,8 +41,20 @@ export class LineSource {
   /** Where the search for the next newline resumes (bytes before it hold none). */
   private scan = 0;
   private atEof = false;
+  /** csv: the delimiter byte, when quoted fields may hold newlines (else -1: plain lines). */
+  private readonly delimiter: number;
+  /** csv: the scan stopped inside a quoted field. */
+  private inQuote = false;
+  /**
+   * csv: the first quote at or after quoteFrom, searched up to quoteTo (-1: none there).
+   * Kept across calls, so a file with few quotes is not searched to its next quote per line.
+   */
+  private quoteAt = -1;
+  private quoteFrom = 0;
+  private quoteTo = 0;
 
-  constructor(handle: FileHandle, startOffset: number, chunkSize = DEFAULT_CHUNK_SIZE) {
+  constructor(handle: FileHandle, startOffset: number, chunkSize = DEFAULT_CHUNK_SIZE, quotes?: { readonly delimiter: number }) {
+    this.delimiter = quotes?.delimiter ?? -1;
     this.handle = handle;
     this.chunkSize = Math.max(1, chunkSize);
     // Room for a chunk plus a carried partial line, so steady state never reallocates.
@@ -59,6 +79,7 @@ export class LineSource {
 
   /** Moves to the next complete line in the buffer; false when it needs `fill()` first. */
   nextLine(): boolean {
+    if (this.delimiter >= 0) return this.nextRecord();
     const nl = this.buf.indexOf(NL, this.scan);
     if (nl < 0 || nl >= this.hi) {
       this.scan = this.hi;
@@ -66,6 +87,96 @@ export class LineSource {
     }
     this.setLine(nl, nl + 1);
     return true;
+  }
+
+  /**
+   * nextLine for csv: the record's end is the first newline outside a quoted field. Runs of
+   * bytes without a quote are skipped by indexOf; the quote state carries over a `fill()`.
+   */
+  private nextRecord(): boolean {
+    const b = this.buf;
+    const hi = this.hi;
+    let i = this.scan;
+    let nl = -2;
+    for (;;) {
+      if (!this.inQuote) {
+        if (nl < i) {
+          nl = b.indexOf(NL, i);
+          if (nl >= hi) nl = -1;
+        }
+        const end = nl < 0 ? hi : nl;
+        const q = this.findQuote(i);
+        if (q < 0 || q >= end) {
+          if (nl >= 0) {
+            this.setLine(nl, nl + 1);
+            return true;
+          }
+          this.scan = hi;
+          return false;
+        }
+        // A quote opens a quoted field only at the field's start; elsewhere it is text.
+        if (this.fieldStartsAt(q)) this.inQuote = true;
+        i = q + 1;
+        continue;
+      }
+      const q = this.findQuote(i);
+      // The byte after a quote tells a doubled quote from a closing one: wait for it.
+      if (q < 0 || q + 1 >= hi) {
+        this.scan = q < 0 ? hi : q;
+        return this.cutOverlong();
+      }
+      if (b[q + 1] === QUOTE) i = q + 2;
+      else {
+        this.inQuote = false;
+        i = q + 1;
+      }
+    }
+  }
+
+  /** The first quote in buf[i, hi), or -1. */
+  private findQuote(i: number): number {
+    const hi = this.hi;
+    if (i >= this.quoteFrom && i <= this.quoteTo) {
+      if (this.quoteAt >= i) return this.quoteAt;
+      if (this.quoteAt < 0) {
+        // None before quoteTo: only the bytes read since need searching.
+        if (this.quoteTo >= hi) return -1;
+        i = this.quoteTo;
+      }
+    }
+    const q = this.buf.indexOf(QUOTE, i);
+    this.quoteFrom = i;
+    this.quoteTo = hi;
+    this.quoteAt = q >= hi ? -1 : q;
+    return this.quoteAt;
+  }
+
+  /** Whether buf[q] starts a field: the record's first byte (after a byte order mark) or one after a delimiter. */
+  private fieldStartsAt(q: number): boolean {
+    const b = this.buf;
+    if (q === this.lo || b[q - 1] === this.delimiter) return true;
+    return q === this.lo + 3 && this.bufPos + this.lo === 0 && b[q - 3] === 0xef && b[q - 2] === 0xbb && b[q - 1] === 0xbf;
+  }
+
+  /** A record held open by a quote past MAX_QUOTED_RECORD bytes ends at its first newline. */
+  private cutOverlong(): boolean {
+    if (this.hi - this.lo <= MAX_QUOTED_RECORD) return false;
+    const nl = this.buf.indexOf(NL, this.lo);
+    if (nl < 0 || nl >= this.hi) return false;
+    this.setLine(nl, nl + 1);
+    return true;
+  }
+
+  /**
+   * Makes the current record its first line only; the bytes after that line are read again
+   * as new records. For a csv record over several lines that turned out malformed: a stray
+   * quote then costs one line, as it did when records were lines.
+   */
+  firstLineOnly(): void {
+    const nl = this.buf.indexOf(NL, this.lineStart);
+    if (nl < 0 || nl >= this.lineEnd) return;
+    this.lo = this.lineStart;
+    this.setLine(nl, nl + 1);
   }
 
   /** Takes the unterminated rest of the buffer as the last line (end of a bounded file). */
@@ -81,6 +192,7 @@ export class LineSource {
     this.lineEnd = end > this.lo && this.buf[end - 1] === CR ? end - 1 : end;
     this.lo = next;
     this.scan = next;
+    this.inQuote = false;
   }
 
   /** Reads the next chunk after the buffered data; returns the bytes read (0 at end of file). */
@@ -90,6 +202,15 @@ export class LineSource {
       this.bufPos += this.lo;
       this.hi -= this.lo;
       this.scan -= this.lo;
+      if (this.quoteAt >= 0 && this.quoteAt < this.lo) {
+        // A quote already passed: what lies after it is unknown.
+        this.quoteFrom = 1;
+        this.quoteTo = 0;
+      } else {
+        this.quoteFrom -= this.lo;
+        this.quoteTo -= this.lo;
+        if (this.quoteAt >= 0) this.quoteAt -= this.lo;
+      }
       this.lo = 0;
     }
     if (this.buf.length - this.hi < this.chunkSize) {

@@ -18,6 +18,8 @@ import { NatsSink } from '../nats/nats-sink.js';
 function csvField(v: Value, t: SqlType): string {
   if (v === null) return '';
   const s = t === 'TIMESTAMP' || t === 'DATE' || isDecimal(t) ? (jsonValue(v, t) as string) : String(v);
+  // An empty text is quoted, as DuckDB writes it: an empty field reads back as NULL.
+  if (s === '') return '""';
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -534,10 +534,10 @@ export interface LimitClauseCstNode extends CstNode {
 }
 
 export type LimitClauseCstChildren = {
-  Limit: IToken[];
-  limit: ExpressionCstNode[];
-  Offset?: IToken[];
-  offset?: ExpressionCstNode[];
+  Limit?: (IToken)[];
+  limit?: (ExpressionCstNode)[];
+  Offset?: (IToken)[];
+  offset?: (ExpressionCstNode)[];
 };
 
 export interface EmitClauseCstNode extends CstNode {

@@ -78,6 +78,16 @@ export class SqlParser extends CstParser {
     return i > 1 && STATEMENT_AFTER_PARENS.has(this.LA(i).tokenType);
   }
 
+  /**
+   * False at `OFFSET` followed by a number, `?`, `(`, `+` or `-`: the OFFSET clause
+   * (`FROM t OFFSET 5`), never an alias named offset (which a number cannot follow).
+   */
+  private aliasAhead(): boolean {
+    if (this.LA(1).tokenType !== T.Offset) return true;
+    const next = this.LA(2).tokenType;
+    return next !== T.NumberLiteral && next !== T.Question && next !== T.LParen && next !== T.Plus && next !== T.Minus;
+  }
+
   /** True at `(SELECT` or `(WITH`: a scalar subquery (`((SELECT …) + 1)` stays a parenthesized expression). */
   private subqueryAhead(): boolean {
     return this.LA(1).tokenType === T.LParen && STATEMENT_AFTER_PARENS.has(this.LA(2).tokenType);
@@ -481,7 +491,7 @@ export class SqlParser extends CstParser {
   // Queries
   // -------------------------------------------------------------------------------------
 
-  /** `[WITH …] set-expression [ORDER BY …] [LIMIT n] [EMIT …]`. */
+  /** `[WITH …] set-expression [ORDER BY …] [LIMIT n] [OFFSET m] [EMIT …]`. */
   public query = this.RULE('query', () => {
     this.OPTION(() => this.SUBRULE(this.withClause));
     this.SUBRULE(this.setExpression);
@@ -553,13 +563,30 @@ export class SqlParser extends CstParser {
     });
   });
 
+  /** `LIMIT n [OFFSET m]` or `OFFSET m [LIMIT n]` (as DuckDB and PostgreSQL take both). */
   public limitClause = this.RULE('limitClause', () => {
-    this.CONSUME(T.Limit);
-    this.SUBRULE(this.expression, { LABEL: 'limit' });
-    this.OPTION(() => {
-      this.CONSUME(T.Offset);
-      this.SUBRULE2(this.expression, { LABEL: 'offset' });
-    });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Limit);
+          this.SUBRULE(this.expression, { LABEL: 'limit' });
+          this.OPTION(() => {
+            this.CONSUME(T.Offset);
+            this.SUBRULE2(this.expression, { LABEL: 'offset' });
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME2(T.Offset);
+          this.SUBRULE3(this.expression, { LABEL: 'offset' });
+          this.OPTION2(() => {
+            this.CONSUME2(T.Limit);
+            this.SUBRULE4(this.expression, { LABEL: 'limit' });
+          });
+        },
+      },
+    ]);
   });
 
   public emitClause = this.RULE('emitClause', () => {
@@ -613,7 +640,7 @@ export class SqlParser extends CstParser {
         {
           ALT: () => {
             this.SUBRULE(this.expression);
-            this.OPTION(() => this.SUBRULE(this.alias));
+            this.OPTION({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE(this.alias) });
           },
           IGNORE_AMBIGUITIES: true,
         },
@@ -720,14 +747,14 @@ export class SqlParser extends CstParser {
           this.CONSUME(T.LParen);
           this.SUBRULE(this.windowTvf);
           this.CONSUME(T.RParen);
-          this.OPTION(() => this.SUBRULE(this.alias));
+          this.OPTION({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE(this.alias) });
         },
       },
       {
         // TUMBLE(t, ts, …) [AS] alias
         ALT: () => {
           this.SUBRULE2(this.windowTvf);
-          this.OPTION2(() => this.SUBRULE2(this.alias));
+          this.OPTION2({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE2(this.alias) });
         },
         IGNORE_AMBIGUITIES: true,
       },
@@ -802,7 +829,7 @@ export class SqlParser extends CstParser {
       this.SUBRULE2(this.defineItem);
     });
     this.CONSUME2(T.RParen);
-    this.OPTION7(() => this.SUBRULE(this.alias));
+    this.OPTION7({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE(this.alias) });
   });
 
   /** `expr AS name` in MEASURES. */
@@ -967,7 +994,7 @@ export class SqlParser extends CstParser {
     this.SUBRULE(this.identifier);
     this.OPTION(() => this.SUBRULE(this.asOf));
     this.OPTION4(() => this.SUBRULE(this.systemTimeAsOf));
-    this.OPTION2(() => this.SUBRULE(this.alias));
+    this.OPTION2({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE(this.alias) });
     this.OPTION3(() => this.SUBRULE2(this.asOf));
   });
 
@@ -991,7 +1018,7 @@ export class SqlParser extends CstParser {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.query);
     this.CONSUME(T.RParen);
-    this.OPTION(() => this.SUBRULE(this.alias));
+    this.OPTION({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE(this.alias) });
   });
 
   public changesRef = this.RULE('changesRef', () => {
@@ -999,7 +1026,7 @@ export class SqlParser extends CstParser {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.identifier);
     this.CONSUME(T.RParen);
-    this.OPTION(() => this.SUBRULE(this.alias));
+    this.OPTION({ GATE: () => this.aliasAhead(), DEF: () => this.SUBRULE(this.alias) });
   });
 
   /** `TUMBLE|HOP|SESSION|CUMULATE(input [PARTITION BY …], args…)` in either spelling. */

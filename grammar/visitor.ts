@@ -386,7 +386,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     const limit = lim?.limit;
     const offset = lim?.offset;
     const emit = ctx.emitClause ? this.emitClause(one(ctx.emitClause).children) : undefined;
-    const hasClauses = ctes.length > 0 || orderBy.length > 0 || limit !== undefined || emit !== undefined;
+    const hasClauses = ctes.length > 0 || orderBy.length > 0 || limit !== undefined || offset !== undefined || emit !== undefined;
     const tail = offset ? { offset } : {};
     if ('paren' in set) {
       // `(query)` alone: the inner query is the query; `(SELECT …) ORDER BY …`: its body is.
@@ -476,9 +476,9 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
     };
   }
 
-  limitClause(ctx: C.LimitClauseCstChildren): { limit: A.Expr; offset: A.Expr | undefined } {
+  limitClause(ctx: C.LimitClauseCstChildren): { limit: A.Expr | undefined; offset: A.Expr | undefined } {
     return {
-      limit: this.expression(one(ctx.limit).children),
+      limit: ctx.limit ? this.expression(one(ctx.limit).children) : undefined,
       offset: ctx.offset ? this.expression(one(ctx.offset).children) : undefined,
     };
   }
@@ -1093,7 +1093,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
 }
 
 function hasQueryClauses(q: A.Query): boolean {
-  return q.with.length > 0 || q.orderBy.length > 0 || q.limit !== undefined || q.emit !== undefined;
+  return q.with.length > 0 || q.orderBy.length > 0 || q.limit !== undefined || q.offset !== undefined || q.emit !== undefined;
 }
 
 /** `a op b op c` → `((a op b) op c)`. */

@@ -51,6 +51,18 @@ describe('LIMIT … OFFSET', () => {
   it('keeps `offset` usable as a column name', () => {
     expect(query('SELECT offset FROM t ORDER BY offset LIMIT 1 OFFSET 2')).toMatchObject({ limit: num(1), offset: num(2) });
   });
+
+  it('parses OFFSET alone and before LIMIT, as DuckDB does', () => {
+    const alone = query('SELECT a FROM t ORDER BY a OFFSET 3');
+    expect(alone).toMatchObject({ offset: num(3) });
+    expect(alone).not.toHaveProperty('limit', expect.anything());
+    expect(query('SELECT a FROM t ORDER BY a OFFSET 3 LIMIT 2')).toMatchObject({ limit: num(2), offset: num(3) });
+    // After a table, OFFSET and a number is the clause; OFFSET before anything else is an alias.
+    expect(query('SELECT a FROM t OFFSET 4')).toMatchObject({ body: { from: table('t') }, offset: num(4) });
+    expect(query('SELECT offset.a FROM t offset WHERE offset.a > 1 OFFSET 1').body).toMatchObject({ from: { alias: { name: 'offset' } } });
+    expect(query('SELECT a FROM t AS offset OFFSET 1')).toMatchObject({ body: { from: { alias: { name: 'offset' } } }, offset: num(1) });
+    expect(() => parse('SELECT a FROM t OFFSET 1 OFFSET 2')).toThrow(SluiceError);
+  });
 });
 
 describe('INTERSECT and EXCEPT', () => {

@@ -23,6 +23,7 @@ const CASES: [string, string, number, number, string[]][] = [
   ["SELECT window_start FROM SESSION(bids PARTITION BY bidder, date_time, INTERVAL '1' SECOND)", 'BIND', 1, 26, ['SESSION windows must be aggregated']],
   ["SELECT auction FROM bids EMIT ON WINDOW CLOSE", 'BIND', 1, 26, ['EMIT ON WINDOW CLOSE needs a window aggregation']],
   ['SELECT auction FROM bids ORDER BY auction', 'BIND', 1, 35, ['ORDER BY on an unbounded stream needs a LIMIT']],
+  ['SELECT auction FROM bids OFFSET 2', 'BIND', 1, 33, ['OFFSET on an unbounded stream needs a LIMIT']],
   ["SELECT price + 'x' FROM bids", 'TYPE', 1, 8, ['+', 'DOUBLE', 'VARCHAR']],
   ['SELECT auction FROM bids WHERE price', 'TYPE', 1, 32, ['WHERE needs a BOOLEAN condition, got DOUBLE']],
   ["SELECT LOWER(price) FROM bids", 'TYPE', 1, 8, ['LOWER', 'VARCHAR', 'DOUBLE']],

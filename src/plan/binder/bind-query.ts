@@ -42,7 +42,7 @@ export function bindQuery(q: Query, ctx: BindContext): BoundRelation {
   }
   const inner: BindContext = { ...ctx, ctes };
   let rel = bindSetExpr(q.body, inner);
-  if (q.orderBy.length > 0 || q.limit) {
+  if (q.orderBy.length > 0 || q.limit || q.offset) {
     const orderBy: SortKey[] = q.orderBy.map((o) => {
       let column: number;
       if (o.expr.kind === 'NumberLit' && o.expr.isInteger) {
@@ -86,11 +86,11 @@ export function bindQuery(q: Query, ctx: BindContext): BoundRelation {
       offset = v;
     }
     if (limit === null && !isBoundedPlan(rel.plan, ctx.catalog)) {
-      throw new SluiceError(
-        'BIND',
-        'ORDER BY on an unbounded stream needs a LIMIT (a sorted result of an endless stream never completes)',
-        { span: q.orderBy[0]!.span },
-      );
+      const why =
+        q.orderBy.length > 0
+          ? 'ORDER BY on an unbounded stream needs a LIMIT (a sorted result of an endless stream never completes)'
+          : 'OFFSET on an unbounded stream needs a LIMIT (the rows after the offset of an endless stream never end)';
+      throw new SluiceError('BIND', why, { span: q.orderBy[0]?.span ?? q.offset!.span });
     }
     const plan = topNNode(rel.plan, orderBy, limit, [], null, offset);
     rel = { plan, scope: rel.scope };

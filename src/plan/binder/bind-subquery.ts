@@ -347,6 +347,7 @@ function scalarJoin(s: ScalarSubquery, left: LogicalPlan, scope: Scope, ctx: Bin
     q.with.length === 0 &&
     q.orderBy.length === 0 &&
     !q.limit &&
+    !q.offset &&
     sel.groupBy.length === 0 &&
     sel.having === undefined &&
     !sel.distinct &&

@@ -567,6 +567,31 @@ export type SelectBlockCstChildren = {
   whereClause?: WhereClauseCstNode[];
   groupByClause?: GroupByClauseCstNode[];
   havingClause?: HavingClauseCstNode[];
+  windowClause?: WindowClauseCstNode[];
+};
+
+export interface WindowClauseCstNode extends CstNode {
+  name: "windowClause";
+  children: WindowClauseCstChildren;
+}
+
+export type WindowClauseCstChildren = {
+  Window: IToken[];
+  windowDefinition: (WindowDefinitionCstNode)[];
+  Comma?: IToken[];
+};
+
+export interface WindowDefinitionCstNode extends CstNode {
+  name: "windowDefinition";
+  children: WindowDefinitionCstChildren;
+}
+
+export type WindowDefinitionCstChildren = {
+  identifier: IdentifierCstNode[];
+  As: IToken[];
+  LParen: IToken[];
+  windowBody: WindowBodyCstNode[];
+  RParen: IToken[];
 };
 
 export interface SelectListCstNode extends CstNode {
@@ -1255,7 +1280,19 @@ export interface OverClauseCstNode extends CstNode {
 
 export type OverClauseCstChildren = {
   Over: IToken[];
-  LParen: IToken[];
+  LParen?: IToken[];
+  windowBody?: WindowBodyCstNode[];
+  RParen?: IToken[];
+  identifier?: IdentifierCstNode[];
+};
+
+export interface WindowBodyCstNode extends CstNode {
+  name: "windowBody";
+  children: WindowBodyCstChildren;
+}
+
+export type WindowBodyCstChildren = {
+  base?: IdentifierCstNode[];
   Partition?: IToken[];
   By?: (IToken)[];
   partitionBy?: (ExpressionCstNode)[];
@@ -1263,7 +1300,6 @@ export type OverClauseCstChildren = {
   Order?: IToken[];
   orderItem?: (OrderItemCstNode)[];
   frameClause?: FrameClauseCstNode[];
-  RParen: IToken[];
 };
 
 export interface FrameClauseCstNode extends CstNode {
@@ -1394,6 +1430,8 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   limitClause(children: LimitClauseCstChildren, param?: IN): OUT;
   emitClause(children: EmitClauseCstChildren, param?: IN): OUT;
   selectBlock(children: SelectBlockCstChildren, param?: IN): OUT;
+  windowClause(children: WindowClauseCstChildren, param?: IN): OUT;
+  windowDefinition(children: WindowDefinitionCstChildren, param?: IN): OUT;
   selectList(children: SelectListCstChildren, param?: IN): OUT;
   selectItem(children: SelectItemCstChildren, param?: IN): OUT;
   alias(children: AliasCstChildren, param?: IN): OUT;
@@ -1446,6 +1484,7 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   parenExpression(children: ParenExpressionCstChildren, param?: IN): OUT;
   functionCall(children: FunctionCallCstChildren, param?: IN): OUT;
   overClause(children: OverClauseCstChildren, param?: IN): OUT;
+  windowBody(children: WindowBodyCstChildren, param?: IN): OUT;
   frameClause(children: FrameClauseCstChildren, param?: IN): OUT;
   frameBound(children: FrameBoundCstChildren, param?: IN): OUT;
   columnRef(children: ColumnRefCstChildren, param?: IN): OUT;

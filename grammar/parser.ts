@@ -80,10 +80,14 @@ export class SqlParser extends CstParser {
 
   /**
    * False at `OFFSET` followed by a number, `?`, `(`, `+` or `-`: the OFFSET clause
-   * (`FROM t OFFSET 5`), never an alias named offset (which a number cannot follow).
+   * (`FROM t OFFSET 5`), never an alias named offset (which a number cannot follow); and at
+   * `WINDOW name AS (`, the WINDOW clause.
    */
   private aliasAhead(): boolean {
-    if (this.LA(1).tokenType !== T.Offset) return true;
+    const first = this.LA(1).tokenType;
+    // `WINDOW w AS (`: the WINDOW clause.
+    if (first === T.Window) return !(this.LA(3).tokenType === T.As && this.LA(4).tokenType === T.LParen);
+    if (first !== T.Offset) return true;
     const next = this.LA(2).tokenType;
     return next !== T.NumberLiteral && next !== T.Question && next !== T.LParen && next !== T.Plus && next !== T.Minus;
   }
@@ -611,6 +615,25 @@ export class SqlParser extends CstParser {
     this.OPTION3(() => this.SUBRULE(this.whereClause));
     this.OPTION4(() => this.SUBRULE(this.groupByClause));
     this.OPTION5(() => this.SUBRULE(this.havingClause));
+    this.OPTION6(() => this.SUBRULE(this.windowClause));
+  });
+
+  /** `WINDOW w AS (…) [, w2 AS (…)]`: named windows for the SELECT's OVER clauses. */
+  public windowClause = this.RULE('windowClause', () => {
+    this.CONSUME(T.Window);
+    this.SUBRULE(this.windowDefinition);
+    this.MANY(() => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE2(this.windowDefinition);
+    });
+  });
+
+  public windowDefinition = this.RULE('windowDefinition', () => {
+    this.SUBRULE(this.identifier);
+    this.CONSUME(T.As);
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.windowBody);
+    this.CONSUME(T.RParen);
   });
 
   public selectList = this.RULE('selectList', () => {
@@ -1410,9 +1433,28 @@ export class SqlParser extends CstParser {
     this.OPTION3(() => this.SUBRULE(this.overClause));
   });
 
+  /** `OVER (…)` or `OVER w` (a window of the WINDOW clause). */
   public overClause = this.RULE('overClause', () => {
     this.CONSUME(T.Over);
-    this.CONSUME(T.LParen);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.windowBody);
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.identifier) },
+    ]);
+  });
+
+  /** `[w] [PARTITION BY …] [ORDER BY …] [frame]`: `w` names a window the rest refines. */
+  public windowBody = this.RULE('windowBody', () => {
+    // A name that is not the start of a clause (ROWS and RANGE begin a frame).
+    this.OPTION4({
+      GATE: () => this.LA(1).tokenType !== T.Rows && this.LA(1).tokenType !== T.Range,
+      DEF: () => this.SUBRULE(this.identifier, { LABEL: 'base' }),
+    });
     this.OPTION(() => {
       this.CONSUME(T.Partition);
       this.CONSUME(T.By);
@@ -1432,7 +1474,6 @@ export class SqlParser extends CstParser {
       });
     });
     this.OPTION3(() => this.SUBRULE(this.frameClause));
-    this.CONSUME(T.RParen);
   });
 
   public frameClause = this.RULE('frameClause', () => {

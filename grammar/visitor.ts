@@ -72,6 +72,8 @@ const BaseVisitor = parser.getBaseCstVisitorConstructor();
 class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown> {
   private sql = '';
   private paramIndexByOffset = new Map<number, number>();
+  /** The named windows (WINDOW clause) of the SELECT being built; a nested SELECT has its own. */
+  private windows = new Map<string, A.WindowSpec>();
 
   constructor() {
     super();
@@ -82,6 +84,7 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
   reset(sql: string): void {
     this.sql = sql;
     this.paramIndexByOffset = new Map();
+    this.windows = new Map();
   }
 
   /** Numbers the `?` of one statement from 0, in order of appearance. */
@@ -100,6 +103,11 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       else if (depth >= 0 && t.tokenType === T.RParen && --depth === 0) depth = -1;
       else if (depth < 0 && t.tokenType === T.Question) this.paramIndexByOffset.set(t.startOffset, this.paramIndexByOffset.size);
     }
+  }
+
+  /** A name that names nothing (a window): BIND, as the binder reports unknown names. */
+  private bindFail(message: string, span: Span): never {
+    throw new SluiceError('BIND', message, { span, sql: this.sql });
   }
 
   private fail(message: string, span: Span, dialect = false): never {
@@ -488,16 +496,35 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
   }
 
   selectBlock(ctx: C.SelectBlockCstChildren): A.Select {
-    return {
-      kind: 'Select',
-      distinct: ctx.Distinct !== undefined,
-      items: this.selectList(one(ctx.selectList).children),
-      from: ctx.fromClause ? this.fromClause(one(ctx.fromClause).children) : undefined,
-      where: ctx.whereClause ? this.whereClause(one(ctx.whereClause).children) : undefined,
-      groupBy: ctx.groupByClause ? this.groupByClause(one(ctx.groupByClause).children) : [],
-      having: ctx.havingClause ? this.havingClause(one(ctx.havingClause).children) : undefined,
-      span: spanOf(ctx),
-    };
+    // The WINDOW clause first: the select list's OVER clauses name its windows.
+    const outer = this.windows;
+    this.windows = new Map();
+    try {
+      if (ctx.windowClause) this.windowClause(one(ctx.windowClause).children);
+      return {
+        kind: 'Select',
+        distinct: ctx.Distinct !== undefined,
+        items: this.selectList(one(ctx.selectList).children),
+        from: ctx.fromClause ? this.fromClause(one(ctx.fromClause).children) : undefined,
+        where: ctx.whereClause ? this.whereClause(one(ctx.whereClause).children) : undefined,
+        groupBy: ctx.groupByClause ? this.groupByClause(one(ctx.groupByClause).children) : [],
+        having: ctx.havingClause ? this.havingClause(one(ctx.havingClause).children) : undefined,
+        span: spanOf(ctx),
+      };
+    } finally {
+      this.windows = outer;
+    }
+  }
+
+  /** Defines the named windows, in order (a definition may refine one before it). */
+  windowClause(ctx: C.WindowClauseCstChildren): void {
+    for (const d of ctx.windowDefinition) this.windowDefinition(d.children);
+  }
+
+  windowDefinition(ctx: C.WindowDefinitionCstChildren): void {
+    const name = this.identifier(one(ctx.identifier).children);
+    if (this.windows.has(name.name)) this.bindFail(`window '${name.name}' is defined twice in the WINDOW clause`, name.span);
+    this.windows.set(name.name, this.windowBody(one(ctx.windowBody).children, spanOf(ctx)));
   }
 
   selectList(ctx: C.SelectListCstChildren): A.SelectItem[] {
@@ -1012,13 +1039,36 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
   }
 
   overClause(ctx: C.OverClauseCstChildren): A.WindowSpec {
-    return {
-      kind: 'WindowSpec',
-      partitionBy: (ctx.partitionBy ?? []).map((e) => this.expression(e.children)),
-      orderBy: (ctx.orderItem ?? []).map((o) => this.orderItem(o.children)),
-      frame: ctx.frameClause ? this.frameClause(one(ctx.frameClause).children) : undefined,
-      span: spanOf(ctx),
-    };
+    const span = spanOf(ctx);
+    if (ctx.windowBody) return this.windowBody(one(ctx.windowBody).children, span);
+    return { ...this.namedWindow(this.identifier(one(ctx.identifier).children)), span };
+  }
+
+  /**
+   * A window's clauses; with a base name, the named window refined as PostgreSQL and DuckDB
+   * allow: its PARTITION BY kept, an ORDER BY added if it has none, a frame added (so the
+   * base may not have one).
+   */
+  windowBody(ctx: C.WindowBodyCstChildren, span: Span): A.WindowSpec {
+    const partitionBy = (ctx.partitionBy ?? []).map((e) => this.expression(e.children));
+    const orderBy = (ctx.orderItem ?? []).map((o) => this.orderItem(o.children));
+    const frame = ctx.frameClause ? this.frameClause(one(ctx.frameClause).children) : undefined;
+    if (!ctx.base) return { kind: 'WindowSpec', partitionBy, orderBy, frame, span };
+    const name = this.identifier(one(ctx.base).children);
+    const base = this.namedWindow(name);
+    if (partitionBy.length > 0) this.bindFail(`cannot override the PARTITION BY of window '${name.name}'`, partitionBy[0]!.span);
+    if (orderBy.length > 0 && base.orderBy.length > 0) this.bindFail(`cannot override the ORDER BY of window '${name.name}'`, orderBy[0]!.span);
+    if (base.frame) this.bindFail(`cannot refine window '${name.name}': it has a frame (use OVER ${name.name} alone)`, name.span);
+    return { kind: 'WindowSpec', partitionBy: base.partitionBy, orderBy: orderBy.length > 0 ? orderBy : base.orderBy, frame, span };
+  }
+
+  private namedWindow(name: A.Ident): A.WindowSpec {
+    const w = this.windows.get(name.name);
+    if (w === undefined) {
+      const known = [...this.windows.keys()];
+      this.bindFail(`window '${name.name}' is not defined${known.length > 0 ? ` (the WINDOW clause defines ${known.join(', ')})` : ' (define it in a WINDOW clause)'}`, name.span);
+    }
+    return w;
   }
 
   frameClause(ctx: C.FrameClauseCstChildren): A.Frame {

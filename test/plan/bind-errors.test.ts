@@ -48,7 +48,9 @@ const CASES: [string, string, number, number, string[]][] = [
   ['SELECT * FROM CHANGES(totals) c JOIN bids b ON c.auction = b.auction', 'UNSUPPORTED', 1, 15, ['CHANGES(v) can only be read by a pull query']],
   ['SELECT * FROM CHANGES(bids)', 'BIND', 1, 23, ['CHANGES(bids) needs a materialized view']],
   ['SET checkpoint_interval = 5', 'BIND', 0, 0, []],
-  ["SELECT MAX(price) OVER (PARTITION BY auction) , COUNT(*) FROM bids", 'UNSUPPORTED', 1, 8, ['OVER together with GROUP BY']],
+  // Window functions run over the groups: their columns must be grouped (SQL's rule).
+  ["SELECT MAX(price) OVER (PARTITION BY auction) , COUNT(*) FROM bids", 'BIND', 1, 38, ["column 'auction' must appear in GROUP BY"]],
+  ['SELECT auction, COUNT(*) FROM bids GROUP BY auction HAVING RANK() OVER (ORDER BY COUNT(*)) = 1', 'BIND', 1, 60, ['window functions (OVER) are not allowed in HAVING']],
   ["SELECT TUMBLE_END(date_time, INTERVAL '1' SECOND) FROM bids GROUP BY auction", 'BIND', 1, 8, ['TUMBLE_END needs GROUP BY TUMBLE(…)']],
 ];
 

@@ -81,9 +81,11 @@ export function bindOver(
   calls: readonly FuncCall[],
   ctx: BindContext,
   bindAggArg: AggArgBinder,
+  groups?: Override,
 ): { plan: LogicalPlan; override: Override } {
   const sql = ctx.sql;
-  const binder: ExprBinder = { scope, sql, clause: 'OVER' };
+  // `groups`: the input is a GROUP BY's output, which the expressions reach through it.
+  const binder: ExprBinder = { scope, sql, clause: 'OVER', override: groups };
   const pre: BoundExpr[] = input.schema.map((c, i) => ({ kind: 'Column', index: i, name: c.name, type: c.type }));
   const names = input.schema.map((c) => c.name);
   const addPre = (e: BoundExpr): number => {
@@ -109,7 +111,7 @@ export function bindOver(
     if (frame.unit === 'RANGE' && ((frame.preceding !== null && frame.preceding !== 0) || (frame.following !== null && frame.following !== 0)) && orderBy.length !== 1) {
       throw new SluiceError('BIND', 'a RANGE frame with an offset needs exactly one ORDER BY column', { span: w.span });
     }
-    const call = bindCall(c, w.orderBy.length > 0, scope, sql, addPre, bindAggArg);
+    const call = bindCall(c, w.orderBy.length > 0, binder, addPre, bindAggArg);
     const key = JSON.stringify([partitionBy, orderBy, frame]);
     let spec = specs.find((s) => JSON.stringify([s.partitionBy, s.orderBy, s.frame]) === key);
     if (!spec) specs.push((spec = { partitionBy, orderBy, frame, calls: [], asts: [] }));
@@ -152,14 +154,8 @@ function refuseEndless(appendOnly: boolean, s: Spec): void {
   );
 }
 
-function bindCall(
-  c: FuncCall,
-  ordered: boolean,
-  scope: Scope,
-  sql: string,
-  addPre: (e: BoundExpr) => number,
-  bindAggArg: AggArgBinder,
-): OverCall {
+function bindCall(c: FuncCall, ordered: boolean, binder: ExprBinder, addPre: (e: BoundExpr) => number, bindAggArg: AggArgBinder): OverCall {
+  const sql = binder.sql;
   const name = spanText(sql, c.span);
   if (RANKING_FUNCTIONS.has(c.name)) {
     if (c.filter) throw new SluiceError('BIND', `FILTER (WHERE …) is only allowed on aggregate functions, not on ${c.name}()`, { span: c.filter.span });
@@ -173,7 +169,7 @@ function bindCall(
     const type = c.star ? aggregateType(b.fn, null) : aggregateType(b.fn, b.arg?.type ?? null);
     return { fn: b.fn, arg: b.arg ? addPre(b.arg) : null, type, name };
   }
-  if (ANALYTIC_FUNCTIONS.has(c.name)) return bindAnalytic(c, ordered, scope, sql, addPre, name);
+  if (ANALYTIC_FUNCTIONS.has(c.name)) return bindAnalytic(c, ordered, binder, addPre, name);
   throw new SluiceError(
     'BIND',
     `${c.name} is not a window function (use ROW_NUMBER, RANK, DENSE_RANK, LAG, LEAD, FIRST_VALUE, LAST_VALUE, NTH_VALUE or an aggregate)`,
@@ -181,7 +177,8 @@ function bindCall(
   );
 }
 
-function bindAnalytic(c: FuncCall, ordered: boolean, scope: Scope, sql: string, addPre: (e: BoundExpr) => number, name: string): OverCall {
+function bindAnalytic(c: FuncCall, ordered: boolean, binder: ExprBinder, addPre: (e: BoundExpr) => number, name: string): OverCall {
+  const sql = binder.sql;
   const fn = c.name as AnalyticFn;
   if (c.filter) throw new SluiceError('BIND', `FILTER (WHERE …) is only allowed on aggregate functions, not on ${fn}`, { span: c.filter.span });
   if (c.distinct || c.star) throw new SluiceError('BIND', `${fn} takes a value, not ${c.star ? '*' : 'DISTINCT'}`, { span: c.span });
@@ -193,7 +190,7 @@ function bindAnalytic(c: FuncCall, ordered: boolean, scope: Scope, sql: string, 
   if (c.args.length < min || c.args.length > max) {
     throw new SluiceError('BIND', `${fn} takes ${usage}, got ${c.args.length} argument${c.args.length === 1 ? '' : 's'}`, { span: c.span });
   }
-  const value = bindExpr(c.args[0]!, { scope, sql, clause: `the argument of ${fn}` });
+  const value = bindExpr(c.args[0]!, { ...binder, clause: `the argument of ${fn}` });
   if (fn === 'NTH_VALUE') {
     const n = constantCount(c, c.args[1]!, 1, 'n', sql);
     return { fn, arg: addPre(value), type: value.type, name, offset: n };
@@ -201,7 +198,7 @@ function bindAnalytic(c: FuncCall, ordered: boolean, scope: Scope, sql: string, 
   if (fn !== 'LAG' && fn !== 'LEAD') return { fn, arg: addPre(value), type: value.type, name };
   const offset = c.args.length > 1 ? constantCount(c, c.args[1]!, 0, 'offset', sql) : 1;
   if (c.args.length < 3) return { fn, arg: addPre(value), type: value.type, name, offset, defaultArg: null };
-  const def = bindExpr(c.args[2]!, { scope, sql, clause: `the default of ${fn}` });
+  const def = bindExpr(c.args[2]!, { ...binder, clause: `the default of ${fn}` });
   const type = commonType(value.type, def.type);
   if (type === undefined) {
     throw new SluiceError('TYPE', `the default of ${fn} must have the type of its value (${value.type}), got ${def.type}`, { span: c.args[2]!.span });

@@ -48,32 +48,47 @@ export function bindSelect(sel: Select, ctx: BindContext): BoundRelation {
 
   const aggCalls: FuncCall[] = [];
   const overCalls: FuncCall[] = [];
-  const exprsOfItems = sel.items.flatMap((i) => (i.kind === 'ExprItem' ? [i.expr] : []));
-  for (const e of [...exprsOfItems, ...(sel.having ? [sel.having] : [])]) {
-    visitExpr(e, (x) => {
-      if (x.kind !== 'FuncCall') return;
-      if (x.over) overCalls.push(x);
-      else if (AGGREGATE_FUNCTIONS.has(x.name)) aggCalls.push(x);
-    });
+  // Aggregates inside an OVER clause (`RANK() OVER (ORDER BY SUM(x))`) are the GROUP BY's too.
+  const collect = (x: Expr): void => {
+    if (x.kind !== 'FuncCall') return;
+    if (!x.over) {
+      if (AGGREGATE_FUNCTIONS.has(x.name)) aggCalls.push(x);
+      return;
+    }
+    overCalls.push(x);
+    for (const p of x.over.partitionBy) visitExpr(p, collect);
+    for (const o of x.over.orderBy) visitExpr(o.expr, collect);
+  };
+  for (const i of sel.items) if (i.kind === 'ExprItem') visitExpr(i.expr, collect);
+  const itemOvers = overCalls.length;
+  if (sel.having) visitExpr(sel.having, collect);
+  if (overCalls.length > itemOvers) {
+    throw new SluiceError('BIND', 'window functions (OVER) are not allowed in HAVING: filter on them in an outer query', { span: overCalls[itemOvers]!.span });
   }
   const isAgg = sel.groupBy.length > 0 || aggCalls.length > 0;
   if (sel.having && !isAgg) {
     throw new SluiceError('BIND', 'HAVING needs GROUP BY or an aggregate function', { span: sel.having.span });
-  }
-  if (isAgg && overCalls.length > 0) {
-    throw new SluiceError('UNSUPPORTED', 'OVER together with GROUP BY or aggregates in one SELECT is not supported yet: aggregate in a subquery', {
-      span: overCalls[0]!.span,
-    });
   }
 
   let plan: LogicalPlan;
   let override: Override | undefined;
   let consumedWindow = false;
   if (isAgg) {
+    // Window functions come after GROUP BY and HAVING: over the groups, their expressions
+    // bound as the select list's are (a group key or an aggregate, by the GROUP BY's override).
     const g = bindAggregate(sel, rel, where, aggCalls, ctx);
     plan = g.plan;
     override = g.override;
     consumedWindow = g.windowed;
+    if (sel.having) {
+      const h = bindExpr(sel.having, { scope: rel.scope, sql: ctx.sql, clause: 'HAVING', override: g.override });
+      plan = filterNode(plan, requireBoolean(h, 'HAVING', sel.having.span));
+    }
+    if (overCalls.length > 0) {
+      const o = bindOver(plan, rel.scope, overCalls, ctx, (c) => bindAggArg(c, rel.scope, ctx.sql, g.override), g.override);
+      plan = o.plan;
+      override = (e) => o.override(e) ?? g.override(e);
+    }
   } else {
     plan = where ? filterNode(rel.plan, where) : rel.plan;
     if (overCalls.length > 0) {
@@ -86,10 +101,6 @@ export function bindSelect(sel: Select, ctx: BindContext): BoundRelation {
     throw new SluiceError('BIND', 'SESSION windows must be aggregated: GROUP BY window_start, window_end and the partition keys', {
       span: sel.from!.span,
     });
-  }
-  if (sel.having) {
-    const h = bindExpr(sel.having, { scope: rel.scope, sql: ctx.sql, clause: 'HAVING', override });
-    plan = filterNode(plan, requireBoolean(h, 'HAVING', sel.having.span));
   }
 
   const exprs: BoundExpr[] = [];
@@ -142,7 +153,8 @@ interface BoundAgg {
   readonly filter?: string;
 }
 
-function bindAggArg(a: FuncCall, scope: Scope, sql: string): BoundAgg {
+/** `override`: an aggregate window function's argument over the groups (`SUM(COUNT(*)) OVER ()`). */
+function bindAggArg(a: FuncCall, scope: Scope, sql: string, override?: Override): BoundAgg {
   const fn = a.name as AggFn;
   let arg: BoundExpr | null = null;
   if (a.star) {
@@ -151,7 +163,7 @@ function bindAggArg(a: FuncCall, scope: Scope, sql: string): BoundAgg {
     if (a.args.length !== 1) {
       throw new SluiceError('BIND', `${fn} takes exactly one argument, got ${a.args.length}`, { span: a.span });
     }
-    arg = bindExpr(a.args[0]!, { scope, sql, clause: `the argument of ${fn}` });
+    arg = bindExpr(a.args[0]!, { scope, sql, clause: `the argument of ${fn}`, override });
     const numeric = isNumeric(arg.type) || arg.type === 'NULL';
     if ((fn === 'SUM' || fn === 'AVG') && !numeric && !(fn === 'SUM' && arg.type === 'INTERVAL')) {
       throw new SluiceError('TYPE', `${fn} needs a numeric argument, got ${arg.type}`, { span: a.args[0]!.span });
@@ -162,7 +174,7 @@ function bindAggArg(a: FuncCall, scope: Scope, sql: string): BoundAgg {
   if (containsAggregate(a.filter)) {
     throw new SluiceError('BIND', 'aggregate functions are not allowed in FILTER (WHERE …)', { span: a.filter.span });
   }
-  const cond = requireBoolean(bindExpr(a.filter, { scope, sql, clause: 'FILTER (WHERE …)' }), 'FILTER', a.filter.span);
+  const cond = requireBoolean(bindExpr(a.filter, { scope, sql, clause: 'FILTER (WHERE …)', override }), 'FILTER', a.filter.span);
   // Every aggregate skips NULL inputs, so a row whose condition is not TRUE becomes a NULL
   // input: the same projection runs on inserts and retractions, so both see the same filter.
   // COUNT(*) counts a non-NULL constant instead, which turns it into COUNT(x).

@@ -36,8 +36,19 @@ describe('start-up', () => {
     expect(r.stdout.trim()).toBe('{"x":1}');
     const arrow = r.modules.filter((m) => m.includes('/node_modules/apache-arrow/'));
     expect(arrow).toEqual([]);
-    // The engine's own modules did load (the hook sees them): the check above can fail.
-    expect(r.modules.some((m) => m.endsWith('/exec/batch.js'))).toBe(true);
+    // The engine's own code did load (the hook sees it): the check above can fail.
+    expect(r.modules.some((m) => /\/dist\/src\/cli\/chunk-\w+\.js$/.test(m))).toBe(true);
+  });
+
+  it('sluice run loads the command as a bundle of a few files, not its ~190 modules', async () => {
+    const script = join(dir, 'one.sql');
+    writeFileSync(script, 'SELECT 1 AS x;\n');
+    const r = await loadedModules(['run', script, '--format', 'jsonl']);
+    expect(r.code).toBe(0);
+    const own = r.modules.filter((m) => m.includes('/dist/'));
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.length).toBeLessThan(30);
+    expect(own.every((m) => m.includes('/dist/src/cli/'))).toBe(true);
   });
 
   it("importing 'sluice' does not load the NATS client until a group member starts", async () => {

@@ -42,6 +42,12 @@ const CASES: Case[] = [
     oracle: `SELECT v, COUNT(*), RANK() OVER w, COUNT(*) - MIN(COUNT(*)) OVER w FROM t WHERE x > 0 GROUP BY v WINDOW w AS (ORDER BY COUNT(*))`,
   },
   {
+    // ROW_NUMBER over the groups with a bound above: planned as a Top-N of the GROUP BY's changelog.
+    name: 'g_top_groups',
+    sql: `SELECT k, n, rn FROM (SELECT k, COUNT(*) AS n, ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, k NULLS FIRST) AS rn FROM s GROUP BY k) WHERE rn <= 2`,
+    oracle: `SELECT k, n, rn FROM (SELECT k, COUNT(*) AS n, ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, k NULLS FIRST) AS rn FROM t GROUP BY k) WHERE rn <= 2`,
+  },
+  {
     name: 'g_tumble',
     sql: `SELECT window_start, k, COUNT(*) AS n, RANK() OVER (PARTITION BY window_start ORDER BY COUNT(*) DESC) AS r
           FROM ${tvfSql(TUMBLE10)} GROUP BY window_start, window_end, k`,

@@ -13,7 +13,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { SluiceError } from '../../errors.js';
 import { LineReader, RETAKE, type LineReaderInit } from './line-reader.js';
-import { LineSource } from './line-source.js';
+import { bomAt, LineSource } from './line-source.js';
 
 const QUOTE = 34;
 const NL = 10;
@@ -146,7 +146,7 @@ export class CsvReader extends LineReader {
       let s = src.lineStart;
       const b = src.buf;
       const e = src.lineEnd;
-      if (src.lineOffset === 0 && e - s >= 3 && b[s] === 0xef && b[s + 1] === 0xbb && b[s + 2] === 0xbf) s += 3;
+      if (src.lineOffset === 0 && bomAt(b, s, e)) s += 3;
       let k = s;
       while (k < e && (b[k] === 32 || b[k] === 9)) k++;
       if (k === e) continue;

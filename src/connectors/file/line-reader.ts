@@ -16,7 +16,7 @@ import type { Schema } from '../../types.js';
 import type { ReadBatch, SourceReader } from '../source-reader.js';
 import { clampMaxRows } from '../batch-limits.js';
 import { BatchAssembler } from './batch-assembler.js';
-import { LineSource } from './line-source.js';
+import { bomAt, LineSource } from './line-source.js';
 import { HEAD_BYTES, headPrint, truncatedError, type HeadPrint, type OnTruncate } from './file-identity.js';
 import { RowStage, S_NULL } from './row-stage.js';
 
@@ -123,7 +123,7 @@ export abstract class LineReader implements SourceReader {
     const { buf, lineOffset } = this.lines;
     let s = this.lines.lineStart;
     const e = this.lines.lineEnd;
-    if (lineOffset === 0 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+    if (lineOffset === 0 && bomAt(buf, s, e)) s += 3;
     let k = s;
     while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
     if (k === e) return;

@@ -23,6 +23,11 @@ const QUOTE = 34;
 /** The most bytes a record with a quote still open may span (DuckDB's default max_line_size is 2 MiB). */
 export const MAX_QUOTED_RECORD = 4 << 20;
 
+/** Whether b[at, end) starts with UTF-8's byte order mark (EF BB BF), which a file's first line may carry. */
+export function bomAt(b: Uint8Array, at: number, end: number): boolean {
+  return end - at >= 3 && b[at] === 0xef && b[at + 1] === 0xbb && b[at + 2] === 0xbf;
+}
+
 export class LineSource {
   /** The bytes of the current line are `buf[lineStart, lineEnd)`, valid until the next `fill()`. */
   buf: Uint8Array;
@@ -155,7 +160,7 @@ export class LineSource {
   private fieldStartsAt(q: number): boolean {
     const b = this.buf;
     if (q === this.lo || b[q - 1] === this.delimiter) return true;
-    return q === this.lo + 3 && this.bufPos + this.lo === 0 && b[q - 3] === 0xef && b[q - 2] === 0xbb && b[q - 1] === 0xbf;
+    return q === this.lo + 3 && this.bufPos + this.lo === 0 && bomAt(b, this.lo, q);
   }
 
   /** A record held open by a quote past MAX_QUOTED_RECORD bytes ends at its first newline. */

@@ -31,6 +31,20 @@ describe('ranking filters', () => {
     `);
   });
 
+  it('a rank with a lower bound above 1 is a Top-N with ties to the upper bound, filtered on the rank', () => {
+    expect(planText(ranked('RANK', 'r BETWEEN 2 AND 3'))).toMatchInlineSnapshot(`
+      "Project: auction, price  → (auction BIGINT, price DOUBLE) changelog
+        Filter: (RANK() OVER (PARTITION BY auction ORDER BY price DESC) >= 2)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*, RANK() OVER (PARTITION BY auction ORDER BY price DESC) BIGINT) changelog
+          TopN(with ties): RANK partition=[auction] order=[price DESC] limit=3 rank=RANK() OVER (PARTITION BY auction ORDER BY price DESC)  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*, RANK() OVER (PARTITION BY auction ORDER BY price DESC) BIGINT) changelog
+            Scan: bids watermark=date_time - 4s  → (auction BIGINT, price DOUBLE, date_time TIMESTAMP*) append-only"
+    `);
+    const line = (sql: string) => planText(sql).split('\n').find((l) => /TopN|Over/.test(l))!.split('  →')[0]!;
+    expect(line(ranked('DENSE_RANK', 'r = 2'))).toContain('limit=2');
+    expect(line(ranked('RANK', 'r > 1 AND r < 5'))).toContain('limit=4');
+    // An empty range keeps nothing.
+    expect(line(ranked('RANK', 'r >= 3 AND r <= 2'))).toContain('limit=0');
+  });
+
   it('bounds in every spelling', () => {
     const line = (sql: string) => planText(sql).split('\n').find((l) => /TopN|Deduplicate|Over/.test(l))!.split('  →')[0]!;
     expect(line(ranked('ROW_NUMBER', 'r = 3'))).toContain('limit=1 offset=2');
@@ -38,8 +52,7 @@ describe('ranking filters', () => {
     expect(line(ranked('ROW_NUMBER', '2 >= r'))).toContain('limit=2');
     expect(line(ranked('DENSE_RANK', 'r BETWEEN 1 AND 2'))).toContain('TopN(with ties): DENSE_RANK');
     expect(line(ranked('RANK', 'r = 1 AND price > 3'))).toContain('limit=1');
-    // A rank past a lower bound above 1, or no upper bound: every row is ranked.
-    expect(line(ranked('RANK', 'r = 2'))).toMatch(/^\s*Over:/);
+    // No upper bound: every row is ranked.
     expect(line(ranked('DENSE_RANK', 'r >= 1'))).toMatch(/^\s*Over:/);
     // Ordered by event time without PARTITION BY: a Top-N, answered before the watermark moves.
     expect(line(`SELECT auction FROM (SELECT auction, ROW_NUMBER() OVER (ORDER BY date_time) AS r FROM bids) WHERE r = 1`)).toContain('TopN:');

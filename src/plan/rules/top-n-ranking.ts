@@ -2,12 +2,14 @@
  * Top-N by ranking: `ROW_NUMBER() OVER (PARTITION BY p ORDER BY o) AS rn … WHERE rn <= N`
  * (also `rn < N`, `rn = k`, `N >= rn`, `rn BETWEEN m AND N`) becomes one TopN per partition
  * that keeps N rows per group and emits only their changes, instead of numbering every row
- * of every partition. `RANK()` / `DENSE_RANK()` with an upper bound (and no lower bound above
- * 1) become a Top-N with ties: the rows ranked 1..N, peers included. A TopN that keeps one
- * row per key by event time runs as a deduplication (src/plan/deduplicate.ts).
+ * of every partition. `RANK()` / `DENSE_RANK()` with an upper bound become a Top-N with ties:
+ * the rows ranked 1..N, peers included; a lower bound m above 1 is a filter on the Top-N's
+ * rank column (a rank past m depends on the rows ranked before it, so those stay in the
+ * Top-N's state). A TopN that keeps one row per key by event time runs as a deduplication
+ * (src/plan/deduplicate.ts).
  */
 import type { BoundExpr } from '../expr.js';
-import { call } from '../expr.js';
+import { call, col, lit } from '../expr.js';
 import type { LogicalPlan, OverNode } from '../logical-plan.js';
 import { filterNode, topNNode } from '../node-builders.js';
 import { transformUp } from '../rewrite.js';
@@ -68,11 +70,11 @@ function rewrite(p: LogicalPlan): LogicalPlan {
     }
   }
   if (hi === Infinity) return p;
-  // A rank past a lower bound above 1 depends on the rows ranked before it: not a Top-N with ties.
-  if (fn !== 'ROW_NUMBER' && lo > 1) return p;
-  const offset = lo - 1;
-  const limit = Math.max(0, hi - offset);
   const rank = fn === 'ROW_NUMBER' ? undefined : fn;
+  // Row numbers are positions (an offset skips them); ranks are not, so ranks below m are filtered out.
+  const offset = rank === undefined ? lo - 1 : 0;
+  const limit = lo > hi ? 0 : hi - offset;
+  if (rank !== undefined && lo > 1 && lo <= hi) rest.unshift(call('ge', [col(rn, over.schema[rn]!.name, 'BIGINT'), lit(lo, 'BIGINT')], 'BOOLEAN'));
   const topN = topNNode(over.input, over.orderBy, limit, over.partitionBy, over.schema[rn]!.name, offset, rank);
   return rest.length === 0 ? topN : filterNode(topN, rest.reduce((x, y) => call('and', [x, y], 'BOOLEAN')));
 }

@@ -265,6 +265,15 @@ export interface FuncCall {
   readonly over: WindowSpec | undefined;
   /** `agg(…) FILTER (WHERE cond)`: only rows where `cond` is TRUE feed the aggregate. */
   readonly filter?: Expr;
+  /** `LAG(x) IGNORE NULLS` (or `LAG(x IGNORE NULLS)`); `RESPECT NULLS` is the default, said aloud. */
+  readonly nullTreatment?: NullTreatment;
+  readonly span: Span;
+}
+
+/** A navigation window function's treatment of NULL values. */
+export interface NullTreatment {
+  /** True for IGNORE NULLS: rows whose value is NULL are skipped as if absent. */
+  readonly ignore: boolean;
   readonly span: Span;
 }
 

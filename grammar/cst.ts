@@ -1266,11 +1266,23 @@ export type FunctionCallCstChildren = {
   All?: IToken[];
   arg?: (ExpressionCstNode)[];
   Comma?: IToken[];
+  nullTreatment?: (NullTreatmentCstNode)[];
   RParen: (IToken)[];
   Filter?: IToken[];
   Where?: IToken[];
   filter?: ExpressionCstNode[];
   overClause?: OverClauseCstNode[];
+};
+
+export interface NullTreatmentCstNode extends CstNode {
+  name: "nullTreatment";
+  children: NullTreatmentCstChildren;
+}
+
+export type NullTreatmentCstChildren = {
+  Ignore?: IToken[];
+  Respect?: IToken[];
+  Nulls: IToken[];
 };
 
 export interface OverClauseCstNode extends CstNode {
@@ -1483,6 +1495,7 @@ export interface SqlCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   existsExpression(children: ExistsExpressionCstChildren, param?: IN): OUT;
   parenExpression(children: ParenExpressionCstChildren, param?: IN): OUT;
   functionCall(children: FunctionCallCstChildren, param?: IN): OUT;
+  nullTreatment(children: NullTreatmentCstChildren, param?: IN): OUT;
   overClause(children: OverClauseCstChildren, param?: IN): OUT;
   windowBody(children: WindowBodyCstChildren, param?: IN): OUT;
   frameClause(children: FrameClauseCstChildren, param?: IN): OUT;

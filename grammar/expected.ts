@@ -89,7 +89,7 @@ const CONTINUATIONS = new Set<TokenType>([
   T.LParen,
 ]);
 /** Optional modifiers: mentioned only when nothing else fits. */
-const MINOR = new Set<TokenType>([T.As, T.Asc, T.Desc, T.Nulls, T.Outer, T.Precision, T.Distinct, T.All]);
+const MINOR = new Set<TokenType>([T.As, T.Asc, T.Desc, T.Nulls, T.Outer, T.Precision, T.Distinct, T.All, T.Ignore, T.Respect]);
 const JOIN_WORDS = new Set<TokenType>([T.Join, T.Inner, T.Left, T.Right, T.Full, T.Cross]);
 const TWO_WORDS = new Map<TokenType, string>([
   [T.Group, 'GROUP BY'],

@@ -257,6 +257,9 @@ export const Unbounded = nonReserved('Unbounded');
 export const First = nonReserved('First');
 export const Last = nonReserved('Last');
 export const Nulls = nonReserved('Nulls');
+// `LAG(x) IGNORE NULLS`: the null treatment of a navigation window function.
+export const Ignore = nonReserved('Ignore');
+export const Respect = nonReserved('Respect');
 // Non-reserved: MATCH_RECOGNIZE clause words.
 export const MatchRecognize = nonReserved('MatchRecognize', ['MATCH_RECOGNIZE']);
 export const Measures = nonReserved('Measures');

@@ -1413,12 +1413,19 @@ export class SqlParser extends CstParser {
               this.CONSUME(T.Comma);
               this.SUBRULE2(this.expression, { LABEL: 'arg' });
             });
+            // DuckDB's place for it: `LAG(x IGNORE NULLS)`.
+            this.OPTION5(() => this.SUBRULE(this.nullTreatment));
           },
           IGNORE_AMBIGUITIES: true,
         },
       ] }),
     );
     this.CONSUME(T.RParen);
+    // The standard's place: `LAG(x) IGNORE NULLS OVER …` (only before NULLS, so `ignore` stays an alias).
+    this.OPTION6({
+      GATE: () => this.LA(2).tokenType === T.Nulls,
+      DEF: () => this.SUBRULE2(this.nullTreatment),
+    });
     // FILTER is not reserved (`COUNT(*) filter` names a column): only `FILTER (` starts the clause.
     this.OPTION4({
       GATE: () => this.LA(2).tokenType === T.LParen,
@@ -1431,6 +1438,12 @@ export class SqlParser extends CstParser {
       },
     });
     this.OPTION3(() => this.SUBRULE(this.overClause));
+  });
+
+  /** `IGNORE NULLS` or `RESPECT NULLS` (the default). */
+  public nullTreatment = this.RULE('nullTreatment', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Ignore) }, { ALT: () => this.CONSUME(T.Respect) }]);
+    this.CONSUME(T.Nulls);
   });
 
   /** `OVER (…)` or `OVER w` (a window of the WINDOW clause). */

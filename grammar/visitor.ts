@@ -69,6 +69,9 @@ interface ParenQuery {
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor();
 
+/** The window functions that take IGNORE NULLS / RESPECT NULLS (SQL:2011's null treatment). */
+const NAVIGATION_FUNCTIONS = new Set(['LAG', 'LEAD', 'FIRST_VALUE', 'LAST_VALUE', 'NTH_VALUE']);
+
 class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown> {
   private sql = '';
   private paramIndexByOffset = new Map<number, number>();
@@ -1024,6 +1027,10 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
   functionCall(ctx: C.FunctionCallCstChildren): A.FuncCall {
     const nameTok = ctx.keywordName ? one(ctx.keywordName) : undefined;
     const name = nameTok ? { name: nameTok.image, span: tokenSpan(nameTok) } : this.identifier(one(ctx.name).children);
+    const nulls = ctx.nullTreatment ? this.nullTreatments(ctx.nullTreatment) : undefined;
+    if (nulls !== undefined && !NAVIGATION_FUNCTIONS.has(name.name.toUpperCase())) {
+      this.bindFail(`${nulls.ignore ? 'IGNORE' : 'RESPECT'} NULLS applies to LAG, LEAD, FIRST_VALUE, LAST_VALUE and NTH_VALUE, not to ${name.name.toUpperCase()}`, nulls.span);
+    }
     return {
       kind: 'FuncCall',
       name: name.name.toUpperCase(),
@@ -1034,8 +1041,20 @@ class AstBuilder extends BaseVisitor implements C.SqlCstVisitor<unknown, unknown
       ...(ctx.starQualifier ? { starQualifier: this.identifier(one(ctx.starQualifier).children) } : {}),
       over: ctx.overClause ? this.overClause(one(ctx.overClause).children) : undefined,
       ...(ctx.filter ? { filter: this.expression(one(ctx.filter).children) } : {}),
+      ...(nulls !== undefined ? { nullTreatment: nulls } : {}),
       span: spanOf(ctx),
     };
+  }
+
+  /** A call's `IGNORE NULLS` / `RESPECT NULLS`, inside or after its parentheses (not both). */
+  private nullTreatments(nodes: readonly C.NullTreatmentCstNode[]): A.NullTreatment {
+    const [first, second] = nodes.map((n) => this.nullTreatment(n.children));
+    if (second !== undefined) this.bindFail('IGNORE NULLS / RESPECT NULLS is given twice: write it once, inside or after the parentheses', second.span);
+    return first!;
+  }
+
+  nullTreatment(ctx: C.NullTreatmentCstChildren): A.NullTreatment {
+    return { ignore: ctx.Ignore !== undefined, span: spanOf(ctx) };
   }
 
   overClause(ctx: C.OverClauseCstChildren): A.WindowSpec {

@@ -227,6 +227,8 @@ export interface OverCall {
   readonly offset?: number;
   /** LAG/LEAD: the column of the default value (null: NULL). */
   readonly defaultArg?: number | null;
+  /** Navigation functions with IGNORE NULLS: rows whose value is NULL are passed over. */
+  readonly ignoreNulls?: boolean;
 }
 
 /** Window functions (OVER): adds one column per call to each input row. */

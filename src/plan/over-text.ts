@@ -8,7 +8,7 @@ export function overCallText(c: OverCall, input: Schema): string {
   const args = [input[c.arg]!.name];
   if (c.fn === 'LAG' || c.fn === 'LEAD' || c.fn === 'NTH_VALUE') args.push(String(c.offset));
   if (c.defaultArg !== undefined && c.defaultArg !== null) args.push(input[c.defaultArg]!.name);
-  return `${c.fn}(${args.join(', ')})`;
+  return `${c.fn}(${args.join(', ')}${c.ignoreNulls === true ? ' IGNORE NULLS' : ''})`;
 }
 
 /**
@@ -18,8 +18,13 @@ export function overCallText(c: OverCall, input: Schema): string {
 export function overEmitText(p: OverNode): string {
   if (!p.appendOnly) return ' emit=changes';
   const f = p.frame;
-  const rows = Math.max(f.unit === 'ROWS' && f.following !== null && f.following > 0 ? f.following : 0, ...p.calls.map((c) => (c.fn === 'LEAD' ? c.offset! : 0)));
+  const rows = Math.max(f.unit === 'ROWS' && f.following !== null && f.following > 0 ? f.following : 0, ...p.calls.map((c) => (c.fn === 'LEAD' && c.ignoreNulls !== true ? c.offset! : 0)));
+  const values = Math.max(0, ...p.calls.map((c) => (c.fn === 'LEAD' && c.ignoreNulls === true ? c.offset! : 0)));
   const ms = f.unit === 'RANGE' && f.following !== null && f.following > 0 ? f.following : 0;
-  const waits = [...(rows > 0 ? [`${rows} later row${rows === 1 ? '' : 's'}`] : []), ...(ms > 0 ? [`watermark > time + ${formatDuration(ms)}`] : [])];
+  const waits = [
+    ...(rows > 0 ? [`${rows} later row${rows === 1 ? '' : 's'}`] : []),
+    ...(values > 0 ? [`${values} later non-NULL value${values === 1 ? '' : 's'}`] : []),
+    ...(ms > 0 ? [`watermark > time + ${formatDuration(ms)}`] : []),
+  ];
   return ` emit=${waits.length ? `after ${waits.join(' and ')}` : 'at watermark'}`;
 }

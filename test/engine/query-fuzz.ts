@@ -775,14 +775,16 @@ export class QueryGen {
         const c = this.oneOf(args);
         if (byTime) oorder = 'ts, off';
         const nav = this.pick(6);
+        // IGNORE NULLS in DuckDB's place (inside the parentheses), which sluice takes too.
+        const nulls = this.chance(3) ? ' IGNORE NULLS' : '';
         if (nav <= 2) {
           frame = oframe = '';
           const f = this.oneOf(['LAG', 'LEAD']);
           const arg = nav === 0 ? '' : nav === 1 ? ', 2' : `, 1, ${c.ref}`;
-          return [same(`${f}(${c.ref}${arg})`), c.ty];
+          return [same(`${f}(${c.ref}${arg}${nulls})`), c.ty];
         }
         frame = oframe = this.oneOf(['ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW', 'ROWS BETWEEN 2 PRECEDING AND CURRENT ROW', 'ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING']);
-        return [same(nav === 3 ? `FIRST_VALUE(${c.ref})` : nav === 4 ? `LAST_VALUE(${c.ref})` : `NTH_VALUE(${c.ref}, 2)`), c.ty];
+        return [same(nav === 3 ? `FIRST_VALUE(${c.ref}${nulls})` : nav === 4 ? `LAST_VALUE(${c.ref}${nulls})` : `NTH_VALUE(${c.ref}, 2${nulls})`), c.ty];
       }
       switch (this.pick(5)) {
         case 0: {

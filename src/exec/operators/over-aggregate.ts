@@ -19,7 +19,8 @@ import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.j
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
-import { analyticValue, frameBounds, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
+import type { OverCall } from '../../plan/logical-plan.js';
+import { analyticValue, frameBounds, ignoringNulls, isAnalytic, lagReach, nthNonNullAfter, nthNonNullBefore, rowsAhead } from './over-frame.js';
 import { lateRecord } from '../window/late-record.js';
 
 interface Row {
@@ -59,6 +60,9 @@ export class OverAggregateOperator implements Operator {
   private readonly aheadMs: number;
   /** Some call reads the frame (LAG and LEAD alone do not: their frame keeps no rows). */
   private readonly framed: boolean;
+  /** LAG / LEAD … IGNORE NULLS: they reach as far as it takes to pass their offset's count of non-NULL values. */
+  private readonly lagsIgnoring: readonly OverCall[];
+  private readonly leadsIgnoring: readonly OverCall[];
 
   constructor(
     private readonly out: Emitter,
@@ -72,7 +76,9 @@ export class OverAggregateOperator implements Operator {
     this.otherTimeCols = node.schema.flatMap((c, i) => (c.timeAttr === true && i !== this.timeCol ? [i] : []));
     this.output = new OutputBuilder(node.schema);
     this.ahead = rowsAhead(node);
-    this.back = lagReach(node);
+    this.back = lagReach(node, true);
+    this.lagsIgnoring = ignoringNulls(node, 'LAG');
+    this.leadsIgnoring = ignoringNulls(node, 'LEAD');
     const f = node.frame;
     this.aheadMs = f.unit === 'RANGE' && f.following !== null && f.following > 0 ? f.following : 0;
     this.framed = node.calls.some((c) => c.fn !== 'LAG' && c.fn !== 'LEAD');
@@ -137,6 +143,7 @@ export class OverAggregateOperator implements Operator {
   private decided(p: Partition, i: number, wm: number): boolean {
     if (wm === Infinity) return true;
     if (this.ahead > 0 && p.history.length - 1 - i < this.ahead) return false;
+    for (const c of this.leadsIgnoring) if (nthNonNullAfter(p.history, c.arg!, i, c.offset!) < 0) return false;
     return this.aheadMs === 0 || wm > p.history[i]!.ts + this.aheadMs;
   }
 
@@ -185,7 +192,23 @@ export class OverAggregateOperator implements Operator {
 
   /** The first history row a later frame, LAG or emission can still reach. */
   private keepFrom(p: Partition): number {
-    return Math.max(0, Math.min(this.framed ? p.lo : p.next, p.next - this.back));
+    let from = Math.min(this.framed ? p.lo : p.next, p.next - this.back);
+    for (const c of this.lagsIgnoring) from = Math.min(from, this.lagKeepFrom(p, c));
+    return Math.max(0, from);
+  }
+
+  /**
+   * The first row a LAG … IGNORE NULLS of a row not yet emitted can reach: the n-th non-NULL
+   * value back from the next row; with fewer than n, the first of them (the NULLs before it
+   * count for nothing).
+   */
+  private lagKeepFrom(p: Partition, c: OverCall): number {
+    const h = p.history;
+    const j = nthNonNullBefore(h, c.arg!, p.next, c.offset!);
+    if (j >= 0) return j;
+    let first = 0;
+    while (first < p.next && h[first]!.values[c.arg!] === null) first++;
+    return first;
   }
 
   /** Drops history rows nothing can reach any more (an UNBOUNDED PRECEDING frame keeps every row). */

@@ -20,7 +20,7 @@ import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
 import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
-import { analyticValue, forMergedRanges, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
+import { analyticValue, forMergedRanges, ignoringNulls, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 import { sameValue } from '../../sql-order.js';
 
@@ -62,7 +62,8 @@ export class OverChangelogOperator implements Operator {
     this.compare = rowComparator(node.orderBy);
     this.output = new OutputBuilder(node.schema);
     this.floor = new TimeFloor(TimeFloor.columnsOf(node.input.schema));
-    this.ahead = rowsAhead(node);
+    // A change reaches every later row's LAG … IGNORE NULLS (and every earlier LEAD's) across NULLs.
+    this.ahead = ignoringNulls(node, 'LEAD').length > 0 ? Infinity : rowsAhead(node);
     this.back = lagReach(node);
     this.aggs = node.calls.map((c) =>
       isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!, argScale(node, c)),

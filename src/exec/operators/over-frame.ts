@@ -10,11 +10,14 @@ export function isAnalytic(fn: OverFn): fn is AnalyticFn {
   return fn === 'LAG' || fn === 'LEAD' || fn === 'FIRST_VALUE' || fn === 'LAST_VALUE' || fn === 'NTH_VALUE';
 }
 
+type Rows = readonly { readonly values: Value[] }[];
+
 /**
  * The value of navigation call `c` at row `i` of `rows` whose frame is [lo, hi) (empty when
  * hi <= lo). LAG and LEAD ignore the frame, as in SQL.
  */
-export function analyticValue(c: OverCall, rows: readonly { readonly values: Value[] }[], i: number, lo: number, hi: number): Value {
+export function analyticValue(c: OverCall, rows: Rows, i: number, lo: number, hi: number): Value {
+  if (c.ignoreNulls === true) return valueIgnoringNulls(c, rows, i, lo, hi);
   const x = (j: number) => rows[j]!.values[c.arg!]!;
   switch (c.fn) {
     case 'LAG':
@@ -34,12 +37,62 @@ export function analyticValue(c: OverCall, rows: readonly { readonly values: Val
   }
 }
 
-/** The most rows any call looks back past its frame (LAG's offset), 0 if none. */
-export function lagReach(node: OverNode): number {
-  return Math.max(0, ...node.calls.map((c) => (c.fn === 'LAG' ? c.offset! : 0)));
+/**
+ * With IGNORE NULLS: LAG and LEAD count only rows whose value is not NULL (offset 0 is the row
+ * itself, NULL or not); FIRST_VALUE, LAST_VALUE and NTH_VALUE pick among the frame's non-NULL
+ * values. As DuckDB does.
+ */
+function valueIgnoringNulls(c: OverCall, rows: Rows, i: number, lo: number, hi: number): Value {
+  const x = (j: number) => rows[j]!.values[c.arg!]!;
+  switch (c.fn) {
+    case 'LAG':
+    case 'LEAD': {
+      const j = c.fn === 'LAG' ? nthNonNullBefore(rows, c.arg!, i, c.offset!) : nthNonNullAfter(rows, c.arg!, i, c.offset!);
+      if (j >= 0) return x(j);
+      return c.defaultArg === null || c.defaultArg === undefined ? null : rows[i]!.values[c.defaultArg]!;
+    }
+    case 'FIRST_VALUE':
+    case 'NTH_VALUE': {
+      let left = c.fn === 'FIRST_VALUE' ? 1 : c.offset!;
+      for (let j = lo; j < hi; j++) if (x(j) !== null && --left === 0) return x(j);
+      return null;
+    }
+    case 'LAST_VALUE':
+      for (let j = hi - 1; j >= lo; j--) if (x(j) !== null) return x(j);
+      return null;
+    default:
+      throw new Error(`${c.fn} is not a navigation function`);
+  }
 }
 
-/** The most rows after a row that its result depends on, by ROWS frame end or LEAD offset. */
+/** The index of the n-th row before row i whose column `arg` is not NULL (i itself when n is 0); -1 if there are fewer. */
+export function nthNonNullBefore(rows: Rows, arg: number, i: number, n: number): number {
+  if (n === 0) return i;
+  for (let j = i - 1; j >= 0; j--) if (rows[j]!.values[arg] !== null && --n === 0) return j;
+  return -1;
+}
+
+/** The index of the n-th row after row i whose column `arg` is not NULL (i itself when n is 0); -1 if there are fewer. */
+export function nthNonNullAfter(rows: Rows, arg: number, i: number, n: number): number {
+  if (n === 0) return i;
+  for (let j = i + 1; j < rows.length; j++) if (rows[j]!.values[arg] !== null && --n === 0) return j;
+  return -1;
+}
+
+/** LAG and LEAD calls with IGNORE NULLS: how far they reach depends on the values, not on a count of rows. */
+export function ignoringNulls(node: OverNode, fn: 'LAG' | 'LEAD'): OverCall[] {
+  return node.calls.filter((c) => c.fn === fn && c.ignoreNulls === true);
+}
+
+/**
+ * The most rows any call looks back past its frame (LAG's offset), 0 if none; Infinity for a
+ * LAG … IGNORE NULLS, unless `counted` (then only the LAGs that count rows).
+ */
+export function lagReach(node: OverNode, counted = false): number {
+  return Math.max(0, ...node.calls.map((c) => (c.fn !== 'LAG' ? 0 : c.ignoreNulls !== true ? c.offset! : counted ? 0 : Infinity)));
+}
+
+/** The most rows after a row that its result depends on, by ROWS frame end or LEAD offset (a LEAD … IGNORE NULLS: at least its offset). */
 export function rowsAhead(node: OverNode): number {
   const f = node.frame;
   const frame = f.unit === 'ROWS' && f.following !== null && f.following > 0 ? f.following : 0;

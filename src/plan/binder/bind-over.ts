@@ -178,6 +178,11 @@ function bindCall(c: FuncCall, ordered: boolean, binder: ExprBinder, addPre: (e:
 }
 
 function bindAnalytic(c: FuncCall, ordered: boolean, binder: ExprBinder, addPre: (e: BoundExpr) => number, name: string): OverCall {
+  const call = bindNavigation(c, ordered, binder, addPre, name);
+  return c.nullTreatment?.ignore === true ? { ...call, ignoreNulls: true } : call;
+}
+
+function bindNavigation(c: FuncCall, ordered: boolean, binder: ExprBinder, addPre: (e: BoundExpr) => number, name: string): OverCall {
   const sql = binder.sql;
   const fn = c.name as AnalyticFn;
   if (c.filter) throw new SluiceError('BIND', `FILTER (WHERE …) is only allowed on aggregate functions, not on ${fn}`, { span: c.filter.span });

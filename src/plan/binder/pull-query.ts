@@ -7,6 +7,7 @@
  * ORDER BY and aggregates over past contents are DuckDB's.
  */
 import type { ChangesRef, Expr, Query, QueryStatement, TableRef } from '../../../grammar/ast.js';
+import { tokenize } from '../../../grammar/index.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import { archivedLogViewName, auditTableName, logTableName, sourceOffsetsTableName } from '../../catalog/table-names.js';
 import { SluiceError, type TextOrigin } from '../../errors.js';
@@ -127,7 +128,7 @@ function visit(q: Query, catalog: Catalog): { pull: boolean; readsSomething: boo
  * the text its spans point into) and the AS OF reads to materialize, each planned by `plan`.
  */
 export function pullQuery(s: QueryStatement, sql: string, parts: PullParts, catalog: Catalog, plan: (ref: TableRef) => LogicalPlan): PullQuery {
-  const edits = [...changesEdits(parts.changes, sql), ...viewEdits(parts.views, catalog), ...logEdits(parts.logs)];
+  const edits = [...changesEdits(parts.changes, sql), ...viewEdits(parts.views, catalog), ...logEdits(parts.logs), ...nullTreatmentEdits(sql, s.span.start, s.span.end)];
   const asOf: AsOfRead[] = parts.asOf.map((ref, i) => {
     const table = `${AS_OF_TABLE}${i}`;
     // The alias keeps the name the rest of the query qualifies the read's columns with.
@@ -138,6 +139,22 @@ export function pullQuery(s: QueryStatement, sql: string, parts: PullParts, cata
 }
 
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * `LAG(x) IGNORE NULLS` written as the standard places it, moved inside the parentheses where
+ * DuckDB takes it (`LAG(x IGNORE NULLS)`). The text parsed as sluice SQL, so a `)` followed
+ * by IGNORE|RESPECT NULLS can only be a navigation call's.
+ */
+function nullTreatmentEdits(sql: string, from: number, to: number): Edit[] {
+  const tokens = tokenize(sql.slice(from, to)).filter((t) => t.kind !== 'comment');
+  const edits: Edit[] = [];
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    const [paren, word, nulls] = [tokens[i]!, tokens[i + 1]!, tokens[i + 2]!];
+    if (paren.text !== ')' || !/^(ignore|respect)$/i.test(word.text) || !/^nulls$/i.test(nulls.text)) continue;
+    edits.push({ start: from + paren.start, end: from + nulls.end, text: ` ${word.text} ${nulls.text})` });
+  }
+  return edits;
+}
 
 /**
  * Each `CHANGES(v)` as a subquery over the view's audit trail (seq, op, changed_at, source

@@ -11,6 +11,9 @@
  * row that arrives below the watermark is late: dropped and recorded (SPEC 2.5). Frames only
  * move forward, so each aggregate is kept incrementally over a sliding range of the history
  * (a monotonic queue for MIN and MAX); only the rows a frame or LAG can still reach are kept.
+ * A frame from UNBOUNDED PRECEDING with only aggregates, LAG, LEAD or LAST_VALUE (a running
+ * total) keeps its aggregates' values instead of its rows: a partition costs a few numbers
+ * and the rows not yet emitted, however long the stream.
  */
 import { valueJson } from '../../value-json.js';
 import type { OverNode } from '../../plan/logical-plan.js';
@@ -18,7 +21,7 @@ import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
-import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { argScale, SlidingAggregate, type SavedAggregate } from '../agg/sliding-aggregate.js';
 import type { OverCall } from '../../plan/logical-plan.js';
 import { analyticValue, frameBounds, ignoringNulls, isAnalytic, lagReach, nthNonNullAfter, nthNonNullBefore, rowsAhead } from './over-frame.js';
 import { lateRecord } from '../window/late-record.js';
@@ -63,6 +66,12 @@ export class OverAggregateOperator implements Operator {
   /** LAG / LEAD … IGNORE NULLS: they reach as far as it takes to pass their offset's count of non-NULL values. */
   private readonly lagsIgnoring: readonly OverCall[];
   private readonly leadsIgnoring: readonly OverCall[];
+  /**
+   * The frame starts at UNBOUNDED PRECEDING and no call reads a row behind the current one
+   * through it (FIRST_VALUE, NTH_VALUE, a LAST_VALUE ending before the row or ignoring
+   * NULLs): rows go once added to the aggregates, whose values are the state.
+   */
+  private readonly growing: boolean;
 
   constructor(
     private readonly out: Emitter,
@@ -82,6 +91,10 @@ export class OverAggregateOperator implements Operator {
     const f = node.frame;
     this.aheadMs = f.unit === 'RANGE' && f.following !== null && f.following > 0 ? f.following : 0;
     this.framed = node.calls.some((c) => c.fn !== 'LAG' && c.fn !== 'LEAD');
+    const endsAtRow = f.following !== null && f.following >= 0;
+    this.growing =
+      f.preceding === null &&
+      node.calls.every((c) => !isAnalytic(c.fn) || c.fn === 'LAG' || c.fn === 'LEAD' || (c.fn === 'LAST_VALUE' && c.ignoreNulls !== true && endsAtRow));
   }
 
   private partition(key: string): Partition {
@@ -89,7 +102,7 @@ export class OverAggregateOperator implements Operator {
     if (!p) {
       p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [] };
       p.aggs = this.node.calls.map((c) =>
-        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!, argScale(this.node, c)),
+        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!, argScale(this.node, c), this.growing),
       );
       this.partitions.set(key, p);
     }
@@ -128,7 +141,8 @@ export class OverAggregateOperator implements Operator {
       }
       this.emitDecided(p, wm);
       this.trim(p);
-      if (p.pending.length === 0 && p.next === p.history.length && this.keepFrom(p) >= p.history.length) this.partitions.delete(key);
+      // A growing frame's aggregates are the partition's state: it stays.
+      if (!this.growing && p.pending.length === 0 && p.next === p.history.length && this.keepFrom(p) >= p.history.length) this.partitions.delete(key);
     }
     const b = this.output.finish(this.wm, true);
     if (b) this.out.push(b);
@@ -192,7 +206,8 @@ export class OverAggregateOperator implements Operator {
 
   /** The first history row a later frame, LAG or emission can still reach. */
   private keepFrom(p: Partition): number {
-    let from = Math.min(this.framed ? p.lo : p.next, p.next - this.back);
+    // A growing frame needs no row its aggregates have taken in.
+    let from = Math.min(this.growing ? p.hi : this.framed ? p.lo : p.next, p.next - this.back);
     for (const c of this.lagsIgnoring) from = Math.min(from, this.lagKeepFrom(p, c));
     return Math.max(0, from);
   }
@@ -216,7 +231,8 @@ export class OverAggregateOperator implements Operator {
     const drop = this.keepFrom(p);
     if (drop < 1024 && drop < p.history.length / 2) return;
     p.history = p.history.slice(drop);
-    p.lo -= drop;
+    // A growing frame starts at the partition's first row, whichever rows are still kept.
+    p.lo = this.growing ? 0 : p.lo - drop;
     p.hi -= drop;
     p.next -= drop;
     for (const a of p.aggs) a?.shift(drop);
@@ -233,6 +249,8 @@ export class OverAggregateOperator implements Operator {
         lo: p.lo - from,
         hi: p.hi - from,
         next: p.next - from,
+        // A growing frame's aggregates: the rows they took in are gone.
+        ...(this.growing ? { aggs: p.aggs.map((a) => a?.saved() ?? null) } : {}),
       };
     });
     return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null };
@@ -240,7 +258,7 @@ export class OverAggregateOperator implements Operator {
 
   restore(state: unknown): void {
     const s = state as {
-      parts: { key: string; pending: SavedRow[]; history: SavedRow[]; lo: number; hi: number; next: number }[];
+      parts: { key: string; pending: SavedRow[]; history: SavedRow[]; lo: number; hi: number; next: number; aggs?: (SavedAggregate | null)[] }[];
       seq: number;
       wm: number | null;
     };
@@ -250,6 +268,13 @@ export class OverAggregateOperator implements Operator {
       p.pending = x.pending.map(([seq, ts, values]) => ({ seq, ts, values }));
       p.history = x.history.map(([seq, ts, values]) => ({ seq, ts, values }));
       p.next = x.next;
+      if (x.aggs !== undefined) {
+        x.aggs.forEach((saved, j) => saved !== null && p.aggs[j]!.restoreSaved(saved));
+        p.lo = 0;
+        p.hi = x.hi;
+        continue;
+      }
+      // Before growing frames were saved so, every row from the frame's start was kept.
       p.lo = p.hi = x.lo;
       for (; p.hi < x.hi; p.hi++) for (const a of p.aggs) a?.add(p.history, p.hi);
     }
@@ -259,7 +284,8 @@ export class OverAggregateOperator implements Operator {
 
   stateSize(): number {
     let n = 0;
-    for (const p of this.partitions.values()) n += p.pending.length + p.history.length - this.keepFrom(p);
+    // A growing frame's partition counts one for its aggregates.
+    for (const p of this.partitions.values()) n += p.pending.length + p.history.length - this.keepFrom(p) + (this.growing ? 1 : 0);
     return n;
   }
 

@@ -103,6 +103,8 @@ export function compilePointLookup(statement: Statement, s: EngineState): PointL
     node = node.input;
   }
   if (node.kind !== 'Aggregate' || node.keys.length === 0 || at.size !== node.keys.length) return null;
+  // A group state_ttl dropped still has its row in the view: only the table answers.
+  if (node.idleTtlMs !== undefined) return null;
   const agg: AggregateNode = node;
   const keys: { arg: KeyArg; type: SqlType }[] = [];
   for (let k = 0; k < agg.keys.length; k++) {

@@ -84,7 +84,7 @@ function header(p: LogicalPlan): string {
     case 'Aggregate':
       return `Aggregate: keys=[${p.keys.map((k) => p.input.schema[k]!.name).join(', ')}] aggs=[${p.aggs
         .map((a) => aggText(a, p.input.schema))
-        .join(', ')}]`;
+        .join(', ')}]${p.idleTtlMs !== undefined ? ` state_ttl=${formatDuration(p.idleTtlMs)}` : ''}`;
     case 'WindowAggregate':
       return `WindowAggregate: ${windowText(p.window, p.input.schema)} keys=[${p.keys
         .map((k) => p.input.schema[k]!.name)

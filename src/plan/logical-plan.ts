@@ -130,6 +130,11 @@ export interface AggregateNode extends PlanBase {
   readonly input: LogicalPlan;
   readonly keys: readonly number[];
   readonly aggs: readonly AggCall[];
+  /**
+   * The view's `state_ttl` (ms), over an append-only input: a group that took no row while
+   * the watermark moved this far is dropped, and a later row of its key starts it afresh.
+   */
+  readonly idleTtlMs?: number;
 }
 
 export type EmitMode = 'CHANGES' | 'ON_WINDOW_CLOSE';

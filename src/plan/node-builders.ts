@@ -137,12 +137,14 @@ function aggColumns(input: LogicalPlan, keys: readonly number[], aggs: readonly 
   ];
 }
 
-export function aggregateNode(input: LogicalPlan, keys: readonly number[], aggs: readonly AggCall[]): AggregateNode {
+/** `idleTtlMs` (a view's state_ttl) applies to groups of an append-only input only. */
+export function aggregateNode(input: LogicalPlan, keys: readonly number[], aggs: readonly AggCall[], idleTtlMs?: number): AggregateNode {
   return {
     kind: 'Aggregate',
     input,
     keys,
     aggs,
+    ...(idleTtlMs !== undefined && keys.length > 0 && input.appendOnly ? { idleTtlMs } : {}),
     schema: aggColumns(input, keys, aggs),
     appendOnly: false,
     uniqueKey: keys.map((_, i) => i),

@@ -31,7 +31,7 @@ export function withInputs(p: LogicalPlan, inputs: readonly LogicalPlan[]): Logi
     case 'WindowTvf':
       return windowTvfNode(inputs[0]!, p.window);
     case 'Aggregate':
-      return renamed(aggregateNode(inputs[0]!, p.keys, p.aggs), p);
+      return renamed(aggregateNode(inputs[0]!, p.keys, p.aggs, p.idleTtlMs), p);
     case 'WindowAggregate':
       return renamed(windowAggregateNode(inputs[0]!, p.window, p.keys, p.aggs, p.emit), p);
     case 'UnionAll':

@@ -2,11 +2,18 @@
  * GROUP BY without windows: keeps every group's aggregates and emits a changelog keyed by
  * the group (-U/+U on change, +I for a new group, -D when its last row is retracted). A
  * global aggregate (no GROUP BY) always has its one row, as in SQL.
+ *
+ * With the view's `state_ttl` (an append-only input), a group that took no row while the
+ * watermark moved on by the TTL is dropped without a change: its row stays in the view, and
+ * a later row of its key starts a new group (+I, which the view takes as the key's row), as
+ * Flink's state TTL. Whether a row finds its group alive is judged by the watermark it
+ * arrived under, so batch cuts do not change the result.
  */
 import { parseValueJson, valueJson } from '../../value-json.js';
 import type { AggregateNode } from '../../plan/logical-plan.js';
-import { columnsOf, type ChangeBatch } from '../batch.js';
-import { signsOf } from '../batch-ops.js';
+import { columnsOf, rowWatermark, type ChangeBatch } from '../batch.js';
+import { selectRows, signsOf } from '../batch-ops.js';
+import { grown } from '../agg/accumulator.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
 import { distinctSources } from '../agg/shared-distinct.js';
@@ -15,7 +22,8 @@ import { StateChanges } from '../agg/state-changes.js';
 import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
 import { OP_INSERT } from '../batch.js';
-import { ColumnarState } from '../columnar-state.js';
+import { ColumnarState, scatterArray } from '../columnar-state.js';
+import { pick } from '../batch-ops.js';
 
 /** Incremental entries below this never trigger a compaction (a small view rewrites cheaply anyway, but need not). */
 const MIN_COMPACTION = 4096;
@@ -32,6 +40,17 @@ export class GroupAggregateOperator implements Operator {
   private entriesSinceFull = 0;
   /** Per group, the offset of its last event in the batch being processed (the change's provenance). */
   private lastEvent = new Float64Array(16);
+  /** state_ttl in ms (null: groups live until retracted). */
+  private readonly ttl: number | null;
+  /** state_ttl: per group, the watermark its last row arrived under (-Infinity: before any). */
+  private seen = new Float64Array(16);
+  /** state_ttl: the first finite watermark, from which groups seen before any count. */
+  private firstWm = Infinity;
+  /** state_ttl: the watermark of the last sweep for dropped groups. */
+  private sweptAt = -Infinity;
+  private probe = new Int32Array(0);
+  private stamp = new Int32Array(16);
+  private epoch = 0;
 
   constructor(
     private readonly out: Emitter,
@@ -45,6 +64,7 @@ export class GroupAggregateOperator implements Operator {
     );
     this.output = new OutputBuilder(node.schema);
     this.global = node.keys.length === 0;
+    this.ttl = node.idleTtlMs ?? null;
   }
 
   private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
@@ -74,11 +94,77 @@ export class GroupAggregateOperator implements Operator {
   }
 
   process(batch: ChangeBatch): void {
+    if (this.ttl !== null && batch.length > 0) this.processWithTtl(batch, this.ttl);
+    else this.processRows(batch);
+  }
+
+  /**
+   * Cuts the batch where its watermark has moved on by more than the TTL since the cut's first
+   * row, so no group can lapse between two of its rows inside a cut; before each cut, drops
+   * the groups whose first row in it finds them lapsed.
+   */
+  private processWithTtl(batch: ChangeBatch, ttl: number): void {
+    const n = batch.length;
+    let from = 0;
+    while (from < n) {
+      const w0 = rowWatermark(batch, from);
+      let to = from + 1;
+      while (to < n && !(rowWatermark(batch, to) - w0 > ttl)) to++;
+      const cut = from === 0 && to === n ? batch : selectRows(batch, Int32Array.from({ length: to - from }, (_, k) => from + k), to - from);
+      this.dropLapsed(cut, ttl);
+      this.processRows(cut);
+      from = to;
+    }
+  }
+
+  /** The watermark group g's last row came under (before any watermark: the first one). */
+  private seenAt(g: number): number {
+    const s = this.seen[g]!;
+    return s === -Infinity ? this.firstWm : s;
+  }
+
+  /** Drops the existing groups of the batch's rows that lapsed before their first row in it. */
+  private dropLapsed(batch: ChangeBatch, ttl: number): void {
+    const n = batch.length;
+    const cols = columnsOf(batch);
+    if (this.probe.length < n) this.probe = new Int32Array(n);
+    this.table.keys.find(this.node.keys.map((k) => cols[k]!), n, this.probe);
+    this.stamp = grown(this.stamp, this.table.keys.capacity);
+    const epoch = ++this.epoch;
+    for (let i = 0; i < n; i++) {
+      const w = rowWatermark(batch, i);
+      // The first finite watermark in row order, whichever group the row is of.
+      if (w !== -Infinity && this.firstWm === Infinity) this.firstWm = w;
+      const g = this.probe[i]!;
+      if (g < 0 || this.stamp[g] === epoch) continue;
+      this.stamp[g] = epoch;
+      if (w - ttl > this.seenAt(g)) this.lapse(g);
+    }
+  }
+
+  /** Drops group g without a change: the view keeps its last row. */
+  private lapse(g: number): void {
+    this.tracker.forget(g);
+    this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g)));
+    this.table.remove(g);
+  }
+
+  /** Notes the watermark each row's group last took a row under. */
+  private noteSeen(batch: ChangeBatch, gids: Int32Array, n: number): void {
+    if (this.seen.length < this.table.keys.capacity) this.seen = grown(this.seen, this.table.keys.capacity);
+    for (let i = 0; i < n; i++) {
+      const g = gids[i]!;
+      if (g >= 0) this.seen[g] = rowWatermark(batch, i);
+    }
+  }
+
+  private processRows(batch: ChangeBatch): void {
     this.ensureGlobal(false);
     const n = batch.length;
     if (n === 0) return;
     const cols = columnsOf(batch);
     const gids = this.global ? this.globalIds(n) : this.table.lookup(this.node.keys.map((k) => cols[k]!), n);
+    if (this.ttl !== null) this.noteSeen(batch, gids, n);
     const signs = signsOf(batch);
     if (batch.origin !== null) this.noteEvents(gids, n, batch.origin.offsets, batch.origin.source);
     this.tracker.begin();
@@ -130,7 +216,17 @@ export class GroupAggregateOperator implements Operator {
   onWatermark(wm: number): void {
     this.ensureGlobal(true);
     this.wm = wm;
+    if (this.ttl !== null && Number.isFinite(wm)) this.sweep(wm, this.ttl);
     this.out.watermark(wm);
+  }
+
+  /** Frees the groups that lapsed by watermark `wm` (a row of theirs would find them gone anyway), every quarter TTL of watermark. */
+  private sweep(wm: number, ttl: number): void {
+    if (this.firstWm === Infinity) this.firstWm = wm;
+    if (wm - this.sweptAt < ttl / 4) return;
+    this.sweptAt = wm;
+    const ids = this.table.liveIds();
+    for (let k = 0; k < ids.length; k++) if (wm - ttl > this.seenAt(ids[k]!)) this.lapse(ids[k]!);
   }
 
   /**
@@ -141,13 +237,14 @@ export class GroupAggregateOperator implements Operator {
    * the entries add up to more than the live groups.
    */
   checkpointDelta(): StateDelta {
-    const meta = ['#meta', { wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0 }] as const;
+    const meta = ['#meta', { wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0, ...this.ttlMeta() }] as const;
     const pending = this.stateChanges.pendingCount;
     if (pending * 4 > this.table.size || this.entriesSinceFull + pending > Math.max(this.table.size, MIN_COMPACTION)) this.stateChanges.rewrite();
     if (this.stateChanges.pendingFull) {
       const ids = this.table.liveIds();
       const groups = new ColumnarState({ groups: ids.length });
       this.table.saveColumns(ids, ids.length, groups);
+      if (this.ttl !== null) groups.put('seen', pick(this.fitSeen(), ids, ids.length));
       this.stateChanges.restored(ids);
       this.entriesSinceFull = 0;
       return { full: true, puts: [meta, ['#groups', groups]], deletes: [] };
@@ -156,7 +253,7 @@ export class GroupAggregateOperator implements Operator {
       () => [],
       (g) => {
         const { key, rows, accs } = this.table.save(g);
-        return [valueJson(key), { rows, accs }];
+        return [valueJson(key), { rows, accs, ...this.seenEntry(g) }];
       },
       [meta],
     );
@@ -171,8 +268,14 @@ export class GroupAggregateOperator implements Operator {
   /** Restores what checkpointDelta wrote, or a checkpoint of older versions (every group a JSON entry). */
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
     this.table.clear();
+    const meta = entries.get('#meta') as { wm: number | null; firstWm?: number | null } | undefined;
+    this.restoreTtlMeta(meta);
     const groups = entries.get('#groups');
-    if (groups instanceof ColumnarState) this.table.loadColumns(groups, (groups.meta as { groups: number }).groups);
+    if (groups instanceof ColumnarState) {
+      const n = (groups.meta as { groups: number }).groups;
+      const ids = this.table.loadColumns(groups, n);
+      this.restoreSeen(ids, n, groups.has('seen') ? groups.get('seen', 'f64') : null);
+    }
     // JSON entries count towards the next compaction: an older version's checkpoint (all of
     // them JSON) becomes columnar at the next one.
     let json = 0;
@@ -188,8 +291,9 @@ export class GroupAggregateOperator implements Operator {
         if (g >= 0) this.table.remove(g);
         continue;
       }
-      const { rows, accs } = v as { rows: number; accs: unknown[] };
-      this.table.load({ key: parseValueJson(k) as Value[], rows, accs });
+      const { rows, accs, seen } = v as { rows: number; accs: unknown[]; seen?: number | null };
+      const g = this.table.load({ key: parseValueJson(k) as Value[], rows, accs });
+      this.restoreSeen(Int32Array.of(g), 1, seen === undefined ? null : [seen ?? -Infinity]);
     }
     const ids = this.table.liveIds();
     for (let i = 0; i < ids.length; i++) this.tracker.markEmitted(ids[i]!);
@@ -199,22 +303,54 @@ export class GroupAggregateOperator implements Operator {
   }
 
   snapshot(): unknown {
-    const groups: SavedGroup[] = [];
+    const groups: (SavedGroup & { seen?: number | null })[] = [];
     for (let g = 0; g < this.table.keys.capacity; g++) {
-      if (this.table.keys.has(g)) groups.push(this.table.save(g));
+      if (this.table.keys.has(g)) groups.push({ ...this.table.save(g), ...this.seenEntry(g) });
     }
-    return { groups, wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0 };
+    return { groups, wm: Number.isFinite(this.wm) ? this.wm : null, globalEmitted: this.globalGroup >= 0, ...this.ttlMeta() };
   }
 
   restore(state: unknown): void {
-    const s = state as { groups: SavedGroup[]; wm: number | null; globalEmitted: boolean };
+    const s = state as { groups: (SavedGroup & { seen?: number | null })[]; wm: number | null; globalEmitted: boolean; firstWm?: number | null };
     this.table.clear();
+    this.restoreTtlMeta(s);
     for (const sg of s.groups) {
       const g = this.table.load(sg);
       this.tracker.markEmitted(g);
       if (this.global) this.globalGroup = g;
+      this.restoreSeen(Int32Array.of(g), 1, sg.seen === undefined ? null : [sg.seen ?? -Infinity]);
     }
     this.wm = s.wm ?? -Infinity;
+  }
+
+  /** state_ttl's checkpointed part of `#meta`: the first finite watermark. */
+  private ttlMeta(): { firstWm?: number | null } {
+    return this.ttl === null ? {} : { firstWm: Number.isFinite(this.firstWm) ? this.firstWm : null };
+  }
+
+  /** A group's JSON entry's `seen` (state_ttl only; -Infinity as null). */
+  private seenEntry(g: number): { seen?: number | null } {
+    if (this.ttl === null) return {};
+    const s = this.fitSeen()[g]!;
+    return { seen: Number.isFinite(s) ? s : null };
+  }
+
+  private fitSeen(): Float64Array {
+    return (this.seen = grown(this.seen, this.table.keys.capacity));
+  }
+
+  private restoreTtlMeta(meta: { wm: number | null; firstWm?: number | null } | undefined): void {
+    // A checkpoint from before state_ttl counts its groups from the watermark it was taken at.
+    this.firstWm = meta?.firstWm ?? meta?.wm ?? Infinity;
+    this.sweptAt = -Infinity;
+  }
+
+  /** The restored groups' `seen`; a checkpoint without them (from before state_ttl): as if before any watermark. */
+  private restoreSeen(ids: Int32Array, n: number, seen: ArrayLike<number> | null): void {
+    if (this.ttl === null) return;
+    const a = this.fitSeen();
+    if (seen === null) for (let i = 0; i < n; i++) a[ids[i]!] = -Infinity;
+    else scatterArray(a, ids, n, seen);
   }
 
   stateSize(): number {

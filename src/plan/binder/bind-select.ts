@@ -130,7 +130,7 @@ export function bindSelect(sel: Select, ctx: BindContext): BoundRelation {
     }
   }
   plan = projectNode(plan, exprs, names);
-  if (sel.distinct) plan = aggregateNode(plan, plan.schema.map((_, i) => i), []);
+  if (sel.distinct) plan = aggregateNode(plan, plan.schema.map((_, i) => i), [], ctx.stateTtlMs);
   return { plan, scope: Scope.of(plan.schema, undefined) };
 }
 
@@ -331,7 +331,7 @@ function bindAggregate(
     node = windowAggregateNode(prePlan, { ...window, timeCol, partitionBy }, regularKeys.map((r) => r.pos), aggCalls, ctx.emit);
   } else {
     const prePlan = projectNode(input, pre, preNames);
-    node = aggregateNode(prePlan, regularKeys.map((r) => r.pos), aggCalls);
+    node = aggregateNode(prePlan, regularKeys.map((r) => r.pos), aggCalls, ctx.stateTtlMs);
   }
   const keyBase = windowed ? 3 : 0;
   const aggBase = keyBase + regularKeys.length;

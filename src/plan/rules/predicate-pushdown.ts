@@ -63,7 +63,7 @@ function pushInto(input: LogicalPlan, pred: BoundExpr): LogicalPlan {
       const inner = pushInto(input.input, and(down)!);
       const rebuilt =
         input.kind === 'Aggregate'
-          ? { ...aggregateNode(inner, input.keys, input.aggs), schema: input.schema }
+          ? { ...aggregateNode(inner, input.keys, input.aggs, input.idleTtlMs), schema: input.schema }
           : { ...windowAggregateNode(inner, input.window, input.keys, input.aggs, input.emit), schema: input.schema };
       return filterIf(rebuilt, and(up));
     }

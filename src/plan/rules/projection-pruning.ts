@@ -113,7 +113,7 @@ function prune(plan: LogicalPlan, required: Set<number>): Pruned {
       const aggs = plan.aggs.map((a) => ({ ...a, arg: a.arg === null ? null : m[a.arg]! }));
       const node =
         plan.kind === 'Aggregate'
-          ? aggregateNode(child.plan, keys, aggs)
+          ? aggregateNode(child.plan, keys, aggs, plan.idleTtlMs)
           : windowAggregateNode(
               child.plan,
               { ...plan.window, timeCol: m[plan.window.timeCol]!, partitionBy: plan.window.partitionBy.map((p) => m[p]!) },

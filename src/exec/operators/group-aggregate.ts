@@ -12,7 +12,7 @@
 import { parseValueJson, valueJson } from '../../value-json.js';
 import type { AggregateNode } from '../../plan/logical-plan.js';
 import { columnsOf, rowWatermark, type ChangeBatch } from '../batch.js';
-import { selectRows, signsOf } from '../batch-ops.js';
+import { pick, selectRows, signsOf } from '../batch-ops.js';
 import { grown } from '../agg/accumulator.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
@@ -23,7 +23,6 @@ import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
 import { OP_INSERT } from '../batch.js';
 import { ColumnarState, scatterArray } from '../columnar-state.js';
-import { pick } from '../batch-ops.js';
 
 /** Incremental entries below this never trigger a compaction (a small view rewrites cheaply anyway, but need not). */
 const MIN_COMPACTION = 4096;

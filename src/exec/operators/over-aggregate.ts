@@ -16,13 +16,12 @@
  * and the rows not yet emitted, however long the stream.
  */
 import { valueJson } from '../../value-json.js';
-import type { OverNode } from '../../plan/logical-plan.js';
+import type { OverCall, OverNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { argScale, SlidingAggregate, type SavedAggregate } from '../agg/sliding-aggregate.js';
-import type { OverCall } from '../../plan/logical-plan.js';
 import { analyticValue, frameBounds, ignoringNulls, isAnalytic, lagReach, nthNonNullAfter, nthNonNullBefore, rowsAhead } from './over-frame.js';
 import { lateRecord } from '../window/late-record.js';
 
@@ -226,7 +225,7 @@ export class OverAggregateOperator implements Operator {
     return first;
   }
 
-  /** Drops history rows nothing can reach any more (an UNBOUNDED PRECEDING frame keeps every row). */
+  /** Drops history rows nothing can reach any more (a frame from UNBOUNDED PRECEDING that is not growing keeps every row). */
   private trim(p: Partition): void {
     const drop = this.keepFrom(p);
     if (drop < 1024 && drop < p.history.length / 2) return;

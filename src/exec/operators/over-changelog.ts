@@ -43,8 +43,9 @@ export class OverChangelogOperator implements Operator {
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
   private readonly floor: TimeFloor<Entry>;
-  /** RANGE frames order by one key: its column. */
+  /** RANGE frames order by one key: its column, and -1 when it descends (the rows before a row hold larger values). */
   private readonly rangeColumn: number;
+  private readonly rangeSign: number;
   /** Some call is ROW_NUMBER, RANK or DENSE_RANK: a change moves the numbers of every later row. */
   private readonly ranked: boolean;
 
@@ -55,10 +56,11 @@ export class OverChangelogOperator implements Operator {
     const bad = (why: string) => new SluiceError('UNSUPPORTED', `window functions (OVER) on a stream: ${why}`);
     this.ranked = node.calls.some((c) => isRanking(c.fn));
     const offsetRange = (n: number | null) => n !== null && n !== 0;
-    if (node.frame.unit === 'RANGE' && (offsetRange(node.frame.preceding) || offsetRange(node.frame.following)) && (node.orderBy.length !== 1 || node.orderBy[0]!.desc)) {
-      throw bad('a RANGE frame with an offset needs one ascending ORDER BY key');
+    if (node.frame.unit === 'RANGE' && (offsetRange(node.frame.preceding) || offsetRange(node.frame.following)) && node.orderBy.length !== 1) {
+      throw bad('a RANGE frame with an offset needs one ORDER BY key');
     }
     this.rangeColumn = node.orderBy[0]?.column ?? -1;
+    this.rangeSign = node.orderBy[0]?.desc === true ? -1 : 1;
     this.compare = rowComparator(node.orderBy);
     this.output = new OutputBuilder(node.schema);
     this.floor = new TimeFloor(TimeFloor.columnsOf(node.input.schema));
@@ -179,11 +181,12 @@ export class OverChangelogOperator implements Operator {
   /** The first row before `from` whose RANGE frame ending `following` after it reaches row m's value. */
   private rangeReachBack(rows: readonly Entry[], from: number, m: Entry, following: number): number {
     const c = this.rangeColumn;
+    const s = this.rangeSign;
     const v = m.values[c];
     if (v === null) return from;
     while (from > 0) {
       const u = rows[from - 1]!.values[c];
-      if (u === null || (u as number) < (v as number) - following) break;
+      if (u === null || s * (u as number) < s * (v as number) - following) break;
       from--;
     }
     return from;
@@ -280,19 +283,21 @@ export class OverChangelogOperator implements Operator {
       return e;
     };
     const c = this.rangeColumn;
+    // Descending, the values before a row are larger: comparing -value keeps the ascending arithmetic.
+    const s = this.rangeSign;
     const v = rows[r]!.values[c];
     let start = f.preceding === null ? 0 : f.preceding === 0 || v === null ? peerStart() : Math.max(from, 0);
     if (f.preceding !== null && f.preceding !== 0 && v !== null) {
-      const min = (v as number) - f.preceding;
-      while (start < len && (rows[start]!.values[c] === null || (rows[start]!.values[c] as number) < min)) start++;
+      const min = s * (v as number) - f.preceding;
+      while (start < len && (rows[start]!.values[c] === null || s * (rows[start]!.values[c] as number) < min)) start++;
     }
     let end: number;
     if (f.following === null) end = len;
     else if (f.following === 0 || v === null) end = peerEnd();
     else {
-      const max = (v as number) + f.following;
+      const max = s * (v as number) + f.following;
       end = Math.max(start, endFrom);
-      while (end < len && rows[end]!.values[c] !== null && (rows[end]!.values[c] as number) <= max) end++;
+      while (end < len && rows[end]!.values[c] !== null && s * (rows[end]!.values[c] as number) <= max) end++;
     }
     return { start, end };
   }

@@ -109,6 +109,18 @@ const changelog: [string, string][] = [
      FROM ${counts}`,
   ],
   [
+    'descending: RANGE frames over a GROUP BY that updates (NULLs first and last) and over rows ordered by id',
+    `SELECT g, hi, SUM(g) OVER (ORDER BY hi DESC NULLS LAST RANGE BETWEEN 3 PRECEDING AND 5 FOLLOWING) AS t,
+       COUNT(*) OVER (ORDER BY hi DESC NULLS FIRST RANGE BETWEEN 10 PRECEDING AND 2 PRECEDING) AS c,
+       MIN(g) OVER (ORDER BY hi DESC RANGE BETWEEN CURRENT ROW AND 4 FOLLOWING) AS m
+     FROM (SELECT id % 10 AS g, MAX(x) AS hi FROM s GROUP BY g)`,
+  ],
+  [
+    'descending: a RANGE frame over rows ordered by a column that is not event time',
+    `SELECT id, SUM(x) OVER (PARTITION BY k ORDER BY id DESC RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS t,
+       MAX(x) OVER (ORDER BY id DESC RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS m FROM s`,
+  ],
+  [
     'over a GROUP BY that updates: LAG, LEAD and LAST_VALUE ordered by the count',
     `SELECT g, n, LAG(g, 1, -1) OVER (ORDER BY n, g) AS p, LEAD(n, 2) OVER (ORDER BY n, g) AS l2,
        LAST_VALUE(g) OVER (ORDER BY n, g ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS lv FROM ${counts}`,

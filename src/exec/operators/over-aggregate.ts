@@ -11,9 +11,10 @@
  * row that arrives below the watermark is late: dropped and recorded (SPEC 2.5). Frames only
  * move forward, so each aggregate is kept incrementally over a sliding range of the history
  * (a monotonic queue for MIN and MAX); only the rows a frame or LAG can still reach are kept.
- * A frame from UNBOUNDED PRECEDING with only aggregates, LAG, LEAD or LAST_VALUE (a running
- * total) keeps its aggregates' values instead of its rows: a partition costs a few numbers
- * and the rows not yet emitted, however long the stream.
+ * A frame from UNBOUNDED PRECEDING (a running total) keeps its aggregates' values, and the
+ * first rows' values FIRST_VALUE and NTH_VALUE pick from, instead of its rows: a partition
+ * costs a few numbers and the rows not yet emitted, however long the stream (unless a
+ * LAST_VALUE ends before the row or ignores NULLs).
  */
 import { valueJson } from '../../value-json.js';
 import type { OverCall, OverNode } from '../../plan/logical-plan.js';
@@ -43,6 +44,13 @@ interface Partition {
   hi: number;
   /** One per call; null for a navigation call. */
   aggs: (SlidingAggregate<Row> | null)[];
+  /** A growing frame: rows dropped from the front so far (history[0] is row `dropped` of the partition). */
+  dropped: number;
+  /**
+   * A growing frame, per FIRST_VALUE / NTH_VALUE call (null for others): the values it can
+   * pick, the partition's first n (non-NULL with IGNORE NULLS), each with its row number.
+   */
+  firsts: ([Value, number][] | null)[];
 }
 
 type SavedRow = [number, number, Value[]];
@@ -66,11 +74,13 @@ export class OverAggregateOperator implements Operator {
   private readonly lagsIgnoring: readonly OverCall[];
   private readonly leadsIgnoring: readonly OverCall[];
   /**
-   * The frame starts at UNBOUNDED PRECEDING and no call reads a row behind the current one
-   * through it (FIRST_VALUE, NTH_VALUE, a LAST_VALUE ending before the row or ignoring
-   * NULLs): rows go once added to the aggregates, whose values are the state.
+   * The frame starts at UNBOUNDED PRECEDING and no call reads an arbitrary row behind the
+   * current one through it (a LAST_VALUE ending before the row or ignoring NULLs): rows go
+   * once added to the aggregates, whose values (and the first rows' values) are the state.
    */
   private readonly growing: boolean;
+  /** A growing frame: how many first values each call keeps (FIRST_VALUE 1, NTH_VALUE n; 0: none). */
+  private readonly firstsWanted: readonly number[];
 
   constructor(
     private readonly out: Emitter,
@@ -93,13 +103,14 @@ export class OverAggregateOperator implements Operator {
     const endsAtRow = f.following !== null && f.following >= 0;
     this.growing =
       f.preceding === null &&
-      node.calls.every((c) => !isAnalytic(c.fn) || c.fn === 'LAG' || c.fn === 'LEAD' || (c.fn === 'LAST_VALUE' && c.ignoreNulls !== true && endsAtRow));
+      node.calls.every((c) => c.fn !== 'LAST_VALUE' || (c.ignoreNulls !== true && endsAtRow));
+    this.firstsWanted = node.calls.map((c) => (!this.growing ? 0 : c.fn === 'FIRST_VALUE' ? 1 : c.fn === 'NTH_VALUE' ? c.offset! : 0));
   }
 
   private partition(key: string): Partition {
     let p = this.partitions.get(key);
     if (!p) {
-      p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [] };
+      p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [], dropped: 0, firsts: this.firstsWanted.map((n) => (n > 0 ? [] : null)) };
       p.aggs = this.node.calls.map((c) =>
         isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!, argScale(this.node, c), this.growing),
       );
@@ -136,7 +147,10 @@ export class OverAggregateOperator implements Operator {
       if (ready.length > 0) {
         // Pending rows are at or above the last watermark, history rows below it: appending keeps the order.
         p.pending = p.pending.filter((r) => r.ts >= wm);
-        for (const r of ready) p.history.push(r);
+        for (const r of ready) {
+          this.noteFirst(p, r, p.dropped + p.history.length);
+          p.history.push(r);
+        }
       }
       this.emitDecided(p, wm);
       this.trim(p);
@@ -150,6 +164,23 @@ export class OverAggregateOperator implements Operator {
       this.wm = held;
       this.out.watermark(held);
     }
+  }
+
+  /** A growing frame: keeps row `at` of the partition's value for the calls still short of their first values. */
+  private noteFirst(p: Partition, r: Row, at: number): void {
+    for (let j = 0; j < p.firsts.length; j++) {
+      const firsts = p.firsts[j];
+      if (!firsts || firsts.length >= this.firstsWanted[j]!) continue;
+      const c = this.node.calls[j]!;
+      const v = r.values[c.arg!]!;
+      if (v !== null || c.ignoreNulls !== true) firsts.push([v, at]);
+    }
+  }
+
+  /** FIRST_VALUE / NTH_VALUE over a growing frame ending before row `end` of the partition. */
+  private firstValue(c: OverCall, firsts: readonly [Value, number][], end: number): Value {
+    const f = firsts[c.fn === 'NTH_VALUE' ? c.offset! - 1 : 0];
+    return f !== undefined && f[1] < end ? f[0] : null;
   }
 
   /** True when row i's result can no longer change: the rows its frame or LEAD reach are all in. */
@@ -174,7 +205,8 @@ export class OverAggregateOperator implements Operator {
       for (; p.lo < start; p.lo++) for (const a of p.aggs) a?.remove(h, p.lo);
       this.node.calls.forEach((c, j) => {
         const a = p.aggs[j];
-        results[j] = a ? a.value(h) : analyticValue(c, h, i, start, end);
+        const firsts = p.firsts[j];
+        results[j] = a ? a.value(h) : firsts ? this.firstValue(c, firsts, p.dropped + end) : analyticValue(c, h, i, start, end);
       });
       this.output.row(0);
       this.output.values(0, h[i]!.values);
@@ -232,6 +264,7 @@ export class OverAggregateOperator implements Operator {
     p.history = p.history.slice(drop);
     // A growing frame starts at the partition's first row, whichever rows are still kept.
     p.lo = this.growing ? 0 : p.lo - drop;
+    p.dropped += drop;
     p.hi -= drop;
     p.next -= drop;
     for (const a of p.aggs) a?.shift(drop);
@@ -249,7 +282,7 @@ export class OverAggregateOperator implements Operator {
         hi: p.hi - from,
         next: p.next - from,
         // A growing frame's aggregates: the rows they took in are gone.
-        ...(this.growing ? { aggs: p.aggs.map((a) => a?.saved() ?? null) } : {}),
+        ...(this.growing ? { aggs: p.aggs.map((a) => a?.saved() ?? null), dropped: p.dropped + from, firsts: p.firsts } : {}),
       };
     });
     return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null };
@@ -257,7 +290,17 @@ export class OverAggregateOperator implements Operator {
 
   restore(state: unknown): void {
     const s = state as {
-      parts: { key: string; pending: SavedRow[]; history: SavedRow[]; lo: number; hi: number; next: number; aggs?: (SavedAggregate | null)[] }[];
+      parts: {
+        key: string;
+        pending: SavedRow[];
+        history: SavedRow[];
+        lo: number;
+        hi: number;
+        next: number;
+        aggs?: (SavedAggregate | null)[];
+        dropped?: number;
+        firsts?: ([Value, number][] | null)[];
+      }[];
       seq: number;
       wm: number | null;
     };
@@ -271,8 +314,12 @@ export class OverAggregateOperator implements Operator {
         x.aggs.forEach((saved, j) => saved !== null && p.aggs[j]!.restoreSaved(saved));
         p.lo = 0;
         p.hi = x.hi;
+        p.dropped = x.dropped ?? 0;
+        if (x.firsts !== undefined) p.firsts = x.firsts;
         continue;
       }
+      // Every row from the partition's first was kept: the first values are among them.
+      p.history.forEach((r, at) => this.noteFirst(p, r, at));
       // Before growing frames were saved so, every row from the frame's start was kept.
       p.lo = p.hi = x.lo;
       for (; p.hi < x.hi; p.hi++) for (const a of p.aggs) a?.add(p.history, p.hi);

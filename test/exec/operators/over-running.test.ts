@@ -36,8 +36,18 @@ const queries: [string, string][] = [
        MIN(x) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS lo FROM s`,
   ],
   [
-    'FIRST_VALUE beside a running SUM (FIRST_VALUE keeps the rows: not a running frame)',
-    `SELECT id, FIRST_VALUE(x) OVER (PARTITION BY k ORDER BY ts) AS f, SUM(x) OVER (PARTITION BY k ORDER BY ts) AS s FROM s`,
+    'FIRST_VALUE and NTH_VALUE beside a running SUM (they keep the first values), with and without IGNORE NULLS',
+    `SELECT id, FIRST_VALUE(x) OVER w AS f, NTH_VALUE(x, 3) OVER w AS n3, FIRST_VALUE(x IGNORE NULLS) OVER w AS fi,
+       NTH_VALUE(x, 2 IGNORE NULLS) OVER w AS n2i, SUM(x) OVER w AS s FROM s WINDOW w AS (PARTITION BY k ORDER BY ts)`,
+  ],
+  [
+    'NTH_VALUE over a frame ending before the row',
+    `SELECT id, NTH_VALUE(x, 2) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS n,
+       FIRST_VALUE(id) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f FROM s`,
+  ],
+  [
+    'LAST_VALUE ignoring NULLs keeps the rows (not a running frame), beside a running MAX',
+    `SELECT id, LAST_VALUE(x IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS l, MAX(x) OVER (PARTITION BY k ORDER BY ts) AS hi FROM s`,
   ],
 ];
 
@@ -60,14 +70,14 @@ describe('a running aggregate keeps values, not rows', () => {
     const e = await Engine.open();
     try {
       await e.execute(`CREATE SOURCE s (id BIGINT, k BIGINT, x BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)`);
-      await e.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, SUM(x) OVER (PARTITION BY k ORDER BY ts) AS s, MAX(x) OVER (PARTITION BY k ORDER BY ts) AS hi FROM s`);
+      await e.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, SUM(x) OVER w AS s, MAX(x) OVER w AS hi, NTH_VALUE(x, 2) OVER w AS second FROM s WINDOW w AS (PARTITION BY k ORDER BY ts)`);
       for (let at = 0; at < 6000; at += 500) await e.insert('s', events(at, at + 500, (id) => (id * 7) % 101));
       // Three partitions, and the rows within the 2 s delay not yet passed by the watermark.
       expect(e.metrics().stateSize).toBeLessThan(20);
-      const [last] = await e.query(`SELECT s, hi FROM v WHERE id = 5996`);
+      const [last] = await e.query(`SELECT s, hi, second FROM v WHERE id = 5996`);
       let sum = 0;
       for (let id = 2; id <= 5996; id += 3) sum += (id * 7) % 101;
-      expect(last).toEqual({ s: sum, hi: 100 });
+      expect(last).toEqual({ s: sum, hi: 100, second: (5 * 7) % 101 });
     } finally {
       await e.close();
     }
@@ -77,7 +87,8 @@ describe('a running aggregate keeps values, not rows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-over-running-'));
     const path = join(dir, 'db.duckdb');
     const q = `SELECT id, k, SUM(x) OVER (PARTITION BY k ORDER BY ts) AS s, MIN(x) OVER (PARTITION BY k ORDER BY ts) AS lo,
-      AVG(x) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING) AS a, COUNT(x) OVER (PARTITION BY k ORDER BY ts) AS c FROM s`;
+      AVG(x) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING) AS a, COUNT(x) OVER (PARTITION BY k ORDER BY ts) AS c,
+      NTH_VALUE(x, 2 IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS n2 FROM s`;
     const x = (id: number) => (id % 5 === 0 ? null : (id * 13) % 17);
     try {
       let e = await Engine.open({ path });

@@ -11,10 +11,10 @@
  * row that arrives below the watermark is late: dropped and recorded (SPEC 2.5). Frames only
  * move forward, so each aggregate is kept incrementally over a sliding range of the history
  * (a monotonic queue for MIN and MAX); only the rows a frame or LAG can still reach are kept.
- * A frame from UNBOUNDED PRECEDING (a running total) keeps its aggregates' values, and the
- * first rows' values FIRST_VALUE and NTH_VALUE pick from, instead of its rows: a partition
- * costs a few numbers and the rows not yet emitted, however long the stream (unless a
- * LAST_VALUE ends before the row or ignores NULLs).
+ * A frame from UNBOUNDED PRECEDING (a running total, a forward fill with LAST_VALUE … IGNORE
+ * NULLS) keeps its aggregates' values, the first rows' values FIRST_VALUE and NTH_VALUE pick
+ * from and LAST_VALUE's last one, instead of its rows: a partition costs a few numbers and
+ * the rows not yet emitted, however long the stream.
  */
 import { valueJson } from '../../value-json.js';
 import type { OverCall, OverNode } from '../../plan/logical-plan.js';
@@ -51,6 +51,8 @@ interface Partition {
    * pick, the partition's first n (non-NULL with IGNORE NULLS), each with its row number.
    */
   firsts: ([Value, number][] | null)[];
+  /** A growing frame, per LAST_VALUE call: the value of the last row taken in (with IGNORE NULLS the last non-NULL one). */
+  lasts: Value[];
 }
 
 type SavedRow = [number, number, Value[]];
@@ -74,11 +76,12 @@ export class OverAggregateOperator implements Operator {
   private readonly lagsIgnoring: readonly OverCall[];
   private readonly leadsIgnoring: readonly OverCall[];
   /**
-   * The frame starts at UNBOUNDED PRECEDING and no call reads an arbitrary row behind the
-   * current one through it (a LAST_VALUE ending before the row or ignoring NULLs): rows go
-   * once added to the aggregates, whose values (and the first rows' values) are the state.
+   * The frame starts at UNBOUNDED PRECEDING: rows go once taken in, and the aggregates'
+   * values, the first rows' values and the last one are the state.
    */
   private readonly growing: boolean;
+  /** A growing frame's LAST_VALUE calls, by index. */
+  private readonly lastCalls: readonly number[];
   /** A growing frame: how many first values each call keeps (FIRST_VALUE 1, NTH_VALUE n; 0: none). */
   private readonly firstsWanted: readonly number[];
 
@@ -100,17 +103,15 @@ export class OverAggregateOperator implements Operator {
     const f = node.frame;
     this.aheadMs = f.unit === 'RANGE' && f.following !== null && f.following > 0 ? f.following : 0;
     this.framed = node.calls.some((c) => c.fn !== 'LAG' && c.fn !== 'LEAD');
-    const endsAtRow = f.following !== null && f.following >= 0;
-    this.growing =
-      f.preceding === null &&
-      node.calls.every((c) => c.fn !== 'LAST_VALUE' || (c.ignoreNulls !== true && endsAtRow));
+    this.growing = f.preceding === null;
+    this.lastCalls = this.growing ? node.calls.flatMap((c, j) => (c.fn === 'LAST_VALUE' ? [j] : [])) : [];
     this.firstsWanted = node.calls.map((c) => (!this.growing ? 0 : c.fn === 'FIRST_VALUE' ? 1 : c.fn === 'NTH_VALUE' ? c.offset! : 0));
   }
 
   private partition(key: string): Partition {
     let p = this.partitions.get(key);
     if (!p) {
-      p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [], dropped: 0, firsts: this.firstsWanted.map((n) => (n > 0 ? [] : null)) };
+      p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [], dropped: 0, firsts: this.firstsWanted.map((n) => (n > 0 ? [] : null)), lasts: this.node.calls.map(() => null) };
       p.aggs = this.node.calls.map((c) =>
         isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!, argScale(this.node, c), this.growing),
       );
@@ -166,6 +167,16 @@ export class OverAggregateOperator implements Operator {
     }
   }
 
+  /** Row i joins the frame: the aggregates take it in, and a growing frame's LAST_VALUEs note it. */
+  private takeIn(p: Partition, h: readonly Row[], i: number): void {
+    for (const a of p.aggs) a?.add(h, i);
+    for (const j of this.lastCalls) {
+      const c = this.node.calls[j]!;
+      const v = h[i]!.values[c.arg!]!;
+      if (v !== null || c.ignoreNulls !== true) p.lasts[j] = v;
+    }
+  }
+
   /** A growing frame: keeps row `at` of the partition's value for the calls still short of their first values. */
   private noteFirst(p: Partition, r: Row, at: number): void {
     for (let j = 0; j < p.firsts.length; j++) {
@@ -201,12 +212,19 @@ export class OverAggregateOperator implements Operator {
       const { start, end } = frameBounds(this.node, h.length, i, key, p);
       // The frame only moves forward: grow its end first (an empty frame ends where it starts), then cut its start.
       const hi = Math.max(start, end);
-      for (; p.hi < hi; p.hi++) for (const a of p.aggs) a?.add(h, p.hi);
+      for (; p.hi < hi; p.hi++) this.takeIn(p, h, p.hi);
       for (; p.lo < start; p.lo++) for (const a of p.aggs) a?.remove(h, p.lo);
       this.node.calls.forEach((c, j) => {
         const a = p.aggs[j];
         const firsts = p.firsts[j];
-        results[j] = a ? a.value(h) : firsts ? this.firstValue(c, firsts, p.dropped + end) : analyticValue(c, h, i, start, end);
+        // A growing frame's end is where its rows were taken in up to (frame ends only move forward).
+        results[j] = a
+          ? a.value(h)
+          : firsts
+            ? this.firstValue(c, firsts, p.dropped + end)
+            : this.growing && c.fn === 'LAST_VALUE'
+              ? p.lasts[j]!
+              : analyticValue(c, h, i, start, end);
       });
       this.output.row(0);
       this.output.values(0, h[i]!.values);
@@ -282,7 +300,7 @@ export class OverAggregateOperator implements Operator {
         hi: p.hi - from,
         next: p.next - from,
         // A growing frame's aggregates: the rows they took in are gone.
-        ...(this.growing ? { aggs: p.aggs.map((a) => a?.saved() ?? null), dropped: p.dropped + from, firsts: p.firsts } : {}),
+        ...(this.growing ? { aggs: p.aggs.map((a) => a?.saved() ?? null), dropped: p.dropped + from, firsts: p.firsts, lasts: p.lasts } : {}),
       };
     });
     return { parts, seq: this.seq, wm: Number.isFinite(this.wm) ? this.wm : null };
@@ -300,6 +318,7 @@ export class OverAggregateOperator implements Operator {
         aggs?: (SavedAggregate | null)[];
         dropped?: number;
         firsts?: ([Value, number][] | null)[];
+        lasts?: Value[];
       }[];
       seq: number;
       wm: number | null;
@@ -316,13 +335,14 @@ export class OverAggregateOperator implements Operator {
         p.hi = x.hi;
         p.dropped = x.dropped ?? 0;
         if (x.firsts !== undefined) p.firsts = x.firsts;
+        if (x.lasts !== undefined) p.lasts = x.lasts;
         continue;
       }
       // Every row from the partition's first was kept: the first values are among them.
       p.history.forEach((r, at) => this.noteFirst(p, r, at));
       // Before growing frames were saved so, every row from the frame's start was kept.
       p.lo = p.hi = x.lo;
-      for (; p.hi < x.hi; p.hi++) for (const a of p.aggs) a?.add(p.history, p.hi);
+      for (; p.hi < x.hi; p.hi++) this.takeIn(p, p.history, p.hi);
     }
     this.seq = s.seq;
     this.wm = s.wm ?? -Infinity;

@@ -46,8 +46,10 @@ const queries: [string, string][] = [
        FIRST_VALUE(id) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f FROM s`,
   ],
   [
-    'LAST_VALUE ignoring NULLs keeps the rows (not a running frame), beside a running MAX',
-    `SELECT id, LAST_VALUE(x IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS l, MAX(x) OVER (PARTITION BY k ORDER BY ts) AS hi FROM s`,
+    'a forward fill (LAST_VALUE ignoring NULLs) and a LAST_VALUE over a frame ending before the row, beside a running MAX',
+    `SELECT id, LAST_VALUE(x IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS l, MAX(x) OVER (PARTITION BY k ORDER BY ts) AS hi,
+       LAST_VALUE(x) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS lb,
+       LAST_VALUE(x IGNORE NULLS) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS lbi FROM s`,
   ],
 ];
 
@@ -70,14 +72,14 @@ describe('a running aggregate keeps values, not rows', () => {
     const e = await Engine.open();
     try {
       await e.execute(`CREATE SOURCE s (id BIGINT, k BIGINT, x BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)`);
-      await e.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, SUM(x) OVER w AS s, MAX(x) OVER w AS hi, NTH_VALUE(x, 2) OVER w AS second FROM s WINDOW w AS (PARTITION BY k ORDER BY ts)`);
+      await e.execute(`CREATE MATERIALIZED VIEW v AS SELECT id, SUM(x) OVER w AS s, MAX(x) OVER w AS hi, NTH_VALUE(x, 2) OVER w AS second, LAST_VALUE(x IGNORE NULLS) OVER w AS filled FROM s WINDOW w AS (PARTITION BY k ORDER BY ts)`);
       for (let at = 0; at < 6000; at += 500) await e.insert('s', events(at, at + 500, (id) => (id * 7) % 101));
       // Three partitions, and the rows within the 2 s delay not yet passed by the watermark.
       expect(e.metrics().stateSize).toBeLessThan(20);
-      const [last] = await e.query(`SELECT s, hi, second FROM v WHERE id = 5996`);
+      const [last] = await e.query(`SELECT s, hi, second, filled FROM v WHERE id = 5996`);
       let sum = 0;
       for (let id = 2; id <= 5996; id += 3) sum += (id * 7) % 101;
-      expect(last).toEqual({ s: sum, hi: 100, second: (5 * 7) % 101 });
+      expect(last).toEqual({ s: sum, hi: 100, second: (5 * 7) % 101, filled: (5996 * 7) % 101 });
     } finally {
       await e.close();
     }
@@ -88,8 +90,9 @@ describe('a running aggregate keeps values, not rows', () => {
     const path = join(dir, 'db.duckdb');
     const q = `SELECT id, k, SUM(x) OVER (PARTITION BY k ORDER BY ts) AS s, MIN(x) OVER (PARTITION BY k ORDER BY ts) AS lo,
       AVG(x) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING) AS a, COUNT(x) OVER (PARTITION BY k ORDER BY ts) AS c,
-      NTH_VALUE(x, 2 IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS n2 FROM s`;
-    const x = (id: number) => (id % 5 === 0 ? null : (id * 13) % 17);
+      NTH_VALUE(x, 2 IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS n2, LAST_VALUE(x IGNORE NULLS) OVER (PARTITION BY k ORDER BY ts) AS filled FROM s`;
+    // NULL around the checkpoint too: a forward fill after it reaches back past it.
+    const x = (id: number) => (id % 5 === 0 || (id >= 380 && id < 420) ? null : (id * 13) % 17);
     try {
       let e = await Engine.open({ path });
       await e.execute(`CREATE SOURCE s (id BIGINT, k BIGINT, x BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)`);

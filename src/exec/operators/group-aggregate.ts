@@ -150,10 +150,10 @@ export class GroupAggregateOperator implements Operator {
 
   /** Notes the watermark each row's group last took a row under. */
   private noteSeen(batch: ChangeBatch, gids: Int32Array, n: number): void {
-    if (this.seen.length < this.table.keys.capacity) this.seen = grown(this.seen, this.table.keys.capacity);
+    const seen = this.fitSeen();
     for (let i = 0; i < n; i++) {
       const g = gids[i]!;
-      if (g >= 0) this.seen[g] = rowWatermark(batch, i);
+      if (g >= 0) seen[g] = rowWatermark(batch, i);
     }
   }
 

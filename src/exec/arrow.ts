@@ -26,3 +26,5 @@ export type Schema<T extends Arrow.TypeMap = any> = Arrow.Schema<T>;
 export type Table<T extends Arrow.TypeMap = any> = Arrow.Table<T>;
 export type Type = Arrow.Type;
 export type { Data, Vector } from 'apache-arrow';
+/** Arrow's Data class, to build a column from its buffers (see columnOf). */
+export const ArrowData = arrow.Data;

@@ -13,7 +13,6 @@ import {
   Field,
   Float64,
   Int32,
-  makeData,
   Null,
   RecordBatch,
   Schema as ArrowSchema,
@@ -23,6 +22,7 @@ import {
   type DataType,
 } from './arrow.js';
 import type { Column, Schema, SqlType, Value } from '../types.js';
+import { boolColumn, columnOf, float64Column, int32Column, nullColumn, utf8Column } from './vector/columns.js';
 
 /** Change kinds, as Flink's RowKind. */
 export const OP_INSERT = 0;
@@ -97,7 +97,7 @@ export function makeRecordBatch(schema: ArrowSchema, columns: readonly Data[], l
     t = { type: new Struct(schema.fields), empty: new RecordBatch(schema, undefined as never) };
     batchTemplates.set(schema, t);
   }
-  const struct = makeData({ type: t.type, length, nullCount: 0, children: columns as Data[] });
+  const struct = columnOf(t.type, length, 0, null, undefined, undefined, columns as Data[]) as Data<InstanceType<typeof Struct>>;
   for (const c of columns) if (c.length !== length) return new RecordBatch(schema, struct);
   // Columns of the batch's length: Arrow's constructor would copy the schema and the struct
   // (ensureSameLengthData), which costs more than the rest of a small operator's batch. A
@@ -340,30 +340,23 @@ export class ColumnBuilder {
   finish(): Data {
     const n = this.length;
     const nullCount = this.nulls;
-    const nullBitmap = nullCount === 0 ? undefined : this.bitmap.slice(0, (n + 7) >> 3);
+    const nullBitmap = nullCount === 0 ? null : this.bitmap.slice(0, (n + 7) >> 3);
     let d: Data;
     switch (this.type) {
       case 'BOOLEAN':
-        d = makeData({ type: new Bool(), length: n, nullCount, nullBitmap, data: this.bits!.slice(0, (n + 7) >> 3) });
+        d = boolColumn(this.bits!.slice(0, (n + 7) >> 3), n, nullBitmap, nullCount);
         break;
       case 'INT':
-        d = makeData({ type: new Int32(), length: n, nullCount, nullBitmap, data: this.i32!.slice(0, n) });
+        d = int32Column(this.i32!.slice(0, n), nullBitmap, nullCount);
         break;
       case 'VARCHAR':
-        d = makeData({
-          type: new Utf8(),
-          length: n,
-          nullCount,
-          nullBitmap,
-          valueOffsets: this.offsets!.slice(0, n + 1),
-          data: this.bytes!.slice(0, this.byteLength),
-        });
+        d = utf8Column(this.offsets!.slice(0, n + 1), this.bytes!.slice(0, this.byteLength), nullBitmap, nullCount);
         break;
       case 'NULL':
-        d = makeData({ type: new Null(), length: n });
+        d = nullColumn(n);
         break;
       default:
-        d = makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: this.f64!.slice(0, n) });
+        d = float64Column(this.f64!.slice(0, n), nullBitmap, nullCount);
     }
     this.reset();
     return d;

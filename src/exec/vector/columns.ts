@@ -3,7 +3,7 @@
  * Data of the layout in src/exec/batch.ts, reading validity, constant and sliced columns.
  * Every Data made here has offset 0 and no validity bitmap when it has no nulls.
  */
-import { Bool, Float64, Int32, makeData, Null, Type, Utf8, type Data } from '../arrow.js';
+import { ArrowData, Bool, Float64, Int32, Null, Type, Utf8, type Data, type DataType } from '../arrow.js';
 import type { SqlType, Value } from '../../types.js';
 import { SluiceError } from '../../errors.js';
 
@@ -113,40 +113,42 @@ export function countNulls(validity: Uint8Array, n: number): number {
   return n - valid;
 }
 
-function bitmapOrUndefined(validity: Uint8Array | null, nullCount: number): Uint8Array | undefined {
-  return nullCount === 0 || validity === null ? undefined : validity;
+/** The validity of a column without nulls: empty, as Arrow's makeData leaves it (never written). */
+const NO_BITS = new Uint8Array(0);
+
+/**
+ * A column from its buffers, as Arrow's makeData would build it from typed arrays of the
+ * right kind, without its per-call visitor dispatch and buffer re-wrapping (most of the cost
+ * of the small batches operators make).
+ */
+export function columnOf(type: DataType, length: number, nullCount: number, validity: Uint8Array | null, values: Uint8Array | Int32Array | Float64Array | undefined, offsets?: Int32Array, children?: Data[]): Data {
+  const bits = nullCount === 0 || validity === null ? NO_BITS : validity;
+  return new ArrowData(type, 0, length, nullCount, [offsets, values, bits] as never, children) as Data;
 }
 
 /** Wraps a Float64Array (BIGINT, DOUBLE, TIMESTAMP, DATE, INTERVAL) as a column. */
 export function float64Column(values: Float64Array, validity: Uint8Array | null = null, nullCount = 0): Data {
-  return makeData({ type: F64, length: values.length, nullCount, nullBitmap: bitmapOrUndefined(validity, nullCount), data: values });
+  return columnOf(F64, values.length, nullCount, validity, values);
 }
 
 /** Wraps an Int32Array (INT) as a column. */
 export function int32Column(values: Int32Array, validity: Uint8Array | null = null, nullCount = 0): Data {
-  return makeData({ type: I32, length: values.length, nullCount, nullBitmap: bitmapOrUndefined(validity, nullCount), data: values });
+  return columnOf(I32, values.length, nullCount, validity, values);
 }
 
 /** Wraps bit-packed booleans (n rows) as a BOOLEAN column. */
 export function boolColumn(bits: Uint8Array, n: number, validity: Uint8Array | null = null, nullCount = 0): Data {
-  return makeData({ type: BOOL, length: n, nullCount, nullBitmap: bitmapOrUndefined(validity, nullCount), data: bits });
+  return columnOf(BOOL, n, nullCount, validity, bits);
 }
 
 /** Wraps UTF-8 offsets (n + 1) and bytes as a VARCHAR column. */
 export function utf8Column(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null = null, nullCount = 0): Data {
-  return makeData({
-    type: UTF8,
-    length: offsets.length - 1,
-    nullCount,
-    nullBitmap: bitmapOrUndefined(validity, nullCount),
-    valueOffsets: offsets,
-    data: bytes,
-  });
+  return columnOf(UTF8, offsets.length - 1, nullCount, validity, bytes, offsets);
 }
 
 /** A column of n NULLs of the NULL type. */
 export function nullColumn(n: number): Data {
-  return makeData({ type: NULL, length: n });
+  return new ArrowData(NULL, 0, n, n) as Data;
 }
 
 /** A column of n NULLs of a given SQL type (all-invalid bitmap, zeroed values). */

@@ -5,7 +5,7 @@
 import { sourceSchema, type SinkDef, type ViewDef } from '../catalog/definitions.js';
 import { openSink } from '../connectors/sinks/file-sink.js';
 import { SluiceError } from '../errors.js';
-import type { Pipeline, SourceInput, ViewInput } from '../exec/pipeline.js';
+import type { Pipeline, PipelineInput, SourceInput, ViewInput } from '../exec/pipeline.js';
 import { planQuery } from '../plan/binder/bind-statement.js';
 import type { LogicalPlan } from '../plan/logical-plan.js';
 import { scanNode, viewScanNode } from '../plan/node-builders.js';
@@ -22,20 +22,22 @@ export class Dataflow {
    */
   async attach(p: Pipeline, toCheckpoint = false): Promise<void> {
     const batchSize = this.s.batchSize();
-    for (const input of p.inputs) {
+    for (const group of inputGroups(p)) {
+      const input = group[0]!;
       if (input.kind === 'source') {
+        const inputs = group as SourceInput[];
         const rt = this.s.sources.get(input.source)!;
-        if (!toCheckpoint) await rt.catchUp([input], batchSize);
+        if (!toCheckpoint) await rt.catchUp(inputs, batchSize);
         else {
           const through = rt.restoredThrough;
           // Up to the checkpoint's offset; the whole log (and its end, if it ended) when that is all of it.
           const limit = rt.log !== null && through < rt.log.next - 1 ? { by: 'OFFSET' as const, value: through } : undefined;
-          if (through >= 0) await rt.catchUp([input], batchSize, limit);
-          input.lastOffset = through;
+          if (through >= 0) await rt.catchUp(inputs, batchSize, limit);
+          for (const i of inputs) i.lastOffset = through;
         }
-        rt.inputs.add(input);
+        for (const i of inputs) rt.inputs.add(i);
       } else if (input.kind === 'view') {
-        await this.s.views.get(input.view)!.follow(input);
+        await this.s.views.get(input.view)!.followTogether(group as ViewInput[]);
       }
     }
     p.start();
@@ -56,9 +58,10 @@ export class Dataflow {
    */
   async replay(pipeline: Pipeline): Promise<void> {
     const batchSize = this.s.batchSize();
-    for (const input of pipeline.inputs) {
-      if (input.kind === 'source') await this.s.sources.get(input.source)!.catchUp([input], batchSize, input.node.until);
-      else if (input.kind === 'view') await this.s.views.get(input.view)!.follow(input);
+    for (const group of inputGroups(pipeline)) {
+      const input = group[0]!;
+      if (input.kind === 'source') await this.s.sources.get(input.source)!.catchUp(group as SourceInput[], batchSize, input.node.until);
+      else if (input.kind === 'view') await this.s.views.get(input.view)!.followTogether(group as ViewInput[]);
     }
     pipeline.start();
   }
@@ -185,4 +188,17 @@ export class Dataflow {
     await this.s.checkpoints.dropOwner(name);
     this.s.sinks.delete(name);
   }
+}
+
+/** A pipeline's source and view inputs, those that read the same thing together (co-fed.ts). */
+function inputGroups(p: Pipeline): (SourceInput | ViewInput)[][] {
+  const groups: (SourceInput | ViewInput)[][] = [];
+  const seen = new Set<PipelineInput>();
+  for (const input of p.inputs) {
+    if (input.kind === 'values' || seen.has(input)) continue;
+    const group = input.siblings ?? [input];
+    for (const i of group) seen.add(i);
+    groups.push([...group]);
+  }
+  return groups;
 }

@@ -7,6 +7,7 @@ import type { ViewDef } from '../catalog/definitions.js';
 import { batchFromRows, type ChangeBatch } from '../exec/batch.js';
 import type { Emitter } from '../exec/operator.js';
 import type { Pipeline, ViewInput } from '../exec/pipeline.js';
+import { pushViewTogether } from '../exec/co-fed.js';
 import type { Database } from '../state/database.js';
 import { quoteIdent } from '../state/database.js';
 import { ViewTable, type ChangeCause } from '../state/view-table.js';
@@ -75,7 +76,19 @@ export class ViewRuntime implements Emitter {
   push(batch: ChangeBatch): void {
     this.changes += batch.length;
     this.table.apply(batch, this.sourceOffsets(), this.cause());
-    for (const d of this.downstream) d.push(batch);
+    let done: Set<ViewInput> | null = null;
+    for (const d of this.downstream) {
+      if (d.siblings === null) {
+        d.push(batch);
+        continue;
+      }
+      // Inputs of one pipeline that read this view take the batch together (co-fed.ts).
+      if (done?.has(d)) continue;
+      done ??= new Set();
+      const group = d.siblings.filter((s) => this.downstream.has(s));
+      for (const s of group) done.add(s);
+      pushViewTogether(group, batch);
+    }
     for (const l of this.listeners) l(batch);
   }
 
@@ -94,12 +107,20 @@ export class ViewRuntime implements Emitter {
 
   /** Starts following the view: its contents so far as inserts, then every change. */
   async follow(input: ViewInput): Promise<void> {
+    await this.followTogether([input]);
+  }
+
+  /**
+   * Several inputs of one pipeline start following the view together: each takes the
+   * contents so far before any of them moves its watermark (co-fed.ts).
+   */
+  async followTogether(inputs: readonly ViewInput[]): Promise<void> {
     const snap = await this.snapshot();
     // The rows so far count as on time (stamped below every watermark), as they were when
     // this view emitted them: an EMIT ON WINDOW CLOSE row is never late for the windows
     // downstream of it, so a follower that joins now computes what it would have from the start.
-    if (snap.length > 0) input.push({ ...snap, wmConst: -Infinity });
-    this.downstream.add(input);
-    if (this.watermarkOut > -Infinity) input.watermark(this.watermarkOut);
+    if (snap.length > 0) for (const input of inputs) input.push({ ...snap, wmConst: -Infinity });
+    for (const input of inputs) this.downstream.add(input);
+    if (this.watermarkOut > -Infinity) for (const input of inputs) input.watermark(this.watermarkOut);
   }
 }

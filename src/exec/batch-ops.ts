@@ -3,6 +3,7 @@ import type { Data, RecordBatch, Schema as ArrowSchema } from 'apache-arrow';
 import { columnsOf, makeRecordBatch, type ChangeBatch } from './batch.js';
 import { gather } from './vector/gather.js';
 import { sliceColumn } from './vector/columns.js';
+import { concatColumns } from './vector/concat.js';
 
 /** The same rows with other columns. */
 export function withColumns(b: ChangeBatch, schema: ArrowSchema, columns: readonly Data[]): ChangeBatch {
@@ -57,4 +58,37 @@ export function headRows(rb: RecordBatch, n: number): RecordBatch {
 /** Rows [start, start + n) of a record batch, with offset-0 columns (copied). */
 export function sliceRows(rb: RecordBatch, start: number, n: number): RecordBatch {
   return makeRecordBatch(rb.schema, columnsOf(rb).map((c) => sliceColumn(c, start, n)), n);
+}
+
+/** The rows of every batch (one schema), one after the other, every per-row fact kept. */
+export function concatChanges(batches: readonly ChangeBatch[]): ChangeBatch {
+  if (batches.length === 1) return batches[0]!;
+  let n = 0;
+  for (const b of batches) n += b.length;
+  const first = batches[0]!;
+  const width = first.data.schema.fields.length;
+  const columns: Data[] = [];
+  for (let j = 0; j < width; j++) columns.push(concatColumns(batches.map((b) => columnsOf(b)[j]!)));
+  const anyOps = batches.some((b) => b.ops !== null);
+  const ops = anyOps ? new Uint8Array(n) : null;
+  const wm = new Float64Array(n);
+  const source = first.origin?.source;
+  const sameSource = batches.every((b) => b.origin !== null && b.origin.source === source);
+  const offsets = sameSource ? new Float64Array(n) : null;
+  let at = 0;
+  for (const b of batches) {
+    if (ops !== null && b.ops !== null) ops.set(b.ops, at);
+    if (b.wm !== null) wm.set(b.wm, at);
+    else wm.fill(b.wmConst, at, at + b.length);
+    if (offsets !== null) offsets.set(b.origin!.offsets, at);
+    at += b.length;
+  }
+  return {
+    data: makeRecordBatch(first.data.schema, columns, n),
+    length: n,
+    ops,
+    wm,
+    wmConst: first.wmConst,
+    origin: offsets !== null ? { source: source!, offsets } : null,
+  };
 }

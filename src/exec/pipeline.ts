@@ -8,6 +8,7 @@ import { SluiceError } from '../errors.js';
 import type { LogicalPlan, ScanNode, ValuesNode, ViewScanNode } from '../plan/logical-plan.js';
 import type { Value } from '../types.js';
 import { arrowSchema, columnsOf, makeRecordBatch, type ChangeBatch } from './batch.js';
+import { concatChanges } from './batch-ops.js';
 import { compileExpr } from './expr/compile.js';
 import type { Emitter, Operator, OperatorContext, StateDelta } from './operator.js';
 import { FilterOperator } from './operators/filter.js';
@@ -47,9 +48,17 @@ export class SourceInput {
   /** The column of the source batch the watermark follows, or -1. */
   private readonly wmSourceColumn: number;
 
+  /**
+   * The inputs of this pipeline that read the same source (this one among them), when there
+   * are several: they take each batch together (see co-fed.ts); null when this is the only one.
+   */
+  siblings: readonly SourceInput[] | null = null;
+  /** The pipeline, when it has siblings (it holds its output while they take a batch). */
+  pipeline: Pipeline | null = null;
+
   constructor(
     readonly node: ScanNode,
-    private readonly out: Emitter,
+    readonly out: Emitter,
     idleTimeoutMs: number | null,
   ) {
     this.tracker = new WatermarkTracker(node.watermark ? node.watermark.delayMs : null, idleTimeoutMs);
@@ -69,8 +78,19 @@ export class SourceInput {
 
   /** Takes a batch of the source's events (all source columns) with their offsets, from one partition or several. */
   push(batch: RecordBatch, offsets: Float64Array, now: number, partition: string | RowPartitions = ''): void {
+    const taken = this.take(batch, offsets, now, partition);
+    if (taken === null) return;
+    this.out.push(taken);
+    this.catchUpWatermark(taken.wmConst);
+  }
+
+  /**
+   * Takes a batch in (its rows move the watermark tracker and the offsets) and returns it as
+   * this input's rows, for the caller to push; null when it has no rows.
+   */
+  take(batch: RecordBatch, offsets: Float64Array, now: number, partition: string | RowPartitions = ''): ChangeBatch | null {
     const n = batch.numRows;
-    if (n === 0) return;
+    if (n === 0) return null;
     const all = columnsOf(batch);
     const before = this.tracker.current;
     const wm = this.tracker.observe(this.wmSourceColumn >= 0 ? all[this.wmSourceColumn]! : null, n, now, partition);
@@ -78,8 +98,12 @@ export class SourceInput {
     if (offsets[n - 1]! > this.lastOffset) this.lastOffset = offsets[n - 1]!;
     this.trigger = offsets[n - 1]!;
     this.triggeredAt = ++inputClock;
-    this.out.push({ data, length: n, ops: null, wm, wmConst: before, origin: { source: this.node.source, offsets } });
-    if (this.tracker.current > before) this.out.watermark(this.tracker.current);
+    return { data, length: n, ops: null, wm, wmConst: before, origin: { source: this.node.source, offsets } };
+  }
+
+  /** After a taken batch was pushed: moves the watermark to where its rows left the tracker, if `given` is below. */
+  catchUpWatermark(given: number): void {
+    if (this.tracker.current > given) this.out.watermark(this.tracker.current);
   }
 
   /** Moves the watermark (manual advance, end of stream, idleness). */
@@ -94,12 +118,28 @@ export class SourceInput {
 export class ViewInput {
   readonly kind = 'view';
   private readonly schema;
+  /** The inputs of this pipeline that read the same view, when there are several (see co-fed.ts). */
+  siblings: readonly ViewInput[] | null = null;
+  /** The pipeline, when it has siblings (it holds its output while they take a batch). */
+  pipeline: Pipeline | null = null;
+  /** The last watermark passed on (a view's runs may have passed its rows' watermarks on already). */
+  lastWatermark = -Infinity;
+  /** Where the view's rows go, as this input's columns; its watermarks pass only when they advance. */
+  readonly out: Emitter;
 
   constructor(
     readonly node: ViewScanNode,
-    private readonly out: Emitter,
+    out: Emitter,
   ) {
     this.schema = arrowSchema(node.schema);
+    this.out = {
+      push: (b) => out.push(b),
+      watermark: (wm) => {
+        if (wm <= this.lastWatermark) return;
+        this.lastWatermark = wm;
+        out.watermark(wm);
+      },
+    };
   }
 
   get view(): string {
@@ -107,8 +147,13 @@ export class ViewInput {
   }
 
   push(batch: ChangeBatch): void {
+    this.out.push(this.take(batch));
+  }
+
+  /** The view's change batch as this input's rows (its columns). */
+  take(batch: ChangeBatch): ChangeBatch {
     const all = columnsOf(batch);
-    this.out.push({ ...batch, data: makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), batch.length) });
+    return { ...batch, data: makeRecordBatch(this.schema, this.node.columns.map((c) => all[c]!), batch.length) };
   }
 
   watermark(wm: number): void {
@@ -169,6 +214,11 @@ export class Pipeline {
    */
   muted = false;
   private planShape: string | null = null;
+  private readonly out: Emitter;
+  /** While above 0, the output is held (see hold). */
+  private holding = 0;
+  private heldRows: ChangeBatch[] = [];
+  private heldWatermark: number | null = null;
 
   constructor(
     readonly plan: LogicalPlan,
@@ -184,11 +234,57 @@ export class Pipeline {
     // Watermarks pass even when muted: whoever follows keeps the highest one it was given.
     const top: Emitter = {
       push: (b) => {
-        if (!this.muted) out.push(b);
+        if (this.muted) return;
+        if (this.holding > 0) this.heldRows.push(b);
+        else out.push(b);
       },
-      watermark: (w) => out.watermark(w),
+      watermark: (w) => {
+        if (this.holding > 0) this.heldWatermark = w;
+        else out.watermark(w);
+      },
     };
+    this.out = out;
     this.build(plan, top, '0');
+    this.linkSiblings();
+  }
+
+  /**
+   * Holds the output while one batch goes through run by run (co-fed.ts), so what follows
+   * (the view's table and audit trail, subscribers) takes it as one batch with the rows'
+   * watermarks, then the last watermark, instead of a batch per run. Calls nest.
+   */
+  hold(): void {
+    this.holding++;
+  }
+
+  release(): void {
+    if (--this.holding > 0) return;
+    const rows = this.heldRows;
+    const wm = this.heldWatermark;
+    this.heldRows = [];
+    this.heldWatermark = null;
+    if (rows.length > 0) this.out.push(concatChanges(rows));
+    if (wm !== null) this.out.watermark(wm);
+  }
+
+  /** Marks the inputs that read the same source (at the same point in time) or the same view. */
+  private linkSiblings(): void {
+    const groups = new Map<string, (SourceInput | ViewInput)[]>();
+    for (const input of this.inputs) {
+      if (input.kind === 'values') continue;
+      const key = input.kind === 'source' ? `s ${input.source} ${JSON.stringify(input.node.until ?? null)}` : `v ${input.view}`;
+      const g = groups.get(key);
+      if (g) g.push(input);
+      else groups.set(key, [input]);
+    }
+    for (const g of groups.values()) {
+      if (g.length < 2) continue;
+      for (const input of g) {
+        input.pipeline = this;
+        if (input.kind === 'source') input.siblings = g as SourceInput[];
+        else input.siblings = g as ViewInput[];
+      }
+    }
   }
 
   /** The plan's signature, stored with each checkpoint (see plan-signature.ts). */
@@ -207,7 +303,7 @@ export class Pipeline {
         });
         return shared.add(out);
       }
-      const fan = new FanOut(out);
+      const fan = new FanOut(out, this, p.schema);
       this.built.set(key, fan);
       out = fan;
     }

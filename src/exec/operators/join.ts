@@ -443,6 +443,11 @@ const NO_F64 = new Float64Array(0);
 const INDEX_AFTER_SCANS = 32;
 /** The cost of scanning a pending batch by hash lookups, in the same units. */
 const FIND_SCAN_COST = 16;
+/**
+ * What visiting a pending batch costs whatever its rows, in comparisons (spread over its
+ * rows): many small batches (a self-join's runs, co-fed.ts) are indexed after a few visits.
+ */
+const VISIT_COST = 64;
 
 /** Rows of a pending batch per zone of its key range (see SideStore.zonesOf). */
 const ZONE = 256;
@@ -476,6 +481,15 @@ function scanOne(v: Float64Array | Int32Array, bm: Uint8Array | null, live: Uint
 /** True once the other side's watermark `wm` rules out every match of a row bounded by `until`. */
 function expired(until: number, wm: number): boolean {
   return until < wm || wm === Infinity;
+}
+
+/** A side's last stored batch: where its rows came from and the watermarks they arrived under. */
+interface RecentBatch {
+  readonly part: number;
+  readonly source: string;
+  readonly offsets: Float64Array;
+  readonly wm: Float64Array | null;
+  readonly wmConst: number;
 }
 
 /** An output event-time column: its side, its column there, and the tightest bound offset on it (undefined: none). */
@@ -590,6 +604,12 @@ export class JoinOperator implements Operator {
     });
   }
 
+  /**
+   * Per side: the batch it stored last, with its rows' source offsets and arrival
+   * watermarks, while it came with an origin (see candidates).
+   */
+  private readonly recent: (RecentBatch | null)[] = [null, null];
+
   private newSide(side: 0 | 1): SideStore {
     const input = side === 0 ? this.node.left : this.node.right;
     const keyCols = side === 0 ? this.node.leftKeys : this.node.rightKeys;
@@ -641,7 +661,8 @@ export class JoinOperator implements Operator {
     for (let j = 0; j < current.length; j++) current[j]!.set(0, cols[j]!, n);
 
     this.probeKeys = (side === 0 ? this.node.leftKeys : this.node.rightKeys).map((k) => cols[k]!);
-    const m = this.candidates(batch, side, ids, nullKey);
+    const bounds = this.rowBounds(side, cols, n);
+    const m = this.candidates(batch, side, ids, nullKey, bounds);
     this.probeKeys = [];
     const pairRow = this.pairRow.a;
     const pairPart = this.pairPart.a;
@@ -652,7 +673,8 @@ export class JoinOperator implements Operator {
     let retracting = false;
     if (ops !== null) for (let i = 0; i < n && !retracting; i++) retracting = isRetraction(ops[i]!);
     if (keep && retracting) mine.trackRows();
-    const b = keep ? mine.addBatch(cols, n, this.rowBounds(side, cols, n), pendingStore) : -1;
+    const b = keep ? mine.addBatch(cols, n, bounds, pendingStore) : -1;
+    this.recent[side] = keep && batch.origin !== null ? { part: b, offsets: batch.origin.offsets, source: batch.origin.source, wm: batch.wm, wmConst: batch.wmConst } : null;
     const out = this.rows;
     const outerMine = this.outer[side];
     const outerOther = this.outer[other];
@@ -736,7 +758,7 @@ export class JoinOperator implements Operator {
    * for each row in arrival order of the stored rows, into pairRow / pairPart / pairAt (the
    * stored row as batch and row); returns the count.
    */
-  private candidates(batch: ChangeBatch, side: 0 | 1, ids: Int32Array, nullKey: Uint8Array): number {
+  private candidates(batch: ChangeBatch, side: 0 | 1, ids: Int32Array, nullKey: Uint8Array, probeUntil: Float64Array | null): number {
     const other = (1 - side) as 0 | 1;
     const theirs = this.sides[other];
     const chains = theirs.byKey;
@@ -809,14 +831,25 @@ export class JoinOperator implements Operator {
     // probe row arrived under. A stored batch whose least bound is at or above it has every
     // row met without reading their bounds; the others' are read here, in a tight loop
     // whose loads overlap.
-    if (bounded) {
+    //
+    // The rows of one source batch reach both inputs of a self-join in turn (co-fed.ts): the
+    // other side's last batch may hold rows that come after this one in the source. Rows one
+    // at a time, such a row would have come second and met this one stored: the pair is
+    // decided by this row's bound against the watermark that row arrived under.
+    const r = this.recent[other];
+    const origin = batch.origin;
+    const swap = r !== null && origin !== null && r.source === origin.source && (bounded || probeUntil !== null) ? r : null;
+    if (bounded || swap !== null) {
       let kept = 0;
       for (let k = 0; k < len; k++) {
         const i = rowA[k]!;
         const part = partA[k]!;
         const row = atA[k]!;
         const wm = wms === null ? wmConst : wms[i]!;
-        if (!(least[part]! >= wm && wm !== Infinity)) {
+        if (swap !== null && part === swap.part && swap.offsets[row]! > origin!.offsets[i]!) {
+          const later = swap.wm === null ? swap.wmConst : swap.wm[row]!;
+          if (expired(probeUntil === null ? Infinity : probeUntil[i]!, later)) continue;
+        } else if (bounded && !(least[part]! >= wm && wm !== Infinity)) {
           const u = untils[part];
           if (expired(u ? u[row]! : Infinity, wm)) continue;
         }
@@ -884,6 +917,7 @@ export class JoinOperator implements Operator {
       if (theirs.batches[b] === null || theirs.liveCount[b] === 0) continue;
       const live = theirs.live[b]!;
       const m = live.length;
+      theirs.scans[b]! += VISIT_COST / m;
       const keyCol = theirs.keyColumnsOf(b)[0]!;
       if (direct && (groups <= FEW_PROBES || sorted > 0) && keyCol.offset === 0) {
         if (keyCol.typeId === 1 /* Null */) continue;
@@ -1290,6 +1324,7 @@ export class JoinOperator implements Operator {
   }
 
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
+    this.recent[0] = this.recent[1] = null;
     const rows: [[number, Value[], number][], [number, Value[], number][]] = [[], []];
     for (const [k, v] of entries) {
       if (k === '#meta') {

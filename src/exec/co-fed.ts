@@ -8,15 +8,13 @@
  * come: a window downstream then judges late rows by how the rows were cut into batches.
  *
  * The reference is rows coming one at a time: each row reaches every such input, then the
- * watermark moves on every input. Runs of rows that arrived under the same watermark are
- * delivered that way: the run to every input in turn, then the next run's watermark to
- * every input. Within a run no watermark moves, so the order of its rows across inputs
- * changes no row's lateness (a join orders the pairs of a run itself, see JoinOperator's
- * candidates). Where the rows' time attributes are known, only a late row needs the exact
- * watermark: a piece starts at each late row, and the on-time rows after it go with it (on
- * time under any watermark up to their own); runs of equal watermark would cost a push per
- * distinct watermark, about one per row. The pipeline's output is held meanwhile, so the
- * view takes the batch's changes at once.
+ * watermark moves on every input. Only a late row needs the exact watermark, so a batch goes
+ * in pieces: a piece starts at each late row, with every input's watermark moved to that
+ * row's first, and the on-time rows after it go with it (on time under any watermark up to
+ * their own); each piece reaches every input in turn. (Runs of equal watermark would be
+ * exact for on-time rows too, at a push per distinct watermark: about one per row.) A join
+ * orders the pairs of one piece itself (see JoinOperator's candidates). The pipeline's
+ * output is held meanwhile, so the view takes the batch's changes at once.
  */
 import { sliceRows } from './batch-ops.js';
 import type { RecordBatch } from 'apache-arrow';
@@ -29,18 +27,17 @@ import type { RowPartitions } from './watermark-tracker.js';
 /**
  * Pushes `batches[k]` (the same rows, as input k sees them) to `targets[k]` in pieces: a
  * piece starts at each row where `lateAt` holds (a row that came behind the watermark it
- * arrived under), or, with `lateAt` null (the rows' time is not known), at every row that
- * arrived under a higher watermark than the one before. Before each piece, each target's
- * watermark moves to that of the piece's first row when above `floors[k]` (the watermark it
- * was last given, updated here): rows an operator below dropped (a filter) may have moved it
- * before the first row that reached here. The rows after a piece's first row are on time
- * (or, without `lateAt`, under the same watermark), so no watermark they meet decides them.
+ * arrived under). Before each piece, each target's watermark moves to that of the piece's
+ * first row when above `floors[k]` (the watermark it was last given, updated here): rows an
+ * operator below dropped (a filter) may have moved it before the first row that reached
+ * here. The rows after a piece's first row are on time, so no watermark they meet up to
+ * their own decides them.
  */
-export function pushInRuns(targets: readonly Emitter[], batches: readonly ChangeBatch[], floors: number[], lateAt: ((i: number) => boolean) | null): void {
+export function pushInRuns(targets: readonly Emitter[], batches: readonly ChangeBatch[], floors: number[], lateAt: (i: number) => boolean): void {
   const n = batches[0]!.length;
   let start = 0;
   for (let i = 1; i <= n; i++) {
-    if (i < n && !(lateAt === null ? runBreaks(batches, i) : lateAt(i))) continue;
+    if (i < n && !lateAt(i)) continue;
     for (let k = 0; k < targets.length; k++) {
       const w = rowWatermark(batches[k]!, start);
       if (w > floors[k]!) {
@@ -56,32 +53,30 @@ export function pushInRuns(targets: readonly Emitter[], batches: readonly Change
   }
 }
 
-/** Whether row i of any batch arrived under a higher watermark than the row before it. */
-function runBreaks(batches: readonly ChangeBatch[], i: number): boolean {
-  for (const b of batches) if (b.wm !== null && b.wm[i]! !== b.wm[i - 1]!) return true;
-  return false;
-}
-
 /**
- * Per row of `b`, whether one of its time attributes is below the watermark it arrived
- * under; null when the schema has none (its rows' lateness cannot be told here).
+ * Per row, whether one of its time attributes (in the first of `batches` whose `schemas`
+ * has one) is below the watermark it arrived under. A row without one cannot be late.
  */
-export function lateRows(b: ChangeBatch, schema: Schema): ((i: number) => boolean) | null {
-  const cols: number[] = [];
-  schema.forEach((c, j) => {
-    if (c.timeAttr === true) cols.push(j);
-  });
-  if (cols.length === 0) return null;
-  const wm = b.wm;
-  if (wm === null) return () => false;
-  const data = columnsOf(b);
-  return (i) => {
-    for (const j of cols) {
-      const d = data[j]!;
-      if ((d.values as Float64Array)[i]! < wm[i]! && isValid(d, i)) return true;
-    }
-    return false;
-  };
+export function lateRows(batches: readonly ChangeBatch[], schemas: readonly Schema[]): (i: number) => boolean {
+  for (let k = 0; k < batches.length; k++) {
+    const b = batches[k]!;
+    const cols: number[] = [];
+    schemas[k]!.forEach((c, j) => {
+      if (c.timeAttr === true) cols.push(j);
+    });
+    if (cols.length === 0) continue;
+    const wm = b.wm;
+    if (wm === null) break;
+    const data = columnsOf(b);
+    return (i) => {
+      for (const j of cols) {
+        const d = data[j]!;
+        if ((d.values as Float64Array)[i]! < wm[i]! && isValid(d, i)) return true;
+      }
+      return false;
+    };
+  }
+  return () => false;
 }
 
 /** Rows [start, end) of a change batch, every per-row fact kept aligned. */
@@ -116,7 +111,7 @@ export function deliverTogether(inputs: readonly SourceInput[], batch: RecordBat
   const scope = inputs[0]!.pipeline;
   scope?.hold();
   try {
-    pushInRuns(inputs.map((i) => i.out), taken, floors, lateRows(taken[0]!, inputs[0]!.node.schema));
+    pushInRuns(inputs.map((i) => i.out), taken, floors, lateRows(taken, inputs.map((i) => i.node.schema)));
     inputs.forEach((input, k) => input.catchUpWatermark(floors[k]!));
   } finally {
     scope?.release();
@@ -133,7 +128,7 @@ export function pushViewTogether(inputs: readonly ViewInput[], batch: ChangeBatc
       inputs.map((i) => i.out),
       taken,
       inputs.map((i) => i.lastWatermark),
-      lateRows(taken[0]!, inputs[0]!.node.schema),
+      lateRows(taken, inputs.map((i) => i.node.schema)),
     );
   } finally {
     scope?.release();

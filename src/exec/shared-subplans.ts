@@ -40,7 +40,7 @@ export class FanOut implements Emitter {
     else {
       this.scope.hold();
       try {
-        pushInRuns(this.outs, this.outs.map(() => batch), this.given, lateRows(batch, this.schema));
+        pushInRuns(this.outs, this.outs.map(() => batch), this.given, lateRows([batch], [this.schema]));
       } finally {
         this.scope.release();
       }

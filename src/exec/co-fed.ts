@@ -33,7 +33,7 @@ import type { RowPartitions } from './watermark-tracker.js';
  * here. The rows after a piece's first row are on time, so no watermark they meet up to
  * their own decides them.
  */
-export function pushInRuns(targets: readonly Emitter[], batches: readonly ChangeBatch[], floors: number[], lateAt: (i: number) => boolean): void {
+export function pushInPieces(targets: readonly Emitter[], batches: readonly ChangeBatch[], floors: number[], lateAt: (i: number) => boolean): void {
   const n = batches[0]!.length;
   let start = 0;
   for (let i = 1; i <= n; i++) {
@@ -111,7 +111,7 @@ export function deliverTogether(inputs: readonly SourceInput[], batch: RecordBat
   const scope = inputs[0]!.pipeline;
   scope?.hold();
   try {
-    pushInRuns(inputs.map((i) => i.out), taken, floors, lateRows(taken, inputs.map((i) => i.node.schema)));
+    pushInPieces(inputs.map((i) => i.out), taken, floors, lateRows(taken, inputs.map((i) => i.node.schema)));
     inputs.forEach((input, k) => input.catchUpWatermark(floors[k]!));
   } finally {
     scope?.release();
@@ -124,7 +124,7 @@ export function pushViewTogether(inputs: readonly ViewInput[], batch: ChangeBatc
   scope?.hold();
   try {
     const taken = inputs.map((i) => i.take(batch));
-    pushInRuns(
+    pushInPieces(
       inputs.map((i) => i.out),
       taken,
       inputs.map((i) => i.lastWatermark),

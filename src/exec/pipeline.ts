@@ -122,7 +122,7 @@ export class ViewInput {
   siblings: readonly ViewInput[] | null = null;
   /** The pipeline, when it has siblings (it holds its output while they take a batch). */
   pipeline: Pipeline | null = null;
-  /** The last watermark passed on (a view's runs may have passed its rows' watermarks on already). */
+  /** The last watermark passed on (pieces of a batch may have passed its rows' watermarks on already). */
   lastWatermark = -Infinity;
   /** Where the view's rows go, as this input's columns; its watermarks pass only when they advance. */
   readonly out: Emitter;
@@ -249,9 +249,9 @@ export class Pipeline {
   }
 
   /**
-   * Holds the output while one batch goes through run by run (co-fed.ts), so what follows
+   * Holds the output while one batch goes through in pieces (co-fed.ts), so what follows
    * (the view's table and audit trail, subscribers) takes it as one batch with the rows'
-   * watermarks, then the last watermark, instead of a batch per run. Calls nest.
+   * watermarks, then the last watermark, instead of a batch per piece. Calls nest.
    */
   hold(): void {
     this.holding++;

@@ -3,25 +3,25 @@
  * the same HOP counts on both sides of its join) is built once and its output fanned out to
  * every place it occurs. Each consumer receives the same batches and watermarks, in the same
  * order, as its own copy of the subtree would have sent it (the operators are deterministic
- * functions of their input), except that a batch reaches them run by run of equal watermark,
- * each run to every consumer before the watermark moves (co-fed.ts): where they meet again,
+ * functions of their input), except that a batch reaches them in pieces starting at late rows,
+ * each piece to every consumer before the next (co-fed.ts): where they meet again,
  * no row is judged by how the rows were cut into batches.
  */
 import type { ChangeBatch } from './batch.js';
 import type { LogicalPlan } from '../plan/logical-plan.js';
 import type { Emitter } from './operator.js';
-import { lateRows, pushInRuns } from './co-fed.js';
+import { lateRows, pushInPieces } from './co-fed.js';
 import type { Schema } from '../types.js';
 
 /** Sends one stream to several consumers, in the order they were added. */
 export class FanOut implements Emitter {
   private readonly outs: Emitter[];
-  /** The watermark each consumer was last given (runs pass their rows' watermarks on). */
+  /** The watermark each consumer was last given (pieces pass their rows' watermarks on). */
   private readonly given: number[] = [-Infinity];
 
   constructor(
     first: Emitter,
-    /** Holds the query's output while a batch goes through run by run. */
+    /** Holds the query's output while a batch goes through in pieces. */
     private readonly scope: { hold(): void; release(): void },
     /** The subplan's output columns (which are time attributes). */
     private readonly schema: Schema,
@@ -34,13 +34,13 @@ export class FanOut implements Emitter {
     this.given.push(-Infinity);
   }
 
-  /** Consumers meet again further up the query, so a batch goes to them run by run (see co-fed.ts). */
+  /** Consumers meet again further up the query, so a batch goes to them in pieces (see co-fed.ts). */
   push(batch: ChangeBatch): void {
     if (this.outs.length === 1) this.outs[0]!.push(batch);
     else {
       this.scope.hold();
       try {
-        pushInRuns(this.outs, this.outs.map(() => batch), this.given, lateRows([batch], [this.schema]));
+        pushInPieces(this.outs, this.outs.map(() => batch), this.given, lateRows([batch], [this.schema]));
       } finally {
         this.scope.release();
       }

@@ -5,7 +5,8 @@
 import { sourceSchema, type SinkDef, type ViewDef } from '../catalog/definitions.js';
 import { openSink } from '../connectors/sinks/file-sink.js';
 import { SluiceError } from '../errors.js';
-import type { Pipeline, PipelineInput, SourceInput, ViewInput } from '../exec/pipeline.js';
+import type { Pipeline, SourceInput, ViewInput } from '../exec/pipeline.js';
+import { siblingGroups } from '../exec/co-fed.js';
 import { planQuery } from '../plan/binder/bind-statement.js';
 import type { LogicalPlan } from '../plan/logical-plan.js';
 import { scanNode, viewScanNode } from '../plan/node-builders.js';
@@ -192,13 +193,5 @@ export class Dataflow {
 
 /** A pipeline's source and view inputs, those that read the same thing together (co-fed.ts). */
 function inputGroups(p: Pipeline): (SourceInput | ViewInput)[][] {
-  const groups: (SourceInput | ViewInput)[][] = [];
-  const seen = new Set<PipelineInput>();
-  for (const input of p.inputs) {
-    if (input.kind === 'values' || seen.has(input)) continue;
-    const group = input.siblings ?? [input];
-    for (const i of group) seen.add(i);
-    groups.push([...group]);
-  }
-  return groups;
+  return siblingGroups<SourceInput | ViewInput>(p.inputs.filter((i): i is SourceInput | ViewInput => i.kind !== 'values'));
 }

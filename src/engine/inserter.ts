@@ -7,12 +7,11 @@ import type { Data, RecordBatch, Table } from 'apache-arrow';
 import { sourceSchema, type SourceColumn, type SourceDef } from '../catalog/definitions.js';
 import type { DeadLetter } from '../connectors/source-reader.js';
 import { SluiceError, toSluiceError, type Span } from '../errors.js';
-import { arrowSchema, columnsOf, makeRecordBatch, readValue } from '../exec/batch.js';
-import { concatColumns } from '../exec/vector/concat.js';
-import { sliceRows } from '../exec/batch-ops.js';
+import { columnsOf, readValue } from '../exec/batch.js';
+import { concatRows, sliceRows } from '../exec/batch-ops.js';
 import type { BoundStatement } from '../plan/bound-statement.js';
 import { streamId, type EventLog } from '../state/event-log.js';
-import type { Schema, SqlType, Value } from '../types.js';
+import type { SqlType, Value } from '../types.js';
 import type { InsertOptions, InsertResult } from './api-types.js';
 import type { Checkpointer } from './checkpointer.js';
 import type { EngineState } from './engine-state.js';
@@ -235,7 +234,7 @@ export class Inserter {
       const parts = run.flatMap((x) => x.parts);
       try {
         if (run.length > 1 && parts.length > 1) {
-          const batch = concatBatches(parts.map((p) => p.batch), sourceSchema(rt.def));
+          const batch = concatRows(parts.map((p) => p.batch));
           const offsets = new Float64Array(batch.numRows);
           let at = 0;
           for (const p of parts) offsets.set(p.offsets, (at += p.offsets.length) - p.offsets.length);
@@ -359,13 +358,6 @@ function oneStream(col: Data, type: SqlType, from: number, to: number): boolean 
   const id = streamId(readValue(col, from, type));
   for (let i = from + 1; i < to; i++) if (streamId(readValue(col, i, type)) !== id) return false;
   return true;
-}
-
-/** Batches of one schema as one. */
-function concatBatches(batches: readonly RecordBatch[], schema: Schema): RecordBatch {
-  const cols = batches.map((b) => columnsOf(b));
-  const n = batches.reduce((a, b) => a + b.numRows, 0);
-  return makeRecordBatch(arrowSchema(schema), schema.map((_, j) => concatColumns(cols.map((c) => c[j]!))), n);
 }
 
 /** The index of a source's event-time column (its WATERMARK column), or null without one. */

@@ -10,7 +10,7 @@ import { columnsOf, isValid } from '../exec/batch.js';
 import type { ReplayLimit } from '../plan/logical-plan.js';
 import { headRows } from '../exec/batch-ops.js';
 import type { SourceInput } from '../exec/pipeline.js';
-import { deliverTogether } from '../exec/co-fed.js';
+import { deliverTogether, siblingGroups } from '../exec/co-fed.js';
 import type { RowPartitions } from '../exec/watermark-tracker.js';
 import { EventLog } from '../state/event-log.js';
 import { streamKeyOf } from '../catalog/stream-key.js';
@@ -42,12 +42,6 @@ function maxOf(values: Float64Array, from: number): number {
 }
 
 /** The partitions of a batch's first `n` rows. */
-function has<T>(items: Iterable<T>, x: T): boolean {
-  if (items instanceof Set) return items.has(x);
-  for (const i of items) if (i === x) return true;
-  return false;
-}
-
 function headPartitions(p: string | RowPartitions, n: number): string | RowPartitions {
   return typeof p === 'string' || p.ids.length === n ? p : { ids: p.ids.subarray(0, n), names: p.names };
 }
@@ -198,18 +192,10 @@ export class SourceRuntime {
 
   deliver(inputs: Iterable<SourceInput>, batch: RecordBatch, offsets: Float64Array, partition: string | RowPartitions = ''): void {
     const now = Date.now();
-    let done: Set<SourceInput> | null = null;
-    for (const input of inputs) {
-      if (input.siblings === null) {
-        input.push(batch, offsets, now, partition);
-        continue;
-      }
-      // Inputs of one pipeline that read this source take the batch together (co-fed.ts).
-      if (done?.has(input)) continue;
-      done ??= new Set();
-      const group = input.siblings.filter((s) => s === input || has(inputs, s));
-      for (const s of group) done.add(s);
-      deliverTogether(group, batch, offsets, now, partition);
+    // Inputs of one pipeline that read this source take the batch together (co-fed.ts).
+    for (const group of siblingGroups(inputs)) {
+      if (group.length === 1) group[0]!.push(batch, offsets, now, partition);
+      else deliverTogether(group, batch, offsets, now, partition);
     }
   }
 

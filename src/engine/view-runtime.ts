@@ -7,7 +7,7 @@ import type { ViewDef } from '../catalog/definitions.js';
 import { batchFromRows, type ChangeBatch } from '../exec/batch.js';
 import type { Emitter } from '../exec/operator.js';
 import type { Pipeline, ViewInput } from '../exec/pipeline.js';
-import { pushViewTogether } from '../exec/co-fed.js';
+import { pushViewTogether, siblingGroups } from '../exec/co-fed.js';
 import type { Database } from '../state/database.js';
 import { quoteIdent } from '../state/database.js';
 import { ViewTable, type ChangeCause } from '../state/view-table.js';
@@ -76,18 +76,10 @@ export class ViewRuntime implements Emitter {
   push(batch: ChangeBatch): void {
     this.changes += batch.length;
     this.table.apply(batch, this.sourceOffsets(), this.cause());
-    let done: Set<ViewInput> | null = null;
-    for (const d of this.downstream) {
-      if (d.siblings === null) {
-        d.push(batch);
-        continue;
-      }
-      // Inputs of one pipeline that read this view take the batch together (co-fed.ts).
-      if (done?.has(d)) continue;
-      done ??= new Set();
-      const group = d.siblings.filter((s) => this.downstream.has(s));
-      for (const s of group) done.add(s);
-      pushViewTogether(group, batch);
+    // Inputs of one pipeline that read this view take the batch together (co-fed.ts).
+    for (const group of siblingGroups(this.downstream)) {
+      if (group.length === 1) group[0]!.push(batch);
+      else pushViewTogether(group, batch);
     }
     for (const l of this.listeners) l(batch);
   }

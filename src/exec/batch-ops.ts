@@ -66,9 +66,6 @@ export function concatChanges(batches: readonly ChangeBatch[]): ChangeBatch {
   let n = 0;
   for (const b of batches) n += b.length;
   const first = batches[0]!;
-  const width = first.data.schema.fields.length;
-  const columns: Data[] = [];
-  for (let j = 0; j < width; j++) columns.push(concatColumns(batches.map((b) => columnsOf(b)[j]!)));
   const anyOps = batches.some((b) => b.ops !== null);
   const ops = anyOps ? new Uint8Array(n) : null;
   const wm = new Float64Array(n);
@@ -84,11 +81,38 @@ export function concatChanges(batches: readonly ChangeBatch[]): ChangeBatch {
     at += b.length;
   }
   return {
-    data: makeRecordBatch(first.data.schema, columns, n),
+    data: concatRows(batches.map((b) => b.data)),
     length: n,
     ops,
     wm,
     wmConst: first.wmConst,
     origin: offsets !== null ? { source: source!, offsets } : null,
+  };
+}
+
+/** Record batches of one schema as one (the first one's schema). */
+export function concatRows(batches: readonly RecordBatch[]): RecordBatch {
+  const cols = batches.map((b) => columnsOf(b));
+  const n = batches.reduce((a, b) => a + b.numRows, 0);
+  return makeRecordBatch(batches[0]!.schema, cols[0]!.map((_, j) => concatColumns(cols.map((c) => c[j]!))), n);
+}
+
+/** Rows [start, end) of a change batch, every per-row fact kept aligned. */
+export function sliceChange(b: ChangeBatch, start: number, end: number): ChangeBatch {
+  const w = b.wm;
+  let wm: Float64Array | null = null;
+  let wmConst = b.wmConst;
+  if (w !== null) {
+    // Watermarks only grow along a batch: equal ends, one watermark for every row.
+    if (w[start] === w[end - 1]) wmConst = w[start]!;
+    else wm = w.slice(start, end);
+  }
+  return {
+    data: sliceRows(b.data, start, end - start),
+    length: end - start,
+    ops: b.ops === null ? null : b.ops.slice(start, end),
+    wm,
+    wmConst,
+    origin: b.origin === null ? null : { source: b.origin.source, offsets: b.origin.offsets.slice(start, end) },
   };
 }

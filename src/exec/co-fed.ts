@@ -16,7 +16,7 @@
  * orders the pairs of one piece itself (see JoinOperator's candidates). The pipeline's
  * output is held meanwhile, so the view takes the batch's changes at once.
  */
-import { sliceRows } from './batch-ops.js';
+import { sliceChange } from './batch-ops.js';
 import type { RecordBatch } from 'apache-arrow';
 import { columnsOf, isValid, rowWatermark, type ChangeBatch } from './batch.js';
 import type { Schema } from '../types.js';
@@ -79,24 +79,21 @@ export function lateRows(batches: readonly ChangeBatch[], schemas: readonly Sche
   return () => false;
 }
 
-/** Rows [start, end) of a change batch, every per-row fact kept aligned. */
-export function sliceChange(b: ChangeBatch, start: number, end: number): ChangeBatch {
-  const w = b.wm;
-  let wm: Float64Array | null = null;
-  let wmConst = b.wmConst;
-  if (w !== null) {
-    // Mostly one value: a run.
-    if (w[start] === w[end - 1]) wmConst = w[start]!;
-    else wm = w.slice(start, end);
+/**
+ * `inputs` in groups: each input without siblings alone, and the siblings among `inputs`
+ * together (in their pipeline's order), in the order the groups first appear.
+ */
+export function siblingGroups<T extends { readonly siblings: readonly T[] | null }>(inputs: Iterable<T>): T[][] {
+  const all = inputs instanceof Set ? (inputs as Set<T>) : new Set(inputs);
+  const groups: T[][] = [];
+  const grouped = new Set<T>();
+  for (const input of all) {
+    if (grouped.has(input)) continue;
+    const group = input.siblings === null ? [input] : input.siblings.filter((s) => all.has(s));
+    for (const s of group) grouped.add(s);
+    groups.push(group);
   }
-  return {
-    data: sliceRows(b.data, start, end - start),
-    length: end - start,
-    ops: b.ops === null ? null : b.ops.slice(start, end),
-    wm,
-    wmConst,
-    origin: b.origin === null ? null : { source: b.origin.source, offsets: b.origin.offsets.slice(start, end) },
-  };
+  return groups;
 }
 
 /** Delivers a batch of the source to inputs of one pipeline that read it, together. */
@@ -108,29 +105,21 @@ export function deliverTogether(inputs: readonly SourceInput[], batch: RecordBat
     taken.push(b);
   }
   const floors = taken.map((b) => b.wmConst);
-  const scope = inputs[0]!.pipeline;
-  scope?.hold();
-  try {
+  inputs[0]!.pipeline!.held(() => {
     pushInPieces(inputs.map((i) => i.out), taken, floors, lateRows(taken, inputs.map((i) => i.node.schema)));
     inputs.forEach((input, k) => input.catchUpWatermark(floors[k]!));
-  } finally {
-    scope?.release();
-  }
+  });
 }
 
 /** Delivers a change batch of the view to inputs of one pipeline that read it, together. */
 export function pushViewTogether(inputs: readonly ViewInput[], batch: ChangeBatch): void {
-  const scope = inputs[0]!.pipeline;
-  scope?.hold();
-  try {
-    const taken = inputs.map((i) => i.take(batch));
+  const taken = inputs.map((i) => i.take(batch));
+  inputs[0]!.pipeline!.held(() =>
     pushInPieces(
       inputs.map((i) => i.out),
       taken,
       inputs.map((i) => i.lastWatermark),
       lateRows(taken, inputs.map((i) => i.node.schema)),
-    );
-  } finally {
-    scope?.release();
-  }
+    ),
+  );
 }

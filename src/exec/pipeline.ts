@@ -215,7 +215,7 @@ export class Pipeline {
   muted = false;
   private planShape: string | null = null;
   private readonly out: Emitter;
-  /** While above 0, the output is held (see hold). */
+  /** While above 0, the output is held (see held). */
   private holding = 0;
   private heldRows: ChangeBatch[] = [];
   private heldWatermark: number | null = null;
@@ -249,16 +249,20 @@ export class Pipeline {
   }
 
   /**
-   * Holds the output while one batch goes through in pieces (co-fed.ts), so what follows
-   * (the view's table and audit trail, subscribers) takes it as one batch with the rows'
-   * watermarks, then the last watermark, instead of a batch per piece. Calls nest.
+   * Runs `f` (one batch going through in pieces, co-fed.ts) with the output held, so what
+   * follows (the view's table and audit trail, subscribers) takes it as one batch with the
+   * rows' watermarks, then the last watermark, instead of a batch per piece. Calls nest.
    */
-  hold(): void {
+  held(f: () => void): void {
     this.holding++;
+    try {
+      f();
+    } finally {
+      if (--this.holding === 0) this.releaseHeld();
+    }
   }
 
-  release(): void {
-    if (--this.holding > 0) return;
+  private releaseHeld(): void {
     const rows = this.heldRows;
     const wm = this.heldWatermark;
     this.heldRows = [];

@@ -22,7 +22,7 @@ export class FanOut implements Emitter {
   constructor(
     first: Emitter,
     /** Holds the query's output while a batch goes through in pieces. */
-    private readonly scope: { hold(): void; release(): void },
+    private readonly scope: { held(f: () => void): void },
     /** The subplan's output columns (which are time attributes). */
     private readonly schema: Schema,
   ) {
@@ -37,14 +37,7 @@ export class FanOut implements Emitter {
   /** Consumers meet again further up the query, so a batch goes to them in pieces (see co-fed.ts). */
   push(batch: ChangeBatch): void {
     if (this.outs.length === 1) this.outs[0]!.push(batch);
-    else {
-      this.scope.hold();
-      try {
-        pushInPieces(this.outs, this.outs.map(() => batch), this.given, lateRows([batch], [this.schema]));
-      } finally {
-        this.scope.release();
-      }
-    }
+    else this.scope.held(() => pushInPieces(this.outs, this.outs.map(() => batch), this.given, lateRows([batch], [this.schema])));
   }
 
   watermark(wm: number): void {

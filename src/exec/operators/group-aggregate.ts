@@ -12,7 +12,7 @@
 import { parseValueJson, valueJson } from '../../value-json.js';
 import type { AggregateNode } from '../../plan/logical-plan.js';
 import { columnsOf, rowWatermark, type ChangeBatch } from '../batch.js';
-import { pick, selectRows, signsOf } from '../batch-ops.js';
+import { pick, signsOf, sliceChange } from '../batch-ops.js';
 import { grown } from '../agg/accumulator.js';
 import { ChangeTracker } from '../agg/change-tracker.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
@@ -109,7 +109,7 @@ export class GroupAggregateOperator implements Operator {
       const w0 = rowWatermark(batch, from);
       let to = from + 1;
       while (to < n && !(rowWatermark(batch, to) - w0 > ttl)) to++;
-      const cut = from === 0 && to === n ? batch : selectRows(batch, Int32Array.from({ length: to - from }, (_, k) => from + k), to - from);
+      const cut = from === 0 && to === n ? batch : sliceChange(batch, from, to);
       this.dropLapsed(cut, ttl);
       this.processRows(cut);
       from = to;

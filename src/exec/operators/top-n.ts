@@ -99,6 +99,9 @@ interface Selection {
   readonly ranks: number[] | null;
 }
 
+/** Up to this many rows kept per partition, ROW_NUMBER over appends notes selections flat (see flatBefore). */
+const SMALL_KEEP = 32;
+
 /** The position of a slot in a list (-1: absent); a Map only when the list is long. */
 function indexer(slots: readonly number[]): (slot: number) => number {
   if (slots.length <= 32) return (s) => slots.indexOf(s);
@@ -158,6 +161,18 @@ export class TopNOperator implements Operator {
   private heap = new NumberHeap();
   /** The partitions changed since the last checkpoint (it writes only those). */
   private readonly changes = new StateChanges();
+  /**
+   * ROW_NUMBER over appends with a small LIMIT: the partitions a batch touches, in order, and
+   * the slots each had selected before it, flat (`beforeStart[k]`.. into `beforeSlots`), so a
+   * batch allocates no Selection per partition (`beforeStamp[g]`: the batch that noted g).
+   */
+  private readonly flatBefore: boolean;
+  private touchedParts = new Int32Array(256);
+  private beforeStart = new Int32Array(257);
+  private beforeSlots = new Int32Array(256);
+  private touchedCount = 0;
+  private beforeStamp = new Int32Array(64);
+  private beforeBatch = 0;
 
   constructor(
     private readonly out: Emitter,
@@ -178,6 +193,7 @@ export class TopNOperator implements Operator {
     this.later = this.store.kinds.map((k, j) => k === 'utf8' && !keyCols.has(j));
     this.laterCols = this.later.flatMap((l, j) => (l ? [j] : []));
     this.boundBatch = this.appendOnly && this.rank === 'ROW_NUMBER' && this.keep >= 1 && this.keep <= 128;
+    this.flatBefore = this.appendOnly && this.rank === 'ROW_NUMBER' && this.keep <= SMALL_KEEP;
   }
 
   /** Order of two held slots: ORDER BY keys, then arrival. */
@@ -443,7 +459,55 @@ export class TopNOperator implements Operator {
    * enter and leave within one batch: only those still held at its end get their non-key
    * strings copied and their event time noted.
    */
-  private processAppends(cols: readonly Data[], n: number, gids: Int32Array, lastCmp: number, before: Map<number, Selection>): void {
+  /** Notes partition g's selected slots before this batch, once per batch (flatBefore). */
+  private noteBefore(g: number, list: readonly number[]): void {
+    if (g >= this.beforeStamp.length) this.beforeStamp = grown(this.beforeStamp, g + 1);
+    if (this.beforeStamp[g] === this.beforeBatch) return;
+    this.beforeStamp[g] = this.beforeBatch;
+    const k = this.touchedCount++;
+    if (k + 1 >= this.touchedParts.length) {
+      this.touchedParts = grown(this.touchedParts, k + 2);
+      this.beforeStart = grown(this.beforeStart, k + 2);
+    }
+    this.touchedParts[k] = g;
+    const from = this.beforeStart[k]!;
+    const end = Math.min(list.length, this.keep);
+    const count = Math.max(0, end - this.offset);
+    if (from + count > this.beforeSlots.length) this.beforeSlots = grown(this.beforeSlots, from + count);
+    for (let j = 0; j < count; j++) this.beforeSlots[from + j] = list[this.offset + j]!;
+    this.beforeStart[k + 1] = from + count;
+  }
+
+  /**
+   * emitChanges for a partition noted flat: the old selection is beforeSlots[from, to), the
+   * new one the list's ranks offset+1..keep; deletes in old order, then inserts in new order.
+   */
+  private emitFlat(from: number, to: number, list: readonly number[]): void {
+    const old = this.beforeSlots;
+    const nowEnd = Math.min(list.length, this.keep);
+    const oldCount = to - from;
+    const nowCount = Math.max(0, nowEnd - this.offset);
+    if (this.node.rowNumber !== null) {
+      // Ranks are positions: a slot is unchanged exactly when it holds the same position.
+      for (let j = 0; j < oldCount; j++) if (j >= nowCount || list[this.offset + j] !== old[from + j]) this.emit(OP_DELETE, old[from + j]!, this.offset + j + 1);
+      for (let j = 0; j < nowCount; j++) if (j >= oldCount || list[this.offset + j] !== old[from + j]) this.emit(OP_INSERT, list[this.offset + j]!, this.offset + j + 1);
+      return;
+    }
+    for (let j = 0; j < oldCount; j++) {
+      const s = old[from + j]!;
+      let found = false;
+      for (let m = 0; m < nowCount && !found; m++) found = list[this.offset + m] === s;
+      if (!found) this.emit(OP_DELETE, s, this.offset + j + 1);
+    }
+    for (let j = 0; j < nowCount; j++) {
+      const s = list[this.offset + j]!;
+      let found = false;
+      for (let m = from; m < to && !found; m++) found = old[m] === s;
+      if (!found) this.emit(OP_INSERT, s, this.offset + j + 1);
+    }
+  }
+
+  private processAppends(cols: readonly Data[], n: number, gids: Int32Array, lastCmp: number, before: Map<number, Selection> | null): void {
     if (this.rows.length < n) {
       this.rows = new Int32Array(Math.max(n, this.rows.length * 2));
       this.slots = new Int32Array(this.rows.length);
@@ -470,7 +534,8 @@ export class TopNOperator implements Operator {
         if (g >= this.lists.length) this.lists.length = g + 1;
         this.lists[g] = list = [];
       }
-      if (!before.has(g)) before.set(g, this.selection(list));
+      if (before === null) this.noteBefore(g, list);
+      else if (!before.has(g)) before.set(g, this.selection(list));
       this.insertAt(list, slot);
       const k = this.selected(list);
       for (let j = k; j < list.length; j++) this.dropped.push(list[j]!);
@@ -507,7 +572,12 @@ export class TopNOperator implements Operator {
     const before = new Map<number, Selection>();
     // A full append-only partition takes no row that sorts after its last (a peer of the last
     // still ties into a rank); most rows of a top 10 are dropped there, uncopied.
-    if (this.appendOnly) this.processAppends(cols, n, gids, this.rank === 'ROW_NUMBER' ? 0 : 1, before);
+    if (this.flatBefore) {
+      this.beforeBatch++;
+      this.touchedCount = 0;
+      this.processAppends(cols, n, gids, 0, null);
+      for (let k = 0; k < this.touchedCount; k++) this.settlePartition(this.touchedParts[k]!, null, this.beforeStart[k]!, this.beforeStart[k + 1]!);
+    } else if (this.appendOnly) this.processAppends(cols, n, gids, this.rank === 'ROW_NUMBER' ? 0 : 1, before);
     // A changelog: every row is kept, a retraction removes its copy.
     else
       for (let i = 0; i < n; i++) {
@@ -521,20 +591,24 @@ export class TopNOperator implements Operator {
         if (ops !== null && isRetraction(ops[i]!)) this.retract(list, cols, i);
         else this.insertAt(list, this.hold(cols, i));
       }
-    for (const [g, old] of before) {
-      const list = this.lists[g]!;
-      this.emitChanges(old, this.selection(list));
-      this.changes.touch(g);
-      if (list.length === 0) {
-        this.changes.remove(g, () => this.partitionName(g));
-        this.lists[g] = undefined;
-        this.keys?.remove(g);
-      }
-    }
+    for (const [g, old] of before) this.settlePartition(g, old, 0, 0);
     for (const s of this.dropped) this.store.remove(s);
     this.dropped.length = 0;
     const b = this.output.finish(this.wm, false);
     if (b) this.out.push(b);
+  }
+
+  /** Emits a partition's changes in this batch (from `old`, or the flat notes [from, to)) and notes it changed. */
+  private settlePartition(g: number, old: Selection | null, from: number, to: number): void {
+    const list = this.lists[g]!;
+    if (old === null) this.emitFlat(from, to, list);
+    else this.emitChanges(old, this.selection(list));
+    this.changes.touch(g);
+    if (list.length === 0) {
+      this.changes.remove(g, () => this.partitionName(g));
+      this.lists[g] = undefined;
+      this.keys?.remove(g);
+    }
   }
 
   /** The least event time of a held row (Infinity: none). */

@@ -451,14 +451,6 @@ export class TopNOperator implements Operator {
     if (found >= 0) this.dropped.push(list.splice(found, 1)[0]!);
   }
 
-  /**
-   * An append-only batch: rows a full partition cannot take (judged against the partition
-   * before the batch; it only gets harder to enter) are skipped in place, the rest are copied
-   * in one pass a column at a time, then placed in order; a placed row pushed past the last
-   * rank, or one that no longer makes it in, leaves at the end of the batch. Many candidates
-   * enter and leave within one batch: only those still held at its end get their non-key
-   * strings copied and their event time noted.
-   */
   /** Notes partition g's selected slots before this batch, once per batch (flatBefore). */
   private noteBefore(g: number, list: readonly number[]): void {
     if (g >= this.beforeStamp.length) this.beforeStamp = grown(this.beforeStamp, g + 1);
@@ -507,6 +499,15 @@ export class TopNOperator implements Operator {
     }
   }
 
+  /**
+   * An append-only batch: rows a full partition cannot take (judged against the partition
+   * before the batch; it only gets harder to enter) are skipped in place, the rest are copied
+   * in one pass a column at a time, then placed in order; a placed row pushed past the last
+   * rank, or one that no longer makes it in, leaves at the end of the batch. Many candidates
+   * enter and leave within one batch: only those still held at its end get their non-key
+   * strings copied and their event time noted. Each touched partition's selection before the
+   * batch goes into `before`, or, when it is null, is noted flat (flatBefore).
+   */
   private processAppends(cols: readonly Data[], n: number, gids: Int32Array, lastCmp: number, before: Map<number, Selection> | null): void {
     if (this.rows.length < n) {
       this.rows = new Int32Array(Math.max(n, this.rows.length * 2));
@@ -568,30 +569,32 @@ export class TopNOperator implements Operator {
     const n = batch.length;
     const gids = this.partitionIds(cols, n);
     const ops = batch.ops;
-    /** Partition id → its selected slots and their ranks before this batch. */
-    const before = new Map<number, Selection>();
-    // A full append-only partition takes no row that sorts after its last (a peer of the last
-    // still ties into a rank); most rows of a top 10 are dropped there, uncopied.
     if (this.flatBefore) {
       this.beforeBatch++;
       this.touchedCount = 0;
       this.processAppends(cols, n, gids, 0, null);
       for (let k = 0; k < this.touchedCount; k++) this.settlePartition(this.touchedParts[k]!, null, this.beforeStart[k]!, this.beforeStart[k + 1]!);
-    } else if (this.appendOnly) this.processAppends(cols, n, gids, this.rank === 'ROW_NUMBER' ? 0 : 1, before);
-    // A changelog: every row is kept, a retraction removes its copy.
-    else
-      for (let i = 0; i < n; i++) {
-        const g = gids[i]!;
-        let list = this.lists[g];
-        if (list === undefined) {
-          if (g >= this.lists.length) this.lists.length = g + 1;
-          this.lists[g] = list = [];
+    } else {
+      /** Partition id → its selected slots and their ranks before this batch. */
+      const before = new Map<number, Selection>();
+      // A full append-only partition takes no row that sorts after its last (a peer of the last
+      // still ties into a rank); most rows of a top 10 are dropped there, uncopied.
+      if (this.appendOnly) this.processAppends(cols, n, gids, this.rank === 'ROW_NUMBER' ? 0 : 1, before);
+      // A changelog: every row is kept, a retraction removes its copy.
+      else
+        for (let i = 0; i < n; i++) {
+          const g = gids[i]!;
+          let list = this.lists[g];
+          if (list === undefined) {
+            if (g >= this.lists.length) this.lists.length = g + 1;
+            this.lists[g] = list = [];
+          }
+          if (!before.has(g)) before.set(g, this.selection(list));
+          if (ops !== null && isRetraction(ops[i]!)) this.retract(list, cols, i);
+          else this.insertAt(list, this.hold(cols, i));
         }
-        if (!before.has(g)) before.set(g, this.selection(list));
-        if (ops !== null && isRetraction(ops[i]!)) this.retract(list, cols, i);
-        else this.insertAt(list, this.hold(cols, i));
-      }
-    for (const [g, old] of before) this.settlePartition(g, old, 0, 0);
+      for (const [g, old] of before) this.settlePartition(g, old, 0, 0);
+    }
     for (const s of this.dropped) this.store.remove(s);
     this.dropped.length = 0;
     const b = this.output.finish(this.wm, false);

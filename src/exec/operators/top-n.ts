@@ -29,6 +29,7 @@ import { NumberHeap } from '../window/number-heap.js';
 import { grown } from '../agg/accumulator.js';
 import { compareValues } from './ordered-rows.js';
 import { compareSql } from '../../sql-order.js';
+import { attachRowKeys, type KeySpace } from '../row-keys.js';
 
 /** Compares row i of a batch (or a held slot) with a held slot on one ORDER BY key. */
 interface KeyCompare {
@@ -173,6 +174,19 @@ export class TopNOperator implements Operator {
   private touchedCount = 0;
   private beforeStamp = new Int32Array(64);
   private beforeBatch = 0;
+  /**
+   * ROW_NUMBER with its rank selected: each emitted row's key (partition, rank) as an id,
+   * partition id × keep + rank − 1, attached to the output (row-keys.ts) so the view's net
+   * delta need not hash it. A space lasts until a partition id can name another key (a
+   * partition removed, a restore).
+   */
+  private readonly rowIds: boolean;
+  private space: KeySpace;
+  private spaceEnds = false;
+  private outIds = new Int32Array(256);
+  private outCount = 0;
+  /** The partition whose changes are being emitted. */
+  private emitting = 0;
 
   constructor(
     private readonly out: Emitter,
@@ -194,6 +208,18 @@ export class TopNOperator implements Operator {
     this.laterCols = this.later.flatMap((l, j) => (l ? [j] : []));
     this.boundBatch = this.appendOnly && this.rank === 'ROW_NUMBER' && this.keep >= 1 && this.keep <= 128;
     this.flatBefore = this.appendOnly && this.rank === 'ROW_NUMBER' && this.keep <= SMALL_KEEP;
+    this.rowIds = this.rank === 'ROW_NUMBER' && node.rowNumber !== null && Number.isFinite(this.keep);
+    this.space = this.newSpace();
+  }
+
+  private newSpace(): KeySpace {
+    const keys = this.keys;
+    const keep = this.keep;
+    return {
+      get capacity() {
+        return (keys === null ? 1 : keys.capacity) * keep;
+      },
+    };
   }
 
   /** Order of two held slots: ORDER BY keys, then arrival. */
@@ -383,6 +409,10 @@ export class TopNOperator implements Operator {
   }
 
   private emit(op: number, slot: number, rank: number): void {
+    if (this.rowIds) {
+      if (this.outCount === this.outIds.length) this.outIds = grown(this.outIds, this.outCount + 1);
+      this.outIds[this.outCount++] = this.emitting * this.keep + rank - 1;
+    }
     this.output.row(op);
     this.store.appendRow(slot, this.output.columns, 0);
     if (this.node.rowNumber !== null) this.output.columns[this.width]!.appendNumber(rank);
@@ -598,12 +628,20 @@ export class TopNOperator implements Operator {
     for (const s of this.dropped) this.store.remove(s);
     this.dropped.length = 0;
     const b = this.output.finish(this.wm, false);
+    if (b && this.rowIds) attachRowKeys(b.data, { space: this.space, columns: [...this.node.partitionBy, this.width], ids: this.outIds.slice(0, this.outCount) });
+    this.outCount = 0;
+    // A removed partition's id may name another key from the next batch on.
+    if (this.spaceEnds) {
+      this.space = this.newSpace();
+      this.spaceEnds = false;
+    }
     if (b) this.out.push(b);
   }
 
   /** Emits a partition's changes in this batch (from `old`, or the flat notes [from, to)) and notes it changed. */
   private settlePartition(g: number, old: Selection | null, from: number, to: number): void {
     const list = this.lists[g]!;
+    this.emitting = g;
     if (old === null) this.emitFlat(from, to, list);
     else this.emitChanges(old, this.selection(list));
     this.changes.touch(g);
@@ -611,6 +649,7 @@ export class TopNOperator implements Operator {
       this.changes.remove(g, () => this.partitionName(g));
       this.lists[g] = undefined;
       this.keys?.remove(g);
+      this.spaceEnds = true;
     }
   }
 
@@ -674,6 +713,7 @@ export class TopNOperator implements Operator {
     const s = state as { rows: Value[][]; seq: number };
     this.store.clear();
     this.keys?.clear();
+    this.space = this.newSpace();
     this.lists = [];
     this.heap.clear();
     for (const r of s.rows) {

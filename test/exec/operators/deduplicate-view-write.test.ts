@@ -8,11 +8,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Engine, type Row } from '../../../src/index.js';
+import { Engine } from '../../../src/index.js';
 import { rowKeysOf } from '../../../src/exec/row-keys.js';
 import type { ChangeBatch } from '../../../src/exec/batch.js';
 import type { EngineState } from '../../../src/engine/engine-state.js';
-import { duckRows, normRows, useDuck } from './duck.js';
+import { useDuck } from './duck.js';
+import { checkViewWrites, xorshift } from './view-write-harness.js';
 
 const duck = useDuck();
 const T0 = Date.UTC(2026, 0, 1);
@@ -27,13 +28,7 @@ interface Ev {
 
 /** `n` events over about `keys` keys (a, b), times rising by 1–8 ms and back by up to 0.3 s (ties too). */
 function events(seed: number, n: number, keys: number): Ev[] {
-  let s = seed >>> 0 || 1;
-  const rnd = (m: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % m;
-  };
+  const rnd = xorshift(seed);
   const out: Ev[] = [];
   let t = T0;
   for (let id = 0; id < n; id++) {
@@ -66,25 +61,16 @@ describe('a deduplicated view written many changes at a time equals DuckDB', () 
           fc.integer({ min: 2000, max: 8000 }),
           fc.array(fc.integer({ min: 300, max: 3000 }), { minLength: 2, maxLength: 5 }),
           fc.integer({ min: 3, max: 6 }),
-          async (seed, keys, cuts, every) => {
-            const evs = events(seed, 30_000, keys);
-            const e = await Engine.open();
-            try {
-              await e.execute(`CREATE SOURCE s (id BIGINT, a BIGINT, b VARCHAR, x BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)`);
-              await e.execute(`CREATE MATERIALIZED VIEW v AS ${sql}`);
-              await duck().run('CREATE OR REPLACE TABLE s (id BIGINT, a BIGINT, b VARCHAR, x BIGINT, ts TIMESTAMP)');
-              // Several inserts (batches) between two reads: each write nets them all.
-              for (let i = 0, c = 0; i < evs.length; c++) {
-                const part = evs.slice(i, (i += cuts[c % cuts.length]!));
-                await e.insert('s', part.map((v) => ({ ...v, ts: new Date(v.ts) })));
-                const values = part.map((v) => `(${v.id}, ${v.a}, ${v.b === null ? 'NULL' : `'${v.b}'`}, ${v.x}, make_timestamp(${v.ts * 1000}::BIGINT))`);
-                await duck().run(`INSERT INTO s VALUES ${values.join(', ')}`);
-                if (c % every === every - 1 || i >= evs.length) expect(normRows((await e.query('SELECT * FROM v')) as Row[])).toEqual(await duckRows(duck(), oracle));
-              }
-            } finally {
-              await e.close();
-            }
-          },
+          async (seed, keys, cuts, every) =>
+            checkViewWrites(duck, {
+              ddl: 'id BIGINT, a BIGINT, b VARCHAR, x BIGINT, ts TIMESTAMP',
+              sql,
+              oracle,
+              events: events(seed, 30_000, keys),
+              values: (v) => `(${v.id}, ${v.a}, ${v.b === null ? 'NULL' : `'${v.b}'`}, ${v.x}, make_timestamp(${v.ts * 1000}::BIGINT))`,
+              cuts,
+              every,
+            }),
         ),
         { numRuns: 4 },
       );

@@ -21,6 +21,7 @@ import type { Emitter, Operator, StateDelta } from '../operator.js';
 import { StateChanges } from '../agg/state-changes.js';
 import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
+import { attachRowKeys, type KeySpace } from '../row-keys.js';
 import { OP_INSERT } from '../batch.js';
 import { ColumnarState, scatterArray } from '../columnar-state.js';
 
@@ -50,6 +51,17 @@ export class GroupAggregateOperator implements Operator {
   private probe = new Int32Array(0);
   private stamp = new Int32Array(16);
   private epoch = 0;
+  /**
+   * The group id of each emitted row, attached to the output (row-keys.ts) so a view's net
+   * delta need not hash the keys. A space lasts while no group id has been freed: one freed
+   * (a group vanished or lapsed) may name another key from then on.
+   */
+  private space: KeySpace;
+  private removed = false;
+  /** The output's key columns: the group keys come first. */
+  private readonly keyColumns: readonly number[];
+  private outIds = new Int32Array(256);
+  private outCount = 0;
 
   constructor(
     private readonly out: Emitter,
@@ -64,9 +76,22 @@ export class GroupAggregateOperator implements Operator {
     this.output = new OutputBuilder(node.schema);
     this.global = node.keys.length === 0;
     this.ttl = node.idleTtlMs ?? null;
+    this.space = this.newSpace();
+    this.keyColumns = node.keys.map((_, j) => j);
+  }
+
+  private newSpace(): KeySpace {
+    const keys = this.table.keys;
+    return {
+      get capacity() {
+        return keys.capacity;
+      },
+    };
   }
 
   private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
+    if (this.outCount === this.outIds.length) this.outIds = grown(this.outIds, this.outCount + 1);
+    this.outIds[this.outCount++] = g;
     const o = this.output;
     o.row(op, g < this.lastEvent.length ? this.lastEvent[g]! : -1);
     this.table.appendKey(g, o.columns);
@@ -146,6 +171,8 @@ export class GroupAggregateOperator implements Operator {
     this.tracker.forget(g);
     this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g)));
     this.table.remove(g);
+    // Nothing is being emitted here (between batches): the next rows are of a new space.
+    this.space = this.newSpace();
   }
 
   /** Notes the watermark each row's group last took a row under. */
@@ -170,7 +197,10 @@ export class GroupAggregateOperator implements Operator {
     this.tracker.touch(gids, n, this.table);
     this.stateChanges.touchAll(gids, n);
     this.table.update(gids, n, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signs);
-    this.tracker.finish(this.table, this.emitRow, this.global, (g) => this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g))));
+    this.tracker.finish(this.table, this.emitRow, this.global, (g) => {
+      this.removed = true;
+      this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g)));
+    });
     this.flush();
   }
 
@@ -209,8 +239,16 @@ export class GroupAggregateOperator implements Operator {
 
   private flush(): void {
     const b = this.output.finish(this.wm, false);
+    if (b && !this.global) attachRowKeys(b.data, { space: this.space, columns: this.keyColumns, ids: this.outIds.slice(0, this.outCount) });
+    this.outCount = 0;
+    // The groups this batch removed had their ids in it: another key may take them next.
+    if (this.removed) {
+      this.space = this.newSpace();
+      this.removed = false;
+    }
     if (b) this.out.push(b);
   }
+
 
   onWatermark(wm: number): void {
     this.ensureGlobal(true);
@@ -267,6 +305,7 @@ export class GroupAggregateOperator implements Operator {
   /** Restores what checkpointDelta wrote, or a checkpoint of older versions (every group a JSON entry). */
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
     this.table.clear();
+    this.space = this.newSpace();
     const meta = entries.get('#meta') as { wm: number | null; firstWm?: number | null } | undefined;
     this.restoreTtlMeta(meta);
     const groups = entries.get('#groups');

@@ -5,6 +5,9 @@
  */
 import { expect } from 'vitest';
 import { Engine, type Row } from '../../../src/index.js';
+import { rowKeysOf } from '../../../src/exec/row-keys.js';
+import type { ChangeBatch } from '../../../src/exec/batch.js';
+import type { EngineState } from '../../../src/engine/engine-state.js';
 import { duckRows, normRows, type useDuck } from './duck.js';
 
 /** A seeded xorshift: rnd(m) is in 0..m-1. */
@@ -43,6 +46,43 @@ export async function checkViewWrites<E extends { ts: number }>(duck: ReturnType
       await duck().run(`INSERT INTO s VALUES ${part.map(c.values).join(', ')}`);
       if (k % c.every === c.every - 1 || i >= c.events.length) expect(normRows((await e.query('SELECT * FROM v')) as Row[])).toEqual(await duckRows(duck(), c.oracle));
     }
+  } finally {
+    await e.close();
+  }
+}
+
+/**
+ * Creates view `view` (`definition`: what follows its name) over source `s` (`ddl`), feeds it,
+ * and checks the row keys of every batch its table takes: present, over `keyNames`, and one id
+ * per key within each key space. Returns how many spaces there were.
+ */
+export async function checkRowKeys(ddl: string, view: string, definition: string, keyNames: readonly string[], feed: (e: Engine) => Promise<void>): Promise<number> {
+  const e = await Engine.open();
+  try {
+    await e.execute(`CREATE SOURCE s (${ddl}, WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)`);
+    await e.execute(`CREATE MATERIALIZED VIEW ${view} ${definition}`);
+    const batches: { space: object; ids: number[]; keys: string[] }[] = [];
+    // The batches the view's table takes (the engine's own listener hook: no API hands out batches).
+    (e as unknown as { s: EngineState }).s.views.get(view)!.listeners.add((b: ChangeBatch) => {
+      const k = rowKeysOf(b.data);
+      expect(k).toBeDefined();
+      const cols = b.data.schema.fields.map((f) => f.name);
+      expect(k!.columns.map((c) => cols[c]!).sort()).toEqual([...keyNames].sort());
+      const rows = b.data.toArray().map((r) => r.toJSON());
+      batches.push({ space: k!.space, ids: [...k!.ids], keys: rows.map((r) => JSON.stringify(keyNames.map((c) => r[c]))) });
+    });
+    await feed(e);
+    const spaces = new Set(batches.map((b) => b.space));
+    for (const space of spaces) {
+      const keyOf = new Map<number, string>();
+      for (const b of batches.filter((x) => x.space === space))
+        b.ids.forEach((id, i) => {
+          expect(keyOf.get(id) ?? b.keys[i]).toBe(b.keys[i]);
+          keyOf.set(id, b.keys[i]!);
+        });
+      expect(new Set(keyOf.values()).size).toBe(keyOf.size);
+    }
+    return spaces.size;
   } finally {
     await e.close();
   }

@@ -19,6 +19,18 @@ export interface KeySpace {
   readonly capacity: number;
 }
 
+/**
+ * A new space over an id source whose ids lie below its capacity, `per` ids to each of them
+ * (a Top-N's ranks of a partition): its capacity follows the source's.
+ */
+export function keySpaceOf(source: { readonly capacity: number }, per = 1): KeySpace {
+  return {
+    get capacity() {
+      return source.capacity * per;
+    },
+  };
+}
+
 export interface RowKeys {
   readonly space: KeySpace;
   /** The key's columns, by position in the batch's schema (in any order). */

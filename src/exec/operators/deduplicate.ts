@@ -25,7 +25,7 @@ import { KeyTable } from '../vector/key-table.js';
 import { RowStore } from '../vector/row-store.js';
 import { lateRecord } from '../window/late-record.js';
 import { NumberHeap } from '../window/number-heap.js';
-import { attachRowKeys, type KeySpace } from '../row-keys.js';
+import { attachRowKeys, keySpaceOf, type KeySpace } from '../row-keys.js';
 
 const NONE = 0;
 /** first: the earliest row so far, not emitted yet; last: the row emitted. */
@@ -84,7 +84,7 @@ export class DeduplicateOperator implements Operator {
     this.output = new OutputBuilder(node.schema);
     this.time = node.orderBy[0]!.column;
     this.width = schema.length;
-    this.space = spaceOf(this.keys);
+    this.space = keySpaceOf(this.keys);
   }
 
   private grow(): void {
@@ -277,7 +277,7 @@ export class DeduplicateOperator implements Operator {
   restore(state: unknown): void {
     const s = state as { keys: SavedKey[]; inWm: number | null };
     this.keys.clear();
-    this.space = spaceOf(this.keys);
+    this.space = keySpaceOf(this.keys);
     this.store.clear();
     this.heap.clear();
     this.state.fill(0);
@@ -301,13 +301,4 @@ export class DeduplicateOperator implements Operator {
   }
 
   close(): void {}
-}
-
-/** A key space over a key table that never releases an id (its capacity is the space's). */
-function spaceOf(keys: KeyTable): KeySpace {
-  return {
-    get capacity() {
-      return keys.capacity;
-    },
-  };
 }

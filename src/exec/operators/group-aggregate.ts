@@ -21,7 +21,7 @@ import type { Emitter, Operator, StateDelta } from '../operator.js';
 import { StateChanges } from '../agg/state-changes.js';
 import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
-import { attachRowKeys, type KeySpace } from '../row-keys.js';
+import { attachRowKeys, keySpaceOf, type KeySpace } from '../row-keys.js';
 import { OP_INSERT } from '../batch.js';
 import { ColumnarState, scatterArray } from '../columnar-state.js';
 
@@ -76,17 +76,8 @@ export class GroupAggregateOperator implements Operator {
     this.output = new OutputBuilder(node.schema);
     this.global = node.keys.length === 0;
     this.ttl = node.idleTtlMs ?? null;
-    this.space = this.newSpace();
+    this.space = keySpaceOf(this.table.keys);
     this.keyColumns = node.keys.map((_, j) => j);
-  }
-
-  private newSpace(): KeySpace {
-    const keys = this.table.keys;
-    return {
-      get capacity() {
-        return keys.capacity;
-      },
-    };
   }
 
   private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
@@ -172,7 +163,7 @@ export class GroupAggregateOperator implements Operator {
     this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g)));
     this.table.remove(g);
     // Nothing is being emitted here (between batches): the next rows are of a new space.
-    this.space = this.newSpace();
+    this.space = keySpaceOf(this.table.keys);
   }
 
   /** Notes the watermark each row's group last took a row under. */
@@ -243,12 +234,11 @@ export class GroupAggregateOperator implements Operator {
     this.outCount = 0;
     // The groups this batch removed had their ids in it: another key may take them next.
     if (this.removed) {
-      this.space = this.newSpace();
+      this.space = keySpaceOf(this.table.keys);
       this.removed = false;
     }
     if (b) this.out.push(b);
   }
-
 
   onWatermark(wm: number): void {
     this.ensureGlobal(true);
@@ -305,7 +295,7 @@ export class GroupAggregateOperator implements Operator {
   /** Restores what checkpointDelta wrote, or a checkpoint of older versions (every group a JSON entry). */
   restoreEntries(entries: ReadonlyMap<string, unknown>): void {
     this.table.clear();
-    this.space = this.newSpace();
+    this.space = keySpaceOf(this.table.keys);
     const meta = entries.get('#meta') as { wm: number | null; firstWm?: number | null } | undefined;
     this.restoreTtlMeta(meta);
     const groups = entries.get('#groups');

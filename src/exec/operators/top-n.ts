@@ -29,7 +29,7 @@ import { NumberHeap } from '../window/number-heap.js';
 import { grown } from '../agg/accumulator.js';
 import { compareValues } from './ordered-rows.js';
 import { compareSql } from '../../sql-order.js';
-import { attachRowKeys, type KeySpace } from '../row-keys.js';
+import { attachRowKeys, keySpaceOf, type KeySpace } from '../row-keys.js';
 
 /** Compares row i of a batch (or a held slot) with a held slot on one ORDER BY key. */
 interface KeyCompare {
@@ -212,14 +212,9 @@ export class TopNOperator implements Operator {
     this.space = this.newSpace();
   }
 
+  /** A new space of (partition, rank) ids: without PARTITION BY, one partition. */
   private newSpace(): KeySpace {
-    const keys = this.keys;
-    const keep = this.keep;
-    return {
-      get capacity() {
-        return (keys === null ? 1 : keys.capacity) * keep;
-      },
-    };
+    return keySpaceOf(this.keys ?? { capacity: 1 }, this.keep);
   }
 
   /** Order of two held slots: ORDER BY keys, then arrival. */

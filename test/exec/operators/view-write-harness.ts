@@ -3,6 +3,7 @@
  * and DuckDB in cuts, and every few cuts the view's table must equal DuckDB's query. Several
  * inserts between two reads make each write net many changes (the column-wise net delta).
  */
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import { Engine, type Row } from '../../../src/index.js';
 import { rowKeysOf } from '../../../src/exec/row-keys.js';
@@ -49,6 +50,26 @@ export async function checkViewWrites<E extends { ts: number }>(duck: ReturnType
   } finally {
     await e.close();
   }
+}
+
+/**
+ * The property both view-write tests check: for random seeds, key counts in `keys`, cuts of
+ * 300–3000 events and a read every 3–6 cuts, checkViewWrites holds.
+ */
+export async function assertViewWrites<E extends { ts: number }>(
+  duck: ReturnType<typeof useDuck>,
+  c: Omit<ViewWriteCase<E>, 'events' | 'cuts' | 'every'> & { readonly keys: readonly [number, number]; readonly events: (seed: number, keys: number) => readonly E[]; readonly numRuns: number },
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+      fc.integer({ min: c.keys[0], max: c.keys[1] }),
+      fc.array(fc.integer({ min: 300, max: 3000 }), { minLength: 2, maxLength: 5 }),
+      fc.integer({ min: 3, max: 6 }),
+      (seed, keys, cuts, every) => checkViewWrites(duck, { ...c, events: c.events(seed, keys), cuts, every }),
+    ),
+    { numRuns: c.numRuns },
+  );
 }
 
 /**

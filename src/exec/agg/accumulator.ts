@@ -22,6 +22,11 @@ export interface Accumulator {
   /** Appends the result of group g to a column. */
   emit(g: number, out: ColumnBuilder): void;
   /**
+   * The results of groups ids[from..to) at the same positions of `nums` (valid[k] = 0:
+   * NULL), as value(g) gives them; only accumulators of a number type have it.
+   */
+  numbers?(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void;
+  /**
    * Folds group `src` of `from` (this accumulator by default; else one of the same kind and
    * call) into group `dst` (merging sessions, or a window's panes).
    */

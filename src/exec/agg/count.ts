@@ -34,6 +34,14 @@ export class CountAccumulator implements Accumulator {
     out.appendNumber(this.counts[g]!);
   }
 
+  numbers(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void {
+    const c = this.counts;
+    for (let k = from; k < to; k++) {
+      nums[k] = c[ids[k]!]!;
+      valid[k] = 1;
+    }
+  }
+
   merge(dst: number, src: number, from: Accumulator = this): void {
     this.counts[dst] += (from as CountAccumulator).counts[src]!;
   }

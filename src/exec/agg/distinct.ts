@@ -62,6 +62,15 @@ export class DistinctAccumulator implements Accumulator {
     out.append(this.value(g));
   }
 
+  numbers(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void {
+    const counts = this.counts;
+    for (let k = from; k < to; k++) {
+      const v = counts !== null ? counts.size(ids[k]!, this.lane) : this.value(ids[k]!);
+      valid[k] = v === null ? 0 : 1;
+      nums[k] = v === null ? 0 : (v as number);
+    }
+  }
+
   merge(dst: number, src: number, from: Accumulator = this): void {
     const other = from as DistinctAccumulator;
     if (this.counts !== null) this.counts.merge(dst, src, other.counts!, this.lane, other.lane);

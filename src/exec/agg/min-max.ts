@@ -106,6 +106,14 @@ export class MinMaxAccumulator implements Accumulator {
     return this.nums[g]!;
   }
 
+  numbers(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void {
+    for (let k = from; k < to; k++) {
+      const g = ids[k]!;
+      valid[k] = this.has[g]!;
+      nums[k] = this.has[g] === 1 ? this.nums[g]! : 0;
+    }
+  }
+
   emit(g: number, out: ColumnBuilder): void {
     if (this.numeric && this.has[g] === 1) out.appendNumber(this.nums[g]!);
     else out.append(this.value(g));

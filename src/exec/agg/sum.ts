@@ -110,6 +110,16 @@ export class SumAccumulator implements Accumulator {
     else out.appendNumber(this.average ? this.sumOf(g) / (c * this.unit) : this.sumOf(g));
   }
 
+  numbers(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void {
+    const counts = this.counts;
+    for (let k = from; k < to; k++) {
+      const g = ids[k]!;
+      const c = counts[g]!;
+      valid[k] = c === 0 ? 0 : 1;
+      nums[k] = c === 0 ? 0 : this.average ? this.sumOf(g) / (c * this.unit) : this.sumOf(g);
+    }
+  }
+
   merge(dst: number, src: number, from: Accumulator = this): void {
     const f = from as SumAccumulator;
     const x = (this.sums[dst] += f.sums[src]!);

@@ -14,7 +14,7 @@ import type { AggregateNode } from '../../plan/logical-plan.js';
 import { columnsOf, rowWatermark, type ChangeBatch } from '../batch.js';
 import { pick, signsOf, sliceChange } from '../batch-ops.js';
 import { grown } from '../agg/accumulator.js';
-import { ChangeTracker } from '../agg/change-tracker.js';
+import { GroupChanges, type GroupChangeSet } from '../agg/group-changes.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
 import { distinctSources } from '../agg/shared-distinct.js';
 import type { Emitter, Operator, StateDelta } from '../operator.js';
@@ -22,7 +22,7 @@ import { StateChanges } from '../agg/state-changes.js';
 import type { Value } from '../../types.js';
 import { OutputBuilder } from '../output-builder.js';
 import { attachRowKeys, keySpaceOf, type KeySpace } from '../row-keys.js';
-import { OP_INSERT } from '../batch.js';
+import { arrowSchema, makeRecordBatch, OP_INSERT } from '../batch.js';
 import { ColumnarState, scatterArray } from '../columnar-state.js';
 
 /** Incremental entries below this never trigger a compaction (a small view rewrites cheaply anyway, but need not). */
@@ -30,9 +30,10 @@ const MIN_COMPACTION = 4096;
 
 export class GroupAggregateOperator implements Operator {
   private readonly table: GroupTable;
-  private readonly tracker = new ChangeTracker();
+  private readonly tracker = new GroupChanges();
   private readonly stateChanges = new StateChanges();
   private readonly output: OutputBuilder;
+  private readonly arrow: ReturnType<typeof arrowSchema>;
   private readonly global: boolean;
   private wm = -Infinity;
   private globalGroup = -1;
@@ -74,6 +75,7 @@ export class GroupAggregateOperator implements Operator {
       distinctSources(node.input, node.aggs),
     );
     this.output = new OutputBuilder(node.schema);
+    this.arrow = arrowSchema(node.schema);
     this.global = node.keys.length === 0;
     this.ttl = node.idleTtlMs ?? null;
     this.space = keySpaceOf(this.table.keys);
@@ -183,16 +185,40 @@ export class GroupAggregateOperator implements Operator {
     const gids = this.global ? this.globalIds(n) : this.table.lookup(this.node.keys.map((k) => cols[k]!), n);
     if (this.ttl !== null) this.noteSeen(batch, gids, n);
     const signs = signsOf(batch);
-    if (batch.origin !== null) this.noteEvents(gids, n, batch.origin.offsets, batch.origin.source);
+    if (batch.origin !== null) this.noteEvents(gids, n, batch.origin.offsets);
     this.tracker.begin();
     this.tracker.touch(gids, n, this.table);
     this.stateChanges.touchAll(gids, n);
     this.table.update(gids, n, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signs);
-    this.tracker.finish(this.table, this.emitRow, this.global, (g) => {
+    const changes = this.tracker.finish(this.table, this.global, (g) => {
       this.removed = true;
       this.stateChanges.remove(g, () => valueJson(this.table.keyValues(g)));
     });
-    this.flush();
+    this.emitChanges(changes, batch.origin?.source ?? null);
+  }
+
+  /** Pushes a batch's changes: the key columns gathered by group id, the results as the tracker made them. */
+  private emitChanges(changes: GroupChangeSet | null, source: string | null): void {
+    if (changes !== null) {
+      const r = changes.length;
+      const groups = changes.groups;
+      const keys = this.global ? [] : this.table.keys.keyColumns(groups, r);
+      let origin: { source: string; offsets: Float64Array } | null = null;
+      if (source !== null) {
+        const offsets = new Float64Array(r);
+        const last = this.lastEvent;
+        for (let q = 0; q < r; q++) offsets[q] = groups[q]! < last.length ? last[groups[q]!]! : -1;
+        origin = { source, offsets };
+      }
+      const data = makeRecordBatch(this.arrow, [...keys, ...changes.aggs], r);
+      if (!this.global) attachRowKeys(data, { space: this.space, columns: this.keyColumns, ids: groups });
+      this.out.push({ data, length: r, ops: changes.ops, wm: null, wmConst: this.wm, origin });
+    }
+    // The groups this batch removed had their ids in it: another key may take them next.
+    if (this.removed) {
+      this.space = keySpaceOf(this.table.keys);
+      this.removed = false;
+    }
   }
 
   /**
@@ -212,13 +238,12 @@ export class GroupAggregateOperator implements Operator {
   private lookupOutput: OutputBuilder | undefined;
 
   /** Each group's change in this batch is named after the group's last event in it. */
-  private noteEvents(gids: Int32Array, n: number, offsets: Float64Array, source: string): void {
+  private noteEvents(gids: Int32Array, n: number, offsets: Float64Array): void {
     if (this.lastEvent.length < this.table.keys.capacity) this.lastEvent = new Float64Array(this.table.keys.capacity);
     for (let i = 0; i < n; i++) {
       const g = gids[i]!;
       if (g >= 0) this.lastEvent[g] = offsets[i]!;
     }
-    this.output.from(source);
   }
 
   private ids = new Int32Array(0);

@@ -9,9 +9,9 @@ import { parseValueJson, valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { WindowAggregateNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, OP_INSERT, rowWatermark, type ChangeBatch, type ColumnBuilder } from '../batch.js';
+import { arrowSchema, columnsOf, makeRecordBatch, OP_INSERT, rowWatermark, type ChangeBatch, type ColumnBuilder } from '../batch.js';
 import { selectRows, signsOf } from '../batch-ops.js';
-import { ChangeTracker } from '../agg/change-tracker.js';
+import { GroupChanges } from '../agg/group-changes.js';
 import { GroupTable, type SavedGroup } from '../agg/group-table.js';
 import type { Emitter, LateRecord, Operator, OperatorContext, StateDelta } from '../operator.js';
 import { StateChanges } from '../agg/state-changes.js';
@@ -34,7 +34,7 @@ interface OpenWindow {
 
 export class WindowAggregateOperator implements Operator {
   private readonly table: GroupTable;
-  private readonly tracker = new ChangeTracker();
+  private readonly tracker = new GroupChanges();
   private readonly output: OutputBuilder;
   /** The output builders of the group key (window_end, keys…), built once: appendRow runs per emitted group. */
   private keyBuilders: ColumnBuilder[] | null = null;
@@ -143,11 +143,27 @@ export class WindowAggregateOperator implements Operator {
     // The key table copies the window ends it keeps: a view of the scratch array will do.
     if (m > 0) this.apply(selectRows(batch, sel, m), m, float64Column(endCol.subarray(0, m)));
     if (late.length > 0) this.ctx.recordLate(late);
-    if (this.changes) {
-      this.tracker.finish(this.table, this.emitChange, false, this.forgetGroup);
-      this.flush();
-    }
+    if (this.changes) this.emitChanges();
   }
+
+  /** Pushes the batch's changes: window columns from each group's end, keys gathered by group id, the tracker's results. */
+  private emitChanges(): void {
+    const c = this.tracker.finish(this.table, false, this.forgetGroup);
+    if (c === null) return;
+    const r = c.length;
+    const [ends, ...keys] = this.table.keys.keyColumns(c.groups, r);
+    const end = ends!.values as Float64Array;
+    const start = new Float64Array(r);
+    const time = new Float64Array(r);
+    for (let q = 0; q < r; q++) {
+      start[q] = this.windowStart(end[q]!);
+      time[q] = end[q]! - 1;
+    }
+    const data = makeRecordBatch((this.arrow ??= arrowSchema(this.node.schema)), [float64Column(start), ends!, float64Column(time), ...keys, ...c.aggs], r);
+    this.out.push({ data, length: r, ops: c.ops, wm: null, wmConst: this.wm, origin: null });
+  }
+
+  private arrow: ReturnType<typeof arrowSchema> | null = null;
 
   private apply(rows: ChangeBatch, m: number, ends: Data): void {
     const cols = columnsOf(rows);
@@ -183,8 +199,8 @@ export class WindowAggregateOperator implements Operator {
     this.groupSeq = q;
   }
 
-  /** Appends group g as an output row: window_start, window_end, window_time, keys…, aggregates…. */
-  private appendRow(g: number, op: number, values: readonly Value[] | null): void {
+  /** Appends group g as an output row: window_start, window_end, window_time, keys…, its aggregates. */
+  private appendRow(g: number, op: number): void {
     const o = this.output;
     const k = this.node.keys.length;
     o.row(op);
@@ -192,8 +208,7 @@ export class WindowAggregateOperator implements Operator {
     const end = this.groupEnd[g]!;
     o.columns[0]!.appendNumber(this.windowStart(end));
     o.columns[2]!.appendNumber(end - 1);
-    if (values) o.values(3 + k, values);
-    else for (let j = 0; j < this.table.accs.length; j++) this.table.accs[j]!.emit(g, o.columns[3 + k + j]!);
+    for (let j = 0; j < this.table.accs.length; j++) this.table.accs[j]!.emit(g, o.columns[3 + k + j]!);
   }
 
   /** The live groups of the window ending at `end`, in creation order, each once. */
@@ -213,10 +228,6 @@ export class WindowAggregateOperator implements Operator {
     this.groupEnd[g] = NaN;
   };
 
-  private emitChange = (g: number, op: number, values: readonly Value[]): void => {
-    this.appendRow(g, op, values);
-  };
-
   private flush(): void {
     const b = this.output.finish(this.wm, !this.changes);
     if (b) this.out.push(b);
@@ -227,7 +238,7 @@ export class WindowAggregateOperator implements Operator {
     for (const end of closing) {
       const w = this.windows.get(end)!;
       for (const g of this.liveGroups(end, w)) {
-        if (!this.changes && this.table.rowCount(g) > 0) this.appendRow(g, OP_INSERT, null);
+        if (!this.changes && this.table.rowCount(g) > 0) this.appendRow(g, OP_INSERT);
         this.stateChanges.remove(g, () => this.entryKey(g));
         this.table.remove(g);
         this.tracker.forget(g);

@@ -238,33 +238,41 @@ export class KeyTable {
           const src = this.f64[j]!;
           const v = new Float64Array(n);
           for (let i = 0; i < n; i++) v[i] = src[ids[i]!]!;
-          return float64Column(v, validity, nulls);
+          return float64Column(v, nulls === 0 ? null : validity, nulls);
         }
         case 'i32': {
           const src = this.i32[j]!;
           const v = new Int32Array(n);
           for (let i = 0; i < n; i++) v[i] = src[ids[i]!]!;
-          return int32Column(v, validity, nulls);
+          return int32Column(v, nulls === 0 ? null : validity, nulls);
         }
         case 'bool': {
           const src = this.i32[j]!;
           const bits = new Uint8Array((n + 7) >> 3);
           for (let i = 0; i < n; i++) if (src[ids[i]!] === 1) bits[i >> 3]! |= 1 << (i & 7);
-          return boolColumn(bits, n, validity, nulls);
+          return boolColumn(bits, n, nulls === 0 ? null : validity, nulls);
         }
         case 'utf8': {
           const start = this.strStart[j]!;
           const len = this.strLen[j]!;
+          const nullMask = this.nullMask;
+          const arena = this.arena;
           const offsets = new Int32Array(n + 1);
-          for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + ((this.nullMask[ids[i]!]! & bit) === 0 ? len[ids[i]!]! : 0);
-          const bytes = new Uint8Array(offsets[n]!);
+          let total = 0;
           for (let i = 0; i < n; i++) {
             const id = ids[i]!;
-            if ((this.nullMask[id]! & bit) !== 0) continue;
-            const s = start[id]!;
-            for (let k = 0, p = offsets[i]!; k < len[id]!; k++) bytes[p + k] = this.arena[s + k]!;
+            if ((nullMask[id]! & bit) === 0) total += len[id]!;
+            offsets[i + 1] = total;
           }
-          return utf8Column(offsets, bytes, validity, nulls);
+          const bytes = new Uint8Array(total);
+          for (let i = 0; i < n; i++) {
+            const p = offsets[i]!;
+            const l = offsets[i + 1]! - p;
+            const s = start[ids[i]!]!;
+            if (l <= 32) for (let k = 0; k < l; k++) bytes[p + k] = arena[s + k]!;
+            else bytes.set(arena.subarray(s, s + l), p);
+          }
+          return utf8Column(offsets, bytes, nulls === 0 ? null : validity, nulls);
         }
       }
     });

@@ -114,7 +114,7 @@ export class GroupChanges {
   private count = 0;
   /** Per touched group: whether it had been emitted before the batch. */
   private had = new Uint8Array(64);
-  private results: Results[] = [];
+  private results: Results[] | null = null;
   private ops = new Uint8Array(64);
   private groups = new Int32Array(64);
   /** Per change: the slot of the results it reads (see Results). */
@@ -149,9 +149,9 @@ export class GroupChanges {
     }
     this.count = count;
     const accs = table.accs;
-    if (this.results.length !== accs.length) this.results = accs.map((a) => new Results(a.type));
+    const results = (this.results ??= accs.map((a) => new Results(a.type)));
     for (let j = 0; j < accs.length; j++) {
-      const res = this.results[j]!;
+      const res = results[j]!;
       res.fit(count, from);
       res.read(accs[j]!, touched, from, count, 0);
     }
@@ -168,6 +168,7 @@ export class GroupChanges {
     const count = this.count;
     const touched = this.touched;
     const results = this.results;
+    if (count === 0 || results === null) return null;
     for (let j = 0; j < m; j++) results[j]!.read(accs[j]!, touched, 0, count, results[j]!.cap);
     if (this.ops.length < 2 * count) {
       this.ops = grown(this.ops, 2 * count);

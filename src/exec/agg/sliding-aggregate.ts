@@ -18,6 +18,24 @@ export function argScale(node: OverNode, c: OverCall): number {
 }
 
 /** A growing frame's aggregate in a checkpoint: count, finite sum, non-finite counts, MIN/MAX. */
+/**
+ * Reads an OVER call's argument from a row of its operator. An object with a method rather
+ * than a closure: the method is one function for every operator, so code V8 compiled for one
+ * query's frames serves the next without deoptimizing on a new call target.
+ */
+export interface ArgReader<R> {
+  read(r: R): Value;
+}
+
+/** The argument as column `column` of a row's values. */
+export class ValuesArg implements ArgReader<{ readonly values: readonly Value[] }> {
+  constructor(private readonly column: number) {}
+
+  read(r: { readonly values: readonly Value[] }): Value {
+    return r.values[this.column]!;
+  }
+}
+
 export type SavedAggregate = [count: number, sum: number, odd: number[], best: Value];
 
 export class SlidingAggregate<R> {
@@ -36,7 +54,7 @@ export class SlidingAggregate<R> {
   /** `argScale`: the scale of a DECIMAL argument (0 otherwise); `growing`: rows are only ever added. */
   constructor(
     private readonly call: OverCall,
-    private readonly arg: ((r: R) => Value) | null,
+    private readonly arg: ArgReader<R> | null,
     argScale = 0,
     private readonly growing = false,
   ) {
@@ -66,7 +84,7 @@ export class SlidingAggregate<R> {
   }
 
   add(rows: readonly R[], i: number): void {
-    const v = this.arg ? this.arg(rows[i]!) : 1;
+    const v = this.arg ? this.arg.read(rows[i]!) : 1;
     if (v === null) return;
     this.count++;
     if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.addToSum(v as number, 1);
@@ -78,7 +96,7 @@ export class SlidingAggregate<R> {
         return;
       }
       while (this.queue.length > 0) {
-        const last = this.arg!(rows[this.queue[this.queue.length - 1]!]!)!;
+        const last = this.arg!.read(rows[this.queue[this.queue.length - 1]!]!)!;
         // `v` outdoes `last` (or ties it: the later row stays in the frame longer).
         if (max ? compareSql(last, v) <= 0 : compareSql(last, v) >= 0) this.queue.pop();
         else break;
@@ -89,7 +107,7 @@ export class SlidingAggregate<R> {
 
   remove(rows: readonly R[], i: number): void {
     if (this.growing) throw new Error('a growing frame loses no rows');
-    const v = this.arg ? this.arg(rows[i]!) : 1;
+    const v = this.arg ? this.arg.read(rows[i]!) : 1;
     if (v === null) return;
     this.count--;
     if (this.call.fn === 'SUM' || this.call.fn === 'AVG') this.addToSum(v as number, -1);
@@ -117,7 +135,7 @@ export class SlidingAggregate<R> {
         return this.count === 0 ? null : this.total() / (this.count * this.unit);
       default:
         if (this.growing) return this.best;
-        return this.queue.length === 0 ? null : this.arg!(rows[this.queue[0]!]!);
+        return this.queue.length === 0 ? null : this.arg!.read(rows[this.queue[0]!]!);
     }
   }
 

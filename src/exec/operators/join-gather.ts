@@ -176,12 +176,13 @@ export class ColumnParts {
  * NULL padding). The columns are then gathered whole (see ColumnParts).
  */
 export class JoinRows {
-  ops = new Uint8Array(256);
-  mine = new Int32Array(256);
-  part = new Int32Array(256);
-  row = new Int32Array(256);
+  // Room for a batch of the default batch_size (see join.ts's SCRATCH).
+  ops = new Uint8Array(8192);
+  mine = new Int32Array(8192);
+  part = new Int32Array(8192);
+  row = new Int32Array(8192);
   length = 0;
-  private mineSrc = new Int32Array(256);
+  private mineSrc = new Int32Array(8192);
   /** Some row so far is padded with NULLs. */
   private padded = false;
 

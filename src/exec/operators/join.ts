@@ -501,6 +501,13 @@ interface TimeColumn {
 /** Stands for a pair column the residual condition never reads. */
 const UNREAD = nullColumn(0);
 
+/**
+ * Scratch arrays start with room for a batch of the default batch_size: one grown on a new
+ * operator's first batch grows in code V8 compiled for an earlier operator, whose first call
+ * ran before feedback was collected, and that deoptimizes it (a second query's first run).
+ */
+const SCRATCH = 8192;
+
 export class JoinOperator implements Operator {
   private readonly keys: KeyTable | null;
   private readonly sides: [SideStore, SideStore];
@@ -526,18 +533,18 @@ export class JoinOperator implements Operator {
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
   private full = true;
   /** Scratch for one batch: candidate pairs (this batch's row, the other side's batch and row) and output rows. */
-  private readonly pairRow = new IntVec();
-  private readonly pairPart = new IntVec();
-  private readonly pairAt = new IntVec();
-  private zeros = new Int32Array(0);
+  private readonly pairRow = new IntVec(SCRATCH);
+  private readonly pairPart = new IntVec(SCRATCH);
+  private readonly pairAt = new IntVec(SCRATCH);
+  private zeros = new Int32Array(SCRATCH);
   /** Scratch of candidates: per probe row, the first and last stored row of its key. */
-  private heads = new Float64Array(0);
-  private tails = new Float64Array(0);
+  private heads = new Float64Array(SCRATCH);
+  private tails = new Float64Array(SCRATCH);
   /** Scratch of evaluate: which candidate pairs of the batch satisfy the condition. */
-  private okScratch = new Uint8Array(0);
+  private okScratch = new Uint8Array(SCRATCH);
   /** Scratch of keyIds: a batch's key ids and NULL-key flags. */
-  private idScratch = new Int32Array(0);
-  private nullScratch = new Uint8Array(0);
+  private idScratch = new Int32Array(SCRATCH);
+  private nullScratch = new Uint8Array(SCRATCH);
   /** Scratch of pendingMatches: probe key id → its group + 1 (0: not probed), and the matches found. */
   private mark = new Int32Array(0);
   private readonly pendingGroup = new IntVec();
@@ -550,10 +557,10 @@ export class JoinOperator implements Operator {
   private scanIds = new Int32Array(0);
   /** The probe batch's key columns (set by process for candidates), and its distinct number keys (pendingMatches). */
   private probeKeys: readonly Data[] = [];
-  private probeValues = new Float64Array(8);
+  private probeValues = new Float64Array(SCRATCH);
   /** Scratch of pendingMatches: many probe values in order, and the group of each. */
-  private sortedKeys = new Float64Array(0);
-  private sortedGroups = new Int32Array(0);
+  private sortedKeys = new Float64Array(SCRATCH);
+  private sortedGroups = new Int32Array(SCRATCH);
   private readonly rows = new JoinRows();
   /** Per side: the batch being processed, as part 0 of its columns. */
   private readonly current: [ColumnParts[], ColumnParts[]];

@@ -22,7 +22,7 @@ import type { Value } from '../../types.js';
 import { columnsOf, readValue, rowWatermark, type ChangeBatch } from '../batch.js';
 import type { Emitter, LateRecord, Operator, OperatorContext } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
-import { argScale, SlidingAggregate, type SavedAggregate } from '../agg/sliding-aggregate.js';
+import { argScale, SlidingAggregate, ValuesArg, type SavedAggregate } from '../agg/sliding-aggregate.js';
 import { analyticValue, frameBounds, ignoringNulls, isAnalytic, lagReach, nthNonNullAfter, nthNonNullBefore, rowsAhead } from './over-frame.js';
 import { lateRecord } from '../window/late-record.js';
 
@@ -113,7 +113,7 @@ export class OverAggregateOperator implements Operator {
     if (!p) {
       p = { pending: [], history: [], next: 0, lo: 0, hi: 0, aggs: [], dropped: 0, firsts: this.firstsWanted.map((n) => (n > 0 ? [] : null)), lasts: this.node.calls.map(() => null) };
       p.aggs = this.node.calls.map((c) =>
-        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : (r: Row) => r.values[c.arg!]!, argScale(this.node, c), this.growing),
+        isAnalytic(c.fn) ? null : new SlidingAggregate<Row>(c, c.arg === null ? null : new ValuesArg(c.arg), argScale(this.node, c), this.growing),
       );
       this.partitions.set(key, p);
     }

@@ -19,7 +19,7 @@ import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDA
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
-import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { argScale, SlidingAggregate, ValuesArg } from '../agg/sliding-aggregate.js';
 import { analyticValue, forMergedRanges, ignoringNulls, isAnalytic, lagReach, rowsAhead } from './over-frame.js';
 import { compareValues, lowerBound, partitionKey, rowComparator, type OrderedRow } from './ordered-rows.js';
 import { sameValue } from '../../sql-order.js';
@@ -68,7 +68,7 @@ export class OverChangelogOperator implements Operator {
     this.ahead = ignoringNulls(node, 'LEAD').length > 0 ? Infinity : rowsAhead(node);
     this.back = lagReach(node);
     this.aggs = node.calls.map((c) =>
-      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : (r) => r.values[c.arg!]!, argScale(node, c)),
+      isRanking(c.fn) || isAnalytic(c.fn) ? null : new SlidingAggregate<Entry>(c, c.arg === null ? null : new ValuesArg(c.arg), argScale(node, c)),
     );
     this.now = node.calls.map(() => null);
   }

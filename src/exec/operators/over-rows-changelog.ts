@@ -18,14 +18,14 @@ import { columnsOf, isRetraction, OP_DELETE, OP_INSERT, OP_UPDATE_AFTER, OP_UPDA
 import type { Emitter, Operator } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
 import { TimeFloor } from '../time-floor.js';
-import { argScale, SlidingAggregate } from '../agg/sliding-aggregate.js';
+import { argScale, SlidingAggregate, type ArgReader } from '../agg/sliding-aggregate.js';
 import { grown } from '../agg/accumulator.js';
 import { KeyTable } from '../vector/key-table.js';
 import { physicalKindOf } from '../vector/columns.js';
 import { RowStore } from '../vector/row-store.js';
 import { NumberHeap } from '../window/number-heap.js';
 import { forMergedRanges, rowsAhead } from './over-frame.js';
-import { compareValues, lowerBound } from './ordered-rows.js';
+import { compareValues } from './ordered-rows.js';
 import { sameValue } from '../../sql-order.js';
 
 const numeric = (k: string) => k === 'f64' || k === 'i32';
@@ -45,6 +45,18 @@ export function overRowsChangelogFits(node: OverNode): boolean {
       numeric(physicalKindOf(c.type)) &&
       (c.arg === null || numeric(physicalKindOf(node.input.schema[c.arg]!.type))),
   );
+}
+
+/** An OVER call's argument as a column of a held slot. */
+class SlotArg implements ArgReader<number> {
+  constructor(
+    private readonly store: RowStore,
+    private readonly column: number,
+  ) {}
+
+  read(slot: number): Value {
+    return this.store.value(slot, this.column);
+  }
 }
 
 export class OverRowsChangelogOperator implements Operator {
@@ -83,7 +95,8 @@ export class OverRowsChangelogOperator implements Operator {
   private readonly aggs: SlidingAggregate<number>[];
   private readonly now: Value[];
   private readonly ahead: number;
-  private readonly compare: (a: number, b: number) => number;
+  /** The one number ORDER BY key read straight from the store's column (null: compare values). */
+  private readonly numberKey: OverNode['orderBy'][number] | null;
 
   constructor(
     private readonly out: Emitter,
@@ -100,28 +113,30 @@ export class OverRowsChangelogOperator implements Operator {
     this.output = new OutputBuilder(node.schema);
     this.ahead = rowsAhead(node);
     const store = this.store;
-    this.aggs = node.calls.map((c) => new SlidingAggregate<number>(c, c.arg === null ? null : (s) => store.value(s, c.arg!), argScale(node, c)));
+    this.aggs = node.calls.map((c) => new SlidingAggregate<number>(c, c.arg === null ? null : new SlotArg(store, c.arg), argScale(node, c)));
     this.now = node.calls.map(() => null);
     const keys = node.orderBy;
     const only = keys.length === 1 ? keys[0]! : null;
-    if (only !== null && physicalKindOf(schema[only.column]!.type) === 'f64') {
-      // One number key (q6: ORDER BY date_time): read it straight from the store's column.
+    // One number key (q6: ORDER BY date_time): read it straight from the store's column.
+    this.numberKey = only !== null && physicalKindOf(schema[only.column]!.type) === 'f64' ? only : null;
+  }
+
+  /** Order of two held slots: ORDER BY keys, then arrival. A method, not a closure, so code V8 compiled for one operator serves the next. */
+  private compare(a: number, b: number): number {
+    const only = this.numberKey;
+    const store = this.store;
+    if (only !== null) {
       const c = only.column;
-      this.compare = (a, b) => {
-        const f = store.f64[c]!;
-        const r = compareValues(store.isNull(a, c) ? null : f[a]!, store.isNull(b, c) ? null : f[b]!, only);
-        if (r !== 0) return r;
-        return this.seqOf[a]! - this.seqOf[b]!;
-      };
+      const f = store.f64[c]!;
+      const r = compareValues(store.isNull(a, c) ? null : f[a]!, store.isNull(b, c) ? null : f[b]!, only);
+      if (r !== 0) return r;
     } else {
-      this.compare = (a, b) => {
-        for (const k of keys) {
-          const c = compareValues(store.value(a, k.column), store.value(b, k.column), k);
-          if (c !== 0) return c;
-        }
-        return this.seqOf[a]! - this.seqOf[b]!;
-      };
+      for (const k of this.node.orderBy) {
+        const c = compareValues(store.value(a, k.column), store.value(b, k.column), k);
+        if (c !== 0) return c;
+      }
     }
+    return this.seqOf[a]! - this.seqOf[b]!;
   }
 
   /**
@@ -132,7 +147,14 @@ export class OverRowsChangelogOperator implements Operator {
     const n = rows.length;
     if (n === 0 || this.compare(rows[n - 1]!, s) < 0) return n;
     if (n === 1 || this.compare(rows[n - 2]!, s) < 0) return n - 1;
-    return lowerBound(rows, s, this.compare);
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compare(rows[mid]!, s) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Makes the per-slot arrays hold `slot`. */
@@ -408,7 +430,7 @@ export class OverRowsChangelogOperator implements Operator {
       this.inRows[slot] = IN_ROWS;
       this.hold(slot);
     }
-    for (const list of this.parts) list?.sort(this.compare);
+    for (const list of this.parts) list?.sort((a, b) => this.compare(a, b));
     this.seq = s.seq;
     this.wm = s.wm ?? -Infinity;
   }

@@ -39,50 +39,98 @@ interface KeyCompare {
   rows(cols: readonly Data[], i: number, k: number): number;
 }
 
-function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: boolean): KeyCompare {
-  const key = { desc, nullsFirst };
-  const sign = desc ? -1 : 1;
-  const nullSide = nullsFirst ? -1 : 1;
-  const kind = store.kinds[column]!;
-  if (kind === 'f64' || kind === 'i32' || kind === 'bool') {
-    const vals = () => (kind === 'f64' ? store.f64[column]! : store.i32[column]!);
-    const num = (x: number, y: number) => (x < y ? -sign : x > y ? sign : x === y ? 0 : sign * compareSql(x, y));
-    const bool = kind === 'bool';
-    return {
-      slots(a, b) {
-        const na = store.isNull(a, column);
-        const nb = store.isNull(b, column);
-        if (na || nb) return na === nb ? 0 : na ? nullSide : -nullSide;
-        const v = vals();
-        return num(v[a]!, v[b]!);
-      },
-      row(cols, i, slot) {
-        const d = cols[column]!;
-        const nr = rowIsNull(d, i);
-        const ns = store.isNull(slot, column);
-        if (nr || ns) return nr === ns ? 0 : nr ? nullSide : -nullSide;
-        return num(rowNumber(d, i, bool), vals()[slot]!);
-      },
-      rows(cols, i, k) {
-        const d = cols[column]!;
-        const ni = rowIsNull(d, i);
-        const nk = rowIsNull(d, k);
-        if (ni || nk) return ni === nk ? 0 : ni ? nullSide : -nullSide;
-        return num(rowNumber(d, i, bool), rowNumber(d, k, bool));
-      },
-    };
+/**
+ * A number or boolean key. Comparators are classes, not closures: a method is one function
+ * for every operator, so code V8 compiled for one query's comparator serves the next.
+ */
+class NumberKeyCompare implements KeyCompare {
+  private readonly sign: number;
+  private readonly nullSide: number;
+  private readonly bool: boolean;
+
+  constructor(
+    private readonly store: RowStore,
+    private readonly column: number,
+    desc: boolean,
+    nullsFirst: boolean,
+  ) {
+    this.sign = desc ? -1 : 1;
+    this.nullSide = nullsFirst ? -1 : 1;
+    this.bool = store.kinds[column] === 'bool';
   }
-  const rowValue = (d: Data, i: number): Value => {
-    if (kind !== 'utf8' || rowIsNull(d, i)) return null;
+
+  private vals(): Float64Array | Int32Array {
+    return this.store.kinds[this.column] === 'f64' ? this.store.f64[this.column]! : this.store.i32[this.column]!;
+  }
+
+  private num(x: number, y: number): number {
+    const sign = this.sign;
+    return x < y ? -sign : x > y ? sign : x === y ? 0 : sign * compareSql(x, y);
+  }
+
+  slots(a: number, b: number): number {
+    const na = this.store.isNull(a, this.column);
+    const nb = this.store.isNull(b, this.column);
+    if (na || nb) return na === nb ? 0 : na ? this.nullSide : -this.nullSide;
+    const v = this.vals();
+    return this.num(v[a]!, v[b]!);
+  }
+
+  row(cols: readonly Data[], i: number, slot: number): number {
+    const d = cols[this.column]!;
+    const nr = rowIsNull(d, i);
+    const ns = this.store.isNull(slot, this.column);
+    if (nr || ns) return nr === ns ? 0 : nr ? this.nullSide : -this.nullSide;
+    return this.num(rowNumber(d, i, this.bool), this.vals()[slot]!);
+  }
+
+  rows(cols: readonly Data[], i: number, k: number): number {
+    const d = cols[this.column]!;
+    const ni = rowIsNull(d, i);
+    const nk = rowIsNull(d, k);
+    if (ni || nk) return ni === nk ? 0 : ni ? this.nullSide : -this.nullSide;
+    return this.num(rowNumber(d, i, this.bool), rowNumber(d, k, this.bool));
+  }
+}
+
+/** A string (or NULL-typed) key: compared decoded, as SQL values. */
+class ValueKeyCompare implements KeyCompare {
+  private readonly key: { desc: boolean; nullsFirst: boolean };
+
+  constructor(
+    private readonly store: RowStore,
+    private readonly column: number,
+    desc: boolean,
+    nullsFirst: boolean,
+  ) {
+    this.key = { desc, nullsFirst };
+  }
+
+  private rowValue(d: Data, i: number): Value {
+    if (this.store.kinds[this.column] !== 'utf8' || rowIsNull(d, i)) return null;
     const off = d.valueOffsets as Int32Array;
     return decodeUtf8(d.values as Uint8Array, off[i]!, off[i + 1]!);
-  };
-  // Strings (and NULL-typed keys) compare decoded, as SQL values.
-  return {
-    slots: (a, b) => compareValues(store.value(a, column), store.value(b, column), key),
-    row: (cols, i, slot) => compareValues(rowValue(cols[column]!, i), store.value(slot, column), key),
-    rows: (cols, i, k) => compareValues(rowValue(cols[column]!, i), rowValue(cols[column]!, k), key),
-  };
+  }
+
+  slots(a: number, b: number): number {
+    return compareValues(this.store.value(a, this.column), this.store.value(b, this.column), this.key);
+  }
+
+  row(cols: readonly Data[], i: number, slot: number): number {
+    return compareValues(this.rowValue(cols[this.column]!, i), this.store.value(slot, this.column), this.key);
+  }
+
+  rows(cols: readonly Data[], i: number, k: number): number {
+    const d = cols[this.column]!;
+    return compareValues(this.rowValue(d, i), this.rowValue(d, k), this.key);
+  }
+}
+
+function keyCompare(store: RowStore, column: number, desc: boolean, nullsFirst: boolean): KeyCompare {
+  const kind = store.kinds[column]!;
+  return kind === 'f64' || kind === 'i32' || kind === 'bool'
+    ? new NumberKeyCompare(store, column, desc, nullsFirst)
+    : new ValueKeyCompare(store, column, desc, nullsFirst);
 }
 
 function rowIsNull(d: Data, i: number): boolean {

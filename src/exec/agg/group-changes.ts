@@ -93,17 +93,44 @@ class Results {
     const nums = this.nums;
     const valid = this.valid;
     const out = new Float64Array(r);
-    let nulls = 0;
-    for (let q = 0; q < r; q++) {
-      const i = at[q]!;
-      out[q] = nums[i]!;
-      nulls += 1 - valid[i]!;
-    }
+    const nulls = gatherNumbers(out, nums, valid, at, r);
     if (nulls === 0) return float64Column(out);
     const validity = new Uint8Array((r + 7) >> 3);
-    for (let q = 0; q < r; q++) if (valid[at[q]!] === 1) validity[q >> 3]! |= 1 << (q & 7);
+    gatherValidity(validity, valid, at, r);
     return float64Column(out, validity, nulls);
   }
+}
+
+// The loops below are functions that end at their loop: V8 compiles a long loop on stack
+// replacement before the code after it has run, and code after the loop without feedback
+// then deoptimized that compiled loop on every call.
+
+/** out[q] = nums[at[q]] for q < r; returns how many of them are NULL (valid 0). */
+function gatherNumbers(out: Float64Array, nums: Float64Array, valid: Uint8Array, at: Int32Array, r: number): number {
+  let nulls = 0;
+  for (let q = 0; q < r; q++) {
+    const i = at[q]!;
+    out[q] = nums[i]!;
+    nulls += 1 - valid[i]!;
+  }
+  return nulls;
+}
+
+function gatherValidity(validity: Uint8Array, valid: Uint8Array, at: Int32Array, r: number): void {
+  for (let q = 0; q < r; q++) if (valid[at[q]!] === 1) validity[q >> 3]! |= 1 << (q & 7);
+}
+
+/** Appends the groups of gids[0..n) not yet stamped with `epoch` to touched (and whether each was emitted to had) from `from` on; returns the new count. */
+function noteTouched(gids: Int32Array, n: number, stamp: Int32Array, epoch: number, emitted: Uint8Array, touched: Int32Array, had: Uint8Array, from: number): number {
+  let count = from;
+  for (let i = 0; i < n; i++) {
+    const g = gids[i]!;
+    if (g < 0 || stamp[g] === epoch) continue;
+    stamp[g] = epoch;
+    touched[count] = g;
+    had[count++] = emitted[g]!;
+  }
+  return count;
 }
 
 export class GroupChanges {
@@ -130,23 +157,12 @@ export class GroupChanges {
     const cap = table.keys.capacity;
     this.stamp = grown(this.stamp, cap);
     this.emitted = grown(this.emitted, cap);
-    const stamp = this.stamp;
-    const epoch = this.epoch;
     const from = this.count;
     // Room for every row's group at once: no growing inside the loop.
     this.touched = grown(this.touched, from + n);
     this.had = grown(this.had, from + n);
     const touched = this.touched;
-    const had = this.had;
-    const emitted = this.emitted;
-    let count = from;
-    for (let i = 0; i < n; i++) {
-      const g = gids[i]!;
-      if (g < 0 || stamp[g] === epoch) continue;
-      stamp[g] = epoch;
-      touched[count] = g;
-      had[count++] = emitted[g]!;
-    }
+    const count = noteTouched(gids, n, this.stamp, this.epoch, this.emitted, touched, this.had, from);
     this.count = count;
     const accs = table.accs;
     const results = (this.results ??= accs.map((a) => new Results(a.type)));
@@ -175,6 +191,16 @@ export class GroupChanges {
       this.groups = grown(this.groups, 2 * count);
       this.at = grown(this.at, 2 * count);
     }
+    const r = this.changes(table, results, count, keepEmpty, onRemove);
+    if (r === 0) return null;
+    const at = this.at;
+    return { length: r, ops: this.ops.slice(0, r), groups: this.groups.slice(0, r), aggs: results.map((res) => res.gather(at, r)) };
+  }
+
+  /** Notes the changes of the `count` touched groups in ops/groups/at and removes the vanished; returns how many (a function that ends at its loop, as noteTouched). */
+  private changes(table: GroupTable, results: readonly Results[], count: number, keepEmpty: boolean, onRemove: ((g: number) => void) | undefined): number {
+    const m = results.length;
+    const touched = this.touched;
     const ops = this.ops;
     const groups = this.groups;
     const at = this.at;
@@ -212,8 +238,7 @@ export class GroupChanges {
       groups[r] = g;
       at[r++] = after + k;
     }
-    if (r === 0) return null;
-    return { length: r, ops: ops.slice(0, r), groups: groups.slice(0, r), aggs: results.map((res) => res.gather(at, r)) };
+    return r;
   }
 
   /** Forgets group g (dropped without a change). */

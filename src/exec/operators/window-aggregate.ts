@@ -32,6 +32,26 @@ interface OpenWindow {
   forgot: boolean;
 }
 
+/** Each row's windows (row-major, stride `per`) and their count (0: a NULL time); a function that ends at its loop (see tumbleRows). */
+function windowsOfRows(
+  kind: 'HOP' | 'CUMULATE' | 'TUMBLE',
+  ts: Float64Array,
+  tsValid: Uint8Array | null,
+  n: number,
+  size: number,
+  slide: number,
+  offset: number,
+  starts: Float64Array,
+  ends: Float64Array,
+  per: number,
+  counts: Int32Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+    counts[i] = assignWindows(kind, ts[i]!, size, slide, offset, starts, ends, i * per);
+  }
+}
+
 export class WindowAggregateOperator implements Operator {
   private readonly table: GroupTable;
   private readonly tracker = new GroupChanges();
@@ -81,8 +101,7 @@ export class WindowAggregateOperator implements Operator {
   process(batch: ChangeBatch): void {
     const n = batch.length;
     if (n === 0) return;
-    const { size, slide, offset, timeCol } = this.node.window;
-    const tsCol = columnsOf(batch)[timeCol]!;
+    const tsCol = columnsOf(batch)[this.node.window.timeCol]!;
     const ts = tsCol.values as Float64Array;
     const tsValid = tsCol.nullCount > 0 ? tsCol.nullBitmap! : null;
     const per = this.perRow;
@@ -92,58 +111,73 @@ export class WindowAggregateOperator implements Operator {
     // came whatever the batch size (DOUBLE sums round alike).
     const sel = (this.sel = this.sel.length >= n * per ? this.sel : new Int32Array(n * per));
     const endCol = (this.endCol = this.endCol.length >= n * per ? this.endCol : new Float64Array(n * per));
-    let m = 0;
-    if (this.kind === 'TUMBLE') {
-      // One window per row: assign and judge it in one pass.
-      // Rows mostly come in time order: the last row's window usually holds the next one.
-      const wmCol = batch.wm;
-      let start = NaN;
-      let end = NaN;
-      for (let i = 0; i < n; i++) {
-        if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-        const t = ts[i]!;
-        if (!(t >= start && t < end)) {
-          start = t - floorMod(t - offset, size);
-          end = start + size;
-        }
-        const wm = wmCol === null ? batch.wmConst : wmCol[i]!;
-        if (wm >= end) {
-          late.push(lateRecord(batch, i, this.node.input.schema, timeCol, wm, { start, end }));
-          continue;
-        }
-        sel[m] = i;
-        endCol[m++] = end;
-      }
-    } else {
-      // Every row's windows, row-major with a stride of `per`.
-      const starts = new Float64Array(n * per);
-      const ends = new Float64Array(n * per);
-      // A window count per row: a HOP or CUMULATE row can be in more than 255 windows.
-      const counts = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-        counts[i] = assignWindows(this.kind, ts[i]!, size, slide, offset, starts, ends, i * per);
-      }
-      for (let i = 0; i < n; i++) {
-        const c = counts[i]!;
-        if (c === 0) continue;
-        const wm = rowWatermark(batch, i);
-        for (let k = i * per; k < i * per + c; k++) {
-          const end = ends[k]!;
-          if (wm >= end) {
-            late.push(lateRecord(batch, i, this.node.input.schema, timeCol, wm, { start: starts[k]!, end }));
-            continue;
-          }
-          sel[m] = i;
-          endCol[m] = end;
-          m++;
-        }
-      }
-    }
+    const m = this.kind === 'TUMBLE' ? this.tumbleRows(batch, ts, tsValid, sel, endCol, late) : this.slidingRows(batch, ts, tsValid, sel, endCol, late);
     // The key table copies the window ends it keeps: a view of the scratch array will do.
     if (m > 0) this.apply(selectRows(batch, sel, m), m, float64Column(endCol.subarray(0, m)));
     if (late.length > 0) this.ctx.recordLate(late);
     if (this.changes) this.emitChanges();
+  }
+
+  /**
+   * The (row, window) pairs of a TUMBLE batch into sel/endCol, late rows into `late`; returns
+   * how many. This and slidingRows are methods that end at their loop: compiled on stack
+   * replacement inside process, the code after the loop deoptimized it on every batch.
+   */
+  private tumbleRows(batch: ChangeBatch, ts: Float64Array, tsValid: Uint8Array | null, sel: Int32Array, endCol: Float64Array, late: LateRecord[]): number {
+    const n = batch.length;
+    const { size, offset, timeCol } = this.node.window;
+    let m = 0;
+    // One window per row: assign and judge it in one pass.
+    // Rows mostly come in time order: the last row's window usually holds the next one.
+    const wmCol = batch.wm;
+    let start = NaN;
+    let end = NaN;
+    for (let i = 0; i < n; i++) {
+      if (tsValid && ((tsValid[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+      const t = ts[i]!;
+      if (!(t >= start && t < end)) {
+        start = t - floorMod(t - offset, size);
+        end = start + size;
+      }
+      const wm = wmCol === null ? batch.wmConst : wmCol[i]!;
+      if (wm >= end) {
+        late.push(lateRecord(batch, i, this.node.input.schema, timeCol, wm, { start, end }));
+        continue;
+      }
+      sel[m] = i;
+      endCol[m++] = end;
+    }
+    return m;
+  }
+
+  /** As tumbleRows, for HOP and CUMULATE (a row in several windows). */
+  private slidingRows(batch: ChangeBatch, ts: Float64Array, tsValid: Uint8Array | null, sel: Int32Array, endCol: Float64Array, late: LateRecord[]): number {
+    const n = batch.length;
+    const per = this.perRow;
+    const { size, slide, offset, timeCol } = this.node.window;
+    let m = 0;
+    // Every row's windows, row-major with a stride of `per`.
+    const starts = new Float64Array(n * per);
+    const ends = new Float64Array(n * per);
+    // A window count per row: a HOP or CUMULATE row can be in more than 255 windows.
+    const counts = new Int32Array(n);
+    windowsOfRows(this.kind, ts, tsValid, n, size, slide, offset, starts, ends, per, counts);
+    for (let i = 0; i < n; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      const wm = rowWatermark(batch, i);
+      for (let k = i * per; k < i * per + c; k++) {
+        const end = ends[k]!;
+        if (wm >= end) {
+          late.push(lateRecord(batch, i, this.node.input.schema, timeCol, wm, { start: starts[k]!, end }));
+          continue;
+        }
+        sel[m] = i;
+        endCol[m] = end;
+        m++;
+      }
+    }
+    return m;
   }
 
   /** Pushes the batch's changes: window columns from each group's end, keys gathered by group id, the tracker's results. */
@@ -155,20 +189,37 @@ export class WindowAggregateOperator implements Operator {
     const end = ends!.values as Float64Array;
     const start = new Float64Array(r);
     const time = new Float64Array(r);
-    for (let q = 0; q < r; q++) {
-      start[q] = this.windowStart(end[q]!);
-      time[q] = end[q]! - 1;
-    }
+    this.windowColumns(end, start, time, r);
     const data = makeRecordBatch((this.arrow ??= arrowSchema(this.node.schema)), [float64Column(start), ends!, float64Column(time), ...keys, ...c.aggs], r);
     this.out.push({ data, length: r, ops: c.ops, wm: null, wmConst: this.wm, origin: null });
   }
 
   private arrow: ReturnType<typeof arrowSchema> | null = null;
 
+  /** Each row's window start and time from its end (a method that ends at its loop, as noteCreated). */
+  private windowColumns(end: Float64Array, start: Float64Array, time: Float64Array, r: number): void {
+    for (let q = 0; q < r; q++) {
+      start[q] = this.windowStart(end[q]!);
+      time[q] = end[q]! - 1;
+    }
+  }
+
   private apply(rows: ChangeBatch, m: number, ends: Data): void {
     const cols = columnsOf(rows);
     const keyCols = [ends, ...this.node.keys.map((k) => cols[k]!)];
     const gids = this.table.lookup(keyCols, m);
+    this.noteCreated();
+    if (this.changes) this.tracker.touch(gids, m, this.table);
+    this.stateChanges.touchAll(gids, m);
+    this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
+  }
+
+  /**
+   * Notes the groups the last lookup created in their windows. A method that ends at its loop:
+   * the loop, compiled on stack replacement before the code after it had run, deoptimized on
+   * every batch when that code followed it.
+   */
+  private noteCreated(): void {
     this.fitGroups(this.table.keys.capacity);
     const groupEnd = this.groupEnd;
     const keyEnds = this.table.keys.f64[0]!;
@@ -183,9 +234,6 @@ export class WindowAggregateOperator implements Operator {
       }
       w.groups.push(g);
     }
-    if (this.changes) this.tracker.touch(gids, m, this.table);
-    this.stateChanges.touchAll(gids, m);
-    this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : cols[a.arg]!)), signsOf(rows));
   }
 
   private fitGroups(cap: number): void {

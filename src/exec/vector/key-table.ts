@@ -226,53 +226,30 @@ export class KeyTable {
   keyColumns(ids: Int32Array, n: number): Data[] {
     return this.kinds.map((kind, j) => {
       if (kind === 'null') return nullColumn(n);
-      const bit = 1 << j;
-      const validity = new Uint8Array((n + 7) >> 3);
-      let nulls = 0;
-      for (let i = 0; i < n; i++) {
-        if ((this.nullMask[ids[i]!]! & bit) === 0) validity[i >> 3]! |= 1 << (i & 7);
-        else nulls++;
-      }
+      const bits = new Uint8Array((n + 7) >> 3);
+      const nulls = keyValidity(bits, this.nullMask, ids, n, 1 << j);
+      const validity = nulls === 0 ? null : bits;
       switch (kind) {
         case 'f64': {
-          const src = this.f64[j]!;
           const v = new Float64Array(n);
-          for (let i = 0; i < n; i++) v[i] = src[ids[i]!]!;
-          return float64Column(v, nulls === 0 ? null : validity, nulls);
+          gatherNumbers(v, this.f64[j]!, ids, n);
+          return float64Column(v, validity, nulls);
         }
         case 'i32': {
-          const src = this.i32[j]!;
           const v = new Int32Array(n);
-          for (let i = 0; i < n; i++) v[i] = src[ids[i]!]!;
-          return int32Column(v, nulls === 0 ? null : validity, nulls);
+          gatherNumbers(v, this.i32[j]!, ids, n);
+          return int32Column(v, validity, nulls);
         }
         case 'bool': {
-          const src = this.i32[j]!;
-          const bits = new Uint8Array((n + 7) >> 3);
-          for (let i = 0; i < n; i++) if (src[ids[i]!] === 1) bits[i >> 3]! |= 1 << (i & 7);
-          return boolColumn(bits, n, nulls === 0 ? null : validity, nulls);
+          const values = new Uint8Array((n + 7) >> 3);
+          gatherBits(values, this.i32[j]!, ids, n);
+          return boolColumn(values, n, validity, nulls);
         }
         case 'utf8': {
-          const start = this.strStart[j]!;
-          const len = this.strLen[j]!;
-          const nullMask = this.nullMask;
-          const arena = this.arena;
           const offsets = new Int32Array(n + 1);
-          let total = 0;
-          for (let i = 0; i < n; i++) {
-            const id = ids[i]!;
-            if ((nullMask[id]! & bit) === 0) total += len[id]!;
-            offsets[i + 1] = total;
-          }
-          const bytes = new Uint8Array(total);
-          for (let i = 0; i < n; i++) {
-            const p = offsets[i]!;
-            const l = offsets[i + 1]! - p;
-            const s = start[ids[i]!]!;
-            if (l <= 32) for (let k = 0; k < l; k++) bytes[p + k] = arena[s + k]!;
-            else bytes.set(arena.subarray(s, s + l), p);
-          }
-          return utf8Column(offsets, bytes, nulls === 0 ? null : validity, nulls);
+          const bytes = new Uint8Array(stringOffsets(offsets, this.strLen[j]!, this.nullMask, ids, n, 1 << j));
+          gatherStrings(bytes, offsets, this.arena, this.strStart[j]!, ids, n);
+          return utf8Column(offsets, bytes, validity, nulls);
         }
       }
     });
@@ -495,6 +472,49 @@ export class KeyTable {
       b.append(key[j] ?? null);
       return b.finish();
     });
+  }
+}
+
+// The loops of keyColumns are functions that end at their loop: V8 compiles a long loop on
+// stack replacement before the code after it has run, and code after the loop without
+// feedback then deoptimized that compiled loop on every call.
+
+/** Sets bit i of `bits` where key column `bit` of ids[i] is not NULL; returns the NULLs. */
+function keyValidity(bits: Uint8Array, nullMask: Uint8Array | Int32Array, ids: Int32Array, n: number, bit: number): number {
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if ((nullMask[ids[i]!]! & bit) === 0) bits[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return nulls;
+}
+
+function gatherNumbers<T extends Float64Array | Int32Array>(out: T, src: T, ids: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = src[ids[i]!]!;
+}
+
+function gatherBits(out: Uint8Array, src: Int32Array, ids: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) if (src[ids[i]!] === 1) out[i >> 3]! |= 1 << (i & 7);
+}
+
+/** The offsets of the string keys of ids[0..n) in key column `bit` (a NULL: empty); returns their bytes. */
+function stringOffsets(offsets: Int32Array, len: Int32Array, nullMask: Uint8Array | Int32Array, ids: Int32Array, n: number, bit: number): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    if ((nullMask[id]! & bit) === 0) total += len[id]!;
+    offsets[i + 1] = total;
+  }
+  return total;
+}
+
+function gatherStrings(bytes: Uint8Array, offsets: Int32Array, arena: Uint8Array, start: Int32Array, ids: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const p = offsets[i]!;
+    const l = offsets[i + 1]! - p;
+    const s = start[ids[i]!]!;
+    if (l <= 32) for (let k = 0; k < l; k++) bytes[p + k] = arena[s + k]!;
+    else bytes.set(arena.subarray(s, s + l), p);
   }
 }
 

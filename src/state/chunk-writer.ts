@@ -268,9 +268,40 @@ const slotBytes = new Uint8Array(slotView.buffer);
  */
 function writeUtf8Slots(raw: Vector, data: Data, from: number, n: number, to: number, nulls: { bits: Uint8Array; set: (row: number) => void } | null): void {
   const view = slotView;
-  const slots = slotBytes;
   const off = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
+  const first = off[from]!;
+  const long = layOutSlots(off, bytes, from, n, to, nulls);
+  const base = long > 1 ? heapPointer(raw, to, bytes.subarray(first, off[from + n]!)) : null;
+  if (base !== null) {
+    // 64-bit pointers as two 32-bit words: the bytes' address + the string's place in them.
+    const lo = base[0]!;
+    const hi = base[1]!;
+    for (let k = 0; k < long; k++) {
+      const at = longRows[k]! * 16;
+      const p = lo + longAt[k]!;
+      const carry = p >= 4294967296 ? 1 : 0;
+      view.setUint32(at + 8, p - carry * 4294967296, true);
+      view.setUint32(at + 12, hi + carry, true);
+    }
+  }
+  bindings.copy_data_to_vector(raw, to * 16, view.buffer as ArrayBuffer, 0, n * 16);
+  if (base !== null) return;
+  for (let k = 0; k < long; k++) {
+    const r = from + longRows[k]!;
+    bindings.vector_assign_string_element_len(raw, to + longRows[k]!, bytes.subarray(off[r]!, off[r + 1]!));
+  }
+}
+
+/**
+ * The slots of rows [from, from + n) of a Utf8 column into slotBytes (length and inline bytes,
+ * or length and prefix for a long string, whose row and place go to longRows/longAt); returns
+ * how many are long. A function that ends at its loop: compiled on stack replacement inside
+ * writeUtf8Slots, the code after the loop deoptimized it on every call (q18: 618 a run).
+ */
+function layOutSlots(off: Int32Array, bytes: Uint8Array, from: number, n: number, to: number, nulls: { bits: Uint8Array; set: (row: number) => void } | null): number {
+  const view = slotView;
+  const slots = slotBytes;
   const bits = nulls?.bits ?? null;
   slots.fill(0, 0, n * 16);
   const first = off[from]!;
@@ -293,25 +324,7 @@ function writeUtf8Slots(raw: Vector, data: Data, from: number, n: number, to: nu
     }
     for (let k = 0; k < len; k++) slots[at + 4 + k] = bytes[start + k]!;
   }
-  const base = long > 1 ? heapPointer(raw, to, bytes.subarray(first, off[from + n]!)) : null;
-  if (base !== null) {
-    // 64-bit pointers as two 32-bit words: the bytes' address + the string's place in them.
-    const lo = base[0]!;
-    const hi = base[1]!;
-    for (let k = 0; k < long; k++) {
-      const at = longRows[k]! * 16;
-      const p = lo + longAt[k]!;
-      const carry = p >= 4294967296 ? 1 : 0;
-      view.setUint32(at + 8, p - carry * 4294967296, true);
-      view.setUint32(at + 12, hi + carry, true);
-    }
-  }
-  bindings.copy_data_to_vector(raw, to * 16, view.buffer as ArrayBuffer, 0, n * 16);
-  if (base !== null) return;
-  for (let k = 0; k < long; k++) {
-    const r = from + longRows[k]!;
-    bindings.vector_assign_string_element_len(raw, to + longRows[k]!, bytes.subarray(off[r]!, off[r + 1]!));
-  }
+  return long;
 }
 
 /**

@@ -143,8 +143,13 @@ function fillLetters(out: Uint8Array, n: number, key: number, spaces: boolean): 
 
 function lengthTable(len: Int32Array): { prefix: Float64Array; periodSum: number } {
   const prefix = new Float64Array(len.length + 1);
-  for (let i = 0; i < len.length; i++) prefix[i + 1] = prefix[i]! + len[i]!;
+  prefixSums(prefix, len);
   return { prefix, periodSum: prefix[len.length]! };
+}
+
+/** A function that ends at its loop: the code after it deoptimized the loop compiled on stack replacement on every call. */
+function prefixSums(prefix: Float64Array, len: Int32Array): void {
+  for (let i = 0; i < len.length; i++) prefix[i + 1] = prefix[i]! + len[i]!;
 }
 
 function extraStream(letters: Uint8Array, seed: number, k: number, min: number, maxExclusive: number, shift: number): RowStream {

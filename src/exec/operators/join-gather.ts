@@ -240,11 +240,8 @@ export class JoinRows {
     const src = this.mineSrc;
     const mine = this.mine;
     // (A NULL-typed or offset column is gathered: the output's columns are of their declared types, from 0.)
-    let identity = mineData !== null && !padded && n === mineData[0]?.length && mineData.every((d) => d.typeId !== 1 && d.offset === 0);
-    for (let k = 0; k < n; k++) {
-      src[k] = mine[k]! < 0 ? -1 : 0;
-      if (mine[k] !== k) identity = false;
-    }
+    const whole = mineData !== null && !padded && n === mineData[0]?.length && mineData.every((d) => d.typeId !== 1 && d.offset === 0);
+    const identity = mineSources(src, mine, n) && whole;
     // Every row of the batch once, in order (q13's bids each meet one side row): its columns as they came.
     const columns = output.map((j) => {
       const left = j < leftWidth;
@@ -257,12 +254,7 @@ export class JoinRows {
     let wms: Float64Array | null = null;
     if (mineWm !== null) {
       wms = new Float64Array(n);
-      let w = wm;
-      for (let k = 0; k < n; k++) {
-        const r = mine[k]!;
-        if (r >= 0 && mineWm[r]! > w) w = mineWm[r]!;
-        wms[k] = w;
-      }
+      rowWatermarks(wms, mine, mineWm, wm, n);
     }
     return { data: makeRecordBatch(arrow, columns, n), length: n, ops: appendOnly ? null : this.ops.slice(0, n), wm: wms, wmConst: wm, origin: null };
   }
@@ -277,6 +269,29 @@ export class JoinRows {
       a.set(this[f]);
       this[f] = a;
     }
+  }
+}
+
+// The loops of build are functions that end at their loop: compiled on stack replacement
+// inside build, the code after them deoptimized it on every batch (q4: 111 a run).
+
+/** src[k]: 0 for a row of this batch, -1 for a padding; returns whether mine is 0, 1, 2… (every row once, in order). */
+function mineSources(src: Int32Array, mine: Int32Array, n: number): boolean {
+  let identity = true;
+  for (let k = 0; k < n; k++) {
+    src[k] = mine[k]! < 0 ? -1 : 0;
+    if (mine[k] !== k) identity = false;
+  }
+  return identity;
+}
+
+/** Each output row's watermark: its batch row's, never going back (a padding takes the one before). */
+function rowWatermarks(out: Float64Array, mine: Int32Array, mineWm: Float64Array, wm: number, n: number): void {
+  let w = wm;
+  for (let k = 0; k < n; k++) {
+    const r = mine[k]!;
+    if (r >= 0 && mineWm[r]! > w) w = mineWm[r]!;
+    out[k] = w;
   }
 }
 

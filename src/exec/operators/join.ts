@@ -222,19 +222,22 @@ class SideStore {
     // A pending batch's rows are in no list (q7's bids): nothing to unlink or tell a row at a time.
     if (gone === null && b >= this.indexed && this.byRow === null) {
       this.rows -= this.liveCount[b]!;
-    } else {
-      for (let row = 0; row < live.length; row++) {
-        if (live[row] === 0) continue;
-        const ref = b * REF_SPLIT + row;
-        gone?.(ref);
-        this.unlinkRow(b, row, ref);
-        live[row] = 0;
-        this.rows--;
-      }
-    }
+    } else this.unlinkBatch(b, live, gone);
     this.liveCount[b] = 0;
     this.free(b);
     return ids;
+  }
+
+  /** Unlinks batch b's live rows (telling `gone` of each). A method that ends at its loop: compiled on stack replacement inside dropBatch, the code after it deoptimized it on every call. */
+  private unlinkBatch(b: number, live: Uint8Array, gone: ((ref: number) => void) | null): void {
+    for (let row = 0; row < live.length; row++) {
+      if (live[row] === 0) continue;
+      const ref = b * REF_SPLIT + row;
+      gone?.(ref);
+      this.unlinkRow(b, row, ref);
+      live[row] = 0;
+      this.rows--;
+    }
   }
 
   private unlinkRow(b: number, row: number, ref: number): void {

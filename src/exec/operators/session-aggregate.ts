@@ -168,6 +168,20 @@ export class SessionAggregateOperator implements Operator {
   private fold(batch: ChangeBatch, rowSession: readonly (Session | null)[], from: number, to: number): void {
     const sel = new Int32Array(to - from);
     const ids = new Float64Array(to - from);
+    const m = this.liveSessions(rowSession, from, to, sel, ids);
+    if (m === 0) return;
+    const rows = selectRows(batch, sel, m);
+    const rc = columnsOf(rows);
+    const gids = this.table.lookup([float64Column(ids.slice(0, m)), ...this.extraKeys.map((k) => rc[k]!)], m);
+    this.noteGroups(ids, gids, m);
+    this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : rc[a.arg]!)), null);
+  }
+
+  // The loops of fold are methods that end at their loop: compiled on stack replacement inside
+  // fold, the code after them deoptimized it on every call (q11: 17 a run).
+
+  /** The rows of [from, to) in a session into sel, and the id of the live session each is in now into ids; returns how many. */
+  private liveSessions(rowSession: readonly (Session | null)[], from: number, to: number, sel: Int32Array, ids: Float64Array): number {
     let m = 0;
     for (let i = from; i < to; i++) {
       let s = rowSession[i];
@@ -176,12 +190,11 @@ export class SessionAggregateOperator implements Operator {
       sel[m] = i;
       ids[m++] = s.id;
     }
-    if (m === 0) return;
-    const rows = selectRows(batch, sel, m);
-    const rc = columnsOf(rows);
-    const gids = this.table.lookup([float64Column(ids.slice(0, m)), ...this.extraKeys.map((k) => rc[k]!)], m);
+    return m;
+  }
+
+  private noteGroups(ids: Float64Array, gids: Int32Array, m: number): void {
     for (let i = 0; i < m; i++) this.byId.get(ids[i]!)!.groups.add(gids[i]!);
-    this.table.update(gids, m, this.node.aggs.map((a) => (a.arg === null ? null : rc[a.arg]!)), null);
   }
 
   /** Where merged-away sessions went, for rows of this batch assigned before the merge. */

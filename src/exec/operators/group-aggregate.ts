@@ -28,6 +28,13 @@ import { ColumnarState, scatterArray } from '../columnar-state.js';
 /** Incremental entries below this never trigger a compaction (a small view rewrites cheaply anyway, but need not). */
 const MIN_COMPACTION = 4096;
 
+/** Each change's provenance: its group's last event in the batch (-1: none noted). A function that ends at its loop (see group-changes.ts). */
+function lastEvents(last: Float64Array, groups: Int32Array, r: number): Float64Array {
+  const offsets = new Float64Array(r);
+  for (let q = 0; q < r; q++) offsets[q] = groups[q]! < last.length ? last[groups[q]!]! : -1;
+  return offsets;
+}
+
 export class GroupAggregateOperator implements Operator {
   private readonly table: GroupTable;
   private readonly tracker = new GroupChanges();
@@ -61,8 +68,6 @@ export class GroupAggregateOperator implements Operator {
   private removed = false;
   /** The output's key columns: the group keys come first. */
   private readonly keyColumns: readonly number[];
-  private outIds = new Int32Array(256);
-  private outCount = 0;
 
   constructor(
     private readonly out: Emitter,
@@ -82,15 +87,6 @@ export class GroupAggregateOperator implements Operator {
     this.keyColumns = node.keys.map((_, j) => j);
   }
 
-  private emitRow = (g: number, op: number, values: readonly unknown[]): void => {
-    if (this.outCount === this.outIds.length) this.outIds = grown(this.outIds, this.outCount + 1);
-    this.outIds[this.outCount++] = g;
-    const o = this.output;
-    o.row(op, g < this.lastEvent.length ? this.lastEvent[g]! : -1);
-    this.table.appendKey(g, o.columns);
-    o.values(this.node.keys.length, values as never);
-  };
-
   /**
    * The one group of a global aggregate, there from the start as in SQL. With `emit` its row
    * is emitted (+I) now; else the batch about to be folded emits it (+I with its values).
@@ -101,8 +97,11 @@ export class GroupAggregateOperator implements Operator {
     this.stateChanges.touch(this.globalGroup);
     if (!emit) return;
     this.tracker.markEmitted(this.globalGroup);
-    this.emitRow(this.globalGroup, OP_INSERT, this.table.values(this.globalGroup));
-    this.flush();
+    // A global aggregate's changes carry no row keys (it has no key columns).
+    this.output.row(OP_INSERT);
+    this.output.values(0, this.table.values(this.globalGroup));
+    const b = this.output.finish(this.wm, false);
+    if (b) this.out.push(b);
   }
 
   /** The query runs: a global aggregate over no rows yet has its row. */
@@ -203,13 +202,7 @@ export class GroupAggregateOperator implements Operator {
       const r = changes.length;
       const groups = changes.groups;
       const keys = this.global ? [] : this.table.keys.keyColumns(groups, r);
-      let origin: { source: string; offsets: Float64Array } | null = null;
-      if (source !== null) {
-        const offsets = new Float64Array(r);
-        const last = this.lastEvent;
-        for (let q = 0; q < r; q++) offsets[q] = groups[q]! < last.length ? last[groups[q]!]! : -1;
-        origin = { source, offsets };
-      }
+      const origin = source === null ? null : { source, offsets: lastEvents(this.lastEvent, groups, r) };
       const data = makeRecordBatch(this.arrow, [...keys, ...changes.aggs], r);
       if (!this.global) attachRowKeys(data, { space: this.space, columns: this.keyColumns, ids: groups });
       this.out.push({ data, length: r, ops: changes.ops, wm: null, wmConst: this.wm, origin });
@@ -251,18 +244,6 @@ export class GroupAggregateOperator implements Operator {
     if (this.ids.length < n) this.ids = new Int32Array(n);
     this.ids.fill(this.globalGroup, 0, n);
     return this.ids;
-  }
-
-  private flush(): void {
-    const b = this.output.finish(this.wm, false);
-    if (b && !this.global) attachRowKeys(b.data, { space: this.space, columns: this.keyColumns, ids: this.outIds.slice(0, this.outCount) });
-    this.outCount = 0;
-    // The groups this batch removed had their ids in it: another key may take them next.
-    if (this.removed) {
-      this.space = keySpaceOf(this.table.keys);
-      this.removed = false;
-    }
-    if (b) this.out.push(b);
   }
 
   onWatermark(wm: number): void {

@@ -179,8 +179,9 @@ export class TopNOperator implements Operator {
   private readonly appendOnly: boolean;
   private gids = new Int32Array(1024);
   /** Scratch: the rows of a batch to copy in, and the slots they got. */
-  private rows = new Int32Array(1024);
-  private slots = new Int32Array(1024);
+  // Scratch arrays start with room for a batch of the default batch_size (see join.ts's SCRATCH).
+  private rows = new Int32Array(8192);
+  private slots = new Int32Array(8192);
   /** Slots that left in this batch: freed after its output is built (their values are still emitted). */
   private dropped: number[] = [];
   /** Slot → 1 while it is in `dropped` (appends: a new row that left gets no strings). */
@@ -199,9 +200,9 @@ export class TopNOperator implements Operator {
   private best = new Int32Array(1024);
   private batchNo = 0;
   /** Batch row → its ORDER BY key, ascending (see ascendingKeys). */
-  private keyScratch = new Float64Array(1024);
+  private keyScratch = new Float64Array(8192);
   /** Batch row → 1 while it is among its partition's best of the batch. */
-  private inBest = new Uint8Array(1024);
+  private inBest = new Uint8Array(8192);
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
   /** The least event time of the held rows: a held row can come back (retracted, moved). */

@@ -88,11 +88,12 @@ export class RowStore {
 
   private growSlots(cap: number): void {
     const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => (a.length === 0 ? a : grown(a, cap));
-    this.f64.forEach((a, j) => (this.f64[j] = g(a)));
-    this.i32.forEach((a, j) => (this.i32[j] = g(a)));
-    this.strStart = this.strStart.map(g);
-    this.strLen = this.strLen.map(g);
-    this.nulls = this.nulls.map(g);
+    // In place: the per-column arrays keep the map they were made with, so code compiled for
+    // one store's arrays serves a new store's (a replaced array's map differed: q19's second
+    // run deoptimized 15 functions on it).
+    for (const cols of [this.f64, this.i32, this.strStart, this.strLen, this.nulls] as (Float64Array | Int32Array | Uint8Array)[][]) {
+      for (let j = 0; j < cols.length; j++) cols[j] = g(cols[j]!);
+    }
     this.alive = g(this.alive);
     this.cap = this.alive.length;
   }

@@ -89,6 +89,14 @@ export function arrowSchema(schema: Schema): ArrowSchema {
 /** Per schema, the struct type of its batches and an empty batch to copy (see makeRecordBatch). */
 const batchTemplates = new WeakMap<ArrowSchema, { readonly type: InstanceType<typeof Struct>; readonly empty: RecordBatch }>();
 
+/**
+ * Rows an operator's scratch arrays start with room for: a batch of the default batch_size.
+ * One grown on a new operator's first batch grows in code V8 compiled for an earlier
+ * operator, whose first calls ran before feedback was collected, and that deoptimizes it (a
+ * second query's first run).
+ */
+export const SCRATCH_ROWS = 8192;
+
 /** Builds a RecordBatch from finished columns. */
 export function makeRecordBatch(schema: ArrowSchema, columns: readonly Data[], length: number): RecordBatch {
   let t = batchTemplates.get(schema);

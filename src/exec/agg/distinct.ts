@@ -63,9 +63,8 @@ export class DistinctAccumulator implements Accumulator {
   }
 
   numbers(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void {
-    const counts = this.counts;
     for (let k = from; k < to; k++) {
-      const v = counts !== null ? counts.size(ids[k]!, this.lane) : this.value(ids[k]!);
+      const v = this.value(ids[k]!);
       valid[k] = v === null ? 0 : 1;
       nums[k] = v === null ? 0 : (v as number);
     }

@@ -111,12 +111,10 @@ export class SumAccumulator implements Accumulator {
   }
 
   numbers(ids: Int32Array, from: number, to: number, nums: Float64Array, valid: Uint8Array): void {
-    const counts = this.counts;
     for (let k = from; k < to; k++) {
-      const g = ids[k]!;
-      const c = counts[g]!;
-      valid[k] = c === 0 ? 0 : 1;
-      nums[k] = c === 0 ? 0 : this.average ? this.sumOf(g) / (c * this.unit) : this.sumOf(g);
+      const v = this.value(ids[k]!);
+      valid[k] = v === null ? 0 : 1;
+      nums[k] = v ?? 0;
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import type { Data, Schema as ArrowSchema } from 'apache-arrow';
 import type { SqlType } from '../../types.js';
-import { makeRecordBatch, type ChangeBatch } from '../batch.js';
+import { makeRecordBatch, SCRATCH_ROWS, type ChangeBatch } from '../batch.js';
 import { boolColumn, float64Column, int32Column, nullColumn, physicalKindOf, utf8Column, type PhysicalKind } from '../vector/columns.js';
 
 const NO_BYTES = new Uint8Array(0);
@@ -176,13 +176,12 @@ export class ColumnParts {
  * NULL padding). The columns are then gathered whole (see ColumnParts).
  */
 export class JoinRows {
-  // Room for a batch of the default batch_size (see join.ts's SCRATCH).
-  ops = new Uint8Array(8192);
-  mine = new Int32Array(8192);
-  part = new Int32Array(8192);
-  row = new Int32Array(8192);
+  ops = new Uint8Array(SCRATCH_ROWS);
+  mine = new Int32Array(SCRATCH_ROWS);
+  part = new Int32Array(SCRATCH_ROWS);
+  row = new Int32Array(SCRATCH_ROWS);
   length = 0;
-  private mineSrc = new Int32Array(8192);
+  private mineSrc = new Int32Array(SCRATCH_ROWS);
   /** Some row so far is padded with NULLs. */
   private padded = false;
 

@@ -53,7 +53,7 @@ import type { Schema, Value } from '../../types.js';
 import { columnsUsed } from '../../plan/expr.js';
 import { changelogRetention } from '../../plan/join-retention.js';
 import { joinedSchema } from '../../plan/node-builders.js';
-import { arrowSchema, batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, type ChangeBatch } from '../batch.js';
+import { arrowSchema, batchFromRows, ColumnBuilder, columnsOf, isRetraction, isValid, OP_DELETE, OP_INSERT, readValue, SCRATCH_ROWS, type ChangeBatch } from '../batch.js';
 import { compilePredicate, type CompiledPredicate } from '../expr/compile.js';
 import { WatermarkMerger, type Emitter, type Operator, type StateDelta } from '../operator.js';
 import { OutputBuilder } from '../output-builder.js';
@@ -504,12 +504,6 @@ interface TimeColumn {
 /** Stands for a pair column the residual condition never reads. */
 const UNREAD = nullColumn(0);
 
-/**
- * Scratch arrays start with room for a batch of the default batch_size: one grown on a new
- * operator's first batch grows in code V8 compiled for an earlier operator, whose first call
- * ran before feedback was collected, and that deoptimizes it (a second query's first run).
- */
-const SCRATCH = 8192;
 
 export class JoinOperator implements Operator {
   private readonly keys: KeyTable | null;
@@ -536,18 +530,18 @@ export class JoinOperator implements Operator {
   private readonly removed: [Set<number>, Set<number>] = [new Set(), new Set()];
   private full = true;
   /** Scratch for one batch: candidate pairs (this batch's row, the other side's batch and row) and output rows. */
-  private readonly pairRow = new IntVec(SCRATCH);
-  private readonly pairPart = new IntVec(SCRATCH);
-  private readonly pairAt = new IntVec(SCRATCH);
-  private zeros = new Int32Array(SCRATCH);
+  private readonly pairRow = new IntVec(SCRATCH_ROWS);
+  private readonly pairPart = new IntVec(SCRATCH_ROWS);
+  private readonly pairAt = new IntVec(SCRATCH_ROWS);
+  private zeros = new Int32Array(SCRATCH_ROWS);
   /** Scratch of candidates: per probe row, the first and last stored row of its key. */
-  private heads = new Float64Array(SCRATCH);
-  private tails = new Float64Array(SCRATCH);
+  private heads = new Float64Array(SCRATCH_ROWS);
+  private tails = new Float64Array(SCRATCH_ROWS);
   /** Scratch of evaluate: which candidate pairs of the batch satisfy the condition. */
-  private okScratch = new Uint8Array(SCRATCH);
+  private okScratch = new Uint8Array(SCRATCH_ROWS);
   /** Scratch of keyIds: a batch's key ids and NULL-key flags. */
-  private idScratch = new Int32Array(SCRATCH);
-  private nullScratch = new Uint8Array(SCRATCH);
+  private idScratch = new Int32Array(SCRATCH_ROWS);
+  private nullScratch = new Uint8Array(SCRATCH_ROWS);
   /** Scratch of pendingMatches: probe key id → its group + 1 (0: not probed), and the matches found. */
   private mark = new Int32Array(0);
   private readonly pendingGroup = new IntVec();
@@ -560,10 +554,10 @@ export class JoinOperator implements Operator {
   private scanIds = new Int32Array(0);
   /** The probe batch's key columns (set by process for candidates), and its distinct number keys (pendingMatches). */
   private probeKeys: readonly Data[] = [];
-  private probeValues = new Float64Array(SCRATCH);
+  private probeValues = new Float64Array(SCRATCH_ROWS);
   /** Scratch of pendingMatches: many probe values in order, and the group of each. */
-  private sortedKeys = new Float64Array(SCRATCH);
-  private sortedGroups = new Int32Array(SCRATCH);
+  private sortedKeys = new Float64Array(SCRATCH_ROWS);
+  private sortedGroups = new Int32Array(SCRATCH_ROWS);
   private readonly rows = new JoinRows();
   /** Per side: the batch being processed, as part 0 of its columns. */
   private readonly current: [ColumnParts[], ColumnParts[]];

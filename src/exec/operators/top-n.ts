@@ -18,7 +18,7 @@ import { valueJson } from '../../value-json.js';
 import type { Data } from 'apache-arrow';
 import type { TopNNode } from '../../plan/logical-plan.js';
 import type { Value } from '../../types.js';
-import { columnsOf, decodeUtf8, isRetraction, OP_DELETE, OP_INSERT, type ChangeBatch } from '../batch.js';
+import { columnsOf, decodeUtf8, isRetraction, OP_DELETE, OP_INSERT, SCRATCH_ROWS, type ChangeBatch } from '../batch.js';
 import type { Emitter, Operator, StateDelta } from '../operator.js';
 import { StateChanges } from '../agg/state-changes.js';
 import { OutputBuilder } from '../output-builder.js';
@@ -179,9 +179,8 @@ export class TopNOperator implements Operator {
   private readonly appendOnly: boolean;
   private gids = new Int32Array(1024);
   /** Scratch: the rows of a batch to copy in, and the slots they got. */
-  // Scratch arrays start with room for a batch of the default batch_size (see join.ts's SCRATCH).
-  private rows = new Int32Array(8192);
-  private slots = new Int32Array(8192);
+  private rows = new Int32Array(SCRATCH_ROWS);
+  private slots = new Int32Array(SCRATCH_ROWS);
   /** Slots that left in this batch: freed after its output is built (their values are still emitted). */
   private dropped: number[] = [];
   /** Slot → 1 while it is in `dropped` (appends: a new row that left gets no strings). */
@@ -200,9 +199,9 @@ export class TopNOperator implements Operator {
   private best = new Int32Array(1024);
   private batchNo = 0;
   /** Batch row → its ORDER BY key, ascending (see ascendingKeys). */
-  private keyScratch = new Float64Array(8192);
+  private keyScratch = new Float64Array(SCRATCH_ROWS);
   /** Batch row → 1 while it is among its partition's best of the batch. */
-  private inBest = new Uint8Array(8192);
+  private inBest = new Uint8Array(SCRATCH_ROWS);
   /** The last watermark forwarded downstream. */
   private wm = -Infinity;
   /** The least event time of the held rows: a held row can come back (retracted, moved). */
